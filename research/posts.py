@@ -1,0 +1,314 @@
+"""The posts table: the one data model every stage of the package consumes.
+
+A posts table is an Apache Arrow table with the columns of :data:`POSTS_SCHEMA`
+(schema version :data:`SCHEMA_VERSION`). Readers of every source format, and
+the simulator, produce it; the graph, detectors and reports consume it.
+
+=================  ===========================  ========  ==========================================
+column             Arrow type                   nullable  meaning
+=================  ===========================  ========  ==========================================
+``post_id``        string                       no        platform id of the post (unique)
+``account_id``     string                       no        platform id of the author (or a pseudonym)
+``account_name``   string                       yes       screen name / handle, for display only
+``timestamp``      timestamp[ms, UTC]           no        when the post was created
+``app_name``       string                       yes       posting application (Twitter ``source``)
+``app_url``        string                       yes       the application's web site
+``urls``           list<string>                 no        canonical external URLs, in post order
+``domains``        list<string>                 no        registered domain of each entry of ``urls``
+``platform_urls``  list<string>                 no        links to the platform itself (quotes, ...)
+``text``           string                       yes       post text, as written (attacker-controlled)
+``is_repost``      bool                         no        retweet / boost
+``platform``       string                       no        ``twitter``, ``mastodon``, ``simulated``...
+=================  ===========================  ========  ==========================================
+
+An empty list means "no URL"; an empty or null ``app_name`` means "app not
+known" and never creates an app object downstream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from research.errors import InputFileError, SchemaError
+
+SCHEMA_VERSION = "1"
+_SCHEMA_KEY = b"hijack_clusters.posts_schema"
+
+POSTS_SCHEMA = pa.schema(
+    [
+        pa.field("post_id", pa.string(), nullable=False),
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("account_name", pa.string()),
+        pa.field("timestamp", pa.timestamp("ms", tz="UTC"), nullable=False),
+        pa.field("app_name", pa.string()),
+        pa.field("app_url", pa.string()),
+        pa.field("urls", pa.list_(pa.string()), nullable=False),
+        pa.field("domains", pa.list_(pa.string()), nullable=False),
+        pa.field("platform_urls", pa.list_(pa.string()), nullable=False),
+        pa.field("text", pa.string()),
+        pa.field("is_repost", pa.bool_(), nullable=False),
+        pa.field("platform", pa.string(), nullable=False),
+    ],
+    metadata={_SCHEMA_KEY: SCHEMA_VERSION.encode()},
+)
+
+REQUIRED_COLUMNS = ("post_id", "account_id", "timestamp")
+_LIST_COLUMNS = ("urls", "domains", "platform_urls")
+
+
+@dataclass(frozen=True)
+class Posts:
+    """A validated posts table.
+
+    Parameters
+    ----------
+    table
+        An Arrow table with exactly the columns of :data:`POSTS_SCHEMA`. Use
+        :func:`as_posts` to build one from a table with a subset of columns.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> posts = Posts.from_records([
+    ...     {"post_id": "1", "account_id": "a", "timestamp": dt.datetime(2014, 5, 1, 12),
+    ...      "app_name": "We Heart It", "urls": ["http://example.com/x"]},
+    ... ])
+    >>> len(posts), posts.table.column("app_name")[0].as_py()
+    (1, 'We Heart It')
+    """
+
+    table: pa.Table
+
+    def __post_init__(self) -> None:
+        if not self.table.schema.equals(POSTS_SCHEMA, check_metadata=False):
+            raise SchemaError(
+                "a Posts table must have the posts schema exactly; build it with as_posts()"
+            )
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def __repr__(self) -> str:
+        return f"Posts({self.table.num_rows} posts, {self.n_accounts()} accounts)"
+
+    def n_accounts(self) -> int:
+        """Number of distinct accounts."""
+        return len(pc.unique(self.table.column("account_id")))
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """One column as an Arrow chunked array."""
+        return self.table.column(name)
+
+    def timestamps_s(self) -> np.ndarray:
+        """Post times as int64 seconds since the Unix epoch (UTC)."""
+        ts = self.table.column("timestamp").cast(pa.int64())
+        return np.asarray(ts.to_numpy(), dtype=np.int64) // 1000
+
+    def take(self, indices: np.ndarray | pa.Array) -> Posts:
+        """The posts at the given row indices, in that order."""
+        return Posts(self.table.take(indices))
+
+    def filter(self, mask: np.ndarray | pa.Array) -> Posts:
+        """The posts where ``mask`` is true."""
+        return Posts(self.table.filter(mask))
+
+    def sorted_by_time(self) -> Posts:
+        """The same posts ordered by (timestamp, post_id); a stable, reproducible order."""
+        return Posts(self.table.sort_by([("timestamp", "ascending"), ("post_id", "ascending")]))
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame view (copies)."""
+        return self.table.to_pandas()
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any]]) -> Posts:
+        """Build posts from dicts holding any subset of the schema's columns."""
+        rows = list(records)
+        columns = {name: [r.get(name) for r in rows] for name in POSTS_SCHEMA.names}
+        present = {n for r in rows for n in r}
+        return as_posts({n: v for n, v in columns.items() if n in present or not rows})
+
+    @classmethod
+    def empty(cls) -> Posts:
+        """A table with no posts."""
+        return cls(POSTS_SCHEMA.empty_table())
+
+
+def as_posts(data: pa.Table | Mapping[str, Sequence[Any]], *, source: str = "table") -> Posts:
+    """Coerce a table with a subset of the schema's columns into :class:`Posts`.
+
+    Missing optional columns are filled (null strings, empty lists, ``is_repost``
+    false, ``platform`` "unknown"); ``domains`` is filled with empty strings of
+    the right length when absent, so that it stays aligned with ``urls``.
+    Extra columns are dropped.
+
+    Parameters
+    ----------
+    data
+        An Arrow table or a mapping of column name to values.
+    source
+        Named in error messages (a file path, usually).
+
+    Raises
+    ------
+    SchemaError
+        If a required column is missing or a column cannot be cast to its type.
+    """
+    table = data if isinstance(data, pa.Table) else pa.table(dict(data))
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
+    if missing:
+        raise SchemaError(
+            f"{source}: missing required column(s) {', '.join(missing)}; "
+            f"found {', '.join(table.column_names) or 'no columns'}"
+        )
+    n = table.num_rows
+    arrays = []
+    for field in POSTS_SCHEMA:
+        if field.name in table.column_names:
+            arrays.append(_cast_column(table.column(field.name), field, source))
+        elif field.name == "domains" and "urls" in table.column_names:
+            urls = _cast_column(table.column("urls"), POSTS_SCHEMA.field("urls"), source)
+            arrays.append(_blank_like(urls))
+        else:
+            arrays.append(_default_column(field, n))
+    out = pa.Table.from_arrays(arrays, schema=POSTS_SCHEMA)
+    _check_values(out, source)
+    return Posts(out)
+
+
+def _cast_column(column: pa.ChunkedArray, field: pa.Field, source: str) -> pa.ChunkedArray:
+    try:
+        if pa.types.is_timestamp(field.type):
+            return _to_utc_ms(column)
+        if pa.types.is_list(field.type) and pa.types.is_null(column.type):
+            return _default_column(field, len(column))
+        out = column.cast(field.type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as err:
+        raise SchemaError(
+            f"{source}: column {field.name!r} has type {column.type}, "
+            f"which cannot be read as {field.type}: {err}"
+        ) from None
+    if pa.types.is_list(field.type) and out.null_count:
+        out = pc.fill_null(out, pa.scalar([], field.type))
+    if field.name == "is_repost" and out.null_count:
+        out = pc.fill_null(out, False)
+    if field.name == "platform" and out.null_count:
+        out = pc.fill_null(out, "unknown")
+    return out
+
+
+def _to_utc_ms(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    kind = column.type
+    if pa.types.is_timestamp(kind):
+        if kind.tz is None:
+            column = pc.assume_timezone(column, "UTC")
+        return column.cast(pa.timestamp("ms", tz="UTC"))
+    if pa.types.is_integer(kind):
+        # Integers are seconds since the epoch, as in most CSV exports.
+        return pc.multiply(column.cast(pa.int64()), 1000).cast(pa.timestamp("ms", tz="UTC"))
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        parsed = pc.strptime(column, format="%Y-%m-%dT%H:%M:%S", unit="ms", error_is_null=True)
+        if parsed.null_count > column.null_count:
+            raise pa.ArrowInvalid("timestamps must be ISO 8601 (YYYY-MM-DDTHH:MM:SS) or epoch seconds")
+        return pc.assume_timezone(parsed, "UTC").cast(pa.timestamp("ms", tz="UTC"))
+    return column.cast(pa.timestamp("ms", tz="UTC"))
+
+
+def _default_column(field: pa.Field, n: int) -> pa.Array:
+    if pa.types.is_list(field.type):
+        return pa.ListArray.from_arrays(
+            pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], pa.string())
+        )
+    if field.name == "is_repost":
+        return pa.array(np.zeros(n, dtype=bool))
+    if field.name == "platform":
+        return pa.array(["unknown"] * n, pa.string())
+    return pa.nulls(n, field.type)
+
+
+def _blank_like(urls: pa.ChunkedArray) -> pa.Array:
+    urls = urls.combine_chunks()
+    blanks = pa.array([""] * len(urls.values), pa.string())
+    return pa.ListArray.from_arrays(urls.offsets, blanks)
+
+
+def _check_values(table: pa.Table, source: str) -> None:
+    for name in REQUIRED_COLUMNS + ("is_repost", "platform") + _LIST_COLUMNS:
+        nulls = table.column(name).null_count
+        if nulls:
+            raise SchemaError(f"{source}: column {name!r} has {nulls} null value(s); it is required")
+    urls_len = pc.list_value_length(table.column("urls"))
+    dom_len = pc.list_value_length(table.column("domains"))
+    if not pc.all(pc.equal(urls_len, dom_len)).as_py() and table.num_rows:
+        raise SchemaError(f"{source}: 'domains' must hold one entry per entry of 'urls'")
+
+
+def read_posts(path: str | Path, *, columns: Sequence[str] | None = None) -> Posts:
+    """Read a posts table from a Parquet file or a directory of Parquet files.
+
+    Parameters
+    ----------
+    path
+        A ``.parquet`` file, or a directory holding ``*.parquet`` parts.
+    columns
+        Read only these columns (others are filled with defaults); this saves
+        time on large files when, e.g., texts are not needed.
+
+    Raises
+    ------
+    InputFileError
+        If the path does not exist or is not Parquet.
+    SchemaError
+        If the table lacks the required columns.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file or directory")
+    try:
+        if path.is_dir():
+            parts = sorted(path.glob("*.parquet"))
+            if not parts:
+                raise InputFileError(f"{path}: directory holds no *.parquet files")
+            tables = [pq.read_table(p, columns=list(columns) if columns else None) for p in parts]
+            table = pa.concat_tables(tables, promote_options="default")
+        else:
+            table = pq.read_table(path, columns=list(columns) if columns else None)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise InputFileError(f"{path}: not a readable Parquet file ({err})") from None
+    version = (table.schema.metadata or {}).get(_SCHEMA_KEY)
+    if version is not None and version.decode() != SCHEMA_VERSION:
+        raise SchemaError(
+            f"{path}: posts schema version {version.decode()} is not supported "
+            f"(this package reads version {SCHEMA_VERSION})"
+        )
+    return as_posts(table, source=str(path))
+
+
+def write_posts(posts: Posts, path: str | Path, *, row_group_size: int = 1_000_000) -> Path:
+    """Write posts as one Parquet file (zstd-compressed), creating parent folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        posts.table,
+        path,
+        compression="zstd",
+        row_group_size=row_group_size,
+        use_dictionary=["account_id", "account_name", "app_name", "app_url", "platform", "domains"],
+        write_statistics=["timestamp"],
+    )
+    return path
+
+
+def concat_posts(parts: Sequence[Posts]) -> Posts:
+    """Concatenate posts tables (no de-duplication)."""
+    if not parts:
+        return Posts.empty()
+    return Posts(pa.concat_tables([p.table for p in parts]))
