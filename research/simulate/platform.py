@@ -1,0 +1,246 @@
+"""The organic background: accounts, apps, domains, links and diurnal posting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from research.simulate.registry import Batch, BlockTable, Interner
+from research.simulate.scenario import PlatformSpec
+from research.simulate.text import organic_pool
+
+DAY = 86_400
+
+# Named apps in popularity order (rank 0 most popular); the long tail is synthetic.
+# Apps with a "home" domain link their own pages (photos, check-ins) most of the time.
+NAMED_APPS: tuple[tuple[str, str, str | None], ...] = (
+    ("Twitter for iPhone", "http://twitter.com/download/iphone", None),
+    ("Twitter for Android", "http://twitter.com/download/android", None),
+    ("Twitter Web Client", "http://twitter.com", None),
+    ("TweetDeck", "https://about.twitter.com/products/tweetdeck", None),
+    ("Twitter for iPad", "http://twitter.com/#!/download/ipad", None),
+    ("Instagram", "http://instagram.com", "instagram.com"),
+    ("Facebook", "http://www.facebook.com/twitter", "facebook.com"),
+    ("Hootsuite", "https://hootsuite.com", None),
+    ("Tweetbot for iOS", "http://tapbots.com/tweetbot", None),
+    ("Mobile Web (M2)", "https://mobile.twitter.com", None),
+    ("Echofon", "http://www.echofon.com/", None),
+    ("We Heart It", "http://weheartit.com", "weheartit.com"),
+    ("Foursquare", "http://foursquare.com", "swarmapp.com"),
+    ("Buffer", "https://buffer.com", None),
+    ("IFTTT", "https://ifttt.com", None),
+    ("Tumblr", "https://www.tumblr.com/", "tumblr.com"),
+    ("Twitter for Windows Phone", "http://www.twitter.com", None),
+    ("Twitter for Mac", "http://itunes.apple.com/us/app/twitter/id409789998?mt=12", None),
+    ("SocialFlow", "http://www.socialflow.com", None),
+    ("Sprout Social", "http://www.sproutsocial.com", None),
+)
+
+# Popular domains in popularity order; the long tail is synthetic.
+NAMED_DOMAINS = (
+    "youtube.com", "nytimes.com", "bbc.co.uk", "theguardian.com", "cnn.com", "washingtonpost.com",
+    "spotify.com", "huffingtonpost.com", "buzzfeed.com", "reuters.com", "espn.com", "imgur.com",
+    "wordpress.com", "blogspot.com", "amazon.com", "linkedin.com", "forbes.com", "medium.com",
+    "vimeo.com", "soundcloud.com",
+)  # fmt: skip
+NEWS_DOMAINS = ("nytimes.com", "bbc.co.uk", "theguardian.com", "cnn.com", "washingtonpost.com", "reuters.com")
+SHORTENERS = ("bit.ly", "goo.gl", "ow.ly", "tinyurl.com")
+_TLDS = ("com", "com", "com", "net", "org", "co.uk", "de", "fr", "com.br", "info", "io")
+_SYLLABLES = "ka lo mi ne ru ta so vi da pe zu ko li ma no ra te fi go hu".split()
+
+# Share of posts made at each local hour (a typical diurnal curve: trough at 4-5 am).
+DIURNAL = np.array(
+    [3.0, 2.0, 1.3, 0.9, 0.7, 0.8, 1.5, 2.6, 3.6, 4.2, 4.5, 4.8,
+     5.0, 5.0, 4.9, 4.9, 5.1, 5.4, 5.8, 6.3, 6.8, 6.9, 6.2, 4.7]
+)  # fmt: skip
+DIURNAL = DIURNAL / DIURNAL.sum()
+_TIMEZONES = np.array([-8, -7, -6, -5, -3, 0, 1, 2, 3, 5, 8, 9])
+_TZ_SHARE = np.array([10, 3, 6, 16, 6, 12, 14, 5, 6, 8, 7, 7], dtype=float)
+_TZ_SHARE = _TZ_SHARE / _TZ_SHARE.sum()
+
+
+def zipf_weights(n: int, exponent: float) -> np.ndarray:
+    """Probabilities proportional to rank^-exponent over ``n`` ranks."""
+    w = np.arange(1, n + 1, dtype=float) ** -exponent
+    return w / w.sum()
+
+
+@dataclass
+class World:
+    """Everything the components of a simulation share: names, accounts and clocks."""
+
+    spec: PlatformSpec
+    start_s: int
+    apps: Interner = field(default_factory=Interner)
+    app_urls: list[str | None] = field(default_factory=list)
+    app_home: dict[int, str] = field(default_factory=dict)
+    urls: BlockTable = field(default_factory=BlockTable)
+    texts: BlockTable = field(default_factory=BlockTable)
+    activity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    primary_app: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    second_app: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    timezone: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    domains: list[str] = field(default_factory=list)
+    serial: int = 0
+
+    @property
+    def n_accounts(self) -> int:
+        return len(self.activity)
+
+    @property
+    def end_s(self) -> int:
+        return self.start_s + int(self.spec.days * DAY)
+
+    def app(self, name: str, url: str | None = None) -> int:
+        """Code of an app, registering it if new."""
+        code = self.apps.add(name)
+        if code == len(self.app_urls):
+            self.app_urls.append(url)
+        return code
+
+    def next_serials(self, n: int) -> np.ndarray:
+        """``n`` fresh serial numbers (make generated URLs unique)."""
+        out = np.arange(self.serial, self.serial + n)
+        self.serial += n
+        return out
+
+    def new_accounts(self, n: int, rng: np.random.Generator, app: int | None = None) -> np.ndarray:
+        """Append ``n`` accounts (low organic activity); returns their indices."""
+        first = self.n_accounts
+        probs = zipf_weights(self.spec.n_apps, self.spec.app_zipf)
+        primary = rng.choice(len(probs), size=n, p=probs) if app is None else np.full(n, app)
+        self.activity = np.concatenate([self.activity, np.full(n, np.exp(-1.0))])
+        self.primary_app = np.concatenate([self.primary_app, primary])
+        self.second_app = np.concatenate([self.second_app, np.full(n, -1)])
+        self.timezone = np.concatenate([self.timezone, rng.choice(_TIMEZONES, size=n, p=_TZ_SHARE)])
+        return np.arange(first, first + n)
+
+    def diurnal_times(self, accounts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Posting times over the whole period, following each account's local day."""
+        n = len(accounts)
+        day = rng.integers(0, max(1, int(self.spec.days)), size=n)
+        hour = rng.choice(24, size=n, p=DIURNAL)
+        utc = day * DAY + (hour - self.timezone[accounts]) * 3600 + rng.integers(0, 3600, size=n)
+        return self.start_s + np.mod(utc, int(self.spec.days * DAY))
+
+
+def make_world(spec: PlatformSpec, rng: np.random.Generator, start_s: int) -> World:
+    """Apps, domains and accounts (with activity, app loyalty and time zone)."""
+    world = World(spec=spec, start_s=start_s)
+    for name, url, home in NAMED_APPS[: spec.n_apps]:
+        code = world.app(name, url)
+        if home:
+            world.app_home[code] = home
+    for i in range(len(world.apps), spec.n_apps):
+        world.app(_synthetic_name(rng, i), f"https://app{i}.example.com")
+    world.domains = list(NAMED_DOMAINS[: spec.n_domains]) + [
+        _synthetic_domain(rng, i) for i in range(len(NAMED_DOMAINS), spec.n_domains)
+    ]
+    n = spec.n_accounts
+    world.activity = rng.lognormal(0.0, spec.activity_sigma, size=n)
+    probs = zipf_weights(spec.n_apps, spec.app_zipf)
+    world.primary_app = rng.choice(spec.n_apps, size=n, p=probs)
+    second = rng.choice(spec.n_apps, size=n, p=probs)
+    second = np.where(second == world.primary_app, (second + 1) % spec.n_apps, second)
+    world.second_app = np.where(rng.random(n) < spec.second_app_share, second, -1)
+    world.timezone = rng.choice(_TIMEZONES, size=n, p=_TZ_SHARE)
+    return world
+
+
+def _synthetic_name(rng: np.random.Generator, i: int) -> str:
+    stem = "".join(rng.choice(_SYLLABLES, size=2)).capitalize()
+    return f"{stem} {('Social', 'Poster', 'Share', 'App', 'Mobile', 'Lite')[i % 6]} {i}"
+
+
+def _synthetic_domain(rng: np.random.Generator, i: int) -> str:
+    stem = "".join(rng.choice(_SYLLABLES, size=int(rng.integers(2, 4))))
+    return f"{stem}{i}.{_TLDS[i % len(_TLDS)]}"
+
+
+def background_posts(world: World, rng: np.random.Generator) -> Batch:
+    """Organic posts: heavy-tailed activity, app loyalty, diurnal hours, Zipf links."""
+    spec = world.spec
+    n_acc = spec.n_accounts
+    weights = world.activity[:n_acc]
+    counts = rng.multinomial(spec.n_posts, weights / weights.sum())
+    return organic_posts(world, rng, np.repeat(np.arange(n_acc), counts))
+
+
+def organic_posts(world: World, rng: np.random.Generator, account: np.ndarray) -> Batch:
+    """Ordinary posts by the given accounts (one entry per post)."""
+    spec = world.spec
+    n = len(account)
+    second = world.second_app[account]
+    use_second = (second >= 0) & (rng.random(n) < spec.second_app_post_share)
+    app = np.where(use_second, second, world.primary_app[account])
+    time = world.diurnal_times(account, rng)
+
+    pool = organic_pool(rng, int(min(max(n, 1), 50_000)))
+    first_text = world.texts.add_block(pool)
+    text = first_text + rng.integers(0, len(pool), size=n)
+
+    has_url = rng.random(n) < spec.url_share
+    n_links = np.where(has_url, 1 + (rng.random(n) < spec.urls_per_post_with_url - 1.0), 0)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(n_links, out=offsets[1:])
+    link_post = np.repeat(np.arange(n), n_links)
+    codes = _organic_links(world, rng, app[link_post])
+    return Batch(
+        account=account.astype(np.int64),
+        time=time,
+        app=app.astype(np.int64),
+        url_offsets=offsets,
+        url_codes=codes,
+        text=text,
+        is_repost=rng.random(n) < spec.repost_share,
+        campaign=np.full(n, -1, dtype=np.int64),
+    )
+
+
+def _organic_links(world: World, rng: np.random.Generator, app: np.ndarray) -> np.ndarray:
+    """One URL code per link: the app's own pages, a popular URL, or a fresh one."""
+    spec = world.spec
+    m = len(app)
+    codes = np.empty(m, dtype=np.int64)
+    home = np.array([world.app_home.get(int(a), "") for a in range(len(world.apps))], dtype=object)
+    is_home = (home[app] != "") & (rng.random(m) < 0.9)
+
+    # Pages of the posting app itself (one photo, one check-in): unique per post.
+    idx = np.flatnonzero(is_home)
+    serial = world.next_serials(len(idx))
+    homes = home[app[idx]]
+    urls = [f"https://{h}/p/{s:x}" for h, s in zip(homes, serial, strict=True)]
+    codes[idx] = world.urls.add_block(urls, list(homes)) + np.arange(len(idx))
+
+    rest = np.flatnonzero(~is_home)
+    fresh = rng.random(len(rest)) < spec.new_url_share
+    # Popular URLs: a shared pool with Zipf popularity (viral links, home pages).
+    pop = rest[~fresh]
+    pool_size = max(10, int(len(rest) * 0.05))
+    pool_domains = rng.choice(len(world.domains), size=pool_size, p=zipf_weights(len(world.domains), spec.domain_zipf))
+    pool_first = world.urls.add_block(
+        *_article_urls(world, pool_domains, world.next_serials(pool_size))
+    )
+    codes[pop] = pool_first + rng.choice(pool_size, size=len(pop), p=zipf_weights(pool_size, spec.url_zipf))
+
+    # Fresh URLs: a new article on a Zipf-chosen domain, sometimes behind a shortener.
+    new = rest[fresh]
+    doms = rng.choice(len(world.domains), size=len(new), p=zipf_weights(len(world.domains), spec.domain_zipf))
+    serial = world.next_serials(len(new))
+    urls, domains = _article_urls(world, doms, serial)
+    short = rng.random(len(new)) < spec.shortener_share * (1 - spec.unwound_share)
+    shortener = np.asarray(SHORTENERS, dtype=object)[rng.integers(0, len(SHORTENERS), size=len(new))]
+    urls = [f"http://{s}/{n:x}" if k else u for u, s, n, k in zip(urls, shortener, serial, short, strict=True)]
+    domains = [s if k else d for d, s, k in zip(domains, shortener, short, strict=True)]
+    codes[new] = world.urls.add_block(urls, domains) + np.arange(len(new))
+    return codes
+
+
+def _article_urls(world: World, domains: np.ndarray, serial: np.ndarray) -> tuple[list[str], list[str]]:
+    names = [world.domains[d] for d in domains]
+    urls = [
+        f"https://{d}/watch?v={s:x}" if d == "youtube.com" else f"https://{d}/{('news', 'post', 'a', 'story')[s % 4]}/{s:x}"
+        for d, s in zip(names, serial, strict=True)
+    ]
+    return urls, names
