@@ -109,8 +109,7 @@ class Posts:
 
     def timestamps_s(self) -> np.ndarray:
         """Post times as int64 seconds since the Unix epoch (UTC)."""
-        ts = self.table.column("timestamp").cast(pa.int64())
-        return np.asarray(ts.to_numpy(), dtype=np.int64) // 1000
+        return epoch_seconds(self.table.column("timestamp"))
 
     def take(self, indices: np.ndarray | pa.Array) -> Posts:
         """The posts at the given row indices, in that order."""
@@ -249,6 +248,14 @@ def _check_values(table: pa.Table, source: str) -> None:
     dom_len = pc.list_value_length(table.column("domains"))
     if not pc.all(pc.equal(urls_len, dom_len)).as_py() and table.num_rows:
         raise SchemaError(f"{source}: 'domains' must hold one entry per entry of 'urls'")
+
+
+def epoch_seconds(timestamps: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Timestamps as int64 seconds since the Unix epoch (floored)."""
+    if len(timestamps) == 0:
+        return np.zeros(0, dtype=np.int64)
+    millis = timestamps.cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+    return np.asarray(millis.to_numpy(), dtype=np.int64) // 1000
 
 
 def read_posts(path: str | Path, *, columns: Sequence[str] | None = None) -> Posts:

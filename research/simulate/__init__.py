@@ -116,8 +116,11 @@ def simulate(
     for k, (campaign, app, rng) in enumerate(zip(spec.campaigns, apps, campaign_rngs, strict=True)):
         victims = choose_victims(world, campaign, app, taken, rng)
         taken = np.concatenate([taken, victims])
-        victims_of.append(victims)
-        attacks.append(attack_posts(world, campaign, app, victims, k, rng, organic.url_codes))
+        attack = attack_posts(world, campaign, app, victims, k, rng, organic.url_codes)
+        # An account counts as compromised once the attacker has posted from it: a victim
+        # who recovered before the first wave reached it left no trace to detect.
+        victims_of.append(np.unique(attack.account))
+        attacks.append(attack)
 
     batch = concat_batches([organic, news, feed_posts, org_posts, *attacks])
     decoys = {"news": news_accounts, "feed": feed_accounts, "org": org_accounts}

@@ -125,7 +125,9 @@ class Scenario:
 
     def scaled(self, n_posts: int) -> Scenario:
         """The same platform with ``n_posts`` background posts and accounts and decoys in
-        proportion; campaigns keep their size (an attack does not grow with the platform)."""
+        proportion. Campaigns keep their size when the platform grows (an attack does
+        not grow with the platform) and shrink with it when it shrinks (so that a
+        small platform still has enough accounts to hijack)."""
         factor = n_posts / self.platform.n_posts
         platform = replace(
             self.platform,
@@ -141,7 +143,10 @@ class Scenario:
             feeds=int(round(d.feeds * factor**0.5)),
             orgs=int(round(d.orgs * factor**0.5)),
         )
-        return replace(self, platform=platform, decoys=decoys)
+        campaigns = self.campaigns
+        if factor < 1:
+            campaigns = tuple(replace(c, n_victims=max(10, int(round(c.n_victims * factor)))) for c in campaigns)
+        return replace(self, platform=platform, decoys=decoys, campaigns=campaigns)
 
 
 def _build(kind: type, values: Any, where: str) -> Any:

@@ -1,0 +1,272 @@
+"""Command line: ``python -m research VERB ...``.
+
+One obvious job per verb:
+
+- ``simulate``  write a simulated platform under attack (posts + ground truth)
+- ``ingest``    read platform exports into the posts table (with rejects and counts)
+- ``detect``    find and explain clusters of compromised accounts
+- ``methods``   list the methods, detectors, filters and presets available
+
+Errors a person can act on print one line to stderr and exit non-zero (no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from research.errors import ConfigError, InputFileError, UserError
+
+_EPILOG_DETECT = """examples:
+  python -m research simulate --preset weheartit --seed 0 --out data/whi
+  python -m research detect data/whi --out results/whi
+  python -m research detect tweets.jsonl.gz --out results/tweets --set window_s=600
+  python -m research detect posts.parquet --out out --config my_method.yaml --seed 3
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m research",
+        description="Find clusters of compromised accounts in the accounts x apps x URLs graph.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+
+    sim = verbs.add_parser(
+        "simulate",
+        help="write a simulated platform under attack",
+        description="Simulate a platform under attack; the seed fixes every byte of the output.",
+        epilog="example:\n  python -m research simulate --preset weheartit --seed 0 --out data/whi",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sim.add_argument("--preset", default="weheartit", help="scenario preset (see `methods`); default weheartit")
+    sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sim.add_argument("--n-posts", type=int, default=None, help="scale the background to this many posts")
+    sim.add_argument("--format", default="parquet", choices=["parquet", "twitter-v1"], help="output format of the posts (default parquet)")
+    sim.add_argument("--out", required=True, type=Path, help="output directory")
+    sim.add_argument("--quiet", action="store_true", help="no progress output")
+    sim.set_defaults(run=_simulate)
+
+    det = verbs.add_parser(
+        "detect",
+        help="find and explain clusters of compromised accounts",
+        description=(
+            "Find clusters of compromised accounts. INPUT is a posts Parquet file or directory, "
+            "a directory written by `simulate`, or raw platform exports (Twitter v1.1/v2 JSON, "
+            "information-operations CSV, Mastodon JSON, CSV), which are ingested on the way. "
+            "Writes accounts.csv, clusters.csv, summary.json, provenance.json and report.html to --out; "
+            "metrics.json too when ground truth is available."
+        ),
+        epilog=_EPILOG_DETECT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    det.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="posts to analyse")
+    det.add_argument("--out", required=True, type=Path, help="output directory")
+    det.add_argument("--method", default="joint", help="method name (default joint, this package's method)")
+    det.add_argument("--config", type=Path, default=None, help="YAML file of method parameters")
+    det.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one method parameter (YAML value); repeatable")
+    det.add_argument("--seed", type=int, default=0, help="seed of the community detector (default 0)")
+    det.add_argument("--format", default=None, help="input format when INPUT is raw (default: detect)")
+    det.add_argument("--truth", type=Path, default=None, help="directory with truth_accounts.parquet (default: INPUT when written by `simulate`)")
+    det.add_argument("--no-report", action="store_true", help="skip report.html")
+    det.add_argument("--quiet", action="store_true", help="no progress output")
+    det.set_defaults(run=_detect)
+
+    meth = verbs.add_parser("methods", help="list methods, detectors, filters, object kinds and presets")
+    meth.set_defaults(run=_methods)
+
+    _add_optional_verbs(verbs)
+    return parser
+
+
+def _add_optional_verbs(verbs: Any) -> None:
+    """Verbs that live in their own modules register themselves here."""
+    try:
+        from research.io.cli import add_ingest_parser
+    except ImportError:
+        return
+    add_ingest_parser(verbs)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from research.simulate import simulate
+
+    start = time.perf_counter()
+    sim = simulate(args.preset, seed=args.seed, n_posts=args.n_posts)
+    if args.format == "parquet":
+        sim.write(args.out)
+    else:
+        from research.io.writers import write_twitter_v1
+
+        sim.truth.write(args.out)
+        write_twitter_v1(sim.posts, args.out / "tweets.jsonl")
+    _say(
+        args,
+        f"simulated {len(sim.posts):,} posts by {sim.posts.n_accounts():,} accounts "
+        f"({len(sim.truth.campaigns)} campaign(s)) in {time.perf_counter() - start:.1f} s -> {args.out}",
+    )
+    return 0
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["a=1", "b.c=x"]`` -> ``{"a": 1, "b": {"c": "x"}}`` (values parsed as YAML).
+
+    Examples
+    --------
+    >>> parse_overrides(["window_s=600", "detector_params.resolution=0.5"])
+    {'window_s': 600, 'detector_params': {'resolution': 0.5}}
+    """
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--set {key}: cannot parse value {raw!r}: {err}") from None
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def _method_params(args: argparse.Namespace) -> dict[str, Any]:
+    import yaml
+
+    params: dict[str, Any] = {}
+    if args.config is not None:
+        if not args.config.exists():
+            raise InputFileError(f"{args.config}: no such config file")
+        try:
+            loaded = yaml.safe_load(args.config.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{args.config}: not valid YAML: {err}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{args.config}: expected a mapping of method parameters")
+        params = loaded
+    return _merge(params, parse_overrides(args.set))
+
+
+def load_posts(inputs: Sequence[Path], fmt: str | None = None, *, progress: bool = True) -> tuple[Any, dict[str, Any]]:
+    """Posts from Parquet files/directories, a `simulate` directory, or raw exports.
+
+    Returns the posts and a dict describing how they were read.
+    """
+    from research.posts import concat_posts, read_posts
+
+    for path in inputs:
+        if not path.exists():
+            raise InputFileError(f"{path}: no such file or directory")
+
+    def is_parquet(path: Path) -> bool:
+        if path.is_dir():
+            return (path / "posts.parquet").exists() or any(path.glob("*.parquet"))
+        return path.suffix == ".parquet"
+
+    if fmt in (None, "parquet") and all(is_parquet(p) for p in inputs):
+        parts = [read_posts(p / "posts.parquet" if (p / "posts.parquet").exists() else p) if p.is_dir() else read_posts(p) for p in inputs]
+        return concat_posts(parts), {"format": "parquet", "inputs": [str(p) for p in inputs]}
+    try:
+        from research.io import load
+    except ImportError:
+        raise InputFileError(
+            f"{inputs[0]}: not a posts Parquet file; reading raw platform exports needs research.io"
+        ) from None
+    posts, summary = load(list(inputs), format=fmt, progress=progress)
+    return posts, {"format": "raw", "ingest": summary.to_dict() if hasattr(summary, "to_dict") else summary}
+
+
+def _detect(args: argparse.Namespace) -> int:
+    from research.evaluate import evaluate
+    from research.methods import run_method
+    from research.outputs import write_detection
+    from research.truth import read_truth
+
+    params = _method_params(args)
+    posts, read_info = load_posts(args.inputs, args.format, progress=not args.quiet)
+    if len(posts) == 0:
+        raise InputFileError(f"{args.inputs[0]}: no posts to analyse")
+    _say(args, f"read {len(posts):,} posts by {posts.n_accounts():,} accounts")
+    detection = run_method(args.method, posts, params, seed=args.seed, progress=not args.quiet)
+
+    truth_dir = args.truth
+    if truth_dir is None and len(args.inputs) == 1 and (args.inputs[0] / "truth_accounts.parquet").exists():
+        truth_dir = args.inputs[0]
+    metrics = evaluate(detection.accounts, read_truth(truth_dir)) if truth_dir is not None else None
+    write_detection(detection, args.out, metrics=metrics, input=read_info)
+    if not args.no_report:
+        _write_report(posts, detection, args.out)
+    flagged = detection.flagged_clusters
+    _say(
+        args,
+        f"{len(flagged)} flagged cluster(s), {int(detection.accounts['flagged'].sum()):,} flagged account(s) -> {args.out}",
+    )
+    for cluster in flagged["cluster"].tolist():
+        _say(args, "  " + detection.explain(int(cluster)))
+    if metrics is not None:
+        _say(args, f"F1 {metrics['f1']:.3f}  precision {metrics['precision']:.3f}  recall {metrics['recall']:.3f}  benign FPR {metrics['fpr']:.4f}")
+    return 0
+
+
+def _write_report(posts: Any, detection: Any, out: Path) -> None:
+    try:
+        from research.report import write_report
+    except ImportError:
+        return
+    write_report(posts, detection, out / "report.html")
+
+
+def _methods(args: argparse.Namespace) -> int:
+    from research.detect import DETECTORS
+    from research.graph.filters import FILTERS
+    from research.graph.projection import OBJECTS, WEIGHTINGS
+    from research.methods import METHODS
+    from research.simulate import PRESETS
+
+    listing: dict[str, Callable[..., Any] | Any] = {
+        "methods": METHODS,
+        "detectors": DETECTORS,
+        "filters": FILTERS,
+        "projection objects": OBJECTS,
+        "weightings": dict.fromkeys(WEIGHTINGS),
+        "presets": PRESETS,
+    }
+    for title, registry in listing.items():
+        print(f"{title}: {', '.join(sorted(registry))}")
+    return 0

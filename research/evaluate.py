@@ -1,0 +1,102 @@
+"""Metrics of a detection against ground truth.
+
+Accounts are the unit: an account is *predicted positive* when it is in a
+flagged cluster and *truly positive* when it belongs to a planted campaign.
+Only accounts present in the posts are counted (truth may list accounts that
+never posted).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import igraph as ig
+import numpy as np
+import pandas as pd
+
+from research.truth import GroundTruth
+
+
+def account_labels(accounts: pd.DataFrame, truth: GroundTruth) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Truth campaign, decoy kind and role of each row of ``accounts``."""
+    ids = accounts["account"].astype(str).tolist()
+    campaign = truth.campaign_of(ids)
+    decoy = truth.decoy_of(ids)
+    return campaign, decoy, np.array([c is not None for c in campaign])
+
+
+def evaluate(accounts: pd.DataFrame, truth: GroundTruth) -> dict[str, Any]:
+    """Account-level metrics of a verdict table (``account``, ``cluster``, ``flagged``).
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall``, ``f1``, ``fpr`` (flagged share of benign
+        accounts), ``fpr_decoys`` (same among decoy accounts, by kind),
+        ``nmi_all``/``ari_all`` (flagged clusters vs campaigns over all accounts,
+        unflagged accounts as one class), ``nmi_flagged``/``ari_flagged``
+        (over flagged accounts only), ``campaign_recall`` (per campaign),
+        and counts.
+
+    Examples
+    --------
+    >>> truth = GroundTruth.from_labels(["a", "b", "c", "d"], ["x", "x", None, None])
+    >>> acc = pd.DataFrame({"account": list("abcd"), "cluster": [0, 0, 0, -1], "flagged": [True, True, True, False]})
+    >>> m = evaluate(acc, truth)
+    >>> round(m["precision"], 3), m["recall"], m["fpr"]
+    (0.667, 1.0, 0.5)
+    """
+    campaign, decoy, positive = account_labels(accounts, truth)
+    flagged = accounts["flagged"].to_numpy(dtype=bool)
+    cluster = accounts["cluster"].to_numpy()
+    tp = int(np.sum(flagged & positive))
+    fp = int(np.sum(flagged & ~positive))
+    fn = int(np.sum(~flagged & positive))
+    n_benign = int(np.sum(~positive))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+    truth_codes = _codes(np.where(positive, campaign, "(benign)"))
+    predicted = np.where(flagged, cluster, -1)
+    pred_codes = _codes(predicted)
+    metrics: dict[str, Any] = {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "fpr": fp / n_benign if n_benign else 0.0,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "n_accounts": int(len(accounts)),
+        "n_positive": int(positive.sum()),
+        "n_flagged": int(flagged.sum()),
+        "nmi_all": _compare(truth_codes, pred_codes, "nmi"),
+        "ari_all": _compare(truth_codes, pred_codes, "ari"),
+    }
+    if flagged.any():
+        metrics["nmi_flagged"] = _compare(truth_codes[flagged], pred_codes[flagged], "nmi")
+        metrics["ari_flagged"] = _compare(truth_codes[flagged], pred_codes[flagged], "ari")
+    else:
+        metrics["nmi_flagged"] = metrics["ari_flagged"] = 0.0
+    metrics["fpr_decoys"] = {
+        kind: float(np.mean(flagged[(decoy == kind) & ~positive])) if np.any((decoy == kind) & ~positive) else 0.0
+        for kind in ("news", "feed", "org")
+    }
+    metrics["campaign_recall"] = {
+        name: float(np.mean(flagged[campaign == name])) for name in sorted({c for c in campaign if c is not None})
+    }
+    return metrics
+
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    _, inverse = np.unique(np.asarray(values).astype(str), return_inverse=True)
+    return inverse
+
+
+def _compare(a: np.ndarray, b: np.ndarray, method: str) -> float:
+    if len(a) == 0:
+        return 0.0
+    if len(np.unique(a)) == 1 and len(np.unique(b)) == 1:
+        return 1.0
+    return float(ig.compare_communities(a.tolist(), b.tolist(), method={"ari": "adjusted_rand"}.get(method, method)))

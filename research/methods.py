@@ -1,0 +1,47 @@
+"""Detection methods by name: the package's method and the published baselines.
+
+Every method takes a posts table, a dict of parameters and a seed, and returns
+a :class:`~research.pipeline.Detection`, so that one harness evaluates them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from research.errors import unknown_name
+from research.graph.events import Events
+from research.pipeline import Detection, PipelineSpec, run_pipeline
+from research.posts import Posts
+
+Method = Callable[..., Detection]
+
+
+def joint(posts: Posts, params: dict[str, Any] | None = None, *, seed: int | None = 0, events: Events | None = None, progress: bool = False) -> Detection:
+    """The package's method: joint (app, domain/URL, time) co-action + Leiden CPM + evidence."""
+    return run_pipeline(posts, PipelineSpec.from_dict(params or {}), seed=seed, events=events, progress=progress)
+
+
+#: Methods by name. Baselines register here too.
+METHODS: dict[str, Method] = {"joint": joint}
+
+
+def get_method(name: str) -> Method:
+    """A method by name (:class:`~research.errors.ConfigError` listing the valid ones otherwise)."""
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise unknown_name("method", name, list(METHODS)) from None
+
+
+def run_method(
+    name: str,
+    posts: Posts,
+    params: dict[str, Any] | None = None,
+    *,
+    seed: int | None = 0,
+    events: Events | None = None,
+    progress: bool = False,
+) -> Detection:
+    """Run a method by name."""
+    return get_method(name)(posts, params or {}, seed=seed, events=events, progress=progress)

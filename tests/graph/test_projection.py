@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from research.errors import BudgetError, ConfigError
+from research.graph.events import encode
+from research.graph.projection import ProjectionSpec, co_action, combine, pair_products
+from tests.conftest import make_posts
+
+
+def _pairs(projection):
+    return {(projection.accounts[i], projection.accounts[j]) for i, j in zip(projection.rows, projection.cols, strict=True)}
+
+
+def test_empty_url_and_empty_app_create_no_object():
+    posts = make_posts([("a", 0, "", [""]), ("b", 10, "", [""]), ("c", 20, "X", []), ("d", 25, "X", [])])
+    events = encode(posts)
+    assert len(events.link_url) == 0 and len(events.apps) == 1
+    for objects in ("url", "domain", "app_url", "app_domain"):
+        assert co_action(events, objects=objects).n_edges == 0
+    # the two posts through X are an app co-action; the blank app is no app
+    assert _pairs(co_action(events, objects="app")) == {("c", "d")}
+
+
+def test_window_links_only_nearby_actions_and_joint_needs_the_same_app():
+    posts = make_posts(
+        [
+            ("a", 0, "We Heart It", ["http://diet.com/x"]),
+            ("b", 40, "We Heart It", ["http://diet.com/x"]),
+            ("c", 50, "Twitter for iPhone", ["http://diet.com/x"]),
+            ("d", 7200, "We Heart It", ["http://diet.com/x"]),
+        ]
+    )
+    events = encode(posts)
+    joint = co_action(events, objects="app_url", window_s=60)
+    assert _pairs(joint) == {("a", "b")}
+    url = co_action(events, objects="url", window_s=60)
+    assert _pairs(url) == {("a", "b"), ("a", "c"), ("b", "c")}
+    no_window = co_action(events, objects="app_url", window_s=None)
+    assert _pairs(no_window) == {("a", "b"), ("a", "d"), ("b", "d")}
+
+
+def test_staggered_windows_catch_a_pair_straddling_a_bucket_edge():
+    # 10 s apart across the edge of a 60 s bucket that starts at the first action
+    posts = make_posts([("z", 0, "X", ["http://other.com"]), ("a", 55, "X", ["http://u.com"]), ("b", 65, "X", ["http://u.com"])])
+    events = encode(posts)
+    assert co_action(events, objects="url", window_s=60, offsets=1).n_edges == 0
+    assert _pairs(co_action(events, objects="url", window_s=60, offsets=2)) == {("a", "b")}
+
+
+def test_support_counts_distinct_windowed_objects():
+    rows = []
+    for k in range(3):  # three waves, an hour apart
+        rows += [("a", 3600 * k, "X", ["http://e.com/1"]), ("b", 3600 * k + 5, "X", ["http://e.com/1"])]
+    projection = co_action(encode(make_posts(rows)), objects="app_url", window_s=600)
+    assert projection.support.tolist() == [3]
+    assert projection.weight.tolist() == [3.0]
+
+
+def test_idf_down_weights_popular_objects():
+    rows = [("a", 0, "X", ["http://rare.com"]), ("b", 1, "X", ["http://rare.com"])]
+    rows += [(f"u{i}", 2, "X", ["http://popular.com"]) for i in range(20)] + [("a", 3, "X", ["http://popular.com"])]
+    projection = co_action(encode(make_posts(rows)), objects="url", window_s=None, weighting="idf")
+    pairs = [(projection.accounts[i], projection.accounts[j]) for i, j in zip(projection.rows, projection.cols, strict=True)]
+    weight = dict(zip(pairs, projection.weight, strict=True))
+    # 22 accounts act; the rare link is shared by 2 of them, the popular one by 21
+    assert weight[("a", "b")] == pytest.approx(np.log(22 / 2))
+    assert weight[("u0", "u1")] == pytest.approx(np.log(22 / 21))
+
+
+def test_pair_count_is_exact_and_budget_refusal_names_the_knobs():
+    rows = [(f"u{i}", i, "X", ["http://viral.com"]) for i in range(30)]
+    events = encode(make_posts(rows))
+    assert pair_products(np.array([30, 1, 2])) == 435 + 0 + 1
+    with pytest.raises(BudgetError, match=r"435 account-pair products.*projection\.cap.*projection\.window_s"):
+        co_action(events, objects="url", window_s=None, cap=None, pair_budget=100, on_budget="refuse")
+    with pytest.warns(RuntimeWarning, match="lowering cap"):
+        lowered = co_action(events, objects="url", window_s=None, cap=None, pair_budget=100)
+    assert lowered.n_edges == 0 and lowered.stats["cap"] < 30
+    capped = co_action(events, objects="url", window_s=None, cap=10)
+    assert capped.n_edges == 0 and capped.stats["dropped_popular_objects"] == 1
+
+
+def test_jaccard_and_cosine_are_similarities():
+    rows = [("a", 0, "X", ["http://1.com"]), ("b", 0, "X", ["http://1.com"]), ("a", 0, "X", ["http://2.com"])]
+    events = encode(make_posts(rows))
+    assert co_action(events, objects="url", window_s=None, weighting="jaccard").weight.tolist() == [0.5]
+    assert co_action(events, objects="url", window_s=None, weighting="overlap").weight.tolist() == [1.0]
+    cosine = co_action(events, objects="url", window_s=None, weighting="tfidf_cosine").weight
+    assert 0 < cosine[0] <= 1
+
+
+def test_combine_sums_layers_and_spec_validates():
+    rows = [("a", 0, "X", ["http://1.com/p"]), ("b", 0, "X", ["http://1.com/q"])]
+    events = encode(make_posts(rows))
+    domain = co_action(events, objects="domain", window_s=None)
+    url = co_action(events, objects="url", window_s=None)
+    assert url.n_edges == 0 and domain.n_edges == 1
+    assert combine([domain, url], [2.0, 1.0]).weight.tolist() == [2.0]
+    with pytest.raises(ConfigError, match="unknown projection object kind"):
+        ProjectionSpec(objects="hashtag")
+    with pytest.raises(ConfigError, match="window_s must be positive"):
+        ProjectionSpec(window_s=0)
