@@ -206,11 +206,33 @@ def canonical_url(url: object) -> str | None:
     return _canonical_url(url)
 
 
+_SIMPLE_URL = re.compile(
+    r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)+)(/[A-Za-z0-9_~!$&'()*+,;=:@/-]*)?(?:\?([^#]*))?(?:#.*)?",
+    re.ASCII,
+)
+
+
 @lru_cache(maxsize=262_144)
 def _canonical_url(url: str) -> str | None:
     text = url.strip()
     if not text or len(text) > _MAX_URL_CHARS:
         return None
+    simple = _SIMPLE_URL.fullmatch(text)
+    if simple is not None and "/." not in (simple.group(3) or "") and len(simple.group(2)) <= 253:
+        # The common shape (lower-case host, no port, no escapes or dot
+        # segments in the path) needs no full parse; the result is the same.
+        scheme, host, path, query = simple.groups()
+        labels = host.split(".")
+        if all(label and label[0] != "-" and label[-1] != "-" and len(label) < 64 for label in labels):
+            if labels[0] == "www" and len(labels) > 2:
+                host = host[4:]
+            query_c = _canonical_query(query or "")
+            if query_c is not None:
+                return f"{scheme}://{host}{path or '/'}{'?' + query_c if query_c else ''}"
+    return _canonical_url_full(text)
+
+
+def _canonical_url_full(text: str) -> str | None:
     scheme_end = text.find(":")
     if scheme_end < 4 or text[:scheme_end].lower() not in ("http", "https"):
         return None
@@ -290,9 +312,13 @@ def _fix_escape(match: re.Match[str]) -> str:
     return char if char in _UNRESERVED else "%" + match.group(1).upper()
 
 
+_SIMPLE_QUERY = re.compile(r"[A-Za-z0-9_~!$'()*+,;:@/?.=&-]*")
+
+
 def _canonical_query(query: str) -> str | None:
     if not query:
         return ""
+    simple = _SIMPLE_QUERY.fullmatch(query) is not None
     kept: list[tuple[str, str]] = []
     for pair in query.split("&"):
         if not pair:
@@ -300,6 +326,9 @@ def _canonical_query(query: str) -> str | None:
         name, sep, value = pair.partition("=")
         key = name.lower()
         if key in TRACKING_PARAMETERS or key.startswith(TRACKING_PREFIXES):
+            continue
+        if simple:
+            kept.append((name, sep + value))
             continue
         name_n = _normalise_escapes(name, _QUERY_PART_SAFE)
         value_n = _normalise_escapes(value, _QUERY_PART_SAFE | {"="})
@@ -432,6 +461,36 @@ def _twitter_status_link(canonical: str) -> str | None:
     return f"https://twitter.com/i/web/status/{match.group(1)}" if match else None
 
 
+_RESULT_CACHE_LIMIT = 1_000_000
+_result_caches: dict[tuple[frozenset[str], bool], dict[str, tuple[str | None, str | None, bool]]] = {}
+
+
+def _results_cache(
+    hosts: frozenset[str], fediverse: bool
+) -> dict[str, tuple[str | None, str | None, bool]]:
+    # Links repeat across batches (popular URLs, t.co, media): remember the
+    # answers, within a bound, so each distinct link is worked out once.
+    cache = _result_caches.setdefault((hosts, fediverse), {})
+    if len(cache) > _RESULT_CACHE_LIMIT:
+        cache.clear()
+    if len(_result_caches) > 64:
+        _result_caches.clear()
+        cache = _result_caches.setdefault((hosts, fediverse), {})
+    return cache
+
+
+def _url_result(
+    raw: str, hosts: frozenset[str], fediverse: bool, twitter: bool
+) -> tuple[str | None, str | None, bool]:
+    url = _canonical_url(raw)
+    if url is None:
+        return None, None, False
+    if twitter:
+        url = _twitter_status_link(url) or url
+    domain = _registered_domain_of_host(_host_of(url))
+    return url, domain, is_platform_link(url, platform_hosts=hosts, fediverse=fediverse)
+
+
 def canonicalise_urls(
     values: pa.Array | pa.ChunkedArray | Iterable[str | None],
     *,
@@ -478,23 +537,20 @@ def canonicalise_urls(
     if not pa.types.is_string(values.type):
         values = values.cast(pa.string())
     encoded = values.dictionary_encode()
-    distinct = encoded.dictionary.to_pylist()
     hosts = frozenset(platform_hosts)
+    cache = _results_cache(hosts, fediverse)
     twitter = bool(hosts & TWITTER_HOSTS)
     canon: list[str | None] = []
     domains: list[str | None] = []
     platform: list[bool] = []
-    for raw in distinct:
-        url = _canonical_url(raw) if raw is not None else None
-        if url is not None and twitter:
-            url = _twitter_status_link(url) or url
-        canon.append(url)
-        if url is None:
-            domains.append(None)
-            platform.append(False)
-        else:
-            domains.append(_registered_domain_of_host(_host_of(url)))
-            platform.append(is_platform_link(url, platform_hosts=hosts, fediverse=fediverse))
+    for raw in encoded.dictionary.to_pylist():
+        result = cache.get(raw)
+        if result is None:
+            result = _url_result(raw, hosts, fediverse, twitter)
+            cache[raw] = result
+        canon.append(result[0])
+        domains.append(result[1])
+        platform.append(result[2])
     indices = encoded.indices
     return (
         pa.array(canon, pa.string()).take(indices),

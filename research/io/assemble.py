@@ -183,20 +183,18 @@ def _list_array(offsets: np.ndarray, values: pa.Array) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
 
 
-def _parents(lists: pa.Array) -> np.ndarray:
-    offsets = np.asarray(lists.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
-    lengths = np.diff(offsets)
-    return np.repeat(np.arange(len(lengths), dtype=np.int64), lengths), offsets
+def _flatten(lists: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    # Null lists (no links) contribute nothing, whatever their offsets say.
+    parent = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+    return parent, pc.list_flatten(lists).cast(pa.string())
 
 
 def _split_links(
     found: pa.Array, platform_only: pa.Array, hosts: Collection[str], fediverse: bool, n: int
 ) -> tuple[pa.Array, pa.Array, pa.Array]:
-    found_parent, found_offsets = _parents(found)
-    found_values = found.values.slice(found_offsets[0], found_offsets[-1] - found_offsets[0])
-    plat_parent, plat_offsets = _parents(platform_only)
-    plat_values = platform_only.values.slice(plat_offsets[0], plat_offsets[-1] - plat_offsets[0])
-    all_values = pa.concat_arrays([found_values.cast(pa.string()), plat_values.cast(pa.string())])
+    found_parent, found_values = _flatten(found)
+    plat_parent, plat_values = _flatten(platform_only)
+    all_values = pa.concat_arrays([found_values, plat_values])
     canon, domains, is_platform = canonicalise_urls(all_values, platform_hosts=hosts, fediverse=fediverse)
     parent = np.concatenate([found_parent, plat_parent])
     valid = np.asarray(canon.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
@@ -263,12 +261,12 @@ def assemble(batch: RawBatch) -> pa.Table:
     >>> posts.column("platform_urls")[0].as_py()
     ['https://twitter.com/i/web/status/9']
     """
-    table = batch.table.combine_chunks()
+    table = batch.table
     n = table.num_rows
     app_name, app_url = _canonical_apps(table.column("app_name"), table.column("app_url"))
     urls, domains, platform_urls = _split_links(
-        table.column("urls").chunk(0) if table.column("urls").num_chunks else pa.array([], pa.list_(pa.string())),
-        table.column("platform_urls").chunk(0) if table.column("platform_urls").num_chunks else pa.array([], pa.list_(pa.string())),
+        table.column("urls").combine_chunks(),
+        table.column("platform_urls").combine_chunks(),
         batch.platform_hosts,
         batch.fediverse,
         n,

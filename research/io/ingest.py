@@ -25,11 +25,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Queue
 from typing import Any
 
 import numpy as np
@@ -167,6 +169,46 @@ def _pseudonymised(table: pa.Table, key: bytes) -> pa.Table:
         POSTS_SCHEMA.field("account_name"),
         pseudonymise(table.column("account_name"), key, kind="name"),
     )
+
+
+class _BackgroundWriter:
+    """Writes tables to a Parquet file from a helper thread (Parquet encoding releases the GIL)."""
+
+    def __init__(self, path: Path, depth: int = 2) -> None:
+        self.writer = pq.ParquetWriter(
+            path,
+            POSTS_SCHEMA,
+            compression="zstd",
+            use_dictionary=["account_id", "account_name", "app_name", "app_url", "platform", "domains"],
+            write_statistics=["timestamp"],
+        )
+        self.queue: Queue[pa.Table | None] = Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="parquet-writer", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        while True:
+            table = self.queue.get()
+            if table is None:
+                return
+            if self.error is None:
+                try:
+                    self.writer.write_table(table.replace_schema_metadata(POSTS_SCHEMA.metadata))
+                except BaseException as err:  # re-raised by the caller's thread
+                    self.error = err
+
+    def write(self, table: pa.Table) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(table)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        self.writer.close()
+        if self.error is not None:
+            raise self.error
 
 
 def _check_format(format: str | None) -> None:
@@ -394,25 +436,16 @@ def ingest(
         raise InputFileError(f"{out}: cannot create the output folder ({err.strerror})") from None
     posts_path, rejects_path, summary_path = out / "posts.parquet", out / "rejects.jsonl", out / "summary.json"
     posts_tmp, rejects_tmp = out / ".posts.parquet.partial", out / ".rejects.jsonl.partial"
-    writer = pq.ParquetWriter(
-        posts_tmp,
-        POSTS_SCHEMA,
-        compression="zstd",
-        use_dictionary=["account_id", "account_name", "app_name", "app_url", "platform", "domains"],
-        write_statistics=["timestamp"],
-    )
+    writer = _BackgroundWriter(posts_tmp)
     try:
         with rejects_tmp.open("wb") as rejects:
 
             def write_reject(reject: Reject) -> None:
                 rejects.write(orjson.dumps(reject.to_dict()) + b"\n")
 
-            def write_posts(table: pa.Table) -> None:
-                writer.write_table(table.replace_schema_metadata(POSTS_SCHEMA.metadata), row_group_size=chunk_rows)
-
             summary = _run(
                 inputs,
-                write_posts,
+                writer.write,
                 write_reject,
                 format=format,
                 pseudonymise_key=pseudonymise_key,
@@ -420,7 +453,10 @@ def ingest(
                 progress=progress,
             )
     except BaseException:
-        writer.close()
+        try:
+            writer.close()
+        except BaseException:  # the first error is the one to report
+            pass
         for path in (posts_tmp, rejects_tmp):
             path.unlink(missing_ok=True)
         raise

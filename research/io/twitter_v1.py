@@ -47,7 +47,9 @@ Engines
 from __future__ import annotations
 
 from collections.abc import Iterator
+import threading
 from functools import lru_cache
+from queue import Empty, Full, Queue
 from typing import Any
 
 import numpy as np
@@ -291,12 +293,17 @@ def _query(path: str, compression: str) -> str:
     """
 
 
+# Rows handed on at a time by the DuckDB engine: small enough that the
+# prefetch queue holds more than one hand-over, so DuckDB never waits for Python.
+_ASSEMBLE_ROWS = 65_536
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _raw_from_duckdb(batch: pa.RecordBatch) -> pa.Table:
-    sources = batch.column("source").dictionary_encode()
+def _raw_from_duckdb(batch: pa.Table) -> pa.Table:
+    sources = batch.column("source").combine_chunks().dictionary_encode()
     parsed = [_source(s) if s is not None else (None, None) for s in sources.dictionary.to_pylist()]
     app_name = pa.array([p[0] for p in parsed], pa.string()).take(sources.indices)
     app_url = pa.array([p[1] for p in parsed], pa.string()).take(sources.indices)
@@ -309,8 +316,8 @@ def _raw_from_duckdb(batch: pa.RecordBatch) -> pa.Table:
             batch.column("timestamp").cast(pa.timestamp("ms", tz="UTC")),
             app_name,
             app_url,
-            pc.fill_null(batch.column("urls"), pa.scalar([], pa.list_(pa.string()))),
-            pc.fill_null(batch.column("platform_urls"), pa.scalar([], pa.list_(pa.string()))),
+            batch.column("urls"),
+            batch.column("platform_urls"),
             batch.column("text"),
             batch.column("is_repost"),
             pa.array(["twitter"] * n, pa.string()),
@@ -330,9 +337,11 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
     compression = {"gzip": "gzip", "zstd": "zstd", None: "none"}[source.compression]
     slow: list[np.ndarray] = []
     consumed = 0
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
     try:
-        reader = con.sql(_query(str(source.path), compression)).to_arrow_reader(options.chunk_rows)
-        for batch in reader:
+        batches = _prefetched(con.sql(_query(str(source.path), compression)).to_arrow_reader(options.chunk_rows))
+        for batch in batches:
             lanes = batch.column("lane")
             ok = np.asarray(pc.equal(lanes, "ok").to_numpy(zero_copy_only=False), dtype=bool)
             log.read(batch.num_rows)
@@ -341,16 +350,26 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
                 lane_values = np.asarray(lanes.to_numpy(zero_copy_only=False), dtype=object)[others]
                 slow_here = others[lane_values == "slow"]
                 slow.append(slow_here + consumed)
-                for notice, count in zip(*np.unique(lane_values[lane_values != "slow"], return_counts=True), strict=True):
+                notices, counts = np.unique(lane_values[lane_values != "slow"], return_counts=True)
+                for notice, count in zip(notices, counts, strict=True):
                     log.skip(str(notice), int(count))
                 batch = batch.filter(pa.array(ok))
             consumed += len(ok)
             if batch.num_rows:
-                yield RawBatch(_raw_from_duckdb(batch), TWITTER_HOSTS)
+                pending.append(batch)
+                pending_rows += batch.num_rows
+            if pending_rows >= min(options.chunk_rows, _ASSEMBLE_ROWS):
+                yield RawBatch(_raw_from_duckdb(pa.Table.from_batches(pending)), TWITTER_HOSTS)
+                pending, pending_rows = [], 0
+        if pending:
+            yield RawBatch(_raw_from_duckdb(pa.Table.from_batches(pending)), TWITTER_HOSTS)
+            pending, pending_rows = [], 0
     except duckdb.Error as err:
         # Anything DuckDB could not get past: the Python engine goes on from here.
         log.notes.append(f"DuckDB stopped after {consumed} rows ({str(err)[:200]}); read on with Python")
         con.close()
+        if pending:
+            yield RawBatch(_raw_from_duckdb(pa.Table.from_batches(pending)), TWITTER_HOSTS)
         wanted = np.concatenate(slow) if slow else np.empty(0, np.int64)
         yield from _read_slow_rows(source, log, options, wanted, consumed, complete=False)
         yield from _read_python(source, log, options, skip_rows=consumed)
@@ -358,6 +377,48 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
     con.close()
     if slow:
         yield from _read_slow_rows(source, log, options, np.concatenate(slow), consumed, complete=True)
+
+
+def _prefetched(reader: pa.RecordBatchReader, depth: int = 16) -> Iterator[pa.RecordBatch]:
+    """Batches of a reader, pulled by a helper thread so DuckDB reads while Python works.
+
+    An error raised by the reader is raised again here, in the caller's thread.
+    """
+    queue: Queue[pa.RecordBatch | BaseException | None] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def pull() -> None:
+        try:
+            for batch in reader:
+                while not stop.is_set():
+                    try:
+                        queue.put(batch, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(None)
+        except BaseException as err:  # handed to the consumer, who re-raises it
+            queue.put(err)
+
+    worker = threading.Thread(target=pull, name="duckdb-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                queue.get_nowait()
+            except Empty:
+                worker.join(timeout=0.05)
 
 
 def _read_slow_rows(
