@@ -2,9 +2,12 @@
 
 Compression is recognised by the first bytes of a file, whatever its name:
 gzip (``1f 8b``), bzip2 (``BZh``) and Zstandard (``28 b5 2f fd``). Folders
-are expanded to the regular files below them, sorted by path, so that a run
-reads files in the same order on every machine; hidden files (``.name``)
-are left out.
+are expanded to the data files below them, sorted by path, so that a run
+reads files in the same order on every machine: files named ``*.json``,
+``*.jsonl``, ``*.ndjson``, ``*.csv`` or ``*.parquet``, optionally followed by
+``.gz``, ``.bz2`` or ``.zst`` (a folder's ``LICENSE`` or ``README.md`` is not
+input); hidden files (``.name``) are left out. A file named explicitly is
+read whatever its name.
 """
 
 from __future__ import annotations
@@ -70,6 +73,19 @@ def sniff_compression(path: Path) -> str | None:
     return None
 
 
+_DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".parquet")
+_COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zst")
+
+
+def _is_data_name(name: str) -> bool:
+    lowered = name.lower()
+    for suffix in _COMPRESSED_SUFFIXES:
+        if lowered.endswith(suffix):
+            lowered = lowered[: -len(suffix)]
+            break
+    return lowered.endswith(_DATA_SUFFIXES)
+
+
 def expand_inputs(inputs: str | Path | Iterable[str | Path]) -> list[InputFile]:
     """The input files named by paths and folders, in a deterministic order.
 
@@ -93,10 +109,15 @@ def expand_inputs(inputs: str | Path | Iterable[str | Path]) -> list[InputFile]:
             found = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                if p.is_file()
+                and _is_data_name(p.name)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not found:
-                raise InputFileError(f"{path}: folder holds no input files")
+                raise InputFileError(
+                    f"{path}: folder holds no data files (*.json, *.jsonl, *.ndjson, *.csv, *.parquet, "
+                    "optionally .gz/.bz2/.zst)"
+                )
             files.extend(InputFile(p, sniff_compression(p)) for p in found)
         elif path.is_file():
             files.append(InputFile(path, sniff_compression(path)))
