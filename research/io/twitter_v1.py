@@ -46,8 +46,8 @@ Engines
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import threading
+from collections.abc import Iterator
 from functools import lru_cache
 from queue import Empty, Full, Queue
 from typing import Any

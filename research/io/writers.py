@@ -136,7 +136,7 @@ def write_twitter_v1(posts: Posts, path: str | Path, *, batch_rows: int = 100_00
             columns = {
                 name: part.column(name).to_pylist()
                 for name in ("post_id", "account_id", "account_name", "app_name", "app_url", "urls",
-                             "platform_urls", "text", "is_repost")  # fmt: skip
+                             "platform_urls", "text", "is_repost")
             }
             sources: dict[tuple[str | None, str | None], str] = {}
             users: dict[tuple[str, str | None], dict[str, object]] = {}

@@ -74,7 +74,7 @@ def test_deep_nesting_and_huge_lines(tmp_path: Path, engine: str) -> None:
     posts, summary = load(path, format="twitter-v1", engine=engine)
     assert sorted(posts.table.column("post_id").to_pylist()) == ["1", "2"]
     assert summary.rejected and summary.reconciles()
-    small, summary = load(path, format="twitter-v1", engine="python", max_line_bytes=1 << 20)
+    _small, summary = load(path, format="twitter-v1", engine="python", max_line_bytes=1 << 20)
     assert summary.rejected.get("line_too_long") == 1 and summary.reconciles()
 
 

@@ -24,7 +24,7 @@ def test_round_trip_through_v1(tmp_path: Path) -> None:
              "timestamp": base + dt.timedelta(seconds=37 * i), "app_name": ["We Heart It", "we heart it", None][i % 3],
              "app_url": ["http://weheartit.com/", "http://weheartit.com/", None][i % 3],
              "urls": [[f"https://example.com/{i}"], [], ["https://a.org/x?b=1&a=2", "https://b.net/"]][i % 3],
-             "text": f"post {i} & <b>", "is_repost": i % 4 == 0, "platform": "twitter"}  # fmt: skip
+             "text": f"post {i} & <b>", "is_repost": i % 4 == 0, "platform": "twitter"}
             for i in range(30)
         ]
     )
