@@ -28,9 +28,6 @@ def test_round_trip_through_v1(tmp_path: Path) -> None:
             for i in range(30)
         ]
     )
-    posts = Posts(posts.table.set_column(7, "domains", pa.array(
-        [[{"example.com/": "example.com"}.get(u.split("//")[1].split("/", 1)[0] + "/", u.split("//")[1].split("/")[0]) for u in us]
-         for us in posts.table.column("urls").to_pylist()], pa.list_(pa.string()))))  # fmt: skip
     path = write_twitter_v1(posts, tmp_path / "t.jsonl")
     back, summary = load(path)
     assert summary.rows_written == 30 and summary.rejected == {}
