@@ -7,7 +7,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from research.io import load
