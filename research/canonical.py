@@ -223,7 +223,9 @@ def _canonical_url(url: str) -> str | None:
         # segments in the path) needs no full parse; the result is the same.
         scheme, host, path, query = simple.groups()
         labels = host.split(".")
-        if all(label and label[0] != "-" and label[-1] != "-" and len(label) < 64 for label in labels):
+        if not labels[-1].isdigit() and all(
+            label and label[0] != "-" and label[-1] != "-" and len(label) < 64 for label in labels
+        ):
             if labels[0] == "www" and len(labels) > 2:
                 host = host[4:]
             query_c = _canonical_query(query or "")
