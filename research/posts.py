@@ -240,7 +240,7 @@ def _blank_like(urls: pa.ChunkedArray) -> pa.Array:
 
 
 def _check_values(table: pa.Table, source: str) -> None:
-    for name in REQUIRED_COLUMNS + ("is_repost", "platform") + _LIST_COLUMNS:
+    for name in (*REQUIRED_COLUMNS, "is_repost", "platform", *_LIST_COLUMNS):
         nulls = table.column(name).null_count
         if nulls:
             raise SchemaError(f"{source}: column {name!r} has {nulls} null value(s); it is required")

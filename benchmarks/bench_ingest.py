@@ -1,0 +1,150 @@
+"""Benchmark: Twitter v1.1 ingest (canonicalisation included) against a bare orjson loop.
+
+Generates synthetic posts (heavy-tailed accounts, ~500 apps, Zipf URLs with
+tracking parameters), writes them as realistic v1.1 JSON lines with
+:func:`research.io.writers.write_twitter_v1`, then measures, each in a fresh
+subprocess: (a) a bare ``for line in f: orjson.loads(line)`` loop, (b) the full
+``ingest`` to Parquet; rows/s and peak RSS, at two file sizes (peak RSS should
+not grow with the file). Results go to ``benchmarks/results/ingest.json``.
+
+Run: ``PYTHONPATH=. python benchmarks/bench_ingest.py [--sizes 250000 1000000] [--threads 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+RESULTS = Path(__file__).parent / "results" / "ingest.json"
+
+# Peak RSS is read from /proc/self/status (VmHWM): ru_maxrss survives exec and
+# would report the parent's peak.
+_PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024"
+
+_ORJSON_CHILD = """
+import orjson, sys, time, json
+start = time.perf_counter(); n = 0
+with open(sys.argv[1], 'rb') as f:
+    for line in f:
+        orjson.loads(line); n += 1
+elapsed = time.perf_counter() - start
+print(json.dumps({"rows": n, "seconds": elapsed, "peak_rss_mb": PEAK}))
+""".replace("PEAK", _PEAK)
+
+_INGEST_CHILD = """
+import sys, time, json
+from research.io import ingest
+threads = int(sys.argv[3]) if sys.argv[3] != "none" else None
+start = time.perf_counter()
+summary = ingest(sys.argv[1], sys.argv[2], progress=False, duckdb_threads=threads)
+elapsed = time.perf_counter() - start
+assert summary.reconciles()
+print(json.dumps({"rows": summary.rows_read, "written": summary.rows_written, "seconds": elapsed,
+                  "peak_rss_mb": PEAK}))
+""".replace("PEAK", _PEAK)
+
+
+def synthetic_posts(n_posts: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    """A realistic posts table: heavy-tailed accounts, ~500 apps, Zipf URL popularity."""
+    from research.posts import as_posts
+
+    rng = np.random.default_rng(seed)
+    n_accounts = max(1000, n_posts // 20)
+    account = (rng.pareto(1.2, n_posts) * 50).astype(np.int64) % n_accounts
+    app = np.minimum(rng.zipf(1.5, n_posts) - 1, 499)
+    n_urls = max(1000, n_posts // 4)
+    url = (rng.zipf(1.3, n_posts) - 1) % n_urls
+    has_url = rng.random(n_posts) < 0.7
+    start = int(dt.datetime(2019, 1, 1, tzinfo=dt.UTC).timestamp() * 1000)
+    times = start + np.sort(rng.integers(0, 90 * 86_400_000, n_posts))
+    app_names = np.array([f"App {i} for Twitter" for i in range(500)], dtype=object)
+    app_urls = np.array([f"https://app{i}.example.com/" for i in range(500)], dtype=object)
+    urls = [
+        [f"https://www.site{u % 7919}.example.org/articles/{u}?utm_source=twitter&id={u}"] if h else []
+        for u, h in zip(url.tolist(), has_url.tolist(), strict=True)
+    ]
+    return as_posts(
+        {
+            "post_id": pa.array([str(10**17 + i) for i in range(n_posts)]),
+            "account_id": pa.array([str(10**6 + a) for a in account.tolist()]),
+            "account_name": pa.array([f"user{a}" for a in account.tolist()]),
+            "timestamp": pa.array(times, pa.timestamp("ms", tz="UTC")),
+            "app_name": pa.array(app_names[app]),
+            "app_url": pa.array(app_urls[app]),
+            "urls": pa.array(urls, pa.list_(pa.string())),
+            "text": pa.array([f"Something worth reading {i % 977} https://t.co/x" for i in range(n_posts)]),
+            "is_repost": pa.array(rng.random(n_posts) < 0.2),
+            "platform": pa.array(["twitter"] * n_posts),
+        }
+    )
+
+
+def _child(code: str, *args: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[250_000, 1_000_000])
+    parser.add_argument("--threads", default="2", help="DuckDB threads, or 'none' for DuckDB's default")
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    from research.io.writers import write_twitter_v1
+
+    results = []
+    with tempfile.TemporaryDirectory() as work:
+        for size in args.sizes:
+            path = Path(work) / f"tweets_{size}.jsonl"
+            t0 = time.perf_counter()
+            write_twitter_v1(synthetic_posts(size), path)
+            write_s = time.perf_counter() - t0
+            file_mb = path.stat().st_size / 2**20
+            bare = min((_child(_ORJSON_CHILD, str(path)) for _ in range(args.repeats)), key=lambda r: r["seconds"])
+            full = min(
+                (_child(_INGEST_CHILD, str(path), str(Path(work) / "out"), args.threads) for _ in range(args.repeats)),
+                key=lambda r: r["seconds"],
+            )
+            row = {
+                "posts": size,
+                "file_mb": round(file_mb, 1),
+                "bytes_per_line": round(path.stat().st_size / size),
+                "write_s": round(write_s, 2),
+                "orjson_rows_per_s": round(bare["rows"] / bare["seconds"]),
+                "orjson_peak_rss_mb": round(bare["peak_rss_mb"], 1),
+                "ingest_rows_per_s": round(full["rows"] / full["seconds"]),
+                "ingest_peak_rss_mb": round(full["peak_rss_mb"], 1),
+                "ratio": round((full["rows"] / full["seconds"]) / (bare["rows"] / bare["seconds"]), 2),
+            }
+            results.append(row)
+            path.unlink()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {"machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+             "duckdb_threads": args.threads, "results": results},
+            indent=2,
+        )
+        + "\n"
+    )
+    header = f"{'posts':>9} {'MB':>7} {'B/line':>6} {'orjson r/s':>11} {'ingest r/s':>11} {'ratio':>6} {'RSS orjson':>10} {'RSS ingest':>10}"
+    print(header)
+    for r in results:
+        print(
+            f"{r['posts']:>9} {r['file_mb']:>7} {r['bytes_per_line']:>6} {r['orjson_rows_per_s']:>11,} "
+            f"{r['ingest_rows_per_s']:>11,} {r['ratio']:>6} {r['orjson_peak_rss_mb']:>10} {r['ingest_peak_rss_mb']:>10}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+"""From the raw fields a reader pulls out of a format to rows of the posts table.
+
+Every reader yields :class:`RawBatch` tables (:data:`RAW_SCHEMA`: ids, time,
+the app name and site *as written*, links *as written*) and :func:`assemble`
+does the rest the same way for all formats: canonical app names and sites,
+canonical URLs split into external ``urls`` and ``platform_urls``, registered
+domains, each distinct URL once per post (first occurrence kept). All of it
+is computed once per distinct value.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from research.canonical import TWITTER_HOSTS, canonical_app, canonical_url, canonicalise_urls
+from research.posts import POSTS_SCHEMA
+
+__all__ = ["RAW_SCHEMA", "RawBatch", "RawRows", "assemble", "parse_iso_ms", "parse_twitter_time_ms"]
+
+RAW_SCHEMA = pa.schema(
+    [
+        pa.field("post_id", pa.string()),
+        pa.field("account_id", pa.string()),
+        pa.field("account_name", pa.string()),
+        pa.field("timestamp", pa.timestamp("ms", tz="UTC")),
+        pa.field("app_name", pa.string()),
+        pa.field("app_url", pa.string()),
+        pa.field("urls", pa.list_(pa.string())),
+        pa.field("platform_urls", pa.list_(pa.string())),
+        pa.field("text", pa.string()),
+        pa.field("is_repost", pa.bool_()),
+        pa.field("platform", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class RawBatch:
+    """Rows as a reader found them, plus what counts as a platform link for them.
+
+    ``urls`` holds every link found (external or not, decided later);
+    ``platform_urls`` holds links known from their place in the payload to
+    point at the platform (attached media, mention and hashtag anchors).
+    """
+
+    table: pa.Table
+    platform_hosts: frozenset[str] = TWITTER_HOSTS
+    fediverse: bool = False
+
+
+@dataclass
+class RawRows:
+    """A column-wise builder of raw rows for readers that walk parsed objects."""
+
+    platform: str
+    post_id: list[str] = field(default_factory=list)
+    account_id: list[str] = field(default_factory=list)
+    account_name: list[str | None] = field(default_factory=list)
+    timestamp: list[int] = field(default_factory=list)
+    app_name: list[str | None] = field(default_factory=list)
+    app_url: list[str | None] = field(default_factory=list)
+    urls: list[list[str]] = field(default_factory=list)
+    platform_urls: list[list[str]] = field(default_factory=list)
+    text: list[str | None] = field(default_factory=list)
+    is_repost: list[bool] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.post_id)
+
+    def add(
+        self,
+        post_id: str,
+        account_id: str,
+        account_name: str | None,
+        timestamp_ms: int,
+        app_name: str | None,
+        app_url: str | None,
+        urls: list[str],
+        platform_urls: list[str],
+        text: str | None,
+        is_repost: bool,
+    ) -> None:
+        """Append one post."""
+        self.post_id.append(post_id)
+        self.account_id.append(account_id)
+        self.account_name.append(account_name)
+        self.timestamp.append(timestamp_ms)
+        self.app_name.append(app_name)
+        self.app_url.append(app_url)
+        self.urls.append(urls)
+        self.platform_urls.append(platform_urls)
+        self.text.append(text)
+        self.is_repost.append(is_repost)
+
+    def take_table(self) -> pa.Table:
+        """The rows so far as a :data:`RAW_SCHEMA` table; the builder is emptied."""
+        n = len(self)
+        table = pa.Table.from_arrays(
+            [
+                pa.array(self.post_id, pa.string()),
+                pa.array(self.account_id, pa.string()),
+                pa.array(self.account_name, pa.string()),
+                pa.array(np.asarray(self.timestamp, dtype=np.int64), pa.int64()).cast(
+                    pa.timestamp("ms", tz="UTC")
+                ),
+                pa.array(self.app_name, pa.string()),
+                pa.array(self.app_url, pa.string()),
+                pa.array(self.urls, pa.list_(pa.string())),
+                pa.array(self.platform_urls, pa.list_(pa.string())),
+                pa.array(self.text, pa.string()),
+                pa.array(self.is_repost, pa.bool_()),
+                pa.array([self.platform] * n, pa.string()),
+            ],
+            schema=RAW_SCHEMA,
+        )
+        for name in ("post_id", "account_id", "account_name", "timestamp", "app_name",
+                     "app_url", "urls", "platform_urls", "text", "is_repost"):  # fmt: skip
+            getattr(self, name).clear()
+        return table
+
+
+_MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+
+
+def parse_twitter_time_ms(value: object) -> int | None:
+    """Milliseconds since the epoch of a v1.1 ``created_at`` (``Wed Oct 10 20:19:24 +0000 2018``).
+
+    Examples
+    --------
+    >>> parse_twitter_time_ms("Wed Oct 10 20:19:24 +0000 2018")
+    1539202764000
+    >>> parse_twitter_time_ms("yesterday") is None
+    True
+    """
+    if not isinstance(value, str):
+        return None
+    parts = value.split()
+    if len(parts) != 6 or len(parts[4]) != 5 or parts[4][0] not in "+-":
+        return None
+    try:
+        month = _MONTHS[parts[1]]
+        hours, minutes, seconds = (int(x) for x in parts[3].split(":"))
+        moment = dt.datetime(int(parts[5]), month, int(parts[2]), hours, minutes, seconds)
+        offset = int(parts[4][1:3]) * 3600 + int(parts[4][3:5]) * 60
+    except (KeyError, ValueError, OverflowError):
+        return None
+    sign = -1 if parts[4][0] == "+" else 1
+    return (calendar.timegm(moment.timetuple()) + sign * offset) * 1000
+
+
+def parse_iso_ms(value: object) -> int | None:
+    """Milliseconds since the epoch of an ISO 8601 time; naive times are taken as UTC.
+
+    Examples
+    --------
+    >>> parse_iso_ms("2021-09-22T16:37:29.000Z")
+    1632328649000
+    >>> parse_iso_ms("2016-03-01 17:45")
+    1456854300000
+    """
+    if not isinstance(value, str) or not 10 <= len(value) <= 40:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        return int(moment.timestamp() * 1000) if moment.year > 1 else None
+    except (OverflowError, ValueError):
+        return None
+
+
+def _list_array(offsets: np.ndarray, values: pa.Array) -> pa.Array:
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
+
+
+def _flatten(lists: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    # Null lists (no links) contribute nothing, whatever their offsets say.
+    parent = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+    return parent, pc.list_flatten(lists).cast(pa.string())
+
+
+def _split_links(
+    found: pa.Array, platform_only: pa.Array, hosts: Collection[str], fediverse: bool, n: int
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    found_parent, found_values = _flatten(found)
+    plat_parent, plat_values = _flatten(platform_only)
+    all_values = pa.concat_arrays([found_values, plat_values])
+    canon, domains, is_platform = canonicalise_urls(all_values, platform_hosts=hosts, fediverse=fediverse)
+    parent = np.concatenate([found_parent, plat_parent])
+    valid = np.asarray(canon.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    platform = np.asarray(is_platform.to_numpy(zero_copy_only=False), dtype=bool)
+    platform[len(found_parent) :] = True
+    # One code per distinct canonical URL, to drop repeats within a post.
+    codes = np.asarray(pc.fill_null(canon.dictionary_encode().indices, -1).to_numpy(), dtype=np.int64)
+
+    def build(mask: np.ndarray) -> tuple[pa.Array, pa.Array]:
+        positions = np.flatnonzero(mask)
+        # Stable by post, then first occurrence of each URL in that post.
+        order = positions[np.argsort(parent[positions], kind="stable")]
+        key = parent[order] * (int(codes.max(initial=0)) + 2) + codes[order]
+        _, first = np.unique(key, return_index=True)
+        order = order[np.sort(first)]
+        counts = np.bincount(parent[order], minlength=n)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        take = pa.array(order)
+        return _list_array(offsets, canon.take(take)), _list_array(offsets, domains.take(take))
+
+    external_urls, external_domains = build(valid & ~platform)
+    platform_urls, _ = build(valid & platform)
+    return external_urls, external_domains, platform_urls
+
+
+def _canonical_apps(names: pa.ChunkedArray | pa.Array, sites: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, pa.Array]:
+    def per_distinct(values: pa.Array, function) -> pa.Array:  # type: ignore[no-untyped-def]
+        encoded = values.dictionary_encode()
+        mapped = pa.array([function(v) for v in encoded.dictionary.to_pylist()], pa.string())
+        return mapped.take(encoded.indices)
+
+    names_a = names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names
+    sites_a = sites.combine_chunks() if isinstance(sites, pa.ChunkedArray) else sites
+    app_name = per_distinct(names_a.cast(pa.string()), canonical_app)
+    app_url = per_distinct(sites_a.cast(pa.string()), canonical_url)
+    # A site without a name is no app: never create an object from an empty field.
+    app_url = pc.if_else(app_name.is_null(), pa.scalar(None, pa.string()), app_url)
+    return app_name, app_url
+
+
+def assemble(batch: RawBatch) -> pa.Table:
+    """Turn a reader's raw rows into rows of the posts table.
+
+    Parameters
+    ----------
+    batch
+        Raw rows (:data:`RAW_SCHEMA`) and the platform's hosts.
+
+    Returns
+    -------
+    pyarrow.Table
+        A table with the posts schema (:data:`research.posts.POSTS_SCHEMA`).
+
+    Examples
+    --------
+    >>> rows = RawRows("twitter")
+    >>> rows.add("1", "42", "alice", 0, "  We Heart It ", "http://weheartit.com",
+    ...          ["https://www.example.com/?utm_source=t", "https://twitter.com/a/status/9"],
+    ...          [], "hi", False)
+    >>> posts = assemble(RawBatch(rows.take_table()))
+    >>> posts.column("app_name")[0].as_py(), posts.column("urls")[0].as_py()
+    ('We Heart It', ['https://example.com/'])
+    >>> posts.column("platform_urls")[0].as_py()
+    ['https://twitter.com/i/web/status/9']
+    """
+    table = batch.table
+    n = table.num_rows
+    app_name, app_url = _canonical_apps(table.column("app_name"), table.column("app_url"))
+    urls, domains, platform_urls = _split_links(
+        table.column("urls").combine_chunks(),
+        table.column("platform_urls").combine_chunks(),
+        batch.platform_hosts,
+        batch.fediverse,
+        n,
+    )
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        "post_id": table.column("post_id"),
+        "account_id": table.column("account_id"),
+        "account_name": table.column("account_name"),
+        "timestamp": table.column("timestamp"),
+        "app_name": app_name,
+        "app_url": app_url,
+        "urls": urls,
+        "domains": domains,
+        "platform_urls": platform_urls,
+        "text": table.column("text"),
+        "is_repost": pc.fill_null(table.column("is_repost"), False),
+        "platform": table.column("platform"),
+    }
+    return pa.Table.from_arrays([columns[f.name] for f in POSTS_SCHEMA], schema=POSTS_SCHEMA)
+
+
+def empty_raw() -> pa.Table:
+    """A raw table with no rows."""
+    return RAW_SCHEMA.empty_table()
+
+
+def raw_from_columns(columns: dict[str, Sequence[object] | pa.Array], platform: str) -> pa.Table:
+    """A raw table from columns (missing ones are filled with nulls or empty lists)."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    arrays = []
+    for f in RAW_SCHEMA:
+        if f.name in columns:
+            value = columns[f.name]
+            arrays.append(value if isinstance(value, (pa.Array, pa.ChunkedArray)) else pa.array(value, f.type))
+        elif f.name == "platform":
+            arrays.append(pa.array([platform] * n, pa.string()))
+        elif pa.types.is_list(f.type):
+            arrays.append(pa.array([[]] * n, f.type))
+        elif f.name == "is_repost":
+            arrays.append(pa.array(np.zeros(n, dtype=bool)))
+        else:
+            arrays.append(pa.nulls(n, f.type))
+    return pa.Table.from_arrays(arrays, schema=RAW_SCHEMA)

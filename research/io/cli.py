@@ -1,0 +1,87 @@
+"""The ``ingest`` verb of the command line (registered by ``research.cli``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from research.errors import UserError
+from research.io.formats import FORMATS
+from research.io.ingest import ingest
+from research.io.pseudonymise import KEY_ENV_VAR, read_key
+
+__all__ = ["add_ingest_parser", "run_ingest"]
+
+_EPILOG = f"""\
+examples:
+  hijack-clusters ingest tweets.jsonl.gz --out runs/brexit
+  hijack-clusters ingest captures/ --out runs/all --format twitter-v2 \\
+      --pseudonymise-key-file ~/.secrets/pseudonym.key
+
+Writes OUT/posts.parquet, OUT/rejects.jsonl (file, line or record, reason,
+snippet for each row that could not be read) and OUT/summary.json (counts that
+reconcile: read = written + rejected + skipped). The key may also come from
+${KEY_ENV_VAR}; it is never written anywhere.
+"""
+
+
+def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Register ``ingest INPUT... --out DIR`` on a subparsers object.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="hijack-clusters")
+    >>> _ = add_ingest_parser(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["ingest", "a.jsonl", "--out", "out", "--quiet"])
+    >>> args.inputs, args.out, args.quiet
+    (['a.jsonl'], 'out', True)
+    """
+    parser = subparsers.add_parser(
+        "ingest",
+        help="read platform exports into a posts table",
+        description="Read platform exports (Twitter v1.1/v2, information-operations CSV, "
+        "Mastodon, CSV, Parquet; gzip, bzip2, zstd) into a posts table.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders (read in sorted order)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    parser.add_argument("--format", choices=FORMATS, default=None, help="input format (default: detected per file)")
+    parser.add_argument(
+        "--pseudonymise-key-file",
+        metavar="PATH",
+        default=None,
+        help=f"replace account ids and names by HMAC-SHA256 pseudonyms under this key (or set ${KEY_ENV_VAR})",
+    )
+    parser.add_argument("--duckdb-threads", type=int, default=None, metavar="N", help="threads for DuckDB")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
+    parser.set_defaults(run=run_ingest)
+    return parser
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    """Run ``ingest`` from parsed arguments; the exit code (0 on success)."""
+    try:
+        key = read_key(args.pseudonymise_key_file)
+        summary = ingest(
+            args.inputs,
+            args.out,
+            format=args.format,
+            pseudonymise_key=key,
+            duckdb_threads=args.duckdb_threads,
+            progress=not args.quiet,
+        )
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    if not args.quiet:
+        rejected = sum(summary.rejected.values())
+        skipped = sum(summary.skipped.values())
+        print(
+            f"{summary.rows_written} posts written to {summary.outputs['posts']} "
+            f"({summary.rows_read} rows read, {rejected} rejected, {skipped} skipped, "
+            f"{summary.rows_per_s:,.0f} rows/s)",
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,89 @@
+"""Walking a JSON-lines file value by value, with line numbers, without ever failing.
+
+Each non-blank line is parsed with orjson. A file whose first line does not
+parse but which holds, as a whole, one JSON document (a pretty-printed
+response saved with ``jq .``, say) of at most :data:`MAX_DOCUMENT_BYTES` is
+read as that document instead; its rows then have no line number but an
+item index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from research.io.sources import DEFAULT_MAX_LINE_BYTES, InputFile, iter_lines, open_binary
+
+__all__ = ["MAX_DOCUMENT_BYTES", "JsonValue", "iter_json_values"]
+
+MAX_DOCUMENT_BYTES = 256 << 20
+
+
+@dataclass(frozen=True)
+class JsonValue:
+    """One parsed line (or the whole document), or why it could not be parsed."""
+
+    line: int | None
+    raw: bytes
+    value: Any = None
+    error: str | None = None
+    reason: str | None = None
+
+
+def _parse(raw: bytes) -> tuple[Any, str | None, str | None]:
+    try:
+        return orjson.loads(raw), None, None
+    except orjson.JSONDecodeError as err:
+        return None, str(err), "invalid_json"
+    except RecursionError:
+        return None, "nested too deeply", "invalid_json"
+
+
+def _whole_document(source: InputFile) -> Any | None:
+    with open_binary(source) as stream:
+        try:
+            data = stream.read(MAX_DOCUMENT_BYTES + 1)
+        except (OSError, EOFError, ValueError):
+            return None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        return None
+    value, error, _ = _parse(data)
+    return value if error is None and isinstance(value, (dict, list)) else None
+
+
+def iter_json_values(
+    source: InputFile, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, skip_rows: int = 0
+) -> Iterator[JsonValue]:
+    """Parsed values of a JSON-lines file (or of a single JSON document).
+
+    Parameters
+    ----------
+    source
+        The file.
+    max_line_bytes
+        Longer lines come back with ``reason="line_too_long"``.
+    skip_rows
+        Pass over this many non-blank lines first (to resume after another reader).
+    """
+    first = True
+    seen = 0
+    for line in iter_lines(source, max_line_bytes=max_line_bytes):
+        seen += 1
+        if seen <= skip_rows:
+            first = False
+            continue
+        if line.raw is None:
+            first = False
+            yield JsonValue(line.number, line.head, error=f"line longer than {max_line_bytes} bytes", reason="line_too_long")
+            continue
+        value, error, reason = _parse(line.raw)
+        if error is not None and first and line.raw.lstrip()[:1] in (b"{", b"["):
+            document = _whole_document(source)
+            if document is not None:
+                yield JsonValue(None, b"", document)
+                return
+        first = False
+        yield JsonValue(line.number, line.raw, value, error, reason)

@@ -1,0 +1,506 @@
+"""Twitter API v1.1 tweets: twarc 1 output (one tweet per line) and API pages.
+
+Rows
+    One non-blank line is one row, except for pages: a search response
+    (``{"statuses": [...], "search_metadata": ...}``) or a timeline response
+    (a JSON array of tweets) on one line, where each tweet is a row; an empty
+    page is one row skipped (``empty_page``).
+Skips
+    Stream notices (``delete``, ``scrub_geo``, ``limit``, ``status_withheld``,
+    ``user_withheld``, ``disconnect``, ``warning``, ``friends``, ``event``...)
+    are skipped with the notice's name as reason.
+Fields
+    ``post_id`` = ``id_str`` (or ``id``); ``account_id`` = ``user.id_str``;
+    ``account_name`` = ``user.screen_name``; ``timestamp`` = ``created_at``
+    (``Wed Oct 10 20:19:24 +0000 2018``); the app's name and site come from
+    the ``source`` anchor, read with an HTML parser
+    (:func:`research.io.markup.parse_source`); ``text`` = ``extended_tweet.full_text``,
+    ``full_text`` or ``text``, as written.
+Links
+    ``entities.urls`` of the tweet, or of ``extended_tweet`` when the tweet
+    is truncated (the outer entities then hold only the ``/i/web/status/``
+    link to the tweet itself). Each entry gives its unwound URL (Gnip's
+    ``unwound.url`` or v2-style ``unwound_url``, the address a crawler
+    landed on after following redirects) when present, else
+    ``expanded_url``, else the ``t.co`` ``url``. Attached media
+    (``entities.media``) are platform links.
+Retweets and quotes
+    A retweet is the retweeter's post: their id, account, time and app
+    (the outer ``source``), ``is_repost=True``, and the *original's* links
+    (the retweeter spread them). A quote tweet carries only the quoter's own
+    links; the quoted tweet is linked from it as a platform link
+    (``twitter.com/.../status/...``) and its own links are not attributed to
+    the quoter. Embedded originals and quoted tweets are not emitted as posts
+    of their own: they were not collected by the query that produced the file.
+
+Engines
+    The DuckDB engine reads the file with ``read_json``, selecting only these
+    nested fields, on ``duckdb_threads`` threads; rows it cannot take as clean
+    tweets (malformed JSON, pages, unusual ids, unreadable times) are sent,
+    after the file, to the Python engine, which re-reads just those lines
+    (found by position) and gives their exact line numbers and reasons. The
+    Python engine reads every line with orjson and is the reference: both
+    give the same posts. Bzip2 files, files starting with a page, and single
+    JSON documents are read with the Python engine.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from queue import Empty, Full, Queue
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from research.canonical import TWITTER_HOSTS
+from research.io.accounting import FileLog
+from research.io.assemble import RAW_SCHEMA, RawBatch, RawRows, parse_twitter_time_ms
+from research.io.jsonlines import JsonValue, iter_json_values
+from research.io.markup import parse_source
+from research.io.options import ReadOptions
+from research.io.sources import InputFile, iter_lines, read_head
+
+__all__ = ["NOISE_KEYS", "read_twitter_v1", "tweet_row"]
+
+#: Keys of stream notices that are not tweets (skipped with the key as reason).
+NOISE_KEYS: tuple[str, ...] = (
+    "delete", "scrub_geo", "limit", "status_withheld", "user_withheld", "disconnect",
+    "warning", "friends", "friends_str", "event", "direct_message", "control",
+)  # fmt: skip
+
+Row = tuple[str, str, "str | None", int, "str | None", "str | None", list[str], list[str], "str | None", bool]
+
+
+def _as_id(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _as_text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _entry_link(entry: Any) -> str | None:
+    if not isinstance(entry, dict):
+        return None
+    unwound = entry.get("unwound")
+    candidates = (
+        unwound.get("url") if isinstance(unwound, dict) else None,
+        entry.get("unwound_url"),
+        entry.get("expanded_url"),
+        entry.get("url"),
+    )
+    return next((c for c in candidates if isinstance(c, str) and c), None)
+
+
+def _links(content: dict[str, Any]) -> tuple[list[str], list[str]]:
+    extended = content.get("extended_tweet")
+    entities = extended.get("entities") if isinstance(extended, dict) else content.get("entities")
+    if not isinstance(entities, dict):
+        return [], []
+    urls = entities.get("urls")
+    media = entities.get("media")
+    found = [link for link in map(_entry_link, urls if isinstance(urls, list) else ()) if link]
+    attached = [
+        link
+        for link in (
+            e.get("expanded_url") or e.get("url") if isinstance(e, dict) else None
+            for e in (media if isinstance(media, list) else ())
+        )
+        if isinstance(link, str) and link
+    ]
+    return found, attached
+
+
+@lru_cache(maxsize=65_536)
+def _source(source: str) -> tuple[str | None, str | None]:
+    return parse_source(source)
+
+
+def tweet_row(tweet: Any) -> Row | str:
+    """The raw post fields of one v1.1 tweet object, or the reason it is rejected.
+
+    Examples
+    --------
+    >>> row = tweet_row({"id_str": "1", "user": {"id_str": "7", "screen_name": "bob"},
+    ...     "created_at": "Wed Oct 10 20:19:24 +0000 2018", "text": "hi",
+    ...     "source": '<a href="http://weheartit.com">We Heart It</a>',
+    ...     "entities": {"urls": [{"expanded_url": "http://example.com/"}]}})
+    >>> row[:6]
+    ('1', '7', 'bob', 1539202764000, 'We Heart It', 'http://weheartit.com')
+    >>> tweet_row({"user": {}})
+    'missing_post_id'
+    """
+    if not isinstance(tweet, dict):
+        return "not_a_tweet"
+    post_id = _as_id(tweet.get("id_str")) or _as_id(tweet.get("id"))
+    if post_id is None:
+        return "missing_post_id"
+    user = tweet.get("user")
+    if not isinstance(user, dict):
+        return "missing_account_id"
+    account_id = _as_id(user.get("id_str")) or _as_id(user.get("id"))
+    if account_id is None:
+        return "missing_account_id"
+    timestamp = parse_twitter_time_ms(tweet.get("created_at"))
+    if timestamp is None:
+        return "bad_timestamp"
+    source = tweet.get("source")
+    app_name, app_url = _source(source) if isinstance(source, str) else (None, None)
+    original = tweet.get("retweeted_status")
+    is_repost = isinstance(original, dict)
+    urls, media = _links(original if is_repost else tweet)  # type: ignore[arg-type]
+    extended = tweet.get("extended_tweet")
+    text = next(
+        (
+            t
+            for t in (
+                extended.get("full_text") if isinstance(extended, dict) else None,
+                tweet.get("full_text"),
+                tweet.get("text"),
+            )
+            if isinstance(t, str)
+        ),
+        None,
+    )
+    return (post_id, account_id, _as_text(user.get("screen_name")), timestamp, app_name, app_url,
+            urls, media, text, is_repost)  # fmt: skip
+
+
+def _handle(value: JsonValue, rows: RawRows, log: FileLog) -> None:
+    if value.error is not None:
+        log.read()
+        log.reject(value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error)
+        return
+    obj = value.value
+    items: list[Any] | None = None
+    if isinstance(obj, dict):
+        statuses = obj.get("statuses")
+        if isinstance(statuses, list):
+            items = statuses
+        else:
+            notice = next((k for k in NOISE_KEYS if obj.get(k) is not None), None)
+            if notice is not None:
+                log.read()
+                log.skip(notice)
+                return
+    elif isinstance(obj, list):
+        items = obj
+    if items is None:
+        log.read()
+        row = tweet_row(obj)
+        if isinstance(row, str):
+            log.reject(row, raw=value.raw, line=value.line)
+        else:
+            rows.add(*row)
+        return
+    if not items:
+        log.read()
+        log.skip("empty_page")
+        return
+    for index, item in enumerate(items):
+        log.read()
+        row = tweet_row(item)
+        if isinstance(row, str):
+            log.reject(row, raw=orjson.dumps(item), line=value.line, item=index)
+        else:
+            rows.add(*row)
+
+
+def _read_python(
+    source: InputFile, log: FileLog, options: ReadOptions, *, skip_rows: int = 0
+) -> Iterator[RawBatch]:
+    rows = RawRows("twitter")
+    for value in iter_json_values(source, max_line_bytes=options.max_line_bytes, skip_rows=skip_rows):
+        _handle(value, rows, log)
+        if len(rows) >= options.chunk_rows:
+            yield RawBatch(rows.take_table(), TWITTER_HOSTS)
+    if len(rows):
+        yield RawBatch(rows.take_table(), TWITTER_HOSTS)
+
+
+# --- DuckDB engine -----------------------------------------------------------------
+
+_URLS = "STRUCT(url VARCHAR, expanded_url VARCHAR, unwound_url VARCHAR, unwound STRUCT(url VARCHAR))[]"
+_MEDIA = "STRUCT(url VARCHAR, expanded_url VARCHAR)[]"
+_ENTITIES = f"STRUCT(urls {_URLS}, media {_MEDIA})"
+_COLUMNS = {
+    "id_str": "VARCHAR",
+    "id": "VARCHAR",
+    "created_at": "VARCHAR",
+    "source": "VARCHAR",
+    "text": "VARCHAR",
+    "full_text": "VARCHAR",
+    "user": "STRUCT(id_str VARCHAR, id VARCHAR, screen_name VARCHAR)",
+    "entities": _ENTITIES,
+    "extended_tweet": f"STRUCT(full_text VARCHAR, entities {_ENTITIES})",
+    # Same shape as the tweet's own fields, so that either can be the "content".
+    "retweeted_status": f"STRUCT(entities {_ENTITIES}, extended_tweet STRUCT(full_text VARCHAR, entities {_ENTITIES}))",
+    "statuses": "JSON",
+    **{key: "JSON" for key in NOISE_KEYS},
+}
+_PICK = (
+    "lambda u: coalesce(nullif(u.unwound.url, ''), nullif(u.unwound_url, ''), "
+    "nullif(u.expanded_url, ''), nullif(u.url, ''))"
+)
+_MEDIA_PICK = "lambda m: coalesce(nullif(m.expanded_url, ''), nullif(m.url, ''))"
+
+
+def _query(path: str, compression: str) -> str:
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in _COLUMNS.items()) + "}"
+    notices = " ".join(f"WHEN \"{k}\" IS NOT NULL THEN '{k}'" for k in NOISE_KEYS)
+    content = "CASE WHEN retweeted_status IS NOT NULL THEN retweeted_status ELSE {'entities': entities, 'extended_tweet': extended_tweet} END"
+    return f"""
+    WITH raw AS (
+        SELECT *,
+            coalesce(nullif(id_str, ''), nullif(id, '')) AS pid,
+            coalesce(nullif("user".id_str, ''), nullif("user".id, '')) AS aid,
+            try_strptime(created_at, '%a %b %d %H:%M:%S %z %Y') AS ts
+        FROM read_json({_literal(path)}, format='newline_delimited', records=true,
+                       ignore_errors=true, compression='{compression}', columns={columns})
+    ), laned AS (
+        SELECT *,
+            CASE WHEN statuses IS NOT NULL THEN 'slow' {notices}
+                 WHEN regexp_full_match(pid, '[0-9]{{1,20}}') AND regexp_full_match(aid, '[0-9]{{1,20}}')
+                      AND ts IS NOT NULL THEN 'ok'
+                 ELSE 'slow' END AS lane,
+            {content} AS content
+        FROM raw
+    )
+    SELECT lane,
+        CASE WHEN lane = 'ok' THEN pid END AS post_id,
+        CASE WHEN lane = 'ok' THEN aid END AS account_id,
+        CASE WHEN lane = 'ok' THEN "user".screen_name END AS account_name,
+        CASE WHEN lane = 'ok' THEN ts END AS timestamp,
+        CASE WHEN lane = 'ok' THEN source END AS source,
+        CASE WHEN lane = 'ok' THEN list_transform(
+            CASE WHEN content.extended_tweet IS NOT NULL THEN content.extended_tweet.entities.urls
+                 ELSE content.entities.urls END, {_PICK}) END AS urls,
+        CASE WHEN lane = 'ok' THEN list_transform(
+            CASE WHEN content.extended_tweet IS NOT NULL THEN content.extended_tweet.entities.media
+                 ELSE content.entities.media END, {_MEDIA_PICK}) END AS platform_urls,
+        CASE WHEN lane = 'ok' THEN coalesce(extended_tweet.full_text, full_text, text) END AS text,
+        CASE WHEN lane = 'ok' THEN retweeted_status IS NOT NULL END AS is_repost
+    FROM laned
+    """
+
+
+# Rows handed on at a time by the DuckDB engine: small enough that the
+# prefetch queue holds more than one hand-over, so DuckDB never waits for Python.
+_ASSEMBLE_ROWS = 65_536
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _raw_from_duckdb(batch: pa.Table) -> pa.Table:
+    sources = batch.column("source").combine_chunks().dictionary_encode()
+    parsed = [_source(s) if s is not None else (None, None) for s in sources.dictionary.to_pylist()]
+    app_name = pa.array([p[0] for p in parsed], pa.string()).take(sources.indices)
+    app_url = pa.array([p[1] for p in parsed], pa.string()).take(sources.indices)
+    n = batch.num_rows
+    return pa.Table.from_arrays(
+        [
+            batch.column("post_id"),
+            batch.column("account_id"),
+            batch.column("account_name"),
+            batch.column("timestamp").cast(pa.timestamp("ms", tz="UTC")),
+            app_name,
+            app_url,
+            batch.column("urls"),
+            batch.column("platform_urls"),
+            batch.column("text"),
+            batch.column("is_repost"),
+            pa.array(["twitter"] * n, pa.string()),
+        ],
+        schema=RAW_SCHEMA,
+    )
+
+
+def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Iterator[RawBatch]:
+    import duckdb
+
+    config: dict[str, Any] = {}
+    if options.duckdb_threads is not None:
+        config["threads"] = options.duckdb_threads
+    con = duckdb.connect(config=config)
+    con.execute("SET TimeZone = 'UTC'")
+    compression = {"gzip": "gzip", "zstd": "zstd", None: "none"}[source.compression]
+    slow: list[np.ndarray] = []
+    consumed = 0
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    try:
+        batches = _prefetched(con.sql(_query(str(source.path), compression)).to_arrow_reader(options.chunk_rows))
+        for batch in batches:
+            lanes = batch.column("lane")
+            ok = np.asarray(pc.equal(lanes, "ok").to_numpy(zero_copy_only=False), dtype=bool)
+            log.read(batch.num_rows)
+            if not ok.all():
+                others = np.flatnonzero(~ok)
+                lane_values = np.asarray(lanes.to_numpy(zero_copy_only=False), dtype=object)[others]
+                slow_here = others[lane_values == "slow"]
+                slow.append(slow_here + consumed)
+                notices, counts = np.unique(lane_values[lane_values != "slow"], return_counts=True)
+                for notice, count in zip(notices, counts, strict=True):
+                    log.skip(str(notice), int(count))
+                batch = batch.filter(pa.array(ok))
+            consumed += len(ok)
+            if batch.num_rows:
+                pending.append(batch)
+                pending_rows += batch.num_rows
+            if pending_rows >= min(options.chunk_rows, _ASSEMBLE_ROWS):
+                yield RawBatch(_raw_from_duckdb(pa.Table.from_batches(pending)), TWITTER_HOSTS)
+                pending, pending_rows = [], 0
+        if pending:
+            yield RawBatch(_raw_from_duckdb(pa.Table.from_batches(pending)), TWITTER_HOSTS)
+            pending, pending_rows = [], 0
+    except duckdb.Error as err:
+        # Anything DuckDB could not get past: the Python engine goes on from here.
+        log.notes.append(f"DuckDB stopped after {consumed} rows ({str(err)[:200]}); read on with Python")
+        con.close()
+        if pending:
+            yield RawBatch(_raw_from_duckdb(pa.Table.from_batches(pending)), TWITTER_HOSTS)
+        wanted = np.concatenate(slow) if slow else np.empty(0, np.int64)
+        yield from _read_slow_rows(source, log, options, wanted, consumed, complete=False)
+        yield from _read_python(source, log, options, skip_rows=consumed)
+        return
+    con.close()
+    if slow:
+        yield from _read_slow_rows(source, log, options, np.concatenate(slow), consumed, complete=True)
+
+
+def _prefetched(reader: pa.RecordBatchReader, depth: int = 16) -> Iterator[pa.RecordBatch]:
+    """Batches of a reader, pulled by a helper thread so DuckDB reads while Python works.
+
+    An error raised by the reader is raised again here, in the caller's thread.
+    """
+    queue: Queue[pa.RecordBatch | BaseException | None] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def pull() -> None:
+        try:
+            for batch in reader:
+                while not stop.is_set():
+                    try:
+                        queue.put(batch, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(None)
+        except BaseException as err:  # handed to the consumer, who re-raises it
+            queue.put(err)
+
+    worker = threading.Thread(target=pull, name="duckdb-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                queue.get_nowait()
+            except Empty:
+                worker.join(timeout=0.05)
+
+
+def _read_slow_rows(
+    source: InputFile,
+    log: FileLog,
+    options: ReadOptions,
+    wanted: np.ndarray,
+    total: int,
+    *,
+    complete: bool,
+) -> Iterator[RawBatch]:
+    """Re-read the rows at the given positions (0-based, among non-blank lines) with Python.
+
+    ``total`` is the number of rows DuckDB gave; when it read the whole file
+    (``complete``), that must equal the number of non-blank lines, or
+    positions would not name the right lines.
+    """
+    if not len(wanted):
+        return
+    # The read rows were counted already; _handle counts them again, so undo that first.
+    log.rows_read -= len(wanted)
+    count = sum(1 for _ in iter_lines(source, max_line_bytes=options.max_line_bytes))
+    if count < total or (complete and count != total):
+        log.notes.append(
+            f"{len(wanted)} rows could not be re-read by line (file has {count} non-blank lines, "
+            f"DuckDB read {total} rows)"
+        )
+        log.read(len(wanted))
+        for _ in range(len(wanted)):
+            log.reject("unreadable_row", detail="row position could not be matched to a line")
+        return
+    rows = RawRows("twitter")
+    targets = iter(np.sort(wanted).tolist())
+    target = next(targets, None)
+    for position, line in enumerate(iter_lines(source, max_line_bytes=options.max_line_bytes)):
+        if target is None:
+            break
+        if position != target:
+            continue
+        target = next(targets, None)
+        if line.raw is None:
+            value = JsonValue(line.number, line.head, error=f"line longer than {options.max_line_bytes} bytes", reason="line_too_long")
+        else:
+            try:
+                value = JsonValue(line.number, line.raw, orjson.loads(line.raw))
+            except orjson.JSONDecodeError as err:
+                value = JsonValue(line.number, line.raw, error=str(err), reason="invalid_json")
+            except RecursionError:
+                value = JsonValue(line.number, line.raw, error="nested too deeply", reason="invalid_json")
+        _handle(value, rows, log)
+        if len(rows) >= options.chunk_rows:
+            yield RawBatch(rows.take_table(), TWITTER_HOSTS)
+    if len(rows):
+        yield RawBatch(rows.take_table(), TWITTER_HOSTS)
+
+
+def _python_only(source: InputFile) -> bool:
+    if source.compression == "bzip2":
+        return True
+    head = read_head(source, 1 << 16).lstrip()
+    if head.startswith((b"[", b"\xef\xbb\xbf")):
+        return True
+    first = head.split(b"\n", 1)[0]
+    return first.startswith(b"{") and b'"statuses"' in first[:4096] and b'"search_metadata"' in head
+
+
+def read_twitter_v1(source: InputFile, log: FileLog, options: ReadOptions) -> Iterator[RawBatch]:
+    """Raw posts of a Twitter v1.1 file (see the module documentation).
+
+    Parameters
+    ----------
+    source
+        The file.
+    log
+        Where rows read, rejected and skipped are counted.
+    options
+        Engine, threads, chunk size.
+    """
+    use_duckdb = options.engine == "duckdb" or (options.engine == "auto" and not _python_only(source))
+    if use_duckdb and source.compression != "bzip2":
+        log.engine = "duckdb"
+        yield from _read_duckdb(source, log, options)
+    else:
+        log.engine = "python"
+        yield from _read_python(source, log, options)
