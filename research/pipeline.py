@@ -24,8 +24,8 @@ from research.evidence import FlagRule, account_scores, cluster_evidence, explai
 from research.expand import attach_by_signature
 from research.graph.codes import group_sizes
 from research.graph.events import Events, encode
-from research.graph.filters import apply_filters
-from research.graph.projection import ProjectionSpec, co_action, combine
+from research.graph.filters import apply_filters, split_streamable
+from research.graph.projection import ProjectionSpec, multiplex
 from research.posts import Posts
 
 
@@ -231,10 +231,14 @@ def run_pipeline(
         if events is None:
             events = encode(posts, include_platform_urls=spec.include_platform_urls, include_reposts=spec.include_reposts)
     with timer.stage("projection"):
-        layers = [co_action(events, spec.projection(layer.objects)) for layer in spec.layers]
-        projection = layers[0] if len(layers) == 1 and spec.layers[0].weight == 1.0 else combine(layers, [la.weight for la in spec.layers])
+        # Per-edge filters (and an edge budget) run while the layers are projected, block by
+        # block, so that the unfiltered graph is never held in memory.
+        streamed, later = split_streamable(list(spec.filters))
+        projection = multiplex(
+            events, [spec.projection(layer.objects) for layer in spec.layers], [la.weight for la in spec.layers], **streamed
+        )
     with timer.stage("filter"):
-        filtered = apply_filters(projection, list(spec.filters))
+        filtered = apply_filters(projection, later)
     with timer.stage("detect"):
         clustering = detect(
             filtered, spec.detector, seed=seed, min_size=spec.min_cluster_size, **spec.detector_params
@@ -257,9 +261,9 @@ def run_pipeline(
         "n_posts": events.n_posts,
         "n_accounts": events.n_accounts,
         "n_links": int(len(events.link_post)),
-        "edges_projected": projection.n_edges,
+        "edges_projected": projection.stats["n_edges_unfiltered"],
         "edges_kept": filtered.n_edges,
-        "layers": [layer.stats for layer in layers],
+        "layers": projection.stats["layers"],
     }
     return Detection(
         method="joint",

@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import connected_components
 from research.detect.clustering import Clustering, canonical_membership
 from research.errors import ConfigError, unknown_name
 from research.graph.projection import Projection
-from research.graph.views import to_igraph
+from research.graph.views import active_nodes, weighted_graph
 
 Detector = Callable[..., list[int]]
 
@@ -129,14 +129,16 @@ def detect(
         detector = DETECTORS[method]
     except KeyError:
         raise unknown_name("community detector", method, list(DETECTORS)) from None
-    graph = to_igraph(projection)
+    # Detectors need only the weighted edges: names and other attributes are left out.
+    nodes, src, dst = active_nodes(projection)
+    graph = weighted_graph(len(nodes), src, dst, projection.weight)
     try:
         with seeded(seed):
             raw = detector(graph, **params) if graph.vcount() else []
     except TypeError as err:
         raise ConfigError(f"detector {method!r}: {err}") from None
     full = np.full(projection.n_accounts, -1, dtype=np.int64)
-    full[np.asarray(graph.vs["index"], dtype=np.int64)] = raw
+    full[nodes] = raw
     membership = canonical_membership(full, min_size=min_size)
     quality = graph.modularity(raw, weights="weight") if graph.ecount() else None
     return Clustering(
