@@ -70,7 +70,7 @@ import pyarrow as pa
 
 from research.detect.clustering import Clustering
 from research.graph.codes import dense_codes, distinct_pairs, group_sizes
-from research.graph.events import Events
+from research.graph.events import Events, stem_codes
 from research.graph.projection import Projection
 
 
@@ -146,8 +146,8 @@ def cluster_evidence(
     # Exclusivity: of all links to the top domain, the share made by members.
     domain_total = group_sizes(link_domain, n_dom).astype(np.float64)
     link_cluster = post_cluster[events.link_post]
-    mine = (link_cluster >= 0) & (link_domain == top_domain[np.maximum(link_cluster, 0)])
-    member_links = group_sizes(link_cluster[mine], n_clusters).astype(np.float64)
+    links_top_domain = (link_cluster >= 0) & (link_domain == top_domain[np.maximum(link_cluster, 0)])
+    member_links = group_sizes(link_cluster[links_top_domain], n_clusters).astype(np.float64)
     exclusivity = np.divide(
         member_links, domain_total[np.maximum(top_domain, 0)], out=np.zeros(n_clusters), where=top_domain >= 0
     )
@@ -162,24 +162,28 @@ def cluster_evidence(
     last = np.full(n_clusters, np.iinfo(np.int64).min, dtype=np.int64)
     np.minimum.at(first, post_cluster[c_posts], events.post_time[c_posts])
     np.maximum.at(last, post_cluster[c_posts], events.post_time[c_posts])
-    member = post_cluster >= 0
-    safe = np.maximum(post_cluster, 0)
-    before = member & (events.post_time < onset[safe])
-    after = member & (events.post_time >= onset[safe]) & (events.post_time <= last[safe])
+    # Histories only concern members' posts: work on those alone (every post of a
+    # member account is a member post).
+    member_posts = np.flatnonzero(post_cluster >= 0)
+    m_cluster = post_cluster[member_posts]
+    m_time = events.post_time[member_posts]
+    m_account = events.post_account[member_posts]
+    before = m_time < onset[m_cluster]
+    after = (m_time >= onset[m_cluster]) & (m_time <= last[m_cluster])
 
     has_history = np.zeros(events.n_accounts, dtype=bool)
-    has_history[events.post_account[before]] = True
-    uses_top_app = member & (post_app == top_app[safe])
+    has_history[m_account[before]] = True
+    uses_top_app = post_app[member_posts] == top_app[m_cluster]
     used_app_before = np.zeros(events.n_accounts, dtype=bool)
-    used_app_before[events.post_account[before & uses_top_app]] = True
-    links_top_domain = (link_cluster >= 0) & (link_domain == top_domain[np.maximum(link_cluster, 0)])
+    used_app_before[m_account[before & uses_top_app]] = True
     posts_top_domain = np.zeros(events.n_posts, dtype=bool)
     posts_top_domain[events.link_post[links_top_domain]] = True
+    m_top_domain = posts_top_domain[member_posts]
     linked_domain_before = np.zeros(events.n_accounts, dtype=bool)
-    linked_domain_before[events.post_account[before & posts_top_domain]] = True
+    linked_domain_before[m_account[before & m_top_domain]] = True
 
     first_seen = np.full(events.n_accounts, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_seen, events.post_account, events.post_time)
+    np.minimum.at(first_seen, m_account, m_time)
     clustered = np.flatnonzero(membership >= 0)
     with_history = _share(has_history[clustered], membership[clustered], n_clusters, sizes)
     hist_members = clustered[has_history[clustered]]
@@ -190,13 +194,13 @@ def cluster_evidence(
     lead = _median_per_cluster(np.column_stack([hist_cluster, onset[hist_cluster] - first_seen[hist_members]]), n_clusters)
 
     # Synchrony: coordinated share of member posts within the cluster's active span.
-    in_span = member & (events.post_time >= first[safe]) & (events.post_time <= last[safe])
-    synchrony = np.divide(n_coord, group_sizes(post_cluster[in_span], n_clusters), out=np.zeros(n_clusters), where=n_coord > 0)
+    in_span = (m_time >= first[m_cluster]) & (m_time <= last[m_cluster])
+    synchrony = np.divide(n_coord, group_sizes(m_cluster[in_span], n_clusters), out=np.zeros(n_clusters), where=n_coord > 0)
 
     # Break: how much rarer the top domain (app) was in members' posts before the onset
     # than after it, pooled over members; 1 = never before, 0 = as common before as after.
-    domain_break = _rate_break(post_cluster, before, after, posts_top_domain, n_clusters)
-    app_break = _rate_break(post_cluster, before, after, uses_top_app, n_clusters)
+    domain_break = _rate_break(m_cluster, before, after, m_top_domain, n_clusters)
+    app_break = _rate_break(m_cluster, before, after, uses_top_app, n_clusters)
 
     density = _density(projection, membership, sizes) if projection is not None else np.full(n_clusters, np.nan)
     median_gap = _median_per_cluster(gaps, n_clusters)
@@ -345,7 +349,9 @@ def _coordinated_links(events: Events, post_cluster: np.ndarray, window_s: float
     coordinated = np.zeros(len(events.link_post), dtype=bool)
     if len(idx) == 0:
         return coordinated, np.zeros((0, 2))
-    _stem_labels, stems = events.stems()
+    # Only equality of stems matters here: code the stems of the clustered links' URLs alone.
+    stems = np.full(len(events.link_post), -1, dtype=np.int64)
+    stems[idx] = stem_codes(events, events.link_url[idx])
     stem = stems[idx]
     time = events.link_time[idx]
     account = events.link_account[idx]

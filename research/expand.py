@@ -25,7 +25,7 @@ import pandas as pd
 
 from research.detect.clustering import Clustering
 from research.evidence import FlagRule
-from research.graph.codes import distinct_pairs, group_sizes
+from research.graph.codes import dense_codes, distinct_pairs, group_sizes
 from research.graph.events import Events
 
 
@@ -94,10 +94,17 @@ def _signature_owner(
     no earlier than ``born_after`` of that cluster.
     """
     n_target = int(target.max(initial=0)) + 1
-    obj_codes, obj = np.unique(app.astype(np.int64) * n_target + target, return_inverse=True)
+    key = app.astype(np.int64) * n_target + target
+    # Only objects that core members used can be signatures: number those alone (sorted by
+    # key, as a numbering of all objects would order them) and find every link's one.
+    obj_codes, _core_obj = dense_codes(key[core])
     n_obj = len(obj_codes)
+    obj = np.searchsorted(obj_codes, key)
+    obj[obj >= n_obj] = 0
+    hit = obj_codes[obj] == key if n_obj else np.zeros(len(key), dtype=bool)
+    obj = np.where(hit, obj, -1)
     pair_cluster, pair_obj, pair_count = distinct_pairs(link_cluster[core], obj[core], n_obj)
-    on_object = pair_count / group_sizes(obj, n_obj)[pair_obj]
+    on_object = pair_count / group_sizes(obj[hit], n_obj)[pair_obj]
     # The target must be exclusive across apps too: camouflage links pushed through an
     # abused app (popular domains) would otherwise pull in that app's honest users.
     t_cluster, t_target, t_count = distinct_pairs(link_cluster[core], target[core], n_target)
@@ -105,14 +112,14 @@ def _signature_owner(
     pos = np.searchsorted(t_cluster * n_target + t_target, pair_cluster * n_target + obj_codes[pair_obj] % n_target)
     members = _members_per(events, link_cluster, core, obj, n_obj)
     birth = np.full(n_obj, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(birth, obj, events.link_time)
+    np.minimum.at(birth, obj[hit], events.link_time[hit])
     exclusive = (
         (on_object >= threshold)
         & (on_target[pos] >= threshold)
         & (members >= 2)
         & (birth[pair_obj] >= born_after[pair_cluster])
     )
-    owner_of_obj = np.full(n_obj, -1, dtype=np.int64)
+    owner_of_obj = np.full(n_obj + 1, -1, dtype=np.int64)  # the last slot answers for obj == -1
     owner_of_obj[pair_obj[exclusive]] = pair_cluster[exclusive]
     return owner_of_obj[obj]
 

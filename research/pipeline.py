@@ -168,7 +168,7 @@ class Detection:
         }
 
 
-STAGES = ("encode", "projection", "filter", "detect", "evidence", "expand")
+STAGES = ("encode", "incidence", "projection", "filter", "graph", "detect", "evidence", "expand")
 
 
 class StageTimer:
@@ -189,17 +189,24 @@ class StageTimer:
             self.timings[name] = round(time.perf_counter() - start, 4)
             self._bar.update(1)
 
+    def split(self, stage: str, part: str, seconds: float) -> None:
+        """Report ``seconds`` of a timed ``stage`` as a separate ``part`` (a sub-stage timed inside it)."""
+        seconds = round(min(seconds, self.timings.get(stage, 0.0)), 4)
+        self.timings[stage] = round(self.timings.get(stage, 0.0) - seconds, 4)
+        self.timings = {**{k: v for k, v in self.timings.items() if k != stage}, part: seconds, stage: self.timings[stage]}
+
     def close(self) -> None:
         """Close the progress bar."""
         self._bar.close()
 
 
 def run_pipeline(
-    posts: Posts,
+    posts: Posts | None,
     spec: PipelineSpec | None = None,
     *,
     seed: int | None = 0,
     events: Events | None = None,
+    texts: Any = None,
     progress: bool = False,
 ) -> Detection:
     """Run the method on a posts table.
@@ -213,7 +220,12 @@ def run_pipeline(
     seed
         Seed of the community detector.
     events
-        Already encoded posts (saves the encoding step when running several methods).
+        Already encoded posts (saves the encoding step when running several methods);
+        required when ``posts`` is ``None``.
+    texts
+        The posts' texts, aligned with the table the events came from (anything with
+        ``take(rows)``, such as :class:`research.scale.ParquetColumn`); default
+        ``posts.column("text")``.
     progress
         Show a progress bar over the stages.
 
@@ -226,9 +238,12 @@ def run_pipeline(
     ['We Heart It']
     """
     spec = spec or PipelineSpec()
+    if posts is None and events is None:
+        raise ConfigError("run_pipeline needs posts, or events (and texts)")
     timer = StageTimer(progress=progress)
     with timer.stage("encode"):
         if events is None:
+            assert posts is not None
             events = encode(posts, include_platform_urls=spec.include_platform_urls, include_reposts=spec.include_reposts)
     with timer.stage("projection"):
         # Per-edge filters (and an edge budget) run while the layers are projected, block by
@@ -237,15 +252,18 @@ def run_pipeline(
         projection = multiplex(
             events, [spec.projection(layer.objects) for layer in spec.layers], [la.weight for la in spec.layers], **streamed
         )
+    timer.split("projection", "incidence", projection.stats["seconds_incidence"])
     with timer.stage("filter"):
         filtered = apply_filters(projection, later)
+    detect_timings: dict[str, float] = {}
     with timer.stage("detect"):
         clustering = detect(
-            filtered, spec.detector, seed=seed, min_size=spec.min_cluster_size, **spec.detector_params
+            filtered, spec.detector, seed=seed, min_size=spec.min_cluster_size, timings=detect_timings, **spec.detector_params
         )
+    timer.split("detect", "graph", detect_timings.get("graph", 0.0))
     with timer.stage("evidence"):
         clusters = cluster_evidence(
-            events, clustering, texts=_texts(posts, events), projection=filtered, rule=spec.rule
+            events, clustering, texts=texts if texts is not None else _texts(posts), projection=filtered, rule=spec.rule
         )
     attached = None
     if spec.expand:
@@ -277,8 +295,8 @@ def run_pipeline(
     )
 
 
-def _texts(posts: Posts, events: Events) -> Any:
-    return posts.column("text").combine_chunks() if posts.table.num_rows else None
+def _texts(posts: Posts | None) -> Any:
+    return posts.column("text").combine_chunks() if posts is not None and posts.table.num_rows else None
 
 
 def with_params(spec: PipelineSpec, **changes: Any) -> PipelineSpec:

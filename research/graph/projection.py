@@ -366,6 +366,7 @@ def multiplex(
         raise ConfigError(f"multiplex(): {len(specs)} layers but {len(weights)} layer weights")
     started = _time.perf_counter()
     layers = [_prepare_layer(events, spec) for spec in specs]
+    prepared = _time.perf_counter()
     rows, cols, weight, support, counts, cut = _project_blocks(
         layers, weights, events.n_accounts, min_weight, min_support, threads, max_edges
     )
@@ -385,6 +386,7 @@ def multiplex(
             "min_support": min_support,
             "max_edges": max_edges,
             "max_edges_cut": cut,
+            "seconds_incidence": round(prepared - started, 4),
             "seconds": round(_time.perf_counter() - started, 4),
         },
     )
@@ -509,7 +511,7 @@ def _prepare_layer(events: Events, spec: ProjectionSpec) -> _Layer:
     if spec.window_s is None:
         shifts: list[int | None] = [None]
     else:
-        shifts = [int(round(k * spec.window_s / spec.offsets)) for k in range(spec.offsets)]
+        shifts = [round(k * spec.window_s / spec.offsets) for k in range(spec.offsets)]
     incidences = _incidences(acts, spec.window_s, shifts)
     degrees = np.concatenate([inc.degree for inc in incidences])
     cap = _cap_within_budget(degrees, spec, stats)
@@ -646,14 +648,15 @@ def _columns_from(right: sp.csr_matrix, start: int) -> sp.csr_matrix:
 
 
 def _upper_part(product: sp.csr_matrix) -> sp.csr_matrix:
-    """Entries strictly right of the diagonal of a block whose row ``r`` is column ``r``; canonical."""
-    product.sort_indices()
+    """Entries strictly right of the diagonal of a block whose row ``r`` is column ``r``.
+
+    Rows are left unsorted: sorting every product (the largest cost here) is
+    deferred to the kept edges of a block.
+    """
     row = np.repeat(np.arange(product.shape[0], dtype=product.indices.dtype), np.diff(product.indptr))
     keep = product.indices > row
     indptr = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])[product.indptr]
-    upper = sp.csr_matrix((product.data[keep], product.indices[keep], indptr), shape=product.shape)
-    upper.has_sorted_indices = True
-    return upper
+    return sp.csr_matrix((product.data[keep], product.indices[keep], indptr), shape=product.shape)
 
 
 def _keys(matrix: sp.csr_matrix) -> np.ndarray:
@@ -662,9 +665,17 @@ def _keys(matrix: sp.csr_matrix) -> np.ndarray:
 
 
 def _aligned(values: sp.csr_matrix, structure: sp.csr_matrix) -> np.ndarray:
-    """The entries of ``values`` at the entries of ``structure`` (zero where absent); both canonical."""
+    """The entries of ``values`` at the entries of ``structure`` (zero where absent), in the
+    order of ``structure``; the entries of ``values`` are a subset of those of ``structure``.
+
+    Both come from the same sparse operations on the same patterns, so their
+    entries normally coincide one for one; only exact zeros (dropped from
+    ``values``) make them differ, and then both are sorted to be matched.
+    """
     if values.nnz == structure.nnz and np.array_equal(values.indptr, structure.indptr) and np.array_equal(values.indices, structure.indices):
         return values.data
+    structure.sort_indices()
+    values.sort_indices()
     out = np.zeros(structure.nnz, dtype=values.dtype)
     out[np.searchsorted(_keys(structure), _keys(values))] = values.data
     return out
@@ -701,10 +712,8 @@ def _block(
             support = s_k if support is None else support.maximum(s_k)
             weight = w_k if weight is None else weight.maximum(w_k)
         assert support is not None and weight is not None
-        support.sort_indices()
-        weight.sort_indices()
-        sup = support.data
         if layer.weighting in ("count", "jaccard", "overlap"):
+            sup = support.data
             wgt = sup.astype(np.float64)
             if layer.weighting != "count":
                 rows = start + np.repeat(np.arange(shape[0]), np.diff(support.indptr))
@@ -713,19 +722,20 @@ def _block(
                 wgt = sup / np.maximum(denom, 1)
         else:
             wgt = _aligned(weight, support).astype(np.float64)
+            sup = support.data
         counts.append(support.nnz)
+        if len(layers) == 1 and layer_weight == 1.0:
+            support_sum = support
+            weight_sum = sp.csr_matrix((wgt, support.indices, support.indptr), shape=shape)
+            break
         layer_support = sp.csr_matrix((sup, support.indices, support.indptr), shape=shape)
-        layer_weight_m = sp.csr_matrix((wgt if layer_weight == 1.0 and len(layers) == 1 else wgt * layer_weight, support.indices, support.indptr), shape=shape)
+        layer_weight_m = sp.csr_matrix((wgt * layer_weight, support.indices, support.indptr), shape=shape)
         support_sum = layer_support if support_sum is None else support_sum + layer_support
         weight_sum = layer_weight_m if weight_sum is None else weight_sum + layer_weight_m
     assert support_sum is not None and weight_sum is not None
-    support_sum.sort_indices()
-    weight_sum.sort_indices()
-    sup = support_sum.data
     wgt = _aligned(weight_sum, support_sum)
+    sup = support_sum.data
     counts.append(support_sum.nnz)
-    rows = start + np.repeat(np.arange(shape[0], dtype=np.int64), np.diff(support_sum.indptr))
-    cols = start + support_sum.indices.astype(np.int64)
     keep = np.ones(len(sup), dtype=bool)
     if min_weight is not None:
         keep &= wgt >= min_weight
@@ -733,9 +743,17 @@ def _block(
         keep &= sup >= min_support
     if above > -np.inf:
         keep &= wgt > above
-    if not keep.all():
-        rows, cols, wgt, sup = rows[keep], cols[keep], wgt[keep], sup[keep]
-    return [rows, cols, wgt.astype(np.float64), sup.astype(np.int32), np.asarray(counts)]
+    # Sort the kept entries by (row, column): a per-row sort of a CSR whose data are positions.
+    indptr = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])[support_sum.indptr]
+    kept = sp.csr_matrix(
+        (np.flatnonzero(keep).astype(np.float64), support_sum.indices[keep], indptr), shape=shape
+    )
+    kept.has_sorted_indices = False
+    kept.sort_indices()
+    order = kept.data.astype(np.int64)
+    rows = start + np.repeat(np.arange(shape[0], dtype=np.int64), np.diff(kept.indptr))
+    cols = start + kept.indices.astype(np.int64)
+    return [rows, cols, wgt[order].astype(np.float64), sup[order].astype(np.int32), np.asarray(counts)]
 
 
 def combine(projections: list[Projection], weights: list[float] | None = None) -> Projection:
