@@ -182,8 +182,7 @@ def cluster_evidence(
     linked_domain_before = np.zeros(events.n_accounts, dtype=bool)
     linked_domain_before[m_account[before & m_top_domain]] = True
 
-    first_seen = np.full(events.n_accounts, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_seen, m_account, m_time)
+    first_seen = first_post_times(events)
     clustered = np.flatnonzero(membership >= 0)
     with_history = _share(has_history[clustered], membership[clustered], n_clusters, sizes)
     hist_members = clustered[has_history[clustered]]
@@ -350,28 +349,77 @@ def _coordinated_links(events: Events, post_cluster: np.ndarray, window_s: float
     if len(idx) == 0:
         return coordinated, np.zeros((0, 2))
     # Only equality of stems matters here: code the stems of the clustered links' URLs alone.
-    stems = np.full(len(events.link_post), -1, dtype=np.int64)
-    stems[idx] = stem_codes(events, events.link_url[idx])
-    stem = stems[idx]
+    stem = stem_codes(events, events.link_url[idx])
     time = events.link_time[idx]
     account = events.link_account[idx]
     n_stem = int(stem.max()) + 1
     group = link_cluster[idx].astype(np.int64) * n_stem + stem
+    # One order serves both bucketings and the gaps: links by (cluster, stem, time).
+    order = _order_by(group, time)
+    group, time, account = group[order], time[order], account[order]
+    same_group = group[1:] == group[:-1]
     w = int(window_s)
+    t0 = int(time.min())
+    hit = np.zeros(len(idx), dtype=bool)
     for shift in (0, w // 2):
-        bucket = (time - int(time.min()) + shift) // w
-        key = group * (int(bucket.max()) + 1) + bucket
-        k_unique, k_inverse = dense_codes(key)
-        keys, _acc, _n = distinct_pairs(k_inverse, account, len(events.accounts))
-        accounts_per_key = group_sizes(keys, len(k_unique))
-        coordinated[idx[accounts_per_key[k_inverse] >= 2]] = True
-    chosen = idx[coordinated[idx]]
-    order = np.lexsort((events.link_time[chosen], stems[chosen], link_cluster[chosen]))
-    chosen = chosen[order]
-    same = (link_cluster[chosen][1:] == link_cluster[chosen][:-1]) & (stems[chosen][1:] == stems[chosen][:-1])
-    gap = np.diff(events.link_time[chosen])[same]
-    gaps = np.column_stack([link_cluster[chosen][1:][same], gap]) if len(gap) else np.zeros((0, 2))
+        bucket = (time - t0 + shift) // w
+        new = np.empty(len(group), dtype=bool)
+        new[0] = True
+        np.not_equal(bucket[1:], bucket[:-1], out=new[1:])
+        new[1:] |= ~same_group
+        starts = np.flatnonzero(new)
+        # A (cluster, stem, bucket) group is coordinated when two accounts or more posted in it.
+        several = np.minimum.reduceat(account, starts) != np.maximum.reduceat(account, starts)
+        hit |= np.repeat(several, np.diff(np.append(starts, len(group))))
+    coordinated[idx[order[hit]]] = True
+    chosen_group, chosen_time = group[hit], time[hit]
+    same = chosen_group[1:] == chosen_group[:-1]
+    gap = np.diff(chosen_time)[same]
+    gaps = np.column_stack([chosen_group[1:][same] // n_stem, gap]) if len(gap) else np.zeros((0, 2))
     return coordinated, gaps
+
+
+def _order_by(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Stable order by (first, second) of non-negative int64 keys (one argsort when the pair fits)."""
+    low = int(second.min()) if len(second) else 0
+    span = int(second.max()) - low + 1 if len(second) else 1
+    if len(first) and int(first.max()) < (2**62) // max(span, 1):
+        return np.argsort(first * span + (second - low), kind="stable")
+    return np.lexsort((second, first))
+
+
+def first_post_times(events: Events) -> np.ndarray:
+    """Time of each account's first post.
+
+    Account codes number accounts by first appearance, so in time-ordered posts an
+    account's first post is where its code first exceeds all codes before it: one
+    pass, no sort. Posts out of time order take a scatter-minimum instead.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from research.posts import Posts
+    >>> from research.graph.events import encode
+    >>> t = dt.datetime(2014, 5, 1)
+    >>> ev = encode(Posts.from_records([{"post_id": str(i), "account_id": a, "timestamp": t + dt.timedelta(seconds=s)}
+    ...                                 for i, (a, s) in enumerate([("a", 5), ("b", 7), ("a", 9)])]))
+    >>> (first_post_times(ev) - first_post_times(ev).min()).tolist()
+    [0, 2]
+    """
+    if "first_post_times" in events._cache:
+        return events._cache["first_post_times"]
+    account, time = events.post_account, events.post_time
+    first = np.full(events.n_accounts, np.iinfo(np.int64).max, dtype=np.int64)
+    if len(account) and bool(np.all(time[1:] >= time[:-1])):
+        running = np.maximum.accumulate(account)
+        new = np.empty(len(account), dtype=bool)
+        new[0] = True
+        np.greater(account[1:], running[:-1], out=new[1:])
+        first[account[new]] = time[new]
+    else:
+        np.minimum.at(first, account, time)
+    events._cache["first_post_times"] = first
+    return first
 
 
 def _top_per_cluster(cluster: np.ndarray, value: np.ndarray, n_clusters: int, n_values: int) -> tuple[np.ndarray, np.ndarray]:
@@ -508,12 +556,22 @@ def _top_urls(events: Events, post_cluster: np.ndarray, c_posts: np.ndarray, n_c
     links = np.flatnonzero(mask[events.link_post])
     cl = post_cluster[events.link_post[links]]
     c, u, count = distinct_pairs(cl, events.link_url[links], max(len(events.urls), 1))
-    frame = pd.DataFrame({"c": c, "u": u, "n": count}).sort_values(["c", "n", "u"], ascending=[True, False, True])
-    totals = frame.groupby("c")["n"].sum()
-    head = frame.groupby("c").head(k)
     out = [""] * n_clusters
-    for cluster, group in head.groupby("c"):
-        out[int(cluster)] = "; ".join(
-            f"{events.urls[int(url)]} ({100 * n / totals[cluster]:.0f}%)" for url, n in zip(group["u"], group["n"], strict=True)
-        )
+    if len(c) == 0:
+        return out
+    # By cluster, then count (descending), then URL code; the first k of each cluster.
+    order = np.lexsort((u, -count, c))
+    c, u, count = c[order], u[order], count[order]
+    starts = np.flatnonzero(np.concatenate([[True], c[1:] != c[:-1]]))
+    rank = np.arange(len(c)) - np.repeat(starts, np.diff(np.append(starts, len(c))))
+    head = rank < k
+    totals = np.bincount(c, weights=count, minlength=n_clusters)
+    names = events.urls.take(u[head])
+    parts: dict[int, list[str]] = {}
+    for cluster, url, n in zip(c[head].tolist(), names, count[head].tolist(), strict=True):
+        parts.setdefault(cluster, []).append(f"{url} ({100 * n / totals[cluster]:.0f}%)")
+    for cluster, texts in parts.items():
+        out[cluster] = "; ".join(texts)
     return out
+
+
