@@ -8,6 +8,7 @@ and flag clusters. Every stage is timed.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -19,7 +20,7 @@ from tqdm import tqdm
 
 from research.detect.clustering import Clustering
 from research.detect.communities import DETECTORS, detect
-from research.errors import ConfigError, unknown_name
+from research.errors import BudgetError, ConfigError, unknown_name
 from research.evidence import FlagRule, account_scores, cluster_evidence, explain
 from research.expand import attach_by_signature
 from research.graph.codes import group_sizes
@@ -49,6 +50,12 @@ class PipelineSpec:
     resolution 0.3 finds dense groups; the evidence rule flags;
     accounts that used a flagged cluster's exclusive (app, domain) signature
     are attached to it (``expand``).
+
+    Two budgets bound the cost by construction (see the README's section on
+    scale): ``pair_budget`` caps the account-pair products of each layer (the
+    popularity cap is lowered until they fit: the busiest windowed objects go
+    first), and ``edge_budget`` caps the edges handed to community detection
+    (the lightest go first). Neither binds below a few million posts.
     """
 
     layers: tuple[Layer, ...] = (Layer("app_domain", 1.0), Layer("app_url", 1.0))
@@ -56,9 +63,10 @@ class PipelineSpec:
     offsets: int = 2
     weighting: str = "idf"
     cap: int | None = 200
-    pair_budget: float = 2e8
+    pair_budget: float = 2.5e7
     on_budget: str = "lower_cap"
     filters: tuple[dict[str, Any], ...] = ({"name": "min_weight", "w": 3.0},)
+    edge_budget: int | None = 500_000
     detector: str = "leiden"
     detector_params: dict[str, Any] = field(default_factory=lambda: {"objective": "CPM", "resolution": 0.3})
     min_cluster_size: int = 2
@@ -72,6 +80,8 @@ class PipelineSpec:
             raise unknown_name("community detector", self.detector, list(DETECTORS))
         if not self.layers:
             raise ConfigError("pipeline: at least one projection layer is needed")
+        if self.edge_budget is not None and self.edge_budget < 0:
+            raise ConfigError(f"pipeline.edge_budget must be at least 0 or null, got {self.edge_budget}")
 
     def projection(self, objects: str) -> ProjectionSpec:
         """The projection spec of one layer."""
@@ -245,16 +255,20 @@ def run_pipeline(
         if events is None:
             assert posts is not None
             events = encode(posts, include_platform_urls=spec.include_platform_urls, include_reposts=spec.include_reposts)
+    filters = list(spec.filters)
+    if spec.edge_budget is not None:
+        filters.append({"name": "max_edges", "n": spec.edge_budget})
     with timer.stage("projection"):
-        # Per-edge filters (and an edge budget) run while the layers are projected, block by
+        # Per-edge filters (and the edge budget) run while the layers are projected, block by
         # block, so that the unfiltered graph is never held in memory.
-        streamed, later = split_streamable(list(spec.filters))
+        streamed, later = split_streamable(filters)
         projection = multiplex(
             events, [spec.projection(layer.objects) for layer in spec.layers], [la.weight for la in spec.layers], **streamed
         )
     timer.split("projection", "incidence", projection.stats["seconds_incidence"])
     with timer.stage("filter"):
         filtered = apply_filters(projection, later)
+    _check_edge_budget(filtered, spec)
     detect_timings: dict[str, float] = {}
     with timer.stage("detect"):
         clustering = detect(
@@ -281,6 +295,7 @@ def run_pipeline(
         "n_links": int(len(events.link_post)),
         "edges_projected": projection.stats["n_edges_unfiltered"],
         "edges_kept": filtered.n_edges,
+        "edge_budget_cut": filtered.stats.get("max_edges_cut"),
         "layers": projection.stats["layers"],
     }
     return Detection(
@@ -293,6 +308,21 @@ def run_pipeline(
         timings=timer.timings,
         stats=stats,
     )
+
+
+def _check_edge_budget(projection: Any, spec: PipelineSpec) -> None:
+    """Say when the edge budget dropped edges (warning), or refuse if asked to."""
+    cut = projection.stats.get("max_edges_cut")
+    if cut is None or spec.edge_budget is None:
+        return
+    message = (
+        f"the filtered projection exceeds edge_budget={spec.edge_budget}: only edges heavier than {cut:.4g} "
+        "are kept for community detection; raise pipeline.edge_budget (detection time grows with it) "
+        "or filter harder (a higher min_weight) to choose which edges go"
+    )
+    if spec.on_budget == "refuse":
+        raise BudgetError(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 def _texts(posts: Posts | None) -> Any:

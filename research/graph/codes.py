@@ -69,6 +69,33 @@ def _few_distinct(keys: np.ndarray, sample: int = 4096) -> bool:
     return len(np.unique(probe)) < sample // 4
 
 
+def pair_dense_codes(major: np.ndarray, minor: np.ndarray, n_major: int, n_minor: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`dense_codes` of the keys ``major * n_minor + minor`` (codes ``0 <= major < n_major``,
+    ``0 <= minor < n_minor``), by two stable counting sorts instead of a comparison sort.
+
+    Examples
+    --------
+    >>> keys, codes = pair_dense_codes(np.array([1, 0, 1, 1]), np.array([2, 5, 2, 0]), 2, 6)
+    >>> keys.tolist(), codes.tolist()
+    ([5, 6, 8], [2, 0, 2, 1])
+    """
+    major = np.asarray(major, dtype=np.int64)
+    minor = np.asarray(minor, dtype=np.int64)
+    if len(major) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # Least significant digit first: by minor, then (stably) by major.
+    _, by_minor = stable_group(minor, max(n_minor, 1))
+    _, by_major = stable_group(major[by_minor], max(n_major, 1))
+    order = by_minor[by_major]
+    ordered = major[order] * np.int64(max(n_minor, 1)) + minor[order]
+    new = np.empty(len(ordered), dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    inverse = np.empty(len(ordered), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
+
+
 def distinct_pairs(first: np.ndarray, second: np.ndarray, n_second: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct ``(first, second)`` pairs, sorted by ``first`` then ``second``, with multiplicities.
 

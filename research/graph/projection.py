@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from research.errors import BudgetError, ConfigError, unknown_name
-from research.graph.codes import dense_codes, group_sizes, stable_group
+from research.graph.codes import dense_codes, group_sizes, pair_dense_codes, stable_group
 from research.graph.events import Events, Labels
 
 Weighting = Literal["count", "idf", "jaccard", "overlap", "tfidf_cosine"]
@@ -81,8 +81,8 @@ def _joint_actions(events: Events, obj: np.ndarray, name: str, labels: Labels) -
     keep = obj >= 0
     app = events.link_app[keep]
     app = np.where(app < 0, len(events.apps), app)
-    pair_keys, pair_codes = dense_codes(app.astype(np.int64) * max(len(labels), 1) + obj[keep])
     n_obj = max(len(labels), 1)
+    pair_keys, pair_codes = pair_dense_codes(app, obj[keep], len(events.apps) + 1, n_obj)
 
     def pair_labels(codes: np.ndarray) -> list[str]:
         keys = pair_keys[np.asarray(codes)]
@@ -227,7 +227,7 @@ class ProjectionSpec:
     offsets: int = 2
     weighting: Weighting = "count"
     cap: int | None = 200
-    pair_budget: float = 2e8
+    pair_budget: float = 2.5e7
     on_budget: OnBudget = "lower_cap"
 
     def __post_init__(self) -> None:
@@ -291,6 +291,7 @@ def co_action(
     spec = spec or ProjectionSpec(**params)
     started = _time.perf_counter()
     layer = _prepare_layer(events, spec)
+    _warn([layer])
     rows, cols, weight, support, counts, _cut = _project_blocks([layer], [1.0], events.n_accounts, None, None, threads)
     layer.stats.update(n_edges=counts[0], seconds=round(_time.perf_counter() - started, 4))
     return Projection(
@@ -365,7 +366,14 @@ def multiplex(
     if len(weights) != len(specs):
         raise ConfigError(f"multiplex(): {len(specs)} layers but {len(weights)} layer weights")
     started = _time.perf_counter()
-    layers = [_prepare_layer(events, spec) for spec in specs]
+    workers = threads if threads is not None else min(2, os.cpu_count() or 1)
+    if workers > 1 and len(specs) > 1:
+        # Layers are independent; their sorts and sparse conversions release the GIL.
+        with ThreadPoolExecutor(min(workers, len(specs))) as pool:
+            layers = list(pool.map(lambda spec: _prepare_layer(events, spec), specs))
+    else:
+        layers = [_prepare_layer(events, spec) for spec in specs]
+    _warn(layers)
     prepared = _time.perf_counter()
     rows, cols, weight, support, counts, cut = _project_blocks(
         layers, weights, events.n_accounts, min_weight, min_support, threads, max_edges
@@ -390,6 +398,12 @@ def multiplex(
             "seconds": round(_time.perf_counter() - started, 4),
         },
     )
+
+
+def _warn(layers: list[_Layer]) -> None:
+    for layer in layers:
+        if "warning" in layer.stats:
+            warnings.warn(layer.stats["warning"], RuntimeWarning, stacklevel=3)
 
 
 # --- incidence --------------------------------------------------------------------------
@@ -478,11 +492,10 @@ def _cap_within_budget(degrees: np.ndarray, spec: ProjectionSpec, stats: dict[st
     new_cap = int(fits[-1]) if len(fits) else 2
     if new_cap < 2:
         new_cap = 2
-    warnings.warn(
+    stats["warning"] = (
         f"projection on {spec.objects!r}: {products:.3g} pair products exceed pair_budget="
-        f"{spec.pair_budget:.3g}; lowering cap from {cap} to {new_cap}",
-        RuntimeWarning,
-        stacklevel=4,
+        f"{spec.pair_budget:.3g}; lowering cap from {cap} to {new_cap} (objects shared by more accounts "
+        f"in one window are dropped); raise projection.pair_budget or narrow projection.window_s to keep them"
     )
     stats.update(cap=new_cap, cap_lowered_from=cap, pair_products=pair_products(usable[usable <= new_cap]))
     stats["dropped_popular_objects"] = int(np.count_nonzero(usable > new_cap))
