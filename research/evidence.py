@@ -520,6 +520,9 @@ def _templating(
 
     out = np.zeros(len(clusters))
     rng = np.random.default_rng(0)
+    # The LSH index only fixes the banding (bands of rows of the 64 hash values); two texts
+    # are candidates when they agree on a whole band, which is what MinHashLSH.query returns.
+    bands = MinHashLSH(threshold=0.5, num_perm=64).hashranges
     for slot, cluster in enumerate(clusters):
         posts = c_posts[post_cluster[c_posts] == cluster]
         if len(posts) < 2:
@@ -527,25 +530,25 @@ def _templating(
         if len(posts) > rule.max_texts:
             posts = np.sort(rng.choice(posts, size=rule.max_texts, replace=False))
         values = texts.take(pa.array(events.post_row[posts])).to_pylist()
-        lsh = MinHashLSH(threshold=0.5, num_perm=64)
-        hashes = []
-        for i, text in enumerate(values):
+        shingled = []
+        for text in values:
             words = normalise_text(text or "").split()
-            shingles = {" ".join(words[j : j + 3]).encode() for j in range(max(len(words) - 2, 1))} if words else set()
-            m = MinHash(num_perm=64, seed=1)
-            if shingles:
-                m.update_batch(list(shingles))
-            hashes.append((shingles, m))
-            if shingles:
-                lsh.insert(str(i), m)
-        owners = events.post_account[posts]
-        near = 0
-        for i, (shingles, m) in enumerate(hashes):
-            if not shingles:
-                continue
-            if any(owners[int(j)] != owners[i] for j in lsh.query(m) if int(j) != i):
-                near += 1
-        out[slot] = near / len(posts)
+            shingled.append({" ".join(words[j : j + 3]).encode() for j in range(max(len(words) - 2, 1))} if words else set())
+        has = np.flatnonzero([bool(sh) for sh in shingled])
+        if len(has) == 0:
+            continue
+        hashes = np.stack([m.hashvalues for m in MinHash.bulk([list(shingled[i]) for i in has], num_perm=64, seed=1)])
+        owners = events.post_account[posts][has]
+        near = np.zeros(len(has), dtype=bool)
+        for start, stop in bands:
+            _, band = np.unique(hashes[:, start:stop], axis=0, return_inverse=True)
+            band = band.ravel()
+            # Every text in a band bucket shared by two owners or more has a near-duplicate
+            # from another member.
+            bucket, _owner, _n = distinct_pairs(band, owners, len(events.accounts))
+            mixed = group_sizes(bucket, int(band.max()) + 1) >= 2
+            near |= mixed[band]
+        out[slot] = int(near.sum()) / len(posts)
     return out
 
 
