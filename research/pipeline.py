@@ -26,7 +26,7 @@ from research.expand import attach_by_signature
 from research.graph.codes import group_sizes
 from research.graph.events import Events, encode
 from research.graph.filters import apply_filters, split_streamable
-from research.graph.projection import ProjectionSpec, multiplex
+from research.graph.projection import Projection, ProjectionSpec, multiplex
 from research.posts import Posts
 
 
@@ -82,6 +82,13 @@ class PipelineSpec:
             raise ConfigError("pipeline: at least one projection layer is needed")
         if self.edge_budget is not None and self.edge_budget < 0:
             raise ConfigError(f"pipeline.edge_budget must be at least 0 or null, got {self.edge_budget}")
+
+    def streamed_filters(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The filters (and edge budget) a projection applies while it is built, and the rest."""
+        filters = list(self.filters)
+        if self.edge_budget is not None:
+            filters.append({"name": "max_edges", "n": self.edge_budget})
+        return split_streamable(filters)
 
     def projection(self, objects: str) -> ProjectionSpec:
         """The projection spec of one layer."""
@@ -217,6 +224,7 @@ def run_pipeline(
     seed: int | None = 0,
     events: Events | None = None,
     texts: Any = None,
+    projection: Projection | None = None,
     progress: bool = False,
 ) -> Detection:
     """Run the method on a posts table.
@@ -236,6 +244,10 @@ def run_pipeline(
         The posts' texts, aligned with the table the events came from (anything with
         ``take(rows)``, such as :class:`research.scale.ParquetColumn`); default
         ``posts.column("text")``.
+    projection
+        The projection already built elsewhere (the Dask backend) with the spec's
+        streamable filters applied (:func:`research.graph.filters.split_streamable`
+        of the filters and the edge budget); the projection stage is then skipped.
     progress
         Show a progress bar over the stages.
 
@@ -255,17 +267,15 @@ def run_pipeline(
         if events is None:
             assert posts is not None
             events = encode(posts, include_platform_urls=spec.include_platform_urls, include_reposts=spec.include_reposts)
-    filters = list(spec.filters)
-    if spec.edge_budget is not None:
-        filters.append({"name": "max_edges", "n": spec.edge_budget})
-    with timer.stage("projection"):
-        # Per-edge filters (and the edge budget) run while the layers are projected, block by
-        # block, so that the unfiltered graph is never held in memory.
-        streamed, later = split_streamable(filters)
-        projection = multiplex(
-            events, [spec.projection(layer.objects) for layer in spec.layers], [la.weight for la in spec.layers], **streamed
-        )
-    timer.split("projection", "incidence", projection.stats["seconds_incidence"])
+    streamed, later = spec.streamed_filters()
+    if projection is None:
+        with timer.stage("projection"):
+            # Per-edge filters (and the edge budget) run while the layers are projected, block by
+            # block, so that the unfiltered graph is never held in memory.
+            projection = multiplex(
+                events, [spec.projection(layer.objects) for layer in spec.layers], [la.weight for la in spec.layers], **streamed
+            )
+        timer.split("projection", "incidence", projection.stats["seconds_incidence"])
     with timer.stage("filter"):
         filtered = apply_filters(projection, later)
     _check_edge_budget(filtered, spec)

@@ -107,6 +107,7 @@ class Events:
         """
         if "stems" not in self._cache:
             labels, codes = _encode(strip_query(self.urls.values))
+            self._cache["stem_of_url"] = codes
             self._cache["stems"] = (labels, codes[self.link_url] if len(self.link_url) else codes[:0])
         return self._cache["stems"]
 
@@ -145,8 +146,8 @@ def stem_codes(events: Events, url_codes: np.ndarray) -> np.ndarray:
     (True, False)
     """
     url_codes = np.asarray(url_codes, dtype=np.int64)
-    if "stems" in events._cache:
-        return events._cache["stems"][1][url_codes]
+    if "stem_of_url" in events._cache:
+        return events._cache["stem_of_url"][url_codes]
     if len(url_codes) == 0:
         return np.zeros(0, dtype=np.int64)
     needed, local = dense_codes(url_codes)
