@@ -72,7 +72,11 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 
     posts, truth, data_info = load_data(plain["data"], seed, progress=bool(plain.get("progress")))
     events = encode(posts)
-    detection = run_method(plain["method"]["name"], posts, method_params(plain), seed=seed, events=events, progress=bool(plain.get("progress")))
+    backend = (plain.get("backend") or {}).get("name", "memory")
+    if backend == "memory":
+        detection = run_method(plain["method"]["name"], posts, method_params(plain), seed=seed, events=events, progress=bool(plain.get("progress")))
+    else:
+        detection = run_on_backend(plain, posts, out_dir, seed)
     metrics = evaluate(detection.accounts, truth) if truth is not None else {}
     write_detection(detection, out_dir, metrics=metrics, data=data_info)
     (out_dir / "metrics.json").write_text(to_json_text(metrics))
@@ -90,6 +94,23 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         for path in sorted(figures.glob("*")):
             shutil.copyfile(path, paper_figures / f"run_{plain['data']['name']}_{path.name}")
     return metrics
+
+
+def run_on_backend(plain: dict[str, Any], posts: Any, out_dir: Path, seed: int) -> Any:
+    """The package's method with its heavy steps on the configured backend (``backend`` group);
+    it reads Parquet: a Parquet ``data.path`` as is, other data written to the run directory first."""
+    from research.pipeline import PipelineSpec
+    from research.posts import write_posts
+    from research.scale import BackendSpec, detect_parquet
+
+    if plain["method"]["name"] != "joint":
+        raise ConfigError(f"backend={plain['backend']['name']} runs the package's method only, not {plain['method']['name']!r}")
+    data = plain["data"]
+    path = Path(data["path"]) if data.get("kind") == "file" and data.get("path") else None
+    if path is None or not (path.is_dir() or path.suffix == ".parquet"):
+        path = write_posts(posts, out_dir / "posts.parquet")
+    spec = PipelineSpec.from_dict(method_params(plain))
+    return detect_parquet(path, spec, seed=seed, backend=BackendSpec.from_dict(plain["backend"]), progress=bool(plain.get("progress")))
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")

@@ -128,7 +128,7 @@ def dask_client(spec: BackendSpec) -> Iterator[Any]:
             threads_per_worker=spec.threads_per_worker,
             processes=spec.processes,
             memory_limit=spec.memory_limit if spec.memory_limit is not None else 0,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: several clusters may run on one machine
         )
     client = Client(cluster)
     try:
