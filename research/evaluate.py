@@ -68,7 +68,7 @@ def evaluate(accounts: pd.DataFrame, truth: GroundTruth) -> dict[str, Any]:
         "tp": tp,
         "fp": fp,
         "fn": fn,
-        "n_accounts": int(len(accounts)),
+        "n_accounts": len(accounts),
         "n_positive": int(positive.sum()),
         "n_flagged": int(flagged.sum()),
         "nmi_all": _compare(truth_codes, pred_codes, "nmi"),

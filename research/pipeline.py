@@ -161,8 +161,8 @@ class Detection:
         return {
             "method": self.method,
             "seed": self.seed,
-            "n_accounts": int(len(self.accounts)),
-            "n_clusters": int(len(self.clusters)),
+            "n_accounts": len(self.accounts),
+            "n_clusters": len(self.clusters),
             "n_flagged_clusters": int(self.clusters["flagged"].sum()) if len(self.clusters) else 0,
             "n_flagged_accounts": int(self.accounts["flagged"].sum()),
         }
@@ -256,7 +256,7 @@ def run_pipeline(
     stats = {
         "n_posts": events.n_posts,
         "n_accounts": events.n_accounts,
-        "n_links": int(len(events.link_post)),
+        "n_links": len(events.link_post),
         "edges_projected": projection.n_edges,
         "edges_kept": filtered.n_edges,
         "layers": [layer.stats for layer in layers],

@@ -291,7 +291,7 @@ def co_action(events: Events, spec: ProjectionSpec | None = None, **params: Any)
     if spec.window_s is None:
         shifts: list[int | None] = [None]
     else:
-        shifts = [int(round(k * spec.window_s / spec.offsets)) for k in range(spec.offsets)]
+        shifts = [round(k * spec.window_s / spec.offsets) for k in range(spec.offsets)]
     incidences = [_windowed_incidence(acts, spec.window_s, s) for s in shifts]
 
     degrees = np.concatenate([inc.degree for inc in incidences]) if incidences else np.zeros(0)
