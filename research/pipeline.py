@@ -174,7 +174,8 @@ class Detection:
         """Why one cluster was or was not flagged, in words."""
         if not 0 <= cluster < len(self.clusters):
             raise ConfigError(f"no cluster {cluster}; clusters run 0..{len(self.clusters) - 1}")
-        return explain(self.clusters.iloc[cluster])
+        row = self.clusters.iloc[cluster]
+        return str(row["explanation"]) if "explanation" in row else explain(row)
 
     def summary(self) -> dict[str, Any]:
         """Counts for a one-line report."""
