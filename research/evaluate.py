@@ -36,7 +36,8 @@ def evaluate(accounts: pd.DataFrame, truth: GroundTruth) -> dict[str, Any]:
         ``nmi_all``/``ari_all`` (flagged clusters vs campaigns over all accounts,
         unflagged accounts as one class), ``nmi_flagged``/``ari_flagged``
         (over flagged accounts only), ``campaign_recall`` (per campaign),
-        and counts.
+        ``purity`` and ``bcubed_precision``/``bcubed_recall``/``bcubed_f1``
+        (see :func:`purity` and :func:`bcubed`), and counts.
 
     Examples
     --------
@@ -86,7 +87,72 @@ def evaluate(accounts: pd.DataFrame, truth: GroundTruth) -> dict[str, Any]:
     metrics["campaign_recall"] = {
         name: float(np.mean(flagged[campaign == name])) for name in sorted({c for c in campaign if c is not None})
     }
+    metrics["purity"] = purity(flagged, cluster, campaign)
+    metrics.update({f"bcubed_{k}": v for k, v in bcubed(flagged, cluster, campaign).items()})
     return metrics
+
+
+def _overlaps(flagged: np.ndarray, cluster: np.ndarray, campaign: np.ndarray) -> pd.DataFrame:
+    """Per flagged account: its cluster's size and how many of its cluster share its campaign."""
+    frame = pd.DataFrame({"cluster": cluster[flagged], "campaign": pd.Series(campaign[flagged], dtype=object).fillna("")})
+    frame["size"] = frame.groupby("cluster")["cluster"].transform("size")
+    same = frame.groupby(["cluster", "campaign"])["cluster"].transform("size")
+    frame["same"] = np.where(frame["campaign"] == "", 1, same)  # a benign account is a class of its own
+    return frame
+
+
+def purity(flagged: np.ndarray, cluster: np.ndarray, campaign: np.ndarray) -> float:
+    """Share of flagged accounts that belong to their flagged cluster's majority campaign.
+
+    Benign accounts are each a class of their own (a cluster of benign
+    accounts is impure, not a pure "benign" cluster); 0 when nothing is flagged.
+
+    Examples
+    --------
+    >>> purity(np.array([True] * 4), np.array([0, 0, 0, 1]), np.array(["x", "x", None, None], dtype=object))
+    0.75
+    """
+    flagged = np.asarray(flagged, dtype=bool)
+    if not flagged.any():
+        return 0.0
+    frame = _overlaps(flagged, np.asarray(cluster), np.asarray(campaign, dtype=object))
+    return float(frame.groupby("cluster")["same"].max().sum() / len(frame))
+
+
+def bcubed(flagged: np.ndarray, cluster: np.ndarray, campaign: np.ndarray) -> dict[str, float]:
+    """B-cubed precision, recall and F1 (Bagga & Baldwin 1998) of flagged clusters against campaigns.
+
+    Predicted clusters are the flagged clusters (an unflagged account is alone);
+    true classes are the campaigns (a benign account is alone). Averages run over
+    the accounts that are flagged or in a campaign (the others are alone on both
+    sides and would only dilute the scores).
+
+    Examples
+    --------
+    >>> c = np.array(["x", "x", "x", None], dtype=object)
+    >>> bcubed(np.array([True, True, False, True]), np.array([0, 0, -1, 0]), c)
+    {'precision': 0.6666666666666666, 'recall': 0.6666666666666666, 'f1': 0.6666666666666666}
+    """
+    flagged = np.asarray(flagged, dtype=bool)
+    campaign = np.asarray(campaign, dtype=object)
+    positive = np.array([c is not None for c in campaign], dtype=bool)
+    items = flagged | positive
+    if not items.any():
+        return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    class_size = pd.Series(campaign[positive]).value_counts()
+    # Flagged accounts: overlap with their cluster; unflagged campaign accounts: themselves only.
+    frame = _overlaps(flagged, np.asarray(cluster), campaign)
+    own_class = np.ones(int(flagged.sum()))
+    own_class[positive[flagged]] = class_size.reindex(campaign[flagged][positive[flagged]]).to_numpy()
+    p_flagged = frame["same"].to_numpy() / frame["size"].to_numpy()
+    r_flagged = frame["same"].to_numpy() / own_class
+    missed = positive & ~flagged
+    p_missed = np.ones(int(missed.sum()))
+    r_missed = 1.0 / class_size.reindex(campaign[missed]).to_numpy() if missed.any() else np.zeros(0)
+    precision = float(np.concatenate([p_flagged, p_missed]).mean())
+    recall = float(np.concatenate([r_flagged, r_missed]).mean())
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
 
 
 def _codes(values: np.ndarray) -> np.ndarray:
