@@ -123,34 +123,34 @@ def bcubed(flagged: np.ndarray, cluster: np.ndarray, campaign: np.ndarray) -> di
     """B-cubed precision, recall and F1 (Bagga & Baldwin 1998) of flagged clusters against campaigns.
 
     Predicted clusters are the flagged clusters (an unflagged account is alone);
-    true classes are the campaigns (a benign account is alone). Averages run over
-    the accounts that are flagged or in a campaign (the others are alone on both
-    sides and would only dilute the scores).
+    true classes are the campaigns (a benign account is alone). As precision
+    and recall do for accounts, B-cubed precision averages over the flagged
+    accounts (the share of an account's cluster that shares its campaign) and
+    recall over the campaign accounts (the share of an account's campaign that
+    shares its cluster), so that accounts nobody flagged and nobody planted do
+    not count, and a missed campaign account is not "precise".
 
     Examples
     --------
     >>> c = np.array(["x", "x", "x", None], dtype=object)
-    >>> bcubed(np.array([True, True, False, True]), np.array([0, 0, -1, 0]), c)
-    {'precision': 0.6666666666666666, 'recall': 0.6666666666666666, 'f1': 0.6666666666666666}
+    >>> {k: round(v, 3) for k, v in bcubed(np.array([True, True, False, True]), np.array([0, 0, -1, 0]), c).items()}
+    {'precision': 0.556, 'recall': 0.556, 'f1': 0.556}
     """
     flagged = np.asarray(flagged, dtype=bool)
     campaign = np.asarray(campaign, dtype=object)
     positive = np.array([c is not None for c in campaign], dtype=bool)
-    items = flagged | positive
-    if not items.any():
-        return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
-    class_size = pd.Series(campaign[positive]).value_counts()
-    # Flagged accounts: overlap with their cluster; unflagged campaign accounts: themselves only.
-    frame = _overlaps(flagged, np.asarray(cluster), campaign)
-    own_class = np.ones(int(flagged.sum()))
-    own_class[positive[flagged]] = class_size.reindex(campaign[flagged][positive[flagged]]).to_numpy()
-    p_flagged = frame["same"].to_numpy() / frame["size"].to_numpy()
-    r_flagged = frame["same"].to_numpy() / own_class
-    missed = positive & ~flagged
-    p_missed = np.ones(int(missed.sum()))
-    r_missed = 1.0 / class_size.reindex(campaign[missed]).to_numpy() if missed.any() else np.zeros(0)
-    precision = float(np.concatenate([p_flagged, p_missed]).mean())
-    recall = float(np.concatenate([r_flagged, r_missed]).mean())
+    precision = recall = 0.0
+    if flagged.any():
+        frame = _overlaps(flagged, np.asarray(cluster), campaign)
+        precision = float((frame["same"] / frame["size"]).mean())
+    if positive.any():
+        class_size = pd.Series(campaign[positive]).value_counts()
+        same = np.ones(int(positive.sum()))  # an unflagged campaign account shares its cluster with itself only
+        hit = flagged[positive]
+        if hit.any():
+            frame = _overlaps(flagged & positive, np.asarray(cluster), campaign)
+            same[hit] = frame["same"].to_numpy()
+        recall = float((same / class_size.reindex(campaign[positive]).to_numpy()).mean())
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1}
 
