@@ -241,14 +241,14 @@ def detection_latency(
                 found[name] = (cut, share)
     rows = []
     for name, onset in onsets.items():
-        cut, share = found.get(name, (None, np.nan))
+        hit = found.get(name)
         rows.append(
             {
                 "campaign": name,
                 "onset": pd.Timestamp(onset, unit="s", tz="UTC"),
-                "detected_at": pd.Timestamp(cut, unit="s", tz="UTC") if cut is not None else pd.NaT,
-                "latency_h": (cut - onset) / 3600 if cut is not None else np.nan,
-                "recall_at_detection": share,
+                "detected_at": pd.Timestamp(hit[0], unit="s", tz="UTC") if hit else pd.NaT,
+                "latency_h": (hit[0] - onset) / 3600 if hit else np.nan,
+                "recall_at_detection": hit[1] if hit else np.nan,
                 "runs": runs,
             }
         )
