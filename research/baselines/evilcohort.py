@@ -20,7 +20,8 @@ honest accounts, as one shared IP is behind a NAT); Louvain communities of at
 least ``min_size`` accounts are flagged as cohorts (this package's size
 threshold; EvilCohort reports communities of many accounts). Score = mean
 internal edge weight. Objects shared by more than ``cap`` accounts (a viral
-link) are left out, as EvilCohort leaves out IPs of large proxies.
+link, like a large proxy's IP, joins thousands of unrelated accounts) are
+left out to keep the projection within memory (this package's choice).
 """
 
 from __future__ import annotations
