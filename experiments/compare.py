@@ -2,6 +2,7 @@
 
     python -m experiments.compare --seeds 0 1 2
     python -m experiments.compare --seeds 0 --presets weheartit --methods joint pacheco --no-readme
+    python -m experiments.compare --from-runs paper/generated/methods_runs.csv   # re-tabulate only
 
 Each method runs with the parameters of its Hydra config (``configs/method/<name>.yaml``;
 the package's method with the default projection, filter, detect and evidence groups).
@@ -59,24 +60,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", type=Path, default=REPO / "README.md")
     parser.add_argument("--no-readme", action="store_true", help="do not touch README.md")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--from-runs", type=Path, default=None, help="re-tabulate an existing methods_runs.csv instead of running")
     args = parser.parse_args(argv)
-    try:
-        params = {name: config_params(name) for name in args.methods}
-        runs = compare_methods(
-            args.presets,
-            args.seeds,
-            methods=args.methods,
-            params_of=params.__getitem__,
-            n_posts=args.n_posts,
-            progress=None if args.quiet else lambda line: print(line, file=sys.stderr, flush=True),
-        )
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+    params = {name: config_params(name) for name in args.methods}
+    if args.from_runs is not None:
+        import pandas as pd
+
+        runs = pd.read_csv(args.from_runs)
+        args.seeds = sorted(int(s) for s in runs["seed"].unique())
+    else:
+        try:
+            runs = compare_methods(
+                args.presets,
+                args.seeds,
+                methods=args.methods,
+                params_of=params.__getitem__,
+                n_posts=args.n_posts,
+                progress=None if args.quiet else lambda line: print(line, file=sys.stderr, flush=True),
+            )
+        except UserError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return err.exit_code
     summary = summarise(runs)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    runs.to_csv(out / "methods_runs.csv", index=False, float_format="%.6f", lineterminator="\n")
+    if args.from_runs is None or args.from_runs.resolve() != (out / "methods_runs.csv").resolve():
+        runs.to_csv(out / "methods_runs.csv", index=False, float_format="%.6f", lineterminator="\n")
     summary.to_csv(out / "methods_table.csv", index=False, float_format="%.6f", lineterminator="\n")
     command = "python -m experiments.compare --seeds " + " ".join(str(s) for s in args.seeds)
     seeds = ", ".join(str(s) for s in args.seeds)

@@ -106,7 +106,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
 
 def _f1_cell(row: pd.Series) -> str:
     if row["n_seeds"] > 1 and row["f1_max"] - row["f1_min"] >= 0.0005:
-        return f"{row['f1']:.3f} ({row['f1_min']:.2f}–{row['f1_max']:.2f})"
+        return f"{row['f1']:.3f} ({row['f1_min']:.3f}–{row['f1_max']:.3f})"
     return f"{row['f1']:.3f}"
 
 

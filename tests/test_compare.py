@@ -24,6 +24,10 @@ def test_compare_writes_tables_and_replaces_the_readme_block(tmp_path):
     assert (out / "methods_table.md").read_text() in text
     assert "\\toprule" in (out / "methods_table.tex").read_text()
     assert (out / "methods_table.provenance.json").exists()
+    # the tables can be rebuilt from the runs alone
+    (out / "methods_table.md").unlink()
+    assert main(["--from-runs", str(out / "methods_runs.csv"), "--out", str(out), "--no-readme", "--quiet"]) == 0
+    assert (out / "methods_table.md").read_text() in readme.read_text()
 
 
 def test_params_come_from_the_method_configs():
