@@ -19,6 +19,8 @@ from tqdm import tqdm
 
 from research.detect.clustering import Clustering
 from research.detect.communities import DETECTORS, detect
+from research.detect.consensus import consensus
+from research.detect.multiplex import detect_multiplex, restrict_to
 from research.errors import ConfigError, unknown_name
 from research.evidence import FlagRule, account_scores, cluster_evidence, explain
 from research.expand import attach_by_signature
@@ -66,12 +68,28 @@ class PipelineSpec:
     expand: bool = True
     include_platform_urls: bool = False
     include_reposts: bool = True
+    #: Exact windows (``|t1 - t2| <= window_s``) instead of buckets; see research.graph.colink.
+    window_mode: str = "buckets"
+    symmetric: str = "min"
+    #: ``sum``: detect on the weighted sum of the layers; ``layers``: keep them apart and
+    #: optimise one partition over all (leidenalg multiplex; detector must be leiden).
+    multiplex: str = "sum"
+    #: Runs over seeds ``seed, seed+1, ...`` for a consensus partition (0 = one run); each
+    #: cluster then gets a ``stability`` (research.detect.consensus).
+    consensus_runs: int = 0
+    consensus_threshold: float = 0.5
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
             raise unknown_name("community detector", self.detector, list(DETECTORS))
         if not self.layers:
             raise ConfigError("pipeline: at least one projection layer is needed")
+        if self.multiplex not in ("sum", "layers"):
+            raise ConfigError(f"pipeline.multiplex must be 'sum' or 'layers', got {self.multiplex!r}")
+        if self.multiplex == "layers" and self.detector != "leiden":
+            raise ConfigError(f"pipeline.multiplex 'layers' needs detector 'leiden' (leidenalg), got {self.detector!r}")
+        if self.consensus_runs < 0 or (self.consensus_runs and self.multiplex == "layers"):
+            raise ConfigError("pipeline.consensus_runs must be >= 0 and works with multiplex 'sum' only")
 
     def projection(self, objects: str) -> ProjectionSpec:
         """The projection spec of one layer."""
@@ -83,6 +101,8 @@ class PipelineSpec:
             cap=self.cap,
             pair_budget=self.pair_budget,
             on_budget=self.on_budget,  # type: ignore[arg-type]
+            window_mode=self.window_mode,  # type: ignore[arg-type]
+            symmetric=self.symmetric,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,7 +174,8 @@ class Detection:
         """Why one cluster was or was not flagged, in words."""
         if not 0 <= cluster < len(self.clusters):
             raise ConfigError(f"no cluster {cluster}; clusters run 0..{len(self.clusters) - 1}")
-        return explain(self.clusters.iloc[cluster])
+        row = self.clusters.iloc[cluster]
+        return str(row["explanation"]) if "explanation" in row else explain(row)
 
     def summary(self) -> dict[str, Any]:
         """Counts for a one-line report."""
@@ -235,14 +256,31 @@ def run_pipeline(
         projection = layers[0] if len(layers) == 1 and spec.layers[0].weight == 1.0 else combine(layers, [la.weight for la in spec.layers])
     with timer.stage("filter"):
         filtered = apply_filters(projection, list(spec.filters))
+    stability = None
     with timer.stage("detect"):
-        clustering = detect(
-            filtered, spec.detector, seed=seed, min_size=spec.min_cluster_size, **spec.detector_params
-        )
+        if spec.multiplex == "layers":
+            kept = [restrict_to(layer, filtered) for layer in layers]
+            clustering = detect_multiplex(
+                kept, layer_weights=[la.weight for la in spec.layers], seed=seed,
+                min_size=spec.min_cluster_size, **spec.detector_params,
+            )  # fmt: skip
+        elif spec.consensus_runs:
+            seeds = [(seed or 0) + k for k in range(spec.consensus_runs)]
+            agreed = consensus(
+                filtered, spec.detector, seeds=seeds, threshold=spec.consensus_threshold,
+                min_size=spec.min_cluster_size, **spec.detector_params,
+            )  # fmt: skip
+            clustering, stability = agreed.clustering, agreed.stability
+        else:
+            clustering = detect(
+                filtered, spec.detector, seed=seed, min_size=spec.min_cluster_size, **spec.detector_params
+            )
     with timer.stage("evidence"):
         clusters = cluster_evidence(
             events, clustering, texts=_texts(posts, events), projection=filtered, rule=spec.rule
         )
+        if stability is not None:
+            clusters.insert(2, "stability", stability)
     attached = None
     if spec.expand:
         with timer.stage("expand"):
@@ -260,6 +298,7 @@ def run_pipeline(
         "edges_projected": projection.n_edges,
         "edges_kept": filtered.n_edges,
         "layers": [layer.stats for layer in layers],
+        "disconnected_clusters": clustering.disconnected,
     }
     return Detection(
         method="joint",

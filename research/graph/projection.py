@@ -42,6 +42,7 @@ from research.graph.events import Events, Labels
 
 Weighting = Literal["count", "idf", "jaccard", "overlap", "tfidf_cosine"]
 OnBudget = Literal["lower_cap", "refuse"]
+WindowMode = Literal["buckets", "exact"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Actions:
     n_accounts: int
     n_objects: int
     object_labels: Callable[[np.ndarray], list[str]] = field(repr=False, default=lambda codes: [str(c) for c in codes])
+    #: Index of the post behind each action (exact windows count distinct posts, as CNT does).
+    post: np.ndarray | None = field(repr=False, default=None)
 
 
 def _link_actions(events: Events, obj: np.ndarray, name: str, labels: Labels) -> Actions:
@@ -70,6 +73,7 @@ def _link_actions(events: Events, obj: np.ndarray, name: str, labels: Labels) ->
         n_accounts=events.n_accounts,
         n_objects=len(labels),
         object_labels=labels.take,
+        post=events.link_post[keep],
     )
 
 
@@ -97,6 +101,7 @@ def _joint_actions(events: Events, obj: np.ndarray, name: str, labels: Labels) -
         n_accounts=events.n_accounts,
         n_objects=len(pair_keys),
         object_labels=pair_labels,
+        post=events.link_post[keep],
     )
 
 
@@ -123,6 +128,7 @@ def _app(ev: Events) -> Actions:
         n_accounts=ev.n_accounts,
         n_objects=len(ev.apps),
         object_labels=ev.apps.take,
+        post=np.flatnonzero(keep),
     )
 
 
@@ -227,6 +233,11 @@ class ProjectionSpec:
     cap: int | None = 200
     pair_budget: float = 2e8
     on_budget: OnBudget = "lower_cap"
+    #: ``buckets`` (staggered bucketings, above) or ``exact`` (``|t1 - t2| <= window_s``, a
+    #: sorted range join: :mod:`research.graph.colink`, the co-link network of CNT).
+    window_mode: WindowMode = "buckets"
+    #: Exact windows only: how the two directions of a pair combine (min, max, sum, mean).
+    symmetric: str = "min"
 
     def __post_init__(self) -> None:
         if self.objects not in OBJECTS:
@@ -241,6 +252,10 @@ class ProjectionSpec:
             raise ConfigError(f"projection.cap must be at least 2 or null, got {self.cap}")
         if self.on_budget not in ("lower_cap", "refuse"):
             raise ConfigError(f"projection.on_budget must be lower_cap or refuse, got {self.on_budget!r}")
+        if self.window_mode not in ("buckets", "exact"):
+            raise ConfigError(f"projection.window_mode must be buckets or exact, got {self.window_mode!r}")
+        if self.symmetric not in ("min", "max", "sum", "mean"):
+            raise ConfigError(f"projection.symmetric must be min, max, sum or mean, got {self.symmetric!r}")
 
 
 WEIGHTINGS = ("count", "idf", "jaccard", "overlap", "tfidf_cosine")
@@ -282,6 +297,10 @@ def co_action(events: Events, spec: ProjectionSpec | None = None, **params: Any)
     ([('a', 'b')], [1])
     """
     spec = spec or ProjectionSpec(**params)
+    if spec.window_mode == "exact":
+        from research.graph.colink import exact_projection
+
+        return exact_projection(events, spec)
     started = _time.perf_counter()
     acts = actions(events, spec.objects)
     stats: dict[str, Any] = {"objects": spec.objects, "n_actions": len(acts.account), "n_objects": acts.n_objects}
