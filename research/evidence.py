@@ -255,24 +255,31 @@ def cluster_evidence(
 
 
 def account_scores(
-    clustering: Clustering, evidence: pd.DataFrame, attached: np.ndarray | None = None
+    clustering: Clustering,
+    evidence: pd.DataFrame,
+    attached: np.ndarray | None = None,
+    unsigned: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per account: ``account``, ``cluster`` (-1 if none), ``flagged``, ``score``,
-    ``attached`` (joined a flagged cluster by its signature, not through the graph)."""
+    ``attached`` (joined a flagged cluster by its signature, not through the graph) and
+    ``unsigned`` (in a flagged cluster but never posted its signature: not flagged)."""
     membership = clustering.membership
-    score = np.zeros(len(membership))
-    flagged = np.zeros(len(membership), dtype=bool)
+    n = len(membership)
+    score = np.zeros(n)
+    flagged = np.zeros(n, dtype=bool)
     clustered = membership >= 0
     if len(evidence):
         score[clustered] = evidence["score"].to_numpy()[membership[clustered]]
         flagged[clustered] = evidence["flagged"].to_numpy()[membership[clustered]]
+    unsigned = np.zeros(n, dtype=bool) if unsigned is None else unsigned
     return pd.DataFrame(
         {
             "account": clustering.accounts.to_numpy(),
             "cluster": membership,
-            "flagged": flagged,
+            "flagged": flagged & ~unsigned,
             "score": score,
-            "attached": np.zeros(len(membership), dtype=bool) if attached is None else attached,
+            "attached": np.zeros(n, dtype=bool) if attached is None else attached,
+            "unsigned": unsigned,
         }
     )
 

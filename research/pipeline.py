@@ -281,15 +281,16 @@ def run_pipeline(
         )
         if stability is not None:
             clusters.insert(2, "stability", stability)
-    attached = None
+    attached = unsigned = None
     if spec.expand:
         with timer.stage("expand"):
-            membership, attached = attach_by_signature(events, clustering, clusters, spec.rule)
+            membership, attached, unsigned = attach_by_signature(events, clustering, clusters, spec.rule)
             clustering = replace(clustering, membership=membership)
             clusters.insert(2, "core_size", clusters["size"].to_numpy())
             clusters["size"] = group_sizes(membership[membership >= 0], len(clusters))
             clusters.insert(3, "n_attached", clusters["size"] - clusters["core_size"])
-    accounts = account_scores(clustering, clusters, attached)
+            clusters.insert(4, "n_unsigned", group_sizes(membership[unsigned], len(clusters)))
+    accounts = account_scores(clustering, clusters, attached, unsigned)
     timer.close()
     stats = {
         "n_posts": events.n_posts,
