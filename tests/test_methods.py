@@ -41,6 +41,8 @@ def _check_valid(detection, posts) -> None:
     assert np.array_equal(np.bincount(member[member >= 0], minlength=k), clusters["size"].to_numpy())
     flagged_cluster = clusters["flagged"].to_numpy(dtype=bool)
     expected = np.where(member >= 0, flagged_cluster[np.maximum(member, 0)], False)
+    if "unsigned" in accounts:  # members of a flagged cluster without its signature are not flagged
+        expected &= ~accounts["unsigned"].to_numpy(dtype=bool)
     assert np.array_equal(accounts["flagged"].to_numpy(dtype=bool), expected)
     assert np.isfinite(accounts["score"].to_numpy()).all()
     for cluster in range(min(k, 3)):
