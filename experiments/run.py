@@ -86,7 +86,7 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     if len(flagged):
         cluster = int(flagged["cluster"].iloc[0])
         save_figure(cluster_timeline(events, detection.clustering.membership, cluster), figures / "timeline")
-    if len(detection.clusters):
+    if len(detection.clusters) and "history_break" in detection.clusters:  # baselines may skip evidence
         save_figure(evidence_map(detection.clusters), figures / "evidence_map")
     if plain.get("write_paper_figures"):
         paper_figures = Path(plain.get("paper_dir", "paper")) / "figures"

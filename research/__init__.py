@@ -1,5 +1,36 @@
-"""hijack-clusters: find clusters of compromised accounts in the accounts x apps x URLs graph."""
+"""hijack-clusters: find clusters of compromised accounts in the accounts x apps x URLs graph.
+
+For notebooks::
+
+    import research
+    data = research.load("tweets.jsonl.gz")      # or a posts Parquet file, a `simulate` folder
+    found = data.detect()                        # the package's method
+    found.flagged                                # flagged clusters, highest score first
+    found.explain(0)                             # why, in words and numbers
+    found.report("report.html")                  # a self-contained page
+
+``load``, ``from_posts``, ``Dataset``, ``Findings`` and ``Explanation`` come from
+:mod:`research.api`, imported on first use so that ``import research`` stays cheap.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
+
+_API = ("Dataset", "Explanation", "Findings", "from_posts", "load")
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: the API (pandas, igraph, pyarrow) loads on first use only.
+    if name in _API:
+        from research import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'research' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])

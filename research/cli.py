@@ -13,6 +13,7 @@ Errors a person can act on print one line to stderr and exit non-zero (no traceb
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +27,8 @@ _EPILOG_DETECT = """examples:
   python -m research detect data/whi --out results/whi
   python -m research detect tweets.jsonl.gz --out results/tweets --set window_s=600
   python -m research detect posts.parquet --out out --config my_method.yaml --seed 3
+  python -m research detect data/whi --out results/whi --export graphml,gexf,csv
+  python -m research detect data/whi --out results/whi --export gexf --export-graph tripartite --export-scope flagged
 """
 
 
@@ -75,10 +78,35 @@ def _parser() -> argparse.ArgumentParser:
     det.add_argument("--format", default=None, help="input format when INPUT is raw (default: detect)")
     det.add_argument("--truth", type=Path, default=None, help="directory with truth_accounts.parquet (default: INPUT when written by `simulate`)")
     det.add_argument("--no-report", action="store_true", help="skip report.html")
+    det.add_argument(
+        "--export",
+        default="",
+        metavar="FORMATS",
+        help="also write the graph with verdicts as attributes, comma-separated: graphml, gexf, csv "
+        "(graph.graphml, graph.gexf, graph_nodes.csv + graph_edges.csv)",
+    )
+    det.add_argument(
+        "--export-graph",
+        default="coaction",
+        choices=["coaction", "tripartite"],
+        help="exported graph: accounts linked by co-action (default), or accounts x apps x URLs",
+    )
+    det.add_argument(
+        "--export-scope",
+        default=None,
+        choices=["flagged", "clustered", "all"],
+        help="accounts exported (default: clustered for coaction, flagged for tripartite)",
+    )
     det.add_argument("--quiet", action="store_true", help="no progress output")
     det.set_defaults(run=_detect)
 
-    meth = verbs.add_parser("methods", help="list methods, detectors, filters, object kinds and presets")
+    meth = verbs.add_parser(
+        "methods",
+        help="list methods, detectors, filters, object kinds and presets",
+        description="List the names that configs and --method accept.",
+        epilog="example:\n  python -m research methods",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     meth.set_defaults(run=_methods)
 
     _add_optional_verbs(verbs)
@@ -194,6 +222,8 @@ def load_posts(inputs: Sequence[Path], fmt: str | None = None, *, progress: bool
         if not path.exists():
             raise InputFileError(f"{path}: no such file or directory")
 
+    inputs = _without_truth(inputs)
+
     def is_parquet(path: Path) -> bool:
         if path.is_dir():
             return (path / "posts.parquet").exists() or any(path.glob("*.parquet"))
@@ -212,6 +242,25 @@ def load_posts(inputs: Sequence[Path], fmt: str | None = None, *, progress: bool
     return posts, {"format": "raw", "ingest": summary.to_dict() if hasattr(summary, "to_dict") else summary}
 
 
+_TRUTH_FILES = ("truth_accounts.parquet", "truth_posts.parquet", "scenario.json")
+_DATA_NAME = re.compile(r"\.(json|jsonl|ndjson|csv|parquet)(\.(gz|bz2|zst))?$")
+
+
+def _without_truth(inputs: Sequence[Path]) -> list[Path]:
+    """Folders that hold ground truth beside raw exports (``simulate --format twitter-v1``)
+    become their data files, so that the truth tables are not read as posts."""
+    out: list[Path] = []
+    for path in inputs:
+        if path.is_dir() and (path / _TRUTH_FILES[0]).exists() and not (path / "posts.parquet").exists():
+            out += sorted(
+                p for p in path.iterdir()
+                if p.is_file() and p.name not in _TRUTH_FILES and not p.name.startswith(".") and _DATA_NAME.search(p.name)
+            )  # fmt: skip
+        else:
+            out.append(path)
+    return out
+
+
 def _detect(args: argparse.Namespace) -> int:
     from research.evaluate import evaluate
     from research.methods import run_method
@@ -219,6 +268,7 @@ def _detect(args: argparse.Namespace) -> int:
     from research.truth import read_truth
 
     params = _method_params(args)
+    export_formats = _export_formats(args.export)
     posts, read_info = load_posts(args.inputs, args.format, progress=not args.quiet)
     if len(posts) == 0:
         raise InputFileError(f"{args.inputs[0]}: no posts to analyse")
@@ -231,7 +281,15 @@ def _detect(args: argparse.Namespace) -> int:
     metrics = evaluate(detection.accounts, read_truth(truth_dir)) if truth_dir is not None else None
     write_detection(detection, args.out, metrics=metrics, input=read_info)
     if not args.no_report:
-        _write_report(posts, detection, args.out)
+        _say(args, "writing report.html")
+        _write_report(posts, detection, args.out, metrics=metrics, progress=not args.quiet)
+    if export_formats:
+        from research.report import write_exports
+
+        _say(args, f"exporting the {args.export_graph} graph as {', '.join(export_formats)}")
+        write_exports(
+            posts, detection, args.out, export_formats, graph=args.export_graph, scope=args.export_scope, progress=not args.quiet
+        )
     flagged = detection.flagged_clusters
     _say(
         args,
@@ -244,12 +302,21 @@ def _detect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_report(posts: Any, detection: Any, out: Path) -> None:
+def _export_formats(value: str) -> list[str]:
+    """The --export formats, checked before any work is done."""
+    if not value:
+        return []
+    from research.report.exports import parse_formats
+
+    return parse_formats(value)
+
+
+def _write_report(posts: Any, detection: Any, out: Path, **options: Any) -> None:
     try:
         from research.report import write_report
     except ImportError:
         return
-    write_report(posts, detection, out / "report.html")
+    write_report(posts, detection, out / "report.html", **options)
 
 
 def _methods(args: argparse.Namespace) -> int:

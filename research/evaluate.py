@@ -36,7 +36,8 @@ def evaluate(accounts: pd.DataFrame, truth: GroundTruth) -> dict[str, Any]:
         ``nmi_all``/``ari_all`` (flagged clusters vs campaigns over all accounts,
         unflagged accounts as one class), ``nmi_flagged``/``ari_flagged``
         (over flagged accounts only), ``campaign_recall`` (per campaign),
-        and counts.
+        ``purity`` and ``bcubed_precision``/``bcubed_recall``/``bcubed_f1``
+        (see :func:`purity` and :func:`bcubed`), and counts.
 
     Examples
     --------
@@ -68,7 +69,7 @@ def evaluate(accounts: pd.DataFrame, truth: GroundTruth) -> dict[str, Any]:
         "tp": tp,
         "fp": fp,
         "fn": fn,
-        "n_accounts": int(len(accounts)),
+        "n_accounts": len(accounts),
         "n_positive": int(positive.sum()),
         "n_flagged": int(flagged.sum()),
         "nmi_all": _compare(truth_codes, pred_codes, "nmi"),
@@ -86,7 +87,72 @@ def evaluate(accounts: pd.DataFrame, truth: GroundTruth) -> dict[str, Any]:
     metrics["campaign_recall"] = {
         name: float(np.mean(flagged[campaign == name])) for name in sorted({c for c in campaign if c is not None})
     }
+    metrics["purity"] = purity(flagged, cluster, campaign)
+    metrics.update({f"bcubed_{k}": v for k, v in bcubed(flagged, cluster, campaign).items()})
     return metrics
+
+
+def _overlaps(flagged: np.ndarray, cluster: np.ndarray, campaign: np.ndarray) -> pd.DataFrame:
+    """Per flagged account: its cluster's size and how many of its cluster share its campaign."""
+    frame = pd.DataFrame({"cluster": cluster[flagged], "campaign": pd.Series(campaign[flagged], dtype=object).fillna("")})
+    frame["size"] = frame.groupby("cluster")["cluster"].transform("size")
+    same = frame.groupby(["cluster", "campaign"])["cluster"].transform("size")
+    frame["same"] = np.where(frame["campaign"] == "", 1, same)  # a benign account is a class of its own
+    return frame
+
+
+def purity(flagged: np.ndarray, cluster: np.ndarray, campaign: np.ndarray) -> float:
+    """Share of flagged accounts that belong to their flagged cluster's majority campaign.
+
+    Benign accounts are each a class of their own (a cluster of benign
+    accounts is impure, not a pure "benign" cluster); 0 when nothing is flagged.
+
+    Examples
+    --------
+    >>> purity(np.array([True] * 4), np.array([0, 0, 0, 1]), np.array(["x", "x", None, None], dtype=object))
+    0.75
+    """
+    flagged = np.asarray(flagged, dtype=bool)
+    if not flagged.any():
+        return 0.0
+    frame = _overlaps(flagged, np.asarray(cluster), np.asarray(campaign, dtype=object))
+    return float(frame.groupby("cluster")["same"].max().sum() / len(frame))
+
+
+def bcubed(flagged: np.ndarray, cluster: np.ndarray, campaign: np.ndarray) -> dict[str, float]:
+    """B-cubed precision, recall and F1 (Bagga & Baldwin 1998) of flagged clusters against campaigns.
+
+    Predicted clusters are the flagged clusters (an unflagged account is alone);
+    true classes are the campaigns (a benign account is alone). As precision
+    and recall do for accounts, B-cubed precision averages over the flagged
+    accounts (the share of an account's cluster that shares its campaign) and
+    recall over the campaign accounts (the share of an account's campaign that
+    shares its cluster), so that accounts nobody flagged and nobody planted do
+    not count, and a missed campaign account is not "precise".
+
+    Examples
+    --------
+    >>> c = np.array(["x", "x", "x", None], dtype=object)
+    >>> {k: round(v, 3) for k, v in bcubed(np.array([True, True, False, True]), np.array([0, 0, -1, 0]), c).items()}
+    {'precision': 0.556, 'recall': 0.556, 'f1': 0.556}
+    """
+    flagged = np.asarray(flagged, dtype=bool)
+    campaign = np.asarray(campaign, dtype=object)
+    positive = np.array([c is not None for c in campaign], dtype=bool)
+    precision = recall = 0.0
+    if flagged.any():
+        frame = _overlaps(flagged, np.asarray(cluster), campaign)
+        precision = float((frame["same"] / frame["size"]).mean())
+    if positive.any():
+        class_size = pd.Series(campaign[positive]).value_counts()
+        same = np.ones(int(positive.sum()))  # an unflagged campaign account shares its cluster with itself only
+        hit = flagged[positive]
+        if hit.any():
+            frame = _overlaps(flagged & positive, np.asarray(cluster), campaign)
+            same[hit] = frame["same"].to_numpy()
+        recall = float((same / class_size.reindex(campaign[positive]).to_numpy()).mean())
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
 
 
 def _codes(values: np.ndarray) -> np.ndarray:

@@ -12,10 +12,15 @@ string, so per-post query mutations do not hide a shared link) and measure:
 ``density``          internal edges / possible pairs in the projection
 ``app_share``        share of coordinated posts sent by the cluster's top app
 ``domain_share``     share of coordinated links to the cluster's top domain
+``url_share``        share of coordinated links to the cluster's top URL (without
+                     its query string)
 ``exclusivity``      share of *all* links to the top domain that come from members
 ``onset``            the 1st percentile of the cluster's coordinated post times
 ``with_history``     share of members who posted before the onset (hijacked
                      accounts do; fresh fake accounts do not)
+``n_with_history``   members with a post before the onset (likely hijacked)
+``n_without_history`` members without one (fresh fake accounts look like this, and
+                     so do dormant hijacked accounts that never posted in the data)
 ``app_novelty``      among members with history, share who never used the top
                      app before the onset (COMPA's source novelty; low for an
                      abused app the victims had authorised themselves)
@@ -92,7 +97,8 @@ class FlagRule:
 
 EVIDENCE_COLUMNS = (
     "cluster", "size", "density", "n_coordinated_posts", "top_app", "app_share", "top_domain",
-    "domain_share", "exclusivity", "with_history", "app_novelty", "domain_novelty", "lead_days",
+    "domain_share", "url_share", "exclusivity", "with_history", "n_with_history", "n_without_history",
+    "app_novelty", "domain_novelty", "lead_days",
     "domain_break", "app_break", "history_break", "synchrony",
     "templating", "median_gap_s", "onset", "first_post", "last_post", "score", "flagged", "top_urls",
 )  # fmt: skip
@@ -138,6 +144,8 @@ def cluster_evidence(
     c_links = coordinated_link
     c_link_cluster = post_cluster[events.link_post[c_links]]
     top_domain, domain_share = _top_per_cluster(c_link_cluster, link_domain[c_links], n_clusters, n_dom)
+    _stem_labels, link_stem = events.stems()
+    _top_stem, url_share = _top_per_cluster(c_link_cluster, link_stem[c_links], n_clusters, len(_stem_labels))
     c_posts = np.flatnonzero(coordinated_post)
     post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
     top_app, app_share = _top_per_cluster(post_cluster[c_posts], post_app[c_posts], n_clusters, len(events.apps) + 1)
@@ -187,7 +195,7 @@ def cluster_evidence(
     with_history = _share(has_history[clustered], membership[clustered], n_clusters, sizes)
     hist_members = clustered[has_history[clustered]]
     hist_cluster = membership[hist_members]
-    n_hist = group_sizes(hist_cluster, n_clusters)
+    n_hist = group_sizes(hist_cluster, n_clusters)  # members with a history (likely hijacked)
     app_novelty = _share(~used_app_before[hist_members], hist_cluster, n_clusters, n_hist)
     domain_novelty = _share(~linked_domain_before[hist_members], hist_cluster, n_clusters, n_hist)
     lead = _median_per_cluster(np.column_stack([hist_cluster, onset[hist_cluster] - first_seen[hist_members]]), n_clusters)
@@ -224,8 +232,11 @@ def cluster_evidence(
             "app_share": app_share,
             "top_domain": _domain_names(events, top_domain),
             "domain_share": domain_share,
+            "url_share": url_share,
             "exclusivity": exclusivity,
             "with_history": with_history,
+            "n_with_history": n_hist,
+            "n_without_history": sizes - n_hist,
             "app_novelty": app_novelty,
             "domain_novelty": domain_novelty,
             "lead_days": lead / 86_400.0,
@@ -247,24 +258,31 @@ def cluster_evidence(
 
 
 def account_scores(
-    clustering: Clustering, evidence: pd.DataFrame, attached: np.ndarray | None = None
+    clustering: Clustering,
+    evidence: pd.DataFrame,
+    attached: np.ndarray | None = None,
+    unsigned: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per account: ``account``, ``cluster`` (-1 if none), ``flagged``, ``score``,
-    ``attached`` (joined a flagged cluster by its signature, not through the graph)."""
+    ``attached`` (joined a flagged cluster by its signature, not through the graph) and
+    ``unsigned`` (in a flagged cluster but never posted its signature: not flagged)."""
     membership = clustering.membership
-    score = np.zeros(len(membership))
-    flagged = np.zeros(len(membership), dtype=bool)
+    n = len(membership)
+    score = np.zeros(n)
+    flagged = np.zeros(n, dtype=bool)
     clustered = membership >= 0
     if len(evidence):
         score[clustered] = evidence["score"].to_numpy()[membership[clustered]]
         flagged[clustered] = evidence["flagged"].to_numpy()[membership[clustered]]
+    unsigned = np.zeros(n, dtype=bool) if unsigned is None else unsigned
     return pd.DataFrame(
         {
             "account": clustering.accounts.to_numpy(),
             "cluster": membership,
-            "flagged": flagged,
+            "flagged": flagged & ~unsigned,
             "score": score,
-            "attached": np.zeros(len(membership), dtype=bool) if attached is None else attached,
+            "attached": np.zeros(n, dtype=bool) if attached is None else attached,
+            "unsigned": unsigned,
         }
     )
 
@@ -277,13 +295,15 @@ def explain(row: pd.Series | dict[str, Any]) -> str:
     >>> print(explain({"cluster": 0, "size": 40, "flagged": True, "score": 0.9, "with_history": 0.95,
     ...     "domain_novelty": 1.0, "app_novelty": 0.0, "top_domain": "diet.com", "exclusivity": 0.99,
     ...     "top_app": "We Heart It", "app_share": 0.97, "synchrony": 0.6, "templating": 0.8,
-    ...     "median_gap_s": 12.0, "n_coordinated_posts": 300}))
-    Cluster 0 (40 accounts, score 0.90) is flagged: 95% of its members had posted before and 100% of them had never linked diet.com until then; 99% of all links to diet.com come from its members; 97% of its 300 coordinated posts went through We Heart It, an app 100% of them had used before (an abused legitimate app); 60% of their posts during the attack were coordinated, a median 12 s apart; 80% of the coordinated texts are near-duplicates.
+    ...     "median_gap_s": 12.0, "n_coordinated_posts": 300, "n_without_history": 2}))
+    Cluster 0 (40 accounts, score 0.90) is flagged: 95% of its members had posted before (2 had no earlier post: fresh fake accounts, or dormant ones) and 100% of them had never linked diet.com until then; 99% of all links to diet.com come from its members; 97% of its 300 coordinated posts went through We Heart It, an app 100% of them had used before (an abused legitimate app); 60% of their posts during the attack were coordinated, a median 12 s apart; 80% of the coordinated texts are near-duplicates.
     """
     r = dict(row)
     verdict = "is flagged" if r["flagged"] else "is not flagged"
+    without = r.get("n_without_history")
+    fresh = "" if without is None or int(without) == 0 else f" ({int(without)} had no earlier post: fresh fake accounts, or dormant ones)"
     parts = [
-        f"{_pct(r['with_history'])} of its members had posted before and "
+        f"{_pct(r['with_history'])} of its members had posted before{fresh} and "
         f"{_pct(r['domain_novelty'])} of them had never linked {r['top_domain']} until then",
         f"{_pct(r['exclusivity'])} of all links to {r['top_domain']} come from its members",
     ]

@@ -7,8 +7,9 @@ Once a cluster is flagged, its **signature** is the set of (app, domain) and
 (app, URL) objects of its members' links that are *exclusive* to it: at least
 ``signature_exclusivity`` of all links on the object, and of all links to its
 domain (URL), come from core members, and at least two core members used it.
-The URL level catches attacker-made short links on widely shared shortener
-domains. A signature must also be *born with the attack*: first seen on the
+The URL level applies to links on known shortener domains only: it catches
+attacker-made short links on widely shared shorteners, while a copied
+ordinary URL (camouflage) never becomes a signature. A signature must also be *born with the attack*: first seen on the
 platform no earlier than ``signature_birth_margin_s`` before the cluster's
 onset, so that camouflage (links the attacker copies from honest users) never
 becomes a signature. Accounts are attached for signature posts from that
@@ -16,6 +17,10 @@ moment to the cluster's last coordinated post (plus one window). Any other accou
 object during the cluster's active span (widened by one window on each side)
 is attached to the cluster. Attached accounts are marked as such, so every
 verdict says whether it came from the graph or from the signature.
+
+Conversely, a core member of a flagged cluster that never posted any of its
+signature is *unsigned*: honest accounts pulled into an attack cluster by
+camouflage (the attacker's copies of their links) are not flagged.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from research.canonical import is_shortener
 from research.detect.clustering import Clustering
 from research.evidence import FlagRule
 from research.graph.codes import dense_codes, distinct_pairs, group_sizes
@@ -31,20 +37,24 @@ from research.graph.events import Events
 
 def attach_by_signature(
     events: Events, clustering: Clustering, clusters: pd.DataFrame, rule: FlagRule | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """New membership with signature users attached to flagged clusters.
 
     Returns
     -------
-    membership, attached
+    membership, attached, unsigned
         The expanded membership (flagged clusters grow; other clusters lose
-        the accounts that moved) and a mask of the accounts that were attached.
+        the accounts that moved), a mask of the accounts that were attached,
+        and a mask of the flagged clusters' core members that never posted
+        any of their cluster's signature (honest accounts pulled in by
+        camouflage: the verdict does not extend to them).
     """
     rule = rule or FlagRule()
     membership = clustering.membership.copy()
     attached = np.zeros(len(membership), dtype=bool)
+    unsigned = np.zeros(len(membership), dtype=bool)
     if len(clusters) == 0 or not clusters["flagged"].any():
-        return membership, attached
+        return membership, attached, unsigned
     flagged = clusters["flagged"].to_numpy(dtype=bool)
     in_flagged = (membership >= 0) & flagged[np.maximum(membership, 0)]
 
@@ -58,7 +68,10 @@ def attach_by_signature(
     born_after = onset - rule.signature_birth_margin_s
     owner = _signature_owner(events, link_cluster, core, app, domain, born_after, rule.signature_exclusivity)
     by_url = _signature_owner(events, link_cluster, core, app, events.link_url, born_after, rule.signature_exclusivity)
-    owner = np.where(owner >= 0, owner, by_url)
+    owner = np.where(owner >= 0, owner, np.where(_on_shortener(events), by_url, -1))
+    signs = (owner >= 0) & (owner == link_cluster)
+    unsigned = in_flagged.copy()
+    unsigned[events.link_account[signs]] = False
 
     first = born_after
     last = _to_seconds(clusters["last_post"]) + rule.window_s
@@ -66,7 +79,7 @@ def attach_by_signature(
     safe = np.maximum(owner, 0)
     candidate &= (events.link_time >= first[safe]) & (events.link_time <= last[safe])
     if not candidate.any():
-        return membership, attached
+        return membership, attached, unsigned
     acc, cl, count = distinct_pairs(events.link_account[candidate], owner[candidate], len(clusters))
     order = np.lexsort((cl, -count, acc))
     acc, cl = acc[order], cl[order]
@@ -74,7 +87,13 @@ def attach_by_signature(
     first_of[1:] = acc[1:] != acc[:-1]
     membership[acc[first_of]] = cl[first_of]
     attached[acc[first_of]] = True
-    return membership, attached
+    return membership, attached, unsigned
+
+
+def _on_shortener(events: Events) -> np.ndarray:
+    """Whether each link points to a known URL shortener (decided once per domain)."""
+    shortener = np.array([is_shortener(d) for d in events.domains.values.to_pylist()], dtype=bool)
+    return (events.link_domain >= 0) & shortener[np.maximum(events.link_domain, 0)]
 
 
 def _signature_owner(

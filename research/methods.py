@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from research.baselines import compa, evilcohort, fraudar, pacheco, qut_colink
 from research.errors import unknown_name
 from research.graph.events import Events
 from research.pipeline import Detection, PipelineSpec, run_pipeline
@@ -22,8 +23,27 @@ def joint(posts: Posts, params: dict[str, Any] | None = None, *, seed: int | Non
     return run_pipeline(posts, PipelineSpec.from_dict(params or {}), seed=seed, events=events, progress=progress)
 
 
-#: Methods by name. Baselines register here too.
-METHODS: dict[str, Method] = {"joint": joint}
+def multilayer(
+    posts: Posts, params: dict[str, Any] | None = None, *, seed: int | None = 0, events: Events | None = None, progress: bool = False
+) -> Detection:
+    """The package's method with the projection layers kept apart (leidenalg multiplex Leiden)."""
+    spec = PipelineSpec.from_dict({"multiplex": "layers", **(params or {})})
+    detection = run_pipeline(posts, spec, seed=seed, events=events, progress=progress)
+    detection.method = "multilayer"
+    return detection
+
+
+#: Methods by name: the package's method, a variant, and the published baselines
+#: (research.baselines). The single list of "all methods" for harnesses and sweeps.
+METHODS: dict[str, Method] = {
+    "joint": joint,
+    "multilayer": multilayer,
+    "compa": compa,
+    "pacheco": pacheco,
+    "qut_colink": qut_colink,
+    "evilcohort": evilcohort,
+    "fraudar": fraudar,
+}
 
 
 def get_method(name: str) -> Method:

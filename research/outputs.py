@@ -47,7 +47,7 @@ def _plain(value: Any) -> Any:
 def clusters_table(detection: Detection) -> pd.DataFrame:
     """The clusters table with an ``explanation`` column, as written to ``clusters.csv``."""
     table = detection.clusters.copy()
-    if len(table):
+    if len(table) and "explanation" not in table:  # baselines bring their own (their rule, not ours)
         table["explanation"] = [explain(row) for _, row in table.iterrows()]
     return table
 

@@ -20,13 +20,15 @@ from tqdm import tqdm
 
 from research.detect.clustering import Clustering
 from research.detect.communities import DETECTORS, detect
+from research.detect.consensus import consensus
+from research.detect.multiplex import detect_multiplex, restrict_to
 from research.errors import BudgetError, ConfigError, unknown_name
 from research.evidence import FlagRule, account_scores, cluster_evidence, explain
 from research.expand import attach_by_signature
 from research.graph.codes import group_sizes
 from research.graph.events import Events, encode
 from research.graph.filters import apply_filters, split_streamable
-from research.graph.projection import Projection, ProjectionSpec, multiplex
+from research.graph.projection import Projection, ProjectionSpec, co_action, combine, multiplex
 from research.posts import Posts
 
 
@@ -74,21 +76,46 @@ class PipelineSpec:
     expand: bool = True
     include_platform_urls: bool = False
     include_reposts: bool = True
+    #: Exact windows (``|t1 - t2| <= window_s``) instead of buckets; see research.graph.colink.
+    window_mode: str = "buckets"
+    symmetric: str = "min"
+    #: ``sum``: detect on the weighted sum of the layers; ``layers``: keep them apart and
+    #: optimise one partition over all (leidenalg multiplex; detector must be leiden).
+    multiplex: str = "sum"
+    #: Runs over seeds ``seed, seed+1, ...`` for a consensus partition (0 = one run); each
+    #: cluster then gets a ``stability`` (research.detect.consensus).
+    consensus_runs: int = 0
+    consensus_threshold: float = 0.5
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
             raise unknown_name("community detector", self.detector, list(DETECTORS))
         if not self.layers:
             raise ConfigError("pipeline: at least one projection layer is needed")
+        if self.multiplex not in ("sum", "layers"):
+            raise ConfigError(f"pipeline.multiplex must be 'sum' or 'layers', got {self.multiplex!r}")
+        if self.multiplex == "layers" and self.detector != "leiden":
+            raise ConfigError(f"pipeline.multiplex 'layers' needs detector 'leiden' (leidenalg), got {self.detector!r}")
+        if self.consensus_runs < 0 or (self.consensus_runs and self.multiplex == "layers"):
+            raise ConfigError("pipeline.consensus_runs must be >= 0 and works with multiplex 'sum' only")
         if self.edge_budget is not None and self.edge_budget < 0:
             raise ConfigError(f"pipeline.edge_budget must be at least 0 or null, got {self.edge_budget}")
 
-    def streamed_filters(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The filters (and edge budget) a projection applies while it is built, and the rest."""
-        filters = list(self.filters)
+    def all_filters(self) -> list[dict[str, Any]]:
+        """The edge filters, then the edge budget (as a ``max_edges`` filter)."""
+        filters = [dict(f) for f in self.filters]
         if self.edge_budget is not None:
             filters.append({"name": "max_edges", "n": self.edge_budget})
-        return split_streamable(filters)
+        return filters
+
+    def streamed_filters(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The filters (and edge budget) a projection applies while it is built, and the rest."""
+        return split_streamable(self.all_filters())
+
+    def fused(self) -> bool:
+        """Whether the layers are projected, summed and filtered together
+        (:func:`research.graph.projection.multiplex`): bucketed windows, summed layers."""
+        return self.window_mode == "buckets" and self.multiplex == "sum"
 
     def projection(self, objects: str) -> ProjectionSpec:
         """The projection spec of one layer."""
@@ -100,6 +127,8 @@ class PipelineSpec:
             cap=self.cap,
             pair_budget=self.pair_budget,
             on_budget=self.on_budget,  # type: ignore[arg-type]
+            window_mode=self.window_mode,  # type: ignore[arg-type]
+            symmetric=self.symmetric,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,15 +200,16 @@ class Detection:
         """Why one cluster was or was not flagged, in words."""
         if not 0 <= cluster < len(self.clusters):
             raise ConfigError(f"no cluster {cluster}; clusters run 0..{len(self.clusters) - 1}")
-        return explain(self.clusters.iloc[cluster])
+        row = self.clusters.iloc[cluster]
+        return str(row["explanation"]) if "explanation" in row else explain(row)
 
     def summary(self) -> dict[str, Any]:
         """Counts for a one-line report."""
         return {
             "method": self.method,
             "seed": self.seed,
-            "n_accounts": int(len(self.accounts)),
-            "n_clusters": int(len(self.clusters)),
+            "n_accounts": len(self.accounts),
+            "n_clusters": len(self.clusters),
             "n_flagged_clusters": int(self.clusters["flagged"].sum()) if len(self.clusters) else 0,
             "n_flagged_accounts": int(self.accounts["flagged"].sum()),
         }
@@ -268,45 +298,74 @@ def run_pipeline(
             assert posts is not None
             events = encode(posts, include_platform_urls=spec.include_platform_urls, include_reposts=spec.include_reposts)
     streamed, later = spec.streamed_filters()
+    layers: list[Projection] | None = None
     if projection is None:
         with timer.stage("projection"):
-            # Per-edge filters (and the edge budget) run while the layers are projected, block by
-            # block, so that the unfiltered graph is never held in memory.
-            projection = multiplex(
-                events, [spec.projection(layer.objects) for layer in spec.layers], [la.weight for la in spec.layers], **streamed
-            )
-        timer.split("projection", "incidence", projection.stats["seconds_incidence"])
+            if spec.fused():
+                # Per-edge filters (and the edge budget) run while the layers are projected, block
+                # by block, so that the unfiltered graph is never held in memory.
+                projection = multiplex(
+                    events, [spec.projection(layer.objects) for layer in spec.layers], [la.weight for la in spec.layers], **streamed
+                )
+            else:
+                # Exact windows (research.graph.colink) and per-layer detection need each layer.
+                layers = [co_action(events, spec.projection(layer.objects)) for layer in spec.layers]
+                projection = layers[0] if len(layers) == 1 and spec.layers[0].weight == 1.0 else combine(layers, [la.weight for la in spec.layers])
+                later = spec.all_filters()
+        if "seconds_incidence" in projection.stats:
+            timer.split("projection", "incidence", projection.stats["seconds_incidence"])
     with timer.stage("filter"):
         filtered = apply_filters(projection, later)
     _check_edge_budget(filtered, spec)
+    stability = None
     detect_timings: dict[str, float] = {}
     with timer.stage("detect"):
-        clustering = detect(
-            filtered, spec.detector, seed=seed, min_size=spec.min_cluster_size, timings=detect_timings, **spec.detector_params
-        )
+        if spec.multiplex == "layers":
+            assert layers is not None
+            kept = [restrict_to(layer, filtered) for layer in layers]
+            clustering = detect_multiplex(
+                kept, layer_weights=[la.weight for la in spec.layers], seed=seed,
+                min_size=spec.min_cluster_size, **spec.detector_params,
+            )  # fmt: skip
+        elif spec.consensus_runs:
+            seeds = [(seed or 0) + k for k in range(spec.consensus_runs)]
+            agreed = consensus(
+                filtered, spec.detector, seeds=seeds, threshold=spec.consensus_threshold,
+                min_size=spec.min_cluster_size, **spec.detector_params,
+            )  # fmt: skip
+            clustering, stability = agreed.clustering, agreed.stability
+        else:
+            clustering = detect(
+                filtered, spec.detector, seed=seed, min_size=spec.min_cluster_size, timings=detect_timings,
+                **spec.detector_params,
+            )  # fmt: skip
     timer.split("detect", "graph", detect_timings.get("graph", 0.0))
     with timer.stage("evidence"):
         clusters = cluster_evidence(
             events, clustering, texts=texts if texts is not None else _texts(posts), projection=filtered, rule=spec.rule
         )
-    attached = None
+        if stability is not None:
+            clusters.insert(2, "stability", stability)
+    attached = unsigned = None
     if spec.expand:
         with timer.stage("expand"):
-            membership, attached = attach_by_signature(events, clustering, clusters, spec.rule)
+            membership, attached, unsigned = attach_by_signature(events, clustering, clusters, spec.rule)
             clustering = replace(clustering, membership=membership)
             clusters.insert(2, "core_size", clusters["size"].to_numpy())
             clusters["size"] = group_sizes(membership[membership >= 0], len(clusters))
             clusters.insert(3, "n_attached", clusters["size"] - clusters["core_size"])
-    accounts = account_scores(clustering, clusters, attached)
+            clusters.insert(4, "n_unsigned", group_sizes(membership[unsigned], len(clusters)))
+    accounts = account_scores(clustering, clusters, attached, unsigned)
     timer.close()
     stats = {
         "n_posts": events.n_posts,
         "n_accounts": events.n_accounts,
-        "n_links": int(len(events.link_post)),
-        "edges_projected": projection.stats["n_edges_unfiltered"],
+        "n_links": len(events.link_post),
+        "edges_projected": projection.stats.get("n_edges_unfiltered", projection.n_edges),
         "edges_kept": filtered.n_edges,
         "edge_budget_cut": filtered.stats.get("max_edges_cut"),
-        "layers": projection.stats["layers"],
+        "layers": projection.stats["layers"] if layers is None else [layer.stats for layer in layers],
+        "disconnected_clusters": clustering.disconnected,
     }
     return Detection(
         method="joint",

@@ -13,7 +13,7 @@ from research.posts import Posts
 from research.simulate import Simulation, simulate
 
 REPO = Path(__file__).resolve().parents[1]
-T0 = dt.datetime(2014, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2014, 5, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def make_posts(rows: list[tuple]) -> Posts:

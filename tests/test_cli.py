@@ -53,7 +53,7 @@ def test_set_overrides_reach_the_method(simulated, tmp_path):
 )
 def test_bad_input_gets_a_clear_message_and_exit_code(simulated, tmp_path, capsys, argv, code, message):
     argv = [str(simulated) if a == "SIM" else str(tmp_path / "o") if a == "OUT" else a for a in argv]
-    assert main(argv + ["--quiet"] if argv[0] == "detect" else argv) == code
+    assert main([*argv, "--quiet"] if argv[0] == "detect" else argv) == code
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
 

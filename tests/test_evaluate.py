@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,3 +28,31 @@ def test_perfect_and_empty_verdicts():
     nothing = perfect.assign(flagged=False, cluster=-1)
     m = evaluate(nothing, truth)
     assert m["f1"] == 0.0 and m["recall"] == 0.0 and m["nmi_flagged"] == 0.0
+
+
+def test_purity_and_bcubed_see_merged_and_split_campaigns():
+    from research.evaluate import bcubed, purity
+
+    campaign = np.array(["x"] * 4 + ["y"] * 4 + [None, None], dtype=object)
+    flagged = np.array([True] * 8 + [False, False])
+    perfect = np.array([0] * 4 + [1] * 4 + [-1, -1])
+    assert purity(flagged, perfect, campaign) == 1.0
+    assert bcubed(flagged, perfect, campaign) == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    merged = np.array([0] * 8 + [-1, -1])
+    assert purity(flagged, merged, campaign) == 0.5
+    b = bcubed(flagged, merged, campaign)
+    assert b["precision"] == 0.5 and b["recall"] == 1.0
+    split = np.array([0, 0, 1, 1, 2, 2, 3, 3, -1, -1])
+    b = bcubed(flagged, split, campaign)
+    assert purity(flagged, split, campaign) == 1.0 and b["precision"] == 1.0 and b["recall"] == 0.5
+    # a flagged benign account dilutes its cluster's purity; a missed campaign account lowers recall
+    with_benign = np.array([0] * 4 + [1] * 4 + [0, -1])
+    flags = np.array([True] * 9 + [False])
+    assert purity(flags, with_benign, campaign) == pytest.approx(8 / 9)
+
+
+def test_evaluate_reports_purity_and_bcubed():
+    truth = GroundTruth.from_labels(list("abcd"), ["x", "x", None, None])
+    accounts = pd.DataFrame({"account": list("abcd"), "cluster": [0, 0, -1, -1], "flagged": [True, True, False, False]})
+    m = evaluate(accounts, truth)
+    assert m["purity"] == 1.0 and m["bcubed_f1"] == 1.0

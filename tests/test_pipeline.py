@@ -73,3 +73,16 @@ def test_single_layers_run(weheartit, objects):
     spec = PipelineSpec.from_dict({"layers": [{"objects": objects, "weight": 1.0}]})
     detection = run_pipeline(weheartit.posts, spec, seed=0)
     assert len(detection.accounts) == weheartit.posts.n_accounts()
+
+
+def test_honest_accounts_pulled_in_by_camouflage_are_not_flagged():
+    # seed 2 of the camouflage preset puts a few heavy We Heart It users into the attack
+    # cluster (the attacker re-posted their links); they never posted its signature
+    sim = simulate("camouflage", seed=2)
+    detection = run_pipeline(sim.posts, seed=2)
+    truth = sim.truth.campaign_of(detection.accounts["account"].tolist())
+    benign = np.array([c is None for c in truth])
+    unsigned = detection.accounts["unsigned"].to_numpy()
+    assert unsigned.sum() >= 3 and benign[unsigned].all()
+    assert not detection.accounts.loc[unsigned, "flagged"].any()
+    assert evaluate(detection.accounts, sim.truth)["fp"] == 0

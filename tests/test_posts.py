@@ -43,7 +43,7 @@ def test_read_posts_errors_name_the_path(tmp_path):
         read_posts(tmp_path / "missing.parquet")
     bad = tmp_path / "bad.parquet"
     bad.write_text("not parquet")
-    with pytest.raises(InputFileError, match="bad.parquet"):
+    with pytest.raises(InputFileError, match=r"bad\.parquet"):
         read_posts(bad)
 
 

@@ -44,6 +44,7 @@ from research.graph.events import Events, Labels
 
 Weighting = Literal["count", "idf", "jaccard", "overlap", "tfidf_cosine"]
 OnBudget = Literal["lower_cap", "refuse"]
+WindowMode = Literal["buckets", "exact"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Actions:
     n_accounts: int
     n_objects: int
     object_labels: Callable[[np.ndarray], list[str]] = field(repr=False, default=lambda codes: [str(c) for c in codes])
+    #: Index of the post behind each action (exact windows count distinct posts, as CNT does).
+    post: np.ndarray | None = field(repr=False, default=None)
 
 
 def _link_actions(events: Events, obj: np.ndarray, name: str, labels: Labels) -> Actions:
@@ -72,6 +75,7 @@ def _link_actions(events: Events, obj: np.ndarray, name: str, labels: Labels) ->
         n_accounts=events.n_accounts,
         n_objects=len(labels),
         object_labels=labels.take,
+        post=events.link_post[keep],
     )
 
 
@@ -99,6 +103,7 @@ def _joint_actions(events: Events, obj: np.ndarray, name: str, labels: Labels) -
         n_accounts=events.n_accounts,
         n_objects=len(pair_keys),
         object_labels=pair_labels,
+        post=events.link_post[keep],
     )
 
 
@@ -125,6 +130,7 @@ def _app(ev: Events) -> Actions:
         n_accounts=ev.n_accounts,
         n_objects=len(ev.apps),
         object_labels=ev.apps.take,
+        post=np.flatnonzero(keep),
     )
 
 
@@ -229,6 +235,11 @@ class ProjectionSpec:
     cap: int | None = 200
     pair_budget: float = 2.5e7
     on_budget: OnBudget = "lower_cap"
+    #: ``buckets`` (staggered bucketings, above) or ``exact`` (``|t1 - t2| <= window_s``, a
+    #: sorted range join: :mod:`research.graph.colink`, the co-link network of CNT).
+    window_mode: WindowMode = "buckets"
+    #: Exact windows only: how the two directions of a pair combine (min, max, sum, mean).
+    symmetric: str = "min"
 
     def __post_init__(self) -> None:
         if self.objects not in OBJECTS:
@@ -243,6 +254,10 @@ class ProjectionSpec:
             raise ConfigError(f"projection.cap must be at least 2 or null, got {self.cap}")
         if self.on_budget not in ("lower_cap", "refuse"):
             raise ConfigError(f"projection.on_budget must be lower_cap or refuse, got {self.on_budget!r}")
+        if self.window_mode not in ("buckets", "exact"):
+            raise ConfigError(f"projection.window_mode must be buckets or exact, got {self.window_mode!r}")
+        if self.symmetric not in ("min", "max", "sum", "mean"):
+            raise ConfigError(f"projection.symmetric must be min, max, sum or mean, got {self.symmetric!r}")
 
 
 WEIGHTINGS = ("count", "idf", "jaccard", "overlap", "tfidf_cosine")
@@ -289,6 +304,10 @@ def co_action(
     ([('a', 'b')], [1])
     """
     spec = spec or ProjectionSpec(**params)
+    if spec.window_mode == "exact":
+        from research.graph.colink import exact_projection
+
+        return exact_projection(events, spec)
     started = _time.perf_counter()
     layer = _prepare_layer(events, spec)
     _warn([layer])

@@ -7,11 +7,10 @@ same data give the same bytes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import logging
 
 import matplotlib
 

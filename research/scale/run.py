@@ -39,7 +39,14 @@ def detect_parquet(
     backend = backend or BackendSpec()
     started = time.perf_counter()
     if backend.name == "dask":
+        from research.errors import ConfigError
         from research.scale.dask_backend import dask_project
+
+        if not spec.fused():
+            raise ConfigError(
+                "backend 'dask' projects bucketed windows summed over layers; "
+                f"window_mode={spec.window_mode!r} and multiplex={spec.multiplex!r} need backend=memory"
+            )
 
         streamed, _later = spec.streamed_filters()
         with dask_client(backend) as client:

@@ -100,7 +100,7 @@ def simulate(
     streams = dict(
         zip(_COMPONENTS, (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(_COMPONENTS))), strict=True)
     )
-    start = dt.datetime.fromisoformat(spec.platform.start).replace(tzinfo=dt.timezone.utc)
+    start = dt.datetime.fromisoformat(spec.platform.start).replace(tzinfo=dt.UTC)
     world = make_world(spec.platform, streams["world"], int(start.timestamp()))
     campaign_rngs = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 1]).spawn(len(spec.campaigns))]
     apps = [authorise_app(world, c, r) for c, r in zip(spec.campaigns, campaign_rngs, strict=True)]

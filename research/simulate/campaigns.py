@@ -50,7 +50,7 @@ def choose_victims(
     eligible[taken[taken < n_bg]] = False
     if spec.app_mode == "abused":
         eligible &= (world.primary_app[:n_bg] == app) | (world.second_app[:n_bg] == app)
-    n_fake = int(round(spec.n_victims * spec.fake_share))
+    n_fake = round(spec.n_victims * spec.fake_share)
     n_hijacked = spec.n_victims - n_fake
     pool = np.flatnonzero(eligible)
     if len(pool) < n_hijacked:

@@ -60,19 +60,12 @@ def feeds(world: World, spec: DecoySpec, rng: np.random.Generator) -> tuple[Batc
         name, url = FEED_APPS[f % len(FEED_APPS)]
         app = world.app(name if f < len(FEED_APPS) else f"{name} {f}", url)
         accounts = world.new_accounts(spec.feed_accounts, rng, app=app)
-        domain = f"dailyfeed{f}.com"
         n_items = int(rng.poisson(spec.feed_items_per_day * world.spec.days))
         item_times = world.start_s + rng.uniform(0, world.spec.days * DAY, size=n_items)
-        item_urls = world.urls.add_block(
-            [f"https://{domain}/item/{s:x}" for s in world.next_serials(n_items)], [domain] * n_items
-        ) + np.arange(n_items)
-        item_texts = world.texts.add_block(headline_pool(rng, n_items)) + np.arange(n_items)
+        items = _items(world, rng, f"https://dailyfeed{f}.com/item", n_items)
         acc = np.tile(accounts, n_items)
         item = np.repeat(np.arange(n_items), len(accounts))
-        times = item_times[item] + rng.exponential(spec.feed_delay_s, size=len(acc))
-        batches.append(
-            Batch.single_url(acc, np.minimum(times, world.end_s - 1), np.full(len(acc), app), item_urls[item], item_texts[item])
-        )
+        batches.append(_item_posts(world, rng, acc, item, item_times, spec.feed_delay_s, app, items))
         batches.append(organic_posts(world, rng, np.repeat(accounts, rng.poisson(8, size=len(accounts)))))
         members.append(accounts)
     return _joined(batches), _unique(members)
@@ -85,23 +78,41 @@ def organisations(world: World, spec: DecoySpec, rng: np.random.Generator) -> tu
         name, url = ORG_APPS[o % len(ORG_APPS)]
         app = world.app(name, url)
         accounts = world.new_accounts(spec.org_accounts, rng)
-        domain = f"org{o}-group.org"
         n_items = int(rng.poisson(spec.org_posts_per_day * world.spec.days))
         item_times = world.diurnal_times(accounts[rng.integers(0, len(accounts), size=n_items)], rng)
-        item_urls = world.urls.add_block(
-            [f"https://{domain}/press/{s:x}" for s in world.next_serials(n_items)], [domain] * n_items
-        ) + np.arange(n_items)
-        item_texts = world.texts.add_block(headline_pool(rng, n_items)) + np.arange(n_items)
-        takes = rng.random((n_items, len(accounts))) < spec.org_share
-        item, member = np.nonzero(takes)
-        acc = accounts[member]
-        times = item_times[item] + rng.exponential(spec.org_delay_s, size=len(acc))
-        batches.append(
-            Batch.single_url(acc, np.minimum(times, world.end_s - 1), np.full(len(acc), app), item_urls[item], item_texts[item])
-        )
+        items = _items(world, rng, f"https://org{o}-group.org/press", n_items)
+        item, member = np.nonzero(rng.random((n_items, len(accounts))) < spec.org_share)
+        batches.append(_item_posts(world, rng, accounts[member], item, item_times, spec.org_delay_s, app, items))
         batches.append(organic_posts(world, rng, np.repeat(accounts, rng.poisson(20, size=len(accounts)))))
         members.append(accounts)
     return _joined(batches), _unique(members)
+
+
+def _items(world: World, rng: np.random.Generator, prefix: str, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """URL and text codes of ``n_items`` new items published under ``prefix`` (one URL each)."""
+    domain = prefix.split("/")[2]
+    urls = [f"{prefix}/{s:x}" for s in world.next_serials(n_items)]
+    url_codes = world.urls.add_block(urls, [domain] * n_items) + np.arange(n_items)
+    text_codes = world.texts.add_block(headline_pool(rng, n_items)) + np.arange(n_items)
+    return url_codes, text_codes
+
+
+def _item_posts(
+    world: World,
+    rng: np.random.Generator,
+    accounts: np.ndarray,
+    item: np.ndarray,
+    item_times: np.ndarray,
+    delay_s: float,
+    app: int,
+    items: tuple[np.ndarray, np.ndarray],
+) -> Batch:
+    """Each account re-posts its item (same link, same text) after an exponential delay."""
+    times = item_times[item] + rng.exponential(delay_s, size=len(accounts))
+    url_codes, text_codes = items
+    return Batch.single_url(
+        accounts, np.minimum(times, world.end_s - 1), np.full(len(accounts), app), url_codes[item], text_codes[item]
+    )
 
 
 def _joined(batches: list[Batch]) -> Batch:

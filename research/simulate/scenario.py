@@ -132,20 +132,20 @@ class Scenario:
         platform = replace(
             self.platform,
             n_posts=int(n_posts),
-            n_accounts=max(100, int(round(self.platform.n_accounts * factor))),
-            n_domains=max(50, int(round(self.platform.n_domains * factor**0.8))),
+            n_accounts=max(100, round(self.platform.n_accounts * factor)),
+            n_domains=max(50, round(self.platform.n_domains * factor**0.8)),
         )
         d = self.decoys
         decoys = replace(
             d,
-            news_bursts=int(round(d.news_bursts * factor**0.5)),
-            news_burst_size=max(5, int(round(d.news_burst_size * factor**0.5))),
-            feeds=int(round(d.feeds * factor**0.5)),
-            orgs=int(round(d.orgs * factor**0.5)),
+            news_bursts=round(d.news_bursts * factor**0.5),
+            news_burst_size=max(5, round(d.news_burst_size * factor**0.5)),
+            feeds=round(d.feeds * factor**0.5),
+            orgs=round(d.orgs * factor**0.5),
         )
         campaigns = self.campaigns
         if factor < 1:
-            campaigns = tuple(replace(c, n_victims=max(10, int(round(c.n_victims * factor)))) for c in campaigns)
+            campaigns = tuple(replace(c, n_victims=max(10, round(c.n_victims * factor))) for c in campaigns)
         return replace(self, platform=platform, decoys=decoys, campaigns=campaigns)
 
 

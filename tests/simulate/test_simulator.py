@@ -91,7 +91,7 @@ def test_multi_campaign_has_four_campaigns():
 def test_unknown_preset_and_keys_are_config_errors():
     with pytest.raises(ConfigError, match="unknown simulator preset 'nope'; choose one of"):
         preset("nope")
-    with pytest.raises(ConfigError, match="scenario.platform: unknown key"):
+    with pytest.raises(ConfigError, match=r"scenario\.platform: unknown key"):
         with_overrides(Scenario(), {"platform": {"n_postz": 3}})
     with pytest.raises(ConfigError, match="eligible"):
         simulate("weheartit", seed=0, n_posts=20_000, overrides={"campaign": {"n_victims": 5000}})
