@@ -144,8 +144,9 @@ def cluster_evidence(
     c_links = coordinated_link
     c_link_cluster = post_cluster[events.link_post[c_links]]
     top_domain, domain_share = _top_per_cluster(c_link_cluster, link_domain[c_links], n_clusters, n_dom)
-    _stem_labels, link_stem = events.stems()
-    _top_stem, url_share = _top_per_cluster(c_link_cluster, link_stem[c_links], n_clusters, len(_stem_labels))
+    # The top stem's share does not depend on how stems are numbered: code only those needed.
+    c_link_stem = stem_codes(events, events.link_url[c_links])
+    _top_stem, url_share = _top_per_cluster(c_link_cluster, c_link_stem, n_clusters, int(c_link_stem.max(initial=-1)) + 1)
     c_posts = np.flatnonzero(coordinated_post)
     post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
     top_app, app_share = _top_per_cluster(post_cluster[c_posts], post_app[c_posts], n_clusters, len(events.apps) + 1)
