@@ -74,7 +74,7 @@ import pandas as pd
 import pyarrow as pa
 
 from research.detect.clustering import Clustering
-from research.graph.codes import dense_codes, distinct_pairs, group_sizes
+from research.graph.codes import distinct_pairs, group_sizes
 from research.graph.events import Events, stem_codes
 from research.graph.projection import Projection
 

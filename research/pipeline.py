@@ -318,7 +318,6 @@ def run_pipeline(
         filtered = apply_filters(projection, later)
     _check_edge_budget(filtered, spec)
     stability = None
-    detect_timings: dict[str, float] = {}
     with timer.stage("detect"):
         if spec.multiplex == "layers":
             assert layers is not None
@@ -336,10 +335,9 @@ def run_pipeline(
             clustering, stability = agreed.clustering, agreed.stability
         else:
             clustering = detect(
-                filtered, spec.detector, seed=seed, min_size=spec.min_cluster_size, timings=detect_timings,
-                **spec.detector_params,
-            )  # fmt: skip
-    timer.split("detect", "graph", detect_timings.get("graph", 0.0))
+                filtered, spec.detector, seed=seed, min_size=spec.min_cluster_size, **spec.detector_params
+            )
+    timer.split("detect", "graph", clustering.timings.get("graph", 0.0))
     with timer.stage("evidence"):
         clusters = cluster_evidence(
             events, clustering, texts=texts if texts is not None else _texts(posts), projection=filtered, rule=spec.rule

@@ -43,6 +43,8 @@ class Clustering:
     seed: int | None = None
     quality: float | None = None
     disconnected: int = 0
+    #: Seconds spent building the graph (``graph``) and in the detector (``detector``).
+    timings: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_clusters(self) -> int:

@@ -100,7 +100,6 @@ def detect(
     *,
     seed: int | None = 0,
     min_size: int = 2,
-    timings: dict[str, float] | None = None,
     **params: Any,
 ) -> Clustering:
     """Find communities in a projection.
@@ -115,9 +114,6 @@ def detect(
         Seed for the detector's randomness; the same seed gives the same clustering.
     min_size
         Communities smaller than this are not clusters (their accounts get ``-1``).
-    timings
-        If given, receives the seconds spent building the graph (``graph``) and
-        running the detector (``detector``).
     **params
         Passed to the detector.
 
@@ -144,8 +140,7 @@ def detect(
             raw = detector(graph, **params) if graph.vcount() else []
     except TypeError as err:
         raise ConfigError(f"detector {method!r}: {err}") from None
-    if timings is not None:
-        timings.update(graph=round(built - started, 4), detector=round(time.perf_counter() - built, 4))
+    timings = {"graph": round(built - started, 4), "detector": round(time.perf_counter() - built, 4)}
     full = np.full(projection.n_accounts, -1, dtype=np.int64)
     full[nodes] = raw
     membership = canonical_membership(full, min_size=min_size)
@@ -158,6 +153,7 @@ def detect(
         seed=seed,
         quality=None if quality is None else float(quality),
         disconnected=count_disconnected(projection, membership),
+        timings=timings,
     )
 
 

@@ -584,6 +584,7 @@ def _prepare_layer(events: Events, spec: ProjectionSpec) -> _Layer:
 
 
 _BLOCK_PRODUCTS = 1.6e7  # pair products per block of accounts: bounds the memory of one block
+_CUT_SLACK = 1_000_000  # with max_edges, edges held beyond 2 * max_edges before the cut is raised
 
 
 def _project_blocks(
@@ -624,7 +625,7 @@ def _project_blocks(
         nonlocal kept
         parts.append(part)
         kept += len(part[0])
-        if max_edges is not None and kept > 2 * max_edges + 1_000_000:
+        if max_edges is not None and kept > 2 * max_edges + _CUT_SLACK:
             kept = _tighten(parts, max_edges, cut)
 
     workers = threads if threads is not None else min(2, os.cpu_count() or 1)

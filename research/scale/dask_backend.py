@@ -116,7 +116,7 @@ def _values(table: pa.Table, include_platform_urls: bool, include_reposts: bool)
 
 def _distinct(values: dict[str, Any]) -> dict[str, pa.Array]:
     """Distinct values of each column of a partition, in order of first appearance (nulls dropped)."""
-    out = {}
+    out: dict[str, Any] = {}
     for name in ("accounts", "apps", "urls", "domains", "platform"):
         if name in values:
             out[name] = pc.drop_null(pc.unique(values[name]))

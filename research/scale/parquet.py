@@ -136,7 +136,8 @@ def read_events(
             raise InputFileError(f"{part}: not a readable Parquet file ({err})") from None
         if not _has_posts_columns(schema, columns, part):
             # Not written by write_posts: normalise and check through the posts table.
-            table = read_posts(path, columns=[*columns, "post_id"]).table
+            present = [name for name in POSTS_SCHEMA.names if name in schema.names and name != "text"]
+            table = read_posts(path, columns=present).table
             return encode_table(table, include_platform_urls=include_platform_urls, include_reposts=include_reposts, threads=threads), ParquetColumn.open(path, "text")
         try:
             # Accounts and apps are few and repeated: read them as dictionaries (as stored),

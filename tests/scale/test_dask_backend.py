@@ -105,5 +105,5 @@ def test_dask_worker_processes_give_the_same_projection(dataset):
 def test_tfidf_cosine_is_refused_on_dask(dataset, client):
     from research.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="tfidf_cosine.*backend=memory"):
+    with pytest.raises(ConfigError, match=r"tfidf_cosine.*backend=memory"):
         dask_project(client, dataset[1], [ProjectionSpec("url", weighting="tfidf_cosine")])
