@@ -23,6 +23,18 @@ weighted by ``log(N / df)``, ``df`` its number of distinct accounts over the
 whole data: popular objects count less), ``jaccard``, ``overlap`` and
 ``tfidf_cosine`` (Pacheco et al. 2021: cosine of TF-IDF account vectors, with
 scikit-learn's smooth idf ``log((1 + N) / (1 + df)) + 1``).
+
+How it is computed (the cost is the number of pair products, so every step
+avoids making one it does not need): actions are put in (object, time) order
+by a counting sort, and each bucketing only marks where its windows change;
+the product is upper-triangular, computed one block of accounts at a time
+against the accounts after the block (half the products of ``B @ B.T``), on
+two threads (scipy releases the GIL); for ``idf`` one complex product gives
+the support (real part) and the weight (imaginary part) with the summation
+order of two real products; :func:`multiplex` sums the layers and applies the
+per-edge filters and an edge budget to each block before the next, so that
+memory follows the edges kept. Results are bit-identical to a whole
+``B @ B.T`` whatever the blocks and threads.
 """
 
 from __future__ import annotations
