@@ -26,8 +26,15 @@ DETECTION_COLUMNS = (
     "campaign_recall_min", "n_clusters", "n_flagged_clusters", "disconnected", "disconnected_share",
 )  # fmt: skip
 RUNTIME_COLUMNS = ("n_posts", "seconds", "peak_mb")
-LFR_COLUMNS = ("n_nodes", "n_edges", "n_planted", "generator_seed", "nmi", "ari", "n_clusters", "disconnected", "disconnected_share")
-COLUMNS = {"detection": DETECTION_COLUMNS, "runtime": RUNTIME_COLUMNS, "lfr": LFR_COLUMNS, "case_study": DETECTION_COLUMNS}
+LFR_COLUMNS = ("n_nodes", "n_edges", "n_planted", "generator_seed", "mu_measured", "nmi", "ari", "n_clusters", "disconnected", "disconnected_share")
+CALIBRATION_COLUMNS = (
+    "n_posts", "n_accounts", "top10_account_share", "top5_app_share", "url_share", "repost_share",
+    "hourly_trough_to_peak", "median_posts_per_account",
+)  # fmt: skip
+COLUMNS = {
+    "detection": DETECTION_COLUMNS, "runtime": RUNTIME_COLUMNS, "lfr": LFR_COLUMNS,
+    "case_study": DETECTION_COLUMNS, "calibration": CALIBRATION_COLUMNS,
+}  # fmt: skip
 
 _PIPELINE_GROUPS = ("projection", "filter", "detect", "evidence")
 
@@ -40,6 +47,8 @@ def run_config(kind: str, cfg: dict[str, Any]) -> dict[str, Any]:
     """
     if kind == "lfr":
         return {"lfr": dict(cfg["experiment"]["lfr"]), "detect": cfg["detect"], "seed": cfg["seed"]}
+    if kind == "calibration":
+        return {"data": cfg["data"], "seed": cfg["seed"]}
     config = {"data": cfg["data"], "method": cfg["method"], "seed": cfg["seed"]}
     if cfg["method"].get("uses_pipeline_groups"):
         config.update({group: cfg[group] for group in _PIPELINE_GROUPS})
@@ -150,6 +159,7 @@ def lfr_group(runs: list[dict[str, Any]], cache_root: str | None = None) -> list
     except Exception as err:
         return [_entry(run, None, _failed(err)) for run in runs]
     planted = graph.communities
+    mixing = graph.mixing()
     entries = []
     for run in runs:
         spec = run["config"]["detect"]
@@ -163,12 +173,31 @@ def lfr_group(runs: list[dict[str, Any]], cache_root: str | None = None) -> list
                 "n_edges": graph.projection.n_edges,
                 "n_planted": len(np.unique(planted)),
                 "generator_seed": graph.generator_seed,
+                "mu_measured": mixing,
                 "nmi": float(ig.compare_communities(planted.tolist(), found, method="nmi")),
                 "ari": float(ig.compare_communities(planted.tolist(), found, method="adjusted_rand")),
                 "n_clusters": n_clusters,
                 "disconnected": clustering.disconnected,
                 "disconnected_share": clustering.disconnected / n_clusters if n_clusters else 0.0,
             })  # fmt: skip
+        except Exception as err:
+            entry = _entry(run, None, _failed(err))
+        _store(cache_root, entry)
+        entries.append(entry)
+    return entries
+
+
+def calibration_group(runs: list[dict[str, Any]], cache_root: str | None = None) -> list[dict[str, Any]]:
+    """Measure the simulated platform's properties (:func:`research.calibration.platform_statistics`)."""
+    from experiments.run import load_data
+    from research.calibration import platform_statistics
+
+    entries = []
+    for run in runs:
+        config = run["config"]
+        try:
+            posts, _, _ = load_data(config["data"], int(config["seed"]))
+            entry = _entry(run, platform_statistics(posts))
         except Exception as err:
             entry = _entry(run, None, _failed(err))
         _store(cache_root, entry)
@@ -264,4 +293,5 @@ GROUP_RUNNERS: dict[str, Callable[..., list[dict[str, Any]]]] = {
     "detection": detection_group,
     "case_study": detection_group,
     "lfr": lfr_group,
+    "calibration": calibration_group,
 }

@@ -36,7 +36,15 @@ NUMBER_KIND = {
     "disconnected_share": "percent", "seconds": "seconds", "peak_mb": "mb",
     "n_clusters": "sig", "attack_posts_per_account": "sig", "n_posts": "count",
     "n_accounts": "count", "n_positive": "count", "n_flagged": "count",
+    "top10_account_share": "score", "top5_app_share": "score", "url_share": "score", "repost_share": "score",
+    "hourly_trough_to_peak": "score", "median_posts_per_account": "sig",
 }  # fmt: skip
+
+
+def _registry() -> list[str]:
+    from research.methods import METHODS
+
+    return list(METHODS)
 
 
 def _sha256(path: Path) -> str:
@@ -178,7 +186,26 @@ def summary_table(experiment: Experiment, results: pd.DataFrame, table: dict[str
     return booktabs(frame, groups=groups), summary
 
 
-TABLES: dict[str, Callable[..., tuple[str, pd.DataFrame]]] = {"summary": summary_table}
+def calibration_table(experiment: Experiment, results: pd.DataFrame, table: dict[str, Any]) -> tuple[str, pd.DataFrame]:
+    """Simulator properties: how each is set (LaTeX from the config) and what was measured."""
+    rows = list(table["rows"])
+    metrics = [row["metric"] for row in rows]
+    summary = summarise(_ok(results), ["preset"], metrics)
+    first = summary.iloc[0]
+    cells = pd.DataFrame({
+        "property": [escape(row["property"]) for row in rows],
+        # The config is trusted text written by the authors (it may cite: \citet{...}).
+        "how it is set": [row["set"] for row in rows],
+        "measured": [
+            f"{fmt_number(first[m], row.get('format', 'score'))} "
+            f"({fmt_number(first[m + '_lo'], row.get('format', 'score'))}--{fmt_number(first[m + '_hi'], row.get('format', 'score'))})"
+            for m, row in zip(metrics, rows, strict=True)
+        ],
+    })  # fmt: skip
+    return booktabs(cells, column_format="p{0.30\\linewidth}p{0.44\\linewidth}r"), summary
+
+
+TABLES: dict[str, Callable[..., tuple[str, pd.DataFrame]]] = {"summary": summary_table, "calibration": calibration_table}
 
 
 # --- macros ----------------------------------------------------------------------------------
@@ -193,24 +220,49 @@ def _macro_values(experiment: Experiment, summary: pd.DataFrame, point: list[str
         for metric in metrics:
             kind = NUMBER_KIND.get(metric, "sig")
             values[f"{stem}/{metric}"] = fmt_number(row[metric], kind)
-            values[f"{stem}/{metric}_ci"] = f"{fmt_number(row[f'{metric}_lo'], kind)}--{fmt_number(row[f'{metric}_hi'], kind)}"
+            lo, hi = row[f"{metric}_lo"], row[f"{metric}_hi"]
+            if kind in ("score", "percent"):  # shares and scores live in [0, 1]; a t-interval may overshoot
+                lo, hi = min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
+            values[f"{stem}/{metric}_ci"] = f"{fmt_number(lo, kind)}--{fmt_number(hi, kind)}"
     if len(point) > 1:
         for keys, line in summary.groupby(point[:-1], sort=False):
             keys = keys if isinstance(keys, tuple) else (keys,)
             stem = "/".join([experiment.name, *(_value_key(k) for k in keys)])
-            for metric in metrics:
-                finite = line[np.isfinite(line[metric].to_numpy(dtype=float))]
-                if finite.empty:
-                    continue
-                kind = NUMBER_KIND.get(metric, "sig")
-                worst = finite.loc[finite[metric].idxmax() if metric in ("fpr", "disconnected_share", "seconds", "peak_mb") else finite[metric].idxmin()]
-                best = finite.loc[finite[metric].idxmin() if metric in ("fpr", "disconnected_share", "seconds", "peak_mb") else finite[metric].idxmax()]
-                values[f"{stem}/{metric}/worst"] = fmt_number(worst[metric], kind)
-                values[f"{stem}/{metric}/worst_at"] = _value_key(worst[point[-1]])
-                values[f"{stem}/{metric}/best"] = fmt_number(best[metric], kind)
+            values.update(_line_macros(stem, line, point[-1], metrics))
     seeds = sorted({r["labels"]["seed"] for r in experiment.runs})
     values[f"{experiment.name}/seeds"] = str(len(seeds))
     values[f"{experiment.name}/runs"] = fmt_number(len(experiment.runs), "count")
+    return values
+
+
+_LOWER_IS_BETTER = {"fpr", "fpr_news", "fpr_feed", "fpr_org", "disconnected_share", "seconds", "peak_mb"}
+_THRESHOLD = 0.9
+
+
+def _line_macros(stem: str, line: pd.DataFrame, x: str, metrics: list[str]) -> dict[str, str]:
+    """Macros of one curve that hold whatever axis values a profile sweeps: its first and last
+    points (axis ends are kept by every profile), worst and best points, and for scores where
+    it reaches and until where it holds 0.9 (``reach90``: smallest x at or above; ``hold90``:
+    largest x up to which every point is at or above; ``none`` when never)."""
+    values: dict[str, str] = {}
+    line = line.reset_index(drop=True)
+    for metric in metrics:
+        finite = line[np.isfinite(line[metric].to_numpy(dtype=float))]
+        if finite.empty:
+            continue
+        kind = NUMBER_KIND.get(metric, "sig")
+        lower = metric in _LOWER_IS_BETTER
+        worst = finite.loc[finite[metric].idxmax() if lower else finite[metric].idxmin()]
+        best = finite.loc[finite[metric].idxmin() if lower else finite[metric].idxmax()]
+        for name, row in (("first", finite.iloc[0]), ("last", finite.iloc[-1]), ("worst", worst), ("best", best)):
+            values[f"{stem}/{metric}/{name}"] = fmt_number(row[metric], kind)
+            values[f"{stem}/{metric}/{name}_at"] = _value_key(row[x])
+        if kind == "score" and not lower:
+            above = finite[metric].to_numpy(dtype=float) >= _THRESHOLD
+            xs = [_value_key(v) for v in finite[x]]
+            values[f"{stem}/{metric}/reach90"] = xs[int(np.argmax(above))] if above.any() else "none"
+            held = int(np.argmin(above)) if not above.all() else len(above)
+            values[f"{stem}/{metric}/hold90"] = xs[held - 1] if held else "none"
     return values
 
 
@@ -236,21 +288,50 @@ def case_study_macros(experiment: Experiment, facts: pd.DataFrame, results: pd.D
 
 
 def profile_macros(profile: dict[str, Any]) -> dict[str, str]:
-    """The profile the generated numbers come from."""
+    """The profile the generated numbers come from, and the methods registered at build time."""
+    from research.methods import METHODS
+    from research.plotting import method_label
+
     return {
+        "methods/list": escape(", ".join(method_label(m) for m in METHODS)),
+        "methods/count": str(len(METHODS)),
         "profile/name": escape(profile["name"]),
         "profile/seeds": str(profile["seeds"]),
         "profile/n_posts": "the preset's size" if profile.get("n_posts") is None else fmt_number(profile["n_posts"], "count"),
     }
 
 
-def write_macros(paper_dir: Path, name: str, values: dict[str, str], profile: dict[str, Any]) -> list[Path]:
+def method_macros(cfg: dict[str, Any]) -> dict[str, str]:
+    """The package's method as configured (``config/...``), so that the text quotes its parameters
+    from the config rather than by hand."""
+    projection, detect, rule = cfg["projection"], cfg["detect"], cfg["evidence"]["rule"]
+    filters = cfg["filter"]["filters"]
+    values = {
+        "config/window_min": fmt_number(projection["window_s"] / 60, "sig"),
+        "config/offsets": str(projection["offsets"]),
+        "config/weighting": escape(projection["weighting"]),
+        "config/cap": fmt_number(projection["cap"], "count"),
+        "config/layers": escape(", ".join(layer["objects"] for layer in projection["layers"])),
+        "config/detector": escape(detect["detector"]),
+        "config/objective": escape(detect["detector_params"].get("objective", "")),
+        "config/resolution": fmt_number(detect["detector_params"].get("resolution", float("nan")), "sig"),
+        "config/min_weight": fmt_number(next((f["w"] for f in filters if f["name"] == "min_weight"), float("nan")), "sig"),
+    }
+    for key in ("min_size", "min_history", "min_break", "min_exclusivity", "min_score", "signature_exclusivity"):
+        values[f"config/rule/{key}"] = fmt_number(rule[key], "sig")
+    values["config/rule/min_lead_h"] = fmt_number(rule["min_lead_s"] / 3600, "sig")
+    return values
+
+
+def write_macros(paper_dir: Path, name: str, values: dict[str, str], profile: dict[str, Any], cfg: dict[str, Any] | None = None) -> list[Path]:
     """Write this experiment's macros and the profile's, then rebuild ``macros.tex`` from all present."""
     folder = paper_dir / "generated" / "macros"
     folder.mkdir(parents=True, exist_ok=True)
     mine = folder / f"{name}.tex"
     mine.write_text(macros(values, preamble=False))
     (folder / "profile.tex").write_text(macros(profile_macros(profile), preamble=False))
+    if cfg is not None:
+        (folder / "config.tex").write_text(macros(method_macros(cfg), preamble=False))
     parts = [MACRO_PREAMBLE] + [p.read_text() for p in sorted(folder.glob("*.tex"))]
     combined = paper_dir / "generated" / "macros.tex"
     combined.write_text("".join(parts))
@@ -290,13 +371,17 @@ def write_outputs(experiment: Experiment, results: pd.DataFrame, cfg: DictConfig
         write_results(summary, generated / f"{experiment.name}.csv")
         outputs += [generated / f"{experiment.name}.tex", generated / f"{experiment.name}.csv"]
         metrics = [c[:-3] for c in summary.columns if c.endswith("_lo")]
-        values.update(_macro_values(experiment, summary, ["method", "preset"], metrics))
-    outputs += write_macros(paper_dir, experiment.name, values, profile)
+        point = [c for c in ("method", "preset") if c in summary.columns]
+        values.update(_macro_values(experiment, summary, point, metrics))
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(plain, dict)
+    outputs += write_macros(paper_dir, experiment.name, values, profile, plain)
     record = provenance(
         experiment=spec,
         profile=profile,
         overrides=list(overrides),
-        config=OmegaConf.to_container(cfg, resolve=True),
+        config=plain,
+        registry=_registry(),
         runs=len(experiment.runs),
         failed=int((results["status"] != "ok").sum()),
         seeds=sorted({r["labels"]["seed"] for r in experiment.runs}),

@@ -33,13 +33,19 @@ def experiment_names() -> list[str]:
 
 
 def is_missing(name: str, profile: str, paper_dir: Path) -> bool:
-    """Whether an experiment's outputs must be (re)generated for ``profile``."""
+    """Whether an experiment's outputs must be (re)generated for ``profile``: no record, another
+    profile, a missing output, or (for ``methods: all``) another set of registered methods than
+    the outputs were made with, as after a new baseline is merged."""
+    from research.methods import METHODS
+
     record = paper_dir / "generated" / "provenance" / f"{name}.json"
     try:
         data = json.loads(record.read_text())
     except (OSError, json.JSONDecodeError):
         return True
     if data.get("profile", {}).get("name") != profile:
+        return True
+    if data.get("experiment", {}).get("methods") == "all" and data.get("registry") != list(METHODS):
         return True
     return not all(Path(p).exists() for p in data.get("outputs", {}))
 

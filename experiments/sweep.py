@@ -29,7 +29,7 @@ from research.errors import ConfigError
 from research.results import RunCache, run_key
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
-KINDS = ("detection", "runtime", "lfr", "case_study")
+KINDS = ("detection", "runtime", "lfr", "case_study", "calibration")
 # Overrides that change how a sweep runs or where files go, never what a run computes.
 _NOT_RESULT_KEYS = ("hydra", "sweep", "seed", "progress", "paper_dir", "write_paper_figures")
 
@@ -266,21 +266,27 @@ def execute(
     from tqdm import tqdm
 
     cache = RunCache(cache_dir) if cache_dir is not None else None
-    done = Execution({})
-    todo = []
-    for run in experiment.runs:
-        hit = None if force or cache is None else cache.get(run["key"])
-        if hit is not None and hit.get("status") == "ok":
-            done.entries[run["key"]] = hit
-            done.cached += 1
-        else:
-            todo.append(run)
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for run in todo:
-        groups.setdefault(group_key(experiment.kind, run["config"]), []).append(run)
     if not 0 <= shard < n_shards:
         raise ConfigError(f"sweep.shard must be in 0..{n_shards - 1}, got {shard}")
-    batches = list(groups.values())[shard::n_shards]
+    # Shards are dealt from the whole plan, cached runs included, so that every job of a
+    # cluster array sees the same deal whatever the others have finished.
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for run in experiment.runs:
+        groups.setdefault(group_key(experiment.kind, run["config"]), []).append(run)
+    mine = list(groups.values())[shard::n_shards]
+    done = Execution({})
+    batches = []
+    for group in mine:
+        todo = []
+        for run in group:
+            hit = None if force or cache is None else cache.get(run["key"])
+            if hit is not None and hit.get("status") == "ok":
+                done.entries[run["key"]] = hit
+                done.cached += 1
+            else:
+                todo.append(run)
+        if todo:
+            batches.append(todo)
     cache_root = None if cache_dir is None else str(cache_dir)
     bar = tqdm(total=sum(len(b) for b in batches), desc=experiment.name, unit="run", disable=not progress)
 

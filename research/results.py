@@ -23,7 +23,7 @@ from scipy import stats
 
 #: Bump when the meaning of a cached result changes (new metrics, changed evaluation),
 #: so that old cache entries are not mistaken for new ones.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def canonical_json(data: Any) -> str:

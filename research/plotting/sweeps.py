@@ -95,10 +95,14 @@ def draw_metric(
 
 
 def _log_axis(axis: Axes, which: str = "x") -> None:
-    """Log scale with plain tick labels at 1, 2, 5 x powers of ten and no minor labels."""
+    """Log scale with plain tick labels and no minor labels: at 1, 2, 5 x powers of ten over
+    short ranges, at powers of ten only over more than about a decade and a half (where
+    1-2-5 labels would collide in a narrow panel)."""
     target = axis.xaxis if which == "x" else axis.yaxis
     (axis.set_xscale if which == "x" else axis.set_yscale)("log")
-    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    low, high = axis.dataLim.intervalx if which == "x" else axis.dataLim.intervaly
+    decades = np.log10(high / low) if low > 0 and high > 0 else 0.0
+    target.set_major_locator(LogLocator(base=10, subs=(1.0,) if decades > 1.6 else (1.0, 2.0, 5.0)))
     target.set_major_formatter(FuncFormatter(_plain_tick))
     target.set_minor_formatter(NullFormatter())
 
@@ -169,9 +173,10 @@ def metric_curves(
                     axis.set_ylim(*ylims[metric])
                 if r == len(facets) - 1 and len(metrics) == 1:
                     axis.set_xlabel(xlabel)
-                if facet is not None:
+                if facet is not None and c == 0:
+                    # One title per row, over the row's first panel: titles over every panel collide.
                     title = (facet_labels or {}).get(str(value), f"{facet} = {value}")
-                    axis.set_title(title, fontsize=7, pad=3)
+                    axis.set_title(title, fontsize=7, pad=3, loc="left")
         if len(metrics) > 1:
             # One label under the grid: per-column labels collide in a single column.
             fig.supxlabel(xlabel, fontsize=8, y=0.0, va="bottom")
