@@ -81,11 +81,17 @@ def check_pdf(pdf: Path, pages: tuple[int, int] = PAGES) -> list[str]:
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
         count = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
     except (OSError, subprocess.CalledProcessError, AttributeError):
-        from pypdf import PdfReader  # fallback when poppler-utils is not installed
-
-        count = len(PdfReader(str(pdf)).pages)
+        return [f"{pdf}: cannot count pages: pdfinfo (poppler-utils) is not installed"]
     if not pages[0] <= count <= pages[1]:
         problems.append(f"{pdf}: {count} pages, expected {pages[0]}-{pages[1]}")
+    try:
+        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    except (OSError, subprocess.CalledProcessError):
+        fonts = []
+    for line in fonts:
+        # Columns: name, type (one or two words), encoding, emb, sub, uni, object, id.
+        if "Type 3" in line or line.split()[-5] != "yes":
+            problems.append(f"{pdf}: font not embedded as an outline font: {line.split()[0]}")
     log = pdf.with_suffix(".log")
     if log.exists():
         text = log.read_text(errors="replace")

@@ -332,9 +332,14 @@ def write_macros(paper_dir: Path, name: str, values: dict[str, str], profile: di
     (folder / "profile.tex").write_text(macros(profile_macros(profile), preamble=False))
     if cfg is not None:
         (folder / "config.tex").write_text(macros(method_macros(cfg), preamble=False))
-    parts = [MACRO_PREAMBLE] + [p.read_text() for p in sorted(folder.glob("*.tex"))]
+    # macros.tex names every file that may exist rather than copying their contents, so that it
+    # does not depend on which experiments have run, or in which order (parallel jobs).
+    from experiments.paper import experiment_names
+
+    names = ["profile", "config", *experiment_names()]
+    lines = [f"\\InputIfFileExists{{generated/macros/{n}.tex}}{{}}{{}}\n" for n in names]
     combined = paper_dir / "generated" / "macros.tex"
-    combined.write_text("".join(parts))
+    combined.write_text(MACRO_PREAMBLE + "".join(lines))
     return [mine, combined]
 
 

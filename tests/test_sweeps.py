@@ -188,9 +188,11 @@ def test_detection_numbers_mean_something(tiny_outputs):
     summary = pd.read_csv(tiny_outputs / "results" / "tiny" / "case_study.csv")
     assert summary.loc[0, "f1"] >= 0.8, "the planted We Heart It campaign is found on the case-study platform"
     assert summary.loc[0, "fpr"] <= 0.01
-    macros_text = (tiny_outputs / "paper" / "generated" / "macros.tex").read_text()
-    assert "\\defresult{case_study/top_app}{We Heart It}" in macros_text
-    assert "\\defresult{methods/count}" in macros_text
+    generated = tiny_outputs / "paper" / "generated"
+    assert "\\defresult{case_study/top_app}{We Heart It}" in (generated / "macros" / "case_study.tex").read_text()
+    assert "\\defresult{methods/count}" in (generated / "macros" / "profile.tex").read_text()
+    combined = (generated / "macros.tex").read_text()
+    assert all(f"generated/macros/{name}.tex" in combined for name in EXPERIMENTS)
 
 
 @pytest.mark.slow

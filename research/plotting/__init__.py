@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -63,6 +64,7 @@ METHOD_LABELS = {
     "fraudar": "FRAUDAR",
     "co_url": "co-URL",
     "leiden": "Leiden",
+    "leiden_cpm": "Leiden (CPM)",
     "louvain": "Louvain",
     "infomap": "Infomap",
     "label_propagation": "label propagation",
@@ -121,7 +123,7 @@ def paper_style() -> Iterator[None]:
         yield
 
 
-def new_figure(width: float = SINGLE_COLUMN, height: float | None = None, **subplots: object) -> tuple[Figure, object]:
+def new_figure(width: float = SINGLE_COLUMN, height: float | None = None, **subplots: Any) -> tuple[Figure, Any]:
     """A figure in the house style (``width`` in inches; golden-ratio height by default)."""
     with paper_style():
         fig, ax = plt.subplots(figsize=(width, height or width * 0.7), **subplots)  # type: ignore[arg-type]

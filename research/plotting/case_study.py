@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
@@ -97,9 +99,10 @@ def cluster_subgraph(
     >>> from research.simulate import simulate
     >>> from research.pipeline import run_pipeline
     >>> from research.graph.events import encode
-    >>> sim = simulate("weheartit", seed=0, n_posts=20_000)
+    >>> sim = simulate("weheartit", seed=0, n_posts=30_000)
     >>> found = run_pipeline(sim.posts, seed=0)
-    >>> fig = cluster_subgraph(encode(sim.posts), found.clustering.membership, 0)
+    >>> cluster = int(found.flagged_clusters["cluster"].iloc[0])
+    >>> fig = cluster_subgraph(encode(sim.posts), found.clustering.membership, cluster)
     >>> "We Heart It" in [t.get_text() for t in fig.axes[0].texts]
     True
     """
@@ -119,7 +122,7 @@ def cluster_subgraph(
     top_stems = _top(link_stem[link_member], np.ones(int(link_member.sum())), max_urls)
 
     with paper_style():
-        fig, axis = new_figure(DOUBLE_COLUMN / 2, 2.6) if ax is None else (ax.figure, ax)
+        fig, axis = new_figure(DOUBLE_COLUMN / 2, 2.6) if ax is None else (cast(Figure, ax.figure), ax)
         # Members sorted by their first post in the cluster's favourite app, so that edges fan out cleanly.
         first = np.full(events.n_accounts, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(first, events.post_account[member_post], events.post_time[member_post])
@@ -186,7 +189,7 @@ def signature_timeline(
     edges = np.arange(start, int(t.max(initial=start)) + bin_minutes * 60 + 1, bin_minutes * 60)
     days = (edges[:-1] - start) / 86_400
     with paper_style():
-        fig, axis = new_figure() if ax is None else (ax.figure, ax)
+        fig, axis = new_figure() if ax is None else (cast(Figure, ax.figure), ax)
         peak = 1
         for mask, colour, label in (
             (~member_post, _GREY, "all other accounts"),

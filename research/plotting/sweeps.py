@@ -149,7 +149,7 @@ def metric_curves(
     >>> s = pd.DataFrame({"method": ["joint"] * 2, "k": [1, 2], "f1": [0.5, 1.0], "f1_lo": [0.4, 0.9],
     ...                   "f1_hi": [0.6, 1.0], "fpr": [0.0, 0.0], "fpr_lo": [0.0, 0.0], "fpr_hi": [0.0, 0.0]})
     >>> fig = metric_curves(s, "k", xlabel="k (items)")
-    >>> fig.get_supxlabel().get_text(), len(fig.axes)
+    >>> fig.get_supxlabel(), len(fig.axes)
     ('k (items)', 2)
     """
     facets = [None] if facet is None else sorted(summary[facet].unique(), key=str)
