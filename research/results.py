@@ -158,7 +158,17 @@ def summarise(
 
 
 def write_results(results: pd.DataFrame, path: str | Path) -> Path:
-    """Write a results table as CSV with stable bytes (sorted rows, fixed float format)."""
+    """Write a results table as CSV with stable bytes (rows as given, fixed float format).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = write_results(pd.DataFrame({"seed": [0], "f1": [2 / 3]}), Path(tempfile.mkdtemp()) / "r.csv")
+    >>> path.read_text()
+    'seed,f1\\n0,0.6666666667\\n'
+    >>> read_results(path)["f1"].round(3).tolist()
+    [0.667]
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     results.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")

@@ -33,6 +33,23 @@ def signature_objects(
 
     The second condition keeps out the one-off links any account posts alone.
     Returns boolean masks over app codes and over stem codes.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import numpy as np
+    >>> from research.graph.events import encode
+    >>> from research.posts import Posts
+    >>> t0 = dt.datetime(2014, 5, 1, tzinfo=dt.timezone.utc)
+    >>> def post(i, account, app, url):
+    ...     return {"post_id": str(i), "account_id": account, "timestamp": t0 + dt.timedelta(minutes=i),
+    ...             "app_name": app, "urls": [url], "domains": [url.split("/")[2]], "text": "hi"}
+    >>> rows = [post(i, a, "Spam App", "http://x.example/p") for i, a in enumerate("abc")]
+    >>> events = encode(Posts.from_records([*rows, post(3, "d", "Twitter", "http://news.example/1")]))
+    >>> membership = np.array([0 if a in "abc" else -1 for a in events.accounts.to_numpy()])
+    >>> apps, stems = signature_objects(events, membership, 0)
+    >>> [events.apps[i] for i in np.flatnonzero(apps)]
+    ['Spam App']
     """
     in_cluster = membership == cluster
     need = max(3, int(np.ceil(min_members * in_cluster.sum())))
@@ -177,6 +194,21 @@ def signature_timeline(
 
     URLs rather than apps mark the attack: an abused app is one the victims
     had used legitimately all along.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import numpy as np
+    >>> from research.graph.events import encode
+    >>> from research.posts import Posts
+    >>> t0 = dt.datetime(2014, 5, 1, tzinfo=dt.timezone.utc)
+    >>> def post(i, account, app, url):
+    ...     return {"post_id": str(i), "account_id": account, "timestamp": t0 + dt.timedelta(minutes=i),
+    ...             "app_name": app, "urls": [url], "domains": [url.split("/")[2]], "text": "hi"}
+    >>> events = encode(Posts.from_records([post(i, a, "Spam App", "http://x.example/p") for i, a in enumerate("abc")]))
+    >>> fig = signature_timeline(events, np.zeros(3, dtype=int), 0)
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][2]
+    "members, posts with the cluster's URLs"
     """
     _, own_stems = signature_objects(events, membership, cluster, exclusive)
     member_post = (membership == cluster)[events.post_account]
@@ -210,7 +242,22 @@ def signature_timeline(
 
 def case_study_figure(events: Events, membership: np.ndarray, cluster: int, *, bin_minutes: int = 60) -> Figure:
     """Double-column figure: (a) the cluster's accounts × apps × URLs subgraph, (b) its posts
-    per hour against all other accounts."""
+    per hour against all other accounts.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import numpy as np
+    >>> from research.graph.events import encode
+    >>> from research.posts import Posts
+    >>> t0 = dt.datetime(2014, 5, 1, tzinfo=dt.timezone.utc)
+    >>> def post(i, account, app, url):
+    ...     return {"post_id": str(i), "account_id": account, "timestamp": t0 + dt.timedelta(minutes=i),
+    ...             "app_name": app, "urls": [url], "domains": [url.split("/")[2]], "text": "hi"}
+    >>> events = encode(Posts.from_records([post(i, a, "Spam App", "http://x.example/p") for i, a in enumerate("abc")]))
+    >>> len(case_study_figure(events, np.zeros(3, dtype=int), 0).axes)
+    2
+    """
     with paper_style():
         fig, axes = new_figure(DOUBLE_COLUMN, 2.5, ncols=2, gridspec_kw={"width_ratios": [1.15, 1.0]})
         left, right = axes  # type: ignore[misc]

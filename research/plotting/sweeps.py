@@ -63,7 +63,16 @@ def draw_metric(
     band: bool = True,
 ) -> None:
     """Draw one metric against ``x`` on ``axis``: a line per ``by`` value, markers at the
-    means, error bars and a light band for the confidence interval."""
+    means, error bars and a light band for the confidence interval.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"method": ["joint"], "k": [1], "f1": [0.9], "f1_lo": [0.8], "f1_hi": [1.1]})
+    >>> fig, ax = new_figure()
+    >>> draw_metric(ax, s, "k", "f1")
+    >>> ax.get_ylabel()
+    'F1 (accounts)'
+    """
     order = list(order) if order is not None else sorted(summary[by].unique())
     categories = None
     for name in order:
