@@ -288,7 +288,8 @@ def execute(
         if todo:
             batches.append(todo)
     cache_root = None if cache_dir is None else str(cache_dir)
-    bar = tqdm(total=sum(len(b) for b in batches), desc=experiment.name, unit="run", disable=not progress)
+    # disable=None: a bar on a terminal, none in CI logs.
+    bar = tqdm(total=sum(len(b) for b in batches), desc=experiment.name, unit="run", disable=None if progress else True)
 
     def collect(entries: list[dict[str, Any]]) -> None:
         for entry in entries:
