@@ -98,8 +98,11 @@ def curves(experiment: Experiment, results: pd.DataFrame, figure: dict[str, Any]
     if measured:
         plot[figure["x"]] = plot[measured]
     width = DOUBLE_COLUMN if figure.get("width") == "double" else SINGLE_COLUMN
+    facet = figure.get("facet")
+    # Rows in the order the experiment lists them (presets, or the facet axis' values).
+    facet_order = list(dict.fromkeys(r["labels"][facet] for r in experiment.runs)) if facet else None
     fig = metric_curves(
-        plot, figure["x"], metrics, xlabel=figure["xlabel"], facet=figure.get("facet"),
+        plot, figure["x"], metrics, xlabel=figure["xlabel"], facet=facet, facet_order=facet_order,
         facet_labels=figure.get("facet_labels"), order=method_order(experiment),
         xscale=figure.get("xscale", "linear"), ylims=figure.get("ylims"), width=width,
     )  # fmt: skip

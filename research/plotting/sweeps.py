@@ -124,6 +124,7 @@ def metric_curves(
     xlabel: str,
     facet: str | None = None,
     facet_labels: Mapping[str, str] | None = None,
+    facet_order: Sequence[object] | None = None,
     by: str = "method",
     order: Sequence[str] | None = None,
     xscale: str = "linear",
@@ -146,6 +147,8 @@ def metric_curves(
         Axis label of ``x`` with its unit.
     facet
         A column whose values split the panels into rows (e.g. camouflage mode).
+    facet_order
+        Rows top to bottom (default: sorted values).
     order
         Methods in legend order (default: sorted).
     xscale
@@ -161,7 +164,11 @@ def metric_curves(
     >>> fig.get_supxlabel(), len(fig.axes)
     ('k (items)', 2)
     """
-    facets = [None] if facet is None else sorted(summary[facet].unique(), key=str)
+    if facet is None:
+        facets: list[object] = [None]
+    else:
+        present = set(summary[facet].unique())
+        facets = [v for v in facet_order if v in present] if facet_order is not None else sorted(present, key=str)
     order = list(order) if order is not None else sorted(summary[by].unique())
     ylims = dict(ylims or {"f1": (-0.02, 1.04)})
     with paper_style():
