@@ -5,13 +5,21 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EXTRAS ?= test
 
-.PHONY: help setup run test test-fast bench lint clean
+# The paper: PROFILE=full (the paper's numbers, about an hour on 2 cores) or quick (minutes).
+PROFILE ?= full
+JOBS ?= 2
+LATEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended poppler-utils
+
+.PHONY: help setup run test test-fast bench lint clean reproduce paper check-paper
 
 help:
 	@echo "make run    set up .venv and run the default experiment (We Heart It scenario)"
 	@echo "make test   set up .venv and run the test suite"
 	@echo "make bench  run the benchmarks (writes benchmarks/results/)"
 	@echo "make lint   ruff + mypy"
+	@echo "make reproduce [PROFILE=quick] [FORCE=1]  every figure and table (cached runs reused unless FORCE=1)"
+	@echo "make paper [PROFILE=quick]                missing figures/tables, then paper/main.pdf (needs: $(LATEX_PACKAGES))"
+	@echo "make check-paper [PROFILE=quick]          check the generated outputs and the PDF"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +42,18 @@ test-fast: setup
 bench: setup
 	$(BIN)/python -m benchmarks.run_all
 
+reproduce: setup
+	$(BIN)/python -m experiments.paper --profile $(PROFILE) --all $(if $(FORCE),--force) sweep.n_jobs=$(JOBS)
+
+paper: setup
+	@command -v latexmk >/dev/null || { echo "latexmk not found; on Debian/Ubuntu: apt-get install --no-install-recommends $(LATEX_PACKAGES)"; exit 1; }
+	$(BIN)/python -m experiments.paper --profile $(PROFILE) sweep.n_jobs=$(JOBS)
+	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error main.tex >/dev/null || { tail -40 main.log; exit 1; }
+	@echo "built paper/main.pdf"
+
+check-paper: setup
+	$(BIN)/python -m experiments.check --profile $(PROFILE) --pdf paper/main.pdf
+
 lint: setup
 	$(BIN)/python -m pip install --quiet ruff mypy
 	$(BIN)/ruff check research experiments tests benchmarks
@@ -41,3 +61,4 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .hypothesis
+	cd paper && latexmk -C main.tex >/dev/null 2>&1 || true

@@ -3,6 +3,7 @@
     python -m experiments.run                              # default scenario and method
     python -m experiments.run data=camouflage seed=2
     python -m experiments.run -m seed=0,1,2,3,4            # a sweep
+    python -m experiments.run experiment=campaign_size     # an experiment: figure/table (experiments.sweep)
 
 The run directory (``hydra.run.dir``) receives ``config.yaml`` (resolved),
 ``metrics.json``, ``accounts.csv``, ``clusters.csv``, ``summary.json``,
@@ -115,8 +116,15 @@ def run_on_backend(plain: dict[str, Any], posts: Any, out_dir: Path, seed: int) 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 def main(cfg: DictConfig) -> float | None:
-    """Hydra entry point (returns F1 for sweepers)."""
+    """Hydra entry point: one run, or with ``experiment=NAME`` a whole experiment (returns F1
+    of a single run for sweepers)."""
     try:
+        if cfg.get("experiment"):
+            from experiments.sweep import run_experiment
+
+            done = run_experiment(cfg, list(HydraConfig.get().overrides.task))
+            _report_experiment(done)
+            return None
         metrics = run(cfg, Path(HydraConfig.get().runtime.output_dir))
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -130,5 +138,23 @@ def main(cfg: DictConfig) -> float | None:
     return None
 
 
+def _report_experiment(done: Any) -> None:
+    execution, name = done.execution, done.experiment.name
+    print(
+        f"{name}: {len(done.experiment.runs)} runs ({execution.cached} cached, {execution.computed} computed, "
+        f"{execution.failed} failed)"
+    )
+    for path in done.paths:
+        print(f"  {path}")
+    if not done.paths:
+        print("  shard done; run again without sweep.n_shards to write the results table and figures")
+
+
+def _flags(argv: list[str]) -> list[str]:
+    """``--force`` (recompute cached runs) as the Hydra override it stands for."""
+    return [("sweep.force=true" if arg == "--force" else arg) for arg in argv]
+
+
 if __name__ == "__main__":
+    sys.argv = [sys.argv[0], *_flags(sys.argv[1:])]
     main()

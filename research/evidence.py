@@ -143,7 +143,10 @@ def cluster_evidence(
     n_dom = int(link_domain.max(initial=-1)) + 1
     c_links = coordinated_link
     c_link_cluster = post_cluster[events.link_post[c_links]]
-    top_domain, domain_share = _top_per_cluster(c_link_cluster, link_domain[c_links], n_clusters, n_dom)
+    link_cluster = post_cluster[events.link_post]
+    top_domain, domain_share, exclusivity = _signature_domain(
+        c_link_cluster, link_domain[c_links], link_cluster, link_domain, n_clusters, n_dom
+    )
     # The top stem's share does not depend on how stems are numbered: code only those needed.
     c_link_stem = stem_codes(events, events.link_url[c_links])
     _top_stem, url_share = _top_per_cluster(c_link_cluster, c_link_stem, n_clusters, int(c_link_stem.max(initial=-1)) + 1)
@@ -152,14 +155,7 @@ def cluster_evidence(
     top_app, app_share = _top_per_cluster(post_cluster[c_posts], post_app[c_posts], n_clusters, len(events.apps) + 1)
     n_coord = group_sizes(post_cluster[c_posts], n_clusters)
 
-    # Exclusivity: of all links to the top domain, the share made by members.
-    domain_total = group_sizes(link_domain, n_dom).astype(np.float64)
-    link_cluster = post_cluster[events.link_post]
     links_top_domain = (link_cluster >= 0) & (link_domain == top_domain[np.maximum(link_cluster, 0)])
-    member_links = group_sizes(link_cluster[links_top_domain], n_clusters).astype(np.float64)
-    exclusivity = np.divide(
-        member_links, domain_total[np.maximum(top_domain, 0)], out=np.zeros(n_clusters), where=top_domain >= 0
-    )
 
     # The cluster's onset: the 1st percentile of its coordinated post times (robust to
     # a few chance coincidences before an attack starts). Comparing every member's
@@ -441,6 +437,42 @@ def first_post_times(events: Events) -> np.ndarray:
         np.minimum.at(first, account, time)
     events._cache["first_post_times"] = first
     return first
+
+
+def _signature_domain(
+    c_cluster: np.ndarray,
+    c_domain: np.ndarray,
+    link_cluster: np.ndarray,
+    link_domain: np.ndarray,
+    n_clusters: int,
+    n_domains: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each cluster's top domain, its share of coordinated links, and its exclusivity.
+
+    The top domain maximises (coordinated links to it) x (exclusivity: share of
+    all links to it, platform-wide, made by members), so that camouflage - the
+    attacker also pushing popular links, which may outnumber the attack's own -
+    does not hide the domain that only the cluster pushes.
+    """
+    top = np.full(n_clusters, -1, dtype=np.int64)
+    share = np.zeros(n_clusters)
+    exclusive = np.zeros(n_clusters)
+    if len(c_cluster) == 0:
+        return top, share, exclusive
+    c, d, count = distinct_pairs(c_cluster, c_domain, n_domains)
+    member = link_cluster >= 0
+    mc, md, member_count = distinct_pairs(link_cluster[member], link_domain[member], n_domains)
+    pos = np.searchsorted(mc * n_domains + md, c * n_domains + d)
+    excl = member_count[pos] / group_sizes(link_domain, n_domains)[d]
+    order = np.lexsort((d, -count, -(count * excl), c))
+    c, d, count, excl = c[order], d[order], count[order], excl[order]
+    first = np.ones(len(c), dtype=bool)
+    first[1:] = c[1:] != c[:-1]
+    totals = np.bincount(c, weights=count, minlength=n_clusters)
+    top[c[first]] = d[first]
+    share[c[first]] = count[first] / totals[c[first]]
+    exclusive[c[first]] = excl[first]
+    return top, share, exclusive
 
 
 def _top_per_cluster(cluster: np.ndarray, value: np.ndarray, n_clusters: int, n_values: int) -> tuple[np.ndarray, np.ndarray]:

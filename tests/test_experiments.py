@@ -21,7 +21,7 @@ def _compose(overrides: list[str]):
         return compose(config_name="config", overrides=overrides)
 
 
-@pytest.mark.parametrize("group", ["data", "projection", "filter", "detect", "evidence", "method"])
+@pytest.mark.parametrize("group", ["data", "projection", "filter", "detect", "evidence", "method", "profile", "experiment"])
 def test_every_group_option_composes(group):
     options = sorted(p.stem for p in (REPO / "configs" / group).glob("*.yaml"))
     assert options

@@ -86,3 +86,13 @@ def test_honest_accounts_pulled_in_by_camouflage_are_not_flagged():
     assert unsigned.sum() >= 3 and benign[unsigned].all()
     assert not detection.accounts.loc[unsigned, "flagged"].any()
     assert evaluate(detection.accounts, sim.truth)["fp"] == 0
+
+
+@pytest.mark.parametrize("mode", ["popularity", "random"])
+def test_heavy_camouflage_does_not_hide_the_attack_domain(mode):
+    # four camouflage posts per attack post: popular links outnumber the attack's own
+    sim = simulate("camouflage", seed=0, overrides={"campaign": {"camouflage_amount": 4.0, "camouflage": mode}})
+    detection = run_pipeline(sim.posts, seed=0)
+    metrics = evaluate(detection.accounts, sim.truth)
+    assert metrics["f1"] >= 0.95 and metrics["fp"] == 0
+    assert detection.flagged_clusters["top_domain"].iloc[0].endswith("diet-pills.com")

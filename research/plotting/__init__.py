@@ -7,10 +7,12 @@ same data give the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -49,9 +51,69 @@ _METADATA = {
 }
 
 
+# Names outside METHOD_COLOURS (new baselines, variants) take a colour from Paul Tol's
+# colour-blind-safe "muted" scheme, chosen by a hash of the name: stable across figures
+# and runs, whatever else a figure shows.
+_EXTRA_COLOURS = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499")
+METHOD_LABELS = {
+    "joint": "ours (joint)",
+    "compa": "COMPA",
+    "pacheco": "Pacheco et al.",
+    "qut_colink": "QUT co-link",
+    "evilcohort": "EvilCohort",
+    "fraudar": "FRAUDAR",
+    "co_url": "co-URL",
+    "leiden": "Leiden",
+    "leiden_cpm": "Leiden (CPM)",
+    "louvain": "Louvain",
+    "infomap": "Infomap",
+    "label_propagation": "label propagation",
+    "components": "components",
+}
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
+
+
 def method_colour(name: str) -> str:
-    """The fixed colour of a method (grey for unknown names)."""
-    return METHOD_COLOURS.get(name, "#7f7f7f")
+    """The fixed colour of a method; names without an assigned colour get a stable one.
+
+    Examples
+    --------
+    >>> method_colour("joint")
+    '#0072B2'
+    >>> method_colour("some_new_baseline") == method_colour("some_new_baseline")
+    True
+    """
+    if name in METHOD_COLOURS:
+        return METHOD_COLOURS[name]
+    return _EXTRA_COLOURS[_stable_hash(name) % len(_EXTRA_COLOURS)]
+
+
+def method_marker(name: str) -> str:
+    """A fixed marker per method, so that curves stay apart in greyscale print."""
+    names = list(METHOD_COLOURS)
+    index = names.index(name) if name in names else _stable_hash(name)
+    return _MARKERS[index % len(_MARKERS)]
+
+
+def method_label(name: str) -> str:
+    """How a method is named in figures and tables (``name`` itself when unknown)."""
+    return METHOD_LABELS.get(name, name.replace("_", " "))
+
+
+def plain_text(text: object) -> str:
+    """Text safe for a matplotlib label: ``$`` escaped so that attacker-written names are
+    never parsed as mathtext.
+
+    Examples
+    --------
+    >>> plain_text("win $5") == "win \\\\$5"
+    True
+    """
+    return str(text).replace("$", r"\$")
+
+
+def _stable_hash(name: str) -> int:
+    return int(hashlib.sha1(name.encode()).hexdigest()[:8], 16)
 
 
 @contextmanager
@@ -61,7 +123,7 @@ def paper_style() -> Iterator[None]:
         yield
 
 
-def new_figure(width: float = SINGLE_COLUMN, height: float | None = None, **subplots: object) -> tuple[Figure, object]:
+def new_figure(width: float = SINGLE_COLUMN, height: float | None = None, **subplots: Any) -> tuple[Figure, Any]:
     """A figure in the house style (``width`` in inches; golden-ratio height by default)."""
     with paper_style():
         fig, ax = plt.subplots(figsize=(width, height or width * 0.7), **subplots)  # type: ignore[arg-type]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from research.graph.events import Events
@@ -11,7 +14,7 @@ from research.plotting import OKABE_ITO, new_figure, paper_style
 from research.truth import GroundTruth
 
 
-def cluster_timeline(events: Events, membership: np.ndarray, cluster: int, *, bin_minutes: int = 60, ax: object = None) -> Figure:
+def cluster_timeline(events: Events, membership: np.ndarray, cluster: int, *, bin_minutes: int = 60, ax: Axes | None = None) -> Figure:
     """Posts per hour: one cluster's members against everyone else (log scale).
 
     Parameters
@@ -26,7 +29,7 @@ def cluster_timeline(events: Events, membership: np.ndarray, cluster: int, *, bi
         Bin width in minutes.
     """
     with paper_style():
-        fig, axis = new_figure() if ax is None else (ax.figure, ax)  # type: ignore[attr-defined]
+        fig, axis = new_figure() if ax is None else (cast(Figure, ax.figure), ax)
         t = events.post_time
         start = int(t.min()) if len(t) else 0
         edges = np.arange(start, int(t.max(initial=start)) + bin_minutes * 60 + 1, bin_minutes * 60)
@@ -43,18 +46,18 @@ def cluster_timeline(events: Events, membership: np.ndarray, cluster: int, *, bi
     return fig
 
 
-def evidence_map(clusters: pd.DataFrame, truth_share: np.ndarray | None = None, *, ax: object = None) -> Figure:
+def evidence_map(clusters: pd.DataFrame, truth_share: np.ndarray | None = None, *, ax: Axes | None = None) -> Figure:
     """Every cluster by exclusivity of its top domain and history break; marker area = size.
 
     Flagged clusters are filled; ``truth_share`` (share of members in a planted
     campaign), when given, colours the markers.
     """
     with paper_style():
-        fig, axis = new_figure() if ax is None else (ax.figure, ax)  # type: ignore[attr-defined]
+        fig, axis = new_figure() if ax is None else (cast(Figure, ax.figure), ax)
         big = clusters[clusters["core_size" if "core_size" in clusters else "size"] >= 3]
         brk = big["history_break"]
         size = 4 + 40 * np.sqrt(big["size"] / max(float(big["size"].max()), 1.0)) if len(big) else []
-        colours = np.where(big["flagged"], OKABE_ITO["vermillion"], OKABE_ITO["blue"]) if len(big) else []
+        colours: Any = np.where(big["flagged"], OKABE_ITO["vermillion"], OKABE_ITO["blue"]) if len(big) else []
         axis.scatter(big["exclusivity"], brk, s=size, c=colours, alpha=0.7, linewidths=0)
         axis.scatter([], [], c=OKABE_ITO["vermillion"], label="flagged", s=12)
         axis.scatter([], [], c=OKABE_ITO["blue"], label="not flagged", s=12)

@@ -1,0 +1,122 @@
+"""Check generated outputs and the built paper: files exist, runs succeeded, numbers are in
+range, figures are not blank, the PDF has the expected pages.
+
+    python -m experiments.check --profile quick [--pdf paper/main.pdf]
+
+Exits 1 listing every problem found (CI runs it after ``make paper``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments.paper import experiment_names
+
+#: Metric columns and the range their values must lie in.
+RANGES = {
+    "f1": (0.0, 1.0), "precision": (0.0, 1.0), "recall": (0.0, 1.0), "fpr": (0.0, 1.0),
+    "nmi": (0.0, 1.0 + 1e-9), "disconnected_share": (0.0, 1.0), "seconds": (0.0, 1e6), "peak_mb": (0.0, 1e6),
+}  # fmt: skip
+PAGES = (4, 14)
+
+
+def check_experiment(name: str, profile: str, paper_dir: Path, results_dir: Path) -> list[str]:
+    """Problems with one experiment's outputs (empty when all is well)."""
+    problems: list[str] = []
+    record_path = paper_dir / "generated" / "provenance" / f"{name}.json"
+    if not record_path.exists():
+        return [f"{name}: no provenance record {record_path}"]
+    record = json.loads(record_path.read_text())
+    if record["profile"]["name"] != profile:
+        problems.append(f"{name}: generated with profile {record['profile']['name']!r}, not {profile!r}")
+    if not record.get("git", {}).get("commit"):
+        problems.append(f"{name}: provenance has no git commit")
+    for path in record["outputs"]:
+        p = Path(path)
+        if not p.exists() or p.stat().st_size == 0:
+            problems.append(f"{name}: output {p} missing or empty")
+        elif p.suffix == ".png" and blank_png(p):
+            problems.append(f"{name}: figure {p} is blank")
+    results_path = results_dir / profile / f"{name}.csv"
+    if not results_path.exists():
+        return [*problems, f"{name}: no results table {results_path}"]
+    results = pd.read_csv(results_path)
+    if results.empty:
+        problems.append(f"{name}: results table is empty")
+    failed = results[results["status"] != "ok"]
+    for _, row in failed.head(5).iterrows():
+        problems.append(f"{name}: run {row['key']} ({row['method']}) failed: {row['error']}")
+    for column, (low, high) in RANGES.items():
+        if column in results:
+            values = results.loc[results["status"] == "ok", column].to_numpy(dtype=float)
+            bad = values[~np.isfinite(values) | (values < low) | (values > high)]
+            if len(bad):
+                problems.append(f"{name}: {len(bad)} values of {column} outside [{low}, {high}] (e.g. {bad[0]})")
+    return problems
+
+
+def blank_png(path: Path) -> bool:
+    """Whether a PNG holds a single colour (nothing drawn)."""
+    import matplotlib.image as mpimg
+
+    pixels = mpimg.imread(path)
+    return bool(np.ptp(pixels[..., :3]) == 0)
+
+
+def check_pdf(pdf: Path, pages: tuple[int, int] = PAGES) -> list[str]:
+    """Problems with the built paper: missing, wrong page count, unresolved references."""
+    if not pdf.exists():
+        return [f"{pdf}: not built"]
+    problems = []
+    try:
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        count = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+    except (OSError, subprocess.CalledProcessError, AttributeError):
+        return [f"{pdf}: cannot count pages: pdfinfo (poppler-utils) is not installed"]
+    if not pages[0] <= count <= pages[1]:
+        problems.append(f"{pdf}: {count} pages, expected {pages[0]}-{pages[1]}")
+    try:
+        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    except (OSError, subprocess.CalledProcessError):
+        fonts = []
+    for line in fonts:
+        # Columns: name, type (one or two words), encoding, emb, sub, uni, object, id.
+        if "Type 3" in line or line.split()[-5] != "yes":
+            problems.append(f"{pdf}: font not embedded as an outline font: {line.split()[0]}")
+    log = pdf.with_suffix(".log")
+    if log.exists():
+        text = log.read_text(errors="replace")
+        for pattern in ("undefined references", "Citation .* undefined", "Reference .* undefined", "Overfull \\\\hbox \\((?:[2-9]\\d|\\d{3,})"):
+            if re.search(pattern, text):
+                problems.append(f"{pdf}: log reports {pattern!r}")
+    return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m experiments.check")
+    parser.add_argument("--profile", default="full")
+    parser.add_argument("--paper-dir", type=Path, default=Path("paper"))
+    parser.add_argument("--results-dir", type=Path, default=Path("outputs/results"))
+    parser.add_argument("--pdf", type=Path, default=None, help="also check this built PDF")
+    args = parser.parse_args(argv)
+    problems = [p for name in experiment_names() for p in check_experiment(name, args.profile, args.paper_dir, args.results_dir)]
+    if args.pdf is not None:
+        problems += check_pdf(args.pdf)
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    print(f"checked {len(experiment_names())} experiments (profile {args.profile}): {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
