@@ -16,7 +16,7 @@ import argparse
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -326,12 +326,12 @@ def _methods(args: argparse.Namespace) -> int:
     from research.methods import METHODS
     from research.simulate import PRESETS
 
-    listing: dict[str, Callable[..., Any] | Any] = {
+    listing: dict[str, Iterable[str]] = {
         "methods": METHODS,
         "detectors": DETECTORS,
         "filters": FILTERS,
         "projection objects": OBJECTS,
-        "weightings": dict.fromkeys(WEIGHTINGS),
+        "weightings": WEIGHTINGS,
         "presets": PRESETS,
     }
     for title, registry in listing.items():

@@ -72,7 +72,7 @@ class Actions:
     time: np.ndarray
     n_accounts: int
     n_objects: int
-    object_labels: Callable[[np.ndarray], list[str]] = field(repr=False, default=lambda codes: [str(c) for c in codes])
+    object_labels: Callable[[np.ndarray], Sequence[str | None]] = field(repr=False, default=lambda codes: [str(c) for c in codes])
     #: Index of the post behind each action (exact windows count distinct posts, as CNT does).
     post: np.ndarray | None = field(repr=False, default=None)
 
