@@ -21,7 +21,8 @@ URLs (:func:`canonical_url`)
       ``javascript:``, scheme-less text, over-long or undecodable strings) is
       no URL (``None``), never an exception;
     * scheme and host lower-cased; user name and password dropped; internationalised
-      host names written in IDNA (``xn--``) form; a trailing dot dropped;
+      host names written in IDNA (``xn--``) form; a trailing dot dropped; a
+      host ending in a number must be a dotted-quad IPv4 address;
     * a leading ``www.`` is dropped (``www.example.com`` and ``example.com``
       serve the same pages far more often than not, and a campaign posting
       both spellings is one campaign); other sub-domains are kept;
@@ -274,6 +275,11 @@ def _canonical_host(hostname: str | None) -> str | None:
         return host if all(int(octet) < 256 for octet in host.split(".")) else None
     labels = host.split(".")
     if len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        return None
+    if labels[-1].isdigit():
+        # A name ending in a number is read as an IPv4 address (WHATWG URL
+        # standard); one that is not a dotted quad is no host. Dropping "www."
+        # first would make "www.300.0.0.0" into "300.0.0.0", itself no host.
         return None
     if labels[0] == "www" and len(labels) > 2:
         host = host[4:]
