@@ -326,10 +326,13 @@ def _media_entry_link(entries: pa.Array) -> pa.Array:
     return _first_nonempty(pc.struct_field(entries, "expanded_url"), pc.struct_field(entries, "url"))
 
 
+def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _clean_ids(ids: pa.Array) -> np.ndarray:
     # What every engine reads the same way: 1 to 20 ASCII digits.
-    digits = pc.and_(pc.ascii_is_decimal(ids), pc.less_equal(pc.binary_length(ids), 20))
-    return np.asarray(pc.fill_null(digits, False).to_numpy(zero_copy_only=False), dtype=bool)
+    return _mask(pc.and_(pc.ascii_is_decimal(ids), pc.less_equal(pc.binary_length(ids), 20)))
 
 
 def _raw_from_duckdb(batch: pa.Table, times_ms: np.ndarray) -> pa.Table:
@@ -368,45 +371,58 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
     compression = {"gzip": "gzip", "zstd": "zstd", None: "none"}[source.compression]
     slow: list[np.ndarray] = []
     consumed = 0
-    pending: list[tuple[pa.RecordBatch, np.ndarray]] = []
+    pending: list[pa.RecordBatch] = []
     pending_rows = 0
+
+    def clean_rows(table: pa.Table) -> pa.Table | None:
+        # Rows of the usual shape go on; pages and rows DuckDB could not read
+        # cleanly are re-read by the Python lane; stream notices are skipped.
+        nonlocal consumed
+        n = table.num_rows
+        log.read(n)
+        page = _mask(pc.fill_null(table.column("page"), False))
+        notice = table.column("notice")
+        noticed = _mask(notice.is_valid()) & ~page
+        times_ms, timed = twitter_times_ms(table.column("created_at"))
+        ok = ~page & ~noticed & timed & _clean_ids(table.column("post_id")) & _clean_ids(table.column("account_id"))
+        if not ok.all():
+            if noticed.any():
+                names, counts = np.unique(
+                    np.asarray(notice.filter(pa.array(noticed)).to_pylist(), dtype=object), return_counts=True
+                )
+                for name, count in zip(names, counts, strict=True):
+                    log.skip(str(name), int(count))
+            slow.append(np.flatnonzero(~ok & ~noticed) + consumed)
+            table = table.filter(pa.array(ok))
+            times_ms = times_ms[ok]
+        consumed += n
+        return _raw_from_duckdb(table, times_ms) if table.num_rows else None
+
     try:
         batches = _prefetched(con.sql(_query(str(source.path), compression)).to_arrow_reader(options.chunk_rows))
+        # DuckDB hands over small batches (a few thousand rows): gather them, so
+        # that the work per batch below is done on tens of thousands of rows.
         for batch in batches:
-            n = batch.num_rows
-            log.read(n)
-            page = np.asarray(pc.fill_null(batch.column("page"), False).to_numpy(zero_copy_only=False), dtype=bool)
-            notice = batch.column("notice")
-            noticed = np.asarray(notice.is_valid().to_numpy(zero_copy_only=False), dtype=bool) & ~page
-            times_ms, timed = twitter_times_ms(batch.column("created_at"))
-            ok = ~page & ~noticed & timed & _clean_ids(batch.column("post_id")) & _clean_ids(batch.column("account_id"))
-            if not ok.all():
-                if noticed.any():
-                    names, counts = np.unique(
-                        np.asarray(notice.filter(pa.array(noticed)).to_pylist(), dtype=object), return_counts=True
-                    )
-                    for name, count in zip(names, counts, strict=True):
-                        log.skip(str(name), int(count))
-                slow.append(np.flatnonzero(~ok & ~noticed) + consumed)
-                keep = pa.array(ok)
-                batch = batch.filter(keep)
-                times_ms = times_ms[ok]
-            consumed += n
-            if batch.num_rows:
-                pending.append((batch, times_ms))
-                pending_rows += batch.num_rows
+            pending.append(batch)
+            pending_rows += batch.num_rows
             if pending_rows >= min(options.chunk_rows, _ASSEMBLE_ROWS):
-                yield RawBatch(_raw_from_pending(pending), TWITTER_HOSTS)
+                raw = clean_rows(pa.Table.from_batches(pending))
                 pending, pending_rows = [], 0
+                if raw is not None:
+                    yield RawBatch(raw, TWITTER_HOSTS)
         if pending:
-            yield RawBatch(_raw_from_pending(pending), TWITTER_HOSTS)
+            raw = clean_rows(pa.Table.from_batches(pending))
             pending, pending_rows = [], 0
+            if raw is not None:
+                yield RawBatch(raw, TWITTER_HOSTS)
     except duckdb.Error as err:
         # Anything DuckDB could not get past: the Python engine goes on from here.
         log.notes.append(f"DuckDB stopped after {consumed} rows ({str(err)[:200]}); read on with Python")
         con.close()
         if pending:
-            yield RawBatch(_raw_from_pending(pending), TWITTER_HOSTS)
+            raw = clean_rows(pa.Table.from_batches(pending))
+            if raw is not None:
+                yield RawBatch(raw, TWITTER_HOSTS)
         wanted = np.concatenate(slow) if slow else np.empty(0, np.int64)
         yield from _read_slow_rows(source, log, options, wanted, consumed, complete=False)
         yield from _read_python(source, log, options, skip_rows=consumed)
@@ -414,11 +430,6 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
     con.close()
     if slow:
         yield from _read_slow_rows(source, log, options, np.concatenate(slow), consumed, complete=True)
-
-
-def _raw_from_pending(pending: list[tuple[pa.RecordBatch, np.ndarray]]) -> pa.Table:
-    table = pa.Table.from_batches([batch for batch, _ in pending])
-    return _raw_from_duckdb(table, np.concatenate([times for _, times in pending]))
 
 
 def _prefetched(reader: pa.RecordBatchReader, depth: int = 16) -> Iterator[pa.RecordBatch]:
