@@ -35,7 +35,9 @@ Retweets and quotes
 
 Engines
     The DuckDB engine reads the file with ``read_json``, selecting only these
-    nested fields, on ``duckdb_threads`` threads; rows it cannot take as clean
+    nested fields, on ``duckdb_threads`` threads; the checks that a row is a
+    clean tweet, its time and its links are then worked out on Arrow batches
+    (vectorised). Rows it cannot take as clean
     tweets (malformed JSON, pages, unusual ids, unreadable times) are sent,
     after the file, to the Python engine, which re-reads just those lines
     (found by position) and gives their exact line numbers and reasons. The
@@ -253,6 +255,7 @@ _COLUMNS = {
     "statuses": "JSON",
     **{key: "JSON" for key in NOISE_KEYS},
 }
+
 
 def _query(path: str, compression: str) -> str:
     # Only plain projections and cheap per-row expressions here: which rows are
