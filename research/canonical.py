@@ -21,7 +21,8 @@ URLs (:func:`canonical_url`)
       ``javascript:``, scheme-less text, over-long or undecodable strings) is
       no URL (``None``), never an exception;
     * scheme and host lower-cased; user name and password dropped; internationalised
-      host names written in IDNA (``xn--``) form; a trailing dot dropped;
+      host names written in IDNA (``xn--``) form; a trailing dot dropped; a
+      host ending in a number must be a dotted-quad IPv4 address;
     * a leading ``www.`` is dropped (``www.example.com`` and ``example.com``
       serve the same pages far more often than not, and a campaign posting
       both spellings is one campaign); other sub-domains are kept;
@@ -275,6 +276,11 @@ def _canonical_host(hostname: str | None) -> str | None:
     labels = host.split(".")
     if len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
         return None
+    if labels[-1].isdigit():
+        # A name ending in a number is read as an IPv4 address (WHATWG URL
+        # standard); one that is not a dotted quad is no host. Dropping "www."
+        # first would make "www.300.0.0.0" into "300.0.0.0", itself no host.
+        return None
     if labels[0] == "www" and len(labels) > 2:
         host = host[4:]
     return host
@@ -493,6 +499,177 @@ def _url_result(
     return url, domain, is_platform_link(url, platform_hosts=hosts, fediverse=fediverse)
 
 
+# --- Vectorised canonicalisation ----------------------------------------------------
+#
+# The common shape of a link is worked out with Arrow compute kernels (RE2
+# regular expressions and string kernels in C++, run once per distinct link,
+# without the GIL). Only links in a strict subset of URL syntax take this path:
+# an ``http``/``https`` scheme, an ASCII host of valid labels ending in a
+# label that starts with a letter (no IP address, port, user name or
+# trailing dot), a path and query made of characters that are
+# never re-escaped, with percent-escapes only in upper case and only for
+# characters that must stay escaped, no ``.``/``..`` segment, and a fragment
+# of printable ASCII. For those links every rule of :func:`canonical_url`
+# reduces to: lower-case the scheme and host, drop the fragment, drop a
+# leading ``www.``, an empty path is
+# ``/``, and the query's tracking parameters are removed and the others
+# sorted. Every other link is canonicalised by :func:`canonical_url` itself.
+# Both give the same answers (``tests/io/test_canonical.py`` compares them on
+# generated and on real links).
+
+# Escapes that canonical_url keeps as written: upper-case hex, and the byte is
+# not an unreserved character (A-Z a-z 0-9 - . _ ~), which would be decoded.
+_KEPT_ESCAPE = r"%(?:[01][0-9A-F]|2[0-9A-CF]|3[A-F]|40|5[B-E]|60|7[BCDF]|[89A-F][0-9A-F])"
+_FAST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_FAST_URL = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://"
+    rf"(?:{_FAST_LABEL}\.)+[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?"
+    rf"(?:/(?:[A-Za-z0-9_~!$&'()*+,;=:@/.-]|{_KEPT_ESCAPE})*)?"
+    rf"(?:\?(?:[A-Za-z0-9_~!$'()*+,;:@/?.=&-]|{_KEPT_ESCAPE})*)?"
+    r"(?:#[\x21-\x7e]*)?$"
+)
+_DOT_SEGMENT = r"(?:^|/)\.\.?(?:/|$)"
+_TWEET_PATH_RE2 = r"(?i)^/(?:[^/]+/status(?:es)?|i/web/status|i/status)/(?P<id>[0-9]{1,20})(?:/.*)?$"
+_FEDIVERSE_STATUS_PATH_RE2 = r"^/(?:@[^/]+|users/[^/]+/statuses|notice)/[0-9]+/?$"
+# A query pair whose name is a tracking parameter or starts with a tracking prefix.
+_TRACKING_PAIR_RE2 = (
+    "(?i)^(?:"
+    + "|".join(re.escape(p) for p in TRACKING_PREFIXES)
+    + "|(?:"
+    + "|".join(re.escape(p) for p in sorted(TRACKING_PARAMETERS))
+    + ")(?:=|$))"
+)
+_TWEET_HOSTS_ARRAY = pa.array(sorted(TWITTER_HOSTS - {"t.co"}), pa.string())
+
+
+def _mask(array: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _strings(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _canonical_queries(queries: pa.Array) -> pa.Array:
+    """The canonical form of fast-path queries: tracking parameters dropped, the rest sorted."""
+    n = len(queries)
+    pairs = pc.split_pattern(queries, "&")
+    parent = pc.list_parent_indices(pairs)
+    flat = pc.list_flatten(pairs)
+    # A pair's name ends at its first "=", and no tracking name or prefix holds
+    # one, so matching the whole pair is matching its name (lower-cased: the
+    # fast path is ASCII only).
+    drop = pc.or_(pc.equal(flat, ""), pc.match_substring_regex(flat, _TRACKING_PAIR_RE2))
+    keep = pc.invert(drop)
+    kept = pa.table({"parent": parent.filter(keep), "pair": flat.filter(keep)})
+    # canonical_url sorts (name, "=" + value) tuples. Writing the first "=" as
+    # NUL, which no name holds, makes byte order of the strings that same order.
+    kept = kept.append_column("key", pc.replace_substring(kept.column("pair"), "=", "\x00", max_replacements=1))
+    kept = kept.sort_by([("parent", "ascending"), ("key", "ascending")])
+    counts = np.bincount(np.asarray(kept.column("parent").to_numpy(), dtype=np.int64), minlength=n)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    lists = pa.ListArray.from_arrays(pa.array(offsets), _strings(kept.column("pair")))
+    return pc.binary_join(lists, "&")
+
+
+def _parts(links: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """Scheme, host, path ("/" when empty) and query of links that match _FAST_URL.
+
+    In that shape the first "#" starts the fragment, the first "?" the query,
+    the first "://" ends the scheme and the first "/" after it ends the host;
+    splitting there is cheaper than capturing groups with a regex.
+    """
+    base = pc.list_element(pc.split_pattern(links, "#", max_splits=1), 0)
+    before_query = pc.split_pattern(base, "?", max_splits=1)
+    query = pc.binary_join(pc.list_slice(before_query, 1), "")
+    scheme_rest = pc.split_pattern(pc.list_element(before_query, 0), "://", max_splits=1)
+    host_path = pc.split_pattern(pc.list_element(scheme_rest, 1), "/", max_splits=1)
+    path = pc.binary_join_element_wise("/", pc.binary_join(pc.list_slice(host_path, 1), ""), "")
+    return pc.list_element(scheme_rest, 0), pc.list_element(host_path, 0), path, query
+
+
+def _fast_url_results(
+    values: pa.Array, hosts: frozenset[str], fediverse: bool, twitter: bool
+) -> tuple[np.ndarray, pa.Array, pa.Array, np.ndarray]:
+    """Canonical URL, domain and platform flag of the values in the fast-path subset.
+
+    Returns a mask of the values handled, and for those (in order) the three results.
+    """
+    handled = _mask(pc.match_substring_regex(values, _FAST_URL))
+    if handled.any():
+        chosen = values.filter(pa.array(handled))
+        scheme, host, path, query = _parts(chosen)
+        ok = _mask(pc.less_equal(pc.binary_length(chosen), _MAX_URL_CHARS))
+        ok &= _mask(pc.less_equal(pc.binary_length(host), 253))
+        ok &= ~_mask(pc.match_substring_regex(path, _DOT_SEGMENT))
+        if not ok.all():
+            handled[np.flatnonzero(handled)[~ok]] = False
+            keep = pa.array(ok)
+            scheme, host, path, query = (a.filter(keep) for a in (scheme, host, path, query))
+    if not handled.any():
+        empty = pa.array([], pa.string())
+        return handled, empty, empty, np.zeros(0, dtype=bool)
+    scheme = pc.ascii_lower(scheme)
+    host = pc.ascii_lower(host)
+    # "www." is dropped when two labels or more are left.
+    www = pc.and_(pc.starts_with(host, "www."), pc.greater_equal(pc.count_substring(host, "."), 2))
+    host = pc.if_else(www, pc.utf8_slice_codeunits(host, 4), host)
+    query = _canonical_queries(query)
+    with_query = pc.if_else(pc.equal(query, ""), "", pc.binary_join_element_wise("?", query, ""))
+    canon = pc.binary_join_element_wise(scheme, "://", host, path, with_query, "")
+    if twitter:
+        on_twitter = pc.is_in(host, value_set=_TWEET_HOSTS_ARRAY)
+        if pc.any(on_twitter).as_py():
+            # struct_field, unlike .field(), gives null where the regex did not match.
+            tweet_id = pc.struct_field(pc.extract_regex(path, _TWEET_PATH_RE2), "id")
+            status = pc.fill_null(pc.and_(on_twitter, pc.is_valid(tweet_id)), False)
+            rewritten_path = pc.binary_join_element_wise("/i/web/status/", tweet_id, "")
+            canon = pc.if_else(status, pc.binary_join_element_wise("https://twitter.com", rewritten_path, ""), canon)
+            host = pc.if_else(status, "twitter.com", host)
+            path = pc.if_else(status, rewritten_path, path)
+    platform = _mask(pc.is_in(host, value_set=pa.array(sorted(hosts), pa.string())))
+    if fediverse:
+        platform |= _mask(pc.match_substring_regex(path, _FEDIVERSE_STATUS_PATH_RE2))
+    hosts_encoded = host.dictionary_encode()
+    domains = pa.array(
+        [_registered_domain_of_host(h) for h in hosts_encoded.dictionary.to_pylist()], pa.string()
+    ).take(hosts_encoded.indices)
+    return handled, canon, domains, platform
+
+
+def _distinct_url_results(
+    values: pa.Array, hosts: frozenset[str], fediverse: bool
+) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """Canonical URLs, domains and platform flags of distinct links (no nulls)."""
+    twitter = bool(hosts & TWITTER_HOSTS)
+    handled, fast_canon, fast_domains, fast_platform = _fast_url_results(values, hosts, fediverse, twitter)
+    if handled.all():
+        return fast_canon, fast_domains, fast_platform
+    others = np.flatnonzero(~handled)
+    cache = _results_cache(hosts, fediverse)
+    canon: list[str | None] = []
+    domains: list[str | None] = []
+    platform = np.zeros(len(others), dtype=bool)
+    for i, raw in enumerate(values.take(pa.array(others)).to_pylist()):
+        result = cache.get(raw)
+        if result is None:
+            result = _url_result(raw, hosts, fediverse, twitter)
+            cache[raw] = result
+        canon.append(result[0])
+        domains.append(result[1])
+        platform[i] = result[2]
+    order = np.concatenate([np.flatnonzero(handled), others])
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    back = pa.array(inverse)
+    return (
+        pa.concat_arrays([fast_canon, pa.array(canon, pa.string())]).take(back),
+        pa.concat_arrays([fast_domains, pa.array(domains, pa.string())]).take(back),
+        np.concatenate([fast_platform, platform])[inverse],
+    )
+
+
 def canonicalise_urls(
     values: pa.Array | pa.ChunkedArray | Iterable[str | None],
     *,
@@ -500,6 +677,9 @@ def canonicalise_urls(
     fediverse: bool = False,
 ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Canonicalise an array of links, once per distinct value.
+
+    Links of the common shape are canonicalised by Arrow compute kernels,
+    the others by :func:`canonical_url`; both give the same results.
 
     Parameters
     ----------
@@ -536,26 +716,13 @@ def canonicalise_urls(
         values = values.combine_chunks()
     elif not isinstance(values, pa.Array):
         values = pa.array(list(values), pa.string())
-    if not pa.types.is_string(values.type):
+    if pa.types.is_large_string(values.type) or pa.types.is_string_view(values.type) or not pa.types.is_string(values.type):
         values = values.cast(pa.string())
     encoded = values.dictionary_encode()
-    hosts = frozenset(platform_hosts)
-    cache = _results_cache(hosts, fediverse)
-    twitter = bool(hosts & TWITTER_HOSTS)
-    canon: list[str | None] = []
-    domains: list[str | None] = []
-    platform: list[bool] = []
-    for raw in encoded.dictionary.to_pylist():
-        result = cache.get(raw)
-        if result is None:
-            result = _url_result(raw, hosts, fediverse, twitter)
-            cache[raw] = result
-        canon.append(result[0])
-        domains.append(result[1])
-        platform.append(result[2])
+    canon, domains, platform = _distinct_url_results(encoded.dictionary, frozenset(platform_hosts), fediverse)
     indices = encoded.indices
     return (
-        pa.array(canon, pa.string()).take(indices),
-        pa.array(domains, pa.string()).take(indices),
-        pc.fill_null(pa.array(np.asarray(platform, dtype=bool)).take(indices), False),
+        canon.take(indices),
+        domains.take(indices),
+        pc.fill_null(pa.array(platform).take(indices), False),
     )

@@ -127,7 +127,7 @@ class _SeenPostIds:
 
     @staticmethod
     def _keys(ids: pa.Array) -> np.ndarray:
-        numeric = pc.fill_null(pc.match_substring_regex(ids, r"^[0-9]{1,18}$"), False)
+        numeric = pc.fill_null(pc.and_(pc.ascii_is_decimal(ids), pc.less_equal(pc.binary_length(ids), 18)), False)
         mask = np.asarray(numeric.to_numpy(zero_copy_only=False), dtype=bool)
         keys = np.empty(len(ids), dtype=np.int64)
         if mask.any():

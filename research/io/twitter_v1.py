@@ -35,7 +35,9 @@ Retweets and quotes
 
 Engines
     The DuckDB engine reads the file with ``read_json``, selecting only these
-    nested fields, on ``duckdb_threads`` threads; rows it cannot take as clean
+    nested fields, on ``duckdb_threads`` threads; the checks that a row is a
+    clean tweet, its time and its links are then worked out on Arrow batches
+    (vectorised). Rows it cannot take as clean
     tweets (malformed JSON, pages, unusual ids, unreadable times) are sent,
     after the file, to the Python engine, which re-reads just those lines
     (found by position) and gives their exact line numbers and reasons. The
@@ -59,7 +61,13 @@ import pyarrow.compute as pc
 
 from research.canonical import TWITTER_HOSTS
 from research.io.accounting import FileLog
-from research.io.assemble import RAW_SCHEMA, RawBatch, RawRows, parse_twitter_time_ms
+from research.io.assemble import (
+    RAW_SCHEMA,
+    RawBatch,
+    RawRows,
+    parse_twitter_time_ms,
+    twitter_times_ms,
+)
 from research.io.jsonlines import JsonValue, iter_json_values
 from research.io.markup import parse_source
 from research.io.options import ReadOptions
@@ -247,49 +255,32 @@ _COLUMNS = {
     "statuses": "JSON",
     **{key: "JSON" for key in NOISE_KEYS},
 }
-_PICK = (
-    "lambda u: coalesce(nullif(u.unwound.url, ''), nullif(u.unwound_url, ''), "
-    "nullif(u.expanded_url, ''), nullif(u.url, ''))"
-)
-_MEDIA_PICK = "lambda m: coalesce(nullif(m.expanded_url, ''), nullif(m.url, ''))"
 
 
 def _query(path: str, compression: str) -> str:
+    # Only plain projections and cheap per-row expressions here: which rows are
+    # clean tweets, their times, links and apps are worked out on the Arrow
+    # batches (vectorised, once per distinct value where possible).
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in _COLUMNS.items()) + "}"
     notices = " ".join(f"WHEN \"{k}\" IS NOT NULL THEN '{k}'" for k in NOISE_KEYS)
-    content = "CASE WHEN retweeted_status IS NOT NULL THEN retweeted_status ELSE {'entities': entities, 'extended_tweet': extended_tweet} END"
     return f"""
-    WITH raw AS (
-        SELECT *,
-            coalesce(nullif(id_str, ''), nullif(id, '')) AS pid,
-            coalesce(nullif("user".id_str, ''), nullif("user".id, '')) AS aid,
-            try_strptime(created_at, '%a %b %d %H:%M:%S %z %Y') AS ts
-        FROM read_json({_literal(path)}, format='newline_delimited', records=true,
-                       ignore_errors=true, compression='{compression}', columns={columns})
-    ), laned AS (
-        SELECT *,
-            CASE WHEN statuses IS NOT NULL THEN 'slow' {notices}
-                 WHEN regexp_full_match(pid, '[0-9]{{1,20}}') AND regexp_full_match(aid, '[0-9]{{1,20}}')
-                      AND ts IS NOT NULL THEN 'ok'
-                 ELSE 'slow' END AS lane,
-            {content} AS content
-        FROM raw
-    )
-    SELECT lane,
-        CASE WHEN lane = 'ok' THEN pid END AS post_id,
-        CASE WHEN lane = 'ok' THEN aid END AS account_id,
-        CASE WHEN lane = 'ok' THEN "user".screen_name END AS account_name,
-        CASE WHEN lane = 'ok' THEN ts END AS timestamp,
-        CASE WHEN lane = 'ok' THEN source END AS source,
-        CASE WHEN lane = 'ok' THEN list_transform(
-            CASE WHEN content.extended_tweet IS NOT NULL THEN content.extended_tweet.entities.urls
-                 ELSE content.entities.urls END, {_PICK}) END AS urls,
-        CASE WHEN lane = 'ok' THEN list_transform(
-            CASE WHEN content.extended_tweet IS NOT NULL THEN content.extended_tweet.entities.media
-                 ELSE content.entities.media END, {_MEDIA_PICK}) END AS platform_urls,
-        CASE WHEN lane = 'ok' THEN coalesce(extended_tweet.full_text, full_text, text) END AS text,
-        CASE WHEN lane = 'ok' THEN retweeted_status IS NOT NULL END AS is_repost
-    FROM laned
+    SELECT
+        coalesce(nullif(id_str, ''), nullif(id, '')) AS post_id,
+        coalesce(nullif("user".id_str, ''), nullif("user".id, '')) AS account_id,
+        "user".screen_name AS account_name,
+        created_at,
+        source,
+        coalesce(extended_tweet.full_text, full_text, text) AS text,
+        retweeted_status IS NOT NULL AS is_repost,
+        CASE WHEN retweeted_status IS NOT NULL THEN
+                CASE WHEN retweeted_status.extended_tweet IS NOT NULL
+                     THEN retweeted_status.extended_tweet.entities ELSE retweeted_status.entities END
+             WHEN extended_tweet IS NOT NULL THEN extended_tweet.entities
+             ELSE entities END AS links,
+        statuses IS NOT NULL AS page,
+        CASE {notices} END AS notice
+    FROM read_json({_literal(path)}, format='newline_delimited', records=true,
+                   ignore_errors=true, compression='{compression}', columns={columns})
     """
 
 
@@ -302,25 +293,71 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _raw_from_duckdb(batch: pa.Table) -> pa.Table:
+def _first_nonempty(*candidates: pa.Array) -> pa.Array:
+    """Per row, the first candidate that is a non-empty string (else null)."""
+    out = None
+    for candidate in candidates:
+        candidate = pc.if_else(pc.equal(candidate, ""), pa.scalar(None, pa.string()), candidate)
+        out = candidate if out is None else pc.coalesce(out, candidate)
+    return out
+
+
+def _picked_links(lists: pa.Array, pick) -> pa.Array:  # type: ignore[no-untyped-def]
+    """A list<string> per row: ``pick`` applied to each entry of a list of link objects."""
+    n = len(lists)
+    parent = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+    entries = pc.list_flatten(lists)
+    counts = np.bincount(parent, minlength=n)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), pick(entries) if len(entries) else pa.array([], pa.string()))
+
+
+def _url_entry_link(entries: pa.Array) -> pa.Array:
+    # As _entry_link: unwound.url, unwound_url, expanded_url, url. struct_field
+    # (unlike .field()) gives null under a null parent.
+    field = pc.struct_field
+    return _first_nonempty(
+        field(field(entries, "unwound"), "url"),
+        field(entries, "unwound_url"),
+        field(entries, "expanded_url"),
+        field(entries, "url"),
+    )
+
+
+def _media_entry_link(entries: pa.Array) -> pa.Array:
+    return _first_nonempty(pc.struct_field(entries, "expanded_url"), pc.struct_field(entries, "url"))
+
+
+def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _clean_ids(ids: pa.Array) -> np.ndarray:
+    # What every engine reads the same way: 1 to 20 ASCII digits.
+    return _mask(pc.and_(pc.ascii_is_decimal(ids), pc.less_equal(pc.binary_length(ids), 20)))
+
+
+def _raw_from_duckdb(batch: pa.Table, times_ms: np.ndarray) -> pa.Table:
     sources = batch.column("source").combine_chunks().dictionary_encode()
     parsed = [_source(s) if s is not None else (None, None) for s in sources.dictionary.to_pylist()]
     app_name = pa.array([p[0] for p in parsed], pa.string()).take(sources.indices)
     app_url = pa.array([p[1] for p in parsed], pa.string()).take(sources.indices)
+    links = batch.column("links").combine_chunks()
     n = batch.num_rows
     return pa.Table.from_arrays(
         [
             batch.column("post_id"),
             batch.column("account_id"),
             batch.column("account_name"),
-            batch.column("timestamp").cast(pa.timestamp("ms", tz="UTC")),
+            pa.array(times_ms, pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
             app_name,
             app_url,
-            batch.column("urls"),
-            batch.column("platform_urls"),
+            _picked_links(pc.struct_field(links, "urls"), _url_entry_link),
+            _picked_links(pc.struct_field(links, "media"), _media_entry_link),
             batch.column("text"),
             batch.column("is_repost"),
-            pa.array(["twitter"] * n, pa.string()),
+            pa.repeat(pa.scalar("twitter", pa.string()), n),
         ],
         schema=RAW_SCHEMA,
     )
@@ -339,37 +376,56 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
     consumed = 0
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
+
+    def clean_rows(table: pa.Table) -> pa.Table | None:
+        # Rows of the usual shape go on; pages and rows DuckDB could not read
+        # cleanly are re-read by the Python lane; stream notices are skipped.
+        nonlocal consumed
+        n = table.num_rows
+        log.read(n)
+        page = _mask(pc.fill_null(table.column("page"), False))
+        notice = table.column("notice")
+        noticed = _mask(notice.is_valid()) & ~page
+        times_ms, timed = twitter_times_ms(table.column("created_at"))
+        ok = ~page & ~noticed & timed & _clean_ids(table.column("post_id")) & _clean_ids(table.column("account_id"))
+        if not ok.all():
+            if noticed.any():
+                names, counts = np.unique(
+                    np.asarray(notice.filter(pa.array(noticed)).to_pylist(), dtype=object), return_counts=True
+                )
+                for name, count in zip(names, counts, strict=True):
+                    log.skip(str(name), int(count))
+            slow.append(np.flatnonzero(~ok & ~noticed) + consumed)
+            table = table.filter(pa.array(ok))
+            times_ms = times_ms[ok]
+        consumed += n
+        return _raw_from_duckdb(table, times_ms) if table.num_rows else None
+
     try:
         batches = _prefetched(con.sql(_query(str(source.path), compression)).to_arrow_reader(options.chunk_rows))
+        # DuckDB hands over small batches (a few thousand rows): gather them, so
+        # that the work per batch below is done on tens of thousands of rows.
         for batch in batches:
-            lanes = batch.column("lane")
-            ok = np.asarray(pc.equal(lanes, "ok").to_numpy(zero_copy_only=False), dtype=bool)
-            log.read(batch.num_rows)
-            if not ok.all():
-                others = np.flatnonzero(~ok)
-                lane_values = np.asarray(lanes.to_numpy(zero_copy_only=False), dtype=object)[others]
-                slow_here = others[lane_values == "slow"]
-                slow.append(slow_here + consumed)
-                notices, counts = np.unique(lane_values[lane_values != "slow"], return_counts=True)
-                for notice, count in zip(notices, counts, strict=True):
-                    log.skip(str(notice), int(count))
-                batch = batch.filter(pa.array(ok))
-            consumed += len(ok)
-            if batch.num_rows:
-                pending.append(batch)
-                pending_rows += batch.num_rows
+            pending.append(batch)
+            pending_rows += batch.num_rows
             if pending_rows >= min(options.chunk_rows, _ASSEMBLE_ROWS):
-                yield RawBatch(_raw_from_duckdb(pa.Table.from_batches(pending)), TWITTER_HOSTS)
+                raw = clean_rows(pa.Table.from_batches(pending))
                 pending, pending_rows = [], 0
+                if raw is not None:
+                    yield RawBatch(raw, TWITTER_HOSTS)
         if pending:
-            yield RawBatch(_raw_from_duckdb(pa.Table.from_batches(pending)), TWITTER_HOSTS)
+            raw = clean_rows(pa.Table.from_batches(pending))
             pending, pending_rows = [], 0
+            if raw is not None:
+                yield RawBatch(raw, TWITTER_HOSTS)
     except duckdb.Error as err:
         # Anything DuckDB could not get past: the Python engine goes on from here.
         log.notes.append(f"DuckDB stopped after {consumed} rows ({str(err)[:200]}); read on with Python")
         con.close()
         if pending:
-            yield RawBatch(_raw_from_duckdb(pa.Table.from_batches(pending)), TWITTER_HOSTS)
+            raw = clean_rows(pa.Table.from_batches(pending))
+            if raw is not None:
+                yield RawBatch(raw, TWITTER_HOSTS)
         wanted = np.concatenate(slow) if slow else np.empty(0, np.int64)
         yield from _read_slow_rows(source, log, options, wanted, consumed, complete=False)
         yield from _read_python(source, log, options, skip_rows=consumed)

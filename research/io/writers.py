@@ -80,7 +80,12 @@ def _user(account_id: str, name: str | None) -> dict[str, object]:
     }
 
 
-def _entities(links: list[str], seed: int) -> dict[str, object]:
+_HASHTAGS = ("news", "breaking", "politics", "music", "football", "tech", "travel", "photography", "art",
+             "health", "science", "election", "climate", "food", "love", "fashion", "gaming", "crypto")  # fmt: skip
+
+
+def _entities(links: list[str], seed: int, mention: tuple[str, str] | None = None) -> dict[str, object]:
+    """Entities as the API writes them: links, a few hashtags, the mentioned user."""
     urls = []
     for index, link in enumerate(links):
         display = link.split("://", 1)[-1]
@@ -92,7 +97,61 @@ def _entities(links: list[str], seed: int) -> dict[str, object]:
                 "indices": [10 + 24 * index, 33 + 24 * index],
             }
         )
-    return {"hashtags": [], "urls": urls, "user_mentions": [], "symbols": []}
+    hashtags = [
+        {"text": _HASHTAGS[(seed * 7 + k) % len(_HASHTAGS)], "indices": [40 + 12 * k, 50 + 12 * k]}
+        for k in range(seed % 3)
+    ]
+    mentions = []
+    if mention is not None:
+        account_id, screen_name = mention
+        mentions.append(
+            {
+                "screen_name": screen_name,
+                "name": screen_name.title(),
+                "id": int(account_id) if account_id.isdigit() and len(account_id) < 19 else None,
+                "id_str": account_id,
+                "indices": [3, 4 + len(screen_name)],
+            }
+        )
+    return {"hashtags": hashtags, "urls": urls, "user_mentions": mentions, "symbols": []}
+
+
+def _tweet(post_id: str, created: str, text: str, source: str, user: dict[str, object],
+           entities: dict[str, object], timestamp_ms: int | None) -> dict[str, object]:  # fmt: skip
+    """A complete v1.1 tweet object (the fields the streaming API writes)."""
+    tweet: dict[str, object] = {
+        "created_at": created,
+        "id": int(post_id) if post_id.isdigit() and len(post_id) < 19 else None,
+        "id_str": post_id,
+        "text": text,
+        "display_text_range": [0, len(text)],
+        "source": source,
+        "truncated": False,
+        "in_reply_to_status_id": None,
+        "in_reply_to_status_id_str": None,
+        "in_reply_to_user_id": None,
+        "in_reply_to_user_id_str": None,
+        "in_reply_to_screen_name": None,
+        "user": user,
+        "geo": None,
+        "coordinates": None,
+        "place": None,
+        "contributors": None,
+        "is_quote_status": False,
+        "quote_count": 0,
+        "reply_count": 0,
+        "retweet_count": 0,
+        "favorite_count": 0,
+        "entities": entities,
+        "favorited": False,
+        "retweeted": False,
+        "possibly_sensitive": False,
+        "filter_level": "low",
+        "lang": "en",
+    }
+    if timestamp_ms is not None:
+        tweet["timestamp_ms"] = str(timestamp_ms)
+    return tweet
 
 
 def write_twitter_v1(posts: Posts, path: str | Path, *, batch_rows: int = 100_000) -> Path:
@@ -154,45 +213,21 @@ def write_twitter_v1(posts: Posts, path: str | Path, *, batch_rows: int = 100_00
                 links = columns["urls"][i] + columns["platform_urls"][i]
                 text = columns["text"][i]
                 created = _created_at(seconds[i])
-                tweet: dict[str, object] = {
-                    "created_at": created,
-                    "id": int(post_id) if post_id.isdigit() and len(post_id) < 19 else None,
-                    "id_str": post_id,
-                    "text": text if text is not None else "",
-                    "source": source,
-                    "truncated": False,
-                    "in_reply_to_status_id": None,
-                    "in_reply_to_status_id_str": None,
-                    "in_reply_to_user_id": None,
-                    "in_reply_to_user_id_str": None,
-                    "in_reply_to_screen_name": None,
-                    "user": user,
-                    "geo": None,
-                    "coordinates": None,
-                    "place": None,
-                    "contributors": None,
-                    "is_quote_status": False,
-                    "quote_count": 0,
-                    "reply_count": 0,
-                    "retweet_count": 0,
-                    "favorite_count": 0,
-                    "entities": _entities([] if columns["is_repost"][i] else links, start + i),
-                    "favorited": False,
-                    "retweeted": False,
-                    "filter_level": "low",
-                    "lang": "en",
-                    "timestamp_ms": str(seconds[i] * 1000),
-                }
+                body = text if text is not None else ""
+                seed = start + i
                 if columns["is_repost"][i]:
-                    tweet["retweeted_status"] = {
-                        "created_at": created,
-                        "id_str": f"{post_id}0",
-                        "text": text if text is not None else "",
-                        "source": source,
-                        "user": _user(f"9{account[0]}", None),
-                        "entities": _entities(links, start + i),
-                        "lang": "en",
-                    }
+                    # A retweet embeds the whole original tweet (with its author
+                    # and links); its own entities name the original's author.
+                    author = (f"9{account[0]}", f"user9{account[0]}")
+                    original = _tweet(f"{post_id}0", created, body, source, _user(*author),
+                                      _entities(links, seed), None)  # fmt: skip
+                    # (The API writes "RT @name: " before the text; the text is
+                    # kept as given so that a round trip gives it back.)
+                    tweet = _tweet(post_id, created, body, source, user,
+                                   _entities([], seed, mention=author), seconds[i] * 1000)  # fmt: skip
+                    tweet["retweeted_status"] = original
+                else:
+                    tweet = _tweet(post_id, created, body, source, user, _entities(links, seed), seconds[i] * 1000)
                 lines.append(orjson.dumps(tweet))
             out.write(b"\n".join(lines) + (b"\n" if lines else b""))
     return path
