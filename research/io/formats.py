@@ -147,9 +147,9 @@ def detect_format(source: InputFile) -> str:
             f"{source.path}: JSON of a kind we do not read; first line starts "
             f"{_quote(first_line)}. Pass format= one of {', '.join(FORMATS)}"
         )
-    first_line = text.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    header_line = text.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     try:
-        header = {name.strip().lower() for name in next(csv.reader([first_line]))}
+        header = {name.strip().lower() for name in next(csv.reader([header_line]))}
     except (csv.Error, StopIteration):
         header = set()
     if {"tweetid", "userid"} <= header:
@@ -157,7 +157,7 @@ def detect_format(source: InputFile) -> str:
     if {"post_id", "account_id"} <= header:
         return "csv"
     raise InputFileError(
-        f"{source.path}: cannot tell the format; the first line is {_quote(first_line)}. "
+        f"{source.path}: cannot tell the format; the first line is {_quote(header_line)}. "
         f"Pass format= one of {', '.join(FORMATS)}"
     )
 

@@ -239,7 +239,7 @@ def _run(
             summary.rejects.append(reject)
         on_reject(reject)
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars everywhere: tqdm.auto needs ipywidgets in Jupyter
 
     seen = _SeenPostIds()
     start = time.perf_counter()

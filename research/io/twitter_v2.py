@@ -144,9 +144,10 @@ def _handle(value: JsonValue, rows: RawRows, log: FileLog) -> None:
         else:
             log.skip("empty_page")
         return
-    includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
-    users = {
-        str(u.get("id")): u.get("username")
+    found = page.get("includes")
+    includes: dict[str, Any] = found if isinstance(found, dict) else {}
+    users: dict[str, str] = {
+        str(u.get("id")): u["username"]
         for u in includes.get("users") or ()
         if isinstance(u, dict) and isinstance(u.get("username"), str)
     }
