@@ -319,6 +319,26 @@ def _line_macros(stem: str, line: pd.DataFrame, x: str, metrics: list[str]) -> d
     return values
 
 
+def machine_macros(name: str) -> dict[str, str]:
+    """The machine a runtime experiment's table was written on (``<name>/machine/{cpus,memory_gb}``):
+    the timings are this machine's, and the caption says which it is.
+
+    Examples
+    --------
+    >>> int(machine_macros("scaling")["scaling/machine/cpus"]) >= 1
+    True
+    """
+    import os
+
+    values = {f"{name}/machine/cpus": str(os.cpu_count() or 1)}
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        values[f"{name}/machine/memory_gb"] = fmt_number(memory, "sig")
+    except (ValueError, OSError, AttributeError):  # not POSIX
+        pass
+    return values
+
+
 def case_study_macros(experiment: Experiment, facts: pd.DataFrame, results: pd.DataFrame) -> dict[str, str]:
     """Numbers of the case study: the cluster and the run's scores."""
     row = facts.iloc[0]
@@ -597,6 +617,8 @@ def write_outputs(experiment: Experiment, results: pd.DataFrame, cfg: DictConfig
         else:
             metrics = [c[:-3] for c in summary.columns if c.endswith("_lo")]
             values.update(_macro_values(experiment, summary, point, metrics))
+        if experiment.kind == "runtime":
+            values.update(machine_macros(experiment.name))
     if spec.get("table"):
         table = dict(spec["table"])
         tex, summary = TABLES[table["kind"]](experiment, results, table)

@@ -45,6 +45,9 @@ METHOD_COLOURS = {
     "infomap": OKABE_ITO["green"],
     "label_propagation": OKABE_ITO["purple"],
     "components": OKABE_ITO["black"],
+    # Okabe-Ito has eight colours; Leiden (CPM) shares the LFR figure with Infomap's green,
+    # so it takes Paul Tol's wine rather than a hashed colour that may land near it.
+    "leiden_cpm": "#882255",
 }
 _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
