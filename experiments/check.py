@@ -110,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pdf", type=Path, default=None, help="also check this built PDF")
     args = parser.parse_args(argv)
     problems = [p for name in experiment_names() for p in check_experiment(name, args.profile, args.paper_dir, args.results_dir)]
+    bench = args.paper_dir / "generated" / "macros" / "benchmarks.tex"
+    if not bench.exists() or "bench/scale" not in bench.read_text():
+        problems.append(f"{bench}: no benchmark numbers (make paper writes them from benchmarks/results/)")
     if args.pdf is not None:
         problems += check_pdf(args.pdf)
     for problem in problems:

@@ -163,7 +163,9 @@ FIGURES: dict[str, Callable[..., Drawn]] = {
 def summary_table(experiment: Experiment, results: pd.DataFrame, table: dict[str, Any]) -> tuple[str, pd.DataFrame]:
     """Methods (rows) by presets (column groups): F1 with its 95% half-interval, and benign FPR."""
     metrics = list(table.get("metrics", ["f1", "fpr"]))
-    summary = summarise(_ok(results), ["method", "preset"], [*metrics, "n_posts", "n_accounts", "n_positive"])
+    # extra_metrics: summarised for the macros the text quotes, not shown in the table.
+    extra = [m for m in table.get("extra_metrics", []) if m not in metrics]
+    summary = summarise(_ok(results), ["method", "preset"], [*metrics, *extra, "n_posts", "n_accounts", "n_positive"])
     presets = list(dict.fromkeys(r["labels"]["preset"] for r in experiment.runs))
     cells: dict[str, list[str]] = {"method": []}
     from research.plotting import method_label
@@ -232,9 +234,57 @@ def _macro_values(experiment: Experiment, summary: pd.DataFrame, point: list[str
             keys = keys if isinstance(keys, tuple) else (keys,)
             stem = "/".join([experiment.name, *(_value_key(k) for k in keys)])
             values.update(_line_macros(stem, line, point[-1], metrics))
+    values.update(_baseline_macros(experiment, summary, point, metrics))
     seeds = sorted({r["labels"]["seed"] for r in experiment.runs})
     values[f"{experiment.name}/seeds"] = str(len(seeds))
     values[f"{experiment.name}/runs"] = fmt_number(len(experiment.runs), "count")
+    return values
+
+
+def baseline_labels(experiment: Experiment) -> list[str]:
+    """Labels of the experiment's methods that are published baselines (``research.baselines``)."""
+    from research.methods import METHODS
+
+    return [m.label for m in experiment.methods if m.name in METHODS and METHODS[m.name].__module__.startswith("research.baselines")]
+
+
+def _baseline_macros(experiment: Experiment, summary: pd.DataFrame, point: list[str], metrics: list[str]) -> dict[str, str]:
+    """The strongest baseline, so that the text can name it without choosing it by hand:
+    per preset of a table (highest mean F1: ``<exp>/<preset>/baseline/{name,f1,f1_ci,fpr}``), per
+    facet of a figure (highest F1 averaged over the axis: ``<exp>[/<facet>]/baseline/name`` and
+    that method's line macros under ``.../baseline/``)."""
+    from research.plotting import method_label
+
+    baselines = baseline_labels(experiment)
+    if "method" not in point or "f1" not in metrics or not baselines:
+        return {}
+    rows = summary[summary["method"].isin(baselines)]
+    rest = [c for c in point if c != "method"]
+    if rows.empty or not rest:
+        return {}
+    values: dict[str, str] = {}
+    if experiment.spec.get("table"):  # one point per (method, preset)
+        for keys, group in rows.groupby(rest, sort=False):
+            keys = keys if isinstance(keys, tuple) else (keys,)
+            stem = "/".join([experiment.name, *(_value_key(k) for k in keys), "baseline"])
+            best = group.loc[group["f1"].idxmax()]
+            values[f"{stem}/name"] = escape(method_label(str(best["method"])))
+            for metric in metrics:
+                kind = NUMBER_KIND.get(metric, "sig")
+                values[f"{stem}/{metric}"] = fmt_number(best[metric], kind)
+                lo, hi = best[f"{metric}_lo"], best[f"{metric}_hi"]
+                if kind in ("score", "percent"):
+                    lo, hi = min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
+                values[f"{stem}/{metric}_ci"] = f"{fmt_number(lo, kind)}--{fmt_number(hi, kind)}"
+        return values
+    x, facets = rest[-1], rest[:-1]
+    grouped = rows.groupby(facets, sort=False) if facets else [((), rows)]
+    for keys, group in grouped:
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        stem = "/".join([experiment.name, *(_value_key(k) for k in keys), "baseline"])
+        best = group.groupby("method", sort=False)["f1"].mean().idxmax()
+        values[f"{stem}/name"] = escape(method_label(str(best)))
+        values.update(_line_macros(stem, group[group["method"] == best], x, metrics))
     return values
 
 
@@ -269,6 +319,26 @@ def _line_macros(stem: str, line: pd.DataFrame, x: str, metrics: list[str]) -> d
     return values
 
 
+def machine_macros(name: str) -> dict[str, str]:
+    """The machine a runtime experiment's table was written on (``<name>/machine/{cpus,memory_gb}``):
+    the timings are this machine's, and the caption says which it is.
+
+    Examples
+    --------
+    >>> int(machine_macros("scaling")["scaling/machine/cpus"]) >= 1
+    True
+    """
+    import os
+
+    values = {f"{name}/machine/cpus": str(os.cpu_count() or 1)}
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        values[f"{name}/machine/memory_gb"] = fmt_number(memory, "sig")
+    except (ValueError, OSError, AttributeError):  # not POSIX
+        pass
+    return values
+
+
 def case_study_macros(experiment: Experiment, facts: pd.DataFrame, results: pd.DataFrame) -> dict[str, str]:
     """Numbers of the case study: the cluster and the run's scores."""
     row = facts.iloc[0]
@@ -295,9 +365,12 @@ def profile_macros(profile: dict[str, Any]) -> dict[str, str]:
     from research.methods import METHODS
     from research.plotting import method_label
 
+    baselines = [m for m in METHODS if METHODS[m].__module__.startswith("research.baselines")]
     return {
         "methods/list": escape(", ".join(method_label(m) for m in METHODS)),
         "methods/count": str(len(METHODS)),
+        "methods/baselines/list": escape(", ".join(method_label(m) for m in baselines)),
+        "methods/baselines/count": str(len(baselines)),
         "profile/name": escape(profile["name"]),
         "profile/seeds": str(profile["seeds"]),
         "profile/n_posts": "the preset's size" if profile.get("n_posts") is None else fmt_number(profile["n_posts"], "count"),
@@ -318,12 +391,185 @@ def method_macros(cfg: dict[str, Any]) -> dict[str, str]:
         "config/detector": escape(detect["detector"]),
         "config/objective": escape(detect["detector_params"].get("objective", "")),
         "config/resolution": fmt_number(detect["detector_params"].get("resolution", float("nan")), "sig"),
+        "config/pair_budget": _scientific(projection["pair_budget"]),
+        "config/edge_budget": fmt_number(projection["edge_budget"], "count"),
         "config/min_weight": fmt_number(next((f["w"] for f in filters if f["name"] == "min_weight"), float("nan")), "sig"),
     }
     for key in ("min_size", "min_history", "min_break", "min_exclusivity", "min_score", "signature_exclusivity"):
         values[f"config/rule/{key}"] = fmt_number(rule[key], "sig")
     values["config/rule/min_lead_h"] = fmt_number(rule["min_lead_s"] / 3600, "sig")
+    values.update(method_config_macros())
+    values.update(scenario_macros())
     return values
+
+
+def scenario_macros() -> dict[str, str]:
+    """The simulator presets' settings (``sim/<preset>/{platform,decoys,campaign}/<field>``; the
+    campaign fields are the first campaign's; ``sim/<preset>/victims`` lists every campaign's
+    size), so that the text describes the simulated platform from the code that makes it.
+
+    Examples
+    --------
+    >>> scenario_macros()["sim/multi_campaign/campaigns"]
+    '4'
+    """
+    from dataclasses import asdict
+
+    from research.simulate import PRESETS
+
+    def put(stem: str, fields: dict[str, Any]) -> None:
+        for key, value in fields.items():
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                continue
+            if isinstance(value, str):
+                values[f"{stem}/{key}"] = escape(value)
+            else:
+                values[f"{stem}/{key}"] = fmt_number(value, "count" if float(value).is_integer() else "sig")
+                if 0 < value < 1:
+                    values[f"{stem}/{key}_pct"] = f"{100 * value:g}\\%"
+
+    values: dict[str, str] = {}
+    for name, make in PRESETS.items():
+        scenario = make()
+        put(f"sim/{name}/platform", asdict(scenario.platform))
+        put(f"sim/{name}/decoys", asdict(scenario.decoys))
+        put(f"sim/{name}/campaign", asdict(scenario.campaigns[0]))
+        values[f"sim/{name}/campaigns"] = str(len(scenario.campaigns))
+        values[f"sim/{name}/victims"] = ", ".join(fmt_number(c.n_victims, "count") for c in scenario.campaigns)
+    return values
+
+
+def method_config_macros() -> dict[str, str]:
+    """Every scalar parameter of every registered method's config
+    (``config/method/<name>/<param>``), so that the text quotes the baselines' settings from
+    ``configs/method/`` rather than by hand.
+
+    Examples
+    --------
+    >>> method_config_macros()["config/method/fraudar/k"]
+    '5'
+    """
+    from experiments.sweep import CONFIG_DIR
+    from research.methods import METHODS
+
+    values: dict[str, str] = {}
+    for name in METHODS:
+        path = CONFIG_DIR / "method" / f"{name}.yaml"
+        if not path.exists():
+            continue
+        config = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+        assert isinstance(config, dict)
+        params = config.get("params") or {}
+        for key, value in params.items():
+            if isinstance(value, bool) or value is None:
+                continue
+            if isinstance(value, int | float):
+                values[f"config/method/{name}/{key}"] = fmt_number(value, "count" if float(value).is_integer() and abs(value) >= 1e3 else "sig")
+                if key.endswith("_s") and value >= 3600:
+                    values[f"config/method/{name}/{key[:-2]}_h"] = fmt_number(value / 3600, "sig")
+            elif isinstance(value, str):
+                values[f"config/method/{name}/{key}"] = escape(value)
+    return values
+
+
+def _scientific(value: float) -> str:
+    r"""A large round number in LaTeX scientific notation (``2.5e7`` -> ``$2.5\times10^{7}$``).
+
+    Examples
+    --------
+    >>> print(_scientific(2.5e7))
+    $2.5\times10^{7}$
+    """
+    mantissa, exponent = f"{float(value):.2e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"${mantissa}\\times10^{{{int(exponent)}}}$"
+
+
+def benchmark_macros(results_dir: Path) -> dict[str, str]:
+    """Numbers of ``make bench`` (``benchmarks/results/*.json``) the paper quotes: the package's
+    method end to end at each size, the growth exponent, exact co-link against the QUT toolkit,
+    Dask against memory, and the machine. A missing file gives no macros (the paper then fails
+    to build, naming the key, rather than print a stale number).
+
+    Examples
+    --------
+    >>> benchmark_macros(Path("no/such/dir"))
+    {}
+    """
+    import json
+
+    def load(name: str) -> dict[str, Any] | None:
+        try:
+            return json.loads((results_dir / f"{name}.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    values: dict[str, str] = {}
+    yes_no = {True: "yes", False: "no"}
+    scale = load("scale")
+    if scale is not None:
+        for size in scale["sizes"]:
+            stem = f"bench/scale/{_value_key(size['n_posts_requested'])}"
+            values[f"{stem}/n_posts"] = fmt_number(size["n_posts"], "count")
+            values[f"{stem}/wall_s"] = fmt_number(size["median_wall_s"], "sig")
+            values[f"{stem}/cpu_s"] = fmt_number(size["median_cpu_s"], "sig")
+            values[f"{stem}/peak_gb"] = fmt_number(size["median_peak_rss_mb"] / 1024, "sig")
+            values[f"{stem}/f1"] = fmt_number(size["f1"], "score")
+            values[f"{stem}/edges_kept"] = fmt_number(size["edges_kept"], "count")
+            values[f"{stem}/edges_projected"] = fmt_number(size["edges_projected"], "count")
+            cut = size.get("edge_budget_cut")
+            values[f"{stem}/edge_budget_cut"] = "none" if cut is None else fmt_number(cut, "sig")
+        values["bench/scale/sizes"] = str(len(scale["sizes"]))
+        values["bench/scale/repeats"] = str(len(scale["sizes"][0]["runs"]))
+        for key in ("wall", "cpu", "last_decade"):
+            values[f"bench/scale/exponent_{key}"] = fmt_number(scale[f"growth_exponent_{key}"], "score")
+        machine = scale["machine"]
+        values["bench/machine/cpus"] = str(machine["cpus"])
+        values["bench/machine/memory_gb"] = fmt_number(machine["memory_gb"], "sig")
+        values["bench/machine/cpu"] = escape(machine["cpu_model"])
+    colink = load("colink")
+    if colink is not None:
+        values["bench/colink/n_posts"] = fmt_number(colink["n_posts"], "count")
+        values["bench/colink/window_s"] = fmt_number(colink["window_s"], "sig")
+        values["bench/colink/n_edges"] = fmt_number(colink["n_directed_edges"], "count")
+        values["bench/colink/cnt_threads"] = str(colink["cnt_threads"])
+        values["bench/colink/repeats"] = str(len(colink["ours"]))
+        for key, value in colink["median_s"].items():
+            values[f"bench/colink/{key}_s"] = fmt_number(value, "sig")
+        values["bench/colink/speedup_total"] = f"{colink['speed_ratio_total']:.0f}"
+        values["bench/colink/speedup_network"] = f"{colink['speed_ratio_network']:.1f}"
+        values["bench/colink/same_network"] = yes_no[bool(colink["same_network"])]
+    dask = load("dask")
+    if dask is not None and dask.get("sizes"):
+        size = dask["sizes"][-1]
+        values["bench/dask/n_posts"] = fmt_number(size["n_posts"], "count")
+        values["bench/dask/memory_s"] = fmt_number(size["median_wall_s"]["memory"], "sig")
+        values["bench/dask/dask_s"] = fmt_number(size["median_wall_s"]["dask_local"], "sig")
+        values["bench/dask/ratio"] = f"{size['dask_over_memory']:.1f}"
+        values["bench/dask/same_results"] = yes_no[bool(size["same_results"])]
+    return values
+
+
+BENCHMARK_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+def write_benchmark_macros(paper_dir: Path, results_dir: Path = BENCHMARK_RESULTS) -> list[Path]:
+    """``generated/macros/benchmarks.tex`` from the benchmark results, with a provenance record
+    naming the result files and their SHA-256 (the machine is inside each file)."""
+    folder = paper_dir / "generated" / "macros"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "benchmarks.tex"
+    path.write_text(macros(benchmark_macros(results_dir), preamble=False))
+    inputs = sorted(results_dir.glob("*.json"))
+    record = {
+        "inputs": {f"benchmarks/results/{p.name}": _sha256(p) for p in inputs},
+        "outputs": {str(path): _sha256(path)},
+        "made_by": "make bench (benchmarks/run_all.py); macros by experiments.outputs.benchmark_macros",
+    }
+    record_path = paper_dir / "generated" / "provenance" / "benchmarks.json"
+    record_path.parent.mkdir(parents=True, exist_ok=True)
+    record_path.write_text(to_json_text(record))
+    return [path, record_path]
 
 
 def write_macros(paper_dir: Path, name: str, values: dict[str, str], profile: dict[str, Any], cfg: dict[str, Any] | None = None) -> list[Path]:
@@ -335,11 +581,12 @@ def write_macros(paper_dir: Path, name: str, values: dict[str, str], profile: di
     (folder / "profile.tex").write_text(macros(profile_macros(profile), preamble=False))
     if cfg is not None:
         (folder / "config.tex").write_text(macros(method_macros(cfg), preamble=False))
+    write_benchmark_macros(paper_dir)
     # macros.tex names every file that may exist rather than copying their contents, so that it
     # does not depend on which experiments have run, or in which order (parallel jobs).
     from experiments.paper import experiment_names
 
-    names = ["profile", "config", *experiment_names()]
+    names = ["profile", "config", "benchmarks", *experiment_names()]
     lines = [f"\\InputIfFileExists{{generated/macros/{n}.tex}}{{}}{{}}\n" for n in names]
     combined = paper_dir / "generated" / "macros.tex"
     combined.write_text(MACRO_PREAMBLE + "".join(lines))
@@ -370,6 +617,8 @@ def write_outputs(experiment: Experiment, results: pd.DataFrame, cfg: DictConfig
         else:
             metrics = [c[:-3] for c in summary.columns if c.endswith("_lo")]
             values.update(_macro_values(experiment, summary, point, metrics))
+        if experiment.kind == "runtime":
+            values.update(machine_macros(experiment.name))
     if spec.get("table"):
         table = dict(spec["table"])
         tex, summary = TABLES[table["kind"]](experiment, results, table)

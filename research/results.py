@@ -22,8 +22,10 @@ import pandas as pd
 from scipy import stats
 
 #: Bump when the meaning of a cached result changes (new metrics, changed evaluation),
-#: so that old cache entries are not mistaken for new ones.
-CACHE_VERSION = 2
+#: so that old cache entries are not mistaken for new ones. 3: the evidence rule picks a
+#: cluster's top domain by exclusive mass and leaves unsigned members unflagged (same
+#: configs, other verdicts).
+CACHE_VERSION = 3
 
 
 def canonical_json(data: Any) -> str:

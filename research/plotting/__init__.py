@@ -33,6 +33,7 @@ OKABE_ITO = {
 }  # fmt: skip
 METHOD_COLOURS = {
     "joint": OKABE_ITO["blue"],
+    "multilayer": OKABE_ITO["black"],
     "compa": OKABE_ITO["orange"],
     "pacheco": OKABE_ITO["green"],
     "qut_colink": OKABE_ITO["vermillion"],
@@ -44,6 +45,9 @@ METHOD_COLOURS = {
     "infomap": OKABE_ITO["green"],
     "label_propagation": OKABE_ITO["purple"],
     "components": OKABE_ITO["black"],
+    # Okabe-Ito has eight colours; Leiden (CPM) shares the LFR figure with Infomap's green,
+    # so it takes Paul Tol's wine rather than a hashed colour that may land near it.
+    "leiden_cpm": "#882255",
 }
 _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
@@ -57,6 +61,7 @@ _METADATA = {
 _EXTRA_COLOURS = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499")
 METHOD_LABELS = {
     "joint": "ours (joint)",
+    "multilayer": "ours (multilayer)",
     "compa": "COMPA",
     "pacheco": "Pacheco et al.",
     "qut_colink": "QUT co-link",
@@ -93,6 +98,32 @@ def method_marker(name: str) -> str:
     names = list(METHOD_COLOURS)
     index = names.index(name) if name in names else _stable_hash(name)
     return _MARKERS[index % len(_MARKERS)]
+
+
+#: The package's own methods: drawn on top of the baselines, with heavier lines; the variant
+#: dashed with open markers, so that it does not hide the main method where both score the same.
+OWN_METHODS = ("joint", "multilayer")
+
+
+def method_style(name: str) -> dict[str, Any]:
+    """Line keywords of a method in sweep figures (colour, marker, line style, width, z-order):
+    fixed per name, so that a method looks the same in every figure and in greyscale print.
+
+    Examples
+    --------
+    >>> method_style("joint")["zorder"] > method_style("compa")["zorder"]
+    True
+    >>> method_style("multilayer")["linestyle"]
+    '--'
+    """
+    style: dict[str, Any] = {"color": method_colour(name), "marker": method_marker(name), "linestyle": "-"}
+    if name == OWN_METHODS[0]:
+        style.update(linewidth=1.5, markersize=3.8, zorder=4)
+    elif name in OWN_METHODS:
+        style.update(linewidth=1.1, markersize=3.8, zorder=3.5, linestyle="--", markerfacecolor="white")
+    else:
+        style.update(linewidth=0.9, markersize=3.0, zorder=2)
+    return style
 
 
 def method_label(name: str) -> str:

@@ -17,9 +17,8 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentF
 
 from research.plotting import (
     SINGLE_COLUMN,
-    method_colour,
     method_label,
-    method_marker,
+    method_style,
     new_figure,
     paper_style,
 )
@@ -87,13 +86,13 @@ def draw_metric(
         hi = rows[f"{metric}_hi"].to_numpy(dtype=np.float64) * scale
         if metric in _BOUNDED:
             lo, hi = np.clip(lo, 0, scale), np.clip(hi, 0, scale)
-        colour = method_colour(name)
+        style = method_style(name)
         axis.errorbar(
-            xs, mean, yerr=np.vstack([mean - lo, hi - mean]).clip(min=0), color=colour,
-            marker=method_marker(name), capsize=1.5, elinewidth=0.6, label=method_label(name),
+            xs, mean, yerr=np.vstack([mean - lo, hi - mean]).clip(min=0), capsize=1.5, elinewidth=0.6,
+            label=method_label(name), **style,
         )  # fmt: skip
         if band and len(xs) > 1:
-            axis.fill_between(xs, lo, hi, color=colour, alpha=0.08, linewidth=0)
+            axis.fill_between(xs, lo, hi, color=style["color"], alpha=0.08, linewidth=0, zorder=1)
     if categories is not None:
         axis.set_xticks(np.arange(len(categories)), categories)
     if metric in _PERCENT:
@@ -205,8 +204,13 @@ def _legend_above(fig: Figure, axis: Axes, order: Sequence[str]) -> None:
     handles, labels = axis.get_legend_handles_labels()
     if not handles:
         return
-    ncol = min(len(handles), 3)
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=ncol, handlelength=1.8, columnspacing=1.0)
+    # Up to 3 entries in a row; more in two rows (a column-major fill keeps the package's own
+    # methods, listed first, in the first column).
+    ncol = len(handles) if len(handles) <= 3 else -(-len(handles) // 2)
+    fig.legend(
+        handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=ncol, handlelength=1.9,
+        columnspacing=0.7, handletextpad=0.35, borderaxespad=0.2, fontsize=6.3 if len(handles) > 3 else None,
+    )  # fmt: skip
 
 
 def _plain_tick(value: float, _pos: int) -> str:

@@ -82,3 +82,25 @@ def test_leiden_never_returns_a_disconnected_community_across_seeds():
     for seed in range(5):
         assert detect(projection, "leiden", seed=seed, objective="modularity").disconnected == 0
         assert detect(projection, "leiden", seed=seed, objective="CPM", resolution=0.2).disconnected == 0
+
+
+def test_multiplex_layer_weights_are_dyadic_so_rounding_noise_cannot_drive_moves():
+    from research.detect.multiplex import _WEIGHT_QUANTUM, _layer_graph
+
+    labels = Labels(pa.array(["a", "b", "c"]))
+    layer = Projection(labels, np.array([0, 1]), np.array([1, 2]), np.array([np.log(7.0), 0.3]), np.ones(2, np.int32), {}, {})
+    weights = np.array(_layer_graph(layer, np.arange(3)).es["weight"])
+    assert np.all(weights / _WEIGHT_QUANTUM == np.round(weights / _WEIGHT_QUANTUM))
+    assert np.allclose(weights, layer.weight, atol=_WEIGHT_QUANTUM)
+
+
+@pytest.mark.slow
+def test_multiplex_finishes_where_leidenalg_looped_on_raw_idf_weights():
+    # leidenalg 0.12 never returned on this platform's layers with unrounded weights (issue #126).
+    from research.evaluate import evaluate
+    from research.simulate import simulate
+
+    sim = simulate("weheartit", seed=3, overrides={"campaign": {"n_victims": 10}})
+    detection = run_pipeline(sim.posts, PipelineSpec.from_dict({"multiplex": "layers"}), seed=3)
+    assert detection.clustering.n_clusters > 0
+    assert evaluate(detection.accounts, sim.truth)["fpr"] <= 0.001
