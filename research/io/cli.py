@@ -5,18 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from research.errors import UserError
+from research.errors import ConfigError, UserError
 from research.io.formats import FORMATS
 from research.io.ingest import ingest
 from research.io.pseudonymise import KEY_ENV_VAR, read_key
+from research.io.tabular import TABULAR_COLUMNS
 
-__all__ = ["add_ingest_parser", "run_ingest"]
+__all__ = ["add_ingest_parser", "parse_column_map", "run_ingest"]
 
 _EPILOG = f"""\
 examples:
   hijack-clusters ingest tweets.jsonl.gz --out runs/brexit
   hijack-clusters ingest captures/ --out runs/all --format twitter-v2 \\
       --pseudonymise-key-file ~/.secrets/pseudonym.key
+  hijack-clusters ingest export.csv --out runs/csv --map id=post_id \\
+      --map user=account_id --map created_at=timestamp --platform bluesky
 
 Writes OUT/posts.parquet, OUT/rejects.jsonl (file, line or record, reason,
 snippet for each row that could not be read) and OUT/summary.json (counts that
@@ -54,10 +57,48 @@ def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         default=None,
         help=f"replace account ids and names by HMAC-SHA256 pseudonyms under this key (or set ${KEY_ENV_VAR})",
     )
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="SOURCE=COLUMN",
+        help="CSV/Parquet: read column SOURCE as the posts column COLUMN (repeatable), "
+        f"e.g. --map user=account_id; columns: {', '.join(TABULAR_COLUMNS)}",
+    )
+    parser.add_argument(
+        "--platform", default=None, metavar="NAME", help="CSV/Parquet: platform of rows without a platform column"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "duckdb", "python"),
+        default="auto",
+        help="Twitter v1.1 reader: DuckDB (auto) or the line-by-line Python reference; same posts",
+    )
     parser.add_argument("--duckdb-threads", type=int, default=None, metavar="N", help="threads for DuckDB")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
     parser.set_defaults(run=run_ingest)
     return parser
+
+
+def parse_column_map(pairs: list[str]) -> dict[str, str]:
+    """``["user=account_id", ...]`` as ``{"user": "account_id", ...}``.
+
+    Examples
+    --------
+    >>> parse_column_map(["user=account_id", "tweet id=post_id"])
+    {'user': 'account_id', 'tweet id': 'post_id'}
+    >>> parse_column_map(["user"])
+    Traceback (most recent call last):
+    ...
+    research.errors.ConfigError: --map 'user': expected SOURCE=COLUMN, e.g. --map user=account_id
+    """
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        source, sep, target = pair.partition("=")
+        if not sep or not source or not target:
+            raise ConfigError(f"--map {pair!r}: expected SOURCE=COLUMN, e.g. --map user=account_id")
+        mapping[source] = target.strip()
+    return mapping
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -69,6 +110,9 @@ def run_ingest(args: argparse.Namespace) -> int:
             args.out,
             format=args.format,
             pseudonymise_key=key,
+            column_map=parse_column_map(args.map),
+            platform=args.platform,
+            engine=args.engine,
             duckdb_threads=args.duckdb_threads,
             progress=not args.quiet,
         )

@@ -158,7 +158,8 @@ def detect_format(source: InputFile) -> str:
         return "csv"
     raise InputFileError(
         f"{source.path}: cannot tell the format; the first line is {_quote(header_line)}. "
-        f"Pass format= one of {', '.join(FORMATS)}"
+        f"Pass format= one of {', '.join(FORMATS)} (a CSV whose columns have other names: "
+        "format csv with a column map, --map SOURCE=COLUMN on the command line)"
     )
 
 

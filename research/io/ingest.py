@@ -366,6 +366,14 @@ def _options(
         raise ConfigError(f"unknown engine {engine!r}; choose one of: auto, duckdb, python")
     if duckdb_threads is not None and duckdb_threads < 1:
         raise ConfigError(f"duckdb_threads must be at least 1, not {duckdb_threads}")
+    from research.io.tabular import TABULAR_COLUMNS
+
+    for source, target in (column_map or {}).items():
+        if target not in TABULAR_COLUMNS:
+            raise ConfigError(
+                f"column_map: {source!r} -> {target!r}: no posts column {target!r}; "
+                f"map onto one of: {', '.join(TABULAR_COLUMNS)}"
+            )
     extra: dict[str, Any] = {}
     if max_line_bytes is not None:
         extra["max_line_bytes"] = max_line_bytes

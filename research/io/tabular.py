@@ -53,7 +53,8 @@ from research.io.sources import InputFile, open_binary, read_head
 __all__ = ["REQUIRED", "read_csv", "read_parquet", "rows_to_raw"]
 
 REQUIRED = ("post_id", "account_id", "timestamp")
-_KNOWN = ("post_id", "account_id", "account_name", "timestamp", "app_name", "app_url", "urls",
+#: The columns a CSV/Parquet file may hold (others are ignored), the targets of ``column_map``.
+TABULAR_COLUMNS = _KNOWN = ("post_id", "account_id", "account_name", "timestamp", "app_name", "app_url", "urls",
           "platform_urls", "text", "is_repost", "platform")  # fmt: skip
 _TRUE = {"true", "t", "1", "yes", "y"}
 _TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")

@@ -51,3 +51,32 @@ def test_ingest_verb(data: Path, tmp_path: Path, capsys) -> None:  # type: ignor
     bad = parser.parse_args(["ingest", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o2"), "--quiet"])
     assert run_ingest(bad) == 3
     assert "missing.jsonl" in capsys.readouterr().err
+
+
+def test_ingest_verb_maps_columns_and_names_a_bad_map(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    parser = argparse.ArgumentParser(prog="hijack-clusters")
+    add_ingest_parser(parser.add_subparsers(dest="command"))
+    export = tmp_path / "export.csv"
+    export.write_text("id,user,created_at,link\n1,alice,2021-01-31T12:00:00,https://Example.com/a?utm_source=x\n")
+    args = parser.parse_args(
+        ["ingest", str(export), "--out", str(tmp_path / "out"), "--quiet", "--map", "id=post_id", "--map", "user=account_id",
+         "--map", "created_at=timestamp", "--map", "link=urls", "--platform", "bluesky", "--format", "csv"]
+    )  # fmt: skip
+    assert run_ingest(args) == 0
+    posts, summary = load(tmp_path / "out/posts.parquet")
+    assert summary.rows_written == 1
+    assert posts.table.column("account_id").to_pylist() == ["alice"]
+    assert posts.table.column("urls").to_pylist() == [["https://example.com/a"]]
+    assert posts.table.column("platform").to_pylist() == ["bluesky"]
+    # Without --format the renamed header is not recognised, and the message says what to pass.
+    unnamed = parser.parse_args(["ingest", str(export), "--out", str(tmp_path / "o1"), "--quiet", "--map", "id=post_id"])
+    assert run_ingest(unnamed) == 3
+    assert "--map SOURCE=COLUMN" in capsys.readouterr().err
+    # A typo in the target is named, with the columns it could have been, before anything is read.
+    typo = parser.parse_args(["ingest", str(export), "--out", str(tmp_path / "o2"), "--quiet", "--map", "user=acount_id"])
+    assert run_ingest(typo) == 5
+    err = capsys.readouterr().err
+    assert "'acount_id'" in err and "account_id" in err and not (tmp_path / "o2/posts.parquet").exists()
+    malformed = parser.parse_args(["ingest", str(export), "--out", str(tmp_path / "o3"), "--quiet", "--map", "user"])
+    assert run_ingest(malformed) == 5
+    assert "SOURCE=COLUMN" in capsys.readouterr().err
