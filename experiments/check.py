@@ -101,6 +101,27 @@ def check_pdf(pdf: Path, pages: tuple[int, int] = PAGES) -> list[str]:
     return problems
 
 
+def check_macros(paper_dir: Path) -> list[str]:
+    r"""Every ``\result{key}`` of ``main.tex`` is defined by a generated macro file: a key that
+    exists in one profile only (an axis value the quick profile does not sweep) would stop
+    LaTeX in the other.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); (d / "generated" / "macros").mkdir(parents=True)
+    >>> _ = (d / "main.tex").write_text(r"F1 \result{a/f1} and \result{b/f1}")
+    >>> _ = (d / "generated" / "macros" / "a.tex").write_text(r"\defresult{a/f1}{0.9}")
+    >>> check_macros(d)
+    ['main.tex quotes \\result{b/f1}, which no generated macro defines']
+    """
+    used = set(re.findall(r"\\result\{([^}]*)\}", (paper_dir / "main.tex").read_text()))
+    defined: set[str] = set()
+    for path in sorted((paper_dir / "generated").rglob("*.tex")):
+        defined.update(re.findall(r"\\defresult\{([^}]*)\}", path.read_text()))
+    return [f"main.tex quotes \\result{{{key}}}, which no generated macro defines" for key in sorted(used - defined)]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m experiments.check")
@@ -113,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench = args.paper_dir / "generated" / "macros" / "benchmarks.tex"
     if not bench.exists() or "bench/scale" not in bench.read_text():
         problems.append(f"{bench}: no benchmark numbers (make paper writes them from benchmarks/results/)")
+    problems += check_macros(args.paper_dir)
     if args.pdf is not None:
         problems += check_pdf(args.pdf)
     for problem in problems:
