@@ -138,7 +138,7 @@ def thin(values: Sequence[Any], points: int | None) -> list[Any]:
     Examples
     --------
     >>> thin([1, 2, 4, 8, 16, 32], 3)
-    [1, 8, 32]
+    [1, 4, 32]
     """
     values = list(values)
     if points is None or points >= len(values):
