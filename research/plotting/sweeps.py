@@ -208,8 +208,8 @@ def _legend_above(fig: Figure, axis: Axes, order: Sequence[str]) -> None:
     # methods, listed first, in the first column).
     ncol = len(handles) if len(handles) <= 3 else -(-len(handles) // 2)
     fig.legend(
-        handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=ncol, handlelength=1.9,
-        columnspacing=0.7, handletextpad=0.35, borderaxespad=0.2, fontsize=6.3 if len(handles) > 3 else None,
+        handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=ncol, handlelength=1.5,
+        columnspacing=0.6, handletextpad=0.3, borderaxespad=0.2, fontsize=6.0 if len(handles) > 3 else None,
     )  # fmt: skip
 
 
