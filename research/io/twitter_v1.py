@@ -284,9 +284,10 @@ def _query(path: str, compression: str) -> str:
     """
 
 
-# Rows handed on at a time by the DuckDB engine: small enough that the
-# prefetch queue holds more than one hand-over, so DuckDB never waits for Python.
-_ASSEMBLE_ROWS = 65_536
+# Batches DuckDB may read ahead of the Python work (it hands over a few
+# thousand rows at a time): enough to cover the time one chunk of
+# ``chunk_rows`` takes to assemble, so DuckDB does not wait for Python.
+_PREFETCH_BATCHES = 32
 
 
 def _literal(text: str) -> str:
@@ -402,15 +403,21 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
         return _raw_from_duckdb(table, times_ms) if table.num_rows else None
 
     try:
-        batches = _prefetched(con.sql(_query(str(source.path), compression)).to_arrow_reader(options.chunk_rows))
-        # DuckDB hands over small batches (a few thousand rows): gather them, so
-        # that the work per batch below is done on tens of thousands of rows.
+        batches = _prefetched(
+            con.sql(_query(str(source.path), compression)).to_arrow_reader(options.chunk_rows), _PREFETCH_BATCHES
+        )
+        # DuckDB hands over small batches (a few thousand rows): gather them into
+        # chunks of ``chunk_rows``, so that the work per distinct value below
+        # (sources, URLs, hosts) is repeated as few times as possible.
         for batch in batches:
             pending.append(batch)
             pending_rows += batch.num_rows
-            if pending_rows >= min(options.chunk_rows, _ASSEMBLE_ROWS):
-                raw = clean_rows(pa.Table.from_batches(pending))
-                pending, pending_rows = [], 0
+            if pending_rows >= options.chunk_rows:
+                # At most chunk_rows per chunk (a row group's bound); the rest waits.
+                gathered = pa.Table.from_batches(pending)
+                rest = gathered.slice(options.chunk_rows)
+                pending, pending_rows = rest.to_batches(), rest.num_rows
+                raw = clean_rows(gathered.slice(0, options.chunk_rows))
                 if raw is not None:
                     yield RawBatch(raw, TWITTER_HOSTS)
         if pending:
