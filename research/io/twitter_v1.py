@@ -71,7 +71,7 @@ from research.io.assemble import (
 from research.io.jsonlines import JsonValue, iter_json_values
 from research.io.markup import parse_source
 from research.io.options import ReadOptions
-from research.io.sources import InputFile, iter_lines, read_head
+from research.io.sources import InputFile, count_lines, iter_lines, read_head
 
 __all__ = ["NOISE_KEYS", "read_twitter_v1", "tweet_row"]
 
@@ -502,7 +502,7 @@ def _read_slow_rows(
         return
     # The read rows were counted already; _handle counts them again, so undo that first.
     log.rows_read -= len(wanted)
-    count = sum(1 for _ in iter_lines(source, max_line_bytes=options.max_line_bytes))
+    count = count_lines(source, max_line_bytes=options.max_line_bytes)
     if count < total or (complete and count != total):
         log.notes.append(
             f"{len(wanted)} rows could not be re-read by line (file has {count} non-blank lines, "
