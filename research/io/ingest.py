@@ -22,13 +22,15 @@ What :func:`ingest` writes in ``out_dir``:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Queue
@@ -211,6 +213,25 @@ class _BackgroundWriter:
             raise self.error
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for the duration (it is restored afterwards).
+
+    The ingest loop makes no reference cycles (its tables and arrays are freed
+    by reference counting), but the objects it creates in passing (per-batch
+    Python lists, tldextract's suffix trie of ~17,000 nodes) trigger full
+    collections that walk every object of the interpreter: ~0.25 CPU-s per
+    250,000 posts, about a tenth of the ingest, for nothing to collect.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _check_format(format: str | None) -> None:
     if format is not None and format not in FORMATS:
         raise ConfigError(f"unknown input format {format!r}; choose one of: {', '.join(FORMATS)}")
@@ -243,7 +264,10 @@ def _run(
 
     seen = _SeenPostIds()
     start = time.perf_counter()
-    with tqdm(desc="ingest", unit=" rows", unit_scale=True, disable=not progress, leave=True) as bar:
+    with (
+        _cyclic_gc_paused(),
+        tqdm(desc="ingest", unit=" rows", unit_scale=True, disable=not progress, leave=True) as bar,
+    ):
         for source in files:
             fmt = format or detect_format(source)
             log = FileLog(str(source.path), fmt, source.compression, on_reject=keep_reject)

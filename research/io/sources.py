@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from research.errors import InputFileError
 
-__all__ = ["InputFile", "Line", "expand_inputs", "iter_lines", "open_binary", "sniff_compression"]
+__all__ = ["InputFile", "Line", "count_lines", "expand_inputs", "iter_lines", "open_binary", "sniff_compression"]
 
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd"}
 _BLOCK = 1 << 20
@@ -215,3 +217,66 @@ def iter_lines(
             piece = b"".join(pending)
             if piece.strip():
                 yield Line(number + 1, piece, b"")
+
+
+# The bytes that bytes.strip() removes.
+_SPACE_BYTES = np.frombuffer(b" \t\n\r\x0b\x0c", np.uint8)
+
+
+def count_lines(source: InputFile, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> int:
+    """How many lines :func:`iter_lines` yields for a file, without making them.
+
+    The same count (non-blank lines, and every line longer than
+    ``max_line_bytes``), worked out block by block with C-level searches
+    instead of one Python object per line: the DuckDB lane uses it to check
+    that its row positions name the right lines.
+
+    Raises
+    ------
+    InputFileError
+        If the file cannot be read or decompressed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.jsonl"
+    >>> _ = p.write_bytes(b'{"a": 1}\\n\\n  \\n{"b": 2}')
+    >>> count_lines(InputFile(p, None))
+    2
+    """
+    count = 0
+    # The line still open at the end of the last block: its length so far, and
+    # whether it holds anything but white space.
+    open_length, open_content = 0, False
+    with open_binary(source) as stream:
+        while True:
+            try:
+                block = stream.read(_BLOCK)
+            except (OSError, EOFError, ValueError) as err:
+                raise InputFileError(f"{source.path}: cannot be decompressed ({err})") from None
+            if not block:
+                break
+            first = block.find(b"\n")
+            if first < 0:
+                open_length += len(block)
+                open_content = open_content or bool(block.strip())
+                continue
+            head = block[:first]
+            count += open_length + len(head) > max_line_bytes or open_content or bool(head.strip())
+            last = block.rfind(b"\n")
+            if last > first:
+                # The complete lines between the first and the last newline.
+                newlines = np.flatnonzero(np.frombuffer(block, np.uint8, last - first + 1, first) == 10) + first
+                starts, ends = newlines[:-1] + 1, newlines[1:]
+                # A line can only be blank if it is empty or starts with white
+                # space (rare in JSON lines): only those are looked at.
+                # (An empty line "starts" with its own newline.)
+                maybe = np.flatnonzero(np.isin(np.frombuffer(block, np.uint8)[starts], _SPACE_BYTES))
+                blank = sum(
+                    not block[starts[i] : ends[i]].strip() and ends[i] - starts[i] <= max_line_bytes
+                    for i in maybe.tolist()
+                )
+                count += len(starts) - int(blank)
+            tail = block[last + 1 :]
+            open_length, open_content = len(tail), bool(tail.strip())
+    return int(count + (open_length > max_line_bytes or open_content))

@@ -1,0 +1,44 @@
+"""count_lines (the DuckDB lane's check of row positions) counts what iter_lines yields."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from research.io import sources
+from research.io.sources import InputFile, count_lines, iter_lines
+
+_pieces = st.lists(
+    st.sampled_from([b"\n", b" ", b"\t", b"\r", b"\x0b", b"\x0c", b"x", b"{}", b"\n\n", b"  \n", b"abc\n", b"\xff"]),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=_pieces, block=st.integers(1, 9), max_line=st.integers(0, 12), gz=st.booleans())
+def test_count_lines_equals_iter_lines(tmp_path_factory: pytest.TempPathFactory, pieces: list[bytes],
+                                       block: int, max_line: int, gz: bool) -> None:  # fmt: skip
+    data = b"".join(pieces)
+    path = tmp_path_factory.mktemp("lines") / "f.jsonl"
+    path.write_bytes(gzip.compress(data) if gz else data)
+    source = InputFile(path, "gzip" if gz else None)
+    original = sources._BLOCK
+    sources._BLOCK = block
+    try:
+        expected = sum(1 for _ in iter_lines(source, max_line_bytes=max_line))
+        assert count_lines(source, max_line_bytes=max_line) == expected
+    finally:
+        sources._BLOCK = original
+
+
+def test_count_lines_real_sizes(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    lines = [b'{"id": %d}' % i if i % 7 else b"   " for i in range(5000)]
+    path.write_bytes(b"\n".join(lines) + b"\n\n" + b" " * 100 + b"\n" + b"y" * 3000)
+    source = InputFile(path, None)
+    for max_line in (50, 2000, 1 << 20):
+        assert count_lines(source, max_line_bytes=max_line) == sum(1 for _ in iter_lines(source, max_line_bytes=max_line))
