@@ -17,7 +17,7 @@ import orjson
 
 from research.io.sources import DEFAULT_MAX_LINE_BYTES, InputFile, iter_lines, open_binary
 
-__all__ = ["MAX_DOCUMENT_BYTES", "JsonValue", "iter_json_values"]
+__all__ = ["MAX_DOCUMENT_BYTES", "JsonValue", "as_id", "iter_json_values"]
 
 MAX_DOCUMENT_BYTES = 256 << 20
 
@@ -87,3 +87,19 @@ def iter_json_values(
                 return
         first = False
         yield JsonValue(line.number, line.raw, value, error, reason)
+
+
+def as_id(value: Any) -> str | None:
+    """An identifier as text: a non-empty string as is, an integer in decimal, else ``None``
+    (booleans, floats, objects and empty strings are no id: a row without one is rejected).
+
+    Examples
+    --------
+    >>> as_id("123"), as_id(123), as_id(""), as_id(True), as_id(1.5)
+    ('123', '123', None, None, None)
+    """
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None

@@ -35,20 +35,12 @@ import orjson
 
 from research.io.accounting import FileLog
 from research.io.assemble import RawBatch, RawRows, parse_iso_ms
-from research.io.jsonlines import JsonValue, iter_json_values
+from research.io.jsonlines import JsonValue, as_id, iter_json_values
 from research.io.markup import content_links
 from research.io.options import ReadOptions
 from research.io.sources import InputFile
 
 __all__ = ["read_mastodon", "status_row"]
-
-
-def _as_id(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
 
 
 def _host(url: Any) -> str | None:
@@ -78,11 +70,11 @@ def status_row(status: Any) -> tuple[tuple[Any, ...], set[str]] | str:
     """
     if not isinstance(status, dict):
         return "not_a_status"
-    post_id = _as_id(status.get("id"))
+    post_id = as_id(status.get("id"))
     if post_id is None:
         return "missing_post_id"
     account = status.get("account")
-    account_id = _as_id(account.get("id")) if isinstance(account, dict) else None
+    account_id = as_id(account.get("id")) if isinstance(account, dict) else None
     if account_id is None:
         return "missing_account_id"
     timestamp = parse_iso_ms(status.get("created_at"))

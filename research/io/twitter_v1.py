@@ -68,7 +68,7 @@ from research.io.assemble import (
     parse_twitter_time_ms,
     twitter_times_ms,
 )
-from research.io.jsonlines import JsonValue, iter_json_values
+from research.io.jsonlines import JsonValue, as_id, iter_json_values
 from research.io.markup import parse_source
 from research.io.options import ReadOptions
 from research.io.sources import InputFile, count_lines, iter_lines, read_head
@@ -82,14 +82,6 @@ NOISE_KEYS: tuple[str, ...] = (
 )  # fmt: skip
 
 Row = tuple[str, str, "str | None", int, "str | None", "str | None", list[str], list[str], "str | None", bool]
-
-
-def _as_id(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
 
 
 def _as_text(value: Any) -> str | None:
@@ -149,13 +141,13 @@ def tweet_row(tweet: Any) -> Row | str:
     """
     if not isinstance(tweet, dict):
         return "not_a_tweet"
-    post_id = _as_id(tweet.get("id_str")) or _as_id(tweet.get("id"))
+    post_id = as_id(tweet.get("id_str")) or as_id(tweet.get("id"))
     if post_id is None:
         return "missing_post_id"
     user = tweet.get("user")
     if not isinstance(user, dict):
         return "missing_account_id"
-    account_id = _as_id(user.get("id_str")) or _as_id(user.get("id"))
+    account_id = as_id(user.get("id_str")) or as_id(user.get("id"))
     if account_id is None:
         return "missing_account_id"
     timestamp = parse_twitter_time_ms(tweet.get("created_at"))

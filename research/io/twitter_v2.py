@@ -35,19 +35,11 @@ import orjson
 from research.canonical import TWITTER_HOSTS
 from research.io.accounting import FileLog
 from research.io.assemble import RawBatch, RawRows, parse_iso_ms
-from research.io.jsonlines import JsonValue, iter_json_values
+from research.io.jsonlines import JsonValue, as_id, iter_json_values
 from research.io.options import ReadOptions
 from research.io.sources import InputFile
 
 __all__ = ["read_twitter_v2", "tweet_row_v2"]
-
-
-def _as_id(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
 
 
 def _links(tweet: dict[str, Any]) -> list[str]:
@@ -99,11 +91,11 @@ def tweet_row_v2(
     """
     if not isinstance(tweet, dict):
         return "not_a_tweet"
-    post_id = _as_id(tweet.get("id"))
+    post_id = as_id(tweet.get("id"))
     if post_id is None:
         return "missing_post_id"
     author = tweet.get("author")
-    account_id = _as_id(tweet.get("author_id")) or (_as_id(author.get("id")) if isinstance(author, dict) else None)
+    account_id = as_id(tweet.get("author_id")) or (as_id(author.get("id")) if isinstance(author, dict) else None)
     if account_id is None:
         return "missing_account_id"
     timestamp = parse_iso_ms(tweet.get("created_at"))
