@@ -122,20 +122,42 @@ class IngestSummary:
 
 
 class _SeenPostIds:
-    """Post ids seen so far, as sorted 64-bit keys (numeric ids as themselves)."""
+    """Post ids seen so far, as sorted 64-bit keys.
+
+    Decimal ids that fit a signed 64-bit integer without a leading zero (tweet and
+    toot ids, 19 digits today) are their own key, vectorised; any other id is a
+    63-bit hash, kept negative so that it never meets a numeric id.
+
+    Examples
+    --------
+    >>> seen = _SeenPostIds()
+    >>> seen.keep_first(pa.array(["1234567890123456789", "123", "0123", "9223372036854775808"])).tolist()
+    [True, True, True, True]
+    >>> seen.keep_first(pa.array(["1234567890123456789", "0123", "9223372036854775808", "x"])).tolist()
+    [False, False, False, True]
+    """
+
+    #: The largest id that is its own key (int64's maximum; equal-length digit strings
+    #: compare as their numbers).
+    _MAX = "9223372036854775807"
 
     def __init__(self) -> None:
         self.keys = np.empty(0, dtype=np.int64)
 
-    @staticmethod
-    def _keys(ids: pa.Array) -> np.ndarray:
-        numeric = pc.fill_null(pc.and_(pc.ascii_is_decimal(ids), pc.less_equal(pc.binary_length(ids), 18)), False)
+    @classmethod
+    def _keys(cls, ids: pa.Array) -> np.ndarray:
+        length = pc.binary_length(ids)
+        fits = pc.or_(
+            pc.less_equal(length, len(cls._MAX) - 1),
+            pc.and_(pc.equal(length, len(cls._MAX)), pc.less_equal(ids, cls._MAX)),
+        )
+        canonical = pc.or_(pc.invert(pc.starts_with(ids, "0")), pc.equal(length, 1))  # "0123" is not "123"
+        numeric = pc.fill_null(pc.and_(pc.and_(pc.ascii_is_decimal(ids), fits), canonical), False)
         mask = np.asarray(numeric.to_numpy(zero_copy_only=False), dtype=bool)
         keys = np.empty(len(ids), dtype=np.int64)
         if mask.any():
             keys[mask] = np.asarray(pc.cast(ids.filter(numeric), pa.int64()).to_numpy(), dtype=np.int64)
         if not mask.all():
-            # Other ids: a 63-bit hash, kept negative so it never meets a numeric id.
             others = ids.filter(pc.invert(numeric)).to_pylist()
             keys[~mask] = [
                 -1 - (int.from_bytes(hashlib.blake2b(str(v).encode(), digest_size=8).digest(), "little") >> 1)
