@@ -49,6 +49,7 @@ from research.io.formats import FORMATS, detect_format, reader_for
 from research.io.options import ReadOptions
 from research.io.pseudonymise import key_id, pseudonymise
 from research.io.sources import expand_inputs
+from research.io.tabular import TABULAR_COLUMNS
 from research.posts import POSTS_SCHEMA, SCHEMA_VERSION, Posts
 
 __all__ = ["IngestSummary", "ingest", "load"]
@@ -412,8 +413,6 @@ def _options(
         raise ConfigError(f"unknown engine {engine!r}; choose one of: auto, duckdb, python")
     if duckdb_threads is not None and duckdb_threads < 1:
         raise ConfigError(f"duckdb_threads must be at least 1, not {duckdb_threads}")
-    from research.io.tabular import TABULAR_COLUMNS
-
     for source, target in (column_map or {}).items():
         if target not in TABULAR_COLUMNS:
             raise ConfigError(
