@@ -54,8 +54,20 @@ def run(size: int, budget: float) -> dict[str, Any]:
     cases = [
         {"kind": "buckets", "budget": budget, "on_budget": "refuse"},
         {"kind": "buckets", "budget": budget, "on_budget": "lower_cap"},
-        {"kind": "colink", "objects": "app_domain", "window_s": 900, "budget": budget, "on_budget": "refuse"},
-        {"kind": "colink", "objects": "app_domain", "window_s": 900, "budget": budget, "on_budget": "lower_cap"},
+        {
+            "kind": "colink",
+            "objects": "app_domain",
+            "window_s": 900,
+            "budget": budget,
+            "on_budget": "refuse",
+        },
+        {
+            "kind": "colink",
+            "objects": "app_domain",
+            "window_s": 900,
+            "budget": budget,
+            "on_budget": "lower_cap",
+        },
     ]
     outcomes = [run_child(_CHILD, directory, json.dumps(case)) for case in cases]
     for o in outcomes:

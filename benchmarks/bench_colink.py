@@ -34,7 +34,9 @@ links = [list(dict.fromkeys(u)) for u in table.column("urls").to_pylist()]
 window = int(sys.argv[2])
 """
 
-_CNT = _MESSAGES + """
+_CNT = (
+    _MESSAGES
+    + """
 import tempfile, sqlite3, contextlib, io
 import coordination_network_toolkit.compute_networks as compute
 import coordination_network_toolkit.preprocess as preprocess
@@ -52,8 +54,11 @@ import hashlib
 print(json.dumps({"prepare_s": imported - start, "network_s": done - imported, "total_s": done - start,
                   "n_edges": len(edges), "digest": hashlib.sha256(repr(edges).encode()).hexdigest(), "peak_rss_mb": _peak_mb()}))
 """
+)
 
-_OURS = _MESSAGES + """
+_OURS = (
+    _MESSAGES
+    + """
 from research.graph.events import encode
 from research.graph.colink import co_link
 del ids, accounts, links, times
@@ -67,6 +72,7 @@ import hashlib
 print(json.dumps({"prepare_s": encoded - start, "network_s": done - encoded, "total_s": done - start,
                   "n_edges": len(edges), "digest": hashlib.sha256(repr(edges).encode()).hexdigest(), "peak_rss_mb": _peak_mb()}))
 """
+)
 
 
 def run(size: int, window: int, repeats: int, threads: int) -> dict[str, Any]:
@@ -74,7 +80,9 @@ def run(size: int, window: int, repeats: int, threads: int) -> dict[str, Any]:
     directory = str(ensure_dataset(size))
     theirs = [run_child(_CNT, directory, str(window), str(threads)) for _ in range(repeats)]
     ours = [run_child(_OURS, directory, str(window)) for _ in range(repeats)]
-    same = {r["digest"] for r in theirs} == {r["digest"] for r in ours} and len({r["digest"] for r in ours}) == 1
+    same = {r["digest"] for r in theirs} == {r["digest"] for r in ours} and len(
+        {r["digest"] for r in ours}
+    ) == 1
     result: dict[str, Any] = {
         "n_posts": size,
         "window_s": window,

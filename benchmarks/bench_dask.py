@@ -39,7 +39,13 @@ print(json.dumps({"wall_s": wall, "cpu_s": (u1 - u0) + (s1 - s0), "peak_rss_mb":
 
 BACKENDS = {
     "memory": {"name": "memory"},
-    "dask_local": {"name": "dask", "cluster": "local", "n_workers": 2, "threads_per_worker": 1, "processes": False},
+    "dask_local": {
+        "name": "dask",
+        "cluster": "local",
+        "n_workers": 2,
+        "threads_per_worker": 1,
+        "processes": False,
+    },
 }
 
 
@@ -50,16 +56,23 @@ def run(sizes: list[int], repeats: int) -> dict[str, Any]:
     out = []
     for n in sizes:
         directory = str(ensure_dataset(n))
-        runs = {name: [run_child(_CHILD, directory, json.dumps(spec)) for _ in range(repeats)] for name, spec in BACKENDS.items()}
+        runs = {
+            name: [run_child(_CHILD, directory, json.dumps(spec)) for _ in range(repeats)]
+            for name, spec in BACKENDS.items()
+        }
         digests = {r["digest"] for rs in runs.values() for r in rs}
         entry = {
             "n_posts": n,
             "runs": runs,
             "same_results": len(digests) == 1,
             "median_wall_s": {name: median([r["wall_s"] for r in rs]) for name, rs in runs.items()},
-            "median_peak_rss_mb": {name: median([r["peak_rss_mb"] for r in rs]) for name, rs in runs.items()},
+            "median_peak_rss_mb": {
+                name: median([r["peak_rss_mb"] for r in rs]) for name, rs in runs.items()
+            },
         }
-        entry["dask_over_memory"] = entry["median_wall_s"]["dask_local"] / entry["median_wall_s"]["memory"]
+        entry["dask_over_memory"] = (
+            entry["median_wall_s"]["dask_local"] / entry["median_wall_s"]["memory"]
+        )
         print(
             f"{n:,} posts: memory {entry['median_wall_s']['memory']:.2f} s, dask LocalCluster(2) "
             f"{entry['median_wall_s']['dask_local']:.2f} s ({entry['dask_over_memory']:.1f}x); same results: {entry['same_results']}",

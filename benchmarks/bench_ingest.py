@@ -81,7 +81,9 @@ def synthetic_posts(n_posts: int, seed: int = 0):  # type: ignore[no-untyped-def
     app_names = np.array([f"App {i} for Twitter" for i in range(500)], dtype=object)
     app_urls = np.array([f"https://app{i}.example.com/" for i in range(500)], dtype=object)
     urls = [
-        [f"https://www.site{u % 7919}.example.org/articles/{u}?utm_source=twitter&id={u}"] if h else []
+        [f"https://www.site{u % 7919}.example.org/articles/{u}?utm_source=twitter&id={u}"]
+        if h
+        else []
         for u, h in zip(url.tolist(), has_url.tolist(), strict=True)
     ]
     return as_posts(
@@ -93,7 +95,9 @@ def synthetic_posts(n_posts: int, seed: int = 0):  # type: ignore[no-untyped-def
             "app_name": pa.array(app_names[app]),
             "app_url": pa.array(app_urls[app]),
             "urls": pa.array(urls, pa.list_(pa.string())),
-            "text": pa.array([f"Something worth reading {i % 977} https://t.co/x" for i in range(n_posts)]),
+            "text": pa.array(
+                [f"Something worth reading {i % 977} https://t.co/x" for i in range(n_posts)]
+            ),
             "is_repost": pa.array(rng.random(n_posts) < 0.2),
             "platform": pa.array(["twitter"] * n_posts),
         }
@@ -123,7 +127,9 @@ def _child(code: str, *args: str, quiet_wait_s: float = 0.0) -> dict[str, float]
     if quiet_wait_s:
         _wait_until_quiet(quiet_wait_s)
     before = _busy_s()
-    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     # CPU that other processes used meanwhile (start-up of the child included, so a little is normal).
     result["others_cpu_s"] = max(0.0, _busy_s() - before - result["cpu_s"])
@@ -137,10 +143,16 @@ def _median(runs: list[dict[str, float]], key: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[250_000, 1_000_000])
-    parser.add_argument("--threads", default="2", help="DuckDB threads, or 'none' for DuckDB's default")
+    parser.add_argument(
+        "--threads", default="2", help="DuckDB threads, or 'none' for DuckDB's default"
+    )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--quiet-wait", type=float, default=0.0,
-                        help="before each run, wait up to this many seconds for other processes to go quiet")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=0.0,
+        help="before each run, wait up to this many seconds for other processes to go quiet",
+    )
     args = parser.parse_args()
     from research.io.writers import write_twitter_v1
 
@@ -156,8 +168,15 @@ def main() -> None:
             full: list[dict[str, float]] = []
             for _ in range(args.repeats):
                 bare.append(_child(_ORJSON_CHILD, str(path), quiet_wait_s=args.quiet_wait))
-                full.append(_child(_INGEST_CHILD, str(path), str(Path(work) / "out"), args.threads,
-                                   quiet_wait_s=args.quiet_wait))
+                full.append(
+                    _child(
+                        _INGEST_CHILD,
+                        str(path),
+                        str(Path(work) / "out"),
+                        args.threads,
+                        quiet_wait_s=args.quiet_wait,
+                    )
+                )
             bare_rate = statistics.median(r["rows"] / r["seconds"] for r in bare)
             full_rate = statistics.median(r["rows"] / r["seconds"] for r in full)
             row = {
@@ -182,8 +201,15 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
-            {"machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
-             "duckdb_threads": args.threads, "statistic": "median of repeats, runs alternating", "results": results},
+            {
+                "machine": {
+                    "python": platform.python_version(),
+                    "cpus": __import__("os").cpu_count(),
+                },
+                "duckdb_threads": args.threads,
+                "statistic": "median of repeats, runs alternating",
+                "results": results,
+            },
             indent=2,
         )
         + "\n"

@@ -66,7 +66,9 @@ def slope(points: list[tuple[float, float]]) -> float:
     xs = [math.log(x) for x, _ in points]
     ys = [math.log(y) for _, y in points]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
 
 
 def run(sizes: list[int], repeats: int) -> dict[str, Any]:
@@ -83,7 +85,20 @@ def run(sizes: list[int], repeats: int) -> dict[str, Any]:
             "median_cpu_s": median([r["user_s"] + r["sys_s"] for r in runs]),
             "median_peak_rss_mb": median([r["peak_rss_mb"] for r in runs]),
             "median_stages_s": stages,
-            **{k: runs[0][k] for k in ("n_posts", "n_accounts", "edges_projected", "edges_kept", "edge_budget_cut", "caps", "f1", "recall", "precision")},
+            **{
+                k: runs[0][k]
+                for k in (
+                    "n_posts",
+                    "n_accounts",
+                    "edges_projected",
+                    "edges_kept",
+                    "edge_budget_cut",
+                    "caps",
+                    "f1",
+                    "recall",
+                    "precision",
+                )
+            },
         }
         print(
             f"{runs[0]['n_posts']:>10,} posts: {summary['median_wall_s']:6.2f} s wall (median of {repeats}), "
@@ -98,7 +113,9 @@ def run(sizes: list[int], repeats: int) -> dict[str, Any]:
         result["growth_exponent_wall"] = slope(points)
         result["growth_exponent_cpu"] = slope([(s["n_posts"], s["median_cpu_s"]) for s in per_size])
         result["growth_exponent_last_decade"] = slope(points[-2:])
-        print(f"growth exponent (wall, all sizes): {result['growth_exponent_wall']:.2f}; last decade: {result['growth_exponent_last_decade']:.2f}")
+        print(
+            f"growth exponent (wall, all sizes): {result['growth_exponent_wall']:.2f}; last decade: {result['growth_exponent_last_decade']:.2f}"
+        )
     write_result("scale", result)
     return result
 

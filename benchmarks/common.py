@@ -15,7 +15,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # Peak RSS is read from /proc/self/status (VmHWM, the high-water mark of this process's
 # memory): ru_maxrss survives exec and would report the parent's peak after a fork.
-PEAK_MB = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024"
+PEAK_MB = (
+    "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024"
+)
 
 CHILD_PRELUDE = f"""
 import json, os, resource, sys, time, warnings
@@ -54,13 +56,27 @@ def machine() -> dict[str, Any]:
         "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
     try:
-        info["cpu_model"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-        info["memory_gb"] = round(int(next(line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal"))) / 2**20, 1)
+        info["cpu_model"] = next(
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo")
+            if line.startswith("model name")
+        )
+        info["memory_gb"] = round(
+            int(
+                next(
+                    line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")
+                )
+            )
+            / 2**20,
+            1,
+        )
     except (OSError, StopIteration):
         pass
     from importlib.metadata import version
 
-    info["packages"] = {p: version(p) for p in ("numpy", "scipy", "pyarrow", "igraph", "dask", "distributed")}
+    info["packages"] = {
+        p: version(p) for p in ("numpy", "scipy", "pyarrow", "igraph", "dask", "distributed")
+    }
     return info
 
 

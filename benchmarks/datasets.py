@@ -31,7 +31,11 @@ def ensure_dataset(n_posts: int, preset: str = "weheartit", seed: int = 0) -> Pa
         "simulate(sys.argv[1], seed=int(sys.argv[2]), n_posts=int(sys.argv[3])).write(sys.argv[4])"
     )
     tmp = out.with_name(out.name + ".partial")
-    subprocess.run([sys.executable, "-c", code, preset, str(seed), str(n_posts), str(tmp)], check=True, cwd=REPO)
+    subprocess.run(
+        [sys.executable, "-c", code, preset, str(seed), str(n_posts), str(tmp)],
+        check=True,
+        cwd=REPO,
+    )
     tmp.rename(out)
     return out
 

@@ -81,10 +81,17 @@ def summary(results: Path = RESULTS) -> str:
             ]
     budget = load("budget")
     if budget:
-        lines += ["", f"Pair budget at {budget['n_posts']:,} posts (budget {budget['budget']:.0e} pairs, no cap):"]
+        lines += [
+            "",
+            f"Pair budget at {budget['n_posts']:,} posts (budget {budget['budget']:.0e} pairs, no cap):",
+        ]
         for o in budget["cases"]:
             c = o["case"]
-            what = f"caps lowered to {o['caps']}" if o["result"] == "finished" else "refused with BudgetError"
+            what = (
+                f"caps lowered to {o['caps']}"
+                if o["result"] == "finished"
+                else "refused with BudgetError"
+            )
             lines.append(
                 f"- {c['kind']} ({'exact co-link, Δt 900 s' if c['kind'] == 'colink' else 'staggered buckets'}), {c['on_budget']}: "
                 f"{what} in {o['seconds']:.1f} s, peak {o['peak_rss_mb'] / 1024:.1f} GB "
@@ -105,15 +112,32 @@ def update_readme(text: str, readme: Path = REPO / "README.md") -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, one repeat (a smoke run, not for the README)")
-    parser.add_argument("--readme", action="store_true", help="rewrite the README's benchmark block from the results")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["ingest", "scale", "colink", "dask", "budget"])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes, one repeat (a smoke run, not for the README)",
+    )
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="rewrite the README's benchmark block from the results",
+    )
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["ingest", "scale", "colink", "dask", "budget"]
+    )
     args = parser.parse_args(argv)
     if "ingest" not in args.skip:
         ingest = ["--sizes", "50000", "--repeats", "1"] if args.quick else []
-        subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_ingest.py"), *ingest], cwd=REPO, check=True)
+        subprocess.run(
+            [sys.executable, str(REPO / "benchmarks" / "bench_ingest.py"), *ingest],
+            cwd=REPO,
+            check=True,
+        )
     if "scale" not in args.skip:
-        bench_scale.run([100_000, 1_000_000] if args.quick else [100_000, 1_000_000, 10_000_000], 1 if args.quick else 3)
+        bench_scale.run(
+            [100_000, 1_000_000] if args.quick else [100_000, 1_000_000, 10_000_000],
+            1 if args.quick else 3,
+        )
     if "colink" not in args.skip:
         bench_colink.run(100_000 if args.quick else 1_000_000, 60, 1 if args.quick else 3, 2)
     if "dask" not in args.skip:

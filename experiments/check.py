@@ -37,7 +37,9 @@ def check_experiment(name: str, profile: str, paper_dir: Path, results_dir: Path
         return [f"{name}: no provenance record {record_path}"]
     record = json.loads(record_path.read_text())
     if record["profile"]["name"] != profile:
-        problems.append(f"{name}: generated with profile {record['profile']['name']!r}, not {profile!r}")
+        problems.append(
+            f"{name}: generated with profile {record['profile']['name']!r}, not {profile!r}"
+        )
     if not record.get("git", {}).get("commit"):
         problems.append(f"{name}: provenance has no git commit")
     for path in record["outputs"]:
@@ -60,7 +62,9 @@ def check_experiment(name: str, profile: str, paper_dir: Path, results_dir: Path
             values = results.loc[results["status"] == "ok", column].to_numpy(dtype=float)
             bad = values[~np.isfinite(values) | (values < low) | (values > high)]
             if len(bad):
-                problems.append(f"{name}: {len(bad)} values of {column} outside [{low}, {high}] (e.g. {bad[0]})")
+                problems.append(
+                    f"{name}: {len(bad)} values of {column} outside [{low}, {high}] (e.g. {bad[0]})"
+                )
     return problems
 
 
@@ -78,14 +82,18 @@ def check_pdf(pdf: Path, pages: tuple[int, int] = PAGES) -> list[str]:
         return [f"{pdf}: not built"]
     problems = []
     try:
-        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        info = subprocess.run(
+            ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+        ).stdout
         count = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
     except (OSError, subprocess.CalledProcessError, AttributeError):
         return [f"{pdf}: cannot count pages: pdfinfo (poppler-utils) is not installed"]
     if not pages[0] <= count <= pages[1]:
         problems.append(f"{pdf}: {count} pages, expected {pages[0]}-{pages[1]}")
     try:
-        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+        fonts = subprocess.run(
+            ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[2:]
     except (OSError, subprocess.CalledProcessError):
         fonts = []
     for line in fonts:
@@ -95,7 +103,12 @@ def check_pdf(pdf: Path, pages: tuple[int, int] = PAGES) -> list[str]:
     log = pdf.with_suffix(".log")
     if log.exists():
         text = log.read_text(errors="replace")
-        for pattern in ("undefined references", "Citation .* undefined", "Reference .* undefined", "Overfull \\\\hbox \\((?:[2-9]\\d|\\d{3,})"):
+        for pattern in (
+            "undefined references",
+            "Citation .* undefined",
+            "Reference .* undefined",
+            "Overfull \\\\hbox \\((?:[2-9]\\d|\\d{3,})",
+        ):
             if re.search(pattern, text):
                 problems.append(f"{pdf}: log reports {pattern!r}")
     return problems
@@ -119,7 +132,10 @@ def check_macros(paper_dir: Path) -> list[str]:
     defined: set[str] = set()
     for path in sorted((paper_dir / "generated").rglob("*.tex")):
         defined.update(re.findall(r"\\defresult\{([^}]*)\}", path.read_text()))
-    return [f"main.tex quotes \\result{{{key}}}, which no generated macro defines" for key in sorted(used - defined)]
+    return [
+        f"main.tex quotes \\result{{{key}}}, which no generated macro defines"
+        for key in sorted(used - defined)
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,16 +146,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--results-dir", type=Path, default=Path("outputs/results"))
     parser.add_argument("--pdf", type=Path, default=None, help="also check this built PDF")
     args = parser.parse_args(argv)
-    problems = [p for name in experiment_names() for p in check_experiment(name, args.profile, args.paper_dir, args.results_dir)]
+    problems = [
+        p
+        for name in experiment_names()
+        for p in check_experiment(name, args.profile, args.paper_dir, args.results_dir)
+    ]
     bench = args.paper_dir / "generated" / "macros" / "benchmarks.tex"
     if not bench.exists() or "bench/scale" not in bench.read_text():
-        problems.append(f"{bench}: no benchmark numbers (make paper writes them from benchmarks/results/)")
+        problems.append(
+            f"{bench}: no benchmark numbers (make paper writes them from benchmarks/results/)"
+        )
     problems += check_macros(args.paper_dir)
     if args.pdf is not None:
         problems += check_pdf(args.pdf)
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
-    print(f"checked {len(experiment_names())} experiments (profile {args.profile}): {len(problems)} problems")
+    print(
+        f"checked {len(experiment_names())} experiments (profile {args.profile}): {len(problems)} problems"
+    )
     return 1 if problems else 0
 
 

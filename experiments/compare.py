@@ -51,16 +51,27 @@ def main(argv: list[str] | None = None) -> int:
     from research.outputs import to_json_text
     from research.provenance import provenance
 
-    parser = argparse.ArgumentParser(prog="python -m experiments.compare", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.compare",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--presets", nargs="+", default=list(PRESETS))
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
-    parser.add_argument("--n-posts", type=int, default=None, help="platform size (default: each preset's)")
+    parser.add_argument(
+        "--n-posts", type=int, default=None, help="platform size (default: each preset's)"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "paper" / "generated")
     parser.add_argument("--readme", type=Path, default=REPO / "README.md")
     parser.add_argument("--no-readme", action="store_true", help="do not touch README.md")
     parser.add_argument("--quiet", action="store_true")
-    parser.add_argument("--from-runs", type=Path, default=None, help="re-tabulate an existing methods_runs.csv instead of running")
+    parser.add_argument(
+        "--from-runs",
+        type=Path,
+        default=None,
+        help="re-tabulate an existing methods_runs.csv instead of running",
+    )
     args = parser.parse_args(argv)
     params = {name: config_params(name) for name in args.methods}
     if args.from_runs is not None:
@@ -76,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
                 methods=args.methods,
                 params_of=params.__getitem__,
                 n_posts=args.n_posts,
-                progress=None if args.quiet else lambda line: print(line, file=sys.stderr, flush=True),
+                progress=None
+                if args.quiet
+                else lambda line: print(line, file=sys.stderr, flush=True),
             )
         except UserError as err:
             print(f"error: {err}", file=sys.stderr)
@@ -98,7 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     (out / "methods_table.md").write_text(markdown)
     (out / "methods_table.tex").write_text(latex_table(summary))
     (out / "methods_table.provenance.json").write_text(
-        to_json_text(provenance(seeds=args.seeds, presets=args.presets, methods=args.methods, params=params, n_posts=args.n_posts))
+        to_json_text(
+            provenance(
+                seeds=args.seeds,
+                presets=args.presets,
+                methods=args.methods,
+                params=params,
+                n_posts=args.n_posts,
+            )
+        )
     )
     if not args.no_readme:
         args.readme.write_text(replace_block(args.readme.read_text(), markdown))

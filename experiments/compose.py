@@ -41,7 +41,9 @@ class ComposedMethod:
         return dataset.detect(self.name, seed=self.seed, params=self.params, progress=progress)
 
 
-def compose_config(overrides: Sequence[str] = (), config_dir: str | Path | None = None) -> DictConfig:
+def compose_config(
+    overrides: Sequence[str] = (), config_dir: str | Path | None = None
+) -> DictConfig:
     """The composed config (without the ``hydra`` node), as ``python -m experiments.run`` sees it.
 
     Parameters
@@ -57,11 +59,15 @@ def compose_config(overrides: Sequence[str] = (), config_dir: str | Path | None 
     3
     """
     directory = Path(config_dir) if config_dir is not None else CONFIG_DIR
-    with initialize_config_dir(version_base="1.3", config_dir=str(directory.resolve()), job_name="compose"):
+    with initialize_config_dir(
+        version_base="1.3", config_dir=str(directory.resolve()), job_name="compose"
+    ):
         return compose(config_name="config", overrides=list(overrides))
 
 
-def method_from_config(overrides: Sequence[str] = (), config_dir: str | Path | None = None) -> ComposedMethod:
+def method_from_config(
+    overrides: Sequence[str] = (), config_dir: str | Path | None = None
+) -> ComposedMethod:
     """The method, parameters and seed a run with these overrides would use.
 
     Examples
@@ -71,7 +77,12 @@ def method_from_config(overrides: Sequence[str] = (), config_dir: str | Path | N
     ('joint', 0.5, 0)
     """
     plain = _plain(compose_config(overrides, config_dir))
-    return ComposedMethod(name=str(plain["method"]["name"]), params=method_params(plain), seed=int(plain["seed"]), config=plain)
+    return ComposedMethod(
+        name=str(plain["method"]["name"]),
+        params=method_params(plain),
+        seed=int(plain["seed"]),
+        config=plain,
+    )
 
 
 def dataset_from_config(overrides: Sequence[str] = (), config_dir: str | Path | None = None) -> Any:
@@ -87,7 +98,12 @@ def dataset_from_config(overrides: Sequence[str] = (), config_dir: str | Path | 
 
     plain = _plain(compose_config(overrides, config_dir))
     posts, truth, info = load_data(plain["data"], int(plain["seed"]))
-    return Dataset(posts, truth, source=f"config data={plain['data'].get('name', info.get('kind'))}", read_info=info)
+    return Dataset(
+        posts,
+        truth,
+        source=f"config data={plain['data'].get('name', info.get('kind'))}",
+        read_info=info,
+    )
 
 
 def _plain(cfg: DictConfig) -> dict[str, Any]:

@@ -26,7 +26,18 @@ DETECTION_COLUMNS = (
     "campaign_recall_min", "n_clusters", "n_flagged_clusters", "disconnected", "disconnected_share",
 )  # fmt: skip
 RUNTIME_COLUMNS = ("n_posts", "seconds", "peak_mb")
-LFR_COLUMNS = ("n_nodes", "n_edges", "n_planted", "generator_seed", "mu_measured", "nmi", "ari", "n_clusters", "disconnected", "disconnected_share")
+LFR_COLUMNS = (
+    "n_nodes",
+    "n_edges",
+    "n_planted",
+    "generator_seed",
+    "mu_measured",
+    "nmi",
+    "ari",
+    "n_clusters",
+    "disconnected",
+    "disconnected_share",
+)
 CALIBRATION_COLUMNS = (
     "n_posts", "n_accounts", "top10_account_share", "top5_app_share", "url_share", "repost_share",
     "hourly_trough_to_peak", "median_posts_per_account",
@@ -63,10 +74,17 @@ def group_key(kind: str, config: dict[str, Any]) -> str:
     return canonical_json({**shared, "seed": config["seed"]})
 
 
-def _entry(run: dict[str, Any], result: dict[str, Any] | None, error: str | None = None) -> dict[str, Any]:
+def _entry(
+    run: dict[str, Any], result: dict[str, Any] | None, error: str | None = None
+) -> dict[str, Any]:
     from research.provenance import provenance
 
-    entry = {"key": run["key"], "kind": run["kind"], "config": run["config"], "overrides": run["overrides"]}
+    entry = {
+        "key": run["key"],
+        "kind": run["kind"],
+        "config": run["config"],
+        "overrides": run["overrides"],
+    }
     if error is None:
         entry.update(status="ok", result=result)
     else:
@@ -107,7 +125,23 @@ def detection_result(detection: Any, truth: Any, posts: Any) -> dict[str, Any]:
     metrics = evaluate(detection.accounts, truth)
     n_clusters = int(detection.clustering.n_clusters)
     recalls = list(metrics["campaign_recall"].values())
-    result = {k: metrics[k] for k in ("n_accounts", "n_positive", "n_flagged", "tp", "fp", "fn", "precision", "recall", "f1", "fpr", "nmi_all", "ari_all")}
+    result = {
+        k: metrics[k]
+        for k in (
+            "n_accounts",
+            "n_positive",
+            "n_flagged",
+            "tp",
+            "fp",
+            "fn",
+            "precision",
+            "recall",
+            "f1",
+            "fpr",
+            "nmi_all",
+            "ari_all",
+        )
+    }
     result.update({f"fpr_{kind}": value for kind, value in metrics["fpr_decoys"].items()})
     result.update(
         n_posts=len(posts),
@@ -121,7 +155,9 @@ def detection_result(detection: Any, truth: Any, posts: Any) -> dict[str, Any]:
     return result
 
 
-def detection_group(runs: list[dict[str, Any]], cache_root: str | None = None) -> list[dict[str, Any]]:
+def detection_group(
+    runs: list[dict[str, Any]], cache_root: str | None = None
+) -> list[dict[str, Any]]:
     """Simulate the group's dataset once, then run each method on it and evaluate."""
     from experiments.run import load_data, method_params
     from research.graph.events import encode
@@ -137,7 +173,13 @@ def detection_group(runs: list[dict[str, Any]], cache_root: str | None = None) -
     for run in runs:
         config = run["config"]
         try:
-            detection = run_method(config["method"]["name"], posts, method_params(config), seed=int(config["seed"]), events=events)
+            detection = run_method(
+                config["method"]["name"],
+                posts,
+                method_params(config),
+                seed=int(config["seed"]),
+                events=events,
+            )
             entry = _entry(run, detection_result(detection, truth, posts))
         except Exception as err:  # a baseline that fails on one preset must not stop the sweep
             entry = _entry(run, None, _failed(err))
@@ -165,7 +207,13 @@ def lfr_group(runs: list[dict[str, Any]], cache_root: str | None = None) -> list
         spec = run["config"]["detect"]
         try:
             # min_size=1: a node left alone is its own community, as in the planted partition's terms.
-            clustering = detect(graph.projection, spec["detector"], seed=int(first["seed"]), min_size=1, **spec["detector_params"])
+            clustering = detect(
+                graph.projection,
+                spec["detector"],
+                seed=int(first["seed"]),
+                min_size=1,
+                **spec["detector_params"],
+            )
             found = clustering.membership.tolist()
             n_clusters = clustering.n_clusters
             entry = _entry(run, {
@@ -187,7 +235,9 @@ def lfr_group(runs: list[dict[str, Any]], cache_root: str | None = None) -> list
     return entries
 
 
-def calibration_group(runs: list[dict[str, Any]], cache_root: str | None = None) -> list[dict[str, Any]]:
+def calibration_group(
+    runs: list[dict[str, Any]], cache_root: str | None = None
+) -> list[dict[str, Any]]:
     """Measure the simulated platform's properties (:func:`research.calibration.platform_statistics`)."""
     from experiments.run import load_data
     from research.calibration import platform_statistics
@@ -246,7 +296,11 @@ def measure(posts_path: str, method: str, params: dict[str, Any], seed: int) -> 
         import resource
 
         peak, before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0
-    return {"n_posts": len(posts), "seconds": seconds, "peak_mb": max(peak - (before or 0), 0) / 1024}
+    return {
+        "n_posts": len(posts),
+        "seconds": seconds,
+        "peak_mb": max(peak - (before or 0), 0) / 1024,
+    }
 
 
 def runtime_groups(
@@ -278,8 +332,16 @@ def runtime_groups(
         for run in runs:
             config = run["config"]
             try:
-                with ProcessPoolExecutor(max_workers=1, mp_context=context, max_tasks_per_child=1) as pool:
-                    result = pool.submit(measure, str(path), config["method"]["name"], method_params(config), int(config["seed"])).result()
+                with ProcessPoolExecutor(
+                    max_workers=1, mp_context=context, max_tasks_per_child=1
+                ) as pool:
+                    result = pool.submit(
+                        measure,
+                        str(path),
+                        config["method"]["name"],
+                        method_params(config),
+                        int(config["seed"]),
+                    ).result()
                 entry = _entry(run, result)
             except Exception as err:
                 entry = _entry(run, None, _failed(err))

@@ -72,13 +72,17 @@ def method_order(experiment: Experiment) -> list[str]:
 # --- figures ---------------------------------------------------------------------------------
 
 
-def _point_columns(experiment: Experiment, figure: dict[str, Any], results: pd.DataFrame) -> list[str]:
+def _point_columns(
+    experiment: Experiment, figure: dict[str, Any], results: pd.DataFrame
+) -> list[str]:
     """The columns that identify a plotted point: method, facet, x. Any other label that
     varies would hide points behind each other, and is refused."""
     by = ["method"] + ([figure["facet"]] if figure.get("facet") else []) + [figure["x"]]
     for column in experiment.label_columns:
         if column not in (*by, "seed", "method_name") and results[column].nunique() > 1:
-            raise ConfigError(f"experiment {experiment.name}: {column} varies but is neither x nor facet of the figure")
+            raise ConfigError(
+                f"experiment {experiment.name}: {column} varies but is neither x nor facet of the figure"
+            )
     return by
 
 
@@ -100,7 +104,9 @@ def curves(experiment: Experiment, results: pd.DataFrame, figure: dict[str, Any]
     width = DOUBLE_COLUMN if figure.get("width") == "double" else SINGLE_COLUMN
     facet = figure.get("facet")
     # Rows in the order the experiment lists them (presets, or the facet axis' values).
-    facet_order = list(dict.fromkeys(r["labels"][facet] for r in experiment.runs)) if facet else None
+    facet_order = (
+        list(dict.fromkeys(r["labels"][facet] for r in experiment.runs)) if facet else None
+    )
     fig = metric_curves(
         plot, figure["x"], metrics, xlabel=figure["xlabel"], facet=facet, facet_order=facet_order,
         facet_labels=figure.get("facet_labels"), order=method_order(experiment),
@@ -115,7 +121,11 @@ def scaling(experiment: Experiment, results: pd.DataFrame, figure: dict[str, Any
 
     size = next(a["name"] for a in experiment.spec["axes"])
     summary = summarise(_ok(results), ["method", size], ["n_posts", "seconds", "peak_mb"])
-    return {experiment.name: scaling_figure(summary, "n_posts", order=method_order(experiment))}, summary, ["method", size]
+    return (
+        {experiment.name: scaling_figure(summary, "n_posts", order=method_order(experiment))},
+        summary,
+        ["method", size],
+    )
 
 
 def case_study(experiment: Experiment, results: pd.DataFrame, figure: dict[str, Any]) -> Drawn:
@@ -129,10 +139,18 @@ def case_study(experiment: Experiment, results: pd.DataFrame, figure: dict[str, 
     config = run["config"]
     posts, truth, _ = load_data(config["data"], int(config["seed"]))
     events = encode(posts)
-    detection = run_method(config["method"]["name"], posts, method_params(config), seed=int(config["seed"]), events=events)
+    detection = run_method(
+        config["method"]["name"],
+        posts,
+        method_params(config),
+        seed=int(config["seed"]),
+        events=events,
+    )
     flagged = detection.flagged_clusters
     if flagged.empty:
-        raise ConfigError(f"experiment {experiment.name}: nothing was flagged, there is no cluster to show")
+        raise ConfigError(
+            f"experiment {experiment.name}: nothing was flagged, there is no cluster to show"
+        )
     membership = detection.clustering.membership
     campaign = truth.campaign_of(detection.clustering.accounts.to_numpy().tolist())
     planted = np.array([c is not None for c in campaign])
@@ -160,12 +178,18 @@ FIGURES: dict[str, Callable[..., Drawn]] = {
 # --- tables ----------------------------------------------------------------------------------
 
 
-def summary_table(experiment: Experiment, results: pd.DataFrame, table: dict[str, Any]) -> tuple[str, pd.DataFrame]:
+def summary_table(
+    experiment: Experiment, results: pd.DataFrame, table: dict[str, Any]
+) -> tuple[str, pd.DataFrame]:
     """Methods (rows) by presets (column groups): F1 with its 95% half-interval, and benign FPR."""
     metrics = list(table.get("metrics", ["f1", "fpr"]))
     # extra_metrics: summarised for the macros the text quotes, not shown in the table.
     extra = [m for m in table.get("extra_metrics", []) if m not in metrics]
-    summary = summarise(_ok(results), ["method", "preset"], [*metrics, *extra, "n_posts", "n_accounts", "n_positive"])
+    summary = summarise(
+        _ok(results),
+        ["method", "preset"],
+        [*metrics, *extra, "n_posts", "n_accounts", "n_positive"],
+    )
     presets = list(dict.fromkeys(r["labels"]["preset"] for r in experiment.runs))
     cells: dict[str, list[str]] = {"method": []}
     from research.plotting import method_label
@@ -191,7 +215,9 @@ def summary_table(experiment: Experiment, results: pd.DataFrame, table: dict[str
     return booktabs(frame, groups=groups), summary
 
 
-def calibration_table(experiment: Experiment, results: pd.DataFrame, table: dict[str, Any]) -> tuple[str, pd.DataFrame]:
+def calibration_table(
+    experiment: Experiment, results: pd.DataFrame, table: dict[str, Any]
+) -> tuple[str, pd.DataFrame]:
     """Simulator properties: how each is set (LaTeX from the config) and what was measured."""
     rows = list(table["rows"])
     metrics = [row["metric"] for row in rows]
@@ -210,13 +236,18 @@ def calibration_table(experiment: Experiment, results: pd.DataFrame, table: dict
     return booktabs(cells, column_format="p{0.30\\linewidth}p{0.44\\linewidth}r"), summary
 
 
-TABLES: dict[str, Callable[..., tuple[str, pd.DataFrame]]] = {"summary": summary_table, "calibration": calibration_table}
+TABLES: dict[str, Callable[..., tuple[str, pd.DataFrame]]] = {
+    "summary": summary_table,
+    "calibration": calibration_table,
+}
 
 
 # --- macros ----------------------------------------------------------------------------------
 
 
-def _macro_values(experiment: Experiment, summary: pd.DataFrame, point: list[str], metrics: list[str]) -> dict[str, str]:
+def _macro_values(
+    experiment: Experiment, summary: pd.DataFrame, point: list[str], metrics: list[str]
+) -> dict[str, str]:
     """``<exp>/<point...>/<metric>`` for every point, ``..._ci`` for its interval, and per line
     (a point without its last column) the worst value and where it is."""
     values: dict[str, str] = {}
@@ -226,7 +257,10 @@ def _macro_values(experiment: Experiment, summary: pd.DataFrame, point: list[str
             kind = NUMBER_KIND.get(metric, "sig")
             values[f"{stem}/{metric}"] = fmt_number(row[metric], kind)
             lo, hi = row[f"{metric}_lo"], row[f"{metric}_hi"]
-            if kind in ("score", "percent"):  # shares and scores live in [0, 1]; a t-interval may overshoot
+            if kind in (
+                "score",
+                "percent",
+            ):  # shares and scores live in [0, 1]; a t-interval may overshoot
                 lo, hi = min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
             values[f"{stem}/{metric}_ci"] = f"{fmt_number(lo, kind)}--{fmt_number(hi, kind)}"
     if len(point) > 1:
@@ -245,10 +279,16 @@ def baseline_labels(experiment: Experiment) -> list[str]:
     """Labels of the experiment's methods that are published baselines (``research.baselines``)."""
     from research.methods import METHODS
 
-    return [m.label for m in experiment.methods if m.name in METHODS and METHODS[m.name].__module__.startswith("research.baselines")]
+    return [
+        m.label
+        for m in experiment.methods
+        if m.name in METHODS and METHODS[m.name].__module__.startswith("research.baselines")
+    ]
 
 
-def _baseline_macros(experiment: Experiment, summary: pd.DataFrame, point: list[str], metrics: list[str]) -> dict[str, str]:
+def _baseline_macros(
+    experiment: Experiment, summary: pd.DataFrame, point: list[str], metrics: list[str]
+) -> dict[str, str]:
     """The strongest baseline, so that the text can name it without choosing it by hand:
     per preset of a table (highest mean F1: ``<exp>/<preset>/baseline/{name,f1,f1_ci,fpr}``), per
     facet of a figure (highest F1 averaged over the axis: ``<exp>[/<facet>]/baseline/name`` and
@@ -288,7 +328,15 @@ def _baseline_macros(experiment: Experiment, summary: pd.DataFrame, point: list[
     return values
 
 
-_LOWER_IS_BETTER = {"fpr", "fpr_news", "fpr_feed", "fpr_org", "disconnected_share", "seconds", "peak_mb"}
+_LOWER_IS_BETTER = {
+    "fpr",
+    "fpr_news",
+    "fpr_feed",
+    "fpr_org",
+    "disconnected_share",
+    "seconds",
+    "peak_mb",
+}
 _THRESHOLD = 0.9
 
 
@@ -307,13 +355,20 @@ def _line_macros(stem: str, line: pd.DataFrame, x: str, metrics: list[str]) -> d
         lower = metric in _LOWER_IS_BETTER
         worst = finite.loc[finite[metric].idxmax() if lower else finite[metric].idxmin()]
         best = finite.loc[finite[metric].idxmin() if lower else finite[metric].idxmax()]
-        for name, row in (("first", finite.iloc[0]), ("last", finite.iloc[-1]), ("worst", worst), ("best", best)):
+        for name, row in (
+            ("first", finite.iloc[0]),
+            ("last", finite.iloc[-1]),
+            ("worst", worst),
+            ("best", best),
+        ):
             values[f"{stem}/{metric}/{name}"] = fmt_number(row[metric], kind)
             values[f"{stem}/{metric}/{name}_at"] = _value_key(row[x])
         if kind == "score" and not lower:
             above = finite[metric].to_numpy(dtype=float) >= _THRESHOLD
             xs = [_value_key(v) for v in finite[x]]
-            values[f"{stem}/{metric}/reach90"] = xs[int(np.argmax(above))] if above.any() else "none"
+            values[f"{stem}/{metric}/reach90"] = (
+                xs[int(np.argmax(above))] if above.any() else "none"
+            )
             held = int(np.argmin(above)) if not above.all() else len(above)
             values[f"{stem}/{metric}/hold90"] = xs[held - 1] if held else "none"
     return values
@@ -339,7 +394,9 @@ def machine_macros(name: str) -> dict[str, str]:
     return values
 
 
-def case_study_macros(experiment: Experiment, facts: pd.DataFrame, results: pd.DataFrame) -> dict[str, str]:
+def case_study_macros(
+    experiment: Experiment, facts: pd.DataFrame, results: pd.DataFrame
+) -> dict[str, str]:
     """Numbers of the case study: the cluster and the run's scores."""
     row = facts.iloc[0]
     name = experiment.name
@@ -347,7 +404,9 @@ def case_study_macros(experiment: Experiment, facts: pd.DataFrame, results: pd.D
         f"{name}/cluster_size": fmt_number(row["size"], "count"),
         f"{name}/planted_in_cluster": fmt_number(row["planted_in_cluster"], "count"),
         f"{name}/planted": fmt_number(row["planted"], "count"),
-        f"{name}/cluster_purity": fmt_number(row["planted_in_cluster"] / max(row["size"], 1), "percent"),
+        f"{name}/cluster_purity": fmt_number(
+            row["planted_in_cluster"] / max(row["size"], 1), "percent"
+        ),
         f"{name}/top_app": escape(row["top_app"]),
         f"{name}/top_domain": escape(row["top_domain"]),
         f"{name}/n_posts": fmt_number(row["n_posts"], "count"),
@@ -356,7 +415,9 @@ def case_study_macros(experiment: Experiment, facts: pd.DataFrame, results: pd.D
     ok = _ok(results)
     if not ok.empty:
         for metric in ("f1", "precision", "recall", "fpr", "n_accounts", "n_positive"):
-            values[f"{name}/{metric}"] = fmt_number(ok[metric].iloc[0], NUMBER_KIND.get(metric, "score"))
+            values[f"{name}/{metric}"] = fmt_number(
+                ok[metric].iloc[0], NUMBER_KIND.get(metric, "score")
+            )
     return values
 
 
@@ -373,7 +434,9 @@ def profile_macros(profile: dict[str, Any]) -> dict[str, str]:
         "methods/baselines/count": str(len(baselines)),
         "profile/name": escape(profile["name"]),
         "profile/seeds": str(profile["seeds"]),
-        "profile/n_posts": "the preset's size" if profile.get("n_posts") is None else fmt_number(profile["n_posts"], "count"),
+        "profile/n_posts": "the preset's size"
+        if profile.get("n_posts") is None
+        else fmt_number(profile["n_posts"], "count"),
     }
 
 
@@ -390,12 +453,23 @@ def method_macros(cfg: dict[str, Any]) -> dict[str, str]:
         "config/layers": escape(", ".join(layer["objects"] for layer in projection["layers"])),
         "config/detector": escape(detect["detector"]),
         "config/objective": escape(detect["detector_params"].get("objective", "")),
-        "config/resolution": fmt_number(detect["detector_params"].get("resolution", float("nan")), "sig"),
+        "config/resolution": fmt_number(
+            detect["detector_params"].get("resolution", float("nan")), "sig"
+        ),
         "config/pair_budget": _scientific(projection["pair_budget"]),
         "config/edge_budget": fmt_number(projection["edge_budget"], "count"),
-        "config/min_weight": fmt_number(next((f["w"] for f in filters if f["name"] == "min_weight"), float("nan")), "sig"),
+        "config/min_weight": fmt_number(
+            next((f["w"] for f in filters if f["name"] == "min_weight"), float("nan")), "sig"
+        ),
     }
-    for key in ("min_size", "min_history", "min_break", "min_exclusivity", "min_score", "signature_exclusivity"):
+    for key in (
+        "min_size",
+        "min_history",
+        "min_break",
+        "min_exclusivity",
+        "min_score",
+        "signature_exclusivity",
+    ):
         values[f"config/rule/{key}"] = fmt_number(rule[key], "sig")
     values["config/rule/min_lead_h"] = fmt_number(rule["min_lead_s"] / 3600, "sig")
     values.update(method_config_macros())
@@ -424,7 +498,9 @@ def scenario_macros() -> dict[str, str]:
             if isinstance(value, str):
                 values[f"{stem}/{key}"] = escape(value)
             else:
-                values[f"{stem}/{key}"] = fmt_number(value, "count" if float(value).is_integer() else "sig")
+                values[f"{stem}/{key}"] = fmt_number(
+                    value, "count" if float(value).is_integer() else "sig"
+                )
                 if 0 < value < 1:
                     values[f"{stem}/{key}_pct"] = f"{100 * value:g}\\%"
 
@@ -435,7 +511,9 @@ def scenario_macros() -> dict[str, str]:
         put(f"sim/{name}/decoys", asdict(scenario.decoys))
         put(f"sim/{name}/campaign", asdict(scenario.campaigns[0]))
         values[f"sim/{name}/campaigns"] = str(len(scenario.campaigns))
-        values[f"sim/{name}/victims"] = ", ".join(fmt_number(c.n_victims, "count") for c in scenario.campaigns)
+        values[f"sim/{name}/victims"] = ", ".join(
+            fmt_number(c.n_victims, "count") for c in scenario.campaigns
+        )
     return values
 
 
@@ -464,7 +542,9 @@ def method_config_macros() -> dict[str, str]:
             if isinstance(value, bool) or value is None:
                 continue
             if isinstance(value, int | float):
-                values[f"config/method/{name}/{key}"] = fmt_number(value, "count" if float(value).is_integer() and abs(value) >= 1e3 else "sig")
+                values[f"config/method/{name}/{key}"] = fmt_number(
+                    value, "count" if float(value).is_integer() and abs(value) >= 1e3 else "sig"
+                )
                 if key.endswith("_s") and value >= 3600:
                     values[f"config/method/{name}/{key[:-2]}_h"] = fmt_number(value / 3600, "sig")
             elif isinstance(value, str):
@@ -522,7 +602,9 @@ def benchmark_macros(results_dir: Path) -> dict[str, str]:
         values["bench/scale/sizes"] = str(len(scale["sizes"]))
         values["bench/scale/repeats"] = str(len(scale["sizes"][0]["runs"]))
         for key in ("wall", "cpu", "last_decade"):
-            values[f"bench/scale/exponent_{key}"] = fmt_number(scale[f"growth_exponent_{key}"], "score")
+            values[f"bench/scale/exponent_{key}"] = fmt_number(
+                scale[f"growth_exponent_{key}"], "score"
+            )
         machine = scale["machine"]
         values["bench/machine/cpus"] = str(machine["cpus"])
         values["bench/machine/memory_gb"] = fmt_number(machine["memory_gb"], "sig")
@@ -581,7 +663,13 @@ def write_benchmark_macros(paper_dir: Path, results_dir: Path = BENCHMARK_RESULT
     return [path, record_path]
 
 
-def write_macros(paper_dir: Path, name: str, values: dict[str, str], profile: dict[str, Any], cfg: dict[str, Any] | None = None) -> list[Path]:
+def write_macros(
+    paper_dir: Path,
+    name: str,
+    values: dict[str, str],
+    profile: dict[str, Any],
+    cfg: dict[str, Any] | None = None,
+) -> list[Path]:
     """Write this experiment's macros and the profile's, then rebuild ``macros.tex`` from all present."""
     folder = paper_dir / "generated" / "macros"
     folder.mkdir(parents=True, exist_ok=True)
@@ -605,7 +693,9 @@ def write_macros(paper_dir: Path, name: str, values: dict[str, str], profile: di
 # --- the whole output stage --------------------------------------------------------------------
 
 
-def write_outputs(experiment: Experiment, results: pd.DataFrame, cfg: DictConfig, overrides: Sequence[str]) -> list[Path]:
+def write_outputs(
+    experiment: Experiment, results: pd.DataFrame, cfg: DictConfig, overrides: Sequence[str]
+) -> list[Path]:
     """Write the results table, figure/table, macros and provenance of an experiment."""
     from research.plotting import save_figure
 

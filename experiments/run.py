@@ -38,14 +38,25 @@ def method_params(cfg: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def load_data(data: dict[str, Any], seed: int, *, progress: bool = False) -> tuple[Any, Any, dict[str, Any]]:
+def load_data(
+    data: dict[str, Any], seed: int, *, progress: bool = False
+) -> tuple[Any, Any, dict[str, Any]]:
     """Posts, ground truth (or ``None``) and a description, from the ``data`` config group."""
     kind = data.get("kind")
     if kind == "simulate":
         from research.simulate import simulate
 
-        sim = simulate(data["preset"], seed=seed, n_posts=data.get("n_posts"), overrides=data.get("overrides") or None)
-        return sim.posts, sim.truth, {"kind": kind, "preset": data["preset"], "n_posts": len(sim.posts)}
+        sim = simulate(
+            data["preset"],
+            seed=seed,
+            n_posts=data.get("n_posts"),
+            overrides=data.get("overrides") or None,
+        )
+        return (
+            sim.posts,
+            sim.truth,
+            {"kind": kind, "preset": data["preset"], "n_posts": len(sim.posts)},
+        )
     if kind == "file":
         from research.cli import load_posts
         from research.truth import read_truth
@@ -75,7 +86,14 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     events = encode(posts)
     backend = (plain.get("backend") or {}).get("name", "memory")
     if backend == "memory":
-        detection = run_method(plain["method"]["name"], posts, method_params(plain), seed=seed, events=events, progress=bool(plain.get("progress")))
+        detection = run_method(
+            plain["method"]["name"],
+            posts,
+            method_params(plain),
+            seed=seed,
+            events=events,
+            progress=bool(plain.get("progress")),
+        )
     else:
         detection = run_on_backend(plain, posts, out_dir, seed)
     metrics = evaluate(detection.accounts, truth) if truth is not None else {}
@@ -86,8 +104,12 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     flagged = detection.flagged_clusters
     if len(flagged):
         cluster = int(flagged["cluster"].iloc[0])
-        save_figure(cluster_timeline(events, detection.clustering.membership, cluster), figures / "timeline")
-    if len(detection.clusters) and "history_break" in detection.clusters:  # baselines may skip evidence
+        save_figure(
+            cluster_timeline(events, detection.clustering.membership, cluster), figures / "timeline"
+        )
+    if (
+        len(detection.clusters) and "history_break" in detection.clusters
+    ):  # baselines may skip evidence
         save_figure(evidence_map(detection.clusters), figures / "evidence_map")
     if plain.get("write_paper_figures"):
         paper_figures = Path(plain.get("paper_dir", "paper")) / "figures"
@@ -105,13 +127,21 @@ def run_on_backend(plain: dict[str, Any], posts: Any, out_dir: Path, seed: int) 
     from research.scale import BackendSpec, detect_parquet
 
     if plain["method"]["name"] != "joint":
-        raise ConfigError(f"backend={plain['backend']['name']} runs the package's method only, not {plain['method']['name']!r}")
+        raise ConfigError(
+            f"backend={plain['backend']['name']} runs the package's method only, not {plain['method']['name']!r}"
+        )
     data = plain["data"]
     path = Path(data["path"]) if data.get("kind") == "file" and data.get("path") else None
     if path is None or not (path.is_dir() or path.suffix == ".parquet"):
         path = write_posts(posts, out_dir / "posts.parquet")
     spec = PipelineSpec.from_dict(method_params(plain))
-    return detect_parquet(path, spec, seed=seed, backend=BackendSpec.from_dict(plain["backend"]), progress=bool(plain.get("progress")))
+    return detect_parquet(
+        path,
+        spec,
+        seed=seed,
+        backend=BackendSpec.from_dict(plain["backend"]),
+        progress=bool(plain.get("progress")),
+    )
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
@@ -147,7 +177,9 @@ def _report_experiment(done: Any) -> None:
     for path in done.paths:
         print(f"  {path}")
     if not done.paths:
-        print("  shard done; run again without sweep.n_shards to write the results table and figures")
+        print(
+            "  shard done; run again without sweep.n_shards to write the results table and figures"
+        )
 
 
 def _flags(argv: list[str]) -> list[str]:

@@ -80,7 +80,9 @@ def merge_overrides(*lists: Sequence[str]) -> list[str]:
 
 def result_overrides(overrides: Sequence[str]) -> list[str]:
     """The overrides that can change results (launcher, sweep and output settings dropped)."""
-    return [o for o in overrides if override_key(o).split(".")[0].split("/")[0] not in _NOT_RESULT_KEYS]
+    return [
+        o for o in overrides if override_key(o).split(".")[0].split("/")[0] not in _NOT_RESULT_KEYS
+    ]
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,15 @@ def method_specs(methods: Any) -> list[MethodSpec]:
         if isinstance(item, str):
             specs.append(MethodSpec(item, item))
         elif isinstance(item, dict) and "label" in item:
-            specs.append(MethodSpec(str(item["label"]), item.get("method"), tuple(item.get("overrides") or ())))
+            specs.append(
+                MethodSpec(
+                    str(item["label"]), item.get("method"), tuple(item.get("overrides") or ())
+                )
+            )
         else:
-            raise ConfigError(f"experiment.methods: each entry is a method name or {{label, method, overrides}}, got {item!r}")
+            raise ConfigError(
+                f"experiment.methods: each entry is a method name or {{label, method, overrides}}, got {item!r}"
+            )
     labels = [s.label for s in specs]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"experiment.methods: labels must be unique, got {labels}")
@@ -194,7 +202,9 @@ def plan(cfg: DictConfig, overrides: Sequence[str] = ()) -> Experiment:
     if kind not in KINDS:
         raise ConfigError(f"experiment.kind must be one of {', '.join(KINDS)}, got {kind!r}")
     seeds = seed_list(spec.get("seeds", profile["seeds"]))
-    presets: list[str | None] = [None] if kind == "lfr" else list(preset_names(spec.get("presets", ["weheartit"])))
+    presets: list[str | None] = (
+        [None] if kind == "lfr" else list(preset_names(spec.get("presets", ["weheartit"])))
+    )
     methods = method_specs(spec.get("methods", "all"))
     axes = [dict(a) for a in spec.get("axes") or []]
     for axis in axes:
@@ -205,18 +215,29 @@ def plan(cfg: DictConfig, overrides: Sequence[str] = ()) -> Experiment:
     runs: list[dict[str, Any]] = []
     for preset, method in itertools.product(presets, methods):
         for point in itertools.product(*(axis["values"] for axis in axes)):
-            group_axes = [f"{a['key']}={v}" for a, v in zip(axes, point, strict=True) if _is_group(a["key"])]
+            group_axes = [
+                f"{a['key']}={v}" for a, v in zip(axes, point, strict=True) if _is_group(a["key"])
+            ]
             chosen = [f"data={preset}"] if preset else []
-            known_method = method.name is not None and (CONFIG_DIR / "method" / f"{method.name}.yaml").exists()
+            known_method = (
+                method.name is not None and (CONFIG_DIR / "method" / f"{method.name}.yaml").exists()
+            )
             if known_method:
                 chosen.append(f"method={method.name}")
             composed = compose_config(merge_overrides(base, chosen, method.overrides, group_axes))
             if method.name is not None and not known_method:
-                composed.method = OmegaConf.create({"name": method.name, "uses_pipeline_groups": False, "params": {}})
+                composed.method = OmegaConf.create(
+                    {"name": method.name, "uses_pipeline_groups": False, "params": {}}
+                )
             for axis, value in zip(axes, point, strict=True):
                 if not _is_group(axis["key"]):
                     OmegaConf.update(composed, axis["key"], value, force_add=True)
-            run_overrides = merge_overrides(base, chosen, method.overrides, [f"++{a['key']}={v}" for a, v in zip(axes, point, strict=True)])
+            run_overrides = merge_overrides(
+                base,
+                chosen,
+                method.overrides,
+                [f"++{a['key']}={v}" for a, v in zip(axes, point, strict=True)],
+            )
             for seed in seeds:
                 composed.seed = seed
                 resolved = OmegaConf.to_container(composed, resolve=True)
@@ -289,7 +310,12 @@ def execute(
             batches.append(todo)
     cache_root = None if cache_dir is None else str(cache_dir)
     # disable=None: a bar on a terminal, none in CI logs.
-    bar = tqdm(total=sum(len(b) for b in batches), desc=experiment.name, unit="run", disable=None if progress else True)
+    bar = tqdm(
+        total=sum(len(b) for b in batches),
+        desc=experiment.name,
+        unit="run",
+        disable=None if progress else True,
+    )
 
     def collect(entries: list[dict[str, Any]]) -> None:
         for entry in entries:
@@ -297,7 +323,10 @@ def execute(
             done.computed += 1
             if entry["status"] != "ok":
                 done.failed += 1
-                print(f"warning: {experiment.name}: run {entry['key'][:12]} failed: {entry['error']}", file=sys.stderr)
+                print(
+                    f"warning: {experiment.name}: run {entry['key'][:12]} failed: {entry['error']}",
+                    file=sys.stderr,
+                )
         bar.update(len(entries))
 
     if experiment.kind == "runtime":
@@ -306,9 +335,13 @@ def execute(
         try:
             from joblib import Parallel, delayed
         except ImportError:
-            raise ConfigError("sweep.n_jobs > 1 needs joblib: pip install 'hijack-clusters[sweep]'") from None
+            raise ConfigError(
+                "sweep.n_jobs > 1 needs joblib: pip install 'hijack-clusters[sweep]'"
+            ) from None
         runner = GROUP_RUNNERS[experiment.kind]
-        for entries in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(delayed(runner)(b, cache_root) for b in batches):
+        for entries in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            delayed(runner)(b, cache_root) for b in batches
+        ):
             collect(entries)
     else:
         runner = GROUP_RUNNERS[experiment.kind]
@@ -334,7 +367,9 @@ def results_table(experiment: Experiment, entries: dict[str, dict[str, Any]]) ->
             **run["labels"], "key": run["key"][:16], "status": entry["status"], "error": entry.get("error", ""),
             **{c: result.get(c, np.nan) for c in columns},
         })  # fmt: skip
-    return pd.DataFrame(rows, columns=[*experiment.label_columns, "key", "status", "error", *columns])
+    return pd.DataFrame(
+        rows, columns=[*experiment.label_columns, "key", "status", "error", *columns]
+    )
 
 
 @dataclass

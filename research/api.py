@@ -101,7 +101,9 @@ def load(
     posts, info = load_posts(inputs, format, progress=progress)
     if isinstance(truth, str) and truth == "auto":
         folder = inputs[0] if len(inputs) == 1 and inputs[0].is_dir() else None
-        truth = folder if folder is not None and (folder / "truth_accounts.parquet").exists() else None
+        truth = (
+            folder if folder is not None and (folder / "truth_accounts.parquet").exists() else None
+        )
     if truth is not None and not isinstance(truth, GroundTruth):
         truth = read_truth(truth)
     return Dataset(posts, truth, source=", ".join(str(p) for p in inputs), read_info=info)
@@ -128,7 +130,12 @@ class Dataset:
     """
 
     def __init__(
-        self, posts: Posts, truth: GroundTruth | None = None, *, source: str = "", read_info: dict[str, Any] | None = None
+        self,
+        posts: Posts,
+        truth: GroundTruth | None = None,
+        *,
+        source: str = "",
+        read_info: dict[str, Any] | None = None,
     ) -> None:
         self.posts = posts
         self.truth = truth
@@ -137,7 +144,11 @@ class Dataset:
 
     @classmethod
     def simulate(
-        cls, preset: str = "weheartit", seed: int = 0, n_posts: int | None = None, overrides: dict[str, Any] | None = None
+        cls,
+        preset: str = "weheartit",
+        seed: int = 0,
+        n_posts: int | None = None,
+        overrides: dict[str, Any] | None = None,
     ) -> Dataset:
         """A simulated platform under attack, with its ground truth (see :func:`research.simulate.simulate`)."""
         from research.simulate import simulate
@@ -214,10 +225,16 @@ class Dataset:
             {
                 "app": ev.apps.values.to_pylist(),
                 "posts": group_sizes(ev.post_app[known], n),
-                "accounts": _distinct_per_group(ev.post_app[known], ev.post_account[known], n, ev.n_accounts),
+                "accounts": _distinct_per_group(
+                    ev.post_app[known], ev.post_account[known], n, ev.n_accounts
+                ),
                 "links": group_sizes(ev.link_app[link_known], n),
-                "first_post": _times(_reduce(np.minimum, ev.post_app[known], ev.post_time[known], n)),
-                "last_post": _times(_reduce(np.maximum, ev.post_app[known], ev.post_time[known], n)),
+                "first_post": _times(
+                    _reduce(np.minimum, ev.post_app[known], ev.post_time[known], n)
+                ),
+                "last_post": _times(
+                    _reduce(np.maximum, ev.post_app[known], ev.post_time[known], n)
+                ),
             }
         )
         return _ranked(frame, "posts", "app")
@@ -250,7 +267,11 @@ class Dataset:
         )
         if level == "url":
             first_link = _reduce(np.minimum, ev.link_url, np.arange(len(ev.link_url)), n)
-            domain = ev.link_domain[np.clip(first_link, 0, max(len(ev.link_domain) - 1, 0))] if len(ev.link_domain) else first_link
+            domain = (
+                ev.link_domain[np.clip(first_link, 0, max(len(ev.link_domain) - 1, 0))]
+                if len(ev.link_domain)
+                else first_link
+            )
             frame.insert(1, "domain", ev.domains.take(np.where(first_link >= 0, domain, -1)))
         return _ranked(frame, "links", level)
 
@@ -332,7 +353,12 @@ class Dataset:
         # The cached encoding is the default one; a method asked to encode differently encodes itself.
         same_encoding = not ({"include_platform_urls", "include_reposts"} & set(merged))
         detection = run_method(
-            method, self.posts, merged, seed=seed, events=self.events if same_encoding else None, progress=progress
+            method,
+            self.posts,
+            merged,
+            seed=seed,
+            events=self.events if same_encoding else None,
+            progress=progress,
         )
         return Findings(self, detection)
 
@@ -398,7 +424,9 @@ class Findings:
 
         table = self.detection.accounts.copy()
         ev = self.dataset.events
-        position = pd.Index(ev.accounts.values.to_pylist()).get_indexer(table["account"].astype(str))
+        position = pd.Index(ev.accounts.values.to_pylist()).get_indexer(
+            table["account"].astype(str)
+        )
         rows = np.where(position >= 0, first_rows(ev)[np.maximum(position, 0)], -1)
         table.insert(1, "name", names_at(self.dataset.posts, rows))
         return table
@@ -410,7 +438,11 @@ class Findings:
         if len(clusters) == 0 or "flagged" not in clusters:
             return clusters.iloc[0:0]
         flagged = clusters[clusters["flagged"].astype(bool)]
-        return flagged.sort_values(["score", "cluster"], ascending=[False, True]) if "score" in flagged else flagged
+        return (
+            flagged.sort_values(["score", "cluster"], ascending=[False, True])
+            if "score" in flagged
+            else flagged
+        )
 
     @property
     def flagged_accounts(self) -> pd.DataFrame:
@@ -426,13 +458,19 @@ class Findings:
     def _profiler(self) -> Any:
         from research.report.profile import Profiler
 
-        return Profiler(self.dataset.posts, self.dataset.events, self.clusters, self.detection.accounts)
+        return Profiler(
+            self.dataset.posts, self.dataset.events, self.clusters, self.detection.accounts
+        )
 
     def _check(self, cluster: int) -> int:
         cluster = int(cluster)
         ids = set(self.clusters["cluster"].tolist()) if len(self.clusters) else set()
         if cluster not in ids:
-            span = f"clusters run 0..{len(self.clusters) - 1}" if len(self.clusters) else "there are no clusters"
+            span = (
+                f"clusters run 0..{len(self.clusters) - 1}"
+                if len(self.clusters)
+                else "there are no clusters"
+            )
             raise ConfigError(f"no cluster {cluster}; {span}")
         return cluster
 
@@ -459,7 +497,11 @@ class Findings:
         cluster = self._check(cluster)
         profile = self._profiler.profile(cluster, top=top, max_posts=max_posts)
         evidence = pd.Series(
-            {k: v for k, v in profile.evidence.items() if isinstance(v, int | float | np.integer | np.floating | bool | np.bool_)},
+            {
+                k: v
+                for k, v in profile.evidence.items()
+                if isinstance(v, int | float | np.integer | np.floating | bool | np.bool_)
+            },
             dtype=object,
         )
         return Explanation(
@@ -524,7 +566,9 @@ class Findings:
     def _coaction(self) -> tuple[Any, np.ndarray]:
         from research.report.exports import coaction_projection
 
-        projection, events, _source = coaction_projection(self.dataset.posts, self.detection, self.dataset.events)
+        projection, events, _source = coaction_projection(
+            self.dataset.posts, self.detection, self.dataset.events
+        )
         from research.report.profile import aligned_membership
 
         return projection, aligned_membership(events, self.detection.accounts)
@@ -539,9 +583,14 @@ class Findings:
         local[codes] = np.arange(len(codes))
         names = [str(v) for v in projection.accounts.take(codes)]
         src, dst = local[projection.rows[inside]], local[projection.cols[inside]]
-        weight, support = projection.weight[inside].tolist(), projection.support[inside].astype(int).tolist()
+        weight, support = (
+            projection.weight[inside].tolist(),
+            projection.support[inside].astype(int).tolist(),
+        )
         if kind == "igraph":
-            graph = ig.Graph(n=len(codes), edges=np.column_stack([src, dst]) if len(src) else [], directed=False)
+            graph = ig.Graph(
+                n=len(codes), edges=np.column_stack([src, dst]) if len(src) else [], directed=False
+            )
             graph.vs["kind"] = ["account"] * len(codes)
             graph.vs["name"] = names
             graph.vs["cluster"] = [cluster] * len(codes)
@@ -551,9 +600,12 @@ class Findings:
         import networkx as nx
 
         nx_graph = nx.Graph()
-        nx_graph.add_nodes_from((name, {"kind": "account", "name": name, "cluster": cluster}) for name in names)
+        nx_graph.add_nodes_from(
+            (name, {"kind": "account", "name": name, "cluster": cluster}) for name in names
+        )
         nx_graph.add_edges_from(
-            (names[s], names[d], {"weight": w, "support": k}) for s, d, w, k in zip(src, dst, weight, support, strict=True)
+            (names[s], names[d], {"weight": w, "support": k})
+            for s, d, w, k in zip(src, dst, weight, support, strict=True)
         )
         return nx_graph
 
@@ -575,10 +627,22 @@ class Findings:
 
         metrics = self.evaluate() if self.dataset.truth is not None else None
         return write_report(
-            self.dataset.posts, self.detection, path, metrics=metrics, events=self.dataset.events, caps=ReportCaps(**caps)
+            self.dataset.posts,
+            self.detection,
+            path,
+            metrics=metrics,
+            events=self.dataset.events,
+            caps=ReportCaps(**caps),
         )
 
-    def export(self, path: str | Path, format: str | None = None, *, graph: str = "coaction", scope: str | None = None) -> list[Path]:
+    def export(
+        self,
+        path: str | Path,
+        format: str | None = None,
+        *,
+        graph: str = "coaction",
+        scope: str | None = None,
+    ) -> list[Path]:
         """Write the graph with verdicts as attributes (see :mod:`research.report.exports`).
 
         Parameters
@@ -602,7 +666,11 @@ class Findings:
         from research.report.exports import default_scope, export_graph, graph_tables
 
         nodes, edges, attributes = graph_tables(
-            self.dataset.posts, self.detection, graph=graph, scope=scope or default_scope(graph), events=self.dataset.events
+            self.dataset.posts,
+            self.detection,
+            graph=graph,
+            scope=scope or default_scope(graph),
+            events=self.dataset.events,
         )
         return export_graph(nodes, edges, path, format, attributes)
 
@@ -613,10 +681,30 @@ class Findings:
             ("flagged clusters", f"{s['n_flagged_clusters']:,}"), ("flagged accounts", f"{s['n_flagged_accounts']:,}"),
         ]  # fmt: skip
         flagged = self.flagged
-        columns = [c for c in ("cluster", "size", "top_app", "top_domain", "exclusivity", "history_break", "score") if c in flagged]
+        columns = [
+            c
+            for c in (
+                "cluster",
+                "size",
+                "top_app",
+                "top_domain",
+                "exclusivity",
+                "history_break",
+                "score",
+            )
+            if c in flagged
+        ]
         shown = flagged.head(_ROWS)[columns]
-        more = f"<p>... and {len(flagged) - _ROWS} more flagged clusters (see <code>.flagged</code>)</p>" if len(flagged) > _ROWS else ""
-        table = shown.to_html(index=False, escape=True, float_format=lambda v: f"{v:.3g}") if len(shown) else "<p>No cluster was flagged.</p>"
+        more = (
+            f"<p>... and {len(flagged) - _ROWS} more flagged clusters (see <code>.flagged</code>)</p>"
+            if len(flagged) > _ROWS
+            else ""
+        )
+        table = (
+            shown.to_html(index=False, escape=True, float_format=lambda v: f"{v:.3g}")
+            if len(shown)
+            else "<p>No cluster was flagged.</p>"
+        )
         return f"<div><strong>Findings</strong>{_facts_table(facts)}{table}{more}</div>"
 
 
@@ -661,11 +749,21 @@ class Explanation:
 
     def _repr_html_(self) -> str:
         def table(frame: pd.DataFrame) -> str:
-            return frame.head(5).to_html(index=False, escape=True, float_format=lambda v: f"{v:.2f}") if len(frame) else "<p>none</p>"
+            return (
+                frame.head(5).to_html(index=False, escape=True, float_format=lambda v: f"{v:.2f}")
+                if len(frame)
+                else "<p>none</p>"
+            )
 
         numbers = self.evidence.to_frame("value")
-        numbers["value"] = [f"{v:.3g}" if isinstance(v, float | np.floating) else _esc(v) for v in numbers["value"]]
-        sample = self.sample.head(5)[["time", "account", "app", "text"]] if len(self.sample) else self.sample
+        numbers["value"] = [
+            f"{v:.3g}" if isinstance(v, float | np.floating) else _esc(v) for v in numbers["value"]
+        ]
+        sample = (
+            self.sample.head(5)[["time", "account", "app", "text"]]
+            if len(self.sample)
+            else self.sample
+        )
         return (
             f"<div><p><strong>Cluster {self.cluster}</strong>: {_esc(self.text)}</p>"
             f"<details><summary>Evidence</summary>{numbers.to_html(escape=True)}</details>"
@@ -692,7 +790,9 @@ def _reduce(ufunc: Any, groups: np.ndarray, values: np.ndarray, n: int) -> np.nd
     return out
 
 
-def _distinct_per_group(groups: np.ndarray, values: np.ndarray, n: int, n_values: int) -> np.ndarray:
+def _distinct_per_group(
+    groups: np.ndarray, values: np.ndarray, n: int, n_values: int
+) -> np.ndarray:
     g, _v, _count = distinct_pairs(groups, values, max(n_values, 1))
     return group_sizes(g, n)
 
@@ -712,7 +812,9 @@ def _top_by_group(groups: np.ndarray, values: np.ndarray, n: int, n_values: int)
 
 
 def _ranked(frame: pd.DataFrame, by: str, name: str) -> pd.DataFrame:
-    return frame.sort_values([by, name], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return frame.sort_values([by, name], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def _facts_table(facts: list[tuple[str, Any]]) -> str:

@@ -49,7 +49,9 @@ def platform_statistics(posts: Posts) -> dict[str, Any]:
         ``median_posts_per_account``, ``n_posts``, ``n_accounts``.
     """
     table = posts.table
-    accounts = pc.value_counts(table.column("account_id").combine_chunks()).field("counts").to_numpy()
+    accounts = (
+        pc.value_counts(table.column("account_id").combine_chunks()).field("counts").to_numpy()
+    )
     apps = table.column("app_name").combine_chunks().drop_null()
     app_counts = pc.value_counts(apps).field("counts").to_numpy() if len(apps) else np.zeros(0)
     n_urls = pc.list_value_length(table.column("urls")).to_numpy(zero_copy_only=False)
@@ -62,6 +64,8 @@ def platform_statistics(posts: Posts) -> dict[str, Any]:
         "top5_app_share": top_share(app_counts, k=5),
         "url_share": float(np.mean(n_urls > 0)) if len(n_urls) else float("nan"),
         "repost_share": float(pc.mean(table.column("is_repost").cast("int8")).as_py() or 0.0),
-        "hourly_trough_to_peak": float(per_hour.min() / per_hour.max()) if per_hour.max() else float("nan"),
+        "hourly_trough_to_peak": float(per_hour.min() / per_hour.max())
+        if per_hour.max()
+        else float("nan"),
         "median_posts_per_account": float(np.median(accounts)) if len(accounts) else float("nan"),
     }

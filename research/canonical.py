@@ -308,8 +308,7 @@ def _normalise_escapes(text: str, safe: frozenset[str]) -> str | None:
         return text
     try:
         return "".join(
-            ch if ch in safe else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
-            for ch in text
+            ch if ch in safe else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in text
         )
     except UnicodeEncodeError:  # lone surrogates
         return None
@@ -470,7 +469,9 @@ def _twitter_status_link(canonical: str) -> str | None:
 
 
 _RESULT_CACHE_LIMIT = 1_000_000
-_result_caches: dict[tuple[frozenset[str], bool], dict[str, tuple[str | None, str | None, bool]]] = {}
+_result_caches: dict[
+    tuple[frozenset[str], bool], dict[str, tuple[str | None, str | None, bool]]
+] = {}
 
 
 def _results_cache(
@@ -529,7 +530,9 @@ _FAST_URL = (
     r"(?:#[\x21-\x7e]*)?$"
 )
 _DOT_SEGMENT = r"(?:^|/)\.\.?(?:/|$)"
-_TWEET_PATH_RE2 = r"(?i)^/(?:[^/]+/status(?:es)?|i/web/status|i/status)/(?P<id>[0-9]{1,20})(?:/.*)?$"
+_TWEET_PATH_RE2 = (
+    r"(?i)^/(?:[^/]+/status(?:es)?|i/web/status|i/status)/(?P<id>[0-9]{1,20})(?:/.*)?$"
+)
 _FEDIVERSE_STATUS_PATH_RE2 = r"^/(?:@[^/]+|users/[^/]+/statuses|notice)/[0-9]+/?$"
 # A query pair whose name is a tracking parameter or starts with a tracking prefix.
 _TRACKING_PAIR_RE2 = (
@@ -564,7 +567,9 @@ def _canonical_queries(queries: pa.Array) -> pa.Array:
     kept = pa.table({"parent": parent.filter(keep), "pair": flat.filter(keep)})
     # canonical_url sorts (name, "=" + value) tuples. Writing the first "=" as
     # NUL, which no name holds, makes byte order of the strings that same order.
-    kept = kept.append_column("key", pc.replace_substring(kept.column("pair"), "=", "\x00", max_replacements=1))
+    kept = kept.append_column(
+        "key", pc.replace_substring(kept.column("pair"), "=", "\x00", max_replacements=1)
+    )
     kept = kept.sort_by([("parent", "ascending"), ("key", "ascending")])
     counts = np.bincount(np.asarray(kept.column("parent").to_numpy(), dtype=np.int64), minlength=n)
     offsets = np.zeros(n + 1, dtype=np.int32)
@@ -625,7 +630,11 @@ def _fast_url_results(
             tweet_id = pc.struct_field(pc.extract_regex(path, _TWEET_PATH_RE2), "id")
             status = pc.fill_null(pc.and_(on_twitter, pc.is_valid(tweet_id)), False)
             rewritten_path = pc.binary_join_element_wise("/i/web/status/", tweet_id, "")
-            canon = pc.if_else(status, pc.binary_join_element_wise("https://twitter.com", rewritten_path, ""), canon)
+            canon = pc.if_else(
+                status,
+                pc.binary_join_element_wise("https://twitter.com", rewritten_path, ""),
+                canon,
+            )
             host = pc.if_else(status, "twitter.com", host)
             path = pc.if_else(status, rewritten_path, path)
     platform = _mask(pc.is_in(host, value_set=pa.array(sorted(hosts), pa.string())))
@@ -643,7 +652,9 @@ def _distinct_url_results(
 ) -> tuple[pa.Array, pa.Array, np.ndarray]:
     """Canonical URLs, domains and platform flags of distinct links (no nulls)."""
     twitter = bool(hosts & TWITTER_HOSTS)
-    handled, fast_canon, fast_domains, fast_platform = _fast_url_results(values, hosts, fediverse, twitter)
+    handled, fast_canon, fast_domains, fast_platform = _fast_url_results(
+        values, hosts, fediverse, twitter
+    )
     if handled.all():
         return fast_canon, fast_domains, fast_platform
     others = np.flatnonzero(~handled)
@@ -716,10 +727,16 @@ def canonicalise_urls(
         values = values.combine_chunks()
     elif not isinstance(values, pa.Array):
         values = pa.array(list(values), pa.string())
-    if pa.types.is_large_string(values.type) or pa.types.is_string_view(values.type) or not pa.types.is_string(values.type):
+    if (
+        pa.types.is_large_string(values.type)
+        or pa.types.is_string_view(values.type)
+        or not pa.types.is_string(values.type)
+    ):
         values = values.cast(pa.string())
     encoded = values.dictionary_encode()
-    canon, domains, platform = _distinct_url_results(encoded.dictionary, frozenset(platform_hosts), fediverse)
+    canon, domains, platform = _distinct_url_results(
+        encoded.dictionary, frozenset(platform_hosts), fediverse
+    )
     indices = encoded.indices
     return (
         canon.take(indices),

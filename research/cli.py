@@ -48,10 +48,19 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example:\n  python -m research simulate --preset weheartit --seed 0 --out data/whi",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sim.add_argument("--preset", default="weheartit", help="scenario preset (see `methods`); default weheartit")
+    sim.add_argument(
+        "--preset", default="weheartit", help="scenario preset (see `methods`); default weheartit"
+    )
     sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    sim.add_argument("--n-posts", type=int, default=None, help="scale the background to this many posts")
-    sim.add_argument("--format", default="parquet", choices=["parquet", "twitter-v1"], help="output format of the posts (default parquet)")
+    sim.add_argument(
+        "--n-posts", type=int, default=None, help="scale the background to this many posts"
+    )
+    sim.add_argument(
+        "--format",
+        default="parquet",
+        choices=["parquet", "twitter-v1"],
+        help="output format of the posts (default parquet)",
+    )
     sim.add_argument("--out", required=True, type=Path, help="output directory")
     sim.add_argument("--quiet", action="store_true", help="no progress output")
     sim.set_defaults(run=_simulate)
@@ -71,12 +80,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     det.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="posts to analyse")
     det.add_argument("--out", required=True, type=Path, help="output directory")
-    det.add_argument("--method", default="joint", help="method name (default joint, this package's method)")
+    det.add_argument(
+        "--method", default="joint", help="method name (default joint, this package's method)"
+    )
     det.add_argument("--config", type=Path, default=None, help="YAML file of method parameters")
-    det.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one method parameter (YAML value); repeatable")
-    det.add_argument("--seed", type=int, default=0, help="seed of the community detector (default 0)")
-    det.add_argument("--format", default=None, help="input format when INPUT is raw (default: detect)")
-    det.add_argument("--truth", type=Path, default=None, help="directory with truth_accounts.parquet (default: INPUT when written by `simulate`)")
+    det.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one method parameter (YAML value); repeatable",
+    )
+    det.add_argument(
+        "--seed", type=int, default=0, help="seed of the community detector (default 0)"
+    )
+    det.add_argument(
+        "--format", default=None, help="input format when INPUT is raw (default: detect)"
+    )
+    det.add_argument(
+        "--truth",
+        type=Path,
+        default=None,
+        help="directory with truth_accounts.parquet (default: INPUT when written by `simulate`)",
+    )
     det.add_argument("--no-report", action="store_true", help="skip report.html")
     det.add_argument(
         "--export",
@@ -190,7 +216,11 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in extra.items():
-        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        merged[key] = (
+            _merge(merged[key], value)
+            if isinstance(value, dict) and isinstance(merged.get(key), dict)
+            else value
+        )
     return merged
 
 
@@ -211,7 +241,9 @@ def _method_params(args: argparse.Namespace) -> dict[str, Any]:
     return _merge(params, parse_overrides(args.set))
 
 
-def load_posts(inputs: Sequence[Path], fmt: str | None = None, *, progress: bool = True) -> tuple[Any, dict[str, Any]]:
+def load_posts(
+    inputs: Sequence[Path], fmt: str | None = None, *, progress: bool = True
+) -> tuple[Any, dict[str, Any]]:
     """Posts from Parquet files/directories, a `simulate` directory, or raw exports.
 
     Returns the posts and a dict describing how they were read.
@@ -230,7 +262,12 @@ def load_posts(inputs: Sequence[Path], fmt: str | None = None, *, progress: bool
         return path.suffix == ".parquet"
 
     if fmt in (None, "parquet") and all(is_parquet(p) for p in inputs):
-        parts = [read_posts(p / "posts.parquet" if (p / "posts.parquet").exists() else p) if p.is_dir() else read_posts(p) for p in inputs]
+        parts = [
+            read_posts(p / "posts.parquet" if (p / "posts.parquet").exists() else p)
+            if p.is_dir()
+            else read_posts(p)
+            for p in inputs
+        ]
         return concat_posts(parts), {"format": "parquet", "inputs": [str(p) for p in inputs]}
     try:
         from research.io import load
@@ -239,7 +276,10 @@ def load_posts(inputs: Sequence[Path], fmt: str | None = None, *, progress: bool
             f"{inputs[0]}: not a posts Parquet file; reading raw platform exports needs research.io"
         ) from None
     posts, summary = load(list(inputs), format=fmt, progress=progress)
-    return posts, {"format": "raw", "ingest": summary.to_dict() if hasattr(summary, "to_dict") else summary}
+    return posts, {
+        "format": "raw",
+        "ingest": summary.to_dict() if hasattr(summary, "to_dict") else summary,
+    }
 
 
 _TRUTH_FILES = ("truth_accounts.parquet", "truth_posts.parquet", "scenario.json")
@@ -251,7 +291,11 @@ def _without_truth(inputs: Sequence[Path]) -> list[Path]:
     become their data files, so that the truth tables are not read as posts."""
     out: list[Path] = []
     for path in inputs:
-        if path.is_dir() and (path / _TRUTH_FILES[0]).exists() and not (path / "posts.parquet").exists():
+        if (
+            path.is_dir()
+            and (path / _TRUTH_FILES[0]).exists()
+            and not (path / "posts.parquet").exists()
+        ):
             out += sorted(
                 p for p in path.iterdir()
                 if p.is_file() and p.name not in _TRUTH_FILES and not p.name.startswith(".") and _DATA_NAME.search(p.name)
@@ -276,7 +320,11 @@ def _detect(args: argparse.Namespace) -> int:
     detection = run_method(args.method, posts, params, seed=args.seed, progress=not args.quiet)
 
     truth_dir = args.truth
-    if truth_dir is None and len(args.inputs) == 1 and (args.inputs[0] / "truth_accounts.parquet").exists():
+    if (
+        truth_dir is None
+        and len(args.inputs) == 1
+        and (args.inputs[0] / "truth_accounts.parquet").exists()
+    ):
         truth_dir = args.inputs[0]
     metrics = evaluate(detection.accounts, read_truth(truth_dir)) if truth_dir is not None else None
     write_detection(detection, args.out, metrics=metrics, input=read_info)
@@ -288,7 +336,13 @@ def _detect(args: argparse.Namespace) -> int:
 
         _say(args, f"exporting the {args.export_graph} graph as {', '.join(export_formats)}")
         write_exports(
-            posts, detection, args.out, export_formats, graph=args.export_graph, scope=args.export_scope, progress=not args.quiet
+            posts,
+            detection,
+            args.out,
+            export_formats,
+            graph=args.export_graph,
+            scope=args.export_scope,
+            progress=not args.quiet,
         )
     flagged = detection.flagged_clusters
     _say(
@@ -298,7 +352,10 @@ def _detect(args: argparse.Namespace) -> int:
     for cluster in flagged["cluster"].tolist():
         _say(args, "  " + detection.explain(int(cluster)))
     if metrics is not None:
-        _say(args, f"F1 {metrics['f1']:.3f}  precision {metrics['precision']:.3f}  recall {metrics['recall']:.3f}  benign FPR {metrics['fpr']:.4f}")
+        _say(
+            args,
+            f"F1 {metrics['f1']:.3f}  precision {metrics['precision']:.3f}  recall {metrics['recall']:.3f}  benign FPR {metrics['fpr']:.4f}",
+        )
     return 0
 
 

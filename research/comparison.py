@@ -85,7 +85,9 @@ def compare_methods(
                     }
                 )
                 if progress:
-                    progress(f"{preset} seed {seed} {name}: F1 {m['f1']:.3f}  FPR {m['fpr']:.4f}  {seconds:.1f} s")
+                    progress(
+                        f"{preset} seed {seed} {name}: F1 {m['f1']:.3f}  FPR {m['fpr']:.4f}  {seconds:.1f} s"
+                    )
     return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
 
 
@@ -93,7 +95,9 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean (and spread) over seeds per (preset, method), in the order presets and methods first appear."""
     keys = ["preset", "method"]
     grouped = runs.groupby(keys, sort=False)
-    table = grouped[["f1", "precision", "recall", "fpr", "bcubed_f1", "nmi_flagged", "seconds"]].mean()
+    table = grouped[
+        ["f1", "precision", "recall", "fpr", "bcubed_f1", "nmi_flagged", "seconds"]
+    ].mean()
     table["f1_min"] = grouped["f1"].min()
     table["f1_max"] = grouped["f1"].max()
     table["fpr_max"] = grouped["fpr"].max()
@@ -165,7 +169,12 @@ def _tex(text: str) -> str:
     return str(text).replace("_", "\\_")
 
 
-def replace_block(text: str, block: str, start: str = "<!-- methods-table:start -->", end: str = "<!-- methods-table:end -->") -> str:
+def replace_block(
+    text: str,
+    block: str,
+    start: str = "<!-- methods-table:start -->",
+    end: str = "<!-- methods-table:end -->",
+) -> str:
     """``text`` with the lines between the ``start`` and ``end`` markers replaced by ``block``.
 
     Examples

@@ -17,7 +17,9 @@ import pandas as pd
 from research.truth import GroundTruth
 
 
-def account_labels(accounts: pd.DataFrame, truth: GroundTruth) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def account_labels(
+    accounts: pd.DataFrame, truth: GroundTruth
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Truth campaign, decoy kind and role of each row of ``accounts``."""
     ids = accounts["account"].astype(str).tolist()
     campaign = truth.campaign_of(ids)
@@ -81,11 +83,14 @@ def evaluate(accounts: pd.DataFrame, truth: GroundTruth) -> dict[str, Any]:
     else:
         metrics["nmi_flagged"] = metrics["ari_flagged"] = 0.0
     metrics["fpr_decoys"] = {
-        kind: float(np.mean(flagged[(decoy == kind) & ~positive])) if np.any((decoy == kind) & ~positive) else 0.0
+        kind: float(np.mean(flagged[(decoy == kind) & ~positive]))
+        if np.any((decoy == kind) & ~positive)
+        else 0.0
         for kind in ("news", "feed", "org")
     }
     metrics["campaign_recall"] = {
-        name: float(np.mean(flagged[campaign == name])) for name in sorted({c for c in campaign if c is not None})
+        name: float(np.mean(flagged[campaign == name]))
+        for name in sorted({c for c in campaign if c is not None})
     }
     metrics["purity"] = purity(flagged, cluster, campaign)
     metrics.update({f"bcubed_{k}": v for k, v in bcubed(flagged, cluster, campaign).items()})
@@ -94,10 +99,17 @@ def evaluate(accounts: pd.DataFrame, truth: GroundTruth) -> dict[str, Any]:
 
 def _overlaps(flagged: np.ndarray, cluster: np.ndarray, campaign: np.ndarray) -> pd.DataFrame:
     """Per flagged account: its cluster's size and how many of its cluster share its campaign."""
-    frame = pd.DataFrame({"cluster": cluster[flagged], "campaign": pd.Series(campaign[flagged], dtype=object).fillna("")})
+    frame = pd.DataFrame(
+        {
+            "cluster": cluster[flagged],
+            "campaign": pd.Series(campaign[flagged], dtype=object).fillna(""),
+        }
+    )
     frame["size"] = frame.groupby("cluster")["cluster"].transform("size")
     same = frame.groupby(["cluster", "campaign"])["cluster"].transform("size")
-    frame["same"] = np.where(frame["campaign"] == "", 1, same)  # a benign account is a class of its own
+    frame["same"] = np.where(
+        frame["campaign"] == "", 1, same
+    )  # a benign account is a class of its own
     return frame
 
 
@@ -145,7 +157,9 @@ def bcubed(flagged: np.ndarray, cluster: np.ndarray, campaign: np.ndarray) -> di
         precision = float((frame["same"] / frame["size"]).mean())
     if positive.any():
         class_size = pd.Series(campaign[positive]).value_counts()
-        same = np.ones(int(positive.sum()))  # an unflagged campaign account shares its cluster with itself only
+        same = np.ones(
+            int(positive.sum())
+        )  # an unflagged campaign account shares its cluster with itself only
         hit = flagged[positive]
         if hit.any():
             frame = _overlaps(flagged & positive, np.asarray(cluster), campaign)
@@ -165,4 +179,8 @@ def _compare(a: np.ndarray, b: np.ndarray, method: str) -> float:
         return 0.0
     if len(np.unique(a)) == 1 and len(np.unique(b)) == 1:
         return 1.0
-    return float(ig.compare_communities(a.tolist(), b.tolist(), method={"ari": "adjusted_rand"}.get(method, method)))
+    return float(
+        ig.compare_communities(
+            a.tolist(), b.tolist(), method={"ari": "adjusted_rand"}.get(method, method)
+        )
+    )

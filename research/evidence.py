@@ -149,20 +149,28 @@ def cluster_evidence(
     )
     # The top stem's share does not depend on how stems are numbered: code only those needed.
     c_link_stem = stem_codes(events, events.link_url[c_links])
-    _top_stem, url_share = _top_per_cluster(c_link_cluster, c_link_stem, n_clusters, int(c_link_stem.max(initial=-1)) + 1)
+    _top_stem, url_share = _top_per_cluster(
+        c_link_cluster, c_link_stem, n_clusters, int(c_link_stem.max(initial=-1)) + 1
+    )
     c_posts = np.flatnonzero(coordinated_post)
     post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
-    top_app, app_share = _top_per_cluster(post_cluster[c_posts], post_app[c_posts], n_clusters, len(events.apps) + 1)
+    top_app, app_share = _top_per_cluster(
+        post_cluster[c_posts], post_app[c_posts], n_clusters, len(events.apps) + 1
+    )
     n_coord = group_sizes(post_cluster[c_posts], n_clusters)
 
-    links_top_domain = (link_cluster >= 0) & (link_domain == top_domain[np.maximum(link_cluster, 0)])
+    links_top_domain = (link_cluster >= 0) & (
+        link_domain == top_domain[np.maximum(link_cluster, 0)]
+    )
 
     # The cluster's onset: the 1st percentile of its coordinated post times (robust to
     # a few chance coincidences before an attack starts). Comparing every member's
     # posts before and after one common onset avoids the selection bias of a
     # per-member onset (a member's first coordinated use of a domain is often its
     # first use at all, attack or not).
-    onset = _quantile_per_cluster(post_cluster[c_posts], events.post_time[c_posts], n_clusters, 0.01)
+    onset = _quantile_per_cluster(
+        post_cluster[c_posts], events.post_time[c_posts], n_clusters, 0.01
+    )
     first = np.full(n_clusters, np.iinfo(np.int64).max, dtype=np.int64)
     last = np.full(n_clusters, np.iinfo(np.int64).min, dtype=np.int64)
     np.minimum.at(first, post_cluster[c_posts], events.post_time[c_posts])
@@ -195,26 +203,41 @@ def cluster_evidence(
     n_hist = group_sizes(hist_cluster, n_clusters)  # members with a history (likely hijacked)
     app_novelty = _share(~used_app_before[hist_members], hist_cluster, n_clusters, n_hist)
     domain_novelty = _share(~linked_domain_before[hist_members], hist_cluster, n_clusters, n_hist)
-    lead = _median_per_cluster(np.column_stack([hist_cluster, onset[hist_cluster] - first_seen[hist_members]]), n_clusters)
+    lead = _median_per_cluster(
+        np.column_stack([hist_cluster, onset[hist_cluster] - first_seen[hist_members]]), n_clusters
+    )
 
     # Synchrony: coordinated share of member posts within the cluster's active span.
     in_span = (m_time >= first[m_cluster]) & (m_time <= last[m_cluster])
-    synchrony = np.divide(n_coord, group_sizes(m_cluster[in_span], n_clusters), out=np.zeros(n_clusters), where=n_coord > 0)
+    synchrony = np.divide(
+        n_coord,
+        group_sizes(m_cluster[in_span], n_clusters),
+        out=np.zeros(n_clusters),
+        where=n_coord > 0,
+    )
 
     # Break: how much rarer the top domain (app) was in members' posts before the onset
     # than after it, pooled over members; 1 = never before, 0 = as common before as after.
     domain_break = _rate_break(m_cluster, before, after, m_top_domain, n_clusters)
     app_break = _rate_break(m_cluster, before, after, uses_top_app, n_clusters)
 
-    density = _density(projection, membership, sizes) if projection is not None else np.full(n_clusters, np.nan)
+    density = (
+        _density(projection, membership, sizes)
+        if projection is not None
+        else np.full(n_clusters, np.nan)
+    )
     median_gap = _median_per_cluster(gaps, n_clusters)
 
     has_break = (with_history >= rule.min_history) & (np.nan_to_num(lead) >= rule.min_lead_s)
     brk = np.where(has_break, np.maximum(domain_break, app_break), 0.0)
-    candidate = (sizes >= rule.min_size) & (brk >= rule.min_break) & (exclusivity >= rule.min_exclusivity)
+    candidate = (
+        (sizes >= rule.min_size) & (brk >= rule.min_break) & (exclusivity >= rule.min_exclusivity)
+    )
     templating = np.full(n_clusters, np.nan)
     if texts is not None:
-        templating[candidate] = _templating(events, post_cluster, c_posts, texts, np.flatnonzero(candidate), rule)
+        templating[candidate] = _templating(
+            events, post_cluster, c_posts, texts, np.flatnonzero(candidate), rule
+        )
     score = 0.4 * brk + 0.2 * exclusivity + 0.2 * synchrony + 0.2 * np.nan_to_num(templating)
     flagged = candidate & (score >= rule.min_score)
     top_urls = _top_urls(events, post_cluster, c_posts, n_clusters)
@@ -243,9 +266,15 @@ def cluster_evidence(
             "synchrony": synchrony,
             "templating": templating,
             "median_gap_s": median_gap,
-            "onset": pd.to_datetime(np.where(has_first, onset, 0), unit="s", utc=True).where(has_first),
-            "first_post": pd.to_datetime(np.where(has_first, first, 0), unit="s", utc=True).where(has_first),
-            "last_post": pd.to_datetime(np.where(has_first, last, 0), unit="s", utc=True).where(has_first),
+            "onset": pd.to_datetime(np.where(has_first, onset, 0), unit="s", utc=True).where(
+                has_first
+            ),
+            "first_post": pd.to_datetime(np.where(has_first, first, 0), unit="s", utc=True).where(
+                has_first
+            ),
+            "last_post": pd.to_datetime(np.where(has_first, last, 0), unit="s", utc=True).where(
+                has_first
+            ),
             "score": score,
             "flagged": flagged,
             "top_urls": top_urls,
@@ -298,7 +327,11 @@ def explain(row: pd.Series | dict[str, Any]) -> str:
     r = dict(row)
     verdict = "is flagged" if r["flagged"] else "is not flagged"
     without = r.get("n_without_history")
-    fresh = "" if without is None or int(without) == 0 else f" ({int(without)} had no earlier post: fresh fake accounts, or dormant ones)"
+    fresh = (
+        ""
+        if without is None or int(without) == 0
+        else f" ({int(without)} had no earlier post: fresh fake accounts, or dormant ones)"
+    )
     parts = [
         f"{_pct(r['with_history'])} of its members had posted before{fresh} and "
         f"{_pct(r['domain_novelty'])} of them had never linked {r['top_domain']} until then",
@@ -311,12 +344,18 @@ def explain(row: pd.Series | dict[str, Any]) -> str:
         app_note = f"an app {_pct(1 - novelty)} of them had used before (an abused legitimate app)"
     else:
         app_note = f"an app new to {_pct(novelty)} of them"
-    parts.append(f"{_pct(r['app_share'])} of its {int(r['n_coordinated_posts'])} coordinated posts went through {r['top_app']}, {app_note}")
+    parts.append(
+        f"{_pct(r['app_share'])} of its {int(r['n_coordinated_posts'])} coordinated posts went through {r['top_app']}, {app_note}"
+    )
     parts.append(
         f"{_pct(r['synchrony'])} of their posts during the attack were coordinated, a median {r['median_gap_s']:.0f} s apart"
     )
     parts.append(f"{_pct(r['templating'])} of the coordinated texts are near-duplicates")
-    return f"Cluster {int(r['cluster'])} ({int(r['size'])} accounts, score {r['score']:.2f}) {verdict}: " + "; ".join(parts) + "."
+    return (
+        f"Cluster {int(r['cluster'])} ({int(r['size'])} accounts, score {r['score']:.2f}) {verdict}: "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def rule_dict(rule: FlagRule) -> dict[str, Any]:
@@ -330,7 +369,9 @@ def _pct(x: float) -> str:
 
 def _domain_or_url(events: Events) -> np.ndarray:
     """Domain code of each link, or a URL-specific code where the domain is unknown."""
-    return np.where(events.link_domain >= 0, events.link_domain, len(events.domains) + events.link_url)
+    return np.where(
+        events.link_domain >= 0, events.link_domain, len(events.domains) + events.link_url
+    )
 
 
 def _domain_names(events: Events, codes: np.ndarray) -> list[str]:
@@ -350,7 +391,9 @@ def _names(values: list[str | None]) -> list[str]:
     return [v if v is not None else "(unknown app)" for v in values]
 
 
-def _coordinated_links(events: Events, post_cluster: np.ndarray, window_s: float) -> tuple[np.ndarray, np.ndarray]:
+def _coordinated_links(
+    events: Events, post_cluster: np.ndarray, window_s: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Links of clustered posts whose URL stem another member also posted within the
     window (two staggered bucketings); also the gaps between consecutive coordinated
     links on the same stem (with their cluster) for timing.
@@ -392,7 +435,9 @@ def _coordinated_links(events: Events, post_cluster: np.ndarray, window_s: float
     chosen_group, chosen_time = group[hit], time[hit]
     same = chosen_group[1:] == chosen_group[:-1]
     gap = np.diff(chosen_time)[same]
-    gaps = np.column_stack([chosen_group[1:][same] // n_stem, gap]) if len(gap) else np.zeros((0, 2))
+    gaps = (
+        np.column_stack([chosen_group[1:][same] // n_stem, gap]) if len(gap) else np.zeros((0, 2))
+    )
     return coordinated, gaps
 
 
@@ -475,7 +520,9 @@ def _signature_domain(
     return top, share, exclusive
 
 
-def _top_per_cluster(cluster: np.ndarray, value: np.ndarray, n_clusters: int, n_values: int) -> tuple[np.ndarray, np.ndarray]:
+def _top_per_cluster(
+    cluster: np.ndarray, value: np.ndarray, n_clusters: int, n_values: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Most frequent value per cluster (ties: smallest code) and its share."""
     top = np.full(n_clusters, -1, dtype=np.int64)
     share = np.zeros(n_clusters)
@@ -493,7 +540,11 @@ def _top_per_cluster(cluster: np.ndarray, value: np.ndarray, n_clusters: int, n_
 
 
 def _rate_break(
-    post_cluster: np.ndarray, pre: np.ndarray, after: np.ndarray, marked: np.ndarray, n_clusters: int
+    post_cluster: np.ndarray,
+    pre: np.ndarray,
+    after: np.ndarray,
+    marked: np.ndarray,
+    n_clusters: int,
 ) -> np.ndarray:
     """``1 - min(1, rate_before / rate_after)`` of marked posts per cluster (0 without history)."""
     n_pre = group_sizes(post_cluster[pre], n_clusters).astype(np.float64)
@@ -506,7 +557,9 @@ def _rate_break(
     return np.where(n_pre > 0, 1.0 - np.minimum(ratio, 1.0), 0.0)
 
 
-def _quantile_per_cluster(cluster: np.ndarray, values: np.ndarray, n_clusters: int, q: float) -> np.ndarray:
+def _quantile_per_cluster(
+    cluster: np.ndarray, values: np.ndarray, n_clusters: int, q: float
+) -> np.ndarray:
     """The ``q`` quantile (lower) of ``values`` within each cluster (int64; max int where empty)."""
     out = np.full(n_clusters, np.iinfo(np.int64).max, dtype=np.int64)
     if len(cluster) == 0:
@@ -521,14 +574,20 @@ def _quantile_per_cluster(cluster: np.ndarray, values: np.ndarray, n_clusters: i
     return out
 
 
-def _share(flags: np.ndarray, cluster: np.ndarray, n_clusters: int, denominators: np.ndarray) -> np.ndarray:
+def _share(
+    flags: np.ndarray, cluster: np.ndarray, n_clusters: int, denominators: np.ndarray
+) -> np.ndarray:
     hits = np.bincount(cluster[flags], minlength=n_clusters).astype(np.float64)
     return np.divide(hits, denominators, out=np.zeros(n_clusters), where=denominators > 0)
 
 
 def _density(projection: Projection, membership: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    same = (membership[projection.rows] == membership[projection.cols]) & (membership[projection.rows] >= 0)
-    internal = np.bincount(membership[projection.rows[same]], minlength=len(sizes)).astype(np.float64)
+    same = (membership[projection.rows] == membership[projection.cols]) & (
+        membership[projection.rows] >= 0
+    )
+    internal = np.bincount(membership[projection.rows[same]], minlength=len(sizes)).astype(
+        np.float64
+    )
     possible = sizes * (sizes - 1) / 2.0
     return np.divide(internal, possible, out=np.zeros(len(sizes)), where=possible > 0)
 
@@ -586,11 +645,20 @@ def _templating(
         shingled = []
         for text in values:
             words = normalise_text(text or "").split()
-            shingled.append({" ".join(words[j : j + 3]).encode() for j in range(max(len(words) - 2, 1))} if words else set())
+            shingled.append(
+                {" ".join(words[j : j + 3]).encode() for j in range(max(len(words) - 2, 1))}
+                if words
+                else set()
+            )
         has = np.flatnonzero([bool(sh) for sh in shingled])
         if len(has) == 0:
             continue
-        hashes = np.stack([m.hashvalues for m in MinHash.bulk([list(shingled[i]) for i in has], num_perm=64, seed=1)])
+        hashes = np.stack(
+            [
+                m.hashvalues
+                for m in MinHash.bulk([list(shingled[i]) for i in has], num_perm=64, seed=1)
+            ]
+        )
         owners = events.post_account[posts][has]
         near = np.zeros(len(has), dtype=bool)
         for start, stop in bands:
@@ -605,7 +673,9 @@ def _templating(
     return out
 
 
-def _top_urls(events: Events, post_cluster: np.ndarray, c_posts: np.ndarray, n_clusters: int, k: int = 3) -> list[str]:
+def _top_urls(
+    events: Events, post_cluster: np.ndarray, c_posts: np.ndarray, n_clusters: int, k: int = 3
+) -> list[str]:
     """The ``k`` most linked URLs of each cluster's coordinated posts, with shares."""
     mask = np.zeros(events.n_posts, dtype=bool)
     mask[c_posts] = True
@@ -629,5 +699,3 @@ def _top_urls(events: Events, post_cluster: np.ndarray, c_posts: np.ndarray, n_c
     for cluster, texts in parts.items():
         out[cluster] = "; ".join(texts)
     return out
-
-

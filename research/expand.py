@@ -61,13 +61,19 @@ def attach_by_signature(
     link_cluster = membership[events.link_account]
     core = in_flagged[events.link_account]
     app = np.where(events.link_app >= 0, events.link_app, len(events.apps))
-    domain = np.where(events.link_domain >= 0, events.link_domain, len(events.domains) + events.link_url)
+    domain = np.where(
+        events.link_domain >= 0, events.link_domain, len(events.domains) + events.link_url
+    )
     # Two signature levels: (app, domain), and (app, URL) for links whose domain is
     # shared widely (a shortener) but whose exact short link is the attacker's own.
     onset = _to_seconds(clusters["onset"])
     born_after = onset - rule.signature_birth_margin_s
-    owner = _signature_owner(events, link_cluster, core, app, domain, born_after, rule.signature_exclusivity)
-    by_url = _signature_owner(events, link_cluster, core, app, events.link_url, born_after, rule.signature_exclusivity)
+    owner = _signature_owner(
+        events, link_cluster, core, app, domain, born_after, rule.signature_exclusivity
+    )
+    by_url = _signature_owner(
+        events, link_cluster, core, app, events.link_url, born_after, rule.signature_exclusivity
+    )
     owner = np.where(owner >= 0, owner, np.where(_on_shortener(events), by_url, -1))
     signs = (owner >= 0) & (owner == link_cluster)
     unsigned = in_flagged.copy()
@@ -128,7 +134,9 @@ def _signature_owner(
     # abused app (popular domains) would otherwise pull in that app's honest users.
     t_cluster, t_target, t_count = distinct_pairs(link_cluster[core], target[core], n_target)
     on_target = t_count / group_sizes(target, n_target)[t_target]
-    pos = np.searchsorted(t_cluster * n_target + t_target, pair_cluster * n_target + obj_codes[pair_obj] % n_target)
+    pos = np.searchsorted(
+        t_cluster * n_target + t_target, pair_cluster * n_target + obj_codes[pair_obj] % n_target
+    )
     members = _members_per(events, link_cluster, core, obj, n_obj)
     birth = np.full(n_obj, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(birth, obj[hit], events.link_time[hit])
@@ -143,7 +151,9 @@ def _signature_owner(
     return owner_of_obj[obj]
 
 
-def _members_per(events: Events, link_cluster: np.ndarray, core: np.ndarray, obj: np.ndarray, n_obj: int) -> np.ndarray:
+def _members_per(
+    events: Events, link_cluster: np.ndarray, core: np.ndarray, obj: np.ndarray, n_obj: int
+) -> np.ndarray:
     """Distinct core members per (cluster, object) pair, in the order of ``distinct_pairs``."""
     key_cluster, key_obj, _ = distinct_pairs(link_cluster[core], obj[core], n_obj)
     triple = link_cluster[core].astype(np.int64) * n_obj + obj[core]

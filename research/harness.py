@@ -106,7 +106,9 @@ def measure_in_subprocess(
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"measuring {method} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+        raise RuntimeError(
+            f"measuring {method} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}"
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -129,7 +131,9 @@ def _child(argv: list[str]) -> int:
     from research.methods import run_method
     from research.posts import read_posts
 
-    parser = argparse.ArgumentParser(prog="python -m research.harness", description="run one method and report its cost as JSON")
+    parser = argparse.ArgumentParser(
+        prog="python -m research.harness", description="run one method and report its cost as JSON"
+    )
     parser.add_argument("method")
     parser.add_argument("posts", type=Path)
     parser.add_argument("--params", default="{}")
@@ -154,7 +158,9 @@ def _child(argv: list[str]) -> int:
 
 def campaign_onsets(posts: Posts, truth: GroundTruth) -> dict[str, int]:
     """First malicious post time (epoch seconds) of each campaign present in ``posts``."""
-    malicious = truth.posts.filter(pc.and_(truth.posts.column("malicious"), pc.is_valid(truth.posts.column("campaign"))))
+    malicious = truth.posts.filter(
+        pc.and_(truth.posts.column("malicious"), pc.is_valid(truth.posts.column("campaign")))
+    )
     pos = pc.index_in(malicious.column("post_id"), value_set=posts.table.column("post_id"))
     present = pc.is_valid(pos)
     times = posts.timestamps_s()
@@ -166,7 +172,9 @@ def campaign_onsets(posts: Posts, truth: GroundTruth) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def detected_campaigns(accounts: pd.DataFrame, truth: GroundTruth, *, min_accounts: int = 5, min_share: float = 0.5) -> dict[str, float]:
+def detected_campaigns(
+    accounts: pd.DataFrame, truth: GroundTruth, *, min_accounts: int = 5, min_share: float = 0.5
+) -> dict[str, float]:
     """Campaigns held by a flagged cluster, with the share of their accounts flagged.
 
     A campaign is held when some flagged cluster has at least ``min_accounts``
@@ -176,7 +184,9 @@ def detected_campaigns(accounts: pd.DataFrame, truth: GroundTruth, *, min_accoun
     if flagged.empty:
         return {}
     campaign = truth.campaign_of(flagged["account"].astype(str).tolist())
-    frame = pd.DataFrame({"cluster": flagged["cluster"].to_numpy(), "campaign": pd.Series(campaign, dtype=object)})
+    frame = pd.DataFrame(
+        {"cluster": flagged["cluster"].to_numpy(), "campaign": pd.Series(campaign, dtype=object)}
+    )
     size = frame.groupby("cluster").size()
     counts = frame.dropna().groupby(["cluster", "campaign"]).size()
     all_campaign = truth.campaign_of(accounts["account"].astype(str).tolist())
@@ -236,7 +246,9 @@ def detection_latency(
         prefix = posts.filter(pa.array(times <= cut))
         runs += 1
         detection = run_method(method, prefix, params or {}, seed=seed)
-        for name, share in detected_campaigns(detection.accounts, truth, min_accounts=min_accounts, min_share=min_share).items():
+        for name, share in detected_campaigns(
+            detection.accounts, truth, min_accounts=min_accounts, min_share=min_share
+        ).items():
             if name not in found and onsets.get(name, cut + 1) <= cut:
                 found[name] = (cut, share)
     rows = []
@@ -252,7 +264,10 @@ def detection_latency(
                 "runs": runs,
             }
         )
-    return pd.DataFrame(rows, columns=["campaign", "onset", "detected_at", "latency_h", "recall_at_detection", "runs"])
+    return pd.DataFrame(
+        rows,
+        columns=["campaign", "onset", "detected_at", "latency_h", "recall_at_detection", "runs"],
+    )
 
 
 if __name__ == "__main__":

@@ -122,7 +122,9 @@ def booktabs(
     if groups:
         parts, rules, start = [], [], 1
         for title, span in groups:
-            parts.append(f"\\multicolumn{{{span}}}{{c}}{{{escape(title)}}}" if span > 1 else escape(title))
+            parts.append(
+                f"\\multicolumn{{{span}}}{{c}}{{{escape(title)}}}" if span > 1 else escape(title)
+            )
             if title:
                 rules.append(f"\\cmidrule(lr){{{start}-{start + span - 1}}}")
             start += span

@@ -69,7 +69,9 @@ class LFRGraph:
         crossing = (c[p.rows] != c[p.cols]).astype(np.float64)
         n = p.n_accounts
         degree = np.bincount(p.rows, minlength=n) + np.bincount(p.cols, minlength=n)
-        external = np.bincount(p.rows, weights=crossing, minlength=n) + np.bincount(p.cols, weights=crossing, minlength=n)
+        external = np.bincount(p.rows, weights=crossing, minlength=n) + np.bincount(
+            p.cols, weights=crossing, minlength=n
+        )
         has = degree > 0
         return float(np.mean(external[has] / degree[has])) if has.any() else float("nan")
 
@@ -102,12 +104,16 @@ def lfr_graph(spec: LFRSpec, seed: int, *, attempts: int = 20) -> LFRGraph:
 
 
 def _as_projection(graph: nx.Graph, spec: LFRSpec) -> Projection:
-    edges = np.array([(min(u, v), max(u, v)) for u, v in graph.edges() if u != v], dtype=np.int64).reshape(-1, 2)
+    edges = np.array(
+        [(min(u, v), max(u, v)) for u, v in graph.edges() if u != v], dtype=np.int64
+    ).reshape(-1, 2)
     edges = np.unique(edges, axis=0)
     n = graph.number_of_nodes()
     ones = np.ones(len(edges))
     labels = Labels(pa.array([f"n{i}" for i in range(n)], pa.string()))
-    return Projection(labels, edges[:, 0], edges[:, 1], ones, ones.astype(np.int64), {"lfr": asdict(spec)}, {})
+    return Projection(
+        labels, edges[:, 0], edges[:, 1], ones, ones.astype(np.int64), {"lfr": asdict(spec)}, {}
+    )
 
 
 def _communities(graph: nx.Graph) -> np.ndarray:

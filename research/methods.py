@@ -18,13 +18,27 @@ from research.posts import Posts
 Method = Callable[..., Detection]
 
 
-def joint(posts: Posts, params: dict[str, Any] | None = None, *, seed: int | None = 0, events: Events | None = None, progress: bool = False) -> Detection:
+def joint(
+    posts: Posts,
+    params: dict[str, Any] | None = None,
+    *,
+    seed: int | None = 0,
+    events: Events | None = None,
+    progress: bool = False,
+) -> Detection:
     """The package's method: joint (app, domain/URL, time) co-action + Leiden CPM + evidence."""
-    return run_pipeline(posts, PipelineSpec.from_dict(params or {}), seed=seed, events=events, progress=progress)
+    return run_pipeline(
+        posts, PipelineSpec.from_dict(params or {}), seed=seed, events=events, progress=progress
+    )
 
 
 def multilayer(
-    posts: Posts, params: dict[str, Any] | None = None, *, seed: int | None = 0, events: Events | None = None, progress: bool = False
+    posts: Posts,
+    params: dict[str, Any] | None = None,
+    *,
+    seed: int | None = 0,
+    events: Events | None = None,
+    progress: bool = False,
 ) -> Detection:
     """The package's method with the projection layers kept apart (leidenalg multiplex Leiden)."""
     spec = PipelineSpec.from_dict({"multiplex": "layers", **(params or {})})

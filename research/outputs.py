@@ -47,24 +47,41 @@ def _plain(value: Any) -> Any:
 def clusters_table(detection: Detection) -> pd.DataFrame:
     """The clusters table with an ``explanation`` column, as written to ``clusters.csv``."""
     table = detection.clusters.copy()
-    if len(table) and "explanation" not in table:  # baselines bring their own (their rule, not ours)
+    if (
+        len(table) and "explanation" not in table
+    ):  # baselines bring their own (their rule, not ours)
         table["explanation"] = [explain(row) for _, row in table.iterrows()]
     return table
 
 
 def write_detection(
-    detection: Detection, out_dir: str | Path, *, metrics: dict[str, Any] | None = None, **context: Any
+    detection: Detection,
+    out_dir: str | Path,
+    *,
+    metrics: dict[str, Any] | None = None,
+    **context: Any,
 ) -> Path:
     """Write ``accounts.csv``, ``clusters.csv``, ``summary.json``, ``timings.json``,
     ``provenance.json`` and, when given, ``metrics.json`` into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    detection.accounts.to_csv(out / "accounts.csv", index=False, float_format="%.6f", lineterminator="\n")
-    clusters_table(detection).to_csv(out / "clusters.csv", index=False, float_format="%.6f", lineterminator="\n")
-    summary = {**detection.summary(), "params": detection.params, "stats": _stable_stats(detection.stats), **context}
+    detection.accounts.to_csv(
+        out / "accounts.csv", index=False, float_format="%.6f", lineterminator="\n"
+    )
+    clusters_table(detection).to_csv(
+        out / "clusters.csv", index=False, float_format="%.6f", lineterminator="\n"
+    )
+    summary = {
+        **detection.summary(),
+        "params": detection.params,
+        "stats": _stable_stats(detection.stats),
+        **context,
+    }
     (out / "summary.json").write_text(to_json_text(summary))
     (out / "timings.json").write_text(to_json_text(detection.timings))
-    (out / "provenance.json").write_text(to_json_text(provenance(seed=detection.seed, method=detection.method)))
+    (out / "provenance.json").write_text(
+        to_json_text(provenance(seed=detection.seed, method=detection.method))
+    )
     if metrics is not None:
         (out / "metrics.json").write_text(to_json_text(metrics))
     return out

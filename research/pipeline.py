@@ -70,7 +70,9 @@ class PipelineSpec:
     filters: tuple[dict[str, Any], ...] = ({"name": "min_weight", "w": 3.0},)
     edge_budget: int | None = 500_000
     detector: str = "leiden"
-    detector_params: dict[str, Any] = field(default_factory=lambda: {"objective": "CPM", "resolution": 0.3})
+    detector_params: dict[str, Any] = field(
+        default_factory=lambda: {"objective": "CPM", "resolution": 0.3}
+    )
     min_cluster_size: int = 2
     rule: FlagRule = field(default_factory=FlagRule)
     expand: bool = True
@@ -93,13 +95,21 @@ class PipelineSpec:
         if not self.layers:
             raise ConfigError("pipeline: at least one projection layer is needed")
         if self.multiplex not in ("sum", "layers"):
-            raise ConfigError(f"pipeline.multiplex must be 'sum' or 'layers', got {self.multiplex!r}")
+            raise ConfigError(
+                f"pipeline.multiplex must be 'sum' or 'layers', got {self.multiplex!r}"
+            )
         if self.multiplex == "layers" and self.detector != "leiden":
-            raise ConfigError(f"pipeline.multiplex 'layers' needs detector 'leiden' (leidenalg), got {self.detector!r}")
+            raise ConfigError(
+                f"pipeline.multiplex 'layers' needs detector 'leiden' (leidenalg), got {self.detector!r}"
+            )
         if self.consensus_runs < 0 or (self.consensus_runs and self.multiplex == "layers"):
-            raise ConfigError("pipeline.consensus_runs must be >= 0 and works with multiplex 'sum' only")
+            raise ConfigError(
+                "pipeline.consensus_runs must be >= 0 and works with multiplex 'sum' only"
+            )
         if self.edge_budget is not None and self.edge_budget < 0:
-            raise ConfigError(f"pipeline.edge_budget must be at least 0 or null, got {self.edge_budget}")
+            raise ConfigError(
+                f"pipeline.edge_budget must be at least 0 or null, got {self.edge_budget}"
+            )
 
     def all_filters(self) -> list[dict[str, Any]]:
         """The edge filters, then the edge budget (as a ``max_edges`` filter)."""
@@ -142,9 +152,14 @@ class PipelineSpec:
         known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
-            raise ConfigError(f"pipeline: unknown key(s) {', '.join(sorted(unknown))}; valid: {', '.join(sorted(known))}")
+            raise ConfigError(
+                f"pipeline: unknown key(s) {', '.join(sorted(unknown))}; valid: {', '.join(sorted(known))}"
+            )
         if "layers" in data:
-            data["layers"] = tuple(Layer(**dict(layer)) if not isinstance(layer, Layer) else layer for layer in data["layers"])
+            data["layers"] = tuple(
+                Layer(**dict(layer)) if not isinstance(layer, Layer) else layer
+                for layer in data["layers"]
+            )
         if "filters" in data:
             data["filters"] = tuple(dict(f) for f in data["filters"])
         if "rule" in data and not isinstance(data["rule"], FlagRule):
@@ -221,9 +236,13 @@ STAGES = ("encode", "incidence", "projection", "filter", "graph", "detect", "evi
 class StageTimer:
     """Times named stages and, optionally, shows them on a progress bar."""
 
-    def __init__(self, stages: tuple[str, ...] = STAGES, *, progress: bool = False, label: str = "detect") -> None:
+    def __init__(
+        self, stages: tuple[str, ...] = STAGES, *, progress: bool = False, label: str = "detect"
+    ) -> None:
         self.timings: dict[str, float] = {}
-        self._bar = tqdm(total=len(stages), desc=label, unit="stage", disable=not progress, leave=False)
+        self._bar = tqdm(
+            total=len(stages), desc=label, unit="stage", disable=not progress, leave=False
+        )
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -240,7 +259,11 @@ class StageTimer:
         """Report ``seconds`` of a timed ``stage`` as a separate ``part`` (a sub-stage timed inside it)."""
         seconds = round(min(seconds, self.timings.get(stage, 0.0)), 4)
         self.timings[stage] = round(self.timings.get(stage, 0.0) - seconds, 4)
-        self.timings = {**{k: v for k, v in self.timings.items() if k != stage}, part: seconds, stage: self.timings[stage]}
+        self.timings = {
+            **{k: v for k, v in self.timings.items() if k != stage},
+            part: seconds,
+            stage: self.timings[stage],
+        }
 
     def close(self) -> None:
         """Close the progress bar."""
@@ -296,7 +319,11 @@ def run_pipeline(
     with timer.stage("encode"):
         if events is None:
             assert posts is not None
-            events = encode(posts, include_platform_urls=spec.include_platform_urls, include_reposts=spec.include_reposts)
+            events = encode(
+                posts,
+                include_platform_urls=spec.include_platform_urls,
+                include_reposts=spec.include_reposts,
+            )
     streamed, later = spec.streamed_filters()
     layers: list[Projection] | None = None
     if projection is None:
@@ -305,12 +332,21 @@ def run_pipeline(
                 # Per-edge filters (and the edge budget) run while the layers are projected, block
                 # by block, so that the unfiltered graph is never held in memory.
                 projection = multiplex(
-                    events, [spec.projection(layer.objects) for layer in spec.layers], [la.weight for la in spec.layers], **streamed
+                    events,
+                    [spec.projection(layer.objects) for layer in spec.layers],
+                    [la.weight for la in spec.layers],
+                    **streamed,
                 )
             else:
                 # Exact windows (research.graph.colink) and per-layer detection need each layer.
-                layers = [co_action(events, spec.projection(layer.objects)) for layer in spec.layers]
-                projection = layers[0] if len(layers) == 1 and spec.layers[0].weight == 1.0 else combine(layers, [la.weight for la in spec.layers])
+                layers = [
+                    co_action(events, spec.projection(layer.objects)) for layer in spec.layers
+                ]
+                projection = (
+                    layers[0]
+                    if len(layers) == 1 and spec.layers[0].weight == 1.0
+                    else combine(layers, [la.weight for la in spec.layers])
+                )
                 later = spec.all_filters()
         if "seconds_incidence" in projection.stats:
             timer.split("projection", "incidence", projection.stats["seconds_incidence"])
@@ -335,19 +371,29 @@ def run_pipeline(
             clustering, stability = agreed.clustering, agreed.stability
         else:
             clustering = detect(
-                filtered, spec.detector, seed=seed, min_size=spec.min_cluster_size, **spec.detector_params
+                filtered,
+                spec.detector,
+                seed=seed,
+                min_size=spec.min_cluster_size,
+                **spec.detector_params,
             )
     timer.split("detect", "graph", clustering.timings.get("graph", 0.0))
     with timer.stage("evidence"):
         clusters = cluster_evidence(
-            events, clustering, texts=texts if texts is not None else _texts(posts), projection=filtered, rule=spec.rule
+            events,
+            clustering,
+            texts=texts if texts is not None else _texts(posts),
+            projection=filtered,
+            rule=spec.rule,
         )
         if stability is not None:
             clusters.insert(2, "stability", stability)
     attached = unsigned = None
     if spec.expand:
         with timer.stage("expand"):
-            membership, attached, unsigned = attach_by_signature(events, clustering, clusters, spec.rule)
+            membership, attached, unsigned = attach_by_signature(
+                events, clustering, clusters, spec.rule
+            )
             clustering = replace(clustering, membership=membership)
             clusters.insert(2, "core_size", clusters["size"].to_numpy())
             clusters["size"] = group_sizes(membership[membership >= 0], len(clusters))
@@ -362,7 +408,9 @@ def run_pipeline(
         "edges_projected": projection.stats.get("n_edges_unfiltered", projection.n_edges),
         "edges_kept": filtered.n_edges,
         "edge_budget_cut": filtered.stats.get("max_edges_cut"),
-        "layers": projection.stats["layers"] if layers is None else [layer.stats for layer in layers],
+        "layers": projection.stats["layers"]
+        if layers is None
+        else [layer.stats for layer in layers],
         "disconnected_clusters": clustering.disconnected,
     }
     return Detection(
@@ -393,7 +441,11 @@ def _check_edge_budget(projection: Any, spec: PipelineSpec) -> None:
 
 
 def _texts(posts: Posts | None) -> Any:
-    return posts.column("text").combine_chunks() if posts is not None and posts.table.num_rows else None
+    return (
+        posts.column("text").combine_chunks()
+        if posts is not None and posts.table.num_rows
+        else None
+    )
 
 
 def with_params(spec: PipelineSpec, **changes: Any) -> PipelineSpec:

@@ -216,7 +216,9 @@ def _to_utc_ms(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         parsed = pc.strptime(column, format="%Y-%m-%dT%H:%M:%S", unit="ms", error_is_null=True)
         if parsed.null_count > column.null_count:
-            raise pa.ArrowInvalid("timestamps must be ISO 8601 (YYYY-MM-DDTHH:MM:SS) or epoch seconds")
+            raise pa.ArrowInvalid(
+                "timestamps must be ISO 8601 (YYYY-MM-DDTHH:MM:SS) or epoch seconds"
+            )
         return pc.assume_timezone(parsed, "UTC").cast(pa.timestamp("ms", tz="UTC"))
     return column.cast(pa.timestamp("ms", tz="UTC"))
 
@@ -243,7 +245,9 @@ def _check_values(table: pa.Table, source: str) -> None:
     for name in (*REQUIRED_COLUMNS, "is_repost", "platform", *_LIST_COLUMNS):
         nulls = table.column(name).null_count
         if nulls:
-            raise SchemaError(f"{source}: column {name!r} has {nulls} null value(s); it is required")
+            raise SchemaError(
+                f"{source}: column {name!r} has {nulls} null value(s); it is required"
+            )
     urls_len = pc.list_value_length(table.column("urls"))
     dom_len = pc.list_value_length(table.column("domains"))
     if not pc.all(pc.equal(urls_len, dom_len)).as_py() and table.num_rows:

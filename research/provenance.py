@@ -9,7 +9,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-_PACKAGES = ("hijack-clusters", "numpy", "scipy", "pandas", "pyarrow", "igraph", "networkx", "matplotlib", "hydra-core")
+_PACKAGES = (
+    "hijack-clusters",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "igraph",
+    "networkx",
+    "matplotlib",
+    "hydra-core",
+)
 
 
 def git_state(root: str | Path | None = None) -> dict[str, Any]:
@@ -17,10 +27,20 @@ def git_state(root: str | Path | None = None) -> dict[str, Any]:
     root = Path(root) if root else Path(__file__).resolve().parents[1]
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}

@@ -91,11 +91,15 @@ class RunCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps(entry, sort_keys=True, indent=1, allow_nan=False, default=str) + "\n")
+            handle.write(
+                json.dumps(entry, sort_keys=True, indent=1, allow_nan=False, default=str) + "\n"
+            )
         os.replace(tmp, path)
 
 
-def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+def mean_ci(
+    values: Sequence[float] | np.ndarray, level: float = 0.95
+) -> tuple[float, float, float]:
     """Mean and the two ends of its Student-t confidence interval (NaNs ignored).
 
     A single value has no spread to estimate: its interval is the value itself.
@@ -149,7 +153,9 @@ def summarise(
     """
     rows = []
     for keys, group in results.groupby(list(by), sort=True, dropna=False):
-        row: dict[str, Any] = dict(zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True))
+        row: dict[str, Any] = dict(
+            zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True)
+        )
         for metric in metrics:
             mean, lo, hi = mean_ci(group[metric].to_numpy(dtype=np.float64), level)
             row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = mean, lo, hi

@@ -48,14 +48,23 @@ class GroundTruth:
         """Truth from account labels only (``None`` = benign)."""
         roles = ["hijacked" if c is not None else "benign" for c in campaigns]
         accounts = pa.table(
-            {"account_id": account_ids, "role": roles, "campaign": campaigns, "decoy": [None] * len(campaigns)},
+            {
+                "account_id": account_ids,
+                "role": roles,
+                "campaign": campaigns,
+                "decoy": [None] * len(campaigns),
+            },
             schema=ACCOUNT_TRUTH_SCHEMA,
         )
         return cls(accounts, POST_TRUTH_SCHEMA.empty_table())
 
     def campaign_of(self, account_ids: list[str] | np.ndarray | pa.Array) -> np.ndarray:
         """Campaign name of each given account (``None`` if benign or unknown)."""
-        ids = pa.array(account_ids, pa.string()) if not isinstance(account_ids, pa.Array) else account_ids
+        ids = (
+            pa.array(account_ids, pa.string())
+            if not isinstance(account_ids, pa.Array)
+            else account_ids
+        )
         pos = pc.index_in(ids, value_set=self.accounts.column("account_id"))
         labels = self.accounts.column("campaign").combine_chunks()
         taken = labels.take(pos)
@@ -63,14 +72,22 @@ class GroundTruth:
 
     def decoy_of(self, account_ids: list[str] | np.ndarray | pa.Array) -> np.ndarray:
         """Decoy kind of each given account (``None`` if none)."""
-        ids = pa.array(account_ids, pa.string()) if not isinstance(account_ids, pa.Array) else account_ids
+        ids = (
+            pa.array(account_ids, pa.string())
+            if not isinstance(account_ids, pa.Array)
+            else account_ids
+        )
         pos = pc.index_in(ids, value_set=self.accounts.column("account_id"))
-        return np.asarray(self.accounts.column("decoy").combine_chunks().take(pos).to_pylist(), dtype=object)
+        return np.asarray(
+            self.accounts.column("decoy").combine_chunks().take(pos).to_pylist(), dtype=object
+        )
 
     @property
     def campaigns(self) -> list[str]:
         """Names of the planted campaigns, sorted."""
-        return sorted(v for v in pc.unique(self.accounts.column("campaign")).to_pylist() if v is not None)
+        return sorted(
+            v for v in pc.unique(self.accounts.column("campaign")).to_pylist() if v is not None
+        )
 
     def write(self, out_dir: str | Path) -> None:
         """Write ``truth_accounts.parquet`` and ``truth_posts.parquet``."""
@@ -89,8 +106,13 @@ def read_truth(directory: str | Path) -> GroundTruth:
             raise InputFileError(f"{path}: no such file (ground truth is written by `simulate`)")
     accounts = pq.read_table(paths[0])
     posts = pq.read_table(paths[1])
-    for table, schema, path in ((accounts, ACCOUNT_TRUTH_SCHEMA, paths[0]), (posts, POST_TRUTH_SCHEMA, paths[1])):
+    for table, schema, path in (
+        (accounts, ACCOUNT_TRUTH_SCHEMA, paths[0]),
+        (posts, POST_TRUTH_SCHEMA, paths[1]),
+    ):
         missing = [n for n in schema.names if n not in table.column_names]
         if missing:
             raise SchemaError(f"{path}: missing column(s) {', '.join(missing)}")
-    return GroundTruth(accounts.select(ACCOUNT_TRUTH_SCHEMA.names), posts.select(POST_TRUTH_SCHEMA.names))
+    return GroundTruth(
+        accounts.select(ACCOUNT_TRUTH_SCHEMA.names), posts.select(POST_TRUTH_SCHEMA.names)
+    )

@@ -43,13 +43,29 @@ def test_load_reads_every_way_in_with_its_truth(sim, tmp_path):
     from research.cli import main
 
     parquet = sim.write(tmp_path / "parquet")
-    assert main(["simulate", "--n-posts", "30000", "--format", "twitter-v1", "--out", str(tmp_path / "v1"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--n-posts",
+                "30000",
+                "--format",
+                "twitter-v1",
+                "--out",
+                str(tmp_path / "v1"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     by_folder = research.load(parquet)
     raw_folder = research.load(tmp_path / "v1")
     raw_file = research.load(tmp_path / "v1" / "tweets.jsonl", truth=tmp_path / "v1")
     no_truth = research.load(tmp_path / "v1" / "tweets.jsonl")
     assert len(by_folder) == len(raw_folder) == len(raw_file) == len(sim.posts)
-    assert by_folder.truth is not None and raw_folder.truth is not None and raw_file.truth is not None
+    assert (
+        by_folder.truth is not None and raw_folder.truth is not None and raw_file.truth is not None
+    )
     assert no_truth.truth is None
     with pytest.raises(ConfigError, match="no ground truth"):
         no_truth.detect().evaluate()
@@ -59,14 +75,20 @@ def test_views_add_up(data):
     ev = data.events
     accounts, apps = data.accounts(), data.apps()
     assert accounts["posts"].sum() == len(data) and accounts["posts"].is_monotonic_decreasing
-    assert accounts["links"].sum() == data.urls()["links"].sum() == data.urls("domain")["links"].sum() + int((ev.link_domain < 0).sum())
+    assert (
+        accounts["links"].sum()
+        == data.urls()["links"].sum()
+        == data.urls("domain")["links"].sum() + int((ev.link_domain < 0).sum())
+    )
     assert apps["posts"].sum() == len(data) - data.summary()["posts_without_app"]
     assert (accounts["first_post"] <= accounts["last_post"]).all()
     whi = apps[apps["app"] == "We Heart It"].iloc[0]
     assert whi["accounts"] > 0 and whi["links"] > 0
     assert data.activity("1D")["posts"].sum() == len(data)
     by_app = data.activity("6h", by="app", top=3)
-    assert list(by_app.columns)[:3] == apps["app"].head(3).tolist() and by_app.to_numpy().sum() == len(data)
+    assert list(by_app.columns)[:3] == apps["app"].head(
+        3
+    ).tolist() and by_app.to_numpy().sum() == len(data)
     with pytest.raises(ConfigError):
         data.urls("stem")
 
@@ -85,7 +107,10 @@ def test_detect_explain_and_evaluate_find_the_campaign(found):
     assert len(why.sample) and set(why.sample["app"]) == {"We Heart It"}
     metrics = found.evaluate()
     assert metrics["recall"] == 1.0 and metrics["precision"] == 1.0
-    assert found.flagged_accounts["name"].notna().all() and len(found.flagged_accounts) == metrics["n_flagged"]
+    assert (
+        found.flagged_accounts["name"].notna().all()
+        and len(found.flagged_accounts) == metrics["n_flagged"]
+    )
     with pytest.raises(ConfigError, match="no cluster 99999"):
         found.explain(99_999)
 
@@ -100,9 +125,15 @@ def test_subgraphs_carry_kind_and_name(found):
     assert "We Heart It" in g.vs.select(kind="app")["name"]
     assert set(g.vs.select(kind="account")["cluster"]) == {cluster}
     n = found.subgraph(cluster, "networkx")
-    assert isinstance(n, nx.Graph) and n.number_of_nodes() == g.vcount() and n.number_of_edges() == g.ecount()
+    assert (
+        isinstance(n, nx.Graph)
+        and n.number_of_nodes() == g.vcount()
+        and n.number_of_edges() == g.ecount()
+    )
     members = found.subgraph(cluster, tripartite=False)
-    assert members.vcount() == size and set(members.vs["kind"]) == {"account"} and members.ecount() > 0
+    assert (
+        members.vcount() == size and set(members.vs["kind"]) == {"account"} and members.ecount() > 0
+    )
     assert min(members.es["weight"]) >= 3.0  # the method's edge filter
     members_nx = found.subgraph(cluster, "networkx", tripartite=False)
     assert members_nx.number_of_edges() == members.ecount()
@@ -120,8 +151,13 @@ def test_params_reach_the_method(data):
 
 def test_report_and_export_from_the_api(found, tmp_path):
     page = found.report(tmp_path / "report.html", members=5)
-    assert "Against ground truth" in page.read_text() and "showing the 5 most active" in page.read_text()
-    written = found.export(tmp_path / "g.gexf") + found.export(tmp_path / "t.csv", graph="tripartite")
+    assert (
+        "Against ground truth" in page.read_text()
+        and "showing the 5 most active" in page.read_text()
+    )
+    written = found.export(tmp_path / "g.gexf") + found.export(
+        tmp_path / "t.csv", graph="tripartite"
+    )
     assert [p.name for p in written] == ["g.gexf", "t_nodes.csv", "t_edges.csv"]
 
 
@@ -132,5 +168,8 @@ def test_html_representations_are_short_and_escaped(sim):
     for html in (data._repr_html_(), found._repr_html_(), found.explain(cluster)._repr_html_()):
         assert "<script" not in html and "<img" not in html and len(html) < 20_000
     assert "We Heart It&lt;img" in found._repr_html_()
-    assert TEXT_PAYLOAD not in found.explain(cluster)._repr_html_() and APP_PAYLOAD not in data._repr_html_()
+    assert (
+        TEXT_PAYLOAD not in found.explain(cluster)._repr_html_()
+        and APP_PAYLOAD not in data._repr_html_()
+    )
     assert np.isfinite(found.explain(cluster).evidence["score"])

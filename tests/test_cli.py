@@ -11,7 +11,10 @@ from research.cli import main
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory):
     out = tmp_path_factory.mktemp("sim")
-    assert main(["simulate", "--preset", "weheartit", "--seed", "0", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(["simulate", "--preset", "weheartit", "--seed", "0", "--out", str(out), "--quiet"])
+        == 0
+    )
     return out
 
 
@@ -21,7 +24,10 @@ def test_detect_writes_verdicts_summary_and_metrics(simulated, tmp_path):
     accounts = pd.read_csv(out / "accounts.csv", dtype={"account": str})
     assert {"account", "cluster", "flagged", "score"} <= set(accounts.columns)
     clusters = pd.read_csv(out / "clusters.csv")
-    assert clusters["flagged"].sum() == 1 and "We Heart It" in clusters.loc[clusters["flagged"], "explanation"].iloc[0]
+    assert (
+        clusters["flagged"].sum() == 1
+        and "We Heart It" in clusters.loc[clusters["flagged"], "explanation"].iloc[0]
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_flagged_clusters"] == 1
     metrics = json.loads((out / "metrics.json").read_text())
@@ -30,15 +36,37 @@ def test_detect_writes_verdicts_summary_and_metrics(simulated, tmp_path):
 
 def test_detect_twice_gives_identical_bytes(simulated, tmp_path):
     for name in ("a", "b"):
-        assert main(["detect", str(simulated), "--out", str(tmp_path / name), "--quiet", "--no-report"]) == 0
+        assert (
+            main(
+                ["detect", str(simulated), "--out", str(tmp_path / name), "--quiet", "--no-report"]
+            )
+            == 0
+        )
     for file in ("accounts.csv", "clusters.csv", "summary.json", "metrics.json"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 
 def test_set_overrides_reach_the_method(simulated, tmp_path):
     out = tmp_path / "o"
-    assert main(["detect", str(simulated), "--out", str(out), "--quiet", "--no-report", "--set", "detector_params.resolution=5.0"]) == 0
-    assert json.loads((out / "summary.json").read_text())["params"]["detector_params"]["resolution"] == 5.0
+    assert (
+        main(
+            [
+                "detect",
+                str(simulated),
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-report",
+                "--set",
+                "detector_params.resolution=5.0",
+            ]
+        )
+        == 0
+    )
+    assert (
+        json.loads((out / "summary.json").read_text())["params"]["detector_params"]["resolution"]
+        == 5.0
+    )
 
 
 @pytest.mark.parametrize(
@@ -51,8 +79,12 @@ def test_set_overrides_reach_the_method(simulated, tmp_path):
         (["simulate", "--preset", "nope", "--out", "OUT"], 5, "unknown simulator preset 'nope'"),
     ],
 )
-def test_bad_input_gets_a_clear_message_and_exit_code(simulated, tmp_path, capsys, argv, code, message):
-    argv = [str(simulated) if a == "SIM" else str(tmp_path / "o") if a == "OUT" else a for a in argv]
+def test_bad_input_gets_a_clear_message_and_exit_code(
+    simulated, tmp_path, capsys, argv, code, message
+):
+    argv = [
+        str(simulated) if a == "SIM" else str(tmp_path / "o") if a == "OUT" else a for a in argv
+    ]
     assert main([*argv, "--quiet"] if argv[0] == "detect" else argv) == code
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err

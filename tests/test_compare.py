@@ -10,13 +10,17 @@ from research.comparison import replace_block
 
 def test_compare_writes_tables_and_replaces_the_readme_block(tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text("# x\n\n<!-- methods-table:start -->\nold table\n<!-- methods-table:end -->\n\nafter\n")
+    readme.write_text(
+        "# x\n\n<!-- methods-table:start -->\nold table\n<!-- methods-table:end -->\n\nafter\n"
+    )
     out = tmp_path / "generated"
     argv = ["--seeds", "0", "--presets", "weheartit", "--methods", "joint", "qut_colink", "--n-posts", "30000",
             "--out", str(out), "--readme", str(readme), "--quiet"]  # fmt: skip
     assert main(argv) == 0
     runs = pd.read_csv(out / "methods_runs.csv")
-    assert runs["method"].tolist() == ["joint", "qut_colink"] and (runs["preset"] == "weheartit").all()
+    assert (
+        runs["method"].tolist() == ["joint", "qut_colink"] and (runs["preset"] == "weheartit").all()
+    )
     table = pd.read_csv(out / "methods_table.csv")
     assert table.loc[table["method"] == "joint", "best_f1"].item()
     text = readme.read_text()
@@ -26,7 +30,19 @@ def test_compare_writes_tables_and_replaces_the_readme_block(tmp_path):
     assert (out / "methods_table.provenance.json").exists()
     # the tables can be rebuilt from the runs alone
     (out / "methods_table.md").unlink()
-    assert main(["--from-runs", str(out / "methods_runs.csv"), "--out", str(out), "--no-readme", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "--from-runs",
+                str(out / "methods_runs.csv"),
+                "--out",
+                str(out),
+                "--no-readme",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert (out / "methods_table.md").read_text() in readme.read_text()
 
 

@@ -17,7 +17,12 @@ def test_composed_method_is_the_runs_method():
     # The configs describe the package's method: its layers, windows and flag rule.
     spec = PipelineSpec.from_dict(method.params)
     default = PipelineSpec()
-    assert (spec.layers, spec.window_s, spec.weighting, spec.rule) == (default.layers, default.window_s, default.weighting, default.rule)
+    assert (spec.layers, spec.window_s, spec.weighting, spec.rule) == (
+        default.layers,
+        default.window_s,
+        default.weighting,
+        default.rule,
+    )
     tuned = method_from_config(["detect=louvain", "seed=4", "filter=min_support"])
     assert tuned.params["detector"] == "louvain" and tuned.seed == 4
     assert tuned.params["filters"][0]["name"] == "min_support"
@@ -33,5 +38,7 @@ def test_notebook_and_experiment_give_the_same_bytes(tmp_path):
     found = method_from_config(overrides).detect(data)
     write_detection(found.detection, tmp_path / "notebook")
     for name in ("accounts.csv", "clusters.csv"):
-        assert (tmp_path / "notebook" / name).read_bytes() == (tmp_path / "experiment" / name).read_bytes(), name
+        assert (tmp_path / "notebook" / name).read_bytes() == (
+            tmp_path / "experiment" / name
+        ).read_bytes(), name
     assert found.seed == 2 and found.flagged["top_app"].tolist() == ["We Heart It"]

@@ -11,7 +11,11 @@ from research.truth import GroundTruth
 def test_metrics_on_a_hand_checked_case():
     truth = GroundTruth.from_labels(list("abcdef"), ["x", "x", "y", None, None, None])
     accounts = pd.DataFrame(
-        {"account": list("abcdef"), "cluster": [0, 0, 0, 1, -1, -1], "flagged": [True, True, False, True, False, False]}
+        {
+            "account": list("abcdef"),
+            "cluster": [0, 0, 0, 1, -1, -1],
+            "flagged": [True, True, False, True, False, False],
+        }
     )
     m = evaluate(accounts, truth)
     assert (m["tp"], m["fp"], m["fn"]) == (2, 1, 1)
@@ -22,9 +26,13 @@ def test_metrics_on_a_hand_checked_case():
 
 def test_perfect_and_empty_verdicts():
     truth = GroundTruth.from_labels(list("abcd"), ["x", "x", None, None])
-    perfect = pd.DataFrame({"account": list("abcd"), "cluster": [0, 0, -1, -1], "flagged": [True, True, False, False]})
+    perfect = pd.DataFrame(
+        {"account": list("abcd"), "cluster": [0, 0, -1, -1], "flagged": [True, True, False, False]}
+    )
     m = evaluate(perfect, truth)
-    assert m["f1"] == 1.0 and m["nmi_all"] == pytest.approx(1.0) and m["ari_all"] == pytest.approx(1.0)
+    assert (
+        m["f1"] == 1.0 and m["nmi_all"] == pytest.approx(1.0) and m["ari_all"] == pytest.approx(1.0)
+    )
     nothing = perfect.assign(flagged=False, cluster=-1)
     m = evaluate(nothing, truth)
     assert m["f1"] == 0.0 and m["recall"] == 0.0 and m["nmi_flagged"] == 0.0
@@ -53,6 +61,8 @@ def test_purity_and_bcubed_see_merged_and_split_campaigns():
 
 def test_evaluate_reports_purity_and_bcubed():
     truth = GroundTruth.from_labels(list("abcd"), ["x", "x", None, None])
-    accounts = pd.DataFrame({"account": list("abcd"), "cluster": [0, 0, -1, -1], "flagged": [True, True, False, False]})
+    accounts = pd.DataFrame(
+        {"account": list("abcd"), "cluster": [0, 0, -1, -1], "flagged": [True, True, False, False]}
+    )
     m = evaluate(accounts, truth)
     assert m["purity"] == 1.0 and m["bcubed_f1"] == 1.0

@@ -21,7 +21,10 @@ def _compose(overrides: list[str]):
         return compose(config_name="config", overrides=overrides)
 
 
-@pytest.mark.parametrize("group", ["data", "projection", "filter", "detect", "evidence", "method", "profile", "experiment"])
+@pytest.mark.parametrize(
+    "group",
+    ["data", "projection", "filter", "detect", "evidence", "method", "profile", "experiment"],
+)
 def test_every_group_option_composes(group):
     options = sorted(p.stem for p in (REPO / "configs" / group).glob("*.yaml"))
     assert options
@@ -42,9 +45,18 @@ def test_unknown_key_is_refused():
 def test_run_writes_artefacts(tmp_path: Path):
     cfg = _compose(["data.n_posts=60000", f"paper_dir={tmp_path / 'paper'}", "progress=false"])
     metrics = run(cfg, tmp_path / "run")
-    for name in ("config.yaml", "metrics.json", "clusters.csv", "accounts.csv", "provenance.json", "summary.json"):
+    for name in (
+        "config.yaml",
+        "metrics.json",
+        "clusters.csv",
+        "accounts.csv",
+        "provenance.json",
+        "summary.json",
+    ):
         assert (tmp_path / "run" / name).exists(), name
-    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["f1"] == pytest.approx(metrics["f1"])
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["f1"] == pytest.approx(
+        metrics["f1"]
+    )
     assert metrics["f1"] >= 0.9
     assert (tmp_path / "run" / "figures" / "timeline.pdf").stat().st_size > 1000
     assert (tmp_path / "paper" / "figures" / "run_weheartit_timeline.png").exists()
@@ -56,5 +68,11 @@ def test_same_config_same_bytes(tmp_path: Path):
     cfg = _compose(["data.n_posts=60000", "write_paper_figures=false", "progress=false"])
     run(cfg, tmp_path / "a")
     run(cfg, tmp_path / "b")
-    for name in ("metrics.json", "clusters.csv", "accounts.csv", "figures/timeline.pdf", "figures/timeline.png"):
+    for name in (
+        "metrics.json",
+        "clusters.csv",
+        "accounts.csv",
+        "figures/timeline.pdf",
+        "figures/timeline.png",
+    ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

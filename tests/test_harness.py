@@ -34,8 +34,17 @@ def test_latency_is_found_within_the_attack_and_bounded_by_the_step(small):
 
 
 def test_a_method_that_never_flags_has_no_latency(small):
-    table = detection_latency("fraudar", small.posts, small.truth, params={"k": 1, "describe": False}, step_s=48 * 3600, max_steps=1)
-    assert len(table) == 1 and (np.isnan(table["latency_h"].iloc[0]) or table["latency_h"].iloc[0] >= 0)
+    table = detection_latency(
+        "fraudar",
+        small.posts,
+        small.truth,
+        params={"k": 1, "describe": False},
+        step_s=48 * 3600,
+        max_steps=1,
+    )
+    assert len(table) == 1 and (
+        np.isnan(table["latency_h"].iloc[0]) or table["latency_h"].iloc[0] >= 0
+    )
 
 
 @pytest.mark.slow

@@ -38,7 +38,9 @@ def _check_valid(detection, posts) -> None:
     assert {"cluster", "size", "flagged", "score"} <= set(clusters.columns)
     member = accounts["cluster"].to_numpy()
     assert member.min(initial=-1) >= -1 and member.max(initial=-1) < k
-    assert np.array_equal(np.bincount(member[member >= 0], minlength=k), clusters["size"].to_numpy())
+    assert np.array_equal(
+        np.bincount(member[member >= 0], minlength=k), clusters["size"].to_numpy()
+    )
     flagged_cluster = clusters["flagged"].to_numpy(dtype=bool)
     expected = np.where(member >= 0, flagged_cluster[np.maximum(member, 0)], False)
     if "unsigned" in accounts:  # members of a flagged cluster without its signature are not flagged
@@ -71,7 +73,11 @@ def test_every_method_has_a_hydra_config_matching_its_defaults(name):
     if not config["uses_pipeline_groups"]:
         # The config states the defaults of the method's parameter dataclass, all of them.
         module = METHODS[name].__module__
-        kind = next(v for k, v in vars(__import__(module, fromlist=["_"])).items() if k.endswith("Params") and dataclasses.is_dataclass(v))
+        kind = next(
+            v
+            for k, v in vars(__import__(module, fromlist=["_"])).items()
+            if k.endswith("Params") and dataclasses.is_dataclass(v)
+        )
         defaults = {f.name: f.default for f in dataclasses.fields(kind)}
         assert config["params"] == defaults
     configs = {p.stem for p in (REPO / "configs" / "method").glob("*.yaml")}
@@ -81,7 +87,23 @@ def test_every_method_has_a_hydra_config_matching_its_defaults(name):
 @pytest.fixture(scope="module")
 def simulated_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("sim")
-    assert main(["simulate", "--preset", "rogue_app", "--seed", "0", "--n-posts", "40000", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--preset",
+                "rogue_app",
+                "--seed",
+                "0",
+                "--n-posts",
+                "40000",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -89,7 +111,21 @@ def simulated_dir(tmp_path_factory):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_method_runs_from_the_command_line(simulated_dir, tmp_path, name):
     out = tmp_path / name
-    assert main(["detect", str(simulated_dir), "--out", str(out), "--method", name, "--quiet", "--no-report"]) == 0
+    assert (
+        main(
+            [
+                "detect",
+                str(simulated_dir),
+                "--out",
+                str(out),
+                "--method",
+                name,
+                "--quiet",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
     clusters = pd.read_csv(out / "clusters.csv")
     assert "explanation" in clusters.columns
     summary = json.loads((out / "summary.json").read_text())
@@ -101,7 +137,15 @@ def test_every_method_runs_from_the_command_line(simulated_dir, tmp_path, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_method_runs_from_hydra_by_name(tmp_path, name):
     with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"method={name}", "data.n_posts=30000", "write_paper_figures=false", "progress=false"])
+        cfg = compose(
+            config_name="config",
+            overrides=[
+                f"method={name}",
+                "data.n_posts=30000",
+                "write_paper_figures=false",
+                "progress=false",
+            ],
+        )
     plain = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(plain, dict)
     params = method_params(plain)
@@ -119,7 +163,16 @@ def test_the_package_method_beats_the_baselines_where_an_app_is_abused(weheartit
 
     events = encode(weheartit.posts)
     scores = {
-        name: evaluate(run_method(name, weheartit.posts, {} if name in ("joint", "multilayer") else {"describe": False}, seed=0, events=events).accounts, weheartit.truth)["f1"]
+        name: evaluate(
+            run_method(
+                name,
+                weheartit.posts,
+                {} if name in ("joint", "multilayer") else {"describe": False},
+                seed=0,
+                events=events,
+            ).accounts,
+            weheartit.truth,
+        )["f1"]
         for name in NAMES
     }
     assert scores["joint"] >= 0.95
@@ -133,4 +186,6 @@ def test_detections_are_written_like_the_package_method(small, tmp_path: Path):
     write_detection(detection, tmp_path)
     table = pd.read_csv(tmp_path / "clusters.csv")
     assert table["explanation"].str.contains("flagged by pacheco").all()
-    assert {"top_app", "history_break", "exclusivity"} <= set(table.columns)  # described by the package's evidence
+    assert {"top_app", "history_break", "exclusivity"} <= set(
+        table.columns
+    )  # described by the package's evidence

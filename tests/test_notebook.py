@@ -26,15 +26,24 @@ def test_notebook_is_committed_without_outputs():
 def test_notebook_runs_without_errors(tmp_path, monkeypatch):
     # The kernel inherits the environment: temporary files go to tmp_path, the package is found.
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))
+    )
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     # execute() raises CellExecutionError, naming the cell, if any cell fails.
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    ).execute()
     outputs = {i: cell.outputs for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"}
     assert not [o for cell in outputs.values() for o in cell if o.output_type == "error"]
     text = "\n".join(
-        o.get("text", "") + o.get("data", {}).get("text/plain", "") for cell in outputs.values() for o in cell
+        o.get("text", "") + o.get("data", {}).get("text/plain", "")
+        for cell in outputs.values()
+        for o in cell
     )
     assert "is flagged:" in text and "We Heart It" in text
     assert "'recall': 1.0" in text

@@ -22,13 +22,22 @@ def test_weheartit_campaign_found_decoys_not_flagged(weheartit, weheartit_detect
 
 def test_benign_coordination_alone_is_never_flagged():
     # news bursts, feed apps and organisations, and no attack at all
-    sim = simulate("weheartit", seed=5, n_posts=150_000, overrides={"campaigns": [], "decoys": {"news_bursts": 12}})
+    sim = simulate(
+        "weheartit",
+        seed=5,
+        n_posts=150_000,
+        overrides={"campaigns": [], "decoys": {"news_bursts": 12}},
+    )
     detection = run_pipeline(sim.posts, seed=0)
     assert len(detection.clusters) > 0  # there is coordination to find...
     assert not detection.clusters["flagged"].any()  # ...and none of it is an attack
     groups = sim.scenario.decoys.feeds + sim.scenario.decoys.orgs
-    found = detection.clusters[(detection.clusters["exclusivity"] > 0.9) & (detection.clusters["size"] >= 10)]
-    assert len(found) >= groups >= 4  # every feed and organisation is found as a cluster, then rejected
+    found = detection.clusters[
+        (detection.clusters["exclusivity"] > 0.9) & (detection.clusters["size"] >= 10)
+    ]
+    assert (
+        len(found) >= groups >= 4
+    )  # every feed and organisation is found as a cluster, then rejected
     assert (found["history_break"] == 0).all()
 
 
@@ -91,7 +100,9 @@ def test_honest_accounts_pulled_in_by_camouflage_are_not_flagged():
 @pytest.mark.parametrize("mode", ["popularity", "random"])
 def test_heavy_camouflage_does_not_hide_the_attack_domain(mode):
     # four camouflage posts per attack post: popular links outnumber the attack's own
-    sim = simulate("camouflage", seed=0, overrides={"campaign": {"camouflage_amount": 4.0, "camouflage": mode}})
+    sim = simulate(
+        "camouflage", seed=0, overrides={"campaign": {"camouflage_amount": 4.0, "camouflage": mode}}
+    )
     detection = run_pipeline(sim.posts, seed=0)
     metrics = evaluate(detection.accounts, sim.truth)
     assert metrics["f1"] >= 0.95 and metrics["fp"] == 0

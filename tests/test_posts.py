@@ -10,7 +10,14 @@ from tests.conftest import make_posts
 
 
 def test_as_posts_fills_optional_columns_and_keeps_values():
-    table = pa.table({"post_id": ["1"], "account_id": ["a"], "timestamp": ["2014-05-01T12:00:00"], "urls": [["http://x.com/a"]]})
+    table = pa.table(
+        {
+            "post_id": ["1"],
+            "account_id": ["a"],
+            "timestamp": ["2014-05-01T12:00:00"],
+            "urls": [["http://x.com/a"]],
+        }
+    )
     posts = as_posts(table)
     row = posts.table.to_pylist()[0]
     assert row["urls"] == ["http://x.com/a"]
@@ -20,7 +27,9 @@ def test_as_posts_fills_optional_columns_and_keeps_values():
 
 
 def test_missing_required_column_names_source_and_columns():
-    with pytest.raises(SchemaError, match=r"export\.csv: missing required column\(s\) account_id, timestamp"):
+    with pytest.raises(
+        SchemaError, match=r"export\.csv: missing required column\(s\) account_id, timestamp"
+    ):
         as_posts(pa.table({"post_id": ["1"]}), source="export.csv")
 
 

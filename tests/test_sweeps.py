@@ -35,7 +35,12 @@ def _compose(overrides: list[str], **kwargs):
 
 def _where(root: Path) -> list[str]:
     """Overrides that keep every file of an experiment under ``root``."""
-    return [f"sweep.cache_dir={root / 'cache'}", f"sweep.results_dir={root / 'results'}", f"paper_dir={root / 'paper'}", "progress=false"]
+    return [
+        f"sweep.cache_dir={root / 'cache'}",
+        f"sweep.results_dir={root / 'results'}",
+        f"paper_dir={root / 'paper'}",
+        "progress=false",
+    ]
 
 
 def _run(name: str, root: Path, *extra: str):
@@ -51,7 +56,11 @@ def _run(name: str, root: Path, *extra: str):
 def test_experiments_and_profiles_exist():
     assert {"campaign_size", "camouflage", "app_share", "jitter", "posts_per_account", "scaling",
             "leiden_louvain", "lfr", "case_study", "summary", "calibration"} <= set(EXPERIMENTS)  # fmt: skip
-    assert {p.stem for p in (REPO / "configs" / "profile").glob("*.yaml")} == {"full", "quick", "tiny"}
+    assert {p.stem for p in (REPO / "configs" / "profile").glob("*.yaml")} == {
+        "full",
+        "quick",
+        "tiny",
+    }
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
@@ -70,21 +79,27 @@ def test_every_experiment_composes_and_plans(name, profile):
         assert {r["labels"]["method"] for r in experiment.runs} == set(registry.METHODS)
 
 
-@pytest.mark.parametrize("launcher, target", [("local_joblib", "JoblibLauncher"), ("slurm", "SlurmLauncher")])
+@pytest.mark.parametrize(
+    "launcher, target", [("local_joblib", "JoblibLauncher"), ("slurm", "SlurmLauncher")]
+)
 def test_launcher_configs_compose(launcher, target):
     pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
     cfg = _compose(["experiment=jitter", f"hydra/launcher={launcher}"], return_hydra_config=True)
     assert cfg.hydra.launcher._target_.endswith(target)
     default = _compose([], return_hydra_config=True)
-    assert default.hydra.launcher._target_.endswith("BasicLauncher"), "the basic launcher stays the default"
+    assert default.hydra.launcher._target_.endswith("BasicLauncher"), (
+        "the basic launcher stays the default"
+    )
 
 
 def test_runs_follow_command_line_overrides():
     overrides = ["experiment=jitter", "profile=tiny", "detect=louvain"]
     with initialize_config_dir(config_dir=CONFIGS, version_base="1.3"):
         experiment = plan(compose(config_name="config", overrides=overrides), overrides)
-    pipeline_runs = [r for r in experiment.runs if r["config"]["method"].get("uses_pipeline_groups")]
+    pipeline_runs = [
+        r for r in experiment.runs if r["config"]["method"].get("uses_pipeline_groups")
+    ]
     assert pipeline_runs  # the package's method (baselines carry their own parameters)
     assert {r["config"]["detect"]["detector"] for r in pipeline_runs} == {"louvain"}
     assert all("detect=louvain" in r["overrides"] for r in experiment.runs)
@@ -107,14 +122,18 @@ def test_mean_ci_is_the_student_t_interval():
 
 
 def test_summarise_groups_and_counts():
-    runs = pd.DataFrame({"method": ["a", "a", "a", "b"], "x": [1, 1, 2, 1], "f1": [0.5, 0.7, 1.0, 0.2]})
+    runs = pd.DataFrame(
+        {"method": ["a", "a", "a", "b"], "x": [1, 1, 2, 1], "f1": [0.5, 0.7, 1.0, 0.2]}
+    )
     summary = summarise(runs, ["method", "x"], ["f1"])
     assert summary[["method", "x", "n"]].values.tolist() == [["a", 1, 2], ["a", 2, 1], ["b", 1, 1]]
     assert summary["f1"].tolist() == pytest.approx([0.6, 1.0, 0.2])
 
 
 def test_cache_key_depends_on_every_config_value_and_entries_survive_corruption(tmp_path):
-    assert run_key({"data": {"n_posts": 1}, "seed": 0}) != run_key({"data": {"n_posts": 2}, "seed": 0})
+    assert run_key({"data": {"n_posts": 1}, "seed": 0}) != run_key(
+        {"data": {"n_posts": 2}, "seed": 0}
+    )
     assert run_key({"seed": 0}, kind="lfr") != run_key({"seed": 0}, kind="detection")
     cache = RunCache(tmp_path)
     cache.put("abcd", {"f1": 0.5})
@@ -137,9 +156,13 @@ def test_lfr_graphs_are_seeded_and_detectors_recover_clear_communities():
 
     from research.detect import detect
 
-    spec = LFRSpec(n=250, mu=0.1, average_degree=10, max_degree=25, min_community=10, max_community=25)
+    spec = LFRSpec(
+        n=250, mu=0.1, average_degree=10, max_degree=25, min_community=10, max_community=25
+    )
     a, b = lfr_graph(spec, seed=3), lfr_graph(spec, seed=3)
-    assert np.array_equal(a.projection.rows, b.projection.rows) and np.array_equal(a.communities, b.communities)
+    assert np.array_equal(a.projection.rows, b.projection.rows) and np.array_equal(
+        a.communities, b.communities
+    )
     assert a.mixing() < 0.3
     found = detect(a.projection, "leiden", seed=0, min_size=1, objective="modularity").membership
     assert ig.compare_communities(a.communities.tolist(), found.tolist(), method="nmi") > 0.9
@@ -161,7 +184,9 @@ def tiny_outputs(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny")
     for name in EXPERIMENTS:
         done = _run(name, root)
-        assert done.execution.failed == 0, done.results.loc[done.results["status"] != "ok", "error"].tolist()
+        assert done.execution.failed == 0, done.results.loc[
+            done.results["status"] != "ok", "error"
+        ].tolist()
     return root
 
 
@@ -170,7 +195,9 @@ def tiny_outputs(tmp_path_factory) -> Path:
 def test_every_experiment_runs_at_tiny_size(tiny_outputs, name):
     problems = check_experiment(name, "tiny", tiny_outputs / "paper", tiny_outputs / "results")
     assert problems == []
-    record = json.loads((tiny_outputs / "paper" / "generated" / "provenance" / f"{name}.json").read_text())
+    record = json.loads(
+        (tiny_outputs / "paper" / "generated" / "provenance" / f"{name}.json").read_text()
+    )
     assert record["git"]["commit"] and "numpy" in record["packages"] and record["seeds"]
     assert record["config"]["experiment"]["name"] == name
 
@@ -181,17 +208,26 @@ def test_missing_outputs_are_found_by_profile_files_and_registry(tiny_outputs, m
     assert not is_missing("jitter", "tiny", paper)
     assert is_missing("jitter", "quick", paper), "outputs of another profile do not count"
     monkeypatch.setitem(registry.METHODS, "new_baseline", registry.joint)
-    assert is_missing("jitter", "tiny", paper), "a newly registered method makes 'all' experiments stale"
-    assert not is_missing("lfr", "tiny", paper), "experiments with explicit methods do not depend on the registry"
+    assert is_missing("jitter", "tiny", paper), (
+        "a newly registered method makes 'all' experiments stale"
+    )
+    assert not is_missing("lfr", "tiny", paper), (
+        "experiments with explicit methods do not depend on the registry"
+    )
 
 
 @pytest.mark.slow
 def test_detection_numbers_mean_something(tiny_outputs):
     summary = pd.read_csv(tiny_outputs / "results" / "tiny" / "case_study.csv")
-    assert summary.loc[0, "f1"] >= 0.8, "the planted We Heart It campaign is found on the case-study platform"
+    assert summary.loc[0, "f1"] >= 0.8, (
+        "the planted We Heart It campaign is found on the case-study platform"
+    )
     assert summary.loc[0, "fpr"] <= 0.01
     generated = tiny_outputs / "paper" / "generated"
-    assert "\\defresult{case_study/top_app}{We Heart It}" in (generated / "macros" / "case_study.tex").read_text()
+    assert (
+        "\\defresult{case_study/top_app}{We Heart It}"
+        in (generated / "macros" / "case_study.tex").read_text()
+    )
     assert "\\defresult{methods/count}" in (generated / "macros" / "profile.tex").read_text()
     combined = (generated / "macros.tex").read_text()
     assert all(f"generated/macros/{name}.tex" in combined for name in EXPERIMENTS)
@@ -200,7 +236,12 @@ def test_detection_numbers_mean_something(tiny_outputs):
 @pytest.mark.slow
 def test_rerun_is_cached_and_byte_identical_and_force_recomputes(tmp_path):
     first = _run("jitter", tmp_path)
-    files = ["results/tiny/jitter.csv", "paper/figures/jitter.pdf", "paper/figures/jitter.png", "paper/generated/macros/jitter.tex"]
+    files = [
+        "results/tiny/jitter.csv",
+        "paper/figures/jitter.pdf",
+        "paper/figures/jitter.png",
+        "paper/generated/macros/jitter.tex",
+    ]
     before = {f: (tmp_path / f).read_bytes() for f in files}
     again = _run("jitter", tmp_path)
     assert again.execution.cached == len(first.experiment.runs) and again.execution.computed == 0
@@ -215,7 +256,11 @@ def test_fresh_runs_in_parallel_give_the_same_bytes(tmp_path):
     pytest.importorskip("joblib")
     _run("app_share", tmp_path / "a")
     _run("app_share", tmp_path / "b", "sweep.n_jobs=2")
-    for f in ["results/tiny/app_share.csv", "paper/figures/app_share.pdf", "paper/figures/app_share.png"]:
+    for f in [
+        "results/tiny/app_share.csv",
+        "paper/figures/app_share.pdf",
+        "paper/figures/app_share.png",
+    ]:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
 
 
@@ -225,14 +270,23 @@ def test_shards_fill_the_cache_and_collection_writes_outputs(tmp_path):
         done = _run("camouflage", tmp_path, "sweep.n_shards=2", f"sweep.shard={shard}")
         assert done.paths == [] and not (tmp_path / "results").exists()
     collected = _run("camouflage", tmp_path)
-    assert collected.execution.computed == 0 and collected.execution.cached == len(collected.experiment.runs)
+    assert collected.execution.computed == 0 and collected.execution.cached == len(
+        collected.experiment.runs
+    )
     assert (tmp_path / "paper" / "figures" / "camouflage.png").exists()
 
 
 @pytest.mark.slow
-def test_methods_come_from_the_registry_at_run_time_and_failures_are_recorded(tmp_path, monkeypatch):
+def test_methods_come_from_the_registry_at_run_time_and_failures_are_recorded(
+    tmp_path, monkeypatch
+):
     def another(posts, params=None, *, seed=0, events=None, progress=False):
-        return registry.joint(posts, {"detector": "louvain", "detector_params": {"resolution": 1.0}}, seed=seed, events=events)
+        return registry.joint(
+            posts,
+            {"detector": "louvain", "detector_params": {"resolution": 1.0}},
+            seed=seed,
+            events=events,
+        )
 
     def broken(posts, params=None, *, seed=0, events=None, progress=False):
         raise RuntimeError("this baseline is broken")
@@ -244,8 +298,12 @@ def test_methods_come_from_the_registry_at_run_time_and_failures_are_recorded(tm
     assert set(results["method"]) == {*registry.METHODS}
     assert (results.loc[results["method"] == "another_baseline", "status"] == "ok").all()
     failed = results[results["method"] == "broken_baseline"]
-    assert (failed["status"] == "error").all() and failed["error"].str.contains("this baseline is broken").all()
-    assert (tmp_path / "paper" / "figures" / "jitter.png").exists(), "a failing method does not stop the figure"
+    assert (failed["status"] == "error").all() and failed["error"].str.contains(
+        "this baseline is broken"
+    ).all()
+    assert (tmp_path / "paper" / "figures" / "jitter.png").exists(), (
+        "a failing method does not stop the figure"
+    )
     problems = check_experiment("jitter", "tiny", tmp_path / "paper", tmp_path / "results")
     assert any("broken" in p for p in problems), "the check reports failed runs"
 
@@ -256,15 +314,22 @@ def test_hydra_entry_point_runs_an_experiment_and_force_flag(tmp_path):
                f"hydra.run.dir={tmp_path / 'hydra'}"]  # fmt: skip
     first = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr[-2000:]
-    assert "computed" in first.stdout and (tmp_path / "results" / "tiny" / "posts_per_account.csv").exists()
-    forced = subprocess.run([*command, "--force"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert (
+        "computed" in first.stdout
+        and (tmp_path / "results" / "tiny" / "posts_per_account.csv").exists()
+    )
+    forced = subprocess.run(
+        [*command, "--force"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert forced.returncode == 0 and "0 cached" in forced.stdout
 
 
 @pytest.mark.slow
 def test_paper_builds_from_generated_outputs(tiny_outputs, tmp_path):
     if shutil.which("latexmk") is None:
-        pytest.skip("latexmk not installed (apt-get install latexmk texlive-latex-recommended texlive-fonts-recommended)")
+        pytest.skip(
+            "latexmk not installed (apt-get install latexmk texlive-latex-recommended texlive-fonts-recommended)"
+        )
     paper = tmp_path / "paper"
     shutil.copytree(tiny_outputs / "paper", paper)
     for name in ("main.tex", "references.bib"):

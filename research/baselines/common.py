@@ -80,7 +80,9 @@ def finish(
     """
     n_clusters = clustering.n_clusters
     if len(verdict.score) != n_clusters or len(verdict.flagged) != n_clusters:
-        raise ValueError(f"{method}: verdict covers {len(verdict.score)} clusters, clustering has {n_clusters}")
+        raise ValueError(
+            f"{method}: verdict covers {len(verdict.score)} clusters, clustering has {n_clusters}"
+        )
     if describe and n_clusters:
         with timer.stage("describe"):
             texts = posts.column("text").combine_chunks() if posts.table.num_rows else None
@@ -93,7 +95,14 @@ def finish(
         table[name] = values
     table["explanation"] = [
         f"Cluster {c} ({int(s)} accounts, score {sc:.2f}) {'is' if f else 'is not'} flagged by {method}: {r}."
-        for c, s, sc, f, r in zip(table["cluster"], table["size"], table["score"], table["flagged"], verdict.reasons, strict=True)
+        for c, s, sc, f, r in zip(
+            table["cluster"],
+            table["size"],
+            table["score"],
+            table["flagged"],
+            verdict.reasons,
+            strict=True,
+        )
     ]
     membership = clustering.membership
     clustered = membership >= 0
@@ -129,9 +138,13 @@ def finish(
     )
 
 
-def internal_weight(projection: Projection, membership: np.ndarray, n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
+def internal_weight(
+    projection: Projection, membership: np.ndarray, n_clusters: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Total edge weight and number of edges inside each cluster."""
-    same = (membership[projection.rows] == membership[projection.cols]) & (membership[projection.rows] >= 0)
+    same = (membership[projection.rows] == membership[projection.cols]) & (
+        membership[projection.rows] >= 0
+    )
     cluster = membership[projection.rows[same]]
     weight = np.bincount(cluster, weights=projection.weight[same], minlength=n_clusters)
     edges = np.bincount(cluster, minlength=n_clusters)

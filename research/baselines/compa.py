@@ -70,7 +70,10 @@ class CompaParams:
 
     def __post_init__(self) -> None:
         if self.flag_members not in ("all", "anomalous"):
-            raise ValueError(f"flag_members must be 'all' or 'anomalous', got {self.flag_members!r}")
+            raise ValueError(
+                f"flag_members must be 'all' or 'anomalous', got {self.flag_members!r}"
+            )
+
     describe: bool = True
 
 
@@ -88,7 +91,11 @@ class Profiles:
 
 
 def profile_violations(
-    events: Events, p: CompaParams | None = None, *, posts: np.ndarray | None = None, before: np.ndarray | None = None
+    events: Events,
+    p: CompaParams | None = None,
+    *,
+    posts: np.ndarray | None = None,
+    before: np.ndarray | None = None,
 ) -> Profiles:
     """Check posts against the profile of their account's posts made before a reference time.
 
@@ -129,16 +136,22 @@ def profile_violations(
 
     # History size: the account's posts strictly before the reference time.
     by_account = np.sort(events.post_account.astype(np.int64) * span + rel)
-    history = np.searchsorted(by_account, account * span + ref) - np.searchsorted(by_account, account * span)
+    history = np.searchsorted(by_account, account * span + ref) - np.searchsorted(
+        by_account, account * span
+    )
 
     # Source: the account never used this app before the reference time (unknown app: no evidence).
     n_apps = len(events.apps) + 1
-    first_app = _first_time(events.post_account.astype(np.int64) * n_apps + events.post_app, rel, events.post_app >= 0)
+    first_app = _first_time(
+        events.post_account.astype(np.int64) * n_apps + events.post_app, rel, events.post_app >= 0
+    )
     app = events.post_app[posts]
     new_source = (app >= 0) & (_lookup(first_app, account * n_apps + app) >= ref)
 
     # Links: some domain of the post was never linked by the account before the reference time.
-    domain = np.where(events.link_domain >= 0, events.link_domain, len(events.domains) + events.link_url)
+    domain = np.where(
+        events.link_domain >= 0, events.link_domain, len(events.domains) + events.link_url
+    )
     n_dom = int(domain.max(initial=0)) + 1
     link_key = events.link_account.astype(np.int64) * n_dom + domain
     first_domain = _first_time(link_key, rel[events.link_post], np.ones(len(link_key), dtype=bool))
@@ -162,12 +175,24 @@ def profile_violations(
 
     judged = history >= p.min_history
     total = p.weight_source + p.weight_domain + p.weight_hour
-    score = (p.weight_source * new_source + p.weight_domain * new_domain + p.weight_hour * quiet_hour) / max(total, 1e-12)
+    score = (
+        p.weight_source * new_source + p.weight_domain * new_domain + p.weight_hour * quiet_hour
+    ) / max(total, 1e-12)
     score = np.where(judged, score, 0.0)
-    return Profiles(history, new_source, new_domain, quiet_hour, judged, score, judged & (score >= p.anomaly_threshold))
+    return Profiles(
+        history,
+        new_source,
+        new_domain,
+        quiet_hour,
+        judged,
+        score,
+        judged & (score >= p.anomaly_threshold),
+    )
 
 
-def _first_time(keys: np.ndarray, times: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _first_time(
+    keys: np.ndarray, times: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Distinct keys (sorted) and the earliest time of each."""
     keys, times = keys[valid], times[valid]
     if len(keys) == 0:
@@ -214,7 +239,9 @@ def compa(
     n = clustering.n_clusters
     message_cluster = membership[events.post_account[messages]]
     flagged_messages = prof.anomalous & (message_cluster >= 0)
-    sums = np.bincount(message_cluster[flagged_messages], weights=prof.score[flagged_messages], minlength=n)
+    sums = np.bincount(
+        message_cluster[flagged_messages], weights=prof.score[flagged_messages], minlength=n
+    )
     counts = np.bincount(message_cluster[flagged_messages], minlength=n)
     score = np.divide(sums, counts, out=np.zeros(n), where=counts > 0)
     reasons = [
@@ -222,16 +249,34 @@ def compa(
         f"their authors' profiles ({int(c)} anomalous posts: new app, new domain or a quiet hour for the account)"
         for c in counts
     ]
-    verdict = Verdict(score=score, flagged=np.ones(n, dtype=bool), reasons=reasons, columns={"anomalous_posts": counts})
+    verdict = Verdict(
+        score=score,
+        flagged=np.ones(n, dtype=bool),
+        reasons=reasons,
+        columns={"anomalous_posts": counts},
+    )
     stats = {
         "messages_judged": int(prof.judged.sum()),
         "messages_anomalous": int(prof.anomalous.sum()),
         **group_stats,
     }
-    return finish("compa", asdict(p), seed, posts, events, clustering, verdict, timer, describe=p.describe, stats=stats)
+    return finish(
+        "compa",
+        asdict(p),
+        seed,
+        posts,
+        events,
+        clustering,
+        verdict,
+        timer,
+        describe=p.describe,
+        stats=stats,
+    )
 
 
-def _campaigns(events: Events, p: CompaParams) -> tuple[np.ndarray, np.ndarray, Profiles, dict[str, Any]]:
+def _campaigns(
+    events: Events, p: CompaParams
+) -> tuple[np.ndarray, np.ndarray, Profiles, dict[str, Any]]:
     """Campaign clusters of compromised accounts (``-1`` elsewhere), the grouped messages (post
     indices) and their profile checks."""
     _stems, stem = events.stems()
@@ -257,7 +302,9 @@ def _campaigns(events: Events, p: CompaParams) -> tuple[np.ndarray, np.ndarray, 
     n_judged = group_sizes(g[prof.judged], n_groups)
     n_anomalous = group_sizes(g[prof.anomalous], n_groups)
     share = np.divide(n_anomalous, n_judged, out=np.zeros(n_groups), where=n_judged > 0)
-    campaign = (n_messages >= p.min_group) & (n_judged >= p.min_judged) & (share >= p.group_threshold)
+    campaign = (
+        (n_messages >= p.min_group) & (n_judged >= p.min_judged) & (share >= p.group_threshold)
+    )
     hit = campaign[g] & (prof.anomalous if p.flag_members == "anomalous" else True)
     account = events.post_account[post[hit]]
     membership = np.full(events.n_accounts, -1, dtype=np.int64)
@@ -265,7 +312,9 @@ def _campaigns(events: Events, p: CompaParams) -> tuple[np.ndarray, np.ndarray, 
         # Accounts joined through the campaign groups they posted in: components of accounts + groups.
         n_acc = events.n_accounts
         size = n_acc + n_groups
-        edges = sp.coo_matrix((np.ones(len(account)), (account, n_acc + g[hit])), shape=(size, size))
+        edges = sp.coo_matrix(
+            (np.ones(len(account)), (account, n_acc + g[hit])), shape=(size, size)
+        )
         _k, component = connected_components(edges, directed=False)
         involved = np.zeros(n_acc, dtype=bool)
         involved[account] = True

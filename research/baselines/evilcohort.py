@@ -71,10 +71,21 @@ def evilcohort(
     'evilcohort'
     """
     p = parse_params(EvilCohortParams, params, "evilcohort")
-    timer = StageTimer(("encode", "projection", "filter", "detect", "describe"), progress=progress, label="evilcohort")
+    timer = StageTimer(
+        ("encode", "projection", "filter", "detect", "describe"),
+        progress=progress,
+        label="evilcohort",
+    )
     events = encoded(posts, events, timer)
     with timer.stage("projection"):
-        projection = co_action(events, objects=p.objects, window_s=None, weighting="count", cap=p.cap, pair_budget=p.pair_budget)
+        projection = co_action(
+            events,
+            objects=p.objects,
+            window_s=None,
+            weighting="count",
+            cap=p.cap,
+            pair_budget=p.pair_budget,
+        )
     with timer.stage("filter"):
         kept = min_support(projection, p.min_shared)
     with timer.stage("detect"):
@@ -90,5 +101,21 @@ def evilcohort(
         for f in flagged
     ]
     verdict = Verdict(score=score, flagged=flagged, reasons=reasons, columns={"mean_shared": score})
-    stats = {"edges_projected": projection.n_edges, "edges_kept": kept.n_edges, "projection": projection.stats}
-    return finish("evilcohort", asdict(p), seed, posts, events, clustering, verdict, timer, describe=p.describe, projection=kept, stats=stats)
+    stats = {
+        "edges_projected": projection.n_edges,
+        "edges_kept": kept.n_edges,
+        "projection": projection.stats,
+    }
+    return finish(
+        "evilcohort",
+        asdict(p),
+        seed,
+        posts,
+        events,
+        clustering,
+        verdict,
+        timer,
+        describe=p.describe,
+        projection=kept,
+        stats=stats,
+    )

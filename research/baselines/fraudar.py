@@ -90,10 +90,16 @@ def densest_block(matrix: sp.csr_matrix, *, constant: float = 5.0) -> Block:
     return Block(chosen[chosen < n_rows], chosen[chosen >= n_rows] - n_rows, best)
 
 
-def _peel(adjacency: sp.csr_matrix, priority: np.ndarray, nodes: np.ndarray) -> tuple[list[int], int, float]:
+def _peel(
+    adjacency: sp.csr_matrix, priority: np.ndarray, nodes: np.ndarray
+) -> tuple[list[int], int, float]:
     """Remove nodes by least remaining weighted degree; return the removal order, the step
     after which density peaked, and that density."""
-    indptr, indices, data = adjacency.indptr.tolist(), adjacency.indices.tolist(), adjacency.data.tolist()
+    indptr, indices, data = (
+        adjacency.indptr.tolist(),
+        adjacency.indices.tolist(),
+        adjacency.data.tolist(),
+    )
     pri = priority.tolist()
     removed = [False] * len(pri)
     heap = [(pri[v], v) for v in nodes.tolist()]
@@ -143,7 +149,9 @@ def detect_blocks(matrix: sp.csr_matrix, k: int = 5, *, constant: float = 5.0) -
         blocks.append(block)
         coo = current.tocoo()
         inside = np.isin(coo.row, block.rows) & np.isin(coo.col, block.cols)
-        current = sp.csr_matrix((coo.data[~inside], (coo.row[~inside], coo.col[~inside])), shape=current.shape)
+        current = sp.csr_matrix(
+            (coo.data[~inside], (coo.row[~inside], coo.col[~inside])), shape=current.shape
+        )
     return blocks
 
 
@@ -176,12 +184,16 @@ def fraudar(
     'fraudar'
     """
     p = parse_params(FraudarParams, params, "fraudar")
-    timer = StageTimer(("encode", "projection", "detect", "describe"), progress=progress, label="fraudar")
+    timer = StageTimer(
+        ("encode", "projection", "detect", "describe"), progress=progress, label="fraudar"
+    )
     events = encoded(posts, events, timer)
     with timer.stage("projection"):
         acts = actions(events, p.objects)
         acc, obj, _n = distinct_pairs(acts.account, acts.obj, acts.n_objects)
-        matrix = sp.csr_matrix((np.ones(len(acc)), (acc, obj)), shape=(events.n_accounts, max(acts.n_objects, 1)))
+        matrix = sp.csr_matrix(
+            (np.ones(len(acc)), (acc, obj)), shape=(events.n_accounts, max(acts.n_objects, 1))
+        )
     with timer.stage("detect"):
         blocks = detect_blocks(matrix, p.k, constant=p.constant)
         raw = np.full(events.n_accounts, -1, dtype=np.int64)
@@ -197,7 +209,31 @@ def fraudar(
     block_of[membership[clustered]] = raw[clustered]
     density = np.array([blocks[b].density for b in block_of]) if n else np.zeros(0)
     n_objects = np.array([len(blocks[b].cols) for b in block_of]) if n else np.zeros(0, np.int64)
-    reasons = [f"dense block #{b + 1} of {p.k} by greedy peeling (density {d:.2f}, {o} objects)" for b, d, o in zip(block_of, density, n_objects, strict=True)]
-    verdict = Verdict(score=density, flagged=np.ones(n, dtype=bool), reasons=reasons, columns={"block_density": density, "block_objects": n_objects})
-    stats = {"n_edges": int(matrix.nnz), "blocks": [{"rows": len(b.rows), "cols": len(b.cols), "density": b.density} for b in blocks]}
-    return finish("fraudar", asdict(p), seed, posts, events, clustering, verdict, timer, describe=p.describe, stats=stats)
+    reasons = [
+        f"dense block #{b + 1} of {p.k} by greedy peeling (density {d:.2f}, {o} objects)"
+        for b, d, o in zip(block_of, density, n_objects, strict=True)
+    ]
+    verdict = Verdict(
+        score=density,
+        flagged=np.ones(n, dtype=bool),
+        reasons=reasons,
+        columns={"block_density": density, "block_objects": n_objects},
+    )
+    stats = {
+        "n_edges": int(matrix.nnz),
+        "blocks": [
+            {"rows": len(b.rows), "cols": len(b.cols), "density": b.density} for b in blocks
+        ],
+    }
+    return finish(
+        "fraudar",
+        asdict(p),
+        seed,
+        posts,
+        events,
+        clustering,
+        verdict,
+        timer,
+        describe=p.describe,
+        stats=stats,
+    )

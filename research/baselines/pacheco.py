@@ -74,12 +74,19 @@ def pacheco(
     ('pacheco', True)
     """
     p = parse_params(PachecoParams, params, "pacheco")
-    timer = StageTimer(("encode", "projection", "filter", "detect", "describe"), progress=progress, label="pacheco")
+    timer = StageTimer(
+        ("encode", "projection", "filter", "detect", "describe"), progress=progress, label="pacheco"
+    )
     events = encoded(posts, events, timer)
     with timer.stage("projection"):
         active = _active_events(events, p.min_actions, p.objects)
         projection = co_action(
-            active, objects=p.objects, window_s=None, weighting="tfidf_cosine", cap=p.cap, pair_budget=p.pair_budget
+            active,
+            objects=p.objects,
+            window_s=None,
+            weighting="tfidf_cosine",
+            cap=p.cap,
+            pair_budget=p.pair_budget,
         )
     with timer.stage("filter"):
         kept = top_quantile(projection, p.q)
@@ -89,10 +96,30 @@ def pacheco(
     total, edges = internal_weight(kept, clustering.membership, n)
     score = np.divide(total, edges, out=np.zeros(n), where=edges > 0)
     threshold = kept.stats.get("top_quantile_threshold", float("nan"))
-    reasons = [f"a connected component of the top {100 * (1 - p.q):.1f}% TF-IDF cosine edges (cosine >= {threshold:.3f})"] * n
-    verdict = Verdict(score=score, flagged=np.ones(n, dtype=bool), reasons=reasons, columns={"mean_cosine": score})
-    stats = {"edges_projected": projection.n_edges, "edges_kept": kept.n_edges, "projection": projection.stats}
-    return finish("pacheco", asdict(p), seed, posts, events, clustering, verdict, timer, describe=p.describe, projection=kept, stats=stats)
+    reasons = [
+        f"a connected component of the top {100 * (1 - p.q):.1f}% TF-IDF cosine edges (cosine >= {threshold:.3f})"
+    ] * n
+    verdict = Verdict(
+        score=score, flagged=np.ones(n, dtype=bool), reasons=reasons, columns={"mean_cosine": score}
+    )
+    stats = {
+        "edges_projected": projection.n_edges,
+        "edges_kept": kept.n_edges,
+        "projection": projection.stats,
+    }
+    return finish(
+        "pacheco",
+        asdict(p),
+        seed,
+        posts,
+        events,
+        clustering,
+        verdict,
+        timer,
+        describe=p.describe,
+        projection=kept,
+        stats=stats,
+    )
 
 
 def _active_events(events: Events, min_actions: int, objects: str) -> Events:

@@ -77,11 +77,15 @@ def qut_colink(
     """
     p = parse_params(QutParams, params, "qut_colink")
     name = "qut_colink"
-    timer = StageTimer(("encode", "projection", "filter", "detect", "describe"), progress=progress, label=name)
+    timer = StageTimer(
+        ("encode", "projection", "filter", "detect", "describe"), progress=progress, label=name
+    )
     events = encoded(posts, events, timer)
     with timer.stage("projection"):
         source = events if p.include_reposts else _without_repost_links(posts, events)
-        network = co_link(source, p.window_s, objects="url", pair_budget=p.pair_budget, on_budget="lower_cap")
+        network = co_link(
+            source, p.window_s, objects="url", pair_budget=p.pair_budget, on_budget="lower_cap"
+        )
     with timer.stage("filter"):
         strong = _min_edge_weight(network, p.min_edge_weight)
         graph = strong.symmetric("sum")
@@ -95,14 +99,38 @@ def qut_colink(
     reasons = [
         f"a {how} of the co-link network (same URL within {p.window_s:g} s, directed weight >= {p.min_edge_weight})"
     ] * n
-    verdict = Verdict(score=score, flagged=np.ones(n, dtype=bool), reasons=reasons, columns={"mean_weight": score})
-    stats = {"edges_directed": network.n_edges, "edges_kept": graph.n_edges, "colink": network.stats}
-    return finish(name, asdict(p), seed, posts, events, clustering, verdict, timer, describe=p.describe, projection=graph, stats=stats)
+    verdict = Verdict(
+        score=score, flagged=np.ones(n, dtype=bool), reasons=reasons, columns={"mean_weight": score}
+    )
+    stats = {
+        "edges_directed": network.n_edges,
+        "edges_kept": graph.n_edges,
+        "colink": network.stats,
+    }
+    return finish(
+        name,
+        asdict(p),
+        seed,
+        posts,
+        events,
+        clustering,
+        verdict,
+        timer,
+        describe=p.describe,
+        projection=graph,
+        stats=stats,
+    )
 
 
 def _min_edge_weight(network: CoLink, k: int) -> CoLink:
     keep = network.count >= k
-    return replace(network, source=network.source[keep], target=network.target[keep], count=network.count[keep], weight=network.weight[keep])
+    return replace(
+        network,
+        source=network.source[keep],
+        target=network.target[keep],
+        count=network.count[keep],
+        weight=network.weight[keep],
+    )
 
 
 def _without_repost_links(posts: Posts, events: Events) -> Events:
@@ -112,5 +140,9 @@ def _without_repost_links(posts: Posts, events: Events) -> Events:
     if keep.all():
         return events
     return replace(
-        events, link_post=events.link_post[keep], link_url=events.link_url[keep], link_domain=events.link_domain[keep], _cache={}
+        events,
+        link_post=events.link_post[keep],
+        link_url=events.link_url[keep],
+        link_domain=events.link_domain[keep],
+        _cache={},
     )

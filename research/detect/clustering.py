@@ -72,7 +72,9 @@ class Clustering:
             "quality": self.quality,
             "n_clusters": self.n_clusters,
             "disconnected": self.disconnected,
-            "membership": dict(zip(self.accounts.take(clustered), self.membership[clustered].tolist(), strict=True)),
+            "membership": dict(
+                zip(self.accounts.take(clustered), self.membership[clustered].tolist(), strict=True)
+            ),
         }
 
     def to_json(self) -> str:

@@ -140,7 +140,10 @@ def detect(
             raw = detector(graph, **params) if graph.vcount() else []
     except TypeError as err:
         raise ConfigError(f"detector {method!r}: {err}") from None
-    timings = {"graph": round(built - started, 4), "detector": round(time.perf_counter() - built, 4)}
+    timings = {
+        "graph": round(built - started, 4),
+        "detector": round(time.perf_counter() - built, 4),
+    }
     full = np.full(projection.n_accounts, -1, dtype=np.int64)
     full[nodes] = raw
     membership = canonical_membership(full, min_size=min_size)
@@ -159,10 +162,13 @@ def detect(
 
 def count_disconnected(projection: Projection, membership: np.ndarray) -> int:
     """How many clusters are not connected through their own internal edges."""
-    inside = (membership[projection.rows] == membership[projection.cols]) & (membership[projection.rows] >= 0)
+    inside = (membership[projection.rows] == membership[projection.cols]) & (
+        membership[projection.rows] >= 0
+    )
     n = projection.n_accounts
     adjacency = sp.coo_matrix(
-        (np.ones(int(inside.sum())), (projection.rows[inside], projection.cols[inside])), shape=(n, n)
+        (np.ones(int(inside.sum())), (projection.rows[inside], projection.cols[inside])),
+        shape=(n, n),
     )
     _, component = connected_components(adjacency, directed=False)
     clustered = membership >= 0

@@ -80,7 +80,9 @@ def consensus(
         raise ConfigError("consensus: at least one seed is needed")
     if not 0.0 < threshold <= 1.0:
         raise ConfigError(f"consensus: threshold must be in (0, 1], got {threshold}")
-    runs = tuple(detect(projection, method, seed=int(s), min_size=min_size, **params) for s in seeds)
+    runs = tuple(
+        detect(projection, method, seed=int(s), min_size=min_size, **params) for s in seeds
+    )
     together = np.zeros(projection.n_edges)
     for run in runs:
         m = run.membership
@@ -88,7 +90,9 @@ def consensus(
     agreement = together / len(runs)
     kept = agreement >= threshold
     n = projection.n_accounts
-    graph = sp.coo_matrix((np.ones(int(kept.sum())), (projection.rows[kept], projection.cols[kept])), shape=(n, n))
+    graph = sp.coo_matrix(
+        (np.ones(int(kept.sum())), (projection.rows[kept], projection.cols[kept])), shape=(n, n)
+    )
     _, component = connected_components(graph, directed=False)
     has_edge = np.zeros(n, dtype=bool)
     has_edge[projection.rows[kept]] = True
@@ -103,7 +107,9 @@ def consensus(
         quality=None,
         disconnected=count_disconnected(projection, membership),
     )
-    return Consensus(clustering, cluster_stability(membership, [r.membership for r in runs]), agreement, runs)
+    return Consensus(
+        clustering, cluster_stability(membership, [r.membership for r in runs]), agreement, runs
+    )
 
 
 def cluster_stability(membership: np.ndarray, runs: Sequence[np.ndarray]) -> np.ndarray:
@@ -130,6 +136,8 @@ def cluster_stability(membership: np.ndarray, runs: Sequence[np.ndarray]) -> np.
         width = int(other.max(initial=0)) + 1
         key = cluster[grouped].astype(np.int64) * width + other[grouped]
         _uniq, counts = np.unique(key, return_counts=True)
-        pairs = np.bincount(_uniq // width, weights=counts * (counts - 1) / 2.0, minlength=n_clusters)
+        pairs = np.bincount(
+            _uniq // width, weights=counts * (counts - 1) / 2.0, minlength=n_clusters
+        )
         out += np.divide(pairs, possible, out=np.ones(n_clusters), where=possible > 0)
     return out / len(runs)

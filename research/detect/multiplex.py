@@ -70,10 +70,14 @@ def detect_multiplex(
     if not layers:
         raise ConfigError("multiplex detector: at least one layer is needed")
     if objective not in ("CPM", "modularity"):
-        raise ConfigError(f"multiplex detector: objective must be 'CPM' or 'modularity', got {objective!r}")
+        raise ConfigError(
+            f"multiplex detector: objective must be 'CPM' or 'modularity', got {objective!r}"
+        )
     weights = list(layer_weights) if layer_weights is not None else [1.0] * len(layers)
     if len(weights) != len(layers):
-        raise ConfigError(f"multiplex detector: {len(layers)} layers but {len(weights)} layer weights")
+        raise ConfigError(
+            f"multiplex detector: {len(layers)} layers but {len(weights)} layer weights"
+        )
     n_accounts = layers[0].n_accounts
     nodes = np.unique(np.concatenate([np.concatenate([p.rows, p.cols]) for p in layers]))
     full = np.full(n_accounts, -1, dtype=np.int64)
@@ -85,7 +89,9 @@ def detect_multiplex(
         optimiser = la.Optimiser()
         if seed is not None:
             optimiser.set_rng_seed(int(seed))
-        optimiser.optimise_partition_multiplex(partitions, layer_weights=weights, n_iterations=n_iterations)
+        optimiser.optimise_partition_multiplex(
+            partitions, layer_weights=weights, n_iterations=n_iterations
+        )
         full[nodes] = partitions[0].membership
         quality = float(sum(w * p.quality() for w, p in zip(weights, partitions, strict=True)))
     membership = canonical_membership(full, min_size=min_size)
@@ -94,7 +100,12 @@ def detect_multiplex(
         accounts=layers[0].accounts,
         membership=membership,
         method="leiden_multiplex",
-        params={"objective": objective, "resolution": resolution, "layer_weights": weights, "n_iterations": n_iterations},
+        params={
+            "objective": objective,
+            "resolution": resolution,
+            "layer_weights": weights,
+            "n_iterations": n_iterations,
+        },
         seed=seed,
         quality=quality,
         disconnected=count_disconnected(summed, membership),
@@ -113,7 +124,9 @@ def _layer_graph(projection: Projection, nodes: np.ndarray) -> ig.Graph:
     """A layer as an igraph graph over the shared vertex set ``nodes`` (weights rounded, see above)."""
     src = np.searchsorted(nodes, projection.rows)
     dst = np.searchsorted(nodes, projection.cols)
-    graph = ig.Graph(n=len(nodes), edges=np.column_stack([src, dst]) if len(src) else [], directed=False)
+    graph = ig.Graph(
+        n=len(nodes), edges=np.column_stack([src, dst]) if len(src) else [], directed=False
+    )
     graph.es["weight"] = (np.round(projection.weight / _WEIGHT_QUANTUM) * _WEIGHT_QUANTUM).tolist()
     return graph
 

@@ -69,7 +69,9 @@ def _few_distinct(keys: np.ndarray, sample: int = 4096) -> bool:
     return len(np.unique(probe)) < sample // 4
 
 
-def pair_dense_codes(major: np.ndarray, minor: np.ndarray, n_major: int, n_minor: int) -> tuple[np.ndarray, np.ndarray]:
+def pair_dense_codes(
+    major: np.ndarray, minor: np.ndarray, n_major: int, n_minor: int
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`dense_codes` of the keys ``major * n_minor + minor`` (codes ``0 <= major < n_major``,
     ``0 <= minor < n_minor``), by two stable counting sorts instead of a comparison sort.
 
@@ -96,7 +98,9 @@ def pair_dense_codes(major: np.ndarray, minor: np.ndarray, n_major: int, n_minor
     return ordered[new], inverse
 
 
-def distinct_pairs(first: np.ndarray, second: np.ndarray, n_second: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def distinct_pairs(
+    first: np.ndarray, second: np.ndarray, n_second: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct ``(first, second)`` pairs, sorted by ``first`` then ``second``, with multiplicities.
 
     Examples
@@ -149,6 +153,7 @@ def stable_group(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     index = np.int32 if max(m, n) < 2**31 - 1 else np.int64
     # scipy's COO -> CSR conversion is a counting sort in C; column = position keeps it stable.
     grouped = sp.coo_matrix(
-        (np.ones(m, dtype=np.int8), (np.asarray(codes, dtype=index), np.arange(m, dtype=index))), shape=(n, max(m, 1))
+        (np.ones(m, dtype=np.int8), (np.asarray(codes, dtype=index), np.arange(m, dtype=index))),
+        shape=(n, max(m, 1)),
     ).tocsr()
     return grouped.indptr.astype(np.int64), grouped.indices.astype(np.int64)

@@ -108,7 +108,9 @@ class CoLink:
         mask = np.ones(len(self.source), dtype=bool) if loops else self.source != self.target
         src = self.accounts.take(self.source[mask])
         dst = self.accounts.take(self.target[mask])
-        return [(str(s), str(d), int(c)) for s, d, c in zip(src, dst, self.count[mask], strict=True)]
+        return [
+            (str(s), str(d), int(c)) for s, d, c in zip(src, dst, self.count[mask], strict=True)
+        ]
 
     def symmetric(self, how: Symmetrise = "min", weighting: str = "count") -> Projection:
         """Undirected view without loops: each unordered pair once, the two directions combined by ``how``.
@@ -118,7 +120,9 @@ class CoLink:
         accounts' post totals).
         """
         if how not in SYMMETRISE:
-            raise ConfigError(f"co-link symmetric view: how must be one of {', '.join(SYMMETRISE)}, got {how!r}")
+            raise ConfigError(
+                f"co-link symmetric view: how must be one of {', '.join(SYMMETRISE)}, got {how!r}"
+            )
         off = self.source != self.target
         s, t = self.source[off], self.target[off]
         low, high = np.minimum(s, t), np.maximum(s, t)
@@ -126,7 +130,11 @@ class CoLink:
         key = low * n + high
         order = np.argsort(key, kind="stable")
         key = key[order]
-        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, np.int64)
+        starts = (
+            np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+            if len(key)
+            else np.zeros(0, np.int64)
+        )
         sup = _combine(self.count[off][order].astype(np.float64), starts, how)
         wgt = _combine(self.weight[off][order].astype(np.float64), starts, how)
         rows, cols = key[starts] // n, key[starts] % n
@@ -207,7 +215,9 @@ def co_link(
     ([1], [2])
     """
     if window_s is None or window_s < 0:
-        raise ConfigError(f"co-link: window_s must be a non-negative number of seconds, got {window_s}")
+        raise ConfigError(
+            f"co-link: window_s must be a non-negative number of seconds, got {window_s}"
+        )
     if weighting not in ("count", "idf", "jaccard", "overlap"):
         raise ConfigError(
             f"co-link (exact windows): weighting must be count, idf, jaccard or overlap, got {weighting!r} "
@@ -257,7 +267,15 @@ def exact_projection(events: Events, spec: ProjectionSpec) -> Projection:
     )
     projection = net.symmetric(spec.symmetric, weighting=spec.weighting)  # type: ignore[arg-type]
     params = {"kind": "co_action", **spec.__dict__}
-    return Projection(projection.accounts, projection.rows, projection.cols, projection.weight, projection.support, params, projection.stats)
+    return Projection(
+        projection.accounts,
+        projection.rows,
+        projection.cols,
+        projection.weight,
+        projection.support,
+        params,
+        projection.stats,
+    )
 
 
 def _range_join(
@@ -272,7 +290,11 @@ def _range_join(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     n_acc = max(acts.n_accounts, 1)
     post = acts.post if acts.post is not None else np.arange(len(acts.account), dtype=np.int64)
-    obj, tm, account = acts.obj.astype(np.int64), acts.time.astype(np.int64), acts.account.astype(np.int64)
+    obj, tm, account = (
+        acts.obj.astype(np.int64),
+        acts.time.astype(np.int64),
+        acts.account.astype(np.int64),
+    )
     stats: dict[str, Any] = {"n_actions": len(obj), "window_s": window}
     empty = np.zeros(0, dtype=np.int64)
     if len(obj) == 0:
@@ -307,7 +329,9 @@ def _range_join(
     t0 = int(tm.min())
     span = int(tm.max()) - t0 + 2 * window + 1
     if acts.n_objects * float(span) >= 2**62:
-        raise ConfigError("co-link: time span x number of objects overflows int64 keys; split the data by time")
+        raise ConfigError(
+            "co-link: time span x number of objects overflows int64 keys; split the data by time"
+        )
     key = obj * span + (tm - t0)
     lo, hi = _windows(key, window)
     sizes = hi - lo
@@ -322,7 +346,9 @@ def _range_join(
             sizes = hi - lo
     stats["pair_products"] = int(sizes.sum())
 
-    pair_keys, pair_values = _distinct_post_account(lo, sizes, account, post, n_acc, block_pairs, idf[obj] if idf is not None else None)
+    pair_keys, pair_values = _distinct_post_account(
+        lo, sizes, account, post, n_acc, block_pairs, idf[obj] if idf is not None else None
+    )
     # Distinct (source post, target account) -> counts per (source account, target account).
     max_post = int(post.max()) + 1 if len(post) else 1
     account_of_post = np.zeros(max_post, dtype=np.int64)
@@ -332,9 +358,17 @@ def _range_join(
     edge_key = src_account * n_acc + dst_account
     order = np.argsort(edge_key)
     edge_key = edge_key[order]
-    starts = np.flatnonzero(np.concatenate([[True], edge_key[1:] != edge_key[:-1]])) if len(edge_key) else empty
+    starts = (
+        np.flatnonzero(np.concatenate([[True], edge_key[1:] != edge_key[:-1]]))
+        if len(edge_key)
+        else empty
+    )
     count = np.diff(np.append(starts, len(edge_key))).astype(np.int64)
-    weight = np.add.reduceat(pair_values[order], starts) if pair_values is not None and len(starts) else count.astype(np.float64)
+    weight = (
+        np.add.reduceat(pair_values[order], starts)
+        if pair_values is not None and len(starts)
+        else count.astype(np.float64)
+    )
     uniq = edge_key[starts]
     stats.update(n_directed_edges=len(uniq), n_matched_post_accounts=len(pair_keys))
     return uniq // n_acc, uniq % n_acc, count, weight, totals, stats
@@ -342,7 +376,9 @@ def _range_join(
 
 def _windows(key: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """First and one-past-last position of each action's ±window range (``key`` sorted)."""
-    return np.searchsorted(key, key - window, side="left"), np.searchsorted(key, key + window, side="right")
+    return np.searchsorted(key, key - window, side="left"), np.searchsorted(
+        key, key + window, side="right"
+    )
 
 
 def _posts_per_account(account: np.ndarray, post: np.ndarray, n_accounts: int) -> np.ndarray:

@@ -108,7 +108,10 @@ class Events:
         if "stems" not in self._cache:
             labels, codes = _encode(strip_query(self.urls.values))
             self._cache["stem_of_url"] = codes
-            self._cache["stems"] = (labels, codes[self.link_url] if len(self.link_url) else codes[:0])
+            self._cache["stems"] = (
+                labels,
+                codes[self.link_url] if len(self.link_url) else codes[:0],
+            )
         return self._cache["stems"]
 
 
@@ -156,7 +159,11 @@ def stem_codes(events: Events, url_codes: np.ndarray) -> np.ndarray:
 
 
 def encode(
-    posts: Posts, *, include_platform_urls: bool = False, include_reposts: bool = True, threads: int | None = None
+    posts: Posts,
+    *,
+    include_platform_urls: bool = False,
+    include_reposts: bool = True,
+    threads: int | None = None,
 ) -> Events:
     """Encode a posts table as :class:`Events`.
 
@@ -186,11 +193,16 @@ def encode(
     ([0, -1], [0])
     """
     return encode_table(
-        posts.table, include_platform_urls=include_platform_urls, include_reposts=include_reposts, threads=threads
+        posts.table,
+        include_platform_urls=include_platform_urls,
+        include_reposts=include_reposts,
+        threads=threads,
     )
 
 
-def encode_columns(*, include_platform_urls: bool = False, include_reposts: bool = True) -> list[str]:
+def encode_columns(
+    *, include_platform_urls: bool = False, include_reposts: bool = True
+) -> list[str]:
     """The posts columns :func:`encode_table` reads with these options."""
     columns = ["account_id", "timestamp", "app_name", "urls", "domains"]
     if include_platform_urls:
@@ -201,7 +213,11 @@ def encode_columns(*, include_platform_urls: bool = False, include_reposts: bool
 
 
 def encode_table(
-    table: pa.Table, *, include_platform_urls: bool = False, include_reposts: bool = True, threads: int | None = None
+    table: pa.Table,
+    *,
+    include_platform_urls: bool = False,
+    include_reposts: bool = True,
+    threads: int | None = None,
 ) -> Events:
     """:func:`encode` on an Arrow table that holds at least :func:`encode_columns` with the
     posts schema's types (e.g. read from a posts Parquet file without the other columns)."""
@@ -219,9 +235,16 @@ def encode_table(
     if include_platform_urls:
         platform_lists = table.column("platform_urls").combine_chunks()
         platform_values = pc.list_flatten(platform_lists)
-        link_post = np.concatenate([link_post, np.asarray(pc.list_parent_indices(platform_lists).to_numpy(), dtype=np.int64)])
+        link_post = np.concatenate(
+            [
+                link_post,
+                np.asarray(pc.list_parent_indices(platform_lists).to_numpy(), dtype=np.int64),
+            ]
+        )
         url_values = pa.concat_arrays([url_values, platform_values])
-        domain_values = pa.concat_arrays([domain_values, pa.nulls(len(platform_values), pa.string())])
+        domain_values = pa.concat_arrays(
+            [domain_values, pa.nulls(len(platform_values), pa.string())]
+        )
     present = pc.and_(pc.is_valid(url_values), pc.not_equal(url_values, "")).fill_null(False)
     present_np = np.asarray(present.to_numpy(zero_copy_only=False), dtype=bool)
     link_post = link_post[present_np]
@@ -271,7 +294,12 @@ def _encode_nonblank(values: pa.Array | pa.ChunkedArray) -> tuple[Labels, np.nda
     labels, codes = _encode(values)
     if len(labels) == 0:
         return labels, codes
-    blank = np.asarray(pc.equal(pc.utf8_trim_whitespace(labels.values), "").fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
+    blank = np.asarray(
+        pc.equal(pc.utf8_trim_whitespace(labels.values), "")
+        .fill_null(True)
+        .to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
     if not blank.any():
         return labels, codes
     renumber = np.cumsum(~blank, dtype=np.int64) - 1
@@ -281,7 +309,9 @@ def _encode_nonblank(values: pa.Array | pa.ChunkedArray) -> tuple[Labels, np.nda
 
 
 def _blank_to_null(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    return pc.if_else(pc.equal(pc.utf8_trim_whitespace(values), ""), pa.scalar(None, pa.string()), values)
+    return pc.if_else(
+        pc.equal(pc.utf8_trim_whitespace(values), ""), pa.scalar(None, pa.string()), values
+    )
 
 
 def _encode(values: pa.Array | pa.ChunkedArray) -> tuple[Labels, np.ndarray]:
@@ -319,12 +349,19 @@ def _encode_dictionary(values: pa.Array | pa.ChunkedArray) -> tuple[Labels, np.n
             size += len(d)
         base.append(seen[identity])
     merged = pc.dictionary_encode(pa.concat_arrays(dictionaries).cast(pa.string()))
-    provisional_of_entry = np.append(np.asarray(merged.indices.fill_null(NONE).to_numpy(zero_copy_only=False), dtype=np.int64), NONE)
+    provisional_of_entry = np.append(
+        np.asarray(merged.indices.fill_null(NONE).to_numpy(zero_copy_only=False), dtype=np.int64),
+        NONE,
+    )
     provisional = np.concatenate(
         [
             provisional_of_entry[np.where(idx < 0, size, idx + b)]
             for chunk, b in zip(chunks, base, strict=True)
-            for idx in [np.asarray(chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)]
+            for idx in [
+                np.asarray(
+                    chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64
+                )
+            ]
         ]
     )
     valid = provisional >= 0
@@ -335,7 +372,11 @@ def _encode_dictionary(values: pa.Array | pa.ChunkedArray) -> tuple[Labels, np.n
     # numbering usually is already the first-appearance numbering: check (each code at most
     # one above all before it), else renumber by first appearance with a hash table of ints.
     running = np.maximum.accumulate(present)
-    if present[0] == 0 and bool(np.all(present[1:] <= running[:-1] + 1)) and running[-1] + 1 == len(merged.dictionary):
+    if (
+        present[0] == 0
+        and bool(np.all(present[1:] <= running[:-1] + 1))
+        and running[-1] + 1 == len(merged.dictionary)
+    ):
         return Labels(merged.dictionary.cast(pa.string())), provisional
     codes = np.full(len(provisional), NONE, dtype=np.int64)
     first, distinct = pd.factorize(present)

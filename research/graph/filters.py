@@ -110,7 +110,9 @@ FILTERS: dict[str, Callable[..., Projection]] = {
 STREAMABLE = ("min_weight", "min_support", "max_edges")
 
 
-def split_streamable(filters: list[dict[str, Any]] | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def split_streamable(
+    filters: list[dict[str, Any]] | None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Split a filter list into what :func:`research.graph.projection.multiplex` can apply while
     building (``min_weight``, ``min_support``, ``max_edges`` keyword arguments) and the rest.
 
@@ -145,7 +147,9 @@ def split_streamable(filters: list[dict[str, Any]] | None) -> tuple[dict[str, An
         except (TypeError, ValueError) as err:
             raise ConfigError(f"edge filter {name!r}: {err}") from None
         if params:
-            raise ConfigError(f"edge filter {name!r}: unexpected parameter(s) {', '.join(sorted(params))}")
+            raise ConfigError(
+                f"edge filter {name!r}: unexpected parameter(s) {', '.join(sorted(params))}"
+            )
         taken += 1
     return fused, entries[taken:]
 

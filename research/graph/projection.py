@@ -72,7 +72,9 @@ class Actions:
     time: np.ndarray
     n_accounts: int
     n_objects: int
-    object_labels: Callable[[np.ndarray], Sequence[str | None]] = field(repr=False, default=lambda codes: [str(c) for c in codes])
+    object_labels: Callable[[np.ndarray], Sequence[str | None]] = field(
+        repr=False, default=lambda codes: [str(c) for c in codes]
+    )
     #: Index of the post behind each action (exact windows count distinct posts, as CNT does).
     post: np.ndarray | None = field(repr=False, default=None)
 
@@ -105,7 +107,10 @@ def _joint_actions(events: Events, obj: np.ndarray, name: str, labels: Labels) -
         app_codes = keys // n_obj
         names = events.apps.take(np.where(app_codes >= len(events.apps), -1, app_codes))
         objects = labels.take(keys % n_obj)
-        return [f"{a if a is not None else '(unknown app)'} | {o}" for a, o in zip(names, objects, strict=True)]
+        return [
+            f"{a if a is not None else '(unknown app)'} | {o}"
+            for a, o in zip(names, objects, strict=True)
+        ]
 
     return Actions(
         name=name,
@@ -265,11 +270,17 @@ class ProjectionSpec:
         if self.cap is not None and self.cap < 2:
             raise ConfigError(f"projection.cap must be at least 2 or null, got {self.cap}")
         if self.on_budget not in ("lower_cap", "refuse"):
-            raise ConfigError(f"projection.on_budget must be lower_cap or refuse, got {self.on_budget!r}")
+            raise ConfigError(
+                f"projection.on_budget must be lower_cap or refuse, got {self.on_budget!r}"
+            )
         if self.window_mode not in ("buckets", "exact"):
-            raise ConfigError(f"projection.window_mode must be buckets or exact, got {self.window_mode!r}")
+            raise ConfigError(
+                f"projection.window_mode must be buckets or exact, got {self.window_mode!r}"
+            )
         if self.symmetric not in ("min", "max", "sum", "mean"):
-            raise ConfigError(f"projection.symmetric must be min, max, sum or mean, got {self.symmetric!r}")
+            raise ConfigError(
+                f"projection.symmetric must be min, max, sum or mean, got {self.symmetric!r}"
+            )
 
 
 WEIGHTINGS = ("count", "idf", "jaccard", "overlap", "tfidf_cosine")
@@ -323,7 +334,9 @@ def co_action(
     started = _time.perf_counter()
     layer = _prepare_layer(events, spec)
     _warn([layer])
-    rows, cols, weight, support, counts, _cut = _project_blocks([layer], [1.0], events.n_accounts, None, None, threads)
+    rows, cols, weight, support, counts, _cut = _project_blocks(
+        [layer], [1.0], events.n_accounts, None, None, threads
+    )
     layer.stats.update(n_edges=counts[0], seconds=round(_time.perf_counter() - started, 4))
     return Projection(
         accounts=events.accounts,
@@ -417,7 +430,11 @@ def multiplex(
         cols=cols,
         weight=weight,
         support=support,
-        params={"kind": "multiplex", "layers": [{"kind": "co_action", **s.__dict__} for s in specs], "layer_weights": weights},
+        params={
+            "kind": "multiplex",
+            "layers": [{"kind": "co_action", **s.__dict__} for s in specs],
+            "layer_weights": weights,
+        },
         stats={
             "layers": [layer.stats for layer in layers],
             "n_edges_unfiltered": counts[-1],
@@ -442,7 +459,9 @@ def _warn(layers: list[_Layer]) -> None:
 
 @dataclass(frozen=True)
 class _Incidence:
-    by_object: sp.csr_matrix  # windowed objects x accounts, canonical; data = actions behind each entry
+    by_object: (
+        sp.csr_matrix
+    )  # windowed objects x accounts, canonical; data = actions behind each entry
     base: np.ndarray  # base object code of each windowed object
 
     @property
@@ -451,7 +470,9 @@ class _Incidence:
         return np.diff(self.by_object.indptr)
 
 
-def _incidences(acts: Actions, window_s: float | None, shifts: list[int | None]) -> list[_Incidence]:
+def _incidences(
+    acts: Actions, window_s: float | None, shifts: list[int | None]
+) -> list[_Incidence]:
     """One account incidence of windowed objects per bucketing.
 
     Windowed objects are numbered in (object, bucket) order. Actions are put in
@@ -460,7 +481,15 @@ def _incidences(acts: Actions, window_s: float | None, shifts: list[int | None])
     """
     n_acc = acts.n_accounts
     if window_s is None or not len(acts.account):
-        return [_incidence(acts.obj, acts.account, np.arange(acts.n_objects, dtype=np.int64), acts.n_objects, n_acc)]
+        return [
+            _incidence(
+                acts.obj,
+                acts.account,
+                np.arange(acts.n_objects, dtype=np.int64),
+                acts.n_objects,
+                n_acc,
+            )
+        ]
     time = acts.time
     by_time = None if bool(np.all(time[1:] >= time[:-1])) else np.argsort(time, kind="stable")
     obj = acts.obj if by_time is None else acts.obj[by_time]
@@ -483,10 +512,15 @@ def _incidences(acts: Actions, window_s: float | None, shifts: list[int | None])
     return out
 
 
-def _incidence(key: np.ndarray, account: np.ndarray, base: np.ndarray, n_keys: int, n_accounts: int) -> _Incidence:
+def _incidence(
+    key: np.ndarray, account: np.ndarray, base: np.ndarray, n_keys: int, n_accounts: int
+) -> _Incidence:
     index = np.int32 if max(n_keys, n_accounts, len(key)) < 2**31 - 1 else np.int64
     matrix = sp.coo_matrix(
-        (np.ones(len(key), dtype=np.int32), (np.asarray(key, dtype=index), np.asarray(account, dtype=index))),
+        (
+            np.ones(len(key), dtype=np.int32),
+            (np.asarray(key, dtype=index), np.asarray(account, dtype=index)),
+        ),
         shape=(n_keys, n_accounts),
     ).tocsr()  # sums duplicates: data = actions per (windowed object, account)
     matrix.sum_duplicates()
@@ -497,12 +531,16 @@ def _document_frequency(inc: _Incidence, n_objects: int, n_accounts: int) -> np.
     """Distinct accounts per base object (over all windows)."""
     m = inc.by_object
     obj = np.repeat(inc.base, np.diff(m.indptr))
-    pairs = sp.coo_matrix((np.ones(len(obj), dtype=np.int8), (obj, m.indices)), shape=(n_objects, max(n_accounts, 1))).tocsr()
+    pairs = sp.coo_matrix(
+        (np.ones(len(obj), dtype=np.int8), (obj, m.indices)), shape=(n_objects, max(n_accounts, 1))
+    ).tocsr()
     pairs.sum_duplicates()
     return np.diff(pairs.indptr)
 
 
-def _cap_within_budget(degrees: np.ndarray, spec: ProjectionSpec, stats: dict[str, Any]) -> int | None:
+def _cap_within_budget(
+    degrees: np.ndarray, spec: ProjectionSpec, stats: dict[str, Any]
+) -> int | None:
     cap = spec.cap
     usable = degrees[degrees >= 2]
     kept = usable if cap is None else usable[usable <= cap]
@@ -528,7 +566,9 @@ def _cap_within_budget(degrees: np.ndarray, spec: ProjectionSpec, stats: dict[st
         f"{spec.pair_budget:.3g}; lowering cap from {cap} to {new_cap} (objects shared by more accounts "
         f"in one window are dropped); raise projection.pair_budget or narrow projection.window_s to keep them"
     )
-    stats.update(cap=new_cap, cap_lowered_from=cap, pair_products=pair_products(usable[usable <= new_cap]))
+    stats.update(
+        cap=new_cap, cap_lowered_from=cap, pair_products=pair_products(usable[usable <= new_cap])
+    )
     stats["dropped_popular_objects"] = int(np.count_nonzero(usable > new_cap))
     return new_cap
 
@@ -545,13 +585,19 @@ class _Layer:
     rights: list[sp.csr_matrix]  # kept windowed objects x accounts, binary
     unit_lefts: list[sp.csr_matrix]  # tfidf_cosine: L2-normalised rows, and their transposes
     unit_rights: list[sp.csr_matrix]
-    totals: np.ndarray  # distinct windowed objects per account (first bucketing), for jaccard/overlap
+    totals: (
+        np.ndarray
+    )  # distinct windowed objects per account (first bucketing), for jaccard/overlap
     stats: dict[str, Any]
 
 
 def _prepare_layer(events: Events, spec: ProjectionSpec) -> _Layer:
     acts = actions(events, spec.objects)
-    stats: dict[str, Any] = {"objects": spec.objects, "n_actions": len(acts.account), "n_objects": acts.n_objects}
+    stats: dict[str, Any] = {
+        "objects": spec.objects,
+        "n_actions": len(acts.account),
+        "n_objects": acts.n_objects,
+    }
     if spec.window_s is None:
         shifts: list[int | None] = [None]
     else:
@@ -562,7 +608,15 @@ def _prepare_layer(events: Events, spec: ProjectionSpec) -> _Layer:
     n_acc = acts.n_accounts
     df = _document_frequency(incidences[0], acts.n_objects, n_acc)
     n_active = max(int(np.count_nonzero(group_sizes(acts.account, n_acc))), 1)
-    layer = _Layer(spec.weighting, [], [], [], [], group_sizes(incidences[0].by_object.indices, n_acc).astype(np.float64), stats)
+    layer = _Layer(
+        spec.weighting,
+        [],
+        [],
+        [],
+        [],
+        group_sizes(incidences[0].by_object.indices, n_acc).astype(np.float64),
+        stats,
+    )
     for inc in incidences:
         degree = inc.degree
         keep = degree >= 2
@@ -584,10 +638,13 @@ def _prepare_layer(events: Events, spec: ProjectionSpec) -> _Layer:
             # (which Pacheco et al. used), rows L2-normalised.
             smooth = np.log((1 + n_active) / (1 + df[kept_base])) + 1.0
             tfidf = sp.csr_matrix(
-                (kept.data * np.repeat(smooth, np.diff(kept.indptr)), kept.indices, kept.indptr), shape=kept.shape
+                (kept.data * np.repeat(smooth, np.diff(kept.indptr)), kept.indices, kept.indptr),
+                shape=kept.shape,
             ).T.tocsr()
             norms = np.sqrt(np.asarray(tfidf.multiply(tfidf).sum(axis=1)).ravel())
-            unit = (sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ tfidf).tocsr()
+            unit = (
+                sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ tfidf
+            ).tocsr()
             layer.unit_lefts.append(unit)
             layer.unit_rights.append(unit.T.tocsr())
         layer.lefts.append(left)
@@ -621,14 +678,24 @@ def _project_blocks(
     cumulative = np.cumsum(work)
     total = float(cumulative[-1]) if n_accounts else 0.0
     n_blocks = max(1, int(np.ceil(total / _BLOCK_PRODUCTS)))
-    bounds = np.unique(np.concatenate([[0], np.searchsorted(cumulative, np.linspace(0, total, n_blocks + 1)[1:-1]), [n_accounts]]))
+    bounds = np.unique(
+        np.concatenate(
+            [
+                [0],
+                np.searchsorted(cumulative, np.linspace(0, total, n_blocks + 1)[1:-1]),
+                [n_accounts],
+            ]
+        )
+    )
     blocks = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
     # Edges must weigh more than cut[0] to be kept; with max_edges it rises as blocks come in
     # (every edge it drops is lighter than the final cut, so the result is exact).
     cut = [-np.inf]
 
     def run(block: tuple[int, int]) -> list[np.ndarray]:
-        return _block(layers, weights, n_accounts, block[0], block[1], min_weight, min_support, cut[0])
+        return _block(
+            layers, weights, n_accounts, block[0], block[1], min_weight, min_support, cut[0]
+        )
 
     parts: list[list[np.ndarray]] = []
     kept = 0
@@ -689,7 +756,10 @@ def _columns_from(right: sp.csr_matrix, start: int) -> sp.csr_matrix:
         return right
     keep = right.indices >= start
     indptr = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])[right.indptr]
-    return sp.csr_matrix((right.data[keep], right.indices[keep] - start, indptr), shape=(right.shape[0], right.shape[1] - start))
+    return sp.csr_matrix(
+        (right.data[keep], right.indices[keep] - start, indptr),
+        shape=(right.shape[0], right.shape[1] - start),
+    )
 
 
 def _upper_part(product: sp.csr_matrix) -> sp.csr_matrix:
@@ -698,7 +768,9 @@ def _upper_part(product: sp.csr_matrix) -> sp.csr_matrix:
     Rows are left unsorted: sorting every product (the largest cost here) is
     deferred to the kept edges of a block.
     """
-    row = np.repeat(np.arange(product.shape[0], dtype=product.indices.dtype), np.diff(product.indptr))
+    row = np.repeat(
+        np.arange(product.shape[0], dtype=product.indices.dtype), np.diff(product.indptr)
+    )
     keep = product.indices > row
     indptr = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])[product.indptr]
     return sp.csr_matrix((product.data[keep], product.indices[keep], indptr), shape=product.shape)
@@ -717,7 +789,11 @@ def _aligned(values: sp.csr_matrix, structure: sp.csr_matrix) -> np.ndarray:
     entries normally coincide one for one; only exact zeros (dropped from
     ``values``) make them differ, and then both are sorted to be matched.
     """
-    if values.nnz == structure.nnz and np.array_equal(values.indptr, structure.indptr) and np.array_equal(values.indices, structure.indices):
+    if (
+        values.nnz == structure.nnz
+        and np.array_equal(values.indptr, structure.indptr)
+        and np.array_equal(values.indices, structure.indices)
+    ):
         return values.data
     structure.sort_indices()
     values.sort_indices()
@@ -746,11 +822,17 @@ def _block(
         for k, (left, right) in enumerate(zip(layer.lefts, layer.rights, strict=True)):
             product = _upper_part(left[start:stop] @ _columns_from(right, start))
             if layer.weighting == "idf":
-                s_k = sp.csr_matrix((product.data.real.copy(), product.indices, product.indptr), shape=shape)
-                w_k = sp.csr_matrix((product.data.imag.copy(), product.indices, product.indptr), shape=shape)
+                s_k = sp.csr_matrix(
+                    (product.data.real.copy(), product.indices, product.indptr), shape=shape
+                )
+                w_k = sp.csr_matrix(
+                    (product.data.imag.copy(), product.indices, product.indptr), shape=shape
+                )
             elif layer.weighting == "tfidf_cosine":
                 s_k = product
-                w_k = _upper_part(layer.unit_lefts[k][start:stop] @ _columns_from(layer.unit_rights[k], start))
+                w_k = _upper_part(
+                    layer.unit_lefts[k][start:stop] @ _columns_from(layer.unit_rights[k], start)
+                )
             else:
                 s_k = w_k = product
             # A pair's support and weight are each the largest over the staggered bucketings.
@@ -774,7 +856,9 @@ def _block(
             weight_sum = sp.csr_matrix((wgt, support.indices, support.indptr), shape=shape)
             break
         layer_support = sp.csr_matrix((sup, support.indices, support.indptr), shape=shape)
-        layer_weight_m = sp.csr_matrix((wgt * layer_weight, support.indices, support.indptr), shape=shape)
+        layer_weight_m = sp.csr_matrix(
+            (wgt * layer_weight, support.indices, support.indptr), shape=shape
+        )
         support_sum = layer_support if support_sum is None else support_sum + layer_support
         weight_sum = layer_weight_m if weight_sum is None else weight_sum + layer_weight_m
     assert support_sum is not None and weight_sum is not None
@@ -798,7 +882,13 @@ def _block(
     order = kept.data.astype(np.int64)
     rows = start + np.repeat(np.arange(shape[0], dtype=np.int64), np.diff(kept.indptr))
     cols = start + kept.indices.astype(np.int64)
-    return [rows, cols, wgt[order].astype(np.float64), sup[order].astype(np.int32), np.asarray(counts)]
+    return [
+        rows,
+        cols,
+        wgt[order].astype(np.float64),
+        sup[order].astype(np.int32),
+        np.asarray(counts),
+    ]
 
 
 def combine(projections: list[Projection], weights: list[float] | None = None) -> Projection:
@@ -827,6 +917,10 @@ def combine(projections: list[Projection], weights: list[float] | None = None) -
         cols=uniq % n,
         weight=np.bincount(inverse, weights=wgt, minlength=len(uniq)),
         support=np.bincount(inverse, weights=sup, minlength=len(uniq)).astype(np.int32),
-        params={"kind": "multiplex", "layers": [p.params for p in projections], "layer_weights": list(weights)},
+        params={
+            "kind": "multiplex",
+            "layers": [p.params for p in projections],
+            "layer_weights": list(weights),
+        },
         stats={"layers": [p.stats for p in projections]},
     )

@@ -172,7 +172,9 @@ class Tripartite:
         (['account', 'app', 'url'], ['a', 'A', 'http://x.com/1'], ['account-app', 'account-url', 'app-url'])
         """
         kind, name, code, src, dst, layer, weight = self._arrays()
-        graph = ig.Graph(n=len(kind), edges=np.column_stack([src, dst]) if len(src) else [], directed=False)
+        graph = ig.Graph(
+            n=len(kind), edges=np.column_stack([src, dst]) if len(src) else [], directed=False
+        )
         graph.vs["kind"] = kind
         graph.vs["name"] = name
         graph.vs["code"] = code
@@ -192,17 +194,26 @@ class Tripartite:
         keys = [f"{k}:{n}" for k, n in zip(kind, name, strict=True)]
         graph = nx.Graph()
         graph.add_nodes_from(
-            (key, {"kind": k, "name": n, "code": c}) for key, k, n, c in zip(keys, kind, name, code, strict=True)
+            (key, {"kind": k, "name": n, "code": c})
+            for key, k, n, c in zip(keys, kind, name, code, strict=True)
         )
         graph.add_edges_from(
-            (keys[s], keys[d], {"layer": la, "weight": w}) for s, d, la, w in zip(src, dst, layer, weight, strict=True)
+            (keys[s], keys[d], {"layer": la, "weight": w})
+            for s, d, la, w in zip(src, dst, layer, weight, strict=True)
         )
         return graph
 
-    def _arrays(self) -> tuple[list[str], list[str], list[int], np.ndarray, np.ndarray, list[str], list[float]]:
+    def _arrays(
+        self,
+    ) -> tuple[list[str], list[str], list[int], np.ndarray, np.ndarray, list[str], list[float]]:
         n_acc, n_app, n_url = self.shape
         kind = ["account"] * n_acc + ["app"] * n_app + ["url"] * n_url
-        name = [str(v) for v in self.accounts.values.to_pylist() + self.apps.values.to_pylist() + self.urls.values.to_pylist()]
+        name = [
+            str(v)
+            for v in self.accounts.values.to_pylist()
+            + self.apps.values.to_pylist()
+            + self.urls.values.to_pylist()
+        ]
         code = list(range(n_acc)) + list(range(n_app)) + list(range(n_url))
         offsets = ((0, n_acc), (0, n_acc + n_app), (n_acc, n_acc + n_app))
         src_parts, dst_parts, layer, weight = [], [], [], []
@@ -269,7 +280,11 @@ def _counts(
     rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], values: np.ndarray | None = None
 ) -> sp.csr_matrix:
     """A ``csr_matrix`` of pair counts (duplicates summed; igraph takes ``csr_matrix``)."""
-    data = np.ones(len(rows), dtype=np.float64) if values is None else np.asarray(values, dtype=np.float64)
+    data = (
+        np.ones(len(rows), dtype=np.float64)
+        if values is None
+        else np.asarray(values, dtype=np.float64)
+    )
     matrix = sp.csr_matrix((data, (rows, cols)), shape=shape)
     matrix.sum_duplicates()
     matrix.sort_indices()

@@ -77,7 +77,9 @@ def to_networkx(projection: Projection) -> Any:
     nodes, src, dst = active_nodes(projection)
     names = projection.accounts.take(nodes)
     graph = nx.Graph()
-    graph.add_nodes_from((name, {"kind": "account", "index": int(i)}) for name, i in zip(names, nodes, strict=True))
+    graph.add_nodes_from(
+        (name, {"kind": "account", "index": int(i)}) for name, i in zip(names, nodes, strict=True)
+    )
     graph.add_edges_from(
         (names[s], names[d], {"weight": float(w), "support": int(k)})
         for s, d, w, k in zip(src, dst, projection.weight, projection.support, strict=True)

@@ -206,11 +206,15 @@ def twitter_times_ms(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np
     read = np.zeros(n, dtype=bool)
     if n == 0 or values.null_count == n:
         return ms, read
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset : values.offset + n + 1]
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[
+        values.offset : values.offset + n + 1
+    ]
     data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
     lengths = np.diff(offsets)
     if values.null_count:
-        lengths = np.where(np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool), lengths, 0)
+        lengths = np.where(
+            np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool), lengths, 0
+        )
     rows = np.flatnonzero(lengths == 30)
     if not len(rows):
         return ms, read
@@ -253,14 +257,24 @@ def twitter_times_ms(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np
     year = number(26, 4)
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     month_days = _DAYS_IN_MONTH[month - 1] + ((month == 2) & leap)
-    valid = shaped & (year >= 1) & (day >= 1) & (day <= month_days) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    valid = (
+        shaped
+        & (year >= 1)
+        & (day >= 1)
+        & (day <= month_days)
+        & (hour <= 23)
+        & (minute <= 59)
+        & (second <= 59)
+    )
     # Days since 1970-01-01 in the proleptic Gregorian calendar (as calendar.timegm).
     y = year - (month <= 2)
     era = np.floor_divide(y, 400)
     yoe = y - era * 400
     doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
     days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    seconds = days * 86400 + hour * 3600 + minute * 60 + second + np.where(at(20) == 43, -offset, offset)
+    seconds = (
+        days * 86400 + hour * 3600 + minute * 60 + second + np.where(at(20) == 43, -offset, offset)
+    )
     ms[rows[valid]] = seconds[valid] * 1000
     read[rows[valid]] = True
     return ms, read
@@ -306,13 +320,17 @@ def _split_links(
     found_parent, found_values = _flatten(found)
     plat_parent, plat_values = _flatten(platform_only)
     all_values = pa.concat_arrays([found_values, plat_values])
-    canon, domains, is_platform = canonicalise_urls(all_values, platform_hosts=hosts, fediverse=fediverse)
+    canon, domains, is_platform = canonicalise_urls(
+        all_values, platform_hosts=hosts, fediverse=fediverse
+    )
     parent = np.concatenate([found_parent, plat_parent])
     valid = np.asarray(canon.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     platform = np.asarray(is_platform.to_numpy(zero_copy_only=False), dtype=bool)
     platform[len(found_parent) :] = True
     # One code per distinct canonical URL, to drop repeats within a post.
-    codes = np.asarray(pc.fill_null(canon.dictionary_encode().indices, -1).to_numpy(), dtype=np.int64)
+    codes = np.asarray(
+        pc.fill_null(canon.dictionary_encode().indices, -1).to_numpy(), dtype=np.int64
+    )
 
     def build(mask: np.ndarray) -> tuple[pa.Array, pa.Array]:
         positions = np.flatnonzero(mask)
@@ -332,7 +350,9 @@ def _split_links(
     return external_urls, external_domains, platform_urls
 
 
-def _canonical_apps(names: pa.ChunkedArray | pa.Array, sites: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, pa.Array]:
+def _canonical_apps(
+    names: pa.ChunkedArray | pa.Array, sites: pa.ChunkedArray | pa.Array
+) -> tuple[pa.Array, pa.Array]:
     def per_distinct(values: pa.Array, function) -> pa.Array:  # type: ignore[no-untyped-def]
         encoded = values.dictionary_encode()
         mapped = pa.array([function(v) for v in encoded.dictionary.to_pylist()], pa.string())
@@ -411,7 +431,9 @@ def raw_from_columns(columns: dict[str, Sequence[object] | pa.Array], platform: 
     for f in RAW_SCHEMA:
         if f.name in columns:
             value = columns[f.name]
-            arrays.append(value if isinstance(value, (pa.Array, pa.ChunkedArray)) else pa.array(value, f.type))
+            arrays.append(
+                value if isinstance(value, (pa.Array, pa.ChunkedArray)) else pa.array(value, f.type)
+            )
         elif f.name == "platform":
             arrays.append(pa.array([platform] * n, pa.string()))
         elif pa.types.is_list(f.type):

@@ -48,9 +48,13 @@ def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders (read in sorted order)")
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="files or folders (read in sorted order)"
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--format", choices=FORMATS, default=None, help="input format (default: detected per file)")
+    parser.add_argument(
+        "--format", choices=FORMATS, default=None, help="input format (default: detected per file)"
+    )
     parser.add_argument(
         "--pseudonymise-key-file",
         metavar="PATH",
@@ -66,7 +70,10 @@ def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         f"e.g. --map user=account_id; columns: {', '.join(TABULAR_COLUMNS)}",
     )
     parser.add_argument(
-        "--platform", default=None, metavar="NAME", help="CSV/Parquet: platform of rows without a platform column"
+        "--platform",
+        default=None,
+        metavar="NAME",
+        help="CSV/Parquet: platform of rows without a platform column",
     )
     parser.add_argument(
         "--engine",
@@ -74,7 +81,9 @@ def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         default="auto",
         help="Twitter v1.1 reader: DuckDB (auto) or the line-by-line Python reference; same posts",
     )
-    parser.add_argument("--duckdb-threads", type=int, default=None, metavar="N", help="threads for DuckDB")
+    parser.add_argument(
+        "--duckdb-threads", type=int, default=None, metavar="N", help="threads for DuckDB"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
     parser.set_defaults(run=run_ingest)
     return parser

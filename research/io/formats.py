@@ -42,7 +42,15 @@ FORMATS: tuple[str, ...] = (
     "twitter-v1", "twitter-v2", "twitter-info-ops", "mastodon", "csv", "parquet",
 )  # fmt: skip
 
-_V1_NOTICES = ("delete", "scrub_geo", "limit", "status_withheld", "user_withheld", "disconnect", "warning")
+_V1_NOTICES = (
+    "delete",
+    "scrub_geo",
+    "limit",
+    "status_withheld",
+    "user_withheld",
+    "disconnect",
+    "warning",
+)
 
 
 def reader_for(format: str) -> Reader:
@@ -82,7 +90,11 @@ def _classify(obj: Any) -> str | None:
     if "errors" in obj and "data" not in obj and "statuses" not in obj:
         return "twitter-v2"
     author = obj.get("author")
-    if "author_id" in obj or "edit_history_tweet_ids" in obj or (isinstance(author, dict) and "username" in author):
+    if (
+        "author_id" in obj
+        or "edit_history_tweet_ids" in obj
+        or (isinstance(author, dict) and "username" in author)
+    ):
         return "twitter-v2"
     account = obj.get("account")
     if isinstance(account, dict) and "acct" in account:

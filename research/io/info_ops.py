@@ -63,6 +63,12 @@ def read_info_ops(source: InputFile, log: FileLog, options: ReadOptions) -> Iter
     for table in csv_batches(source, list(chosen), log, options, numbers):
         table = table.rename_columns([chosen[c] for c in table.column_names])
         yield rows_to_raw(
-            table, source, log, record, platform="twitter", parse_links=parse_list, record_of=numbers
+            table,
+            source,
+            log,
+            record,
+            platform="twitter",
+            parse_links=parse_list,
+            record_of=numbers,
         )
         record += table.num_rows

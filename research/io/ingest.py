@@ -152,16 +152,26 @@ class _SeenPostIds:
             pc.less_equal(length, len(cls._MAX) - 1),
             pc.and_(pc.equal(length, len(cls._MAX)), pc.less_equal(ids, cls._MAX)),
         )
-        canonical = pc.or_(pc.invert(pc.starts_with(ids, "0")), pc.equal(length, 1))  # "0123" is not "123"
+        canonical = pc.or_(
+            pc.invert(pc.starts_with(ids, "0")), pc.equal(length, 1)
+        )  # "0123" is not "123"
         numeric = pc.fill_null(pc.and_(pc.and_(pc.ascii_is_decimal(ids), fits), canonical), False)
         mask = np.asarray(numeric.to_numpy(zero_copy_only=False), dtype=bool)
         keys = np.empty(len(ids), dtype=np.int64)
         if mask.any():
-            keys[mask] = np.asarray(pc.cast(ids.filter(numeric), pa.int64()).to_numpy(), dtype=np.int64)
+            keys[mask] = np.asarray(
+                pc.cast(ids.filter(numeric), pa.int64()).to_numpy(), dtype=np.int64
+            )
         if not mask.all():
             others = ids.filter(pc.invert(numeric)).to_pylist()
             keys[~mask] = [
-                -1 - (int.from_bytes(hashlib.blake2b(str(v).encode(), digest_size=8).digest(), "little") >> 1)
+                -1
+                - (
+                    int.from_bytes(
+                        hashlib.blake2b(str(v).encode(), digest_size=8).digest(), "little"
+                    )
+                    >> 1
+                )
                 for v in others
             ]
         return keys
@@ -204,7 +214,14 @@ class _BackgroundWriter:
             path,
             POSTS_SCHEMA,
             compression="zstd",
-            use_dictionary=["account_id", "account_name", "app_name", "app_url", "platform", "domains"],
+            use_dictionary=[
+                "account_id",
+                "account_name",
+                "app_name",
+                "app_url",
+                "platform",
+                "domains",
+            ],
             write_statistics=["timestamp"],
         )
         self.queue: Queue[pa.Table | None] = Queue(maxsize=depth)
@@ -487,7 +504,11 @@ def ingest(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise InputFileError(f"{out}: cannot create the output folder ({err.strerror})") from None
-    posts_path, rejects_path, summary_path = out / "posts.parquet", out / "rejects.jsonl", out / "summary.json"
+    posts_path, rejects_path, summary_path = (
+        out / "posts.parquet",
+        out / "rejects.jsonl",
+        out / "summary.json",
+    )
     posts_tmp, rejects_tmp = out / ".posts.parquet.partial", out / ".rejects.jsonl.partial"
     writer = _BackgroundWriter(posts_tmp)
     try:
@@ -516,6 +537,10 @@ def ingest(
     writer.close()
     os.replace(posts_tmp, posts_path)
     os.replace(rejects_tmp, rejects_path)
-    summary.outputs = {"posts": str(posts_path), "rejects": str(rejects_path), "summary": str(summary_path)}
+    summary.outputs = {
+        "posts": str(posts_path),
+        "rejects": str(rejects_path),
+        "summary": str(summary_path),
+    }
     summary_path.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
     return summary

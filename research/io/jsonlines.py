@@ -77,7 +77,12 @@ def iter_json_values(
             continue
         if line.raw is None:
             first = False
-            yield JsonValue(line.number, line.head, error=f"line longer than {max_line_bytes} bytes", reason="line_too_long")
+            yield JsonValue(
+                line.number,
+                line.head,
+                error=f"line longer than {max_line_bytes} bytes",
+                reason="line_too_long",
+            )
             continue
         value, error, reason = _parse(line.raw)
         if error is not None and first and line.raw.lstrip()[:1] in (b"{", b"["):

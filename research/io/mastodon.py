@@ -107,7 +107,9 @@ def status_row(status: Any) -> tuple[tuple[Any, ...], set[str]] | str:
 def _handle(value: JsonValue, rows: RawRows, hosts: set[str], log: FileLog) -> None:
     if value.error is not None:
         log.read()
-        log.reject(value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error)
+        log.reject(
+            value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error
+        )
         return
     obj = value.value
     if isinstance(obj, dict) and "error" in obj and "id" not in obj:
@@ -124,7 +126,9 @@ def _handle(value: JsonValue, rows: RawRows, hosts: set[str], log: FileLog) -> N
         found = status_row(item)
         if isinstance(found, str):
             raw = orjson.dumps(item) if isinstance(obj, list) else value.raw
-            log.reject(found, raw=raw, line=value.line, item=index if isinstance(obj, list) else None)
+            log.reject(
+                found, raw=raw, line=value.line, item=index if isinstance(obj, list) else None
+            )
         else:
             rows.add(*found[0])
             hosts |= found[1]

@@ -54,7 +54,9 @@ def read_key(path: str | Path | None = None, *, env: str | None = KEY_ENV_VAR) -
         try:
             key = Path(path).read_bytes().strip()
         except OSError as err:
-            raise ConfigError(f"{path}: cannot read the pseudonymisation key ({err.strerror})") from None
+            raise ConfigError(
+                f"{path}: cannot read the pseudonymisation key ({err.strerror})"
+            ) from None
         where = str(path)
     elif env and os.environ.get(env):
         key = os.environ[env].strip().encode("utf-8")
@@ -62,7 +64,9 @@ def read_key(path: str | Path | None = None, *, env: str | None = KEY_ENV_VAR) -
     else:
         return None
     if len(key) < _MIN_KEY_BYTES:
-        raise ConfigError(f"{where}: the pseudonymisation key must be at least {_MIN_KEY_BYTES} bytes")
+        raise ConfigError(
+            f"{where}: the pseudonymisation key must be at least {_MIN_KEY_BYTES} bytes"
+        )
     return key
 
 
@@ -102,7 +106,9 @@ def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes, *, kind: str) -
     encoded = values.dictionary_encode()
     prefix = kind.encode("utf-8") + b"\x00"
     mapped = [
-        None if v is None else hmac.new(key, prefix + v.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        None
+        if v is None
+        else hmac.new(key, prefix + v.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
         for v in encoded.dictionary.to_pylist()
     ]
     return pa.array(mapped, pa.string()).take(encoded.indices)

@@ -24,7 +24,15 @@ import numpy as np
 
 from research.errors import InputFileError
 
-__all__ = ["InputFile", "Line", "count_lines", "expand_inputs", "iter_lines", "open_binary", "sniff_compression"]
+__all__ = [
+    "InputFile",
+    "Line",
+    "count_lines",
+    "expand_inputs",
+    "iter_lines",
+    "open_binary",
+    "sniff_compression",
+]
 
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd"}
 _BLOCK = 1 << 20
@@ -266,12 +274,17 @@ def count_lines(source: InputFile, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYT
             last = block.rfind(b"\n")
             if last > first:
                 # The complete lines between the first and the last newline.
-                newlines = np.flatnonzero(np.frombuffer(block, np.uint8, last - first + 1, first) == 10) + first
+                newlines = (
+                    np.flatnonzero(np.frombuffer(block, np.uint8, last - first + 1, first) == 10)
+                    + first
+                )
                 starts, ends = newlines[:-1] + 1, newlines[1:]
                 # A line can only be blank if it is empty or starts with white
                 # space (rare in JSON lines): only those are looked at.
                 # (An empty line "starts" with its own newline.)
-                maybe = np.flatnonzero(np.isin(np.frombuffer(block, np.uint8)[starts], _SPACE_BYTES))
+                maybe = np.flatnonzero(
+                    np.isin(np.frombuffer(block, np.uint8)[starts], _SPACE_BYTES)
+                )
                 blank = sum(
                     not block[starts[i] : ends[i]].strip() and ends[i] - starts[i] <= max_line_bytes
                     for i in maybe.tolist()

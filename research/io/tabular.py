@@ -69,7 +69,9 @@ def csv_header(source: InputFile) -> list[str]:
         raise InputFileError(f"{source.path}: the CSV header cannot be read ({err})") from None
 
 
-def check_columns(source: InputFile, present: list[str], needed: tuple[str, ...], hint: str = "") -> None:
+def check_columns(
+    source: InputFile, present: list[str], needed: tuple[str, ...], hint: str = ""
+) -> None:
     """Raise :class:`SchemaError` naming the file and the missing columns."""
     missing = [c for c in needed if c not in present]
     if missing:
@@ -94,7 +96,11 @@ class RecordNumbers:
 
 
 def csv_batches(
-    source: InputFile, columns: list[str], log: FileLog, options: ReadOptions, numbers: RecordNumbers
+    source: InputFile,
+    columns: list[str],
+    log: FileLog,
+    options: ReadOptions,
+    numbers: RecordNumbers,
 ) -> Iterator[pa.Table]:
     """Batches of a CSV file's chosen columns, all read as text.
 
@@ -120,7 +126,9 @@ def csv_batches(
         reader = pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(block_size=1 << 24, use_threads=False),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
             convert_options=pacsv.ConvertOptions(
                 include_columns=columns,
                 column_types={c: pa.string() for c in columns},
@@ -182,7 +190,9 @@ def _timestamps(column: pa.Array) -> pa.Array:
     return millis.cast(pa.timestamp("ms", tz="UTC"))
 
 
-def _links_column(column: pa.Array, parse: Callable[[object], list[str] | None]) -> tuple[pa.Array, np.ndarray]:
+def _links_column(
+    column: pa.Array, parse: Callable[[object], list[str] | None]
+) -> tuple[pa.Array, np.ndarray]:
     if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
         return column.cast(pa.list_(pa.string())), np.zeros(len(column), dtype=bool)
     encoded = column.cast(pa.string()).dictionary_encode()
@@ -225,11 +235,20 @@ def rows_to_raw(
     def text(name: str) -> pa.Array:
         if name not in table.column_names:
             return pa.nulls(n, pa.string())
-        column = table.column(name).chunk(0) if table.column(name).num_chunks else pa.nulls(n, pa.string())
+        column = (
+            table.column(name).chunk(0)
+            if table.column(name).num_chunks
+            else pa.nulls(n, pa.string())
+        )
         column = column.cast(pa.string())
-        return pc.if_else(pc.equal(pc.utf8_trim_whitespace(column), ""), pa.scalar(None, pa.string()), column)
+        return pc.if_else(
+            pc.equal(pc.utf8_trim_whitespace(column), ""), pa.scalar(None, pa.string()), column
+        )
 
-    post_id, account_id = pc.utf8_trim_whitespace(text("post_id")), pc.utf8_trim_whitespace(text("account_id"))
+    post_id, account_id = (
+        pc.utf8_trim_whitespace(text("post_id")),
+        pc.utf8_trim_whitespace(text("account_id")),
+    )
     timestamp = _timestamps(table.column("timestamp").combine_chunks())
     urls, bad_urls = (
         _links_column(table.column("urls").combine_chunks(), parse_links)
@@ -253,7 +272,11 @@ def rows_to_raw(
     if bad.any():
         for position in np.flatnonzero(bad):
             record = {k: _plain(v) for k, v in table.slice(int(position), 1).to_pylist()[0].items()}
-            log.reject(str(reasons[position]), record=record_of(first_record + int(position)), raw=orjson.dumps(record, default=str))
+            log.reject(
+                str(reasons[position]),
+                record=record_of(first_record + int(position)),
+                raw=orjson.dumps(record, default=str),
+            )
     platforms = text("platform")
     platforms = pc.fill_null(platforms, platform)
     raw = pa.Table.from_arrays(
@@ -266,8 +289,12 @@ def rows_to_raw(
             text("app_url"),
             urls,
             platform_urls,
-            table.column("text").chunk(0).cast(pa.string()) if "text" in table.column_names and n else pa.nulls(n, pa.string()),
-            _booleans(table.column("is_repost").chunk(0)) if "is_repost" in table.column_names and n else pa.array(np.zeros(n, dtype=bool)),
+            table.column("text").chunk(0).cast(pa.string())
+            if "text" in table.column_names and n
+            else pa.nulls(n, pa.string()),
+            _booleans(table.column("is_repost").chunk(0))
+            if "is_repost" in table.column_names and n
+            else pa.array(np.zeros(n, dtype=bool)),
             platforms,
         ],
         schema=RAW_SCHEMA,
@@ -302,7 +329,9 @@ def read_csv(source: InputFile, log: FileLog, options: ReadOptions) -> Iterator[
     log.engine = "pyarrow"
     header = csv_header(source)
     chosen = _renamed(header, options.column_map)
-    check_columns(source, list(chosen.values()), REQUIRED, hint=" (map other names with column_map)")
+    check_columns(
+        source, list(chosen.values()), REQUIRED, hint=" (map other names with column_map)"
+    )
     record = 1
     numbers = RecordNumbers()
     for table in csv_batches(source, list(chosen), log, options, numbers):
@@ -321,9 +350,13 @@ def read_parquet(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
     except (pa.ArrowInvalid, OSError) as err:
         raise InputFileError(f"{source.path}: not a readable Parquet file ({err})") from None
     chosen = _renamed(parquet.schema_arrow.names, options.column_map)
-    check_columns(source, list(chosen.values()), REQUIRED, hint=" (map other names with column_map)")
+    check_columns(
+        source, list(chosen.values()), REQUIRED, hint=" (map other names with column_map)"
+    )
     record = 1
     for batch in parquet.iter_batches(batch_size=options.chunk_rows, columns=list(chosen)):
-        table = pa.Table.from_batches([batch]).rename_columns([chosen[c] for c in batch.schema.names])
+        table = pa.Table.from_batches([batch]).rename_columns(
+            [chosen[c] for c in batch.schema.names]
+        )
         yield rows_to_raw(table, source, log, record, platform=options.platform or "unknown")
         record += table.num_rows

@@ -81,7 +81,18 @@ NOISE_KEYS: tuple[str, ...] = (
     "warning", "friends", "friends_str", "event", "direct_message", "control",
 )  # fmt: skip
 
-Row = tuple[str, str, "str | None", int, "str | None", "str | None", list[str], list[str], "str | None", bool]
+Row = tuple[
+    str,
+    str,
+    "str | None",
+    int,
+    "str | None",
+    "str | None",
+    list[str],
+    list[str],
+    "str | None",
+    bool,
+]
 
 
 def _as_text(value: Any) -> str | None:
@@ -178,7 +189,9 @@ def tweet_row(tweet: Any) -> Row | str:
 def _handle(value: JsonValue, rows: RawRows, log: FileLog) -> None:
     if value.error is not None:
         log.read()
-        log.reject(value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error)
+        log.reject(
+            value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error
+        )
         return
     obj = value.value
     items: list[Any] | None = None
@@ -219,7 +232,9 @@ def _read_python(
     source: InputFile, log: FileLog, options: ReadOptions, *, skip_rows: int = 0
 ) -> Iterator[RawBatch]:
     rows = RawRows("twitter")
-    for value in iter_json_values(source, max_line_bytes=options.max_line_bytes, skip_rows=skip_rows):
+    for value in iter_json_values(
+        source, max_line_bytes=options.max_line_bytes, skip_rows=skip_rows
+    ):
         _handle(value, rows, log)
         if len(rows) >= options.chunk_rows:
             yield RawBatch(rows.take_table(), TWITTER_HOSTS)
@@ -229,7 +244,9 @@ def _read_python(
 
 # --- DuckDB engine -----------------------------------------------------------------
 
-_URLS = "STRUCT(url VARCHAR, expanded_url VARCHAR, unwound_url VARCHAR, unwound STRUCT(url VARCHAR))[]"
+_URLS = (
+    "STRUCT(url VARCHAR, expanded_url VARCHAR, unwound_url VARCHAR, unwound STRUCT(url VARCHAR))[]"
+)
 _MEDIA = "STRUCT(url VARCHAR, expanded_url VARCHAR)[]"
 _ENTITIES = f"STRUCT(urls {_URLS}, media {_MEDIA})"
 _COLUMNS = {
@@ -304,7 +321,9 @@ def _picked_links(lists: pa.Array, pick) -> pa.Array:  # type: ignore[no-untyped
     counts = np.bincount(parent, minlength=n)
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
-    return pa.ListArray.from_arrays(pa.array(offsets), pick(entries) if len(entries) else pa.array([], pa.string()))
+    return pa.ListArray.from_arrays(
+        pa.array(offsets), pick(entries) if len(entries) else pa.array([], pa.string())
+    )
 
 
 def _url_entry_link(entries: pa.Array) -> pa.Array:
@@ -320,7 +339,9 @@ def _url_entry_link(entries: pa.Array) -> pa.Array:
 
 
 def _media_entry_link(entries: pa.Array) -> pa.Array:
-    return _first_nonempty(pc.struct_field(entries, "expanded_url"), pc.struct_field(entries, "url"))
+    return _first_nonempty(
+        pc.struct_field(entries, "expanded_url"), pc.struct_field(entries, "url")
+    )
 
 
 def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -381,11 +402,18 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
         notice = table.column("notice")
         noticed = _mask(notice.is_valid()) & ~page
         times_ms, timed = twitter_times_ms(table.column("created_at"))
-        ok = ~page & ~noticed & timed & _clean_ids(table.column("post_id")) & _clean_ids(table.column("account_id"))
+        ok = (
+            ~page
+            & ~noticed
+            & timed
+            & _clean_ids(table.column("post_id"))
+            & _clean_ids(table.column("account_id"))
+        )
         if not ok.all():
             if noticed.any():
                 names, counts = np.unique(
-                    np.asarray(notice.filter(pa.array(noticed)).to_pylist(), dtype=object), return_counts=True
+                    np.asarray(notice.filter(pa.array(noticed)).to_pylist(), dtype=object),
+                    return_counts=True,
                 )
                 for name, count in zip(names, counts, strict=True):
                     log.skip(str(name), int(count))
@@ -396,7 +424,9 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
         return _raw_from_duckdb(table, times_ms) if table.num_rows else None
 
     try:
-        batches = _prefetched(con.sql(_query(str(source.path), compression)).to_arrow_reader(options.chunk_rows))
+        batches = _prefetched(
+            con.sql(_query(str(source.path), compression)).to_arrow_reader(options.chunk_rows)
+        )
         # DuckDB hands over small batches (a few thousand rows): gather them into
         # chunks of _ASSEMBLE_ROWS (at most chunk_rows).
         chunk_rows = min(options.chunk_rows, _ASSEMBLE_ROWS)
@@ -418,7 +448,9 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
                 yield RawBatch(raw, TWITTER_HOSTS)
     except duckdb.Error as err:
         # Anything DuckDB could not get past: the Python engine goes on from here.
-        log.notes.append(f"DuckDB stopped after {consumed} rows ({str(err)[:200]}); read on with Python")
+        log.notes.append(
+            f"DuckDB stopped after {consumed} rows ({str(err)[:200]}); read on with Python"
+        )
         con.close()
         if pending:
             raw = clean_rows(pa.Table.from_batches(pending))
@@ -430,7 +462,9 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
         return
     con.close()
     if slow:
-        yield from _read_slow_rows(source, log, options, np.concatenate(slow), consumed, complete=True)
+        yield from _read_slow_rows(
+            source, log, options, np.concatenate(slow), consumed, complete=True
+        )
 
 
 def _prefetched(reader: pa.RecordBatchReader, depth: int = 16) -> Iterator[pa.RecordBatch]:
@@ -514,14 +548,21 @@ def _read_slow_rows(
             continue
         target = next(targets, None)
         if line.raw is None:
-            value = JsonValue(line.number, line.head, error=f"line longer than {options.max_line_bytes} bytes", reason="line_too_long")
+            value = JsonValue(
+                line.number,
+                line.head,
+                error=f"line longer than {options.max_line_bytes} bytes",
+                reason="line_too_long",
+            )
         else:
             try:
                 value = JsonValue(line.number, line.raw, orjson.loads(line.raw))
             except orjson.JSONDecodeError as err:
                 value = JsonValue(line.number, line.raw, error=str(err), reason="invalid_json")
             except RecursionError:
-                value = JsonValue(line.number, line.raw, error="nested too deeply", reason="invalid_json")
+                value = JsonValue(
+                    line.number, line.raw, error="nested too deeply", reason="invalid_json"
+                )
         _handle(value, rows, log)
         if len(rows) >= options.chunk_rows:
             yield RawBatch(rows.take_table(), TWITTER_HOSTS)
@@ -551,7 +592,9 @@ def read_twitter_v1(source: InputFile, log: FileLog, options: ReadOptions) -> It
     options
         Engine, threads, chunk size.
     """
-    use_duckdb = options.engine == "duckdb" or (options.engine == "auto" and not _python_only(source))
+    use_duckdb = options.engine == "duckdb" or (
+        options.engine == "auto" and not _python_only(source)
+    )
     if use_duckdb and source.compression != "bzip2":
         log.engine = "duckdb"
         yield from _read_duckdb(source, log, options)

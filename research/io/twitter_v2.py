@@ -49,7 +49,11 @@ def _links(tweet: dict[str, Any]) -> list[str]:
     for entry in urls if isinstance(urls, list) else ():
         if isinstance(entry, dict):
             link = next(
-                (entry.get(k) for k in ("unwound_url", "expanded_url", "url") if isinstance(entry.get(k), str) and entry.get(k)),
+                (
+                    entry.get(k)
+                    for k in ("unwound_url", "expanded_url", "url")
+                    if isinstance(entry.get(k), str) and entry.get(k)
+                ),
                 None,
             )
             if link:
@@ -95,7 +99,9 @@ def tweet_row_v2(
     if post_id is None:
         return "missing_post_id"
     author = tweet.get("author")
-    account_id = as_id(tweet.get("author_id")) or (as_id(author.get("id")) if isinstance(author, dict) else None)
+    account_id = as_id(tweet.get("author_id")) or (
+        as_id(author.get("id")) if isinstance(author, dict) else None
+    )
     if account_id is None:
         return "missing_account_id"
     timestamp = parse_iso_ms(tweet.get("created_at"))
@@ -115,7 +121,9 @@ def tweet_row_v2(
 def _handle(value: JsonValue, rows: RawRows, log: FileLog) -> None:
     if value.error is not None:
         log.read()
-        log.reject(value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error)
+        log.reject(
+            value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error
+        )
         return
     obj = value.value
     if isinstance(obj, list):  # a JSON array of flattened tweets

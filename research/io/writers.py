@@ -84,7 +84,9 @@ _HASHTAGS = ("news", "breaking", "politics", "music", "football", "tech", "trave
              "health", "science", "election", "climate", "food", "love", "fashion", "gaming", "crypto")  # fmt: skip
 
 
-def _entities(links: list[str], seed: int, mention: tuple[str, str] | None = None) -> dict[str, object]:
+def _entities(
+    links: list[str], seed: int, mention: tuple[str, str] | None = None
+) -> dict[str, object]:
     """Entities as the API writes them: links, a few hashtags, the mentioned user."""
     urls = []
     for index, link in enumerate(links):
@@ -190,12 +192,22 @@ def write_twitter_v1(posts: Posts, path: str | Path, *, batch_rows: int = 100_00
         for start in range(0, table.num_rows, batch_rows):
             part = table.slice(start, batch_rows)
             seconds = (
-                np.asarray(part.column("timestamp").cast(pa.int64()).to_numpy(), dtype=np.int64) // 1000
+                np.asarray(part.column("timestamp").cast(pa.int64()).to_numpy(), dtype=np.int64)
+                // 1000
             ).tolist()
             columns = {
                 name: part.column(name).to_pylist()
-                for name in ("post_id", "account_id", "account_name", "app_name", "app_url", "urls",
-                             "platform_urls", "text", "is_repost")
+                for name in (
+                    "post_id",
+                    "account_id",
+                    "account_name",
+                    "app_name",
+                    "app_url",
+                    "urls",
+                    "platform_urls",
+                    "text",
+                    "is_repost",
+                )
             }
             sources: dict[tuple[str | None, str | None], str] = {}
             users: dict[tuple[str, str | None], dict[str, object]] = {}
@@ -227,7 +239,15 @@ def write_twitter_v1(posts: Posts, path: str | Path, *, batch_rows: int = 100_00
                                    _entities([], seed, mention=author), seconds[i] * 1000)  # fmt: skip
                     tweet["retweeted_status"] = original
                 else:
-                    tweet = _tweet(post_id, created, body, source, user, _entities(links, seed), seconds[i] * 1000)
+                    tweet = _tweet(
+                        post_id,
+                        created,
+                        body,
+                        source,
+                        user,
+                        _entities(links, seed),
+                        seconds[i] * 1000,
+                    )
                 lines.append(orjson.dumps(tweet))
             out.write(b"\n".join(lines) + (b"\n" if lines else b""))
     return path

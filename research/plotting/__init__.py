@@ -58,7 +58,17 @@ _METADATA = {
 # Names outside METHOD_COLOURS (new baselines, variants) take a colour from Paul Tol's
 # colour-blind-safe "muted" scheme, chosen by a hash of the name: stable across figures
 # and runs, whatever else a figure shows.
-_EXTRA_COLOURS = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499")
+_EXTRA_COLOURS = (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+)
 METHOD_LABELS = {
     "joint": "ours (joint)",
     "multilayer": "ours (multilayer)",
@@ -116,11 +126,17 @@ def method_style(name: str) -> dict[str, Any]:
     >>> method_style("multilayer")["linestyle"]
     '--'
     """
-    style: dict[str, Any] = {"color": method_colour(name), "marker": method_marker(name), "linestyle": "-"}
+    style: dict[str, Any] = {
+        "color": method_colour(name),
+        "marker": method_marker(name),
+        "linestyle": "-",
+    }
     if name == OWN_METHODS[0]:
         style.update(linewidth=1.5, markersize=3.8, zorder=4)
     elif name in OWN_METHODS:
-        style.update(linewidth=1.1, markersize=3.8, zorder=3.5, linestyle="--", markerfacecolor="white")
+        style.update(
+            linewidth=1.1, markersize=3.8, zorder=3.5, linestyle="--", markerfacecolor="white"
+        )
     else:
         style.update(linewidth=0.9, markersize=3.0, zorder=2)
     return style
@@ -154,14 +170,18 @@ def paper_style() -> Iterator[None]:
         yield
 
 
-def new_figure(width: float = SINGLE_COLUMN, height: float | None = None, **subplots: Any) -> tuple[Figure, Any]:
+def new_figure(
+    width: float = SINGLE_COLUMN, height: float | None = None, **subplots: Any
+) -> tuple[Figure, Any]:
     """A figure in the house style (``width`` in inches; golden-ratio height by default)."""
     with paper_style():
         fig, ax = plt.subplots(figsize=(width, height or width * 0.7), **subplots)  # type: ignore[arg-type]
     return fig, ax
 
 
-def save_figure(fig: Figure, stem: str | Path, formats: tuple[str, ...] = ("pdf", "png")) -> list[Path]:
+def save_figure(
+    fig: Figure, stem: str | Path, formats: tuple[str, ...] = ("pdf", "png")
+) -> list[Path]:
     """Write ``stem.pdf`` and ``stem.png`` with metadata stripped (byte-stable), then close ``fig``."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,11 @@ def _shorten(text: str, width: int) -> str:
 
 
 def signature_objects(
-    events: Events, membership: np.ndarray, cluster: int, exclusive: float = 0.5, min_members: float = 0.05
+    events: Events,
+    membership: np.ndarray,
+    cluster: int,
+    exclusive: float = 0.5,
+    min_members: float = 0.05,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Apps and URL stems that belong to a cluster: members made at least ``exclusive`` of their
     posts, and at least ``min_members`` of the members (a share; never fewer than 3) used them.
@@ -59,13 +63,20 @@ def signature_objects(
     app_total = group_sizes(events.post_app[known], n_apps)
     mine = known & member_post
     app_mine = group_sizes(events.post_app[mine], n_apps)
-    app_users = group_sizes(np.unique(np.column_stack([events.post_account[mine], events.post_app[mine]]), axis=0)[:, 1], n_apps)
+    app_users = group_sizes(
+        np.unique(np.column_stack([events.post_account[mine], events.post_app[mine]]), axis=0)[
+            :, 1
+        ],
+        n_apps,
+    )
     stem_labels, link_stem = events.stems()
     n_stems = len(stem_labels)
     link_member = member_post[events.link_post]
     stem_total = group_sizes(link_stem, n_stems)
     stem_mine = group_sizes(link_stem[link_member], n_stems)
-    pairs = np.unique(np.column_stack([events.link_account[link_member], link_stem[link_member]]), axis=0)
+    pairs = np.unique(
+        np.column_stack([events.link_account[link_member], link_stem[link_member]]), axis=0
+    )
     stem_users = group_sizes(pairs[:, 1], n_stems)
     own_apps = (app_users >= need) & (app_mine >= exclusive * app_total)
     own_stems = (stem_users >= need) & (stem_mine >= exclusive * stem_total)
@@ -139,37 +150,77 @@ def cluster_subgraph(
     top_stems = _top(link_stem[link_member], np.ones(int(link_member.sum())), max_urls)
 
     with paper_style():
-        fig, axis = new_figure(DOUBLE_COLUMN / 2, 2.6) if ax is None else (cast(Figure, ax.figure), ax)
+        fig, axis = (
+            new_figure(DOUBLE_COLUMN / 2, 2.6) if ax is None else (cast(Figure, ax.figure), ax)
+        )
         # Members sorted by their first post in the cluster's favourite app, so that edges fan out cleanly.
         first = np.full(events.n_accounts, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(first, events.post_account[member_post], events.post_time[member_post])
         members = members[np.argsort(first[members], kind="stable")]
-        y_member = dict(zip(members.tolist(), np.linspace(0.98, 0.02, len(members)).tolist(), strict=True))
+        y_member = dict(
+            zip(members.tolist(), np.linspace(0.98, 0.02, len(members)).tolist(), strict=True)
+        )
 
         def side_nodes(top: np.ndarray, x: float) -> dict[int, float]:
             ys = np.linspace(0.92, 0.08, len(top) + 1)
-            return {**{int(c): float(y) for c, y in zip(top, ys[:-1], strict=True)}, -2: float(ys[-1])}
+            return {
+                **{int(c): float(y) for c, y in zip(top, ys[:-1], strict=True)},
+                -2: float(ys[-1]),
+            }
 
         y_app, y_stem = side_nodes(top_apps, 0.0), side_nodes(top_stems, 2.0)
 
-        def edges(objects: np.ndarray, accounts: np.ndarray, y_obj: dict[int, float], x_obj: float, coloured: set[int]) -> None:
+        def edges(
+            objects: np.ndarray,
+            accounts: np.ndarray,
+            y_obj: dict[int, float],
+            x_obj: float,
+            coloured: set[int],
+        ) -> None:
             obj = np.where(np.isin(objects, list(y_obj)), objects, -2)
             pairs, counts = np.unique(np.column_stack([accounts, obj]), axis=0, return_counts=True)
             segments = [((x_obj, y_obj[o]), (1.0, y_member[a])) for a, o in pairs.tolist()]
-            colours = [OKABE_ITO["vermillion"] if o in coloured else _GREY for o in pairs[:, 1].tolist()]
+            colours = [
+                OKABE_ITO["vermillion"] if o in coloured else _GREY for o in pairs[:, 1].tolist()
+            ]
             widths = 0.25 + 0.35 * np.log1p(counts)
-            axis.add_collection(LineCollection(segments, colors=colours, linewidths=widths, alpha=0.35, zorder=1))
+            axis.add_collection(
+                LineCollection(segments, colors=colours, linewidths=widths, alpha=0.35, zorder=1)
+            )
 
         own_apps, own_stems = signature_objects(events, membership, cluster, exclusive)
         exclusive_apps = {int(a) for a in top_apps if own_apps[a]}
         exclusive_stems = {int(s) for s in top_stems if own_stems[s]}
         edges(post_app[mine], events.post_account[mine], y_app, 0.0, exclusive_apps)
-        edges(link_stem[link_member], events.link_account[link_member], y_stem, 2.0, exclusive_stems)
+        edges(
+            link_stem[link_member], events.link_account[link_member], y_stem, 2.0, exclusive_stems
+        )
 
-        axis.scatter(np.ones(len(members)), list(y_member.values()), s=2, color=OKABE_ITO["black"], zorder=3, linewidths=0)
+        axis.scatter(
+            np.ones(len(members)),
+            list(y_member.values()),
+            s=2,
+            color=OKABE_ITO["black"],
+            zorder=3,
+            linewidths=0,
+        )
         for nodes, x, labels, coloured, align, n_other in (
-            (y_app, 0.0, events.apps, exclusive_apps, "right", int(mine.sum() - app_mine[top_apps].sum())),
-            (y_stem, 2.0, stem_labels, exclusive_stems, "left", int(link_member.sum() - stem_mine[top_stems].sum())),
+            (
+                y_app,
+                0.0,
+                events.apps,
+                exclusive_apps,
+                "right",
+                int(mine.sum() - app_mine[top_apps].sum()),
+            ),
+            (
+                y_stem,
+                2.0,
+                stem_labels,
+                exclusive_stems,
+                "left",
+                int(link_member.sum() - stem_mine[top_stems].sum()),
+            ),
         ):
             for code, y in nodes.items():
                 colour = OKABE_ITO["vermillion"] if code in coloured else _GREY
@@ -187,7 +238,13 @@ def cluster_subgraph(
 
 
 def signature_timeline(
-    events: Events, membership: np.ndarray, cluster: int, *, bin_minutes: int = 60, exclusive: float = 0.5, ax: Axes | None = None
+    events: Events,
+    membership: np.ndarray,
+    cluster: int,
+    *,
+    bin_minutes: int = 60,
+    exclusive: float = 0.5,
+    ax: Axes | None = None,
 ) -> Figure:
     """Posts per time bin: the members' posts carrying one of the cluster's own URLs (see
     :func:`signature_objects`), the members' other posts, and everyone else (symmetric log scale).
@@ -240,7 +297,9 @@ def signature_timeline(
     return fig
 
 
-def case_study_figure(events: Events, membership: np.ndarray, cluster: int, *, bin_minutes: int = 60) -> Figure:
+def case_study_figure(
+    events: Events, membership: np.ndarray, cluster: int, *, bin_minutes: int = 60
+) -> Figure:
     """Double-column figure: (a) the cluster's accounts × apps × URLs subgraph, (b) its posts
     per hour against all other accounts.
 
@@ -259,7 +318,9 @@ def case_study_figure(events: Events, membership: np.ndarray, cluster: int, *, b
     2
     """
     with paper_style():
-        fig, axes = new_figure(DOUBLE_COLUMN, 2.5, ncols=2, gridspec_kw={"width_ratios": [1.15, 1.0]})
+        fig, axes = new_figure(
+            DOUBLE_COLUMN, 2.5, ncols=2, gridspec_kw={"width_ratios": [1.15, 1.0]}
+        )
         left, right = axes  # type: ignore[misc]
         cluster_subgraph(events, membership, cluster, ax=left)
         signature_timeline(events, membership, cluster, bin_minutes=bin_minutes, ax=right)

@@ -14,7 +14,14 @@ from research.plotting import OKABE_ITO, new_figure, paper_style
 from research.truth import GroundTruth
 
 
-def cluster_timeline(events: Events, membership: np.ndarray, cluster: int, *, bin_minutes: int = 60, ax: Axes | None = None) -> Figure:
+def cluster_timeline(
+    events: Events,
+    membership: np.ndarray,
+    cluster: int,
+    *,
+    bin_minutes: int = 60,
+    ax: Axes | None = None,
+) -> Figure:
     """Posts per hour: one cluster's members against everyone else (log scale).
 
     Parameters
@@ -38,7 +45,9 @@ def cluster_timeline(events: Events, membership: np.ndarray, cluster: int, *, bi
         others, _ = np.histogram(t[~in_cluster], bins=edges)
         members, _ = np.histogram(t[in_cluster], bins=edges)
         axis.step(days, others, where="post", color="#7f7f7f", label="all other accounts")
-        axis.step(days, members, where="post", color=OKABE_ITO["vermillion"], label=f"cluster {cluster}")
+        axis.step(
+            days, members, where="post", color=OKABE_ITO["vermillion"], label=f"cluster {cluster}"
+        )
         axis.set_yscale("symlog", linthresh=1)
         axis.set_xlabel("time since first post (days)")
         axis.set_ylabel(f"posts per {bin_minutes} min")
@@ -46,7 +55,9 @@ def cluster_timeline(events: Events, membership: np.ndarray, cluster: int, *, bi
     return fig
 
 
-def evidence_map(clusters: pd.DataFrame, truth_share: np.ndarray | None = None, *, ax: Axes | None = None) -> Figure:
+def evidence_map(
+    clusters: pd.DataFrame, truth_share: np.ndarray | None = None, *, ax: Axes | None = None
+) -> Figure:
     """Every cluster by exclusivity of its top domain and history break; marker area = size.
 
     Flagged clusters are filled; ``truth_share`` (share of members in a planted
@@ -56,8 +67,12 @@ def evidence_map(clusters: pd.DataFrame, truth_share: np.ndarray | None = None, 
         fig, axis = new_figure() if ax is None else (cast(Figure, ax.figure), ax)
         big = clusters[clusters["core_size" if "core_size" in clusters else "size"] >= 3]
         brk = big["history_break"]
-        size = 4 + 40 * np.sqrt(big["size"] / max(float(big["size"].max()), 1.0)) if len(big) else []
-        colours: Any = np.where(big["flagged"], OKABE_ITO["vermillion"], OKABE_ITO["blue"]) if len(big) else []
+        size = (
+            4 + 40 * np.sqrt(big["size"] / max(float(big["size"].max()), 1.0)) if len(big) else []
+        )
+        colours: Any = (
+            np.where(big["flagged"], OKABE_ITO["vermillion"], OKABE_ITO["blue"]) if len(big) else []
+        )
         axis.scatter(big["exclusivity"], brk, s=size, c=colours, alpha=0.7, linewidths=0)
         axis.scatter([], [], c=OKABE_ITO["vermillion"], label="flagged", s=12)
         axis.scatter([], [], c=OKABE_ITO["blue"], label="not flagged", s=12)

@@ -96,7 +96,11 @@ def draw_metric(
     if categories is not None:
         axis.set_xticks(np.arange(len(categories)), categories)
     if metric in _PERCENT:
-        top = max(_MIN_PERCENT_TOP, 1.15 * float(np.nanmax(summary[f"{metric}_hi"].to_numpy(dtype=np.float64) * 100, initial=0)))
+        top = max(
+            _MIN_PERCENT_TOP,
+            1.15
+            * float(np.nanmax(summary[f"{metric}_hi"].to_numpy(dtype=np.float64) * 100, initial=0)),
+        )
         axis.set_ylim(0, top)
         axis.yaxis.set_major_formatter(PercentFormatter(decimals=None))
     axis.set_ylabel(METRIC_LABELS.get(metric, metric))
@@ -167,7 +171,11 @@ def metric_curves(
         facets: list[object] = [None]
     else:
         present = set(summary[facet].unique())
-        facets = [v for v in facet_order if v in present] if facet_order is not None else sorted(present, key=str)
+        facets = (
+            [v for v in facet_order if v in present]
+            if facet_order is not None
+            else sorted(present, key=str)
+        )
     order = list(order) if order is not None else sorted(summary[by].unique())
     ylims = dict(ylims or {"f1": (-0.02, 1.04)})
     with paper_style():
@@ -196,7 +204,9 @@ def metric_curves(
             # One label under the grid: per-column labels collide in a single column.
             fig.supxlabel(xlabel, fontsize=8, y=0.0, va="bottom")
         _legend_above(fig, axes[0][0], order)
-        fig.tight_layout(pad=0.3, h_pad=0.6, w_pad=0.8, rect=(0, 0.04 if len(metrics) > 1 else 0, 1, 1))
+        fig.tight_layout(
+            pad=0.3, h_pad=0.6, w_pad=0.8, rect=(0, 0.04 if len(metrics) > 1 else 0, 1, 1)
+        )
     return fig
 
 
@@ -222,7 +232,11 @@ def _plain_tick(value: float, _pos: int) -> str:
 
 
 def scaling_figure(
-    summary: pd.DataFrame, x: str = "n_posts", *, order: Sequence[str] | None = None, width: float = SINGLE_COLUMN
+    summary: pd.DataFrame,
+    x: str = "n_posts",
+    *,
+    order: Sequence[str] | None = None,
+    width: float = SINGLE_COLUMN,
 ) -> Figure:
     """Wall time and peak memory against dataset size, log-log, one line per method.
 

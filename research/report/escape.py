@@ -21,7 +21,13 @@ ELLIPSIS = "…"
 # non-characters XML 1.0 forbids: none of them is needed to read a post.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SCRIPT_UNSAFE = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 
 
 def clean(value: Any, limit: int | None = None) -> str:
@@ -65,8 +71,14 @@ def json_for_script(data: Any) -> str:
     >>> json_for_script({"name": "</script><script>alert(1)</script>"})
     '{"name":"\\\\u003c/script\\\\u003e\\\\u003cscript\\\\u003ealert(1)\\\\u003c/script\\\\u003e"}'
     """
-    raw = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return "".join(_SCRIPT_UNSAFE.get(ch, ch) for ch in raw) if any(ch in raw for ch in _SCRIPT_UNSAFE) else raw
+    raw = json.dumps(
+        data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
+    return (
+        "".join(_SCRIPT_UNSAFE.get(ch, ch) for ch in raw)
+        if any(ch in raw for ch in _SCRIPT_UNSAFE)
+        else raw
+    )
 
 
 def safe_href(url: Any) -> str | None:
@@ -82,7 +94,12 @@ def safe_href(url: Any) -> str | None:
     >>> safe_href("javascript:alert(1)"), safe_href(" JaVaScRiPt:alert(1)"), safe_href("//evil.com")
     (None, None, None)
     """
-    if not isinstance(url, str) or url != url.strip() or _CONTROL.search(url) or any(c.isspace() for c in url):
+    if (
+        not isinstance(url, str)
+        or url != url.strip()
+        or _CONTROL.search(url)
+        or any(c.isspace() for c in url)
+    ):
         return None
     try:
         parts = urlsplit(url)

@@ -61,7 +61,9 @@ def parse_formats(value: str | Iterable[str]) -> list[str]:
     formats = [item.strip().lower() for item in items if item.strip()]
     bad = [f for f in formats if f not in EXPORT_FORMATS]
     if bad:
-        raise ConfigError(f"unknown export format(s) {', '.join(bad)}; valid: {', '.join(EXPORT_FORMATS)}")
+        raise ConfigError(
+            f"unknown export format(s) {', '.join(bad)}; valid: {', '.join(EXPORT_FORMATS)}"
+        )
     return list(dict.fromkeys(formats))
 
 
@@ -197,7 +199,9 @@ def default_scope(graph: str) -> str:
     return "flagged" if graph == "tripartite" else "clustered"
 
 
-def coaction_projection(posts: Any, detection: Any, events: Events | None = None) -> tuple[Any, Events, str]:
+def coaction_projection(
+    posts: Any, detection: Any, events: Events | None = None
+) -> tuple[Any, Events, str]:
     """The filtered co-action projection behind a detection, its events, and where it came from.
 
     For the package's method (``joint``), the projection its detector saw,
@@ -216,13 +220,21 @@ def coaction_projection(posts: Any, detection: Any, events: Events | None = None
         source = f"the package's default joint projection (method {detection.method!r} builds its own graph)"
     default_encoding = not spec.include_platform_urls and spec.include_reposts
     if events is None or not default_encoding:
-        events = encode(posts, include_platform_urls=spec.include_platform_urls, include_reposts=spec.include_reposts)
+        events = encode(
+            posts,
+            include_platform_urls=spec.include_platform_urls,
+            include_reposts=spec.include_reposts,
+        )
     layers = [co_action(events, spec.projection(layer.objects)) for layer in spec.layers]
-    projection = combine(layers, [layer.weight for layer in spec.layers]) if len(layers) > 1 else layers[0]
+    projection = (
+        combine(layers, [layer.weight for layer in spec.layers]) if len(layers) > 1 else layers[0]
+    )
     return apply_filters(projection, list(spec.filters)), events, source
 
 
-def _coaction_tables(posts: Any, detection: Any, scope: str, events: Events | None) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+def _coaction_tables(
+    posts: Any, detection: Any, scope: str, events: Events | None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     projection, events, source = coaction_projection(posts, detection, events)
     membership = aligned_membership(events, detection.accounts)
     flagged_cluster = _flagged_by_cluster(detection.clusters, int(membership.max(initial=-1)) + 1)
@@ -248,11 +260,18 @@ def _coaction_tables(posts: Any, detection: Any, scope: str, events: Events | No
             "cluster": np.where(same, membership[rows], -1).astype(np.int64),
         }
     )
-    attributes = {"graph": "coaction", "scope": scope, "method": str(detection.method), "projection": source}
+    attributes = {
+        "graph": "coaction",
+        "scope": scope,
+        "method": str(detection.method),
+        "projection": source,
+    }
     return nodes, edges, attributes
 
 
-def _tripartite_tables(posts: Any, detection: Any, scope: str, events: Events | None) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+def _tripartite_tables(
+    posts: Any, detection: Any, scope: str, events: Events | None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     from research.graph.tripartite import tripartite
 
     events = events if events is not None else encode(posts)
@@ -269,7 +288,11 @@ def _tripartite_tables(posts: Any, detection: Any, scope: str, events: Events | 
         names = [xml_text(v) for v in labels.values.to_pylist()]
         binary = incidence.copy()
         binary.data[:] = 1.0
-        flagged_users = np.asarray(binary[account_flagged].sum(axis=0)).ravel() if len(account_flagged) else np.zeros(len(names))
+        flagged_users = (
+            np.asarray(binary[account_flagged].sum(axis=0)).ravel()
+            if len(account_flagged)
+            else np.zeros(len(names))
+        )
         frame = pd.DataFrame(
             {
                 "id": [f"{kind}:{n}" for n in names],
@@ -311,12 +334,20 @@ def _tripartite_tables(posts: Any, detection: Any, scope: str, events: Events | 
         tables.append(
             pd.DataFrame(
                 {
-                    "source": left.to_numpy(dtype=object)[row] if len(row) else np.array([], dtype=object),
-                    "target": right.to_numpy(dtype=object)[col] if len(col) else np.array([], dtype=object),
+                    "source": left.to_numpy(dtype=object)[row]
+                    if len(row)
+                    else np.array([], dtype=object),
+                    "target": right.to_numpy(dtype=object)[col]
+                    if len(col)
+                    else np.array([], dtype=object),
                     "weight": coo.data[order].astype(np.float64),
                     "layer": layer,
-                    "cluster": account_cluster[row] if on_account else np.full(len(row), -1, dtype=np.int64),
-                    "flagged": account_flagged[row] if on_account else np.zeros(len(row), dtype=bool),
+                    "cluster": account_cluster[row]
+                    if on_account
+                    else np.full(len(row), -1, dtype=np.int64),
+                    "flagged": account_flagged[row]
+                    if on_account
+                    else np.zeros(len(row), dtype=bool),
                 }
             )
         )
@@ -337,7 +368,11 @@ def _typed_blanks(column: pd.Series, keep: pd.Series, like: pd.Series) -> pd.Ser
 
 
 def export_graph(
-    nodes: pd.DataFrame, edges: pd.DataFrame, path: str | Path, fmt: str | None = None, attributes: dict[str, str] | None = None
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    path: str | Path,
+    fmt: str | None = None,
+    attributes: dict[str, str] | None = None,
 ) -> list[Path]:
     """Write node and edge tables as GraphML, GEXF or CSV.
 
@@ -371,7 +406,9 @@ def export_graph(
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in EXPORT_FORMATS:
-        raise ConfigError(f"{path}: unknown export format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
+        raise ConfigError(
+            f"{path}: unknown export format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         stem = path.with_suffix("") if path.suffix == ".csv" else path
@@ -406,7 +443,9 @@ def _networkx(nodes: pd.DataFrame, edges: pd.DataFrame, attributes: dict[str, st
     ids = [xml_text(v) for v in nodes["id"]]
     graph.add_nodes_from(
         (key, dict(zip(node_columns, values, strict=True)))
-        for key, values in zip(ids, zip(*node_values, strict=True) if node_values else [()] * len(ids), strict=True)
+        for key, values in zip(
+            ids, zip(*node_values, strict=True) if node_values else [()] * len(ids), strict=True
+        )
     )
     edge_columns = [c for c in edges.columns if c not in ("source", "target")]
     edge_values = [_python_column(edges[c]) for c in edge_columns]
@@ -414,7 +453,12 @@ def _networkx(nodes: pd.DataFrame, edges: pd.DataFrame, attributes: dict[str, st
     targets = [xml_text(v) for v in edges["target"]]
     graph.add_edges_from(
         (s, t, dict(zip(edge_columns, values, strict=True)))
-        for s, t, values in zip(sources, targets, zip(*edge_values, strict=True) if edge_values else [()] * len(sources), strict=True)
+        for s, t, values in zip(
+            sources,
+            targets,
+            zip(*edge_values, strict=True) if edge_values else [()] * len(sources),
+            strict=True,
+        )
     )
     return graph
 
@@ -459,7 +503,9 @@ def write_exports(
     chosen = parse_formats(formats)
     out = Path(out_dir)
     bar = tqdm(total=len(chosen) + 1, desc="export", unit="step", disable=not progress, leave=False)
-    nodes, edges, attributes = graph_tables(posts, detection, graph=graph, scope=scope or default_scope(graph), events=events)
+    nodes, edges, attributes = graph_tables(
+        posts, detection, graph=graph, scope=scope or default_scope(graph), events=events
+    )
     bar.update(1)
     written: list[Path] = []
     for fmt in chosen:

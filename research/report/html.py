@@ -63,7 +63,16 @@ EVIDENCE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("n_coordinated_posts", "count", "coordinated posts"),
     ("density", "share", "edges among members / possible pairs"),
 )
-_SHOWN_ELSEWHERE = {"cluster", "flagged", "top_app", "top_domain", "top_urls", "onset", "first_post", "last_post"}
+_SHOWN_ELSEWHERE = {
+    "cluster",
+    "flagged",
+    "top_app",
+    "top_domain",
+    "top_urls",
+    "onset",
+    "first_post",
+    "last_post",
+}
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,14 @@ def write_report(
     1
     """
     html_text = render_report(
-        posts, detection, metrics=metrics, events=events, caps=caps, title=title, seed=seed, progress=progress
+        posts,
+        detection,
+        metrics=metrics,
+        events=events,
+        caps=caps,
+        title=title,
+        seed=seed,
+        progress=progress,
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +200,11 @@ def render_report(
     bar.update(1)
 
     flagged = _flagged(clusters)
-    ranked = flagged.sort_values(["score", "cluster"], ascending=[False, True]) if "score" in flagged else flagged
+    ranked = (
+        flagged.sort_values(["score", "cluster"], ascending=[False, True])
+        if "score" in flagged
+        else flagged
+    )
     carded = [int(c) for c in ranked["cluster"].head(caps.cards)]
     profiles = {c: profiler.profile(c, top=caps.top, max_posts=caps.posts) for c in carded}
     bar.update(1)
@@ -194,14 +214,26 @@ def render_report(
     drawn = carded[: caps.network_clusters]
     context = not drawn and len(clusters) > 0
     if context:
-        drawn = [int(c) for c in clusters.sort_values(["size", "cluster"], ascending=[False, True])["cluster"].head(3)]
-    drawn_profiles = [profiles.get(c) or profiler.profile(c, top=caps.top, max_posts=0) for c in drawn]
+        drawn = [
+            int(c)
+            for c in clusters.sort_values(["size", "cluster"], ascending=[False, True])[
+                "cluster"
+            ].head(3)
+        ]
+    drawn_profiles = [
+        profiles.get(c) or profiler.profile(c, top=caps.top, max_posts=0) for c in drawn
+    ]
     attached = _attached(events, accounts)
-    network = network_data(profiler, drawn_profiles, caps=caps.network, attached=attached, seed=seed)
+    network = network_data(
+        profiler, drawn_profiles, caps=caps.network, attached=attached, seed=seed
+    )
     bar.update(1)
 
     n_flagged = len(flagged)
-    page_title = title or f"hijack-clusters report: {n_flagged} flagged cluster{'s' if n_flagged != 1 else ''}"
+    page_title = (
+        title
+        or f"hijack-clusters report: {n_flagged} flagged cluster{'s' if n_flagged != 1 else ''}"
+    )
     body = [
         "<header>",
         f"<h1>{text(page_title)}</h1>",
@@ -229,7 +261,9 @@ def _flagged(clusters: pd.DataFrame) -> pd.DataFrame:
 def _attached(events: Events, accounts: pd.DataFrame) -> np.ndarray:
     if "attached" not in accounts:
         return np.zeros(events.n_accounts, dtype=bool)
-    frame = pd.DataFrame({"account": accounts["account"], "cluster": accounts["attached"].astype(np.int64)})
+    frame = pd.DataFrame(
+        {"account": accounts["account"], "cluster": accounts["attached"].astype(np.int64)}
+    )
     return aligned_membership(events, frame) > 0
 
 
@@ -293,9 +327,7 @@ def _fact(label: str, value: str) -> str:
 
 def _summary(posts: Any, events: Events, detection: Any, metrics: dict[str, Any] | None) -> str:
     times = events.post_time
-    span = (
-        f"{_time(int(times.min()))} to {_time(int(times.max()))}" if len(times) else "no posts"
-    )
+    span = f"{_time(int(times.min()))} to {_time(int(times.max()))}" if len(times) else "no posts"
     clusters = detection.clusters
     flagged = _flagged(clusters)
     facts = [
@@ -309,25 +341,41 @@ def _summary(posts: Any, events: Events, detection: Any, metrics: dict[str, Any]
         _fact("seed", text(detection.seed)),
         _fact("clusters", f"{len(clusters):,}"),
         _fact("flagged clusters", f"{len(flagged):,}"),
-        _fact("flagged accounts", f"{int(detection.accounts['flagged'].sum()) if 'flagged' in detection.accounts else 0:,}"),
+        _fact(
+            "flagged accounts",
+            f"{int(detection.accounts['flagged'].sum()) if 'flagged' in detection.accounts else 0:,}",
+        ),
     ]
-    parts = ['<section id="summary">', "<h2>Summary</h2>", f'<dl class="facts">{"".join(facts)}</dl>']
+    parts = [
+        '<section id="summary">',
+        "<h2>Summary</h2>",
+        f'<dl class="facts">{"".join(facts)}</dl>',
+    ]
     if metrics:
         parts.append(_metrics(metrics))
     params = to_json_text(detection.params or {})
     parts.append(
-        "<details><summary>Method parameters</summary>"
-        f"<pre>{text(params)}</pre></details>"
+        f"<details><summary>Method parameters</summary><pre>{text(params)}</pre></details>"
     )
     parts.append("</section>")
     return "\n".join(parts)
 
 
 def _metrics(metrics: dict[str, Any]) -> str:
-    shown = [("precision", "precision"), ("recall", "recall"), ("f1", "F1"), ("fpr", "benign false-positive rate")]
-    facts = [_fact(label, _format(metrics.get(key), "share3")) for key, label in shown if key in metrics]
+    shown = [
+        ("precision", "precision"),
+        ("recall", "recall"),
+        ("f1", "F1"),
+        ("fpr", "benign false-positive rate"),
+    ]
+    facts = [
+        _fact(label, _format(metrics.get(key), "share3")) for key, label in shown if key in metrics
+    ]
     campaigns = metrics.get("campaign_recall") or {}
-    facts += [_fact(f"recall of campaign {name}", _format(value, "share3")) for name, value in sorted(campaigns.items())]
+    facts += [
+        _fact(f"recall of campaign {name}", _format(value, "share3"))
+        for name, value in sorted(campaigns.items())
+    ]
     return f'<h3>Against ground truth</h3><dl class="facts">{"".join(facts)}</dl>'
 
 
@@ -336,7 +384,9 @@ def _network_section(network: dict[str, Any], context: bool, n_cards: int, caps:
     if context:
         notes.append("No cluster was flagged; the largest clusters are drawn for context.")
     if n_cards > caps.network_clusters:
-        notes.append(f"The network shows the {caps.network_clusters} highest-scoring of {n_cards} flagged clusters.")
+        notes.append(
+            f"The network shows the {caps.network_clusters} highest-scoring of {n_cards} flagged clusters."
+        )
     cut = [c for c in network["clusters"] if c["shown"] < c["size"]]
     if cut:
         notes.append(
@@ -359,7 +409,7 @@ def _network_section(network: dict[str, Any], context: bool, n_cards: int, caps:
             '<span><span class="swatch other"></span>account in an unflagged cluster</span>'
             '<span><span class="swatch app"></span>app</span><span><span class="swatch domain"></span>domain</span></div>',
             '<p class="muted" id="network-status"></p>',
-            "<noscript><p class=\"note\">The network view needs JavaScript; the rest of this report does not.</p></noscript>",
+            '<noscript><p class="note">The network view needs JavaScript; the rest of this report does not.</p></noscript>',
             "</section>",
         ]
     )
@@ -385,7 +435,9 @@ def _cards_section(
     return "\n".join(parts)
 
 
-def _card(profile: ClusterProfile, profiler: Profiler, attached: np.ndarray, caps: ReportCaps) -> str:
+def _card(
+    profile: ClusterProfile, profiler: Profiler, attached: np.ndarray, caps: ReportCaps
+) -> str:
     ev = profile.evidence
     cid = profile.cluster
     flagged = bool(ev.get("flagged", False))
@@ -400,7 +452,7 @@ def _card(profile: ClusterProfile, profiler: Profiler, attached: np.ndarray, cap
     why = explanation(ev, cid, profile.size)
     parts = [
         f'<article class="cluster-card{"" if flagged else " unflagged"}" id="cluster-{cid}" data-cluster="{cid}">',
-        f'<h3>Cluster {cid} {"<span class=badge>flagged</span>" if flagged else ""}</h3>',
+        f"<h3>Cluster {cid} {'<span class=badge>flagged</span>' if flagged else ''}</h3>",
         f'<p class="muted">{text(" · ".join(meta))}</p>',
         f'<p class="why">{text(why)}</p>',
         f'<button type="button" class="show-in-network" data-cluster="{cid}" hidden>Show in network</button>',
@@ -431,25 +483,37 @@ def _evidence_table(ev: dict[str, Any]) -> str:
     for key, kind, meaning in EVIDENCE_FIELDS:
         known.add(key)
         if key in ev:
-            rows.append(f'<tr><th title="{text(key)}">{text(meaning)}</th><td class="num">{_format(ev[key], kind)}</td></tr>')
+            rows.append(
+                f'<tr><th title="{text(key)}">{text(meaning)}</th><td class="num">{_format(ev[key], kind)}</td></tr>'
+            )
     if ev.get("top_app") is not None:
         rows.insert(0, f"<tr><th>top app</th><td>{text(ev['top_app'], 80)}</td></tr>")
     if ev.get("top_domain") is not None:
-        rows.insert(1, f'<tr><th>top domain</th><td class="url">{text(ev["top_domain"], 80)}</td></tr>')
+        rows.insert(
+            1, f'<tr><th>top domain</th><td class="url">{text(ev["top_domain"], 80)}</td></tr>'
+        )
     for key, value in ev.items():
         # Fields a method adds beyond the package's evidence are shown as they are.
         if key not in known and key not in _SHOWN_ELSEWHERE and not isinstance(value, list | dict):
-            rows.append(f'<tr><th>{text(key)}</th><td class="num">{_format(value, "number")}</td></tr>')
+            rows.append(
+                f'<tr><th>{text(key)}</th><td class="num">{_format(value, "number")}</td></tr>'
+            )
     return f"<table>{''.join(rows)}</table>"
 
 
-def _share_table(frame: pd.DataFrame, name: str, unit: str, caps: ReportCaps, *, links: bool = False) -> str:
+def _share_table(
+    frame: pd.DataFrame, name: str, unit: str, caps: ReportCaps, *, links: bool = False
+) -> str:
     if len(frame) == 0:
         return '<p class="muted">none</p>'
     rows = []
     for label, count, share in zip(frame[name], frame[unit], frame["share"], strict=True):
         shown = "(unknown)" if label is None else label
-        cell = _link(shown, caps.url_chars) if links and label is not None else text(shown, caps.name_chars if not links else caps.url_chars)
+        cell = (
+            _link(shown, caps.url_chars)
+            if links and label is not None
+            else text(shown, caps.name_chars if not links else caps.url_chars)
+        )
         rows.append(
             f'<tr><td class="{"url" if links or name == "domain" else ""}">{cell}</td>'
             f'<td class="num">{int(count):,}</td>'
@@ -477,7 +541,9 @@ def _timeline_svg(profile: ClusterProfile, profiler: Profiler) -> str:
         f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="posts of cluster {profile.cluster} members over time">'
     ]
-    for i, (start, all_posts, top_posts) in enumerate(zip(frame["start"], frame["posts"], frame["top_domain"], strict=True)):
+    for i, (start, all_posts, top_posts) in enumerate(
+        zip(frame["start"], frame["posts"], frame["top_domain"], strict=True)
+    ):
         if all_posts == 0:
             continue
         x = left + i * bar_w
@@ -496,12 +562,16 @@ def _timeline_svg(profile: ClusterProfile, profiler: Profiler) -> str:
     onset = _seconds_or_none(profile.evidence.get("onset"))
     if onset is not None and n:
         x = left + (onset - profiler.t0) / profile.bin_s * bar_w
-        parts.append(f'<line class="onset" x1="{x:.1f}" x2="{x:.1f}" y1="{top_pad}" y2="{top_pad + plot_h}"></line>')
+        parts.append(
+            f'<line class="onset" x1="{x:.1f}" x2="{x:.1f}" y1="{top_pad}" y2="{top_pad + plot_h}"></line>'
+        )
         parts.append(f'<text x="{x + 3:.1f}" y="{top_pad + 10}">onset</text>')
     if n:
         first, last = frame["start"].iloc[0], frame["start"].iloc[-1]
         parts.append(f'<text x="{left}" y="{height - 4}">{first:%Y-%m-%d}</text>')
-        parts.append(f'<text x="{width - 6}" y="{height - 4}" text-anchor="end">{last:%Y-%m-%d}</text>')
+        parts.append(
+            f'<text x="{width - 6}" y="{height - 4}" text-anchor="end">{last:%Y-%m-%d}</text>'
+        )
     parts.append(f'<text x="{left - 4}" y="{top_pad + 9}" text-anchor="end">{peak}</text>')
     parts.append(f'<text x="{left - 4}" y="{top_pad + plot_h}" text-anchor="end">0</text>')
     parts.append("</svg>")
@@ -523,7 +593,7 @@ def _posts_table(sample: pd.DataFrame, caps: ReportCaps) -> str:
         links = "<br>".join(_link(u, caps.url_chars) for u in (row.urls or [])[:5])
         rows.append(
             f'<tr><td class="num">{row.time:%Y-%m-%d %H:%M:%S}</td><td>{who}</td>'
-            f'<td>{text(row.app if row.app is not None else "(unknown)", caps.name_chars)}</td>'
+            f"<td>{text(row.app if row.app is not None else '(unknown)', caps.name_chars)}</td>"
             f'<td class="text">{text(row.text, caps.text_chars)}</td><td class="url">{links}</td></tr>'
         )
     return (
@@ -533,7 +603,9 @@ def _posts_table(sample: pd.DataFrame, caps: ReportCaps) -> str:
     )
 
 
-def _members(profile: ClusterProfile, profiler: Profiler, attached: np.ndarray, caps: ReportCaps) -> str:
+def _members(
+    profile: ClusterProfile, profiler: Profiler, attached: np.ndarray, caps: ReportCaps
+) -> str:
     shown = profile.members[: caps.members]
     names = profiler.account_names(shown)
     items = []
@@ -545,7 +617,9 @@ def _members(profile: ClusterProfile, profiler: Profiler, attached: np.ndarray, 
         label += ", attached" if attached[int(code)] else ""
         items.append(f"<li>{label}</span></li>")
     count_note = (
-        f"showing the {len(shown)} most active of {profile.size:,}" if len(shown) < profile.size else f"all {profile.size:,}"
+        f"showing the {len(shown)} most active of {profile.size:,}"
+        if len(shown) < profile.size
+        else f"all {profile.size:,}"
     )
     return (
         f"<details><summary>Members ({count_note}; posts during the attack)</summary>"
@@ -565,7 +639,10 @@ def _table_section(clusters: pd.DataFrame, caps: ReportCaps) -> str:
         ("score", "score", "number"), ("flagged", "flagged", "flag"),
     ]  # fmt: skip
     columns = [c for c in columns if c[0] in top]
-    head = "".join(f'<th class="{"num" if kind != "text" else ""}">{text(label)}</th>' for _, label, kind in columns)
+    head = "".join(
+        f'<th class="{"num" if kind != "text" else ""}">{text(label)}</th>'
+        for _, label, kind in columns
+    )
     rows = []
     for _, row in top.iterrows():
         cells = []

@@ -70,7 +70,14 @@ def network_data(
     """
     caps = caps or NetworkCaps()
     events = profiler.events
-    nodes: dict[str, list[Any]] = {"x": [], "y": [], "kind": [], "cluster": [], "label": [], "info": []}
+    nodes: dict[str, list[Any]] = {
+        "x": [],
+        "y": [],
+        "kind": [],
+        "cluster": [],
+        "label": [],
+        "info": [],
+    }
     edges: dict[str, list[Any]] = {"s": [], "t": [], "w": []}
     clusters = []
     cursor_x = cursor_y = row_height = 0.0
@@ -78,7 +85,9 @@ def network_data(
     max_row = 0.0
     boxes = [_box_side(min(len(p.members), caps.members_per_cluster) + 8) for p in profiles]
     # Rows about twice as wide as the stack is tall, like the canvas.
-    row_limit = max(math.sqrt(2.0 * sum((_GAP * b) ** 2 for b in boxes)), _GAP * max(boxes, default=1.0))
+    row_limit = max(
+        math.sqrt(2.0 * sum((_GAP * b) ** 2 for b in boxes)), _GAP * max(boxes, default=1.0)
+    )
 
     for slot, (profile, side) in enumerate(zip(profiles, boxes, strict=True)):
         members = profile.members[: caps.members_per_cluster]
@@ -101,12 +110,16 @@ def network_data(
         n_members = len(members)
         for offset, code in enumerate(app_codes):
             use = during[events.post_app[during] == code]
-            _add_counts(position[events.post_account[use]], n_members + offset, local_src, local_dst, weight)
+            _add_counts(
+                position[events.post_account[use]], n_members + offset, local_src, local_dst, weight
+            )
         links = profiler.links_of(during)
         for offset, code in enumerate(domain_codes):
             use = links[events.link_domain[links] == code]
             account = events.post_account[events.link_post[use]]
-            _add_counts(position[account], n_members + len(app_codes) + offset, local_src, local_dst, weight)
+            _add_counts(
+                position[account], n_members + len(app_codes) + offset, local_src, local_dst, weight
+            )
 
         n_local = n_members + len(app_codes) + len(domain_codes)
         xy = _layout(n_local, local_src, local_dst, weight, seed)
@@ -123,7 +136,9 @@ def network_data(
 
         base = len(nodes["x"])
         names = profiler.account_names(members)
-        is_attached = attached[members] if attached is not None else np.zeros(len(members), dtype=bool)
+        is_attached = (
+            attached[members] if attached is not None else np.zeros(len(members), dtype=bool)
+        )
         for i, code in enumerate(members):
             account = str(events.accounts[int(code)])
             label = f"@{clean(names[i], 60)}" if names[i] else account
@@ -134,10 +149,22 @@ def network_data(
             if is_attached[i]:
                 lines.append("attached by the cluster's signature")
             _node(nodes, xs[i], ys[i], 0, slot, clean(label, _LABEL_LIMIT), "\n".join(lines))
-        for j, (name, count, share) in enumerate(zip(apps["app"], apps["posts"], apps["share"], strict=True)):
+        for j, (name, count, share) in enumerate(
+            zip(apps["app"], apps["posts"], apps["share"], strict=True)
+        ):
             info = f"app {clean(name, _LABEL_LIMIT)}\n{100 * share:.0f}% of the cluster's posts during the attack ({int(count)})"
-            _node(nodes, xs[n_members + j], ys[n_members + j], 1, slot, clean(name, _LABEL_LIMIT), info)
-        for j, (name, count, share) in enumerate(zip(domains["domain"], domains["links"], domains["share"], strict=True)):
+            _node(
+                nodes,
+                xs[n_members + j],
+                ys[n_members + j],
+                1,
+                slot,
+                clean(name, _LABEL_LIMIT),
+                info,
+            )
+        for j, (name, count, share) in enumerate(
+            zip(domains["domain"], domains["links"], domains["share"], strict=True)
+        ):
             k = n_members + len(app_codes) + j
             info = f"domain {clean(name, _LABEL_LIMIT)}\n{100 * share:.0f}% of the cluster's links during the attack ({int(count)})"
             _node(nodes, xs[k], ys[k], 2, slot, clean(name, _LABEL_LIMIT), info)
@@ -181,7 +208,9 @@ def _code(values: pa.Array, name: str) -> int:
     return int(pc.index(values, pa.scalar(name, pa.string())).as_py())
 
 
-def _add_counts(local: np.ndarray, target: int, src: list[int], dst: list[int], weight: list[int]) -> None:
+def _add_counts(
+    local: np.ndarray, target: int, src: list[int], dst: list[int], weight: list[int]
+) -> None:
     local = local[local >= 0]
     if len(local) == 0:
         return
@@ -211,7 +240,9 @@ def _layout(n: int, src: list[int], dst: list[int], weight: list[int], seed: int
     return np.round(xy, 4)
 
 
-def _node(nodes: dict[str, list[Any]], x: float, y: float, kind: int, cluster: int, label: str, info: str) -> None:
+def _node(
+    nodes: dict[str, list[Any]], x: float, y: float, kind: int, cluster: int, label: str, info: str
+) -> None:
     nodes["x"].append(round(float(x), 2))
     nodes["y"].append(round(float(y), 2))
     nodes["kind"].append(kind)

@@ -149,7 +149,9 @@ class Profiler:
     ('We Heart It', True)
     """
 
-    def __init__(self, posts: Posts, events: Events, clusters: pd.DataFrame, accounts: pd.DataFrame) -> None:
+    def __init__(
+        self, posts: Posts, events: Events, clusters: pd.DataFrame, accounts: pd.DataFrame
+    ) -> None:
         self.posts = posts
         self.events = events
         self.clusters = clusters
@@ -165,8 +167,14 @@ class Profiler:
         # Links grouped by post (stable, so each post's links keep their order): a post's
         # links are then one slice of ``_link_order``.
         self._link_order = np.argsort(events.link_post, kind="stable")
-        self._link_start = np.searchsorted(events.link_post[self._link_order], np.arange(events.n_posts + 1), side="left")
-        self._row_of = {int(c): i for i, c in enumerate(clusters["cluster"].to_numpy())} if len(clusters) else {}
+        self._link_start = np.searchsorted(
+            events.link_post[self._link_order], np.arange(events.n_posts + 1), side="left"
+        )
+        self._row_of = (
+            {int(c): i for i, c in enumerate(clusters["cluster"].to_numpy())}
+            if len(clusters)
+            else {}
+        )
         times = events.post_time
         self.t0 = int(times.min()) if len(times) else 0
         self.t1 = int(times.max()) if len(times) else 0
@@ -196,7 +204,9 @@ class Profiler:
         offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
         return self._link_order[np.arange(total) + offsets]
 
-    def span(self, cluster: int, posts_idx: np.ndarray, evidence: dict[str, Any]) -> tuple[int, int]:
+    def span(
+        self, cluster: int, posts_idx: np.ndarray, evidence: dict[str, Any]
+    ) -> tuple[int, int]:
         """The attack span: from the evidence's onset (else its first coordinated post) to its
         last coordinated post; without evidence, the members' posts' range.
 
@@ -235,7 +245,11 @@ class Profiler:
         links = self.links_of(during)
 
         members = np.flatnonzero(self.membership == cluster)
-        activity = np.bincount(ev.post_account[during], minlength=ev.n_accounts)[members] if len(members) else members
+        activity = (
+            np.bincount(ev.post_account[during], minlength=ev.n_accounts)[members]
+            if len(members)
+            else members
+        )
         order = np.lexsort((members, -activity))
         members, activity = members[order], activity[order]
 
@@ -268,7 +282,9 @@ class Profiler:
         bins = (self.events.post_time[posts_idx] - self.t0) // self.bin_s
         return pd.DataFrame(
             {
-                "start": pd.to_datetime(self.t0 + np.arange(n_bins) * self.bin_s, unit="s", utc=True),
+                "start": pd.to_datetime(
+                    self.t0 + np.arange(n_bins) * self.bin_s, unit="s", utc=True
+                ),
                 "posts": np.bincount(bins, minlength=n_bins),
                 "top_domain": np.bincount(bins[marks[posts_idx]], minlength=n_bins),
             }
@@ -296,6 +312,7 @@ class Profiler:
         if self._first_row is None:
             self._first_row = first_rows(self.events)
         return names_at(self.posts, self._first_row[np.asarray(codes, dtype=np.int64)])
+
 
 def explanation(evidence: dict[str, Any], cluster: int, size: int) -> str:
     """Why a cluster was (or was not) flagged, in words: :func:`research.evidence.explain` when the
@@ -347,7 +364,9 @@ def _seconds(value: Any) -> int | None:
 def _code_of(values: pa.Array, name: str) -> int:
     if not name:
         return -1
-    matches = np.flatnonzero(np.asarray(pc.equal(values, name).fill_null(False).to_numpy(zero_copy_only=False)))
+    matches = np.flatnonzero(
+        np.asarray(pc.equal(values, name).fill_null(False).to_numpy(zero_copy_only=False))
+    )
     return int(matches[0]) if len(matches) else -1
 
 
@@ -355,13 +374,23 @@ def _top_table(codes: np.ndarray, labels: pa.Array, name: str, unit: str, top: i
     """The most frequent codes (``-1`` = unknown) with counts and shares, ties by code."""
     codes = np.asarray(codes, dtype=np.int64)
     if len(codes) == 0:
-        return pd.DataFrame({name: pd.Series([], dtype=object), unit: pd.Series([], dtype=np.int64), "share": pd.Series([], dtype=float)})
+        return pd.DataFrame(
+            {
+                name: pd.Series([], dtype=object),
+                unit: pd.Series([], dtype=np.int64),
+                "share": pd.Series([], dtype=float),
+            }
+        )
     shifted = codes + 1
     counts = group_sizes(shifted, int(shifted.max()) + 1)
     present = np.flatnonzero(counts)
     order = present[np.lexsort((present, -counts[present]))][:top]
     known = order - 1
-    names = labels.take(pa.array(np.maximum(known, 0))).to_pylist() if len(labels) else [None] * len(known)
+    names = (
+        labels.take(pa.array(np.maximum(known, 0))).to_pylist()
+        if len(labels)
+        else [None] * len(known)
+    )
     return pd.DataFrame(
         {
             name: [n if k >= 0 else None for n, k in zip(names, known, strict=True)],
@@ -369,4 +398,3 @@ def _top_table(codes: np.ndarray, labels: pa.Array, name: str, unit: str, top: i
             "share": counts[order] / len(codes),
         }
     )
-

@@ -13,4 +13,12 @@ from research.scale.backend import BackendSpec, dask_client, slurm_job_script
 from research.scale.parquet import ParquetColumn, dataset_parts, read_events
 from research.scale.run import detect_parquet
 
-__all__ = ["BackendSpec", "ParquetColumn", "dask_client", "dataset_parts", "detect_parquet", "read_events", "slurm_job_script"]
+__all__ = [
+    "BackendSpec",
+    "ParquetColumn",
+    "dask_client",
+    "dataset_parts",
+    "detect_parquet",
+    "read_events",
+    "slurm_job_script",
+]

@@ -64,9 +64,13 @@ class BackendSpec:
         if self.cluster not in ("local", "slurm"):
             raise ConfigError(f"backend.cluster must be 'local' or 'slurm', got {self.cluster!r}")
         if self.n_workers < 1 or self.threads_per_worker < 1 or self.jobs < 1:
-            raise ConfigError("backend.n_workers, backend.threads_per_worker and backend.jobs must be at least 1")
+            raise ConfigError(
+                "backend.n_workers, backend.threads_per_worker and backend.jobs must be at least 1"
+            )
         if self.partitions is not None and self.partitions < 1:
-            raise ConfigError(f"backend.partitions must be at least 1 or null, got {self.partitions}")
+            raise ConfigError(
+                f"backend.partitions must be at least 1 or null, got {self.partitions}"
+            )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> BackendSpec:
@@ -148,7 +152,9 @@ def slurm_job_script(spec: BackendSpec) -> str:
     try:
         from dask_jobqueue import SLURMCluster
     except ImportError:
-        raise ConfigError("backend.cluster 'slurm' needs dask-jobqueue: pip install 'hijack-clusters[dask]'") from None
+        raise ConfigError(
+            "backend.cluster 'slurm' needs dask-jobqueue: pip install 'hijack-clusters[dask]'"
+        ) from None
     cluster = SLURMCluster(**spec.slurm)
     try:
         return str(cluster.job_script())

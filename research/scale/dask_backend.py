@@ -95,7 +95,12 @@ def _values(table: pa.Table, include_platform_urls: bool, include_reposts: bool)
     urls = table.column("urls").combine_chunks()
     domains = table.column("domains").combine_chunks()
     url_values, domain_values = pc.list_flatten(urls), pc.list_flatten(domains)
-    present = np.asarray(pc.and_(pc.is_valid(url_values), pc.not_equal(url_values, "")).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    present = np.asarray(
+        pc.and_(pc.is_valid(url_values), pc.not_equal(url_values, ""))
+        .fill_null(False)
+        .to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
     out: dict[str, Any] = {
         "rows": rows,
         "accounts": table.column("account_id").combine_chunks(),
@@ -108,8 +113,15 @@ def _values(table: pa.Table, include_platform_urls: bool, include_reposts: bool)
     if include_platform_urls:
         platform = table.column("platform_urls").combine_chunks()
         values = pc.list_flatten(platform)
-        keep = np.asarray(pc.and_(pc.is_valid(values), pc.not_equal(values, "")).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-        out["platform_post"] = np.asarray(pc.list_parent_indices(platform).to_numpy(), dtype=np.int64)[keep]
+        keep = np.asarray(
+            pc.and_(pc.is_valid(values), pc.not_equal(values, ""))
+            .fill_null(False)
+            .to_numpy(zero_copy_only=False),
+            dtype=bool,
+        )
+        out["platform_post"] = np.asarray(
+            pc.list_parent_indices(platform).to_numpy(), dtype=np.int64
+        )[keep]
         out["platform"] = values.filter(pa.array(keep))
     return out
 
@@ -136,7 +148,10 @@ def _merge_distinct(parts: Sequence[pa.Array]) -> tuple[pa.Array, list[np.ndarra
 
 def _nonblank(raw: pa.Array) -> tuple[Labels, np.ndarray]:
     """Labels without blank entries and the map from a raw code to a label code (-1 for blanks)."""
-    blank = np.asarray(pc.equal(pc.utf8_trim_whitespace(raw), "").fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
+    blank = np.asarray(
+        pc.equal(pc.utf8_trim_whitespace(raw), "").fill_null(True).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
     renumber = np.cumsum(~blank, dtype=np.int64) - 1
     renumber[blank] = NONE
     return Labels(raw.filter(pa.array(~blank))), renumber
@@ -152,7 +167,9 @@ def _codes(values: pa.Array, code_of_distinct: np.ndarray) -> np.ndarray:
     return np.append(code_of_distinct, NONE)[np.where(indices < 0, len(code_of_distinct), indices)]
 
 
-def _encode_partition(values: dict[str, Any], first_row: int, maps: dict[str, np.ndarray]) -> _Arrays:
+def _encode_partition(
+    values: dict[str, Any], first_row: int, maps: dict[str, np.ndarray]
+) -> _Arrays:
     from research.posts import epoch_seconds
 
     out: _Arrays = {
@@ -230,7 +247,11 @@ def _layer_actions(part: _Arrays, objects: str, maps: dict[str, Any]) -> _Arrays
 
 def _layer_summary(actions: _Arrays) -> dict[str, Any]:
     t = actions["time"]
-    return {"n": len(t), "t_min": int(t.min()) if len(t) else None, "t_max": int(t.max()) if len(t) else None}
+    return {
+        "n": len(t),
+        "t_min": int(t.min()) if len(t) else None,
+        "t_max": int(t.max()) if len(t) else None,
+    }
 
 
 def _split(arrays: _Arrays, by: np.ndarray, n: int) -> list[_Arrays]:
@@ -248,7 +269,13 @@ def _concat(pieces: Sequence[_Arrays]) -> _Arrays:
     return {k: np.concatenate([p[k] for p in pieces]) for k in keys}
 
 
-def _object_stage(pieces: Sequence[_Arrays], window_s: float | None, shifts: list[int | None], t0: int, n_objects: int) -> dict[str, Any]:
+def _object_stage(
+    pieces: Sequence[_Arrays],
+    window_s: float | None,
+    shifts: list[int | None],
+    t0: int,
+    n_objects: int,
+) -> dict[str, Any]:
     """Windowed objects of one object partition: per bucketing, the distinct (windowed object,
     account) entries sorted by (object, bucket, account), and the degrees; the document
     frequency of each object; the accounts that act."""
@@ -260,7 +287,11 @@ def _object_stage(pieces: Sequence[_Arrays], window_s: float | None, shifts: lis
     df_obj, df_count = np.unique(np.unique(obj * span + account) // span, return_counts=True)
     out["df"] = (df_obj, df_count)
     for shift in shifts:
-        bucket = np.zeros(len(time), dtype=np.int64) if window_s is None else (time - t0 + int(shift or 0)) // int(window_s)
+        bucket = (
+            np.zeros(len(time), dtype=np.int64)
+            if window_s is None
+            else (time - t0 + int(shift or 0)) // int(window_s)
+        )
         order = np.lexsort((account, bucket, obj))
         o, b, a = obj[order], bucket[order], account[order]
         distinct = np.ones(len(o), dtype=bool)
@@ -270,12 +301,18 @@ def _object_stage(pieces: Sequence[_Arrays], window_s: float | None, shifts: lis
         new[1:] = (o[1:] != o[:-1]) | (b[1:] != b[:-1])
         starts = np.flatnonzero(new)
         degree = np.diff(np.append(starts, len(o)))
-        out["shifts"].append({"obj": o, "bucket": b, "account": a, "starts": starts, "degree": degree})
+        out["shifts"].append(
+            {"obj": o, "bucket": b, "account": a, "starts": starts, "degree": degree}
+        )
     return out
 
 
 def _degrees(stage: dict[str, Any]) -> np.ndarray:
-    return np.concatenate([s["degree"] for s in stage["shifts"]]) if stage["shifts"] else np.zeros(0, dtype=np.int64)
+    return (
+        np.concatenate([s["degree"] for s in stage["shifts"]])
+        if stage["shifts"]
+        else np.zeros(0, dtype=np.int64)
+    )
 
 
 def _totals(stage: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -288,7 +325,13 @@ def _totals(stage: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _object_pairs(
-    stage: dict[str, Any], layer: int, cap: int | None, n_active: int, weighting: str, n_partitions: int, n_accounts: int
+    stage: dict[str, Any],
+    layer: int,
+    cap: int | None,
+    n_active: int,
+    weighting: str,
+    n_partitions: int,
+    n_accounts: int,
 ) -> list[_Arrays]:
     """Account pairs of the kept windowed objects of one object partition, split by pair."""
     df_obj, df_count = stage["df"]
@@ -302,11 +345,15 @@ def _object_pairs(
         sizes = degree[kept]
         first = starts[kept]
         # positions of the kept entries, group by group
-        position = np.repeat(first, sizes) + (np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+        position = np.repeat(first, sizes) + (
+            np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        )
         local = position - np.repeat(first, sizes)
         partners = np.repeat(sizes, sizes) - 1 - local  # accounts after this one in its group
         i_pos = np.repeat(position, partners)
-        offset = np.arange(int(partners.sum())) - np.repeat(np.cumsum(partners) - partners, partners)
+        offset = np.arange(int(partners.sum())) - np.repeat(
+            np.cumsum(partners) - partners, partners
+        )
         j_pos = i_pos + 1 + offset
         account = shift["account"]
         i, j = account[i_pos], account[j_pos]
@@ -329,7 +376,9 @@ def _object_pairs(
     merged = _concat(pieces) if pieces else {}
     if not merged:
         return [{} for _ in range(n_partitions)]
-    return _split(merged, merged["pair"] * np.int64(1_000_003) % np.int64(2_147_483_647), n_partitions)
+    return _split(
+        merged, merged["pair"] * np.int64(1_000_003) % np.int64(2_147_483_647), n_partitions
+    )
 
 
 def _sequential_sums(group_start: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
@@ -359,7 +408,12 @@ def _reduce_pairs(
     """Edges of one pair partition: support and weight per layer and bucketing, larger over
     bucketings, weighted sum over layers, filtered."""
     pieces = [p for p in pieces if p and len(p["pair"])]
-    empty = {"pair": np.zeros(0, dtype=np.int64), "weight": np.zeros(0), "support": np.zeros(0, dtype=np.int64), "counts": [0] * (len(layers) + 1)}
+    empty = {
+        "pair": np.zeros(0, dtype=np.int64),
+        "weight": np.zeros(0),
+        "support": np.zeros(0, dtype=np.int64),
+        "counts": [0] * (len(layers) + 1),
+    }
     if not pieces:
         return empty
     c = _concat(pieces)
@@ -376,8 +430,18 @@ def _reduce_pairs(
             new = np.ones(len(pair), dtype=bool)
             new[1:] = pair[1:] != pair[:-1]
             starts = np.flatnonzero(new)
-            results.append((pair[starts], np.diff(np.append(starts, len(pair))), _sequential_sums(starts, value, len(starts))))
-        union_pair = np.unique(np.concatenate([r[0] for r in results])) if results else np.zeros(0, dtype=np.int64)
+            results.append(
+                (
+                    pair[starts],
+                    np.diff(np.append(starts, len(pair))),
+                    _sequential_sums(starts, value, len(starts)),
+                )
+            )
+        union_pair = (
+            np.unique(np.concatenate([r[0] for r in results]))
+            if results
+            else np.zeros(0, dtype=np.int64)
+        )
         support = np.zeros(len(union_pair), dtype=np.int64)
         weight = np.zeros(len(union_pair))
         for pair, s, w in results:
@@ -458,14 +522,21 @@ def dask_project(
         raise ConfigError("dask_project() needs at least one projection layer")
     for spec in specs:
         if spec.weighting == "tfidf_cosine":
-            raise ConfigError("weighting 'tfidf_cosine' is not supported on the dask backend; use backend=memory")
+            raise ConfigError(
+                "weighting 'tfidf_cosine' is not supported on the dask backend; use backend=memory"
+            )
     started = _time.perf_counter()
-    columns = encode_columns(include_platform_urls=include_platform_urls, include_reposts=include_reposts)
+    columns = encode_columns(
+        include_platform_urls=include_platform_urls, include_reposts=include_reposts
+    )
     n_workers = max(1, sum(client.nthreads().values()))
     n_parts = partitions or max(2, 2 * n_workers)
 
     # 1. read, list distinct values, merge them in order, encode
-    tables = [client.submit(_read, part, group, columns, pure=False) for part, group, _first in _partitions(path)]
+    tables = [
+        client.submit(_read, part, group, columns, pure=False)
+        for part, group, _first in _partitions(path)
+    ]
     firsts = [first for _p, _g, first in _partitions(path)]
     values = [client.submit(_values, t, include_platform_urls, include_reposts) for t in tables]
     distinct = client.gather([client.submit(_distinct, v) for v in values])
@@ -478,7 +549,12 @@ def dask_project(
     domains_raw, domain_maps = _merge_distinct([d["domains"] for d in distinct])
     apps_labels, apps_map = _nonblank(apps_raw)
     domains_labels, domains_map = _nonblank(domains_raw)
-    dictionaries = {"accounts": accounts, "apps_labels": apps_labels, "urls": urls, "domains_labels": domains_labels}
+    dictionaries = {
+        "accounts": accounts,
+        "apps_labels": apps_labels,
+        "urls": urls,
+        "domains_labels": domains_labels,
+    }
     encoded = []
     for p, (v, first) in enumerate(zip(values, firsts, strict=True)):
         maps_p = {
@@ -503,13 +579,31 @@ def dask_project(
         layer_maps = dict(maps)
         if spec.objects.startswith("app_"):
             base = spec.objects.removeprefix("app_")
-            n_base = len(events.urls) if base == "url" else len(events.domains) if base == "domain" else len(events.stems()[0])
+            n_base = (
+                len(events.urls)
+                if base == "url"
+                else len(events.domains)
+                if base == "domain"
+                else len(events.stems()[0])
+            )
             layer_maps["n_base"] = max(n_base, 1)
-            keys = client.gather([client.submit(_layer_actions, e, spec.objects, layer_maps) for e in encoded])
-            layer_maps["pair_keys"] = np.unique(np.concatenate([k["key"] for k in keys])) if keys else np.zeros(0, dtype=np.int64)
+            keys = client.gather(
+                [client.submit(_layer_actions, e, spec.objects, layer_maps) for e in encoded]
+            )
+            layer_maps["pair_keys"] = (
+                np.unique(np.concatenate([k["key"] for k in keys]))
+                if keys
+                else np.zeros(0, dtype=np.int64)
+            )
             n_objects = len(layer_maps["pair_keys"])
         else:
-            n_objects = len(events.stems()[0]) if spec.objects == "stem" else len({"url": events.urls, "domain": events.domains, "app": events.apps}[spec.objects])
+            n_objects = (
+                len(events.stems()[0])
+                if spec.objects == "stem"
+                else len(
+                    {"url": events.urls, "domain": events.domains, "app": events.apps}[spec.objects]
+                )
+            )
         # Scatter as one object: a dict would be scattered under its own keys ("pair_keys"),
         # which the next layer would then overwrite.
         [layer_shared] = client.scatter([layer_maps], broadcast=True)
@@ -517,21 +611,42 @@ def dask_project(
         summaries = client.gather([client.submit(_layer_summary, a) for a in actions])
         mins = [s["t_min"] for s in summaries if s["t_min"] is not None]
         t0 = min(mins) if mins else 0
-        shifts: list[int | None] = [None] if spec.window_s is None else [round(k * spec.window_s / spec.offsets) for k in range(spec.offsets)]
+        shifts: list[int | None] = (
+            [None]
+            if spec.window_s is None
+            else [round(k * spec.window_s / spec.offsets) for k in range(spec.offsets)]
+        )
         window = spec.window_s if sum(s["n"] for s in summaries) else None
         if window is None:
             shifts = [None]
         split = [client.submit(_split_by_object, a, n_parts) for a in actions]
         object_parts = [
-            client.submit(_object_stage, [client.submit(operator.getitem, s, q) for s in split], window, shifts, t0, n_objects)
+            client.submit(
+                _object_stage,
+                [client.submit(operator.getitem, s, q) for s in split],
+                window,
+                shifts,
+                t0,
+                n_objects,
+            )
             for q in range(n_parts)
         ]
         degrees = np.concatenate(client.gather([client.submit(_degrees, o) for o in object_parts]))
-        stats: dict[str, Any] = {"objects": spec.objects, "n_actions": int(sum(s["n"] for s in summaries)), "n_objects": n_objects}
+        stats: dict[str, Any] = {
+            "objects": spec.objects,
+            "n_actions": int(sum(s["n"] for s in summaries)),
+            "n_objects": n_objects,
+        }
         cap = _cap_within_budget(degrees, spec, stats)
-        active = client.gather([client.submit(operator.getitem, o, "accounts") for o in object_parts])
+        active = client.gather(
+            [client.submit(operator.getitem, o, "accounts") for o in object_parts]
+        )
         n_active = max(len(np.unique(np.concatenate(active))) if active else 0, 1)
-        meta: dict[str, Any] = {"weighting": spec.weighting, "weight": float(weights[index]), "n_shifts": len(shifts)}
+        meta: dict[str, Any] = {
+            "weighting": spec.weighting,
+            "weight": float(weights[index]),
+            "n_shifts": len(shifts),
+        }
         if spec.weighting in ("jaccard", "overlap"):
             totals = np.zeros(n_accounts)
             for acc, count in client.gather([client.submit(_totals, o) for o in object_parts]):
@@ -551,7 +666,12 @@ def dask_project(
     [shared_meta] = client.scatter([layers_meta], broadcast=True)
     reduced = [
         client.submit(
-            _reduce_pairs, [client.submit(operator.getitem, p, r) for p in pair_pieces], shared_meta, n_accounts, min_weight, min_support
+            _reduce_pairs,
+            [client.submit(operator.getitem, p, r) for p in pair_pieces],
+            shared_meta,
+            n_accounts,
+            min_weight,
+            min_support,
         )
         for r in range(n_parts)
     ]
@@ -577,7 +697,11 @@ def dask_project(
         cols=pair % n_accounts,
         weight=weight.astype(np.float64),
         support=support.astype(np.int32),
-        params={"kind": "multiplex", "layers": [{"kind": "co_action", **s.__dict__} for s in specs], "layer_weights": weights},
+        params={
+            "kind": "multiplex",
+            "layers": [{"kind": "co_action", **s.__dict__} for s in specs],
+            "layer_weights": weights,
+        },
         stats={
             "layers": layer_stats,
             "n_edges_unfiltered": counts[-1],

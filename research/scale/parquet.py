@@ -77,7 +77,10 @@ class ParquetColumn:
 
     def take(self, rows: pa.Array | np.ndarray) -> pa.Array:
         """Values at the given global rows."""
-        rows = np.asarray(rows.to_numpy(zero_copy_only=False) if isinstance(rows, pa.Array) else rows, dtype=np.int64)
+        rows = np.asarray(
+            rows.to_numpy(zero_copy_only=False) if isinstance(rows, pa.Array) else rows,
+            dtype=np.int64,
+        )
         if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
             raise IndexError(f"{self.name}: row out of range 0..{len(self) - 1}")
         group = np.searchsorted(self.starts, rows, side="right") - 1
@@ -85,11 +88,20 @@ class ParquetColumn:
         pieces = []
         for g in np.unique(group):
             part, row_group = self.groups[int(g)]
-            values = pq.ParquetFile(self.parts[part]).read_row_group(row_group, columns=[self.name]).column(0)
+            values = (
+                pq.ParquetFile(self.parts[part])
+                .read_row_group(row_group, columns=[self.name])
+                .column(0)
+            )
             local = rows[order][group[order] == g] - self.starts[g]
             pieces.append(values.take(pa.array(local)).combine_chunks())
         if not pieces:
-            return pa.array([], POSTS_SCHEMA.field(self.name).type if self.name in POSTS_SCHEMA.names else pa.null())
+            return pa.array(
+                [],
+                POSTS_SCHEMA.field(self.name).type
+                if self.name in POSTS_SCHEMA.names
+                else pa.null(),
+            )
         gathered = pa.concat_arrays(pieces)
         back = np.empty(len(rows), dtype=np.int64)
         back[order] = np.arange(len(rows))
@@ -126,7 +138,9 @@ def read_events(
     >>> bool((events.link_url == encode(sim.posts).link_url).all()), len(texts) == len(sim.posts)
     (True, True)
     """
-    columns = encode_columns(include_platform_urls=include_platform_urls, include_reposts=include_reposts)
+    columns = encode_columns(
+        include_platform_urls=include_platform_urls, include_reposts=include_reposts
+    )
     parts = dataset_parts(path)
     tables = []
     for part in parts:
@@ -136,18 +150,32 @@ def read_events(
             raise InputFileError(f"{part}: not a readable Parquet file ({err})") from None
         if not _has_posts_columns(schema, columns, part):
             # Not written by write_posts: normalise and check through the posts table.
-            present = [name for name in POSTS_SCHEMA.names if name in schema.names and name != "text"]
+            present = [
+                name for name in POSTS_SCHEMA.names if name in schema.names and name != "text"
+            ]
             table = read_posts(path, columns=present).table
-            return encode_table(table, include_platform_urls=include_platform_urls, include_reposts=include_reposts, threads=threads), ParquetColumn.open(path, "text")
+            return encode_table(
+                table,
+                include_platform_urls=include_platform_urls,
+                include_reposts=include_reposts,
+                threads=threads,
+            ), ParquetColumn.open(path, "text")
         try:
             # Accounts and apps are few and repeated: read them as dictionaries (as stored),
             # so that only the distinct values are hashed when they are encoded.
-            tables.append(pq.read_table(part, columns=columns, read_dictionary=["account_id", "app_name"]))
+            tables.append(
+                pq.read_table(part, columns=columns, read_dictionary=["account_id", "app_name"])
+            )
         except (pa.ArrowInvalid, OSError) as err:
             raise InputFileError(f"{part}: not a readable Parquet file ({err})") from None
     table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
     _check(table, path)
-    events = encode_table(table, include_platform_urls=include_platform_urls, include_reposts=include_reposts, threads=threads)
+    events = encode_table(
+        table,
+        include_platform_urls=include_platform_urls,
+        include_reposts=include_reposts,
+        threads=threads,
+    )
     return events, ParquetColumn.open(path, "text")
 
 
@@ -159,15 +187,26 @@ def _has_posts_columns(schema: pa.Schema, columns: list[str], part: Path) -> boo
         )
     if "text" not in schema.names:
         return False
-    return all(name in schema.names and schema.field(name).type == POSTS_SCHEMA.field(name).type for name in columns)
+    return all(
+        name in schema.names and schema.field(name).type == POSTS_SCHEMA.field(name).type
+        for name in columns
+    )
 
 
 def _check(table: pa.Table, path: str | Path) -> None:
     """The checks of :func:`research.posts.as_posts` on the columns read."""
     for name in table.column_names:
         if name != "app_name" and table.column(name).null_count:
-            raise SchemaError(f"{path}: column {name!r} has {table.column(name).null_count} null value(s); it is required")
-    if table.num_rows and not pc.all(
-        pc.equal(pc.list_value_length(table.column("urls")), pc.list_value_length(table.column("domains")))
-    ).as_py():
+            raise SchemaError(
+                f"{path}: column {name!r} has {table.column(name).null_count} null value(s); it is required"
+            )
+    if (
+        table.num_rows
+        and not pc.all(
+            pc.equal(
+                pc.list_value_length(table.column("urls")),
+                pc.list_value_length(table.column("domains")),
+            )
+        ).as_py()
+    ):
         raise SchemaError(f"{path}: 'domains' must hold one entry per entry of 'urls'")

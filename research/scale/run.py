@@ -61,7 +61,15 @@ def detect_parquet(
                 **streamed,
             )
         loaded = round(time.perf_counter() - started, 4)
-        detection = run_pipeline(None, spec, seed=seed, events=events, texts=texts, projection=projection, progress=progress)
+        detection = run_pipeline(
+            None,
+            spec,
+            seed=seed,
+            events=events,
+            texts=texts,
+            projection=projection,
+            progress=progress,
+        )
         detection.timings = {
             "load": round(loaded - projection.stats["seconds"], 4),
             "projection": projection.stats["seconds"],
@@ -69,9 +77,14 @@ def detect_parquet(
         }
         detection.stats["backend"] = backend.to_dict()
         return detection
-    events, texts = read_events(path, include_platform_urls=spec.include_platform_urls, include_reposts=spec.include_reposts)
+    events, texts = read_events(
+        path, include_platform_urls=spec.include_platform_urls, include_reposts=spec.include_reposts
+    )
     loaded = round(time.perf_counter() - started, 4)
     detection = run_pipeline(None, spec, seed=seed, events=events, texts=texts, progress=progress)
-    detection.timings = {"load": loaded, **{k: v for k, v in detection.timings.items() if k != "encode"}}
+    detection.timings = {
+        "load": loaded,
+        **{k: v for k, v in detection.timings.items() if k != "encode"},
+    }
     detection.stats["backend"] = backend.to_dict()
     return detection

@@ -28,7 +28,15 @@ from research.simulate.registry import Batch, concat_batches
 from research.simulate.scenario import PRESETS, Scenario, preset, with_overrides
 from research.truth import ACCOUNT_TRUTH_SCHEMA, POST_TRUTH_SCHEMA, GroundTruth, read_truth
 
-__all__ = ["PRESETS", "Scenario", "Simulation", "preset", "read_simulation", "simulate", "with_overrides"]
+__all__ = [
+    "PRESETS",
+    "Scenario",
+    "Simulation",
+    "preset",
+    "read_simulation",
+    "simulate",
+    "with_overrides",
+]
 
 _COMPONENTS = ("world", "background", "news", "feeds", "orgs", "campaigns")
 
@@ -98,11 +106,21 @@ def simulate(
     if overrides:
         spec = with_overrides(spec, overrides)
     streams = dict(
-        zip(_COMPONENTS, (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(_COMPONENTS))), strict=True)
+        zip(
+            _COMPONENTS,
+            (
+                np.random.default_rng(s)
+                for s in np.random.SeedSequence(seed).spawn(len(_COMPONENTS))
+            ),
+            strict=True,
+        )
     )
     start = dt.datetime.fromisoformat(spec.platform.start).replace(tzinfo=dt.UTC)
     world = make_world(spec.platform, streams["world"], int(start.timestamp()))
-    campaign_rngs = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 1]).spawn(len(spec.campaigns))]
+    campaign_rngs = [
+        np.random.default_rng(s)
+        for s in np.random.SeedSequence([seed, 1]).spawn(len(spec.campaigns))
+    ]
     apps = [authorise_app(world, c, r) for c, r in zip(spec.campaigns, campaign_rngs, strict=True)]
 
     organic = background_posts(world, streams["background"])
@@ -138,9 +156,13 @@ def _assemble(
 ) -> Simulation:
     order = np.lexsort((np.arange(len(batch)), batch.account, batch.time))
     n_acc = world.n_accounts
-    account_ids = pc.cast(pa.array(np.sort(rng.choice(9 * 10**9, size=n_acc, replace=False)) + 10**9), pa.string())
+    account_ids = pc.cast(
+        pa.array(np.sort(rng.choice(9 * 10**9, size=n_acc, replace=False)) + 10**9), pa.string()
+    )
     account_ids = account_ids.take(pa.array(rng.permutation(n_acc)))
-    names = pc.binary_join_element_wise("user_", pc.cast(pa.array(np.arange(n_acc)), pa.string()), "")
+    names = pc.binary_join_element_wise(
+        "user_", pc.cast(pa.array(np.arange(n_acc)), pa.string()), ""
+    )
 
     acc = batch.account[order]
     app = batch.app[order]
@@ -159,7 +181,9 @@ def _assemble(
     pa_offsets = pa.array(offsets.astype(np.int32) if offsets[-1] < 2**31 else offsets)
     list_type = pa.ListArray if offsets[-1] < 2**31 else pa.LargeListArray
     n = len(order)
-    post_ids = pc.cast(pa.array(np.arange(n, dtype=np.int64) + 460_000_000_000_000_000), pa.string())
+    post_ids = pc.cast(
+        pa.array(np.arange(n, dtype=np.int64) + 460_000_000_000_000_000), pa.string()
+    )
     columns = {
         "post_id": post_ids,
         "account_id": account_ids.take(pa.array(acc)),
@@ -169,10 +193,14 @@ def _assemble(
         "app_url": app_urls.take(app_idx),
         "urls": list_type.from_arrays(pa_offsets, url_values).cast(pa.list_(pa.string())),
         "domains": list_type.from_arrays(pa_offsets, domain_values).cast(pa.list_(pa.string())),
-        "platform_urls": pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), pa.array([], pa.string())),
+        "platform_urls": pa.ListArray.from_arrays(
+            pa.array(np.zeros(n + 1, np.int32)), pa.array([], pa.string())
+        ),
         "text": world.texts.values().take(pa.array(batch.text[order])),
         "is_repost": pa.array(batch.is_repost[order]),
-        "platform": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array(["simulated"])).cast(pa.string()),
+        "platform": pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(n, np.int8)), pa.array(["simulated"])
+        ).cast(pa.string()),
     }
     posts = Posts(pa.Table.from_pydict(columns, schema=POSTS_SCHEMA))
 
@@ -186,7 +214,15 @@ def _assemble(
         },
         schema=POST_TRUTH_SCHEMA,
     )
-    return Simulation(posts, GroundTruth(_account_truth(world, spec, account_ids, names_of_campaigns, victims_of, decoys), post_truth), spec, seed)
+    return Simulation(
+        posts,
+        GroundTruth(
+            _account_truth(world, spec, account_ids, names_of_campaigns, victims_of, decoys),
+            post_truth,
+        ),
+        spec,
+        seed,
+    )
 
 
 def _account_truth(

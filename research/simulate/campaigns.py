@@ -100,42 +100,59 @@ def attack_posts(
     via_app = rng.random(n) < spec.malicious_app_share
     apps = np.where(via_app, app, fallback)
     urls = _campaign_links(world, spec, rng, n)
-    texts = world.texts.add_block(campaign_pool(spec.text_template, rng)) + rng.integers(0, 200, size=n)
-    posts = Batch.single_url(
-        account, _clip(world, time), apps, urls, texts, campaign=campaign
+    texts = world.texts.add_block(campaign_pool(spec.text_template, rng)) + rng.integers(
+        0, 200, size=n
     )
+    posts = Batch.single_url(account, _clip(world, time), apps, urls, texts, campaign=campaign)
     if spec.camouflage == "none" or spec.camouflage_amount <= 0 or n == 0:
         return posts
     return _with_camouflage(world, spec, rng, posts, organic_links)
 
 
-def _campaign_links(world: World, spec: CampaignSpec, rng: np.random.Generator, n: int) -> np.ndarray:
+def _campaign_links(
+    world: World, spec: CampaignSpec, rng: np.random.Generator, n: int
+) -> np.ndarray:
     stems = _DOMAIN_STEMS.get(spec.text_template, _DOMAIN_STEMS["weheartit"])
     tag = spec.name.replace(" ", "-").lower()
     domains = [f"{stems[i % len(stems)]}-{tag}.com" for i in range(spec.n_domains)]
     targets = [f"http://{domains[i % len(domains)]}/offer/{i}" for i in range(spec.n_urls)]
-    target_codes = world.urls.add_block(targets, [domains[i % len(domains)] for i in range(spec.n_urls)])
+    target_codes = world.urls.add_block(
+        targets, [domains[i % len(domains)] for i in range(spec.n_urls)]
+    )
     # A few short links per target, created by the attacker and left unresolved in the data.
     short_per_target = 3
     serial = world.next_serials(spec.n_urls * short_per_target)
     shorteners = [SHORTENERS[int(s) % len(SHORTENERS)] for s in serial]
-    short_codes = world.urls.add_block([f"http://{d}/x{s:x}" for d, s in zip(shorteners, serial, strict=True)], shorteners)
+    short_codes = world.urls.add_block(
+        [f"http://{d}/x{s:x}" for d, s in zip(shorteners, serial, strict=True)], shorteners
+    )
 
     target = rng.integers(0, spec.n_urls, size=n)
     codes = target_codes + target
     short = rng.random(n) < spec.shortener_share
-    codes = np.where(short, short_codes + target * short_per_target + rng.integers(0, short_per_target, size=n), codes)
+    codes = np.where(
+        short,
+        short_codes + target * short_per_target + rng.integers(0, short_per_target, size=n),
+        codes,
+    )
     # Per-post query mutation (defeats exact-URL blocklists); survives canonicalisation.
     mutate = np.flatnonzero(~short & (rng.random(n) < spec.query_mutation))
     tokens = world.next_serials(len(mutate))
-    mutated = [f"{targets[t]}?id={s * 7919 % 1_000_003:x}" for t, s in zip(target[mutate], tokens, strict=True)]
+    mutated = [
+        f"{targets[t]}?id={s * 7919 % 1_000_003:x}"
+        for t, s in zip(target[mutate], tokens, strict=True)
+    ]
     doms = [domains[t % len(domains)] for t in target[mutate]]
     codes[mutate] = world.urls.add_block(mutated, doms) + np.arange(len(mutate))
     return codes
 
 
 def _with_camouflage(
-    world: World, spec: CampaignSpec, rng: np.random.Generator, posts: Batch, organic_links: np.ndarray
+    world: World,
+    spec: CampaignSpec,
+    rng: np.random.Generator,
+    posts: Batch,
+    organic_links: np.ndarray,
 ) -> Batch:
     """FRAUDAR-style camouflage: the attacker also posts ordinary links from the hijacked
     accounts, drawn uniformly from the platform's URLs or in proportion to their popularity."""
@@ -153,7 +170,12 @@ def _with_camouflage(
     texts = world.texts.add_block(organic_pool(rng, 500)) + rng.integers(0, 500, size=m)
     times = posts.time[base] + rng.normal(0, 600, size=m)
     camo = Batch.single_url(
-        posts.account[base], _clip(world, times), posts.app[base], urls, texts, campaign=int(posts.campaign[0])
+        posts.account[base],
+        _clip(world, times),
+        posts.app[base],
+        urls,
+        texts,
+        campaign=int(posts.campaign[0]),
     )
     return concat_batches([posts, camo])
 

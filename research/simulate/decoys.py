@@ -20,7 +20,9 @@ ORG_APPS = (("SocialFlow", "http://www.socialflow.com"), ("Hootsuite", "https://
             ("Sprout Social", "http://www.sproutsocial.com"), ("Buffer", "https://buffer.com"))  # fmt: skip
 
 
-def news_bursts(world: World, spec: DecoySpec, rng: np.random.Generator) -> tuple[Batch, np.ndarray]:
+def news_bursts(
+    world: World, spec: DecoySpec, rng: np.random.Generator
+) -> tuple[Batch, np.ndarray]:
     """Viral links: many accounts share one new article within hours, each via their own app.
 
     Returns the posts and the indices of the accounts that took part.
@@ -65,13 +67,19 @@ def feeds(world: World, spec: DecoySpec, rng: np.random.Generator) -> tuple[Batc
         items = _items(world, rng, f"https://dailyfeed{f}.com/item", n_items)
         acc = np.tile(accounts, n_items)
         item = np.repeat(np.arange(n_items), len(accounts))
-        batches.append(_item_posts(world, rng, acc, item, item_times, spec.feed_delay_s, app, items))
-        batches.append(organic_posts(world, rng, np.repeat(accounts, rng.poisson(8, size=len(accounts)))))
+        batches.append(
+            _item_posts(world, rng, acc, item, item_times, spec.feed_delay_s, app, items)
+        )
+        batches.append(
+            organic_posts(world, rng, np.repeat(accounts, rng.poisson(8, size=len(accounts))))
+        )
         members.append(accounts)
     return _joined(batches), _unique(members)
 
 
-def organisations(world: World, spec: DecoySpec, rng: np.random.Generator) -> tuple[Batch, np.ndarray]:
+def organisations(
+    world: World, spec: DecoySpec, rng: np.random.Generator
+) -> tuple[Batch, np.ndarray]:
     """An organisation's accounts share its links through one scheduling app."""
     batches, members = [], []
     for o in range(spec.orgs):
@@ -79,16 +87,26 @@ def organisations(world: World, spec: DecoySpec, rng: np.random.Generator) -> tu
         app = world.app(name, url)
         accounts = world.new_accounts(spec.org_accounts, rng)
         n_items = int(rng.poisson(spec.org_posts_per_day * world.spec.days))
-        item_times = world.diurnal_times(accounts[rng.integers(0, len(accounts), size=n_items)], rng)
+        item_times = world.diurnal_times(
+            accounts[rng.integers(0, len(accounts), size=n_items)], rng
+        )
         items = _items(world, rng, f"https://org{o}-group.org/press", n_items)
         item, member = np.nonzero(rng.random((n_items, len(accounts))) < spec.org_share)
-        batches.append(_item_posts(world, rng, accounts[member], item, item_times, spec.org_delay_s, app, items))
-        batches.append(organic_posts(world, rng, np.repeat(accounts, rng.poisson(20, size=len(accounts)))))
+        batches.append(
+            _item_posts(
+                world, rng, accounts[member], item, item_times, spec.org_delay_s, app, items
+            )
+        )
+        batches.append(
+            organic_posts(world, rng, np.repeat(accounts, rng.poisson(20, size=len(accounts))))
+        )
         members.append(accounts)
     return _joined(batches), _unique(members)
 
 
-def _items(world: World, rng: np.random.Generator, prefix: str, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+def _items(
+    world: World, rng: np.random.Generator, prefix: str, n_items: int
+) -> tuple[np.ndarray, np.ndarray]:
     """URL and text codes of ``n_items`` new items published under ``prefix`` (one URL each)."""
     domain = prefix.split("/")[2]
     urls = [f"{prefix}/{s:x}" for s in world.next_serials(n_items)]
@@ -111,7 +129,11 @@ def _item_posts(
     times = item_times[item] + rng.exponential(delay_s, size=len(accounts))
     url_codes, text_codes = items
     return Batch.single_url(
-        accounts, np.minimum(times, world.end_s - 1), np.full(len(accounts), app), url_codes[item], text_codes[item]
+        accounts,
+        np.minimum(times, world.end_s - 1),
+        np.full(len(accounts), app),
+        url_codes[item],
+        text_codes[item],
     )
 
 

@@ -44,7 +44,14 @@ NAMED_DOMAINS = (
     "wordpress.com", "blogspot.com", "amazon.com", "linkedin.com", "forbes.com", "medium.com",
     "vimeo.com", "soundcloud.com",
 )  # fmt: skip
-NEWS_DOMAINS = ("nytimes.com", "bbc.co.uk", "theguardian.com", "cnn.com", "washingtonpost.com", "reuters.com")
+NEWS_DOMAINS = (
+    "nytimes.com",
+    "bbc.co.uk",
+    "theguardian.com",
+    "cnn.com",
+    "washingtonpost.com",
+    "reuters.com",
+)
 SHORTENERS = ("bit.ly", "goo.gl", "ow.ly", "tinyurl.com")
 _TLDS = ("com", "com", "com", "net", "org", "co.uk", "de", "fr", "com.br", "info", "io")
 _SYLLABLES = "ka lo mi ne ru ta so vi da pe zu ko li ma no ra te fi go hu".split()
@@ -218,29 +225,44 @@ def _organic_links(world: World, rng: np.random.Generator, app: np.ndarray) -> n
     # Popular URLs: a shared pool with Zipf popularity (viral links, home pages).
     pop = rest[~fresh]
     pool_size = max(10, int(len(rest) * 0.05))
-    pool_domains = rng.choice(len(world.domains), size=pool_size, p=zipf_weights(len(world.domains), spec.domain_zipf))
+    pool_domains = rng.choice(
+        len(world.domains), size=pool_size, p=zipf_weights(len(world.domains), spec.domain_zipf)
+    )
     pool_first = world.urls.add_block(
         *_article_urls(world, pool_domains, world.next_serials(pool_size))
     )
-    codes[pop] = pool_first + rng.choice(pool_size, size=len(pop), p=zipf_weights(pool_size, spec.url_zipf))
+    codes[pop] = pool_first + rng.choice(
+        pool_size, size=len(pop), p=zipf_weights(pool_size, spec.url_zipf)
+    )
 
     # Fresh URLs: a new article on a Zipf-chosen domain, sometimes behind a shortener.
     new = rest[fresh]
-    doms = rng.choice(len(world.domains), size=len(new), p=zipf_weights(len(world.domains), spec.domain_zipf))
+    doms = rng.choice(
+        len(world.domains), size=len(new), p=zipf_weights(len(world.domains), spec.domain_zipf)
+    )
     serial = world.next_serials(len(new))
     urls, domains = _article_urls(world, doms, serial)
     short = rng.random(len(new)) < spec.shortener_share * (1 - spec.unwound_share)
-    shortener = np.asarray(SHORTENERS, dtype=object)[rng.integers(0, len(SHORTENERS), size=len(new))]
-    urls = [f"http://{s}/{n:x}" if k else u for u, s, n, k in zip(urls, shortener, serial, short, strict=True)]
+    shortener = np.asarray(SHORTENERS, dtype=object)[
+        rng.integers(0, len(SHORTENERS), size=len(new))
+    ]
+    urls = [
+        f"http://{s}/{n:x}" if k else u
+        for u, s, n, k in zip(urls, shortener, serial, short, strict=True)
+    ]
     domains = [s if k else d for d, s, k in zip(domains, shortener, short, strict=True)]
     codes[new] = world.urls.add_block(urls, domains) + np.arange(len(new))
     return codes
 
 
-def _article_urls(world: World, domains: np.ndarray, serial: np.ndarray) -> tuple[list[str], list[str]]:
+def _article_urls(
+    world: World, domains: np.ndarray, serial: np.ndarray
+) -> tuple[list[str], list[str]]:
     names = [world.domains[d] for d in domains]
     urls = [
-        f"https://{d}/watch?v={s:x}" if d == "youtube.com" else f"https://{d}/{('news', 'post', 'a', 'story')[s % 4]}/{s:x}"
+        f"https://{d}/watch?v={s:x}"
+        if d == "youtube.com"
+        else f"https://{d}/{('news', 'post', 'a', 'story')[s % 4]}/{s:x}"
         for d, s in zip(names, serial, strict=True)
     ]
     return urls, names

@@ -50,7 +50,9 @@ class BlockTable:
     labels: list[pa.Array] = field(default_factory=list)
     size: int = 0
 
-    def add_block(self, values: list[str] | pa.Array, labels: list[str] | pa.Array | None = None) -> int:
+    def add_block(
+        self, values: list[str] | pa.Array, labels: list[str] | pa.Array | None = None
+    ) -> int:
         """Append strings; returns the code of the first one."""
         values = pa.array(values, pa.string()) if not isinstance(values, pa.Array) else values
         if labels is None:

@@ -116,12 +116,15 @@ class Scenario:
         platform = _build(PlatformSpec, data.pop("platform", {}), "platform")
         decoys = _build(DecoySpec, data.pop("decoys", {}), "decoys")
         campaigns = tuple(
-            _build(CampaignSpec, c, f"campaigns[{i}]") for i, c in enumerate(data.pop("campaigns", []))
+            _build(CampaignSpec, c, f"campaigns[{i}]")
+            for i, c in enumerate(data.pop("campaigns", []))
         )
         unknown = set(data) - {"name"}
         if unknown:
             raise ConfigError(f"scenario: unknown key(s) {', '.join(sorted(unknown))}")
-        return cls(name=data.get("name", "custom"), platform=platform, decoys=decoys, campaigns=campaigns)
+        return cls(
+            name=data.get("name", "custom"), platform=platform, decoys=decoys, campaigns=campaigns
+        )
 
     def scaled(self, n_posts: int) -> Scenario:
         """The same platform with ``n_posts`` background posts and accounts and decoys in
@@ -145,7 +148,9 @@ class Scenario:
         )
         campaigns = self.campaigns
         if factor < 1:
-            campaigns = tuple(replace(c, n_victims=max(10, round(c.n_victims * factor))) for c in campaigns)
+            campaigns = tuple(
+                replace(c, n_victims=max(10, round(c.n_victims * factor))) for c in campaigns
+            )
         return replace(self, platform=platform, decoys=decoys, campaigns=campaigns)
 
 

@@ -65,7 +65,9 @@ def campaign_pool(template: str, rng: np.random.Generator, size: int = 200) -> l
     out = []
     for _ in range(size):
         base = bases[rng.integers(len(bases))]
-        text = _PREFIXES[rng.integers(len(_PREFIXES))] + base + _SUFFIXES[rng.integers(len(_SUFFIXES))]
+        text = (
+            _PREFIXES[rng.integers(len(_PREFIXES))] + base + _SUFFIXES[rng.integers(len(_SUFFIXES))]
+        )
         if rng.random() < 0.3:
             text = text.lower()
         if rng.random() < 0.3:

@@ -17,7 +17,9 @@ from tests.conftest import make_posts
 # --- FRAUDAR on its paper's injected-block setting ---------------------------------------
 
 
-def _injected(camouflage: str, seed: int = 0, n: int = 2000, block: int = 100, density: float = 0.1):
+def _injected(
+    camouflage: str, seed: int = 0, n: int = 2000, block: int = 100, density: float = 0.1
+):
     """A sparse random bipartite graph with a dense block planted on rows/cols 0..block-1;
     fraud rows add as many camouflage edges as block edges, to random or to popular columns."""
     rng = np.random.default_rng(seed)
@@ -39,7 +41,10 @@ def _injected(camouflage: str, seed: int = 0, n: int = 2000, block: int = 100, d
             targets = rng.choice(n, size=len(fraud), p=degree / degree.sum())
         rows.append(fraud)
         cols.append(targets)
-    matrix = sp.csr_matrix((np.ones(sum(len(r) for r in rows)), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    matrix = sp.csr_matrix(
+        (np.ones(sum(len(r) for r in rows)), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n, n),
+    )
     return (matrix > 0).astype(np.float64), np.arange(block)
 
 
@@ -62,7 +67,9 @@ def test_fraudar_column_weights_discount_popular_columns_and_blocks_are_removed(
     matrix, _ = _injected("none", block=60)
     first, second = detect_blocks(matrix, k=2)
     assert first.density >= second.density
-    assert len(set(first.rows) & set(second.rows)) < len(first.rows)  # the second block is another one
+    assert len(set(first.rows) & set(second.rows)) < len(
+        first.rows
+    )  # the second block is another one
 
 
 # --- COMPA --------------------------------------------------------------------------------
@@ -70,11 +77,19 @@ def test_fraudar_column_weights_discount_popular_columns_and_blocks_are_removed(
 
 def test_compa_profiles_see_a_new_app_a_new_domain_and_a_quiet_hour():
     rows = [("a", 86400 * d + 3600 * 9, "Web", ["http://news.com/1"]) for d in range(12)]
-    rows.append(("a", 86400 * 12 + 3600 * 21, "Rogue", ["http://spam.com/x"]))  # new app, domain, hour
-    rows.append(("a", 86400 * 13 + 3600 * 9, "Web", ["http://spam.com/y"]))  # only the domain is not new now
-    rows += [("b", 60 * k, "Web", ["http://x.com"]) for k in range(3)]  # too short a history to judge
+    rows.append(
+        ("a", 86400 * 12 + 3600 * 21, "Rogue", ["http://spam.com/x"])
+    )  # new app, domain, hour
+    rows.append(
+        ("a", 86400 * 13 + 3600 * 9, "Web", ["http://spam.com/y"])
+    )  # only the domain is not new now
+    rows += [
+        ("b", 60 * k, "Web", ["http://x.com"]) for k in range(3)
+    ]  # too short a history to judge
     prof = profile_violations(encode(make_posts(rows)))
-    assert prof.new_source[12] and prof.new_domain[12] and prof.quiet_hour[12] and prof.anomalous[12]
+    assert (
+        prof.new_source[12] and prof.new_domain[12] and prof.quiet_hour[12] and prof.anomalous[12]
+    )
     assert not prof.new_source[13] and not prof.new_domain[13] and not prof.anomalous[13]
     assert prof.history[12] == 12 and not prof.judged[-1:].any()
     assert not prof.anomalous[:12].any()
@@ -96,7 +111,10 @@ def test_compa_finds_a_rogue_app_campaign_but_not_an_abused_one():
 def _pairs_and_noise():
     rows = []
     for k in range(6):  # two accounts posting the same six URLs, a day apart each time
-        rows += [("p1", 86400 * k, "X", [f"http://same.com/{k}"]), ("p2", 86400 * k + 30, "X", [f"http://same.com/{k}"])]
+        rows += [
+            ("p1", 86400 * k, "X", [f"http://same.com/{k}"]),
+            ("p2", 86400 * k + 30, "X", [f"http://same.com/{k}"]),
+        ]
     rng = np.random.default_rng(0)
     for k in range(300):  # background: accounts posting their own URLs, some popular ones
         account = f"n{k % 60}"
@@ -114,11 +132,20 @@ def test_pacheco_flags_the_component_of_near_identical_accounts():
 
 
 def test_qut_colink_clusters_are_the_components_of_the_co_link_network():
-    rows = [("a", 0, "X", ["http://u.com"]), ("b", 30, "X", ["http://u.com"]), ("c", 80, "X", ["http://u.com"])]
-    rows += [("d", 5000, "X", ["http://v.com"]), ("e", 5100, "X", ["http://v.com"])]  # 100 s apart: no link
+    rows = [
+        ("a", 0, "X", ["http://u.com"]),
+        ("b", 30, "X", ["http://u.com"]),
+        ("c", 80, "X", ["http://u.com"]),
+    ]
+    rows += [
+        ("d", 5000, "X", ["http://v.com"]),
+        ("e", 5100, "X", ["http://v.com"]),
+    ]  # 100 s apart: no link
     found = qut_colink(make_posts(rows), {"describe": False})
     cluster = dict(zip(found.accounts["account"], found.accounts["cluster"], strict=True))
-    assert cluster["a"] == cluster["b"] == cluster["c"] >= 0  # a-b and b-c within 60 s: one component
+    assert (
+        cluster["a"] == cluster["b"] == cluster["c"] >= 0
+    )  # a-b and b-c within 60 s: one component
     assert cluster["d"] == cluster["e"] == -1
     louvain = qut_colink(make_posts(rows), {"describe": False, "detector": "louvain"})
     assert set(louvain.flagged_accounts()) == set(found.flagged_accounts())
@@ -128,7 +155,9 @@ def test_evilcohort_needs_two_shared_objects_and_a_large_enough_community():
     rows = []
     for member in range(12):  # a cohort: 12 accounts, the same three (app, URL) objects
         rows += [(f"c{member}", 1000 * member + k, "Bot", [f"http://c.com/{k}"]) for k in range(3)]
-    rows += [(f"s{m}", 50 * m, "Bot", ["http://one.com"]) for m in range(12)]  # share only one object
+    rows += [
+        (f"s{m}", 50 * m, "Bot", ["http://one.com"]) for m in range(12)
+    ]  # share only one object
     found = evilcohort(make_posts(rows), {"describe": False})
     flagged = set(found.flagged_accounts())
     assert flagged == {f"c{m}" for m in range(12)}

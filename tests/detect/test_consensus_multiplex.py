@@ -27,7 +27,9 @@ def _blocks(sizes, p_in=0.9, p_out=0.0, seed=0, offset=0, n=None):
     same = (block[i] == block[j]) & (block[i] >= 0)
     keep = rng.random(len(i)) < np.where(same, p_in, p_out * (block[i] >= 0) * (block[j] >= 0))
     labels = Labels(pa.array([f"a{k}" for k in range(total)]))
-    return Projection(labels, i[keep], j[keep], np.ones(keep.sum()), np.ones(keep.sum(), np.int32), {}, {}), block
+    return Projection(
+        labels, i[keep], j[keep], np.ones(keep.sum()), np.ones(keep.sum(), np.int32), {}, {}
+    ), block
 
 
 def test_consensus_of_clear_blocks_is_the_blocks_with_full_stability():
@@ -81,14 +83,25 @@ def test_leiden_never_returns_a_disconnected_community_across_seeds():
     projection, _ = _blocks([6, 6, 6, 6, 6, 6], p_in=0.6, p_out=0.08, seed=7)
     for seed in range(5):
         assert detect(projection, "leiden", seed=seed, objective="modularity").disconnected == 0
-        assert detect(projection, "leiden", seed=seed, objective="CPM", resolution=0.2).disconnected == 0
+        assert (
+            detect(projection, "leiden", seed=seed, objective="CPM", resolution=0.2).disconnected
+            == 0
+        )
 
 
 def test_multiplex_layer_weights_are_dyadic_so_rounding_noise_cannot_drive_moves():
     from research.detect.multiplex import _WEIGHT_QUANTUM, _layer_graph
 
     labels = Labels(pa.array(["a", "b", "c"]))
-    layer = Projection(labels, np.array([0, 1]), np.array([1, 2]), np.array([np.log(7.0), 0.3]), np.ones(2, np.int32), {}, {})
+    layer = Projection(
+        labels,
+        np.array([0, 1]),
+        np.array([1, 2]),
+        np.array([np.log(7.0), 0.3]),
+        np.ones(2, np.int32),
+        {},
+        {},
+    )
     weights = np.array(_layer_graph(layer, np.arange(3)).es["weight"])
     assert np.all(weights / _WEIGHT_QUANTUM == np.round(weights / _WEIGHT_QUANTUM))
     assert np.allclose(weights, layer.weight, atol=_WEIGHT_QUANTUM)

@@ -23,7 +23,9 @@ def _planted(n_blocks=4, size=12, p_in=0.8, p_out=0.01, seed=0):
     same = (i // size) == (j // size)
     keep = rng.random(len(i)) < np.where(same, p_in, p_out)
     labels = Labels(pa.array([f"a{k}" for k in range(n + 3)]))  # three isolated accounts
-    return Projection(labels, i[keep], j[keep], np.ones(keep.sum()), np.ones(keep.sum(), np.int32), {}, {}), size
+    return Projection(
+        labels, i[keep], j[keep], np.ones(keep.sum()), np.ones(keep.sum(), np.int32), {}, {}
+    ), size
 
 
 PARAMS = {"leiden": {"objective": "modularity"}}
@@ -61,13 +63,22 @@ def test_leiden_cpm_resolution_is_explicit_and_never_disconnected():
 
 def test_count_disconnected_sees_a_split_cluster():
     labels = Labels(pa.array(list("abcd")))
-    p = Projection(labels, np.array([0, 2]), np.array([1, 3]), np.ones(2), np.ones(2, np.int32), {}, {})
+    p = Projection(
+        labels, np.array([0, 2]), np.array([1, 3]), np.ones(2), np.ones(2, np.int32), {}, {}
+    )
     assert count_disconnected(p, np.array([0, 0, 0, 0])) == 1
     assert count_disconnected(p, np.array([0, 0, 1, 1])) == 0
 
 
 def test_canonical_membership_orders_by_size_and_drops_small():
-    assert canonical_membership(np.array([3, 3, 1, 1, 1, 9]), min_size=2).tolist() == [1, 1, 0, 0, 0, -1]
+    assert canonical_membership(np.array([3, 3, 1, 1, 1, 9]), min_size=2).tolist() == [
+        1,
+        1,
+        0,
+        0,
+        0,
+        -1,
+    ]
 
 
 def test_unknown_detector_and_bad_parameter():

@@ -6,7 +6,9 @@ from research.lfr import LFR_DETECTORS, LFRSpec, lfr_nmi
 
 
 def test_nmi_against_mixing_has_the_known_shape():
-    spec = LFRSpec(n=500, tau1=2.5, average_degree=10, max_degree=40, min_community=20, max_community=60)
+    spec = LFRSpec(
+        n=500, tau1=2.5, average_degree=10, max_degree=40, min_community=20, max_community=60
+    )
     table = lfr_nmi([0.1, 0.3, 0.7], spec=spec, seeds=[0])
     nmi = table.pivot(index="mu", columns="detector", values="nmi")
     assert set(nmi.columns) == set(LFR_DETECTORS)

@@ -12,8 +12,15 @@ from research.graph.views import to_igraph, to_networkx
 
 
 def _projection(rows, cols, weights, n=6):
-    return Projection(Labels(pa.array([f"u{i}" for i in range(n)])), np.array(rows), np.array(cols),
-                      np.array(weights, float), np.ones(len(rows), np.int32), {}, {})
+    return Projection(
+        Labels(pa.array([f"u{i}" for i in range(n)])),
+        np.array(rows),
+        np.array(cols),
+        np.array(weights, float),
+        np.ones(len(rows), np.int32),
+        {},
+        {},
+    )
 
 
 def test_top_quantile_keeps_heaviest_edges():

@@ -10,11 +10,16 @@ from tests.conftest import make_posts
 
 
 def _pairs(projection):
-    return {(projection.accounts[i], projection.accounts[j]) for i, j in zip(projection.rows, projection.cols, strict=True)}
+    return {
+        (projection.accounts[i], projection.accounts[j])
+        for i, j in zip(projection.rows, projection.cols, strict=True)
+    }
 
 
 def test_empty_url_and_empty_app_create_no_object():
-    posts = make_posts([("a", 0, "", [""]), ("b", 10, "", [""]), ("c", 20, "X", []), ("d", 25, "X", [])])
+    posts = make_posts(
+        [("a", 0, "", [""]), ("b", 10, "", [""]), ("c", 20, "X", []), ("d", 25, "X", [])]
+    )
     events = encode(posts)
     assert len(events.link_url) == 0 and len(events.apps) == 1
     for objects in ("url", "domain", "app_url", "app_domain"):
@@ -43,7 +48,13 @@ def test_window_links_only_nearby_actions_and_joint_needs_the_same_app():
 
 def test_staggered_windows_catch_a_pair_straddling_a_bucket_edge():
     # 10 s apart across the edge of a 60 s bucket that starts at the first action
-    posts = make_posts([("z", 0, "X", ["http://other.com"]), ("a", 55, "X", ["http://u.com"]), ("b", 65, "X", ["http://u.com"])])
+    posts = make_posts(
+        [
+            ("z", 0, "X", ["http://other.com"]),
+            ("a", 55, "X", ["http://u.com"]),
+            ("b", 65, "X", ["http://u.com"]),
+        ]
+    )
     events = encode(posts)
     assert co_action(events, objects="url", window_s=60, offsets=1).n_edges == 0
     assert _pairs(co_action(events, objects="url", window_s=60, offsets=2)) == {("a", "b")}
@@ -52,7 +63,10 @@ def test_staggered_windows_catch_a_pair_straddling_a_bucket_edge():
 def test_support_counts_distinct_windowed_objects():
     rows = []
     for k in range(3):  # three waves, an hour apart
-        rows += [("a", 3600 * k, "X", ["http://e.com/1"]), ("b", 3600 * k + 5, "X", ["http://e.com/1"])]
+        rows += [
+            ("a", 3600 * k, "X", ["http://e.com/1"]),
+            ("b", 3600 * k + 5, "X", ["http://e.com/1"]),
+        ]
     projection = co_action(encode(make_posts(rows)), objects="app_url", window_s=600)
     assert projection.support.tolist() == [3]
     assert projection.weight.tolist() == [3.0]
@@ -60,9 +74,14 @@ def test_support_counts_distinct_windowed_objects():
 
 def test_idf_down_weights_popular_objects():
     rows = [("a", 0, "X", ["http://rare.com"]), ("b", 1, "X", ["http://rare.com"])]
-    rows += [(f"u{i}", 2, "X", ["http://popular.com"]) for i in range(20)] + [("a", 3, "X", ["http://popular.com"])]
+    rows += [(f"u{i}", 2, "X", ["http://popular.com"]) for i in range(20)] + [
+        ("a", 3, "X", ["http://popular.com"])
+    ]
     projection = co_action(encode(make_posts(rows)), objects="url", window_s=None, weighting="idf")
-    pairs = [(projection.accounts[i], projection.accounts[j]) for i, j in zip(projection.rows, projection.cols, strict=True)]
+    pairs = [
+        (projection.accounts[i], projection.accounts[j])
+        for i, j in zip(projection.rows, projection.cols, strict=True)
+    ]
     weight = dict(zip(pairs, projection.weight, strict=True))
     # 22 accounts act; the rare link is shared by 2 of them, the popular one by 21
     assert weight[("a", "b")] == pytest.approx(np.log(22 / 2))
@@ -73,8 +92,12 @@ def test_pair_count_is_exact_and_budget_refusal_names_the_knobs():
     rows = [(f"u{i}", i, "X", ["http://viral.com"]) for i in range(30)]
     events = encode(make_posts(rows))
     assert pair_products(np.array([30, 1, 2])) == 435 + 0 + 1
-    with pytest.raises(BudgetError, match=r"435 account-pair products.*projection\.cap.*projection\.window_s"):
-        co_action(events, objects="url", window_s=None, cap=None, pair_budget=100, on_budget="refuse")
+    with pytest.raises(
+        BudgetError, match=r"435 account-pair products.*projection\.cap.*projection\.window_s"
+    ):
+        co_action(
+            events, objects="url", window_s=None, cap=None, pair_budget=100, on_budget="refuse"
+        )
     with pytest.warns(RuntimeWarning, match="lowering cap"):
         lowered = co_action(events, objects="url", window_s=None, cap=None, pair_budget=100)
     assert lowered.n_edges == 0 and lowered.stats["cap"] < 30
@@ -83,10 +106,18 @@ def test_pair_count_is_exact_and_budget_refusal_names_the_knobs():
 
 
 def test_jaccard_and_cosine_are_similarities():
-    rows = [("a", 0, "X", ["http://1.com"]), ("b", 0, "X", ["http://1.com"]), ("a", 0, "X", ["http://2.com"])]
+    rows = [
+        ("a", 0, "X", ["http://1.com"]),
+        ("b", 0, "X", ["http://1.com"]),
+        ("a", 0, "X", ["http://2.com"]),
+    ]
     events = encode(make_posts(rows))
-    assert co_action(events, objects="url", window_s=None, weighting="jaccard").weight.tolist() == [0.5]
-    assert co_action(events, objects="url", window_s=None, weighting="overlap").weight.tolist() == [1.0]
+    assert co_action(events, objects="url", window_s=None, weighting="jaccard").weight.tolist() == [
+        0.5
+    ]
+    assert co_action(events, objects="url", window_s=None, weighting="overlap").weight.tolist() == [
+        1.0
+    ]
     cosine = co_action(events, objects="url", window_s=None, weighting="tfidf_cosine").weight
     assert 0 < cosine[0] <= 1
 

@@ -21,14 +21,20 @@ from research.canonical import (
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("https://example.com/a?utm_source=tw&utm_medium=x&fbclid=1&gclid=2&id=3", "https://example.com/a?id=3"),
+        (
+            "https://example.com/a?utm_source=tw&utm_medium=x&fbclid=1&gclid=2&id=3",
+            "https://example.com/a?id=3",
+        ),
         ("https://example.com/a?b=2&a=1&a=0", "https://example.com/a?a=0&a=1&b=2"),
         ("https://example.com/a?ref=home", "https://example.com/a?ref=home"),
         ("HTTP://WWW.EXAMPLE.COM:80/Path#frag", "http://example.com/Path"),
         ("https://example.com:8443/", "https://example.com:8443/"),
         ("https://example.com", "https://example.com/"),
         ("https://user:secret@example.com/x", "https://example.com/x"),
-        ("https://example.com/%7Ealice/a%2fb/%e2%82%ac", "https://example.com/~alice/a%2Fb/%E2%82%AC"),
+        (
+            "https://example.com/%7Ealice/a%2fb/%e2%82%ac",
+            "https://example.com/~alice/a%2Fb/%E2%82%AC",
+        ),
         ("https://example.com/a b", "https://example.com/a%20b"),
         ("https://bücher.example/", "https://xn--bcher-kva.example/"),
         ("https://www2.example.com/", "https://www2.example.com/"),
@@ -39,7 +45,19 @@ def test_canonical_url(raw: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "   ", None, 42, "ftp://example.com/", "javascript:alert(1)", "example.com/x", "http://", "http://a..b/", "http://x:99999/"]
+    "raw",
+    [
+        "",
+        "   ",
+        None,
+        42,
+        "ftp://example.com/",
+        "javascript:alert(1)",
+        "example.com/x",
+        "http://",
+        "http://a..b/",
+        "http://x:99999/",
+    ],
 )
 def test_garbage_is_no_url(raw: object) -> None:
     assert canonical_url(raw) is None
@@ -47,7 +65,16 @@ def test_garbage_is_no_url(raw: object) -> None:
 
 def test_domains_shorteners_platform_links() -> None:
     urls, domains, platform = canonicalise_urls(
-        pa.array(["https://bit.ly/3abc", "https://news.bbc.co.uk/x", "https://t.co/abc", "https://x.com/a/status/5", None, ""])
+        pa.array(
+            [
+                "https://bit.ly/3abc",
+                "https://news.bbc.co.uk/x",
+                "https://t.co/abc",
+                "https://x.com/a/status/5",
+                None,
+                "",
+            ]
+        )
     )
     assert urls.to_pylist()[3] == "https://twitter.com/i/web/status/5"
     assert domains.to_pylist() == ["bit.ly", "bbc.co.uk", "t.co", "twitter.com", None, None]
@@ -75,7 +102,18 @@ def test_canonical_app() -> None:
     assert canonical_app("") is None and canonical_app(None) is None
 
 
-_url_chars = st.sampled_from([*list("abcxyzABC019-._~%/?&=#:@!$'()*+,; "), "é", "%41", "%zz", "www.", "utm_x=1", "/./", "/../"])
+_url_chars = st.sampled_from(
+    [
+        *list("abcxyzABC019-._~%/?&=#:@!$'()*+,; "),
+        "é",
+        "%41",
+        "%zz",
+        "www.",
+        "utm_x=1",
+        "/./",
+        "/../",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -84,7 +122,9 @@ _url_chars = st.sampled_from([*list("abcxyzABC019-._~%/?&=#:@!$'()*+,; "), "é",
     host=st.from_regex(r"(www\.)?[a-z0-9-]{1,12}(\.[a-z0-9-]{1,8}){1,3}", fullmatch=True),
     rest=st.lists(_url_chars, max_size=20).map("".join),
 )
-def test_fast_path_agrees_with_full_parse_and_is_idempotent(scheme: str, host: str, rest: str) -> None:
+def test_fast_path_agrees_with_full_parse_and_is_idempotent(
+    scheme: str, host: str, rest: str
+) -> None:
     raw = f"{scheme}://{host}/{rest}"
     fast = canonical_url(raw)
     assert fast == _canonical_url_full(raw.strip())
@@ -106,11 +146,16 @@ def _reference(values: list[str | None], hosts: frozenset[str], fediverse: bool)
     from research.canonical import _url_result
 
     twitter = bool(hosts & TWITTER_HOSTS)
-    return [(None, None, False) if v is None else _url_result(v, hosts, fediverse, twitter) for v in values]
+    return [
+        (None, None, False) if v is None else _url_result(v, hosts, fediverse, twitter)
+        for v in values
+    ]
 
 
 def _vectorised(values: list[str | None], hosts: frozenset[str], fediverse: bool) -> list[tuple]:
-    urls, domains, platform = canonicalise_urls(pa.array(values, pa.string()), platform_hosts=hosts, fediverse=fediverse)
+    urls, domains, platform = canonicalise_urls(
+        pa.array(values, pa.string()), platform_hosts=hosts, fediverse=fediverse
+    )
     return list(zip(urls.to_pylist(), domains.to_pylist(), platform.to_pylist(), strict=True))
 
 
@@ -126,19 +171,166 @@ _SETTINGS = [
 # every part from usual and unusual ones (ports, user names, IP and IDNA hosts,
 # label lengths, dot segments, escapes, white space, other schemes), which
 # probe the edges of the fast path.
-_COMMON_LABELS = ["www", "www2", "wwwa", "a", "example", "x-y", "xn--bcher-kva", "co", "uk", "com", "org", "twitter", "x", "t",
-                  "mobile", "pbs", "twimg", "mastodon", "social", "github", "io", "blogspot", "a9", "9a", "a" * 63]
-_ODD_LABELS = ["WWW", "Example", "-a", "a-", "b\u00fccher", "0", "300", "1", "a" * 64, "a_b", "", "A--B"]
-_COMMON_HOSTS = ["x.com", "twitter.com", "mobile.twitter.com", "t.co", "www.x.com", "pbs.twimg.com", "www.com",
-                 "www.a.b", "mastodon.social", "WWW.Example.COM", "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + ".d" + "d" * 60]
-_ODD_HOSTS = ["1.2.3.4", "256.1.1.1", "[::1]", "[2001:DB8::1]", "localhost", "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + ".d" + "d" * 61]
-_COMMON_PIECES = ["a", "B", "status", "statuses", "i", "web", "123", "99999999999999999999", "@bob", "users",
-                  "notice", "photo", ".a", "a.b", "index.html", "%2F", "%E2%82%AC", "%20", "%5B", "%60", "%3A", "~",
-                  "-", "_", "!", "$", "&", "'", "(", ")", "*", "+", ",", ";", "=", ":", "@", "STATUS", ""]
-_ODD_PIECES = [".", "..", "%41", "%2f", "%7E", "%7e", "%zz", "%", "%2", "%30", "%2E", " ", "\u00e9", "[", "]", "|",
-               "^", "\\", '"', "<", "{", "\t", "\n", "#", "?", "123456789012345678901"]
-_COMMON_NAMES = ["a", "b", "A", "id", "ref", "utm_source", "UTM_Medium", "utm_", "utmx", "fbclid", "FBCLID", "gclid",
-                 "pk_x", "mtm_a", "_ga", "a-b", "a.b", "x%20y", "", "s", "q", "?", "/", "a+b", "page", "igshid", "ref_src"]
+_COMMON_LABELS = [
+    "www",
+    "www2",
+    "wwwa",
+    "a",
+    "example",
+    "x-y",
+    "xn--bcher-kva",
+    "co",
+    "uk",
+    "com",
+    "org",
+    "twitter",
+    "x",
+    "t",
+    "mobile",
+    "pbs",
+    "twimg",
+    "mastodon",
+    "social",
+    "github",
+    "io",
+    "blogspot",
+    "a9",
+    "9a",
+    "a" * 63,
+]
+_ODD_LABELS = [
+    "WWW",
+    "Example",
+    "-a",
+    "a-",
+    "b\u00fccher",
+    "0",
+    "300",
+    "1",
+    "a" * 64,
+    "a_b",
+    "",
+    "A--B",
+]
+_COMMON_HOSTS = [
+    "x.com",
+    "twitter.com",
+    "mobile.twitter.com",
+    "t.co",
+    "www.x.com",
+    "pbs.twimg.com",
+    "www.com",
+    "www.a.b",
+    "mastodon.social",
+    "WWW.Example.COM",
+    "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + ".d" + "d" * 60,
+]
+_ODD_HOSTS = [
+    "1.2.3.4",
+    "256.1.1.1",
+    "[::1]",
+    "[2001:DB8::1]",
+    "localhost",
+    "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + ".d" + "d" * 61,
+]
+_COMMON_PIECES = [
+    "a",
+    "B",
+    "status",
+    "statuses",
+    "i",
+    "web",
+    "123",
+    "99999999999999999999",
+    "@bob",
+    "users",
+    "notice",
+    "photo",
+    ".a",
+    "a.b",
+    "index.html",
+    "%2F",
+    "%E2%82%AC",
+    "%20",
+    "%5B",
+    "%60",
+    "%3A",
+    "~",
+    "-",
+    "_",
+    "!",
+    "$",
+    "&",
+    "'",
+    "(",
+    ")",
+    "*",
+    "+",
+    ",",
+    ";",
+    "=",
+    ":",
+    "@",
+    "STATUS",
+    "",
+]
+_ODD_PIECES = [
+    ".",
+    "..",
+    "%41",
+    "%2f",
+    "%7E",
+    "%7e",
+    "%zz",
+    "%",
+    "%2",
+    "%30",
+    "%2E",
+    " ",
+    "\u00e9",
+    "[",
+    "]",
+    "|",
+    "^",
+    "\\",
+    '"',
+    "<",
+    "{",
+    "\t",
+    "\n",
+    "#",
+    "?",
+    "123456789012345678901",
+]
+_COMMON_NAMES = [
+    "a",
+    "b",
+    "A",
+    "id",
+    "ref",
+    "utm_source",
+    "UTM_Medium",
+    "utm_",
+    "utmx",
+    "fbclid",
+    "FBCLID",
+    "gclid",
+    "pk_x",
+    "mtm_a",
+    "_ga",
+    "a-b",
+    "a.b",
+    "x%20y",
+    "",
+    "s",
+    "q",
+    "?",
+    "/",
+    "a+b",
+    "page",
+    "igshid",
+    "ref_src",
+]
 _ODD_NAMES = ["%41", "\u00e9", "a b", "%zz", "a%2fb", "[x]"]
 _COMMON_VALUES = ["", "1", "2", "x", "=", "a=b", "%2F", "?", "/", "utm_x", "B"]
 _ODD_VALUES = ["%2f", "%41", " ", "\u00e9", "%"]
@@ -155,8 +347,12 @@ def _link(odd: frozenset[int]) -> st.SearchStrategy[str]:
     host = st.one_of(
         st.lists(pick(4, _COMMON_LABELS, _ODD_LABELS), min_size=2, max_size=5).map(".".join),
         pick(4, _COMMON_HOSTS, _ODD_HOSTS),
-        st.from_regex(r"[a-zA-Z0-9-]{1,10}(\.[a-zA-Z0-9-]{1,6}){1,3}\.?" if 4 in odd else r"[a-z0-9]{1,10}(\.[a-z]{1,6}){1,3}",
-                      fullmatch=True),
+        st.from_regex(
+            r"[a-zA-Z0-9-]{1,10}(\.[a-zA-Z0-9-]{1,6}){1,3}\.?"
+            if 4 in odd
+            else r"[a-z0-9]{1,10}(\.[a-z]{1,6}){1,3}",
+            fullmatch=True,
+        ),
     )
     piece = pick(6, _COMMON_PIECES, _ODD_PIECES)
     pair = st.tuples(pick(7, _COMMON_NAMES, _ODD_NAMES), st.sampled_from(["=", "", "=="]),
@@ -171,10 +367,16 @@ def _link(odd: frozenset[int]) -> st.SearchStrategy[str]:
         pick(2, [""], ["user@", "u:p@", "@"]),
         host,
         pick(5, [""], [":80", ":443", ":8080", ":0", ":99999", ":", ":x"]),
-        st.one_of(st.just(""), st.lists(piece, max_size=8).map(lambda p: "/" + "/".join(p)),
-                  st.lists(piece, max_size=8).map(lambda p: "/" + "".join(p))),
-        st.one_of(st.just(""), st.lists(pair, max_size=5).map(lambda p: "?" + "&".join(p)),
-                  st.lists(pair, max_size=4).map(lambda p: "?" + "&&".join(p) + "&")),
+        st.one_of(
+            st.just(""),
+            st.lists(piece, max_size=8).map(lambda p: "/" + "/".join(p)),
+            st.lists(piece, max_size=8).map(lambda p: "/" + "".join(p)),
+        ),
+        st.one_of(
+            st.just(""),
+            st.lists(pair, max_size=5).map(lambda p: "?" + "&".join(p)),
+            st.lists(pair, max_size=4).map(lambda p: "?" + "&&".join(p) + "&"),
+        ),
         pick(8, _COMMON_FRAGMENTS, _ODD_FRAGMENTS),
         pick(9, [""], [" ", "\n", "\u3000"]),
     )
@@ -191,7 +393,9 @@ _url = st.one_of(
 @settings(max_examples=200, deadline=None)
 @given(values=st.lists(st.one_of(_url, st.none(), st.text(max_size=30)), min_size=1, max_size=40),
        setting=st.sampled_from(_SETTINGS))  # fmt: skip
-def test_vectorised_canonicalisation_equals_canonical_url(values: list[str | None], setting) -> None:  # type: ignore[no-untyped-def]
+def test_vectorised_canonicalisation_equals_canonical_url(
+    values: list[str | None], setting
+) -> None:  # type: ignore[no-untyped-def]
     hosts, fediverse = setting
     assert _vectorised(values, hosts, fediverse) == _reference(values, hosts, fediverse)
 
@@ -227,7 +431,11 @@ def test_vectorised_canonicalisation_on_every_link_in_the_real_samples(data) -> 
     for path in sorted(data.rglob("*.jsonl")):
         for line in path.read_bytes().splitlines():
             try:
-                found.update(s for s in _strings(orjson.loads(line)) if "http" in s.lower() or "www" in s.lower())
+                found.update(
+                    s
+                    for s in _strings(orjson.loads(line))
+                    if "http" in s.lower() or "www" in s.lower()
+                )
             except orjson.JSONDecodeError:
                 continue
     for path in sorted(data.rglob("*.csv")):
@@ -249,29 +457,65 @@ def _near_misses() -> list[str]:
         "scheme": ["http", "https", "HTTP", "Https", "ftp", "javascript", "httpx", "", "http s"],
         "sep": ["://", ":/", ":", "://:", ":///"],
         "user": ["", "user@", "u:p@", "@"],
-        "host": _COMMON_HOSTS + _ODD_HOSTS
+        "host": _COMMON_HOSTS
+        + _ODD_HOSTS
         + [f"{label}.example.com" for label in _COMMON_LABELS + _ODD_LABELS]
         + [f"a.{label}.com" for label in _COMMON_LABELS + _ODD_LABELS]
         + [f"example.{label}" for label in _COMMON_LABELS + _ODD_LABELS]
-        + ["www.example.com.", "example..com", ".example.com", "example.com-", "1.2.3", "a.b.c.d.e.f.g.h"],
+        + [
+            "www.example.com.",
+            "example..com",
+            ".example.com",
+            "example.com-",
+            "1.2.3",
+            "a.b.c.d.e.f.g.h",
+        ],
         "port": ["", ":80", ":443", ":8080", ":0", ":99999", ":", ":x"],
         "path": ["", "/"]
         + [f"/x/{piece}/y" for piece in _COMMON_PIECES + _ODD_PIECES]
         + [f"/x{piece}" for piece in _COMMON_PIECES + _ODD_PIECES]
         + [f"/{piece}" for piece in _COMMON_PIECES + _ODD_PIECES]
         + [f"/{a}/{b}" for a in (".", "..", "a") for b in (".", "..", "", ".a")]
-        + [f"/%{b:02X}" for b in range(256)] + [f"/%{b:02x}" for b in range(256)]
-        + [f"/bob/{s}/{i}{tail}" for s in ("status", "statuses", "STATUS", "Status", "stat")
-           for i in ("1", "12345678901234567890", "123456789012345678901", "12a", "")
-           for tail in ("", "/", "/photo/1", "x")]
+        + [f"/%{b:02X}" for b in range(256)]
+        + [f"/%{b:02x}" for b in range(256)]
+        + [
+            f"/bob/{s}/{i}{tail}"
+            for s in ("status", "statuses", "STATUS", "Status", "stat")
+            for i in ("1", "12345678901234567890", "123456789012345678901", "12a", "")
+            for tail in ("", "/", "/photo/1", "x")
+        ]
         + ["/" + "a" * n for n in (8100, 8200)]
         + ["/i/web/status/5", "/i/status/5", "/I/WEB/STATUS/5", "/i/web/status/", "/a/b/status/5"]
-        + ["/@bob/1", "/@bob/1/", "/@bob/x", "/@/1", "/users/bob/statuses/9", "/users/bob/status/9",
-           "/users//statuses/9", "/notice/3", "/notice/3/", "/notice/", "/@bob/1//"],
-        "query": ["", "?", "?&", "?=", "?a", "?a=", "?a=&a", "?b=1&a=2&a=1", "?a-b=1&a=2", "?a=1&A=1", "?a==1&a=1"]
+        + [
+            "/@bob/1",
+            "/@bob/1/",
+            "/@bob/x",
+            "/@/1",
+            "/users/bob/statuses/9",
+            "/users/bob/status/9",
+            "/users//statuses/9",
+            "/notice/3",
+            "/notice/3/",
+            "/notice/",
+            "/@bob/1//",
+        ],
+        "query": [
+            "",
+            "?",
+            "?&",
+            "?=",
+            "?a",
+            "?a=",
+            "?a=&a",
+            "?b=1&a=2&a=1",
+            "?a-b=1&a=2",
+            "?a=1&A=1",
+            "?a==1&a=1",
+        ]
         + [f"?{name}=1&z=2" for name in _COMMON_NAMES + _ODD_NAMES]
         + [f"?z={value}" for value in _COMMON_VALUES + _ODD_VALUES]
-        + [f"?a=%{b:02X}" for b in range(256)] + [f"?%{b:02x}=1" for b in range(256)],
+        + [f"?a=%{b:02X}" for b in range(256)]
+        + [f"?%{b:02x}=1" for b in range(256)],
         "frag": _COMMON_FRAGMENTS + _ODD_FRAGMENTS + ["#\n", "#\t", "# ", "#\x00"],
         "post": ["", " ", "\n", "\u3000", "\x1f"],
     }

@@ -13,7 +13,22 @@ from research.io import sources
 from research.io.sources import InputFile, count_lines, iter_lines
 
 _pieces = st.lists(
-    st.sampled_from([b"\n", b" ", b"\t", b"\r", b"\x0b", b"\x0c", b"x", b"{}", b"\n\n", b"  \n", b"abc\n", b"\xff"]),
+    st.sampled_from(
+        [
+            b"\n",
+            b" ",
+            b"\t",
+            b"\r",
+            b"\x0b",
+            b"\x0c",
+            b"x",
+            b"{}",
+            b"\n\n",
+            b"  \n",
+            b"abc\n",
+            b"\xff",
+        ]
+    ),
     max_size=60,
 )
 
@@ -41,4 +56,6 @@ def test_count_lines_real_sizes(tmp_path: Path) -> None:
     path.write_bytes(b"\n".join(lines) + b"\n\n" + b" " * 100 + b"\n" + b"y" * 3000)
     source = InputFile(path, None)
     for max_line in (50, 2000, 1 << 20):
-        assert count_lines(source, max_line_bytes=max_line) == sum(1 for _ in iter_lines(source, max_line_bytes=max_line))
+        assert count_lines(source, max_line_bytes=max_line) == sum(
+            1 for _ in iter_lines(source, max_line_bytes=max_line)
+        )

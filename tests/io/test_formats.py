@@ -23,7 +23,10 @@ def test_mastodon_fixture(data: Path) -> None:
     first = rows["103270115826048975"]
     assert (first["app_name"], first["app_url"]) == ("Tusky", "https://tusky.app/")
     assert first["account_name"] == "alice" and first["urls"] == ["https://example.com/story?id=4"]
-    assert first["platform_urls"] == ["https://mastodon.social/@bob", "https://mastodon.social/tags/news"]
+    assert first["platform_urls"] == [
+        "https://mastodon.social/@bob",
+        "https://mastodon.social/tags/news",
+    ]
     boost = rows["103270115826048976"]
     assert boost["is_repost"] and boost["app_name"] is None
     assert boost["urls"] == ["https://example.com/story?id=4"]
@@ -53,7 +56,11 @@ def test_generic_csv_and_column_map(data: Path, tmp_path: Path) -> None:
     assert len(set(posts.table.column("timestamp").to_pylist())) == 1  # Z, epoch and +01:00 agree
     renamed = tmp_path / "renamed.csv"
     renamed.write_text("id,user,created\n1,a,2021-01-31T12:00:00\n")
-    posts, _ = load(renamed, format="csv", column_map={"id": "post_id", "user": "account_id", "created": "timestamp"})
+    posts, _ = load(
+        renamed,
+        format="csv",
+        column_map={"id": "post_id", "user": "account_id", "created": "timestamp"},
+    )
     assert posts.table.column("account_id").to_pylist() == ["a"]
 
 
@@ -93,7 +100,11 @@ def test_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["gzip", "bzip2", "zstd"])
 def test_compressed_inputs_by_magic(data: Path, tmp_path: Path, kind: str) -> None:
     raw = (data / "twitter-v1/original_format_examples.jsonl").read_bytes()
-    packed = {"gzip": gzip.compress, "bzip2": bz2.compress, "zstd": zstandard.ZstdCompressor().compress}[kind](raw)
+    packed = {
+        "gzip": gzip.compress,
+        "bzip2": bz2.compress,
+        "zstd": zstandard.ZstdCompressor().compress,
+    }[kind](raw)
     path = tmp_path / "tweets.data"  # no telling suffix
     path.write_bytes(packed)
     posts, summary = load(path)
@@ -139,7 +150,11 @@ def test_v1_pages_and_stream_noise(tmp_path: Path, data: Path) -> None:
                 '{"delete": {"status": {"id": 1, "id_str": "1"}}}',
                 tweets[0],
                 "",
-                '{"statuses": [' + tweets[1] + ", " + tweets[2] + ', {"id_str": "x"}], "search_metadata": {}}',
+                '{"statuses": ['
+                + tweets[1]
+                + ", "
+                + tweets[2]
+                + ', {"id_str": "x"}], "search_metadata": {}}',
                 "[" + tweets[3] + "]",
                 '{"limit": {"track": 5}}',
                 "{not json",
@@ -160,7 +175,23 @@ def test_v1_pages_and_stream_noise(tmp_path: Path, data: Path) -> None:
 # --- twitter_times_ms (the DuckDB lane's created_at reader) equals parse_twitter_time_ms ---
 
 _DAYS = ["Mon", "Tue", "Wed", "Sun", "xyz", "WED", "We"]
-_MONTHS_TEXT = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Foo", "jan", "FEB"]
+_MONTHS_TEXT = [
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+    "Foo",
+    "jan",
+    "FEB",
+]
 
 
 @settings(max_examples=150, deadline=None)

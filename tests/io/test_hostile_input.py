@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from research.io import load
 
 FORMATS = ["twitter-v1", "twitter-v2", "mastodon", "twitter-info-ops", "csv"]
-_fuzz = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_fuzz = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _check(path: Path, fmt: str, **kwargs: object) -> None:
@@ -39,7 +41,9 @@ def test_arbitrary_bytes(tmp_path: Path, fmt: str, blob: bytes) -> None:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 _TWEET_KEYS = ["id_str", "id", "created_at", "source", "text", "user", "entities", "retweeted_status",
@@ -49,8 +53,13 @@ _TWEET_KEYS = ["id_str", "id", "created_at", "source", "text", "user", "entities
 
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
 @_fuzz
-@given(objects=st.lists(st.dictionaries(st.sampled_from(_TWEET_KEYS), _json, max_size=8), max_size=6), cut=st.integers(0, 50))
-def test_wrong_types_and_truncated_json(tmp_path: Path, engine: str, objects: list[dict], cut: int) -> None:
+@given(
+    objects=st.lists(st.dictionaries(st.sampled_from(_TWEET_KEYS), _json, max_size=8), max_size=6),
+    cut=st.integers(0, 50),
+)
+def test_wrong_types_and_truncated_json(
+    tmp_path: Path, engine: str, objects: list[dict], cut: int
+) -> None:
     lines = [json.dumps(o).encode() for o in objects]
     if lines:
         lines[-1] = lines[-1][: max(1, len(lines[-1]) - cut)]
@@ -70,7 +79,18 @@ def test_deep_nesting_and_huge_lines(tmp_path: Path, engine: str) -> None:
     path = tmp_path / "deep.jsonl"
     huge = orjson.dumps({"id_str": "2", "created_at": "Wed Oct 10 20:19:24 +0000 2018",
                          "user": {"id_str": "7"}, "text": "y" * (20 << 20)})  # fmt: skip
-    path.write_bytes(b"[" * 100_000 + b"\n" + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"\n" + huge + b"\n" + _good_tweet("web") + b"\n")
+    path.write_bytes(
+        b"[" * 100_000
+        + b"\n"
+        + b'{"a":' * 5000
+        + b"1"
+        + b"}" * 5000
+        + b"\n"
+        + huge
+        + b"\n"
+        + _good_tweet("web")
+        + b"\n"
+    )
     posts, summary = load(path, format="twitter-v1", engine=engine)
     assert sorted(posts.table.column("post_id").to_pylist()) == ["1", "2"]
     assert summary.rejected and summary.reconciles()
@@ -83,7 +103,7 @@ def test_deep_nesting_and_huge_lines(tmp_path: Path, engine: str) -> None:
     [
         '<a href="javascript:alert(1)"><script>alert(1)</script></a>',
         "<a href='x'><a href='y'>nested</a></a>",
-        "<a href=\"http://x\">unclosed",
+        '<a href="http://x">unclosed',
         "<script>",
         "&lt;b&gt;&#0;&#xffffffff;",
         "<" * 5000,

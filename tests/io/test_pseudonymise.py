@@ -23,7 +23,10 @@ def test_pseudonyms_are_stable_across_files_and_hide_ids(data: Path, tmp_path: P
     two.write_text("\n".join(lines[10:]) + "\n")
     posts, summary = load([one, two], pseudonymise_key=KEY)
     accounts = set(posts.table.column("account_id").to_pylist())
-    assert len(accounts) == 1 and "RobotPrincessFi" not in posts.table.column("account_name").to_pylist()
+    assert (
+        len(accounts) == 1
+        and "RobotPrincessFi" not in posts.table.column("account_name").to_pylist()
+    )
     again, _ = load(two, pseudonymise_key=KEY)
     assert set(again.table.column("account_id").to_pylist()) == accounts
     other, _ = load(two, pseudonymise_key=b"another-key-of-sufficient-length")
@@ -36,7 +39,12 @@ def test_key_is_in_no_output(data: Path, tmp_path: Path, monkeypatch: pytest.Mon
     key_file.write_bytes(KEY + b"\n")
     key = read_key(key_file)
     assert key == KEY
-    ingest(data / "twitter-v2/streaming_output_with_error.jsonl", tmp_path / "out", pseudonymise_key=key, progress=False)
+    ingest(
+        data / "twitter-v2/streaming_output_with_error.jsonl",
+        tmp_path / "out",
+        pseudonymise_key=key,
+        progress=False,
+    )
     for path in (tmp_path / "out").iterdir():
         blob = path.read_bytes()
         assert KEY not in blob and KEY.decode() not in blob.decode("latin-1")

@@ -20,17 +20,26 @@ def test_v1_apps_urls_retweets_quotes_extended(data: Path, engine: str) -> None:
     assert summary.rows_read == 25 and summary.rows_written == 25 and summary.reconciles()
     rows = _by_id(posts)
     iphone = rows["887453193294282752"]
-    assert (iphone["app_name"], iphone["app_url"]) == ("Twitter for iPhone", "http://twitter.com/download/iphone")
+    assert (iphone["app_name"], iphone["app_url"]) == (
+        "Twitter for iPhone",
+        "http://twitter.com/download/iphone",
+    )
     assert iphone["account_id"] == "2382763597" or iphone["account_name"] == "RobotPrincessFi"
     # attached photo: a platform link, named by the tweet id
-    assert iphone["urls"] == [] and iphone["platform_urls"] == ["https://twitter.com/i/web/status/887453193294282752"]
+    assert iphone["urls"] == [] and iphone["platform_urls"] == [
+        "https://twitter.com/i/web/status/887453193294282752"
+    ]
     # Gnip's unwound URL is preferred to expanded_url
-    assert rows["867470833744191488"]["urls"] == ["http://smittenkitchen.com/2009/12/ridiculously-easy-butterscotch-sauce/"]
+    assert rows["867470833744191488"]["urls"] == [
+        "http://smittenkitchen.com/2009/12/ridiculously-easy-butterscotch-sauce/"
+    ]
     assert rows["867470833744191488"]["domains"] == ["smittenkitchen.com"]
     # a retweet: the retweeter's post and app, the original's links
     retweet = rows["867478524235366400"]
     assert retweet["is_repost"] and retweet["app_name"] == "Twitter Web Client"
-    assert retweet["urls"] == ["https://github.com/fionapigott/character-encoding/blob/master/character_encoding.pdf"]
+    assert retweet["urls"] == [
+        "https://github.com/fionapigott/character-encoding/blob/master/character_encoding.pdf"
+    ]
     # a quote: the quoted tweet is a platform link, its links are not the quoter's
     quote = rows["872836479608733696"]
     assert not quote["is_repost"] and quote["urls"] == []
@@ -60,7 +69,9 @@ def test_v2_page_joins_usernames_and_sources(data: Path) -> None:
 def test_v2_links_unwound_and_tracking_stripped(data: Path) -> None:
     posts, _ = load(data / "twitter-v2/streaming_output_with_error.jsonl")
     rows = _by_id(posts)
-    assert rows["1377650277642338305"]["urls"] == ["https://instagram.com/p/CNIQbqSrZRL/"]  # igshid dropped
+    assert rows["1377650277642338305"]["urls"] == [
+        "https://instagram.com/p/CNIQbqSrZRL/"
+    ]  # igshid dropped
     assert rows["1377650277642338305"]["app_name"] == "Instagram"
     assert rows["1377650090978992134"]["platform_urls"] == [
         "https://twitter.com/i/web/status/1377650090978992134",
@@ -71,7 +82,9 @@ def test_v2_links_unwound_and_tracking_stripped(data: Path) -> None:
 def test_v2_retweet_takes_original_links_from_includes(data: Path) -> None:
     posts, _ = load(data / "twitter-v2/2sets.jsonl")
     row = _by_id(posts)["1440717145042653184"]
-    assert row["is_repost"] and row["urls"] == ["https://koreatimes.co.kr/www/art/2021/09/732_315860.html?tw"]
+    assert row["is_repost"] and row["urls"] == [
+        "https://koreatimes.co.kr/www/art/2021/09/732_315860.html?tw"
+    ]
 
 
 def test_v2_source_absent_after_2022_is_a_null_app(data: Path) -> None:
@@ -85,10 +98,14 @@ def test_stream_capture_with_a_broken_line(data: Path, tmp_path: Path) -> None:
     path = data / "twitter-v2/streaming_output_with_error.jsonl"
     summary = ingest(path, tmp_path / "out", progress=False)
     assert summary.rows_read == 8 and summary.rows_written == 7
-    rejects = [json.loads(line) for line in (tmp_path / "out/rejects.jsonl").read_text().splitlines()]
+    rejects = [
+        json.loads(line) for line in (tmp_path / "out/rejects.jsonl").read_text().splitlines()
+    ]
     assert len(rejects) == 1
     assert rejects[0]["file"] == str(path) and rejects[0]["line"] == 8
-    assert rejects[0]["reason"] == "invalid_json" and rejects[0]["snippet"].startswith('{"data": {"author_id"')
+    assert rejects[0]["reason"] == "invalid_json" and rejects[0]["snippet"].startswith(
+        '{"data": {"author_id"'
+    )
 
 
 @pytest.mark.parametrize(
@@ -111,7 +128,9 @@ def test_summary_counts_reconcile(data: Path, tmp_path: Path, name: str) -> None
     assert summary["reconciles"]
     for counts in [summary, *summary["files"]]:
         assert counts["rows_read"] == (
-            counts["rows_written"] + sum(counts["rejected"].values()) + sum(counts["skipped"].values())
+            counts["rows_written"]
+            + sum(counts["rejected"].values())
+            + sum(counts["skipped"].values())
         )
     rejects = (tmp_path / "out/rejects.jsonl").read_text().splitlines()
     assert len(rejects) == sum(summary["rejected"].values())

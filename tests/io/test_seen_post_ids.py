@@ -12,7 +12,9 @@ from research.io.ingest import _SeenPostIds
 # 18-20 digits, int64's maximum and one past it, leading zeros, and non-numeric ids.
 _ID = st.one_of(
     st.integers(0, 10**20).map(str),
-    st.sampled_from(["9223372036854775807", "9223372036854775808", "0", "00", "0123", "123", "", "x", "１２３"]),
+    st.sampled_from(
+        ["9223372036854775807", "9223372036854775808", "0", "00", "0123", "123", "", "x", "１２３"]
+    ),
     st.integers(10**18, 2 * 10**18).map(str),
     st.text(max_size=6),
 )

@@ -16,8 +16,12 @@ from research.simulate import Simulation, simulate
 
 # Attacker-written strings: each one, if it ever ran, marks the page's root element.
 TEXT_PAYLOAD = '<script>document.documentElement.setAttribute("data-pwned","text")</script>If I didnt try this\u2028</script><!--'
-APP_PAYLOAD = "We Heart It<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','app')\">"
-NAME_PAYLOAD = '</script><script>document.documentElement.setAttribute("data-pwned","name")</script>'
+APP_PAYLOAD = (
+    "We Heart It<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','app')\">"
+)
+NAME_PAYLOAD = (
+    '</script><script>document.documentElement.setAttribute("data-pwned","name")</script>'
+)
 URL_PAYLOAD = "javascript:document.documentElement.setAttribute('data-pwned','url')//http://x.com/"
 
 
@@ -52,9 +56,15 @@ def hostile_posts(sim: Simulation) -> Posts:
     """The simulation's posts with the attack's texts, app name, account names and links made hostile."""
     table = sim.posts.table
     malicious_ids = sim.truth.posts.filter(sim.truth.posts.column("malicious")).column("post_id")
-    attack = np.asarray(pc.is_in(table.column("post_id"), value_set=malicious_ids).to_numpy(zero_copy_only=False), dtype=bool)
+    attack = np.asarray(
+        pc.is_in(table.column("post_id"), value_set=malicious_ids).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
     attackers = pc.unique(table.filter(pa.array(attack)).column("account_id"))
-    by_attacker = np.asarray(pc.is_in(table.column("account_id"), value_set=attackers).to_numpy(zero_copy_only=False), dtype=bool)
+    by_attacker = np.asarray(
+        pc.is_in(table.column("account_id"), value_set=attackers).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
     table = _replace(table, "text", attack, TEXT_PAYLOAD)
     table = _replace(table, "app_name", attack, APP_PAYLOAD)
     table = _replace(table, "account_name", by_attacker, NAME_PAYLOAD)
@@ -63,6 +73,10 @@ def hostile_posts(sim: Simulation) -> Posts:
     for i in np.flatnonzero(attack):
         urls[i] = [*urls[i], URL_PAYLOAD]
         domains[i] = [*domains[i], ""]
-    table = table.set_column(table.schema.get_field_index("urls"), "urls", pa.array(urls, pa.list_(pa.string())))
-    table = table.set_column(table.schema.get_field_index("domains"), "domains", pa.array(domains, pa.list_(pa.string())))
+    table = table.set_column(
+        table.schema.get_field_index("urls"), "urls", pa.array(urls, pa.list_(pa.string()))
+    )
+    table = table.set_column(
+        table.schema.get_field_index("domains"), "domains", pa.array(domains, pa.list_(pa.string()))
+    )
     return as_posts(table)

@@ -23,9 +23,13 @@ def _same(a, b) -> bool:
 
 
 def _expected(nodes: pd.DataFrame, edges: pd.DataFrame):
-    node_attrs = {row["id"]: {k: v for k, v in row.items() if k != "id"} for row in nodes.to_dict("records")}
+    node_attrs = {
+        row["id"]: {k: v for k, v in row.items() if k != "id"} for row in nodes.to_dict("records")
+    }
     edge_attrs = {
-        frozenset((row["source"], row["target"])): {k: v for k, v in row.items() if k not in ("source", "target")}
+        frozenset((row["source"], row["target"])): {
+            k: v for k, v in row.items() if k not in ("source", "target")
+        }
         for row in edges.to_dict("records")
     }
     return node_attrs, edge_attrs
@@ -47,7 +51,9 @@ def test_graphml_and_gexf_round_trip_through_networkx_and_igraph(small, tmp_path
     nodes, edges, _ = graph_tables(small.posts, small.detection, graph=graph, scope="flagged")
     assert len(nodes) and len(edges)
     node_attrs, edge_attrs = _expected(nodes, edges)
-    files = write_exports(small.posts, small.detection, tmp_path, "graphml,gexf", graph=graph, scope="flagged")
+    files = write_exports(
+        small.posts, small.detection, tmp_path, "graphml,gexf", graph=graph, scope="flagged"
+    )
     graphml, gexf = (tmp_path / "graph.graphml", tmp_path / "graph.gexf")
     assert files == [graphml, gexf]
 
@@ -78,19 +84,29 @@ def test_exports_carry_verdicts_and_evidence(small):
     # Edges inside the flagged cluster are marked with it; the projection is the method's own.
     assert (edges["cluster"] == cluster).sum() > 0 and "own projection" in attributes["projection"]
     trip, trip_edges, _ = graph_tables(small.posts, small.detection, graph="tripartite")
-    assert set(trip["kind"]) == {"account", "app", "url"} and set(trip_edges["layer"]) == {"account-app", "account-url", "app-url"}
+    assert set(trip["kind"]) == {"account", "app", "url"} and set(trip_edges["layer"]) == {
+        "account-app",
+        "account-url",
+        "app-url",
+    }
     app = trip[(trip["kind"] == "app") & (trip["name"] == "We Heart It")].iloc[0]
     assert app["n_flagged_accounts"] == len(members)
 
 
 def test_exports_are_byte_stable_and_xml_safe(small, tmp_path):
-    nodes = pd.DataFrame({"id": ["a\x0b", "b"], "kind": "account", "name": ["x\x00<y>&", "z"], "cluster": [0, 0]})
+    nodes = pd.DataFrame(
+        {"id": ["a\x0b", "b"], "kind": "account", "name": ["x\x00<y>&", "z"], "cluster": [0, 0]}
+    )
     edges = pd.DataFrame({"source": ["a\x0b"], "target": ["b"], "weight": [1.5]})
     for fmt in ("graphml", "gexf"):
         first = export_graph(nodes, edges, tmp_path / f"1.{fmt}")[0].read_bytes()
         second = export_graph(nodes, edges, tmp_path / f"2.{fmt}")[0].read_bytes()
         assert first == second and b"lastmodifieddate" not in first
-        loaded = nx.read_graphml(tmp_path / "1.graphml") if fmt == "graphml" else nx.read_gexf(tmp_path / "1.gexf")
+        loaded = (
+            nx.read_graphml(tmp_path / "1.graphml")
+            if fmt == "graphml"
+            else nx.read_gexf(tmp_path / "1.gexf")
+        )
         assert loaded.nodes["a"]["name"] == "x<y>&"
     written = export_graph(nodes, edges, tmp_path / "g.csv")
     assert [p.name for p in written] == ["g_nodes.csv", "g_edges.csv"]
@@ -101,12 +117,51 @@ def test_exports_are_byte_stable_and_xml_safe(small, tmp_path):
 
 def test_cli_detect_writes_report_and_exports(tmp_path):
     data = tmp_path / "sim"
-    assert main(["simulate", "--preset", "weheartit", "--seed", "0", "--n-posts", "30000", "--format", "twitter-v1", "--out", str(data), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--preset",
+                "weheartit",
+                "--seed",
+                "0",
+                "--n-posts",
+                "30000",
+                "--format",
+                "twitter-v1",
+                "--out",
+                str(data),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "out"
     # A folder of raw tweets with truth beside them: the truth tables are not read as posts.
-    assert main(["detect", str(data), "--out", str(out), "--quiet", "--export", "graphml,csv", "--export-scope", "flagged"]) == 0
+    assert (
+        main(
+            [
+                "detect",
+                str(data),
+                "--out",
+                str(out),
+                "--quiet",
+                "--export",
+                "graphml,csv",
+                "--export-scope",
+                "flagged",
+            ]
+        )
+        == 0
+    )
     names = sorted(p.name for p in out.iterdir())
-    assert {"report.html", "graph.graphml", "graph_nodes.csv", "graph_edges.csv", "metrics.json"} <= set(names)
+    assert {
+        "report.html",
+        "graph.graphml",
+        "graph_nodes.csv",
+        "graph_edges.csv",
+        "metrics.json",
+    } <= set(names)
     assert "graph.gexf" not in names
     assert "Against ground truth" in (out / "report.html").read_text()
     assert main(["detect", str(data), "--out", str(out), "--quiet", "--export", "graphml,pdf"]) == 5

@@ -52,7 +52,10 @@ def rendered(hostile, tmp_path_factory) -> tuple[str, Path, int, str]:
     folder = tmp_path_factory.mktemp("browser")
     page = write_report(hostile.posts, hostile.detection, folder / "report.html")
     result = _run(page, folder / "profile-dom", "--dump-dom", "--enable-logging=stderr", "--v=0")
-    dom, console = result.stdout, "\n".join(line for line in result.stderr.splitlines() if "CONSOLE" in line)
+    dom, console = (
+        result.stdout,
+        "\n".join(line for line in result.stderr.splitlines() if "CONSOLE" in line),
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report.png"
     shot.unlink(missing_ok=True)
@@ -65,7 +68,10 @@ def test_cards_render_one_per_flagged_cluster(rendered):
     assert n_flagged >= 1
     assert len(re.findall(r'<article class="cluster-card[^"]*"', dom)) == n_flagged
     # The script ran (under the page's Content-Security-Policy) and unhid the card buttons.
-    assert 'class="show-in-network"' in dom and 'class="show-in-network" data-cluster="0" hidden' not in dom
+    assert (
+        'class="show-in-network"' in dom
+        and 'class="show-in-network" data-cluster="0" hidden' not in dom
+    )
 
 
 def test_network_canvas_is_drawn(rendered):
@@ -79,7 +85,11 @@ def test_network_canvas_is_drawn(rendered):
 
     x, y, w, h = (float(v) for v in re.search(r'data-rect="([^"]+)"', canvas).group(1).split(","))
     assert w > 100 and h > 100 and y + h <= WINDOW[1], "the canvas must be inside the screenshot"
-    pixels = np.asarray(Image.open(shot).convert("RGB").crop((int(x) + 2, int(y) + 2, int(x + w) - 2, int(y + h) - 2)))
+    pixels = np.asarray(
+        Image.open(shot)
+        .convert("RGB")
+        .crop((int(x) + 2, int(y) + 2, int(x + w) - 2, int(y + h) - 2))
+    )
     vermillion = np.all(np.abs(pixels.astype(int) - (0xD5, 0x5E, 0x00)) < 40, axis=2)
     non_white = np.any(pixels < 245, axis=2)
     assert non_white.mean() > 0.02 and vermillion.sum() > 200
@@ -94,7 +104,7 @@ def test_page_script_runs_without_errors_or_policy_violations(rendered):
 def test_planted_scripts_did_not_run(rendered):
     dom, _shot, _, _console = rendered
     assert "data-pwned" not in dom.split("<body")[0]  # the root element was never marked
-    assert not re.search(r'<html[^>]*data-pwned', dom)
+    assert not re.search(r"<html[^>]*data-pwned", dom)
     # The payloads are on the page, as text.
     assert "&lt;script&gt;document.documentElement.setAttribute" in dom
     assert TEXT_PAYLOAD not in dom

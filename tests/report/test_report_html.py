@@ -15,7 +15,9 @@ from research.report.escape import clean, json_for_script, safe_href, text
 from research.report.network import NetworkCaps
 from tests.report.conftest import APP_PAYLOAD, NAME_PAYLOAD, TEXT_PAYLOAD, URL_PAYLOAD
 
-NETWORK_BLOCK = re.compile(r'<script type="application/json" id="network-data">(.*?)</script>', re.S)
+NETWORK_BLOCK = re.compile(
+    r'<script type="application/json" id="network-data">(.*?)</script>', re.S
+)
 
 
 def _network(page: str) -> dict:
@@ -28,7 +30,11 @@ def test_one_card_per_flagged_cluster_with_its_evidence(small):
     assert page.count('<article class="cluster-card') == len(flagged) == 1
     card = page[page.index('<article class="cluster-card') :]
     # Why (the explanation), the top app with its share, the top domain, a timeline, sample posts, members.
-    assert "is flagged:" in card and "We Heart It" in card and "slim-secret-today-diet-pills.com" in card
+    assert (
+        "is flagged:" in card
+        and "We Heart It" in card
+        and "slim-secret-today-diet-pills.com" in card
+    )
     assert '<svg class="timeline"' in card and "Sample posts" in card and "Members (" in card
     network = _network(page)
     assert [c["id"] for c in network["clusters"]] == flagged["cluster"].tolist()
@@ -73,7 +79,9 @@ def test_content_security_policy_allows_only_the_pages_own_script_and_style(smal
     assert "default-src 'none'" in policy
     assert f"script-src '{digest(script)}'" in policy and f"style-src '{digest(style)}'" in policy
     # Self-contained: nothing is fetched from anywhere.
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.replace('target="_blank"', "").split("<main>")[0])
+    assert not re.search(
+        r"""(src|href)=["']?(https?:)?//""", page.replace('target="_blank"', "").split("<main>")[0]
+    )
 
 
 def test_caps_bound_the_page_and_say_so(small):
@@ -81,7 +89,10 @@ def test_caps_bound_the_page_and_say_so(small):
     page = render_report(small.posts, small.detection, caps=caps)
     size = int(small.detection.flagged_clusters["size"].iloc[0])
     assert f"showing the 10 most active of {size}" in page
-    assert page.count('<ul class="members">') == 1 and page.split('<ul class="members">')[1].split("</ul>")[0].count("<li>") == 10
+    assert (
+        page.count('<ul class="members">') == 1
+        and page.split('<ul class="members">')[1].split("</ul>")[0].count("<li>") == 10
+    )
     assert "Sample posts (3 of" in page
     assert "Clusters larger than 20 accounts show their 20 most active members" in page
     assert np.bincount(_network(page)["nodes"]["kind"])[0] == 20
@@ -103,7 +114,10 @@ def test_no_flagged_cluster_draws_the_largest_for_context(small):
 def test_escape_helpers():
     assert text("<b>&\"'") == "&lt;b&gt;&amp;&quot;&#x27;"
     assert clean("a\x00\x1b\x7fb\ud800") == "ab"
-    assert json_for_script(["</script>", "\u2028", "&"]) == '["\\u003c/script\\u003e","\\u2028","\\u0026"]'
+    assert (
+        json_for_script(["</script>", "\u2028", "&"])
+        == '["\\u003c/script\\u003e","\\u2028","\\u0026"]'
+    )
     assert json.loads(json_for_script({"x": "</script>\u2029"})) == {"x": "</script>\u2029"}
     for bad in ("javascript:alert(1)", "JAVASCRIPT:alert(1)", "java\tscript:alert(1)", "data:text/html,<b>",
                 "vbscript:x", "//evil.com/x", " http://x.com", "http:///nohost", None, 3):  # fmt: skip
@@ -115,9 +129,17 @@ def test_any_methods_detection_renders_with_its_own_columns(small):
     """A method with other evidence (a baseline): only cluster, size, flagged; an extra column."""
     full = small.detection
     clusters = full.clusters[["cluster", "size", "flagged"]].assign(burstiness=0.25)
-    other = replace(full, method="baseline_x", params={"k": 1}, clusters=clusters, accounts=full.accounts[["account", "cluster", "flagged"]])
+    other = replace(
+        full,
+        method="baseline_x",
+        params={"k": 1},
+        clusters=clusters,
+        accounts=full.accounts[["account", "cluster", "flagged"]],
+    )
     page = render_report(small.posts, other)
     card = page[page.index('<article class="cluster-card') :]
     assert page.count('<article class="cluster-card') == 1
     assert f"Cluster 0 ({int(clusters['size'].iloc[0])} accounts) is flagged." in card
-    assert "burstiness" in card and "We Heart It" in card  # the profile still shows what the cluster did
+    assert (
+        "burstiness" in card and "We Heart It" in card
+    )  # the profile still shows what the cluster did

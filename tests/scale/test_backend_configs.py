@@ -20,7 +20,9 @@ def _compose(overrides: list[str]):
         return compose(config_name="config", overrides=overrides)
 
 
-@pytest.mark.parametrize("option", sorted(p.stem for p in (REPO / "configs" / "backend").glob("*.yaml")))
+@pytest.mark.parametrize(
+    "option", sorted(p.stem for p in (REPO / "configs" / "backend").glob("*.yaml"))
+)
 def test_every_backend_option_composes(option):
     cfg = _compose([f"backend={option}"])
     spec = BackendSpec.from_dict(OmegaConf.to_container(cfg.backend, resolve=True))
@@ -41,14 +43,20 @@ def test_run_on_dask_writes_the_same_results_as_memory(tmp_path: Path):
     dask = run(_compose([*common, "backend=dask_local"]), tmp_path / "dask")
     assert memory == dask and memory["f1"] >= 0.9
     for name in ("clusters.csv", "accounts.csv", "metrics.json"):
-        assert (tmp_path / "memory" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+        assert (tmp_path / "memory" / name).read_bytes() == (
+            tmp_path / "dask" / name
+        ).read_bytes(), name
 
 
 def test_slurm_settings_make_a_job_script():
     pytest.importorskip("dask_jobqueue")
     from research.scale import slurm_job_script
 
-    cfg = _compose(["backend=dask_slurm", "backend.slurm.queue=compute", "backend.slurm.account=proj42"])
-    script = slurm_job_script(BackendSpec.from_dict(OmegaConf.to_container(cfg.backend, resolve=True)))
+    cfg = _compose(
+        ["backend=dask_slurm", "backend.slurm.queue=compute", "backend.slurm.account=proj42"]
+    )
+    script = slurm_job_script(
+        BackendSpec.from_dict(OmegaConf.to_container(cfg.backend, resolve=True))
+    )
     assert "#SBATCH -p compute" in script and "#SBATCH -A proj42" in script
     assert "--nthreads 4" in script or "--nworkers 1" in script

@@ -18,7 +18,15 @@ from research.scale import BackendSpec, dask_client, detect_parquet, read_events
 from research.scale.dask_backend import dask_project
 from research.simulate import simulate
 
-EVENT_ARRAYS = ("post_account", "post_app", "post_time", "post_row", "link_post", "link_url", "link_domain")
+EVENT_ARRAYS = (
+    "post_account",
+    "post_app",
+    "post_time",
+    "post_row",
+    "link_post",
+    "link_url",
+    "link_domain",
+)
 EDGE_ARRAYS = ("rows", "cols", "weight", "support")
 
 
@@ -47,12 +55,31 @@ def _same_arrays(a, b, names):
 @pytest.mark.parametrize(
     ("specs", "weights", "filters"),
     [
-        ([ProjectionSpec("app_domain", weighting="idf"), ProjectionSpec("app_url", weighting="idf")], [1.0, 1.0], {"min_weight": 3.0, "max_edges": 2_000}),
+        (
+            [
+                ProjectionSpec("app_domain", weighting="idf"),
+                ProjectionSpec("app_url", weighting="idf"),
+            ],
+            [1.0, 1.0],
+            {"min_weight": 3.0, "max_edges": 2_000},
+        ),
         ([ProjectionSpec("url", weighting="count", window_s=None)], [1.0], {}),
-        ([ProjectionSpec("app", weighting="jaccard", offsets=3, window_s=600.0), ProjectionSpec("app_stem", weighting="overlap")], [2.0, 0.5], {"min_support": 2}),
+        (
+            [
+                ProjectionSpec("app", weighting="jaccard", offsets=3, window_s=600.0),
+                ProjectionSpec("app_stem", weighting="overlap"),
+            ],
+            [2.0, 0.5],
+            {"min_support": 2},
+        ),
         ([ProjectionSpec("domain", weighting="idf", cap=10, pair_budget=2_000)], [1.0], {}),
     ],
-    ids=["joint-idf-budget", "url-count-nowindow", "app-stem-jaccard-overlap", "domain-lowered-cap"],
+    ids=[
+        "joint-idf-budget",
+        "url-count-nowindow",
+        "app-stem-jaccard-overlap",
+        "domain-lowered-cap",
+    ],
 )
 def test_dask_projection_equals_memory(dataset, client, specs, weights, filters):
     sim, path = dataset
@@ -63,7 +90,9 @@ def test_dask_projection_equals_memory(dataset, client, specs, weights, filters)
     assert near.n_edges > 0
     _same_arrays(far, near, EDGE_ARRAYS)
     assert far.stats["n_edges_unfiltered"] == near.stats["n_edges_unfiltered"]
-    assert [layer["cap"] for layer in far.stats["layers"]] == [layer["cap"] for layer in near.stats["layers"]]
+    assert [layer["cap"] for layer in far.stats["layers"]] == [
+        layer["cap"] for layer in near.stats["layers"]
+    ]
     assert far.stats["max_edges_cut"] == near.stats["max_edges_cut"]
     _same_arrays(events, encode(sim.posts), EVENT_ARRAYS)
     assert len(texts) == len(sim.posts)
@@ -75,7 +104,9 @@ def test_dask_pipeline_gives_the_same_clusters_and_finds_the_campaign(dataset):
     memory = detect_parquet(path, spec, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        dask = detect_parquet(path, spec, seed=0, backend=BackendSpec("dask", n_workers=2, processes=False))
+        dask = detect_parquet(
+            path, spec, seed=0, backend=BackendSpec("dask", n_workers=2, processes=False)
+        )
     assert np.array_equal(memory.clustering.membership, dask.clustering.membership)
     assert memory.clusters.equals(dask.clusters)
     assert memory.accounts.equals(dask.accounts)
@@ -86,8 +117,14 @@ def test_dask_pipeline_gives_the_same_clusters_and_finds_the_campaign(dataset):
 def test_read_events_equals_encode_of_the_whole_table(dataset):
     sim, path = dataset
     for platform_urls, reposts in [(False, True), (True, False)]:
-        events, texts = read_events(path, include_platform_urls=platform_urls, include_reposts=reposts)
-        _same_arrays(events, encode(sim.posts, include_platform_urls=platform_urls, include_reposts=reposts), EVENT_ARRAYS)
+        events, texts = read_events(
+            path, include_platform_urls=platform_urls, include_reposts=reposts
+        )
+        _same_arrays(
+            events,
+            encode(sim.posts, include_platform_urls=platform_urls, include_reposts=reposts),
+            EVENT_ARRAYS,
+        )
     rows = np.array([5, 0, len(sim.posts) - 1, 5])
     assert texts.take(rows).to_pylist() == sim.posts.column("text").take(rows).to_pylist()
 
@@ -96,7 +133,10 @@ def test_read_events_equals_encode_of_the_whole_table(dataset):
 def test_dask_worker_processes_give_the_same_projection(dataset):
     # Worker processes: every task input and output is serialised between processes.
     sim, path = dataset
-    specs = [ProjectionSpec("app_domain", weighting="idf"), ProjectionSpec("app_url", weighting="idf")]
+    specs = [
+        ProjectionSpec("app_domain", weighting="idf"),
+        ProjectionSpec("app_url", weighting="idf"),
+    ]
     with dask_client(BackendSpec("dask", n_workers=2, processes=True)) as c:
         _events, _texts, far = dask_project(c, path, specs, min_weight=3.0)
     _same_arrays(far, multiplex(encode(sim.posts), specs, min_weight=3.0), EDGE_ARRAYS)

@@ -45,11 +45,17 @@ def _brute_force(events, spec: ProjectionSpec) -> dict[tuple[int, int], tuple[in
     for a, o in zip(acts.account.tolist(), acts.obj.tolist(), strict=True):
         df.setdefault(o, set()).add(a)
     t0 = int(acts.time.min()) if len(acts.time) else 0
-    shifts = [None] if spec.window_s is None else [round(k * spec.window_s / spec.offsets) for k in range(spec.offsets)]
+    shifts = (
+        [None]
+        if spec.window_s is None
+        else [round(k * spec.window_s / spec.offsets) for k in range(spec.offsets)]
+    )
     per_shift = []
     for shift in shifts:
         members: dict[tuple[int, int], set[int]] = {}
-        for a, o, t in zip(acts.account.tolist(), acts.obj.tolist(), acts.time.tolist(), strict=True):
+        for a, o, t in zip(
+            acts.account.tolist(), acts.obj.tolist(), acts.time.tolist(), strict=True
+        ):
             bucket = 0 if shift is None else (t - t0 + shift) // int(spec.window_s)
             members.setdefault((o, bucket), set()).add(a)
         per_shift.append(members)
@@ -77,8 +83,14 @@ def _brute_force(events, spec: ProjectionSpec) -> dict[tuple[int, int], tuple[in
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=posts_rows, objects=st.sampled_from(["app_domain", "app_url", "url", "app", "stem"]), weighting=st.sampled_from(["count", "idf"]),
-       window=st.sampled_from([None, 60.0, 900.0]), offsets=st.integers(1, 3), cap=st.sampled_from([None, 2, 3, 200]))
+@given(
+    rows=posts_rows,
+    objects=st.sampled_from(["app_domain", "app_url", "url", "app", "stem"]),
+    weighting=st.sampled_from(["count", "idf"]),
+    window=st.sampled_from([None, 60.0, 900.0]),
+    offsets=st.integers(1, 3),
+    cap=st.sampled_from([None, 2, 3, 200]),
+)
 def test_projection_matches_the_definition(rows, objects, weighting, window, offsets, cap):
     events = encode(make_posts(rows))
     spec = ProjectionSpec(objects, window_s=window, offsets=offsets, weighting=weighting, cap=cap)
@@ -95,17 +107,26 @@ def test_projection_matches_the_definition(rows, objects, weighting, window, off
 @given(rows=posts_rows, budget=st.integers(0, 30))
 def test_blocks_threads_and_staged_cuts_give_the_same_bits(rows, budget, monkeypatch_module):
     events = encode(make_posts(rows))
-    specs = [ProjectionSpec("app_domain", weighting="idf"), ProjectionSpec("app_url", weighting="idf")]
+    specs = [
+        ProjectionSpec("app_domain", weighting="idf"),
+        ProjectionSpec("app_url", weighting="idf"),
+    ]
     whole = multiplex(events, specs, [1.0, 0.5], min_support=1, threads=1)
     monkeypatch_module.setattr(engine, "_BLOCK_PRODUCTS", 3)  # many small blocks of accounts
-    monkeypatch_module.setattr(engine, "_CUT_SLACK", 0)  # raise the edge-budget cut after every block
+    monkeypatch_module.setattr(
+        engine, "_CUT_SLACK", 0
+    )  # raise the edge-budget cut after every block
     for threads in (1, 2):
         blocked = multiplex(events, specs, [1.0, 0.5], min_support=1, threads=threads)
         for name in ("rows", "cols", "weight", "support"):
             assert np.array_equal(getattr(blocked, name), getattr(whole, name)), name
-        staged = multiplex(events, specs, [1.0, 0.5], min_support=1, max_edges=budget, threads=threads)
+        staged = multiplex(
+            events, specs, [1.0, 0.5], min_support=1, max_edges=budget, threads=threads
+        )
         at_once = max_edges(whole, budget)
-        assert np.array_equal(staged.weight, at_once.weight) and np.array_equal(staged.rows, at_once.rows)
+        assert np.array_equal(staged.weight, at_once.weight) and np.array_equal(
+            staged.rows, at_once.rows
+        )
     monkeypatch_module.undo()
 
 
@@ -117,7 +138,10 @@ def monkeypatch_module():
 
 def test_multiplex_equals_combine_then_filters(weheartit):
     events = encode(weheartit.posts)
-    specs = [ProjectionSpec("app_domain", weighting="idf"), ProjectionSpec("app_url", weighting="jaccard")]
+    specs = [
+        ProjectionSpec("app_domain", weighting="idf"),
+        ProjectionSpec("app_url", weighting="jaccard"),
+    ]
     summed = combine([co_action(events, s) for s in specs], [2.0, 0.5])
     expected = summed.select((summed.weight >= 1.0) & (summed.support >= 2))
     got = multiplex(events, specs, [2.0, 0.5], min_weight=1.0, min_support=2)
@@ -127,17 +151,30 @@ def test_multiplex_equals_combine_then_filters(weheartit):
 
 
 def test_max_edges_keeps_the_heaviest_and_drops_ties_together():
-    events = encode(make_posts([(a, 0, "X", ["http://u.com"]) for a in "abcd"] + [("a", 1, "X", ["http://v.com"]), ("b", 1, "X", ["http://v.com"])]))
+    events = encode(
+        make_posts(
+            [(a, 0, "X", ["http://u.com"]) for a in "abcd"]
+            + [("a", 1, "X", ["http://v.com"]), ("b", 1, "X", ["http://v.com"])]
+        )
+    )
     full = co_action(events, objects="url", window_s=None)
     assert sorted(full.weight.tolist()) == [1, 1, 1, 1, 1, 2]
-    assert max_edges(full, 3).weight.tolist() == [2.0]  # the five edges of weight 1 are tied: all go
+    assert max_edges(full, 3).weight.tolist() == [
+        2.0
+    ]  # the five edges of weight 1 are tied: all go
     assert max_edges(full, 6).n_edges == 6 and max_edges(full, 0).n_edges == 0
     with pytest.raises(ConfigError, match="at least 0"):
         max_edges(full, -1)
 
 
 def test_split_streamable_takes_only_a_leading_run():
-    fused, rest = split_streamable([{"name": "min_support", "k": 2}, {"name": "min_weight", "w": 1}, {"name": "min_weight", "w": 3}])
+    fused, rest = split_streamable(
+        [
+            {"name": "min_support", "k": 2},
+            {"name": "min_weight", "w": 1},
+            {"name": "min_weight", "w": 3},
+        ]
+    )
     assert fused == {"min_support": 2, "min_weight": 3.0} and rest == []
     fused, rest = split_streamable([{"name": "disparity"}, {"name": "min_weight", "w": 3}])
     assert fused == {} and [f["name"] for f in rest] == ["disparity", "min_weight"]
@@ -157,7 +194,10 @@ def test_edge_budget_warns_or_refuses_and_names_the_knob(weheartit):
 
 
 @settings(max_examples=80, deadline=None)
-@given(keys=st.lists(st.integers(-(2**40), 2**40), max_size=300) | st.lists(st.integers(0, 50), max_size=300))
+@given(
+    keys=st.lists(st.integers(-(2**40), 2**40), max_size=300)
+    | st.lists(st.integers(0, 50), max_size=300)
+)
 def test_dense_codes_and_distinct_pairs_equal_np_unique(keys):
     keys = np.asarray(keys, dtype=np.int64)
     uniq, inverse = dense_codes(keys)
@@ -165,8 +205,16 @@ def test_dense_codes_and_distinct_pairs_equal_np_unique(keys):
     assert np.array_equal(uniq, ref_uniq) and np.array_equal(inverse, ref_inverse.ravel())
     first, second = np.abs(keys) % 7, np.abs(keys) % 1000
     f, s, n = distinct_pairs(first, second, 1000)
-    pairs, counts = np.unique(np.column_stack([first, second]), axis=0, return_counts=True) if len(keys) else (np.zeros((0, 2), np.int64), np.zeros(0, np.int64))
-    assert np.array_equal(f, pairs[:, 0]) and np.array_equal(s, pairs[:, 1]) and np.array_equal(n, counts)
+    pairs, counts = (
+        np.unique(np.column_stack([first, second]), axis=0, return_counts=True)
+        if len(keys)
+        else (np.zeros((0, 2), np.int64), np.zeros(0, np.int64))
+    )
+    assert (
+        np.array_equal(f, pairs[:, 0])
+        and np.array_equal(s, pairs[:, 1])
+        and np.array_equal(n, counts)
+    )
 
 
 def test_hash_and_sort_paths_of_dense_codes_agree():
@@ -195,7 +243,9 @@ def test_dictionary_columns_encode_like_plain_strings():
     # dictionaries out of first-appearance order, unused entries, nulls, a shared dictionary
     shared = pa.array(["x", "y"])
     chunks = [
-        pa.DictionaryArray.from_arrays(pa.array([2, 0, None, 2, 1], pa.int32()), pa.array(["z", "a", "m", "unused"])),
+        pa.DictionaryArray.from_arrays(
+            pa.array([2, 0, None, 2, 1], pa.int32()), pa.array(["z", "a", "m", "unused"])
+        ),
         pa.DictionaryArray.from_arrays(pa.array([1, None, 0], pa.int32()), pa.array(["a", "q"])),
         pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), shared),
         pa.DictionaryArray.from_arrays(pa.array([1, 1], pa.int32()), shared),
@@ -208,7 +258,10 @@ def test_dictionary_columns_encode_like_plain_strings():
 
 
 def test_stem_codes_agree_before_and_after_the_stems_are_cached():
-    rows = [("a", 0, "X", ["http://e.com/x?q=1", "http://e.com/x?q=2"]), ("b", 5, "X", ["http://e.com/y", "http://e.com/x"])]
+    rows = [
+        ("a", 0, "X", ["http://e.com/x?q=1", "http://e.com/x?q=2"]),
+        ("b", 5, "X", ["http://e.com/y", "http://e.com/x"]),
+    ]
     events = encode(make_posts(rows))
     before = stem_codes(events, events.link_url)
     events.stems()

@@ -19,7 +19,15 @@ from research.scale import ParquetColumn, detect_parquet, read_events
 from research.simulate import simulate
 from tests.conftest import make_posts
 
-EVENT_ARRAYS = ("post_account", "post_app", "post_time", "post_row", "link_post", "link_url", "link_domain")
+EVENT_ARRAYS = (
+    "post_account",
+    "post_app",
+    "post_time",
+    "post_row",
+    "link_post",
+    "link_url",
+    "link_domain",
+)
 
 
 def _same_events(a, b):
@@ -50,9 +58,13 @@ def test_a_directory_of_parts_reads_like_the_concatenated_table(small, tmp_path)
 
 
 def test_files_without_the_posts_schema_go_through_read_posts(tmp_path):
-    posts = make_posts([("a", 0, "X", ["http://e.com/1"]), ("b", 5, "", ["http://e.com/1"]), ("c", 9, "X", [])])
+    posts = make_posts(
+        [("a", 0, "X", ["http://e.com/1"]), ("b", 5, "", ["http://e.com/1"]), ("c", 9, "X", [])]
+    )
     path = tmp_path / "subset.parquet"
-    pq.write_table(posts.table.select(["post_id", "account_id", "timestamp", "app_name", "urls", "text"]), path)
+    pq.write_table(
+        posts.table.select(["post_id", "account_id", "timestamp", "app_name", "urls", "text"]), path
+    )
     events, texts = read_events(path)
     _same_events(events, encode(read_posts(path)))
     assert texts.take(np.array([2])).to_pylist() == ["post 2"]
@@ -70,7 +82,13 @@ def test_detect_parquet_equals_run_pipeline_on_the_table(small, tmp_path):
 
 
 def test_first_post_times_with_posts_in_and_out_of_time_order():
-    rows = [("a", 50, "X", []), ("b", 10, "X", []), ("a", 5, "X", []), ("c", 70, "X", []), ("b", 3, "X", [])]
+    rows = [
+        ("a", 50, "X", []),
+        ("b", 10, "X", []),
+        ("a", 5, "X", []),
+        ("c", 70, "X", []),
+        ("b", 3, "X", []),
+    ]
     shuffled = encode(make_posts(rows))
     ordered = encode(make_posts(sorted(rows, key=lambda r: r[1])))
     for events in (shuffled, ordered):
@@ -89,7 +107,11 @@ def test_templating_finds_what_minhash_lsh_query_finds():
     base = [" ".join(rng.choice(words, size=10)) for _ in range(6)]
     texts, accounts = [], []
     for k in range(120):
-        text = base[k % 6] if rng.random() < 0.6 else " ".join(rng.choice(words, size=int(rng.integers(1, 12))))
+        text = (
+            base[k % 6]
+            if rng.random() < 0.6
+            else " ".join(rng.choice(words, size=int(rng.integers(1, 12))))
+        )
         texts.append(text + (" wow" if rng.random() < 0.3 else ""))
         accounts.append(f"u{int(rng.integers(0, 40))}")
     texts[7] = ""  # a text without shingles is neither a duplicate nor counted
@@ -98,13 +120,19 @@ def test_templating_finds_what_minhash_lsh_query_finds():
     events = encode(posts)
     table = pa.array(texts)
     post_cluster = np.zeros(events.n_posts, dtype=np.int64)
-    got = _templating(events, post_cluster, np.arange(events.n_posts), table, np.array([0]), FlagRule())[0]
+    got = _templating(
+        events, post_cluster, np.arange(events.n_posts), table, np.array([0]), FlagRule()
+    )[0]
 
     # the reference: one MinHash per text, an LSH index, a query per text
     lsh, hashes = MinHashLSH(threshold=0.5, num_perm=64), []
     for i, text in enumerate(texts):
         tokens = normalise_text(text).split()
-        shingles = {" ".join(tokens[j : j + 3]).encode() for j in range(max(len(tokens) - 2, 1))} if tokens else set()
+        shingles = (
+            {" ".join(tokens[j : j + 3]).encode() for j in range(max(len(tokens) - 2, 1))}
+            if tokens
+            else set()
+        )
         m = MinHash(num_perm=64, seed=1)
         if shingles:
             m.update_batch(list(shingles))
@@ -112,7 +140,9 @@ def test_templating_finds_what_minhash_lsh_query_finds():
         hashes.append((shingles, m))
     owners = events.post_account
     near = sum(
-        1 for i, (shingles, m) in enumerate(hashes) if shingles and any(owners[int(j)] != owners[i] for j in lsh.query(m) if int(j) != i)
+        1
+        for i, (shingles, m) in enumerate(hashes)
+        if shingles and any(owners[int(j)] != owners[i] for j in lsh.query(m) if int(j) != i)
     )
     assert 0 < near < len(texts)
     assert got == near / len(texts)

@@ -43,7 +43,10 @@ def test_background_is_calibrated(weheartit):
 def test_every_account_is_loyal_to_at_most_a_few_apps(weheartit):
     truth = weheartit.truth.accounts.to_pandas().set_index("account_id")
     frame = weheartit.posts.table.select(["account_id", "app_name"]).to_pandas()
-    benign = frame[frame["account_id"].map(truth["campaign"]).isna() & frame["account_id"].map(truth["decoy"]).isna()]
+    benign = frame[
+        frame["account_id"].map(truth["campaign"]).isna()
+        & frame["account_id"].map(truth["decoy"]).isna()
+    ]
     apps_per_account = benign.groupby("account_id")["app_name"].nunique()
     assert apps_per_account.max() <= 2
 
@@ -57,9 +60,15 @@ def test_campaign_hijacks_real_accounts_through_an_app_they_had_authorised(wehea
     assert set(truth.loc[truth["account_id"].isin(victims), "role"]) == {"hijacked"}
     assert set(posts.loc[malicious, "app_name"]) == {"We Heart It"}
     organic = posts.loc[~malicious]
-    used_before = organic[(organic["app_name"] == "We Heart It") & organic["account_id"].isin(victims)]["account_id"].nunique()
-    assert used_before > 0.3 * len(victims)  # abused, not rogue: many victims had used it themselves
-    assert organic["account_id"].isin(victims).groupby(organic["account_id"]).any().sum() > 0.5 * len(victims)
+    used_before = organic[
+        (organic["app_name"] == "We Heart It") & organic["account_id"].isin(victims)
+    ]["account_id"].nunique()
+    assert used_before > 0.3 * len(
+        victims
+    )  # abused, not rogue: many victims had used it themselves
+    assert organic["account_id"].isin(victims).groupby(
+        organic["account_id"]
+    ).any().sum() > 0.5 * len(victims)
 
 
 def test_rogue_app_is_new_to_every_victim():
@@ -80,12 +89,20 @@ def test_decoys_are_present_and_benign(weheartit):
 def test_camouflage_adds_ordinary_links_to_malicious_posts():
     plain = simulate("weheartit", seed=1, n_posts=100_000)
     camo = simulate("camouflage", seed=1, n_posts=100_000)
-    assert camo.truth.posts.column("malicious").to_numpy().sum() > 1.5 * plain.truth.posts.column("malicious").to_numpy().sum()
+    assert (
+        camo.truth.posts.column("malicious").to_numpy().sum()
+        > 1.5 * plain.truth.posts.column("malicious").to_numpy().sum()
+    )
 
 
 def test_multi_campaign_has_four_campaigns():
     sim = simulate("multi_campaign", seed=0, n_posts=150_000)
-    assert sim.truth.campaigns == ["crypto-giveaway", "diet-pills", "phishing-dm", "rogue-followers"]
+    assert sim.truth.campaigns == [
+        "crypto-giveaway",
+        "diet-pills",
+        "phishing-dm",
+        "rogue-followers",
+    ]
 
 
 def test_unknown_preset_and_keys_are_config_errors():
