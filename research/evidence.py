@@ -1,453 +1,775 @@
-"""Per-cluster evidence, a suspicion score, a flag rule, and explanations in words.
+"""From clusters to campaigns: signatures, adopters, and evidence per campaign.
 
-A cluster of accounts that act together is not, by itself, an attack: feed
-apps, organisations and news bursts coordinate too. What marks a *hijacked*
-cluster is a break in its members' own histories. For each cluster we find
-its **coordinated posts** (member posts whose link another member also
-posted within the same time window; links compared without their query
-string, so per-post query mutations do not hide a shared link) and measure:
+Community detection finds groups of accounts that act together. A campaign
+spread over days, or posted once by most of its victims, comes out of it in
+fragments, and each fragment alone is too small, too weakly exclusive and too
+short to judge. So the unit judged here is not the cluster but the
+**signature**: the sites (:func:`research.graph.events.site_keys`) that a
+cluster's members pushed and that were *new* when they did.
 
-===================  ==========================================================
-``size``             members
-``density``          internal edges / possible pairs in the projection
-``app_share``        share of coordinated posts sent by the cluster's top app
-``domain_share``     share of coordinated links to the cluster's top domain
-``url_share``        share of coordinated links to the cluster's top URL (without
-                     its query string)
-``exclusivity``      share of *all* links to the top domain that come from members
-``onset``            the 1st percentile of the cluster's coordinated post times
-``with_history``     share of members who posted before the onset (hijacked
-                     accounts do; fresh fake accounts do not)
-``n_with_history``   members with a post before the onset (likely hijacked)
-``n_without_history`` members without one (fresh fake accounts look like this, and
-                     so do dormant hijacked accounts that never posted in the data)
-``app_novelty``      among members with history, share who never used the top
-                     app before the onset (COMPA's source novelty; low for an
-                     abused app the victims had authorised themselves)
-``domain_novelty``   among members with history, share who never linked the top
-                     domain before the onset
-``lead_days``        among members with history, median time from their first
-                     post in the data to the onset
-``domain_break``     ``1 - min(1, r_before / r_after)`` where ``r`` is the share of
-                     members' posts linking the top domain before the onset and
-                     from the onset to the last coordinated post (pooled over
-                     members): 1 when the domain was never linked before, 0 when
-                     it was as common before as after
-``app_break``        the same for the top app
-``history_break``    the break the rule uses (see below)
-``synchrony``        share of members' posts during the cluster's active span
-                     that are coordinated
-``templating``       share of coordinated posts whose text is a near duplicate
-                     (MinHash Jaccard >= 0.5 on word 3-shingles) of another
-                     member's coordinated post
-``median_gap_s``     median time between consecutive coordinated posts of the
-                     same link
-===================  ==========================================================
+1. **Signature sites.** A site is a candidate signature when at least two
+   members of one cluster linked it and the site is *short-lived*: the central
+   ``1 - 2 * rule.span_quantile`` of all its links, platform-wide, fall within
+   at most ``rule.max_span`` of the observed window. A campaign's sites are born
+   and abandoned with it; sites that everybody links (a video site, a news
+   site) and sites that accounts link all the time (a feed's, an
+   organisation's) are linked throughout the window. (The data cannot tell
+   whether a site linked from the first day on was new then: a campaign that
+   lasts the whole observation is not seen as one.)
+2. **Pooling.** Candidate sites whose adopters (every account that linked
+   them) overlap — at least two shared, and at least ``rule.pool_overlap`` of
+   the larger set — are one **group** (a campaign candidate: the days of a
+   rotated domain, the short links of one campaign); a site with fewer than
+   ``rule.minor_sites`` times the adopters of its group's largest site is left
+   alone (two victims who happen to share a rare site). The clusters whose
+   adopters mostly adopted the group are its *pieces* (``n_pieces``): the group
+   is judged over all of them, however the graph split it.
+3. **Adopters.** The group's *span* runs from its members' first to last
+   signature link. Every account that linked a signature site within the span
+   (widened by ``margin_s``) and had not linked it before is an **adopter**:
+   the members who did, and other accounts (*attached*: a victim whose stolen
+   token posted once has too few edges to be placed by the graph, yet it
+   pushed the same site at the same time). Members who never linked the
+   signature are *unsigned* (honest accounts pulled in by camouflage) and are
+   not judged with the group.
+4. **Evidence** over the adopters and their signature posts (one row per group):
 
-The **suspicion score** combines them (all terms in [0, 1])::
+======================  ========================================================
+``size``                adopters
+``n_members``           adopters placed by the graph; ``n_attached`` the others;
+                        ``n_unsigned`` members without a signature link;
+                        ``n_pieces`` clusters pooled
+``n_signature_posts``   adopters' posts linking the signature within the span
+``top_site``            the signature site with most of those posts;
+                        ``site_share`` its share; ``n_sites`` sites in the signature
+``top_app``             the app of most signature posts (``app_share``);
+                        ``app_novelty``: share of adopters with earlier posts who
+                        never used that app before the span
+``exclusivity``         share of all links to the signature sites (whole data)
+                        that are the adopters' signature posts
+``history``             share of adopters with a post outside the span (widened
+                        by ``history_margin_s``): accounts with a life of their
+                        own, which fresh fake, dormant and automated accounts lack
+``routine``             share of adopters with posts outside the span who, outside
+                        it, co-posted ``routine_urls`` URLs or more with other
+                        adopters (URLs posted by at least ``routine_members`` of
+                        them, and almost only by them): the group coordinates as a
+                        matter of course, before or after (an organisation, a feed
+                        network)
+``repost_share``        share of signature posts that are reposts (amplification
+                        of someone else's post, not posts written as the account)
+``link_reuse``          share of signature posts whose page (URL without query)
+                        another adopter also posted: the same link pushed, not
+                        each account's own pages
+``synchrony``           burstiness of the signature posts' times (0: at random
+                        times, near 1: in waves; scale-free)
+``app_lift``            how much more the signature posts went through the top app
+                        than the adopters' other posts did
+``templating``          share of (a sample of) signature posts whose text is a
+                        near-duplicate (MinHash Jaccard of word 3-shingles at least
+                        ``template_similarity``) of another adopter's
+``prevalence``          adopters among the accounts that posted anything during the
+                        span (templating and prevalence are computed only where the
+                        verdict hangs on them)
+``median_gap_s``        median time between consecutive signature posts on a site
+``onset``, ``last_post``  the span; ``span_hours`` its length; ``span_share`` its
+                        share of the observed window (a group active all along is
+                        routine, not an episode)
+======================  ========================================================
 
-    break = max(domain_break, app_break)       if with_history >= min_history
-                                               and lead_days >= min_lead, else 0
-    score = 0.4 * break + 0.2 * exclusivity + 0.2 * synchrony + 0.2 * templating
-
-and the **flag rule** is: ``size >= min_size`` and ``break >= min_break`` and
-``exclusivity >= min_exclusivity`` and ``score >= min_score`` (defaults 5, 0.5,
-0.5, 0.5; ``min_history`` 0.2, since many hijacked accounts are dormant and
-have no post in the data before the attack; ``min_lead`` one day, so that a
-history of a few hours before an account's first coordinated post does not
-count as a history to break). News bursts fail exclusivity
-(their domains are linked by everyone); feed and organisation accounts fail
-the break (they coordinate from their first post on, so they have no history
-to break); hijack campaigns pass all. Templating, the costly term, is only
-computed for clusters that pass the other criteria (NaN elsewhere, counted
-as 0 in the score).
+The verdict that these numbers feed is in :mod:`research.verdicts`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from research.detect.clustering import Clustering
 from research.graph.codes import distinct_pairs, group_sizes
-from research.graph.events import Events, stem_codes
-from research.graph.projection import Projection
+from research.graph.events import Events, site_keys, stem_codes
+from research.rule import Rule
+
+__all__ = [
+    "EVIDENCE_COLUMNS",
+    "Groups",
+    "first_post_times",
+    "group_evidence",
+    "normalise_text",
+    "signature_groups",
+]
+
+_NEVER = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
-class FlagRule:
-    """Thresholds of the flag rule and the window that defines coordination."""
+class Groups:
+    """Campaign candidates: signature sites pooled into groups, with their adopters.
 
-    min_size: int = 5
-    min_history: float = 0.2
-    min_lead_s: float = 86_400.0
-    min_break: float = 0.5
-    min_exclusivity: float = 0.5
-    min_score: float = 0.5
-    signature_exclusivity: float = 0.8
-    signature_birth_margin_s: float = 86_400.0
-    window_s: float = 900.0
-    max_texts: int = 1_000
+    An account may adopt several groups (a victim of one campaign who also took part in a
+    giveaway): adoption is a relation, held as ``(account, group)`` pairs.
 
-
-EVIDENCE_COLUMNS = (
-    "cluster", "size", "density", "n_coordinated_posts", "top_app", "app_share", "top_domain",
-    "domain_share", "url_share", "exclusivity", "with_history", "n_with_history", "n_without_history",
-    "app_novelty", "domain_novelty", "lead_days",
-    "domain_break", "app_break", "history_break", "synchrony",
-    "templating", "median_gap_s", "onset", "first_post", "last_post", "score", "flagged", "top_urls",
-)  # fmt: skip
-
-
-def cluster_evidence(
-    events: Events,
-    clustering: Clustering,
-    *,
-    texts: pa.ChunkedArray | pa.Array | None = None,
-    projection: Projection | None = None,
-    rule: FlagRule | None = None,
-) -> pd.DataFrame:
-    """Evidence, score and flag for every cluster (one row each, in cluster order).
-
-    Parameters
+    Attributes
     ----------
-    events
-        Encoded posts.
-    clustering
-        Membership over ``events.accounts``.
-    texts
-        Post texts aligned with the posts table (``posts.column("text")``);
-        templating is 0 when absent.
-    projection
-        The graph the clusters were found on (for density); NaN when absent.
-    rule
-        Flag-rule thresholds.
+    pair_account, pair_group
+        Adopter pairs, sorted by account then group.
+    pair_links
+        Signature links of each pair.
+    pair_member
+        Whether the pair's account is in a cluster (piece) that belongs to the group; the
+        others were *attached* by the signature.
+    piece_group
+        The group each account's cluster belongs to (``-1``: none). Members of a group's
+        pieces that did not adopt it are its *unsigned* members.
+    sites
+        Signature site codes of each group (:func:`research.graph.events.site_keys`).
+    span
+        ``(n_groups, 2)`` first and last signature link of each group (seconds; quantiles).
+    n_pieces
+        Clusters that belong to each group.
     """
-    rule = rule or FlagRule()
-    n_clusters = clustering.n_clusters
-    if n_clusters == 0:
-        return pd.DataFrame({c: [] for c in EVIDENCE_COLUMNS})
-    membership = clustering.membership
-    post_cluster = membership[events.post_account]
-    coordinated_link, gaps = _coordinated_links(events, post_cluster, rule.window_s)
-    coordinated_post = np.zeros(events.n_posts, dtype=bool)
-    coordinated_post[events.link_post[coordinated_link]] = True
 
-    sizes = clustering.sizes()
-    link_domain = _domain_or_url(events)
-    n_dom = int(link_domain.max(initial=-1)) + 1
-    c_links = coordinated_link
-    c_link_cluster = post_cluster[events.link_post[c_links]]
-    link_cluster = post_cluster[events.link_post]
-    top_domain, domain_share, exclusivity = _signature_domain(
-        c_link_cluster, link_domain[c_links], link_cluster, link_domain, n_clusters, n_dom
-    )
-    # The top stem's share does not depend on how stems are numbered: code only those needed.
-    c_link_stem = stem_codes(events, events.link_url[c_links])
-    _top_stem, url_share = _top_per_cluster(
-        c_link_cluster, c_link_stem, n_clusters, int(c_link_stem.max(initial=-1)) + 1
-    )
-    c_posts = np.flatnonzero(coordinated_post)
-    post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
-    top_app, app_share = _top_per_cluster(
-        post_cluster[c_posts], post_app[c_posts], n_clusters, len(events.apps) + 1
-    )
-    n_coord = group_sizes(post_cluster[c_posts], n_clusters)
+    pair_account: np.ndarray
+    pair_group: np.ndarray
+    pair_links: np.ndarray
+    pair_member: np.ndarray
+    piece_group: np.ndarray
+    sites: list[np.ndarray]
+    span: np.ndarray
+    n_pieces: np.ndarray
+    stats: dict[str, int] = field(default_factory=dict)
 
-    links_top_domain = (link_cluster >= 0) & (
-        link_domain == top_domain[np.maximum(link_cluster, 0)]
-    )
+    @property
+    def n_groups(self) -> int:
+        return len(self.sites)
 
-    # The cluster's onset: the 1st percentile of its coordinated post times (robust to
-    # a few chance coincidences before an attack starts). Comparing every member's
-    # posts before and after one common onset avoids the selection bias of a
-    # per-member onset (a member's first coordinated use of a domain is often its
-    # first use at all, attack or not).
-    onset = _quantile_per_cluster(
-        post_cluster[c_posts], events.post_time[c_posts], n_clusters, 0.01
-    )
-    first = np.full(n_clusters, np.iinfo(np.int64).max, dtype=np.int64)
-    last = np.full(n_clusters, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first, post_cluster[c_posts], events.post_time[c_posts])
-    np.maximum.at(last, post_cluster[c_posts], events.post_time[c_posts])
-    # Histories only concern members' posts: work on those alone (every post of a
-    # member account is a member post).
-    member_posts = np.flatnonzero(post_cluster >= 0)
-    m_cluster = post_cluster[member_posts]
-    m_time = events.post_time[member_posts]
-    m_account = events.post_account[member_posts]
-    before = m_time < onset[m_cluster]
-    after = (m_time >= onset[m_cluster]) & (m_time <= last[m_cluster])
+    def adopts(self, account: np.ndarray, group: np.ndarray) -> np.ndarray:
+        """Whether each ``account`` adopted the matching ``group``."""
+        n = np.int64(max(self.n_groups, 1))
+        keys = self.pair_account * n + self.pair_group
+        probe = np.asarray(account, dtype=np.int64) * n + np.asarray(group, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(keys, probe), max(len(keys) - 1, 0))
+        return (np.asarray(group) >= 0) & (len(keys) > 0) & (keys[pos] == probe) if len(keys) else np.zeros(len(probe), dtype=bool)
 
-    has_history = np.zeros(events.n_accounts, dtype=bool)
-    has_history[m_account[before]] = True
-    uses_top_app = post_app[member_posts] == top_app[m_cluster]
-    used_app_before = np.zeros(events.n_accounts, dtype=bool)
-    used_app_before[m_account[before & uses_top_app]] = True
-    posts_top_domain = np.zeros(events.n_posts, dtype=bool)
-    posts_top_domain[events.link_post[links_top_domain]] = True
-    m_top_domain = posts_top_domain[member_posts]
-    linked_domain_before = np.zeros(events.n_accounts, dtype=bool)
-    linked_domain_before[m_account[before & m_top_domain]] = True
+    def unsigned(self) -> np.ndarray:
+        """Members of a group's pieces that did not adopt it (per account)."""
+        accounts = np.arange(len(self.piece_group))
+        return (self.piece_group >= 0) & ~self.adopts(accounts, self.piece_group)
 
-    first_seen = first_post_times(events)
-    clustered = np.flatnonzero(membership >= 0)
-    with_history = _share(has_history[clustered], membership[clustered], n_clusters, sizes)
-    hist_members = clustered[has_history[clustered]]
-    hist_cluster = membership[hist_members]
-    n_hist = group_sizes(hist_cluster, n_clusters)  # members with a history (likely hijacked)
-    app_novelty = _share(~used_app_before[hist_members], hist_cluster, n_clusters, n_hist)
-    domain_novelty = _share(~linked_domain_before[hist_members], hist_cluster, n_clusters, n_hist)
-    lead = _median_per_cluster(
-        np.column_stack([hist_cluster, onset[hist_cluster] - first_seen[hist_members]]), n_clusters
-    )
-
-    # Synchrony: coordinated share of member posts within the cluster's active span.
-    in_span = (m_time >= first[m_cluster]) & (m_time <= last[m_cluster])
-    synchrony = np.divide(
-        n_coord,
-        group_sizes(m_cluster[in_span], n_clusters),
-        out=np.zeros(n_clusters),
-        where=n_coord > 0,
-    )
-
-    # Break: how much rarer the top domain (app) was in members' posts before the onset
-    # than after it, pooled over members; 1 = never before, 0 = as common before as after.
-    domain_break = _rate_break(m_cluster, before, after, m_top_domain, n_clusters)
-    app_break = _rate_break(m_cluster, before, after, uses_top_app, n_clusters)
-
-    density = (
-        _density(projection, membership, sizes)
-        if projection is not None
-        else np.full(n_clusters, np.nan)
-    )
-    median_gap = _median_per_cluster(gaps, n_clusters)
-
-    has_break = (with_history >= rule.min_history) & (np.nan_to_num(lead) >= rule.min_lead_s)
-    brk = np.where(has_break, np.maximum(domain_break, app_break), 0.0)
-    candidate = (
-        (sizes >= rule.min_size) & (brk >= rule.min_break) & (exclusivity >= rule.min_exclusivity)
-    )
-    templating = np.full(n_clusters, np.nan)
-    if texts is not None:
-        templating[candidate] = _templating(
-            events, post_cluster, c_posts, texts, np.flatnonzero(candidate), rule
-        )
-    score = 0.4 * brk + 0.2 * exclusivity + 0.2 * synchrony + 0.2 * np.nan_to_num(templating)
-    flagged = candidate & (score >= rule.min_score)
-    top_urls = _top_urls(events, post_cluster, c_posts, n_clusters)
-    has_first = first < np.iinfo(np.int64).max
-    table = pd.DataFrame(
-        {
-            "cluster": np.arange(n_clusters),
-            "size": sizes,
-            "density": density,
-            "n_coordinated_posts": n_coord,
-            "top_app": _names(events.apps.take(np.where(top_app >= len(events.apps), -1, top_app))),
-            "app_share": app_share,
-            "top_domain": _domain_names(events, top_domain),
-            "domain_share": domain_share,
-            "url_share": url_share,
-            "exclusivity": exclusivity,
-            "with_history": with_history,
-            "n_with_history": n_hist,
-            "n_without_history": sizes - n_hist,
-            "app_novelty": app_novelty,
-            "domain_novelty": domain_novelty,
-            "lead_days": lead / 86_400.0,
-            "domain_break": domain_break,
-            "app_break": app_break,
-            "history_break": brk,
-            "synchrony": synchrony,
-            "templating": templating,
-            "median_gap_s": median_gap,
-            "onset": pd.to_datetime(np.where(has_first, onset, 0), unit="s", utc=True).where(
-                has_first
-            ),
-            "first_post": pd.to_datetime(np.where(has_first, first, 0), unit="s", utc=True).where(
-                has_first
-            ),
-            "last_post": pd.to_datetime(np.where(has_first, last, 0), unit="s", utc=True).where(
-                has_first
-            ),
-            "score": score,
-            "flagged": flagged,
-            "top_urls": top_urls,
-        }
-    )
-    return table
+    def primary(self, rank: np.ndarray | None = None) -> np.ndarray:
+        """One group per account (``-1``: none): of the groups it adopted, the lowest ``rank``
+        (default: the one with most signature links, ties lower group); else its piece's group."""
+        out = self.piece_group.copy()
+        if len(self.pair_account) == 0:
+            return out
+        key = rank[self.pair_group] if rank is not None else -self.pair_links
+        order = np.lexsort((self.pair_group, key, self.pair_account))
+        acc = self.pair_account[order]
+        first = np.ones(len(acc), dtype=bool)
+        first[1:] = acc[1:] != acc[:-1]
+        out[acc[first]] = self.pair_group[order][first]
+        return out
 
 
-def account_scores(
-    clustering: Clustering,
-    evidence: pd.DataFrame,
-    attached: np.ndarray | None = None,
-    unsigned: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """One row per account: ``account``, ``cluster`` (-1 if none), ``flagged``, ``score``,
-    ``attached`` (joined a flagged cluster by its signature, not through the graph) and
-    ``unsigned`` (in a flagged cluster but never posted its signature: not flagged)."""
-    membership = clustering.membership
-    n = len(membership)
-    score = np.zeros(n)
-    flagged = np.zeros(n, dtype=bool)
-    clustered = membership >= 0
-    if len(evidence):
-        score[clustered] = evidence["score"].to_numpy()[membership[clustered]]
-        flagged[clustered] = evidence["flagged"].to_numpy()[membership[clustered]]
-    unsigned = np.zeros(n, dtype=bool) if unsigned is None else unsigned
-    return pd.DataFrame(
-        {
-            "account": clustering.accounts.to_numpy(),
-            "cluster": membership,
-            "flagged": flagged & ~unsigned,
-            "score": score,
-            "attached": np.zeros(n, dtype=bool) if attached is None else attached,
-            "unsigned": unsigned,
-        }
-    )
+def signature_groups(events: Events, clustering: Clustering, rule: Rule | None = None) -> Groups:
+    """Pool clusters by signature and find each group's adopters (see module docstring).
 
-
-def explain(row: pd.Series | dict[str, Any]) -> str:
-    """Why a cluster was (or was not) flagged, in words, from its evidence row.
+    With ``rule.pool`` false every signature site is its own group; with ``rule.attach``
+    false only the clusters' members are adopters.
 
     Examples
     --------
-    >>> print(explain({"cluster": 0, "size": 40, "flagged": True, "score": 0.9, "with_history": 0.95,
-    ...     "domain_novelty": 1.0, "app_novelty": 0.0, "top_domain": "diet.com", "exclusivity": 0.99,
-    ...     "top_app": "We Heart It", "app_share": 0.97, "synchrony": 0.6, "templating": 0.8,
-    ...     "median_gap_s": 12.0, "n_coordinated_posts": 300, "n_without_history": 2}))
-    Cluster 0 (40 accounts, score 0.90) is flagged: 95% of its members had posted before (2 had no earlier post: fresh fake accounts, or dormant ones) and 100% of them had never linked diet.com until then; 99% of all links to diet.com come from its members; 97% of its 300 coordinated posts went through We Heart It, an app 100% of them had used before (an abused legitimate app); 60% of their posts during the attack were coordinated, a median 12 s apart; 80% of the coordinated texts are near-duplicates.
+    >>> import datetime as dt
+    >>> from research.posts import Posts
+    >>> from research.graph.events import encode
+    >>> t = dt.datetime(2014, 5, 1)
+    >>> rows = [{"post_id": str(i), "account_id": a, "timestamp": t + dt.timedelta(hours=h),
+    ...          "urls": [u], "domains": [u.split("/")[2]]}
+    ...         for i, (a, h, u) in enumerate([("x", 0, "http://spam.com/1"), ("y", 1, "http://spam.com/2"),
+    ...                                        ("z", 2, "http://spam.com/1"), ("w", 1, "http://news.com/a"),
+    ...                                        ("w", 90, "http://news.com/b")])]
+    >>> ev = encode(Posts.from_records(rows))
+    >>> piece = Clustering(ev.accounts, np.array([0, 0, -1, -1]), "hand")
+    >>> groups = signature_groups(ev, piece, Rule(min_size=2))
+    >>> groups.primary().tolist(), groups.pair_account.tolist(), groups.pair_member.tolist()
+    ([0, 0, 0, -1], [0, 1, 2], [True, True, False])
     """
-    r = dict(row)
-    verdict = "is flagged" if r["flagged"] else "is not flagged"
-    without = r.get("n_without_history")
-    fresh = (
-        ""
-        if without is None or int(without) == 0
-        else f" ({int(without)} had no earlier post: fresh fake accounts, or dormant ones)"
+    rule = rule or Rule()
+    link_site, _labels = site_keys(events)
+    n_sites = int(link_site.max(initial=-1)) + 1
+    n_acc = events.n_accounts
+    account, when = events.link_account, events.link_time
+    membership = clustering.membership
+    n_clusters = clustering.n_clusters
+
+    # 1. Candidate sites: short-lived (their links fill at most ``max_span`` of the observed
+    # window) and linked by at least two members of one cluster.
+    spans = site_spans(link_site, when, n_sites, rule.span_quantile)
+    window = max(int(np.ptp(when)) if len(when) else 0, 1)
+    short_lived = (spans[:, 1] - spans[:, 0]) <= rule.max_span * window
+    member = np.flatnonzero(membership[account] >= 0)
+    pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
+    pair = np.searchsorted(pc * n_sites + pk, membership[account[member]].astype(np.int64) * n_sites + link_site[member])
+    p_members = group_sizes(distinct_pairs(pair, account[member], n_acc)[0], len(pc))
+    is_candidate = np.zeros(n_sites, dtype=bool)
+    is_candidate[pk[p_members >= 2]] = True
+    is_candidate &= short_lived
+    candidates = np.flatnonzero(is_candidate)
+
+    # 2. Adopters of each candidate site, and groups of sites that share adopters.
+    on_candidate = np.flatnonzero(is_candidate[link_site])
+    local = np.full(n_sites, -1, dtype=np.int64)
+    local[candidates] = np.arange(len(candidates))
+    s_site, s_acc, _links = distinct_pairs(local[link_site[on_candidate]], account[on_candidate], n_acc)
+    n_adopters = group_sizes(s_site, len(candidates))
+    site_group = _site_groups(s_site, s_acc, n_adopters, n_acc, rule)
+    n_groups = int(site_group.max(initial=-1)) + 1
+    sites = [np.zeros(0, dtype=np.int64) for _ in range(n_groups)]
+    order = np.argsort(site_group, kind="stable")
+    bounds = np.searchsorted(site_group[order], np.arange(n_groups + 1))
+    for g in range(n_groups):
+        sites[g] = candidates[order[bounds[g] : bounds[g + 1]]]
+
+    # 3. Span of each group (its sites' links by accounts new to them) and its adopters.
+    g_of_site = np.full(n_sites, -1, dtype=np.int64)
+    g_of_site[candidates] = site_group
+    link_group = g_of_site[link_site]
+    first_use = _first_use(link_site, account, when, n_sites)
+    signed = np.flatnonzero(link_group >= 0)
+    span = site_spans(link_group[signed], when[signed], n_groups, rule.span_quantile)
+    start, end = span[:, 0], span[:, 1]
+    safe = np.maximum(link_group, 0)
+    adopting = (
+        (link_group >= 0)
+        & (when >= start[safe] - rule.margin_s)
+        & (when <= end[safe] + rule.margin_s)
+        & (first_use.of_link(link_site, account) >= start[safe] - rule.margin_s)
     )
-    parts = [
-        f"{_pct(r['with_history'])} of its members had posted before{fresh} and "
-        f"{_pct(r['domain_novelty'])} of them had never linked {r['top_domain']} until then",
-        f"{_pct(r['exclusivity'])} of all links to {r['top_domain']} come from its members",
-    ]
-    novelty = float(r["app_novelty"])
-    if novelty >= 0.9:
-        app_note = f"an app new to {_pct(novelty)} of them (a rogue app)"
-    elif novelty <= 0.7:
-        app_note = f"an app {_pct(1 - novelty)} of them had used before (an abused legitimate app)"
-    else:
-        app_note = f"an app new to {_pct(novelty)} of them"
-    parts.append(
-        f"{_pct(r['app_share'])} of its {int(r['n_coordinated_posts'])} coordinated posts went through {r['top_app']}, {app_note}"
+    if not rule.attach:
+        adopting &= membership[account] >= 0
+    pair_account, pair_group, pair_links = distinct_pairs(account[adopting], link_group[adopting], max(n_groups, 1))
+
+    # 4. Pieces: a cluster belongs to the group that most of its members adopted (at least two);
+    # its members who did not adopt that group are the group's unsigned members.
+    clustered = membership[pair_account] >= 0
+    cg_c, cg_g, cg_n = distinct_pairs(membership[pair_account[clustered]], pair_group[clustered], max(n_groups, 1))
+    pick = np.lexsort((cg_g, -cg_n, cg_c))
+    cg_c, cg_g, cg_n = cg_c[pick], cg_g[pick], cg_n[pick]
+    first_of_c = np.ones(len(cg_c), dtype=bool)
+    first_of_c[1:] = cg_c[1:] != cg_c[:-1]
+    belongs = np.full(max(n_clusters, 1), -1, dtype=np.int64)
+    top = first_of_c & (cg_n >= 2)
+    belongs[cg_c[top]] = cg_g[top]
+    piece_group = np.where(membership >= 0, belongs[np.maximum(membership, 0)], -1)
+    pair_member = piece_group[pair_account] == pair_group
+
+    # Clusters that belong to no group stay together, as groups without a site whose members
+    # are their adopters (judged ``none``).
+    has_pair = np.zeros(n_acc, dtype=bool)
+    has_pair[pair_account] = True
+    loose = np.flatnonzero((membership >= 0) & (piece_group < 0) & ~has_pair)
+    loose_ids = _renumber(membership[loose]) + n_groups
+    n_loose = int(loose_ids.max(initial=n_groups - 1)) + 1 - n_groups
+    sites += [np.zeros(0, dtype=np.int64) for _ in range(n_loose)]
+    span = np.vstack([span, np.zeros((n_loose, 2), dtype=np.int64)])
+    pair_account = np.concatenate([pair_account, loose])
+    pair_group = np.concatenate([pair_group, loose_ids])
+    pair_links = np.concatenate([pair_links, np.zeros(len(loose), dtype=np.int64)])
+    pair_member = np.concatenate([pair_member, np.ones(len(loose), dtype=bool)])
+    order = np.lexsort((pair_group, pair_account))
+    n_pieces = group_sizes(belongs[belongs >= 0], n_groups + n_loose)
+    n_pieces[n_groups:] = 1
+    return Groups(
+        pair_account=pair_account[order],
+        pair_group=pair_group[order],
+        pair_links=pair_links[order],
+        pair_member=pair_member[order],
+        piece_group=piece_group,
+        sites=sites,
+        span=span,
+        n_pieces=n_pieces,
+        stats={"n_clusters": n_clusters, "n_groups": n_groups + n_loose, "n_candidate_sites": len(candidates)},
     )
-    parts.append(
-        f"{_pct(r['synchrony'])} of their posts during the attack were coordinated, a median {r['median_gap_s']:.0f} s apart"
-    )
-    parts.append(f"{_pct(r['templating'])} of the coordinated texts are near-duplicates")
-    return (
-        f"Cluster {int(r['cluster'])} ({int(r['size'])} accounts, score {r['score']:.2f}) {verdict}: "
-        + "; ".join(parts)
-        + "."
-    )
 
 
-def rule_dict(rule: FlagRule) -> dict[str, Any]:
-    """The rule as plain data (for provenance)."""
-    return asdict(rule)
+def _site_groups(
+    s_site: np.ndarray,
+    s_acc: np.ndarray,
+    n_adopters: np.ndarray,
+    n_acc: int,
+    rule: Rule,
+) -> np.ndarray:
+    """Group of each candidate site: sites whose adopters overlap (at least two shared, and at
+    least ``pool_overlap`` of the larger set: two big groups of active accounts share some
+    members by chance, the days of one campaign share its returning victims) are joined;
+    then, in each group, sites with fewer than ``minor_sites`` times the adopters of its
+    largest site leave it (alone)."""
+    n = len(n_adopters)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if not rule.pool:
+        return np.arange(n)
+    incidence = sp.csr_matrix((np.ones(len(s_site)), (s_site, s_acc)), shape=(n, n_acc))
+    shared = sp.triu(incidence @ incidence.T, k=1).tocoo()
+    larger = np.maximum(n_adopters[shared.row], n_adopters[shared.col])
+    strong = (shared.data >= 2) & (shared.data >= rule.pool_overlap * larger)
+    join = sp.coo_matrix((np.ones(int(strong.sum())), (shared.row[strong], shared.col[strong])), shape=(n, n))
+    _k, group = connected_components(join, directed=False)
+    largest = np.zeros(n, dtype=np.int64)
+    np.maximum.at(largest, group, n_adopters)
+    minor = n_adopters < rule.minor_sites * largest[group]
+    group = np.where(minor, group.max(initial=0) + 1 + np.arange(n), group)
+    return _renumber(group)
 
 
-def _pct(x: float) -> str:
-    return f"{100 * float(x):.0f}%" if np.isfinite(x) else "n/a"
+def site_spans(site: np.ndarray, when: np.ndarray, n_sites: int, quantile: float) -> np.ndarray:
+    """``(n_sites, 2)``: the ``quantile`` and ``1 - quantile`` quantiles (lower) of each site's
+    link times (0, 0 for a site without links).
 
-
-def _domain_or_url(events: Events) -> np.ndarray:
-    """Domain code of each link, or a URL-specific code where the domain is unknown."""
-    return np.where(
-        events.link_domain >= 0, events.link_domain, len(events.domains) + events.link_url
-    )
-
-
-def _domain_names(events: Events, codes: np.ndarray) -> list[str]:
-    n_dom = len(events.domains)
-    out = []
-    for c in codes:
-        if c < 0:
-            out.append("")
-        elif c < n_dom:
-            out.append(events.domains[int(c)])
-        else:
-            out.append(events.urls[int(c - n_dom)])
+    Examples
+    --------
+    >>> site_spans(np.array([0, 0, 0, 1]), np.array([5, 1, 9, 4]), 2, 0.0).tolist()
+    [[1, 9], [4, 4]]
+    """
+    out = np.zeros((n_sites, 2), dtype=np.int64)
+    if len(site) == 0:
+        return out
+    order = np.lexsort((when, site))
+    s, t = site[order], when[order]
+    starts = np.searchsorted(s, np.arange(n_sites), side="left")
+    ends = np.searchsorted(s, np.arange(n_sites), side="right")
+    has = ends > starts
+    width = ends - starts - 1
+    lo = starts + np.floor(quantile * width).astype(np.int64)
+    hi = starts + np.ceil((1 - quantile) * width).astype(np.int64)
+    out[has, 0] = t[lo[has]]
+    out[has, 1] = t[hi[has]]
     return out
 
 
-def _names(values: list[str | None]) -> list[str]:
-    return [v if v is not None else "(unknown app)" for v in values]
+def _renumber(labels: np.ndarray) -> np.ndarray:
+    """Labels renumbered ``0..k-1`` in order of first appearance."""
+    if len(labels) == 0:
+        return labels.astype(np.int64)
+    _u, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse]
 
 
-def _coordinated_links(
-    events: Events, post_cluster: np.ndarray, window_s: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Links of clustered posts whose URL stem another member also posted within the
-    window (two staggered bucketings); also the gaps between consecutive coordinated
-    links on the same stem (with their cluster) for timing.
+@dataclass(frozen=True)
+class _FirstUse:
+    """Each (site, account)'s first use, sorted by site then time, with cumulative link counts."""
 
-    Stems (URLs without their query) rather than domains: members who merely use
-    the same site (their photo app's own pages, a news site) at busy times are not
-    coordinated; members who push the same link, even with per-post query
-    mutations, are.
-    """
-    link_cluster = post_cluster[events.link_post]
-    idx = np.flatnonzero(link_cluster >= 0)
-    coordinated = np.zeros(len(events.link_post), dtype=bool)
-    if len(idx) == 0:
-        return coordinated, np.zeros((0, 2))
-    # Only equality of stems matters here: code the stems of the clustered links' URLs alone.
-    stem = stem_codes(events, events.link_url[idx])
-    time = events.link_time[idx]
-    account = events.link_account[idx]
-    n_stem = int(stem.max()) + 1
-    group = link_cluster[idx].astype(np.int64) * n_stem + stem
-    # One order serves both bucketings and the gaps: links by (cluster, stem, time).
-    order = _order_by(group, time)
-    group, time, account = group[order], time[order], account[order]
-    same_group = group[1:] == group[:-1]
-    w = int(window_s)
-    t0 = int(time.min())
-    hit = np.zeros(len(idx), dtype=bool)
-    for shift in (0, w // 2):
-        bucket = (time - t0 + shift) // w
-        new = np.empty(len(group), dtype=bool)
-        new[0] = True
-        np.not_equal(bucket[1:], bucket[:-1], out=new[1:])
-        new[1:] |= ~same_group
-        starts = np.flatnonzero(new)
-        # A (cluster, stem, bucket) group is coordinated when two accounts or more posted in it.
-        several = np.minimum.reduceat(account, starts) != np.maximum.reduceat(account, starts)
-        hit |= np.repeat(several, np.diff(np.append(starts, len(group))))
-    coordinated[idx[order[hit]]] = True
-    chosen_group, chosen_time = group[hit], time[hit]
-    same = chosen_group[1:] == chosen_group[:-1]
-    gap = np.diff(chosen_time)[same]
-    gaps = (
-        np.column_stack([chosen_group[1:][same] // n_stem, gap]) if len(gap) else np.zeros((0, 2))
+    keys: np.ndarray  # site * 2**32 + (first use - t0), sorted
+    cum_links: np.ndarray  # links by the adopters up to and including each entry
+    site_start: np.ndarray  # index of each site's first entry
+    links: np.ndarray  # links per site
+    t0: int
+    pair_site: np.ndarray
+    pair_account: np.ndarray
+    pair_first: np.ndarray
+    n_accounts: int
+
+    def links_before(self, site: np.ndarray, moment: np.ndarray) -> np.ndarray:
+        """Links to ``site`` by accounts whose first use of it was before ``moment``."""
+        offset = np.clip(np.asarray(moment) - self.t0, 0, 2**32 - 1)
+        pos = np.searchsorted(self.keys, site.astype(np.int64) * 2**32 + offset, side="left")
+        before = np.where(pos > 0, self.cum_links[np.maximum(pos - 1, 0)], 0)
+        base = np.where(
+            self.site_start[site] > 0, self.cum_links[np.maximum(self.site_start[site] - 1, 0)], 0
+        )
+        return (before - base).astype(np.float64)
+
+    def of_link(self, site: np.ndarray, account: np.ndarray) -> np.ndarray:
+        """The first use of its site by its account, for every link."""
+        key = site.astype(np.int64) * self.n_accounts + account
+        pair_key = self.pair_site * self.n_accounts + self.pair_account
+        return self.pair_first[np.searchsorted(pair_key, key)]
+
+
+def _first_use(site: np.ndarray, account: np.ndarray, when: np.ndarray, n_sites: int) -> _FirstUse:
+    n_acc = int(account.max(initial=0)) + 1
+    ps, pa_, n_links = distinct_pairs(site, account, n_acc)
+    pair = np.searchsorted(ps * n_acc + pa_, site.astype(np.int64) * n_acc + account)
+    first = np.full(len(ps), _NEVER, dtype=np.int64)
+    np.minimum.at(first, pair, when)
+    t0 = int(when.min()) if len(when) else 0
+    keys = ps * 2**32 + (first - t0)
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    cum = np.cumsum(n_links[order])
+    site_start = np.searchsorted(keys, np.arange(n_sites, dtype=np.int64) * 2**32)
+    return _FirstUse(
+        keys=keys,
+        cum_links=cum,
+        site_start=site_start,
+        links=np.maximum(group_sizes(site, n_sites), 1).astype(np.float64),
+        t0=t0,
+        pair_site=ps,
+        pair_account=pa_,
+        pair_first=first,
+        n_accounts=n_acc,
     )
-    return coordinated, gaps
 
 
-def _order_by(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Stable order by (first, second) of non-negative int64 keys (one argsort when the pair fits)."""
-    low = int(second.min()) if len(second) else 0
-    span = int(second.max()) - low + 1 if len(second) else 1
-    if len(first) and int(first.max()) < (2**62) // max(span, 1):
-        return np.argsort(first * span + (second - low), kind="stable")
-    return np.lexsort((second, first))
+EVIDENCE_COLUMNS = (
+    "cluster", "size", "n_members", "n_attached", "n_unsigned", "n_pieces", "n_signature_posts",
+    "top_site", "site_share", "n_sites", "top_app", "app_share", "app_novelty", "exclusivity",
+    "history", "routine", "repost_share", "link_reuse", "synchrony", "app_lift", "templating", "prevalence",
+    "median_gap_s", "onset", "last_post", "span_hours", "span_share", "top_urls",
+)  # fmt: skip
+
+
+def group_evidence(
+    events: Events,
+    groups: Groups,
+    *,
+    texts: pa.ChunkedArray | pa.Array | None = None,
+    rule: Rule | None = None,
+    costly_for: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Evidence of every group (one row each, in group order); see the module docstring.
+
+    ``costly_for`` selects the groups whose texts are compared and whose prevalence is
+    counted (the costly terms; NaN elsewhere); default none. ``texts`` are the posts' texts
+    aligned with the posts table.
+    """
+    rule = rule or Rule()
+    n = groups.n_groups
+    if n == 0:
+        return pd.DataFrame({c: [] for c in EVIDENCE_COLUMNS})
+    link_site, site_labels = site_keys(events)
+    n_sites = len(site_labels)
+    account, when, post = events.link_account, events.link_time, events.link_post
+    site_group = np.full(n_sites, -1, dtype=np.int64)
+    for g, ks in enumerate(groups.sites):
+        site_group[ks] = g
+    link_group = site_group[link_site]
+    start, end = groups.span[:, 0], groups.span[:, 1]
+    safe = np.maximum(link_group, 0)
+    in_span = (when >= start[safe] - rule.margin_s) & (when <= end[safe] + rule.margin_s)
+    own = groups.adopts(account, link_group)
+    s_links = np.flatnonzero(own & in_span)
+    s_group = link_group[s_links]
+    # A post with two links to one group's sites counts once for it.
+    sp_post, sp_group, _c = distinct_pairs(post[s_links], s_group, n)
+    n_sig_posts = group_sizes(sp_group, n)
+
+    pg = groups.pair_group
+    size = group_sizes(pg, n)
+    n_members = group_sizes(pg[groups.pair_member], n)
+    unsigned = groups.unsigned()
+    n_unsigned = group_sizes(groups.piece_group[unsigned], n)
+
+    top_site, site_share = _top_per_group(s_group, link_site[s_links], n, n_sites)
+    # Exclusivity: links to the group's sites in its span by accounts new to them, over all
+    # links to those sites (whoever else they adopted).
+    n_site_links = group_sizes(link_group[link_group >= 0], n).astype(np.float64)
+    first = _first_use(link_site, account, when, n_sites).of_link(link_site, account)
+    fresh = (link_group >= 0) & in_span & (first >= start[safe] - rule.margin_s)
+    exclusivity = _ratio(group_sizes(link_group[fresh], n), n_site_links)
+    post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
+    top_app, app_share = _top_per_group(sp_group, post_app[sp_post], n, len(events.apps) + 1)
+
+    # History: each adopter's posts other than those linking any group's signature sites.
+    signature_post = np.zeros(events.n_posts, dtype=bool)
+    signature_post[post[link_group >= 0]] = True
+    other = np.flatnonzero(~signature_post)
+    o_acc, o_time = events.post_account[other], events.post_time[other]
+    first_other = np.full(events.n_accounts, _NEVER, dtype=np.int64)
+    last_other = np.full(events.n_accounts, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first_other, o_acc, o_time)
+    np.maximum.at(last_other, o_acc, o_time)
+    pa_ = groups.pair_account
+    before = first_other[pa_] < start[pg] - rule.history_margin_s
+    after = last_other[pa_] > end[pg] + rule.history_margin_s
+    history = _ratio(group_sizes(pg[before | after], n), size)
+    # App novelty: adopters with earlier posts who had never used the top app before.
+    first_app = _first_app_use(events, pa_, top_app[pg], post_app)
+    used = first_app < start[pg] - rule.history_margin_s
+    app_novelty = _ratio(group_sizes(pg[before & ~used], n), group_sizes(pg[before], n))
+    routine_pairs = _routine(events, groups, link_group, rule)
+    routine = _ratio(group_sizes(pg[routine_pairs], n), group_sizes(pg[before | after], n))
+
+    repost_share = np.full(n, np.nan)
+    if events.post_repost is not None:
+        repost_share = _ratio(group_sizes(sp_group[events.post_repost[sp_post]], n), n_sig_posts)
+    link_reuse = _link_reuse(events, s_links, s_group, n)
+    templating = np.full(n, np.nan)
+    prevalence = np.full(n, np.nan)
+    if costly_for is not None and len(costly_for):
+        if texts is not None:
+            templating[costly_for] = _templating(events, sp_post, sp_group, texts, costly_for, rule)
+        prevalence[costly_for] = size[costly_for] / np.maximum(_active_during(events, start[costly_for], end[costly_for]), 1)
+    synchrony = _synchrony(when[s_links], post[s_links], s_group, n)
+    app_lift = _app_lift(events, groups, top_app, app_share, signature_post, post_app)
+    window = max(float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0)
+    median_gap = _median_gap(link_site[s_links], when[s_links], s_group, n)
+    has_span = n_sig_posts > 0
+    return pd.DataFrame(
+        {
+            "cluster": np.arange(n),
+            "size": size,
+            "n_members": n_members,
+            "n_attached": size - n_members,
+            "n_unsigned": n_unsigned,
+            "n_pieces": groups.n_pieces,
+            "n_signature_posts": n_sig_posts,
+            "top_site": _names(site_labels, top_site, ""),
+            "site_share": site_share,
+            "n_sites": np.array([len(ks) for ks in groups.sites]),
+            "top_app": _names(
+                events.apps, np.where(top_app >= len(events.apps), -1, top_app), "(unknown app)", top_app < 0
+            ),
+            "app_share": app_share,
+            "app_novelty": app_novelty,
+            "exclusivity": exclusivity,
+            "history": history,
+            "routine": routine,
+            "repost_share": repost_share,
+            "link_reuse": link_reuse,
+            "templating": templating,
+            "synchrony": synchrony,
+            "app_lift": app_lift,
+            "prevalence": prevalence,
+            "median_gap_s": median_gap,
+            "onset": _stamps(start, has_span),
+            "last_post": _stamps(end, has_span),
+            "span_hours": np.where(has_span, (end - start) / 3600.0, np.nan),
+            "span_share": np.where(has_span, (end - start) / window, np.nan),
+            "top_urls": _top_urls(events, sp_post, sp_group, n),
+        }
+    )
+
+
+def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Distinct accounts with a post in each ``[start, end]``."""
+    if "time_order" not in events._cache:
+        events._cache["time_order"] = np.argsort(events.post_time, kind="stable")
+    order = events._cache["time_order"]
+    times = events.post_time[order]
+    seen = np.zeros(events.n_accounts, dtype=bool)
+    out = np.zeros(len(start), dtype=np.int64)
+    for i, (lo, hi) in enumerate(zip(np.searchsorted(times, start, "left"), np.searchsorted(times, end, "right"), strict=True)):
+        accounts = events.post_account[order[lo:hi]]
+        seen[accounts] = True
+        out[i] = int(np.count_nonzero(seen))
+        seen[accounts] = False
+    return out
+
+
+def _synchrony(when: np.ndarray, post: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """Burstiness of each group's signature posts: ``(sigma - mu) / (sigma + mu)`` of the gaps
+    between consecutive posts (Goh and Barabási 2008), clipped at 0. About 0 for posts at
+    independent random times (a popular link shared at each account's own pace), negative
+    (clipped) for regular posting, near 1 for posts in waves; scale-free. NaN with fewer
+    than three posts."""
+    out = np.full(n, np.nan)
+    if len(post) == 0:
+        return out
+    _pairs, first = np.unique(np.column_stack([group, post]), axis=0, return_index=True)
+    g, t = group[first], when[first].astype(np.float64)
+    order = np.lexsort((t, g))
+    g, t = g[order], t[order]
+    same = g[1:] == g[:-1]
+    gaps = np.diff(t)[same]
+    gg = g[1:][same]
+    count = group_sizes(gg, n).astype(np.float64)
+    mean = np.divide(np.bincount(gg, weights=gaps, minlength=n), count, out=np.zeros(n), where=count > 0)
+    var = np.divide(np.bincount(gg, weights=gaps**2, minlength=n), count, out=np.zeros(n), where=count > 0)
+    sigma = np.sqrt(np.maximum(var - mean**2, 0.0))
+    enough = (count >= 2) & (sigma + mean > 0)
+    out[enough] = np.clip((sigma[enough] - mean[enough]) / (sigma[enough] + mean[enough]), 0.0, 1.0)
+    return out
+
+
+def _app_lift(
+    events: Events,
+    groups: Groups,
+    top_app: np.ndarray,
+    app_share: np.ndarray,
+    signature_post: np.ndarray,
+    post_app: np.ndarray,
+) -> np.ndarray:
+    """How much more the group's signature posts went through its top app than its adopters'
+    other posts did: ``app_share`` minus the top app's share of the adopters' other posts
+    (pooled). Near 1 for an app used for the campaign alone (a rogue app, or an abused one
+    the victims seldom use), near 0 for each account's usual client; NaN when the app is
+    unknown."""
+    n = groups.n_groups
+    known = (top_app >= 0) & (top_app < len(events.apps))
+    other = ~signature_post
+    # Other posts per adopter pair, and those through the group's top app.
+    offsets = np.searchsorted(groups.pair_account, np.arange(events.n_accounts + 1))
+    per_account = group_sizes(events.post_account[other], events.n_accounts)
+    n_other = group_sizes(groups.pair_group, n)
+    total = np.bincount(groups.pair_group, weights=per_account[groups.pair_account], minlength=n)
+    a_acc, a_app, a_n = distinct_pairs(events.post_account[other], post_app[other], len(events.apps) + 1)
+    key = a_acc * (len(events.apps) + 1) + a_app
+    probe = groups.pair_account.astype(np.int64) * (len(events.apps) + 1) + np.maximum(top_app[groups.pair_group], 0)
+    pos = np.minimum(np.searchsorted(key, probe), max(len(key) - 1, 0))
+    via = np.where((len(key) > 0) & (key[pos] == probe), a_n[pos] if len(key) else 0, 0) if len(key) else np.zeros(len(probe))
+    through = np.bincount(groups.pair_group, weights=via, minlength=n)
+    usual = np.divide(through, total, out=np.zeros(n), where=total > 0)
+    del offsets, n_other
+    return np.where(known, np.clip(app_share - usual, 0.0, 1.0), np.nan)
+
+
+def _first_app_use(events: Events, accounts: np.ndarray, apps: np.ndarray, post_app: np.ndarray) -> np.ndarray:
+    """When each account first posted through the matching app (never: the largest int)."""
+    n_apps = len(events.apps) + 1
+    pa_acc, pa_app, _n = distinct_pairs(events.post_account, post_app, n_apps)
+    key = pa_acc * n_apps + pa_app
+    first = np.full(len(key), _NEVER, dtype=np.int64)
+    np.minimum.at(first, np.searchsorted(key, events.post_account.astype(np.int64) * n_apps + post_app), events.post_time)
+    probe = accounts.astype(np.int64) * n_apps + np.maximum(apps, 0)
+    pos = np.minimum(np.searchsorted(key, probe), max(len(key) - 1, 0))
+    hit = (apps >= 0) & (len(key) > 0) & (key[pos] == probe) if len(key) else np.zeros(len(probe), dtype=bool)
+    return np.where(hit, first[pos] if len(key) else 0, _NEVER)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator`` with NaN where the denominator is 0."""
+    num = np.asarray(numerator, dtype=np.float64)
+    den = np.asarray(denominator, dtype=np.float64)
+    return np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
+
+
+def _stamps(seconds: np.ndarray, valid: np.ndarray) -> pd.Series:
+    return pd.Series(pd.to_datetime(np.where(valid, seconds, 0), unit="s", utc=True)).where(valid)
+
+
+def _names(labels: object, codes: np.ndarray, missing: str, unknown: np.ndarray | None = None) -> list[str]:
+    values = labels.take(np.asarray(codes))  # type: ignore[attr-defined]
+    out = [v if v is not None else missing for v in values]
+    if unknown is not None:
+        out = [("" if u else v) for v, u in zip(out, unknown, strict=True)]
+    return out
+
+
+def _top_per_group(group: np.ndarray, value: np.ndarray, n: int, n_values: int) -> tuple[np.ndarray, np.ndarray]:
+    """Most frequent value per group (ties: smallest code) and its share (``-1``/NaN if none)."""
+    top = np.full(n, -1, dtype=np.int64)
+    share = np.full(n, np.nan)
+    if len(group) == 0:
+        return top, share
+    g, v, count = distinct_pairs(group, value, max(n_values, 1))
+    order = np.lexsort((v, -count, g))
+    g, v, count = g[order], v[order], count[order]
+    first = np.ones(len(g), dtype=bool)
+    first[1:] = g[1:] != g[:-1]
+    totals = np.bincount(g, weights=count, minlength=n)
+    top[g[first]] = v[first]
+    share[g[first]] = count[first] / totals[g[first]]
+    return top, share
+
+
+def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule) -> np.ndarray:
+    """For each adopter pair: whether the account, outside the group's span, co-posted
+    ``routine_urls`` URLs or more with other adopters of the group, each URL posted (outside
+    the span) by at least ``routine_members`` of the group's adopters and for at least
+    ``routine_share`` by them: the group coordinates as a matter of course (an organisation,
+    a feed network). Links to the group's own sites are its signature, not routine."""
+    n = max(groups.n_groups, 1)
+    start, end = groups.span[:, 0], groups.span[:, 1]
+    account, when, url = events.link_account, events.link_time, events.link_url
+    # Expand each link to the groups its account adopted.
+    offsets = np.searchsorted(groups.pair_account, np.arange(events.n_accounts + 1))
+    count = np.diff(offsets)[account]
+    links = np.repeat(np.arange(len(account)), count)
+    pair = np.repeat(offsets[account], count) + (np.arange(len(links)) - np.repeat(np.cumsum(count) - count, count))
+    g = groups.pair_group[pair]
+    t = when[links]
+    keep = (link_group[links] != g) & ((t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s))
+    links, pair, g = links[keep], pair[keep], g[keep]
+    out = np.zeros(len(groups.pair_account), dtype=bool)
+    if len(links) == 0:
+        return out
+    n_urls = max(len(events.urls), 1)
+    gu_g, gu_u, gu_links = distinct_pairs(g, url[links], n_urls)
+    gu_of = np.searchsorted(gu_g * n_urls + gu_u, g.astype(np.int64) * n_urls + url[links])
+    gu_adopters = group_sizes(distinct_pairs(gu_of, account[links], events.n_accounts)[0], len(gu_g))
+    # All links to those URLs outside the span of the (first) group that has them.
+    first_group = np.full(n_urls, -1, dtype=np.int64)
+    first_group[gu_u[::-1]] = gu_g[::-1]
+    relevant = np.flatnonzero(first_group[url] >= 0)
+    fg = first_group[url[relevant]]
+    far = (when[relevant] < start[fg] - rule.history_margin_s) | (when[relevant] > end[fg] + rule.history_margin_s)
+    all_outside = np.bincount(url[relevant[far]], minlength=n_urls).astype(np.float64)
+    size = group_sizes(groups.pair_group, n)
+    shared = (
+        (gu_adopters >= 2)
+        & (gu_adopters >= rule.routine_members * size[gu_g])
+        & (gu_links >= rule.routine_share * np.maximum(all_outside[gu_u], 1))
+    )
+    hits = shared[gu_of]
+    p_of, _u, _c = distinct_pairs(pair[hits], url[links[hits]], n_urls)
+    out[:] = group_sizes(p_of, len(groups.pair_account)) >= rule.routine_urls
+    return out
+
+
+def _link_reuse(events: Events, s_links: np.ndarray, s_group: np.ndarray, n: int) -> np.ndarray:
+    """Share of each group's signature links whose page another adopter also linked."""
+    if len(s_links) == 0:
+        return np.full(n, np.nan)
+    stem = stem_codes(events, events.link_url[s_links])
+    n_stem = int(stem.max()) + 1
+    g_s, s_s, _c = distinct_pairs(s_group, stem, n_stem)
+    key = s_group.astype(np.int64) * n_stem + stem
+    pair = np.searchsorted(g_s * n_stem + s_s, key)
+    adopters = group_sizes(distinct_pairs(pair, events.link_account[s_links], events.n_accounts)[0], len(g_s))
+    reused = adopters[pair] >= 2
+    return _ratio(group_sizes(s_group[reused], n), group_sizes(s_group, n))
+
+
+def _median_gap(site: np.ndarray, when: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """Median time between consecutive signature links to the same site, per group."""
+    out = np.full(n, np.nan)
+    if len(site) < 2:
+        return out
+    order = np.lexsort((when, site, group))
+    g, s, t = group[order], site[order], when[order]
+    same = (g[1:] == g[:-1]) & (s[1:] == s[:-1])
+    if not same.any():
+        return out
+    frame = pd.DataFrame({"g": g[1:][same], "gap": np.diff(t)[same]})
+    med = frame.groupby("g")["gap"].median()
+    out[med.index.to_numpy()] = med.to_numpy()
+    return out
+
+
+def _top_urls(events: Events, s_posts: np.ndarray, sp_group: np.ndarray, n: int, k: int = 3) -> list[str]:
+    """The ``k`` most linked URLs of each group's signature posts, with shares."""
+    out = [""] * n
+    mask = np.zeros(events.n_posts, dtype=bool)
+    mask[s_posts] = True
+    links = np.flatnonzero(mask[events.link_post])
+    if len(links) == 0:
+        return out
+    group_of_post = np.full(events.n_posts, -1, dtype=np.int64)
+    group_of_post[s_posts] = sp_group
+    g = group_of_post[events.link_post[links]]
+    c, u, count = distinct_pairs(g, events.link_url[links], max(len(events.urls), 1))
+    order = np.lexsort((u, -count, c))
+    c, u, count = c[order], u[order], count[order]
+    starts = np.flatnonzero(np.concatenate([[True], c[1:] != c[:-1]]))
+    rank = np.arange(len(c)) - np.repeat(starts, np.diff(np.append(starts, len(c))))
+    head = rank < k
+    totals = np.bincount(c, weights=count, minlength=n)
+    names = events.urls.take(u[head])
+    parts: dict[int, list[str]] = {}
+    for group, url, m in zip(c[head].tolist(), names, count[head].tolist(), strict=True):
+        parts.setdefault(group, []).append(f"{url} ({100 * m / totals[group]:.0f}%)")
+    for group, texts in parts.items():
+        out[group] = "; ".join(texts)
+    return out
 
 
 def first_post_times(events: Events) -> np.ndarray:
@@ -484,124 +806,6 @@ def first_post_times(events: Events) -> np.ndarray:
     return first
 
 
-def _signature_domain(
-    c_cluster: np.ndarray,
-    c_domain: np.ndarray,
-    link_cluster: np.ndarray,
-    link_domain: np.ndarray,
-    n_clusters: int,
-    n_domains: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each cluster's top domain, its share of coordinated links, and its exclusivity.
-
-    The top domain maximises (coordinated links to it) x (exclusivity: share of
-    all links to it, platform-wide, made by members), so that camouflage - the
-    attacker also pushing popular links, which may outnumber the attack's own -
-    does not hide the domain that only the cluster pushes.
-    """
-    top = np.full(n_clusters, -1, dtype=np.int64)
-    share = np.zeros(n_clusters)
-    exclusive = np.zeros(n_clusters)
-    if len(c_cluster) == 0:
-        return top, share, exclusive
-    c, d, count = distinct_pairs(c_cluster, c_domain, n_domains)
-    member = link_cluster >= 0
-    mc, md, member_count = distinct_pairs(link_cluster[member], link_domain[member], n_domains)
-    pos = np.searchsorted(mc * n_domains + md, c * n_domains + d)
-    excl = member_count[pos] / group_sizes(link_domain, n_domains)[d]
-    order = np.lexsort((d, -count, -(count * excl), c))
-    c, d, count, excl = c[order], d[order], count[order], excl[order]
-    first = np.ones(len(c), dtype=bool)
-    first[1:] = c[1:] != c[:-1]
-    totals = np.bincount(c, weights=count, minlength=n_clusters)
-    top[c[first]] = d[first]
-    share[c[first]] = count[first] / totals[c[first]]
-    exclusive[c[first]] = excl[first]
-    return top, share, exclusive
-
-
-def _top_per_cluster(
-    cluster: np.ndarray, value: np.ndarray, n_clusters: int, n_values: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Most frequent value per cluster (ties: smallest code) and its share."""
-    top = np.full(n_clusters, -1, dtype=np.int64)
-    share = np.zeros(n_clusters)
-    if len(cluster) == 0:
-        return top, share
-    c, v, count = distinct_pairs(cluster, value, max(n_values, 1))
-    order = np.lexsort((v, -count, c))
-    c, v, count = c[order], v[order], count[order]
-    first = np.ones(len(c), dtype=bool)
-    first[1:] = c[1:] != c[:-1]
-    top[c[first]] = v[first]
-    totals = np.bincount(c, weights=count, minlength=n_clusters)
-    share[c[first]] = count[first] / totals[c[first]]
-    return top, share
-
-
-def _rate_break(
-    post_cluster: np.ndarray,
-    pre: np.ndarray,
-    after: np.ndarray,
-    marked: np.ndarray,
-    n_clusters: int,
-) -> np.ndarray:
-    """``1 - min(1, rate_before / rate_after)`` of marked posts per cluster (0 without history)."""
-    n_pre = group_sizes(post_cluster[pre], n_clusters).astype(np.float64)
-    n_after = group_sizes(post_cluster[after], n_clusters).astype(np.float64)
-    k_pre = group_sizes(post_cluster[pre & marked], n_clusters).astype(np.float64)
-    k_after = group_sizes(post_cluster[after & marked], n_clusters).astype(np.float64)
-    rate_pre = np.divide(k_pre, n_pre, out=np.zeros(n_clusters), where=n_pre > 0)
-    rate_after = np.divide(k_after, n_after, out=np.zeros(n_clusters), where=n_after > 0)
-    ratio = np.divide(rate_pre, rate_after, out=np.ones(n_clusters), where=rate_after > 0)
-    return np.where(n_pre > 0, 1.0 - np.minimum(ratio, 1.0), 0.0)
-
-
-def _quantile_per_cluster(
-    cluster: np.ndarray, values: np.ndarray, n_clusters: int, q: float
-) -> np.ndarray:
-    """The ``q`` quantile (lower) of ``values`` within each cluster (int64; max int where empty)."""
-    out = np.full(n_clusters, np.iinfo(np.int64).max, dtype=np.int64)
-    if len(cluster) == 0:
-        return out
-    order = np.lexsort((values, cluster))
-    c, v = cluster[order], values[order]
-    starts = np.searchsorted(c, np.arange(n_clusters), side="left")
-    ends = np.searchsorted(c, np.arange(n_clusters), side="right")
-    has = ends > starts
-    pick = starts + np.floor(q * (ends - starts - 1)).astype(np.int64)
-    out[has] = v[pick[has]]
-    return out
-
-
-def _share(
-    flags: np.ndarray, cluster: np.ndarray, n_clusters: int, denominators: np.ndarray
-) -> np.ndarray:
-    hits = np.bincount(cluster[flags], minlength=n_clusters).astype(np.float64)
-    return np.divide(hits, denominators, out=np.zeros(n_clusters), where=denominators > 0)
-
-
-def _density(projection: Projection, membership: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    same = (membership[projection.rows] == membership[projection.cols]) & (
-        membership[projection.rows] >= 0
-    )
-    internal = np.bincount(membership[projection.rows[same]], minlength=len(sizes)).astype(
-        np.float64
-    )
-    possible = sizes * (sizes - 1) / 2.0
-    return np.divide(internal, possible, out=np.zeros(len(sizes)), where=possible > 0)
-
-
-def _median_per_cluster(gaps: np.ndarray, n_clusters: int) -> np.ndarray:
-    out = np.full(n_clusters, np.nan)
-    if len(gaps) == 0:
-        return out
-    frame = pd.DataFrame({"c": gaps[:, 0].astype(np.int64), "g": gaps[:, 1]})
-    med = frame.groupby("c")["g"].median()
-    out[med.index.to_numpy()] = med.to_numpy()
-    return out
-
-
 _NON_WORD = re.compile(r"[^\w\s]+")
 _DIGITS = re.compile(r"\w*\d\w*")
 
@@ -620,28 +824,29 @@ def normalise_text(text: str) -> str:
 
 def _templating(
     events: Events,
-    post_cluster: np.ndarray,
-    c_posts: np.ndarray,
+    posts: np.ndarray,
+    post_group: np.ndarray,
     texts: pa.ChunkedArray | pa.Array,
-    clusters: np.ndarray,
-    rule: FlagRule,
+    groups: np.ndarray,
+    rule: Rule,
 ) -> np.ndarray:
-    """Share of (a sample of) each given cluster's coordinated posts with a near-duplicate
-    text from another member."""
+    """Share of (a sample of) each given group's posts whose text is a near-duplicate of
+    another account's post in the same group."""
     from datasketch import MinHash, MinHashLSH
 
-    out = np.zeros(len(clusters))
+    out = np.zeros(len(groups))
     rng = np.random.default_rng(0)
-    # The LSH index only fixes the banding (bands of rows of the 64 hash values); two texts
-    # are candidates when they agree on a whole band, which is what MinHashLSH.query returns.
-    bands = MinHashLSH(threshold=0.5, num_perm=64).hashranges
-    for slot, cluster in enumerate(clusters):
-        posts = c_posts[post_cluster[c_posts] == cluster]
-        if len(posts) < 2:
+    # The LSH index only fixes the banding (bands of rows of the hash values); two texts are
+    # candidates when they agree on a whole band, which is what MinHashLSH.query returns.
+    perm = rule.minhash_permutations
+    bands = MinHashLSH(threshold=rule.template_similarity, num_perm=perm).hashranges
+    for slot, group in enumerate(np.asarray(groups).tolist()):
+        chosen = posts[post_group == group]
+        if len(chosen) < 2:
             continue
-        if len(posts) > rule.max_texts:
-            posts = np.sort(rng.choice(posts, size=rule.max_texts, replace=False))
-        values = texts.take(pa.array(events.post_row[posts])).to_pylist()
+        if len(chosen) > rule.max_texts:
+            chosen = np.sort(rng.choice(chosen, size=rule.max_texts, replace=False))
+        values = texts.take(pa.array(events.post_row[chosen])).to_pylist()
         shingled = []
         for text in values:
             words = normalise_text(text or "").split()
@@ -654,48 +859,17 @@ def _templating(
         if len(has) == 0:
             continue
         hashes = np.stack(
-            [
-                m.hashvalues
-                for m in MinHash.bulk([list(shingled[i]) for i in has], num_perm=64, seed=1)
-            ]
+            [m.hashvalues for m in MinHash.bulk([list(shingled[i]) for i in has], num_perm=perm, seed=1)]
         )
-        owners = events.post_account[posts][has]
+        owners = events.post_account[chosen][has]
         near = np.zeros(len(has), dtype=bool)
-        for start, stop in bands:
-            _, band = np.unique(hashes[:, start:stop], axis=0, return_inverse=True)
+        for lo, hi in bands:
+            _, band = np.unique(hashes[:, lo:hi], axis=0, return_inverse=True)
             band = band.ravel()
             # Every text in a band bucket shared by two owners or more has a near-duplicate
-            # from another member.
+            # from another account.
             bucket, _owner, _n = distinct_pairs(band, owners, len(events.accounts))
             mixed = group_sizes(bucket, int(band.max()) + 1) >= 2
             near |= mixed[band]
-        out[slot] = int(near.sum()) / len(posts)
-    return out
-
-
-def _top_urls(
-    events: Events, post_cluster: np.ndarray, c_posts: np.ndarray, n_clusters: int, k: int = 3
-) -> list[str]:
-    """The ``k`` most linked URLs of each cluster's coordinated posts, with shares."""
-    mask = np.zeros(events.n_posts, dtype=bool)
-    mask[c_posts] = True
-    links = np.flatnonzero(mask[events.link_post])
-    cl = post_cluster[events.link_post[links]]
-    c, u, count = distinct_pairs(cl, events.link_url[links], max(len(events.urls), 1))
-    out = [""] * n_clusters
-    if len(c) == 0:
-        return out
-    # By cluster, then count (descending), then URL code; the first k of each cluster.
-    order = np.lexsort((u, -count, c))
-    c, u, count = c[order], u[order], count[order]
-    starts = np.flatnonzero(np.concatenate([[True], c[1:] != c[:-1]]))
-    rank = np.arange(len(c)) - np.repeat(starts, np.diff(np.append(starts, len(c))))
-    head = rank < k
-    totals = np.bincount(c, weights=count, minlength=n_clusters)
-    names = events.urls.take(u[head])
-    parts: dict[int, list[str]] = {}
-    for cluster, url, n in zip(c[head].tolist(), names, count[head].tolist(), strict=True):
-        parts.setdefault(cluster, []).append(f"{url} ({100 * n / totals[cluster]:.0f}%)")
-    for cluster, texts in parts.items():
-        out[cluster] = "; ".join(texts)
+        out[slot] = int(near.sum()) / len(chosen)
     return out

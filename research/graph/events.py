@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from research.canonical import is_shortener
 from research.graph.codes import dense_codes
 from research.posts import Posts, epoch_seconds
 
@@ -74,6 +75,8 @@ class Events:
     link_post: np.ndarray
     link_url: np.ndarray
     link_domain: np.ndarray
+    #: Whether each post is a repost (retweet, boost); ``None`` when the table had no such column.
+    post_repost: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -113,6 +116,47 @@ class Events:
                 codes[self.link_url] if len(self.link_url) else codes[:0],
             )
         return self._cache["stems"]
+
+
+def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
+    """The *site* of each link: its registered domain, or its URL without the query where the
+    domain says nothing of the page (a known URL shortener, or no domain).
+
+    A site is what a campaign's links have in common however the attacker varies them:
+    per-post paths and tracking parameters share the domain; the attacker's own short
+    links on a public shortener share nothing but the short link itself. Subdomains of
+    shared hosts (``a.blogspot.com``) are registered domains of their own.
+
+    Returns
+    -------
+    codes, labels
+        A site code per link (``events.link_*`` order) and the sites' names.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from research.posts import Posts
+    >>> from research.graph.events import encode
+    >>> ev = encode(Posts.from_records([{"post_id": "1", "account_id": "a", "timestamp": dt.datetime(2014, 5, 1),
+    ...     "urls": ["http://d.com/1?u=2", "http://bit.ly/x1", "http://d.com/2"], "domains": ["d.com", "bit.ly", "d.com"]}]))
+    >>> codes, labels = site_keys(ev)
+    >>> [labels[c] for c in codes]
+    ['d.com', 'http://bit.ly/x1', 'd.com']
+    """
+    if "site_keys" in events._cache:
+        return events._cache["site_keys"]
+    n_domains = len(events.domains)
+    shortener = np.array([is_shortener(d) for d in events.domains.values.to_pylist()], dtype=bool)
+    stem_labels, link_stem = events.stems()
+    by_page = (events.link_domain < 0) | shortener[np.maximum(events.link_domain, 0)]
+    raw = np.where(by_page, n_domains + link_stem, events.link_domain).astype(np.int64)
+    uniq, codes = dense_codes(raw)
+    names = [
+        events.domains[int(k)] if k < n_domains else stem_labels[int(k - n_domains)] for k in uniq
+    ]
+    result = (codes, Labels(pa.array(names, pa.string())))
+    events._cache["site_keys"] = result
+    return result
 
 
 def strip_query(urls: pa.Array) -> pa.Array:
@@ -204,11 +248,9 @@ def encode_columns(
     *, include_platform_urls: bool = False, include_reposts: bool = True
 ) -> list[str]:
     """The posts columns :func:`encode_table` reads with these options."""
-    columns = ["account_id", "timestamp", "app_name", "urls", "domains"]
+    columns = ["account_id", "timestamp", "app_name", "urls", "domains", "is_repost"]
     if include_platform_urls:
         columns.append("platform_urls")
-    if not include_reposts:
-        columns.append("is_repost")
     return columns
 
 
@@ -222,9 +264,13 @@ def encode_table(
     """:func:`encode` on an Arrow table that holds at least :func:`encode_columns` with the
     posts schema's types (e.g. read from a posts Parquet file without the other columns)."""
     rows = np.arange(table.num_rows, dtype=np.int64)
-    if not include_reposts:
-        keep = ~np.asarray(table.column("is_repost").to_numpy(), dtype=bool)
+    repost = None
+    if "is_repost" in table.column_names:
+        repost = np.asarray(table.column("is_repost").fill_null(False).to_numpy(), dtype=bool)
+    if not include_reposts and repost is not None:
+        keep = ~repost
         rows = rows[keep]
+        repost = repost[keep]
         table = table.filter(pa.array(keep))
 
     url_lists = table.column("urls").combine_chunks()
@@ -281,6 +327,7 @@ def encode_table(
         link_post=link_post.astype(np.int64),
         link_url=link_url,
         link_domain=link_domain,
+        post_repost=repost,
     )
 
 

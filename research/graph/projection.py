@@ -52,7 +52,7 @@ import scipy.sparse as sp
 
 from research.errors import BudgetError, ConfigError, unknown_name
 from research.graph.codes import dense_codes, group_sizes, pair_dense_codes, stable_group
-from research.graph.events import Events, Labels
+from research.graph.events import Events, Labels, site_keys
 
 Weighting = Literal["count", "idf", "jaccard", "overlap", "tfidf_cosine"]
 OnBudget = Literal["lower_cap", "refuse"]
@@ -151,6 +151,11 @@ def _app(ev: Events) -> Actions:
     )
 
 
+def _site(ev: Events) -> Actions:
+    codes, labels = site_keys(ev)
+    return _link_actions(ev, codes, "site", labels)
+
+
 def _app_url(ev: Events) -> Actions:
     return _joint_actions(ev, ev.link_url, "app_url", ev.urls)
 
@@ -173,6 +178,7 @@ OBJECTS: dict[str, Callable[[Events], Actions]] = {
     "app_url": _app_url,
     "app_stem": _app_stem,
     "app_domain": _app_domain,
+    "site": _site,
 }
 
 

@@ -22,7 +22,15 @@ import pyarrow.compute as pc
 
 from research.posts import POSTS_SCHEMA, Posts, read_posts, write_posts
 from research.simulate.campaigns import attack_posts, authorise_app, choose_victims
-from research.simulate.decoys import feeds, news_bursts, organisations
+from research.simulate.decoys import (
+    client_switches,
+    feeds,
+    giveaways,
+    new_apps,
+    news_bursts,
+    organisations,
+    retweet_storms,
+)
 from research.simulate.platform import World, background_posts, make_world
 from research.simulate.registry import Batch, concat_batches
 from research.simulate.scenario import PRESETS, Scenario, preset, with_overrides
@@ -38,7 +46,15 @@ __all__ = [
     "with_overrides",
 ]
 
-_COMPONENTS = ("world", "background", "news", "feeds", "orgs", "campaigns")
+# Each component draws from its own stream (children of the seed by position, so adding a
+# component at the end leaves the others' draws, and the presets' outputs, unchanged).
+_COMPONENTS = (
+    "world", "background", "news", "feeds", "orgs", "campaigns",
+    "new_apps", "giveaways", "retweets", "switches",
+)  # fmt: skip
+#: Benign look-alike kinds recorded in the truth's ``decoy`` column (later kinds win where an
+#: account belongs to several).
+DECOY_KINDS = ("news", "feed", "org", "org_new_site", "new_app", "giveaway", "retweet", "client_switch")
 
 
 @dataclass(frozen=True)
@@ -126,7 +142,11 @@ def simulate(
     organic = background_posts(world, streams["background"])
     news, news_accounts = news_bursts(world, spec.decoys, streams["news"])
     feed_posts, feed_accounts = feeds(world, spec.decoys, streams["feeds"])
-    org_posts, org_accounts = organisations(world, spec.decoys, streams["orgs"])
+    org_posts, org_accounts, mover_accounts = organisations(world, spec.decoys, streams["orgs"])
+    app_posts, app_accounts = new_apps(world, spec.decoys, streams["new_apps"])
+    give_posts, give_accounts = giveaways(world, spec.decoys, streams["giveaways"])
+    storm_posts, storm_accounts = retweet_storms(world, spec.decoys, streams["retweets"])
+    organic, switch_accounts = client_switches(world, spec.decoys, streams["switches"], organic)
 
     attacks: list[Batch] = []
     victims_of: list[np.ndarray] = []
@@ -140,8 +160,17 @@ def simulate(
         victims_of.append(np.unique(attack.account))
         attacks.append(attack)
 
-    batch = concat_batches([organic, news, feed_posts, org_posts, *attacks])
-    decoys = {"news": news_accounts, "feed": feed_accounts, "org": org_accounts}
+    batch = concat_batches(
+        [organic, news, feed_posts, org_posts, app_posts, give_posts, storm_posts, *attacks]
+    )
+    decoys = dict(
+        zip(
+            DECOY_KINDS,
+            (news_accounts, feed_accounts, org_accounts, mover_accounts, app_accounts,
+             give_accounts, storm_accounts, switch_accounts),
+            strict=True,
+        )
+    )  # fmt: skip
     return _assemble(world, spec, seed, batch, victims_of, decoys, streams["campaigns"])
 
 
@@ -168,7 +197,7 @@ def _assemble(
     app = batch.app[order]
     app_names = pa.array(world.apps.values, pa.string())
     app_urls = pa.array(world.app_urls, pa.string())
-    app_idx = pa.array(app, mask=app < 0)
+    app_idx = pa.array(app, mask=(app < 0) | (not spec.platform.app_field))
 
     counts = np.diff(batch.url_offsets)[order]
     starts = batch.url_offsets[:-1][order]

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from research.errors import ConfigError
-from research.simulate.platform import DAY, SHORTENERS, World
+from research.simulate.platform import DAY, OFFICIAL_CLIENTS, SHARED_HOSTS, SHORTENERS, World
 from research.simulate.registry import Batch, concat_batches
 from research.simulate.scenario import CampaignSpec
-from research.simulate.text import campaign_pool, organic_pool
+from research.simulate.text import campaign_pool, organic_pool, paraphrase_pool
 
 _DOMAIN_STEMS = {
     "weheartit": ("womenshealth-diet-news", "slim-secret-today", "health-magazine-weight", "diet-trial-offer", "fit-life-report"),
@@ -28,7 +28,11 @@ _DOMAIN_STEMS = {
 
 def authorise_app(world: World, spec: CampaignSpec, rng: np.random.Generator) -> int:
     """Register the campaign's app; in abused mode, make it one of the apps of a share of
-    accounts *before* organic posts are drawn, so that victims have used it themselves."""
+    accounts *before* organic posts are drawn, so that victims have used it themselves.
+
+    Stolen credentials (``official``) and an unrecorded app (``none``) register nothing: -1."""
+    if spec.app_mode in ("official", "none"):
+        return -1
     app = world.app(spec.app, spec.app_url)
     if spec.app_mode == "abused":
         n_bg = world.spec.n_accounts
@@ -58,7 +62,11 @@ def choose_victims(
             f"campaign {spec.name!r}: wants {n_hijacked} hijacked accounts but only {len(pool)} "
             f"are eligible; raise app_user_share or platform.n_accounts, or lower n_victims"
         )
-    hijacked = np.sort(rng.choice(pool, size=n_hijacked, replace=False))
+    if spec.victim_activity:
+        weight = world.activity[pool] ** spec.victim_activity
+        hijacked = np.sort(rng.choice(pool, size=n_hijacked, replace=False, p=weight / weight.sum()))
+    else:
+        hijacked = np.sort(rng.choice(pool, size=n_hijacked, replace=False))
     fakes = world.new_accounts(n_fake, rng) if n_fake else np.zeros(0, dtype=np.int64)
     return np.concatenate([hijacked, fakes])
 
@@ -77,12 +85,28 @@ def attack_posts(
     ``organic_links`` holds the URL code of every link in organic posts; camouflage
     draws from it.
     """
+    if spec.posts_per_victim > 0:
+        account, time = _budgeted_times(world, spec, victims, rng)
+    else:
+        account, time = _wave_times(world, spec, victims, rng)
+    n = len(account)
+    apps = _attack_apps(world, spec, app, account, rng)
+    urls = _campaign_links(world, spec, rng, n, time)
+    texts = _attack_texts(world, spec, rng, n)
+    posts = Batch.single_url(account, _clip(world, time), apps, urls, texts, campaign=campaign)
+    if spec.camouflage == "none" or spec.camouflage_amount <= 0 or n == 0:
+        return posts
+    return _with_camouflage(world, spec, rng, posts, organic_links)
+
+
+def _wave_times(
+    world: World, spec: CampaignSpec, victims: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The presets' posting model: in each wave, each victim still reachable takes part with
+    ``wave_participation`` and posts ``max(1, Poisson(posts_per_wave))`` times."""
     start = world.start_s + spec.start_day * DAY
     waves = np.sort(start + rng.uniform(0, spec.duration_days * DAY, size=spec.n_waves))
-    persists = rng.random(len(victims)) < spec.token_persist
-    recovered = start + rng.exponential(spec.recovery_days * DAY, size=len(victims))
-    until = np.where(persists, np.inf, recovered)
-
+    until = _reachable_until(spec, start, len(victims), rng)
     acc_parts, time_parts = [], []
     for wave in waves:
         active = victims[(until > wave) & (rng.random(len(victims)) < spec.wave_participation)]
@@ -94,33 +118,115 @@ def attack_posts(
         time_parts.append(t + rng.normal(0, spec.jitter_minutes * 60, size=len(acc)))
     account = np.concatenate(acc_parts) if acc_parts else np.zeros(0, dtype=np.int64)
     time = np.concatenate(time_parts) if time_parts else np.zeros(0)
-    n = len(account)
+    return account, time
 
+
+def _reachable_until(
+    spec: CampaignSpec, start: float, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """When each victim stops being reachable: never when the token persists after a password
+    change, else after an exponential recovery time from the campaign's start."""
+    persists = rng.random(n) < spec.token_persist
+    recovered = start + rng.exponential(spec.recovery_days * DAY, size=n)
+    return np.where(persists, np.inf, recovered)
+
+
+def _budgeted_times(
+    world: World, spec: CampaignSpec, victims: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each victim gets a number of attack posts (mean ``posts_per_victim``, at least one, many
+    exactly one), placed in random waves or, for ``slow`` timing, spread over the duration
+    with at least an hour between a victim's posts; posts after recovery are lost."""
+    start = world.start_s + spec.start_day * DAY
+    duration = max(spec.duration_days * DAY, 60.0)
+    extra = max(spec.posts_per_victim - 1.0, 0.0)
+    counts = 1 + np.floor(rng.exponential(extra, size=len(victims))).astype(np.int64)
+    counts = np.minimum(counts, 50)
+    if spec.timing == "slow":
+        counts = np.minimum(counts, max(1, int(duration // 7200)))
+    account = np.repeat(victims, counts)
+    if spec.timing == "slow":
+        # Equal slots per victim, one post near the middle of each: consecutive posts of a
+        # victim are at least half a slot (an hour or more) apart.
+        slot = duration / np.repeat(counts, counts)
+        index = np.arange(len(account)) - np.repeat(np.cumsum(counts) - counts, counts)
+        time = start + (index + rng.uniform(0.25, 0.75, size=len(account))) * slot
+    else:
+        wave_s = min(spec.wave_minutes * 60.0, duration)
+        waves = np.sort(start + rng.uniform(0, duration - wave_s, size=max(spec.n_waves, 1)))
+        pick = rng.integers(0, len(waves), size=len(account))
+        time = waves[pick] + rng.uniform(0, wave_s, size=len(account))
+        time = time + rng.normal(0, spec.jitter_minutes * 60, size=len(account))
+    until = _reachable_until(spec, start, len(victims), rng)
+    keep = time < np.repeat(until, counts)
+    return account[keep], time[keep]
+
+
+def _attack_apps(
+    world: World, spec: CampaignSpec, app: int, account: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """The app of each attack post, by how the attacker holds the accounts."""
+    if spec.app_mode == "none":
+        return np.full(len(account), -1, dtype=np.int64)
+    if spec.app_mode == "official":
+        # Stolen credentials: the attacker logs in and posts through the official client the
+        # victim already uses (or the web client when the victim's usual app is a third party's).
+        official = np.array([world.apps.values[a] in OFFICIAL_CLIENTS for a in range(len(world.apps))])
+        usual = world.primary_app[account]
+        web = world.app("Twitter Web Client")
+        return np.where(official[usual], usual, web)
     fallback = world.app(spec.fallback_app)
-    via_app = rng.random(n) < spec.malicious_app_share
-    apps = np.where(via_app, app, fallback)
-    urls = _campaign_links(world, spec, rng, n)
-    texts = world.texts.add_block(campaign_pool(spec.text_template, rng)) + rng.integers(
-        0, 200, size=n
-    )
-    posts = Batch.single_url(account, _clip(world, time), apps, urls, texts, campaign=campaign)
-    if spec.camouflage == "none" or spec.camouflage_amount <= 0 or n == 0:
-        return posts
-    return _with_camouflage(world, spec, rng, posts, organic_links)
+    via_app = rng.random(len(account)) < spec.malicious_app_share
+    return np.where(via_app, app, fallback)
+
+
+def _attack_texts(world: World, spec: CampaignSpec, rng: np.random.Generator, n: int) -> np.ndarray:
+    if spec.text_mode == "paraphrased":
+        pool = paraphrase_pool(spec.text_template, rng, size=max(n, 1))
+        return world.texts.add_block(pool) + np.arange(n)
+    if spec.text_mode == "unrelated":
+        return world.texts.add_block(organic_pool(rng, max(n, 1))) + np.arange(n)
+    return world.texts.add_block(campaign_pool(spec.text_template, rng)) + rng.integers(0, 200, size=n)
+
+
+def _landing_domains(spec: CampaignSpec, day: int) -> list[str]:
+    """The landing domains in use on a day of the campaign (the same every day unless rotated)."""
+    stems = _DOMAIN_STEMS.get(spec.text_template, _DOMAIN_STEMS["weheartit"])
+    tag = spec.name.replace(" ", "-").lower()
+    suffix = f"-d{day}" if day else ""
+    if spec.host == "shared_host":
+        return [
+            f"{stems[i % len(stems)]}-{tag}{suffix}.{SHARED_HOSTS[(i + day) % len(SHARED_HOSTS)]}"
+            for i in range(spec.n_domains)
+        ]
+    return [f"{stems[i % len(stems)]}-{tag}{suffix}.com" for i in range(spec.n_domains)]
 
 
 def _campaign_links(
-    world: World, spec: CampaignSpec, rng: np.random.Generator, n: int
+    world: World, spec: CampaignSpec, rng: np.random.Generator, n: int, time: np.ndarray
 ) -> np.ndarray:
-    stems = _DOMAIN_STEMS.get(spec.text_template, _DOMAIN_STEMS["weheartit"])
-    tag = spec.name.replace(" ", "-").lower()
-    domains = [f"{stems[i % len(stems)]}-{tag}.com" for i in range(spec.n_domains)]
+    """URL code of each attack post: a landing URL, one of the attacker's short links to it, or
+    the landing URL with a per-post query; with daily rotation, each day has its own domains."""
+    if spec.rotate_daily and n:
+        start = world.start_s + spec.start_day * DAY
+        day = np.clip((np.asarray(time) - start) // DAY, 0, None).astype(np.int64)
+    else:
+        day = np.zeros(n, dtype=np.int64)
+    codes = np.zeros(n, dtype=np.int64)
+    for d in np.unique(day) if n else []:
+        posts = np.flatnonzero(day == d)
+        codes[posts] = _links_of_day(world, spec, rng, len(posts), int(d))
+    return codes
+
+
+def _links_of_day(
+    world: World, spec: CampaignSpec, rng: np.random.Generator, n: int, day: int
+) -> np.ndarray:
+    domains = _landing_domains(spec, day)
     targets = [f"http://{domains[i % len(domains)]}/offer/{i}" for i in range(spec.n_urls)]
-    target_codes = world.urls.add_block(
-        targets, [domains[i % len(domains)] for i in range(spec.n_urls)]
-    )
+    target_codes = world.urls.add_block(targets, [domains[i % len(domains)] for i in range(spec.n_urls)])
     # A few short links per target, created by the attacker and left unresolved in the data.
-    short_per_target = 3
+    short_per_target = max(spec.short_links_per_url, 1)
     serial = world.next_serials(spec.n_urls * short_per_target)
     shorteners = [SHORTENERS[int(s) % len(SHORTENERS)] for s in serial]
     short_codes = world.urls.add_block(

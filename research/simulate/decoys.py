@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from research.simulate.platform import DAY, NEWS_DOMAINS, World, organic_posts
+from research.simulate.platform import (
+    _SYLLABLES,
+    DAY,
+    NEWS_DOMAINS,
+    OFFICIAL_CLIENTS,
+    World,
+    organic_posts,
+)
 from research.simulate.registry import Batch, concat_batches
 from research.simulate.scenario import DecoySpec
-from research.simulate.text import headline_pool
+from research.simulate.text import giveaway_pool, headline_pool, organic_pool
 
 FEED_APPS = (("dlvr.it", "https://dlvr.it"), ("twitterfeed", "http://twitterfeed.com"),
              ("RSS Graffiti", "http://www.rssgraffiti.com"), ("NewsFeed Poster", "http://newsfeedposter.example"))  # fmt: skip
@@ -79,9 +86,14 @@ def feeds(world: World, spec: DecoySpec, rng: np.random.Generator) -> tuple[Batc
 
 def organisations(
     world: World, spec: DecoySpec, rng: np.random.Generator
-) -> tuple[Batch, np.ndarray]:
-    """An organisation's accounts share its links through one scheduling app."""
-    batches, members = [], []
+) -> tuple[Batch, np.ndarray, np.ndarray]:
+    """An organisation's accounts share its links through one scheduling app; the first
+    ``org_new_site`` organisations move to a new web site mid-window.
+
+    Returns the posts, the members of organisations that kept their site, and the members
+    of those that moved.
+    """
+    batches, members, movers = [], [], []
     for o in range(spec.orgs):
         name, url = ORG_APPS[o % len(ORG_APPS)]
         app = world.app(name, url)
@@ -92,6 +104,11 @@ def organisations(
         )
         items = _items(world, rng, f"https://org{o}-group.org/press", n_items)
         item, member = np.nonzero(rng.random((n_items, len(accounts))) < spec.org_share)
+        if o < spec.org_new_site and n_items:
+            # The new site: every item published after the move links there instead.
+            moved = item_times >= world.start_s + rng.uniform(0.3, 0.7) * world.spec.days * DAY
+            new_items = _items(world, rng, f"https://{_name(rng, o)}-org{o}.org/news", n_items)
+            items = (np.where(moved, new_items[0], items[0]), items[1])
         batches.append(
             _item_posts(
                 world, rng, accounts[member], item, item_times, spec.org_delay_s, app, items
@@ -100,8 +117,8 @@ def organisations(
         batches.append(
             organic_posts(world, rng, np.repeat(accounts, rng.poisson(20, size=len(accounts))))
         )
-        members.append(accounts)
-    return _joined(batches), _unique(members)
+        (movers if o < spec.org_new_site else members).append(accounts)
+    return _joined(batches), _unique(members), _unique(movers)
 
 
 def _items(
@@ -146,3 +163,172 @@ def _joined(batches: list[Batch]) -> Batch:
 
 def _unique(parts: list[np.ndarray]) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _sharers(world: World, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Background accounts chosen in proportion to the square root of their activity."""
+    n_bg = world.spec.n_accounts
+    pick = np.sqrt(world.activity[:n_bg])
+    return rng.choice(n_bg, size=min(size, n_bg), replace=False, p=pick / pick.sum())
+
+
+def _name(rng: np.random.Generator, k: int) -> str:
+    return "".join(rng.choice(_SYLLABLES, size=int(rng.integers(2, 4)))) + str(k)
+
+
+NEW_APP_KINDS = ("Cam", "Snap", "Loop", "Daily", "Pocket", "Spot", "Clip", "Note")
+
+
+def new_apps(world: World, spec: DecoySpec, rng: np.random.Generator) -> tuple[Batch, np.ndarray]:
+    """Newly launched apps: adopters join over days and each posts its own pages of the app's
+    site through it, at its own pace, until the end of the window."""
+    batches, members = [], []
+    for k in range(spec.new_apps):
+        stem = _name(rng, k)
+        domain = f"{stem}.app"
+        kind = NEW_APP_KINDS[k % len(NEW_APP_KINDS)]
+        app = world.app(f"{stem.capitalize()} {kind}", f"https://{domain}")
+        launch = world.start_s + rng.uniform(0.15, 0.6) * world.spec.days * DAY
+        adopters = _sharers(world, rng, spec.new_app_adopters)
+        adopted = launch + rng.exponential(spec.new_app_adoption_days * DAY / 2, size=len(adopters))
+        adopted = np.minimum(adopted, world.end_s - 3600)
+        later = rng.poisson(spec.new_app_posts_per_day * (world.end_s - adopted) / DAY)
+        account = np.concatenate([adopters, np.repeat(adopters, later)])
+        first = adopted + rng.uniform(0, 3600, size=len(adopters))
+        span = np.repeat(world.end_s - adopted, later)
+        rest = np.repeat(adopted, later) + rng.uniform(0, 1, size=int(later.sum())) * span
+        time = np.concatenate([first, rest])
+        serial = world.next_serials(len(account))
+        urls = world.urls.add_block(
+            [f"https://{domain}/p/{s:x}" for s in serial], [domain] * len(account)
+        )
+        texts = world.texts.add_block(organic_pool(rng, max(len(account), 1))) + np.arange(len(account))
+        batches.append(
+            Batch.single_url(
+                account, np.minimum(time, world.end_s - 1), np.full(len(account), app),
+                urls + np.arange(len(account)), texts,
+            )
+        )  # fmt: skip
+        members.append(adopters)
+    return _joined(batches), _unique(members)
+
+
+GIVEAWAY_PLATFORMS = ("gleam.io", "woobox.com", "rafflecopter.com", "wn.nr")
+
+
+def giveaways(world: World, spec: DecoySpec, rng: np.random.Generator) -> tuple[Batch, np.ndarray]:
+    """Giveaways: participants share one contest page through a share button (mostly the web
+    client) within hours. The page is on the brand's long-established site, or on a giveaway
+    platform that hosts other, smaller contests throughout the window."""
+    batches, members = [], []
+    web = world.app("Twitter Web Client")
+    # Brands whose giveaways these are: the platform's best-known sites.
+    popular = max(1, min(20, len(world.domains)))
+    for _ in range(spec.giveaways):
+        brand = world.domains[int(rng.integers(0, popular))]
+        hosted = rng.random() < spec.giveaway_platform_share
+        domain = GIVEAWAY_PLATFORMS[int(rng.integers(len(GIVEAWAY_PLATFORMS)))] if hosted else brand
+        contests = [(spec.giveaway_size, spec.giveaway_hours, brand)]
+        if hosted:
+            # The platform's other contests: small, spread over the window.
+            contests += [
+                (int(rng.integers(10, 60)), float(rng.uniform(3, 24)), world.domains[int(rng.integers(0, len(world.domains)))])
+                for _ in range(int(rng.integers(10, 30)))
+            ]
+        for size, hours, sponsor in contests:
+            batch, people = _contest(world, rng, web, domain, sponsor, size, hours, hosted)
+            batches.append(batch)
+            members.append(people)
+    return _joined(batches), _unique(members)
+
+
+def _contest(
+    world: World,
+    rng: np.random.Generator,
+    web: int,
+    domain: str,
+    sponsor: str,
+    size: int,
+    hours: float,
+    hosted: bool,
+) -> tuple[Batch, np.ndarray]:
+    contest = int(world.next_serials(1)[0])
+    if hosted:
+        base = f"https://{domain}/{contest:x}/{sponsor.split('.')[0]}-giveaway"
+    else:
+        base = f"https://{domain}/giveaway/{contest:x}"
+    people = _sharers(world, rng, size)
+    account = np.concatenate([people, people[rng.random(len(people)) < 0.1]])
+    t0 = world.start_s + rng.uniform(0.05, 0.9) * world.spec.days * DAY
+    time = t0 + rng.exponential(hours * 3600 / 3, size=len(account))
+    if rng.random() < 0.5:
+        # A referral parameter per participant: one page, many URLs.
+        serial = world.next_serials(len(account))
+        first = world.urls.add_block([f"{base}?ref={s:x}" for s in serial], [domain] * len(account))
+        url = first + np.arange(len(account))
+    else:
+        url = np.full(len(account), world.urls.add_block([base], [domain]))
+    app = np.where(rng.random(len(account)) < 0.7, web, world.primary_app[account])
+    texts = world.texts.add_block(giveaway_pool(sponsor, rng, 50)) + rng.integers(0, 50, size=len(account))
+    return Batch.single_url(account, np.minimum(time, world.end_s - 1), app, url, texts), people
+
+
+def retweet_storms(
+    world: World, spec: DecoySpec, rng: np.random.Generator
+) -> tuple[Batch, np.ndarray]:
+    """Retweet storms: one post with a link (to a popular site or a new one) reposted by many
+    accounts within hours, each through its own app."""
+    batches, members = [], []
+    for r in range(spec.retweet_storms):
+        if rng.random() < 0.5:
+            domain = world.domains[int(rng.integers(0, max(1, min(200, len(world.domains)))))]
+        else:
+            domain = f"{_name(rng, r)}.com"
+        serial = int(world.next_serials(1)[0])
+        url = world.urls.add_block([f"https://{domain}/post/{serial:x}"], [domain])
+        author = _sharers(world, rng, 1)
+        people = _sharers(world, rng, spec.retweet_storm_size)
+        people = people[people != author[0]]
+        t0 = world.start_s + rng.uniform(0.05, 0.95) * world.spec.days * DAY
+        delays = 60 + rng.exponential(spec.retweet_storm_hours * 3600 / 3, size=len(people))
+        time = np.concatenate([[t0], t0 + delays])
+        account = np.concatenate([author, people])
+        headline = headline_pool(rng, 1)[0]
+        text = world.texts.add_block([headline, f"RT @user_{int(author[0])}: {headline}"])
+        reposts = np.arange(len(account)) > 0
+        batches.append(
+            Batch.single_url(
+                account, np.minimum(time, world.end_s - 1), world.primary_app[account],
+                np.full(len(account), url), np.where(reposts, text + 1, text), is_repost=reposts,
+            )
+        )  # fmt: skip
+        members.append(people)
+    return _joined(batches), _unique(members)
+
+
+SWITCH_CLIENTS = ("Twitterrific", "Fenix for Android", "Talon for Android", "Tweetings", "Twitter Lite")
+
+
+def client_switches(
+    world: World, spec: DecoySpec, rng: np.random.Generator, organic: Batch
+) -> tuple[Batch, np.ndarray]:
+    """Accounts moving to a new client within days: from its switch time on, most of an
+    account's own posts go through the new client (``organic`` is changed in place)."""
+    members = []
+    n_bg = world.spec.n_accounts
+    for c in range(spec.client_switches):
+        app = world.app(SWITCH_CLIENTS[c % len(SWITCH_CLIENTS)], None)
+        official = np.array([name in OFFICIAL_CLIENTS for name in world.apps.values])
+        eligible = np.flatnonzero(official[world.primary_app[:n_bg]])
+        eligible = eligible[world.activity[eligible] > np.median(world.activity[:n_bg])]
+        if len(eligible) == 0:
+            continue
+        size = min(spec.client_switch_accounts, len(eligible))
+        movers = rng.choice(eligible, size=size, replace=False)
+        t0 = world.start_s + rng.uniform(0.2, 0.7) * world.spec.days * DAY
+        when = np.full(world.n_accounts, np.inf)
+        when[movers] = t0 + rng.exponential(spec.client_switch_days * DAY / 2, size=len(movers))
+        switched = (organic.time >= when[organic.account]) & (rng.random(len(organic)) < 0.9)
+        organic.app[switched] = app
+        members.append(movers)
+    return organic, _unique(members)

@@ -53,6 +53,14 @@ NEWS_DOMAINS = (
     "reuters.com",
 )
 SHORTENERS = ("bit.ly", "goo.gl", "ow.ly", "tinyurl.com")
+#: Shared hosts whose subdomains are registered domains of their own (the Public Suffix List's
+#: private section): blogs and project pages of ordinary users, and cheap landing pages.
+SHARED_HOSTS = ("blogspot.com", "github.io", "herokuapp.com", "netlify.app", "wixsite.com", "web.app")
+#: The platform's own clients: stolen-credential attacks post through these.
+OFFICIAL_CLIENTS = frozenset(
+    {"Twitter for iPhone", "Twitter for Android", "Twitter Web Client", "Twitter for iPad",
+     "Mobile Web (M2)", "Twitter for Windows Phone", "Twitter for Mac"}
+)  # fmt: skip
 _TLDS = ("com", "com", "com", "net", "org", "co.uk", "de", "fr", "com.br", "info", "io")
 _SYLLABLES = "ka lo mi ne ru ta so vi da pe zu ko li ma no ra te fi go hu".split()
 
@@ -251,8 +259,29 @@ def _organic_links(world: World, rng: np.random.Generator, app: np.ndarray) -> n
         for u, s, n, k in zip(urls, shortener, serial, short, strict=True)
     ]
     domains = [s if k else d for d, s, k in zip(domains, shortener, short, strict=True)]
+    if spec.shared_host_share > 0:
+        _to_blogs(world, rng, urls, domains, serial, short)
     codes[new] = world.urls.add_block(urls, domains) + np.arange(len(new))
     return codes
+
+
+def _to_blogs(
+    world: World,
+    rng: np.random.Generator,
+    urls: list[str],
+    domains: list[str],
+    serial: np.ndarray,
+    short: np.ndarray,
+) -> None:
+    """Move a share of fresh links to ordinary users' blogs on shared hosts (in place): each
+    blog (``name.blogspot.com``) is a registered domain of its own, with Zipf popularity."""
+    n_blogs = max(50, len(world.domains) // 2)
+    moved = np.flatnonzero(~short & (rng.random(len(urls)) < world.spec.shared_host_share))
+    blog = rng.choice(n_blogs, size=len(moved), p=zipf_weights(n_blogs, world.spec.domain_zipf))
+    for i, b in zip(moved.tolist(), blog.tolist(), strict=True):
+        host = f"{_SYLLABLES[b % len(_SYLLABLES)]}{_SYLLABLES[(b // 7) % len(_SYLLABLES)]}{b}.{SHARED_HOSTS[b % len(SHARED_HOSTS)]}"
+        domains[i] = host
+        urls[i] = f"https://{host}/{int(serial[i]):x}.html"
 
 
 def _article_urls(

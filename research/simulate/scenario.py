@@ -14,8 +14,21 @@ from typing import Any, Literal
 
 from research.errors import ConfigError, unknown_name
 
-AppMode = Literal["abused", "rogue"]
+#: How the attacker posts: through an app the victims had authorised themselves (``abused``),
+#: a new app they were tricked into authorising (``rogue``), the official client each victim
+#: already uses (``official``: stolen credentials), or with no app recorded (``none``).
+AppMode = Literal["abused", "rogue", "official", "none"]
 CamouflageMode = Literal["none", "random", "popularity"]
+#: ``waves``: bursts of ``wave_minutes``; ``slow``: each victim's posts spread over the whole
+#: duration, never two within an hour (low-and-slow).
+TimingMode = Literal["waves", "slow"]
+#: ``templated``: variants of a few messages; ``paraphrased``: the same pitch reworded for every
+#: post; ``unrelated``: ordinary-looking texts (the link is the payload).
+TextMode = Literal["templated", "paraphrased", "unrelated"]
+#: ``own``: the attacker's own registered domains; ``shared_host``: subdomains of shared hosts
+#: (``*.blogspot.com``, ``*.github.io``, ...), each a registered domain of its own under the
+#: Public Suffix List's private section.
+HostMode = Literal["own", "shared_host"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,12 @@ class PlatformSpec:
     shortener_share: float = 0.12
     unwound_share: float = 0.5
     repost_share: float = 0.2
+    #: Share of fresh links that point to pages on shared hosts (blogs and sites under
+    #: ``blogspot.com``, ``github.io``, ...), each subdomain a registered domain of its own.
+    shared_host_share: float = 0.0
+    #: ``False``: the export carries no posting app at all (Twitter API v2 after December 2022,
+    #: federated Mastodon copies): every ``app_name`` and ``app_url`` is null.
+    app_field: bool = True
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,29 @@ class DecoySpec:
     org_posts_per_day: float = 6.0
     org_share: float = 0.6
     org_delay_s: float = 300.0
+    #: Organisations (among ``orgs``) that move their links to a new web site mid-window.
+    org_new_site: int = 0
+    #: Newly launched apps adopted by many accounts within days; each adopter posts its own
+    #: links to the app's domain through it.
+    new_apps: int = 0
+    new_app_adopters: int = 300
+    new_app_adoption_days: float = 3.0
+    new_app_posts_per_day: float = 1.0
+    #: Giveaways: many accounts share one brand link through a share button within hours.
+    giveaways: int = 0
+    giveaway_size: int = 300
+    giveaway_hours: float = 12.0
+    #: Share of giveaways hosted on a giveaway platform (a per-contest page on a domain every
+    #: contest shares) rather than on the brand's own, long-established site.
+    giveaway_platform_share: float = 0.4
+    #: Retweet storms: one post with a link reposted by many accounts within hours.
+    retweet_storms: int = 0
+    retweet_storm_size: int = 300
+    retweet_storm_hours: float = 6.0
+    #: Accounts moving from their usual client to a new one within days.
+    client_switches: int = 0
+    client_switch_accounts: int = 300
+    client_switch_days: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -78,9 +120,17 @@ class CampaignSpec:
     malicious_app_share: float = 1.0
     fallback_app: str = "Twitter Web Client"
     fake_share: float = 0.0
+    #: Victims are drawn with probability proportional to ``activity ** victim_activity``:
+    #: 0 uniform, negative favours dormant accounts, positive heavy posters.
+    victim_activity: float = 0.0
     n_urls: int = 6
     n_domains: int = 2
+    host: HostMode = "own"
+    #: A fresh set of ``n_domains`` landing domains every day of the campaign.
+    rotate_daily: bool = False
     shortener_share: float = 0.3
+    #: The attacker's own short links per landing URL, on public shorteners.
+    short_links_per_url: int = 3
     query_mutation: float = 0.3
     start_day: float = 8.0
     duration_days: float = 3.0
@@ -91,7 +141,13 @@ class CampaignSpec:
     posts_per_wave: float = 1.0
     recovery_days: float = 1.5
     token_persist: float = 0.85
+    #: ``> 0``: each victim's number of attack posts is drawn with this mean (at least one;
+    #: many victims post once) and spread over the waves (or the whole duration when
+    #: ``timing`` is ``slow``); ``wave_participation`` and ``posts_per_wave`` are then unused.
+    posts_per_victim: float = 0.0
+    timing: TimingMode = "waves"
     text_template: str = "weheartit"
+    text_mode: TextMode = "templated"
     camouflage: CamouflageMode = "none"
     camouflage_amount: float = 0.0
 

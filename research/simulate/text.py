@@ -76,6 +76,68 @@ def campaign_pool(template: str, rng: np.random.Generator, size: int = 200) -> l
     return out
 
 
+#: Interchangeable phrasings of each pitch: a paraphrased campaign rewrites every post from
+#: these slots, so that no two texts need be near-duplicates (word 3-shingles rarely repeat).
+_PARAPHRASES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "weheartit": (
+        ("honestly", "ok so", "no joke", "seriously", "I swear", "not gonna lie", ""),
+        ("this diet", "this little trick", "the thing my sister sent me", "this plan", "these pills"),
+        ("changed my life", "worked for me", "made me drop two sizes", "is the real deal", "actually works"),
+        ("check it", "look", "see for yourself", "read this", "try it", "you have to see this"),
+    ),
+    "followers": (
+        ("wow", "finally", "guys", "so", "omg", ""),
+        ("I got tons of followers", "my follower count exploded", "followers are pouring in", "so many new fans"),
+        ("with this app", "thanks to this", "using this site", "from this tool"),
+        ("try it", "it's free", "go get yours", "link here"),
+    ),
+    "crypto": (
+        ("breaking", "live now", "today only", "hurry", ""),
+        ("they are giving away coins", "double your btc", "free eth for everyone", "huge crypto bonus"),
+        ("for the first users", "while it lasts", "to celebrate the launch", "no catch"),
+        ("claim here", "join now", "details", "get yours"),
+    ),
+    "phishing": (
+        ("hey", "lol", "wait", "umm", "hahaha", ""),
+        ("is this you", "someone posted you", "you're in this", "look what they wrote about you"),
+        ("in this photo", "in this video", "on this page", "here"),
+        ("??", "!!", "", "omg"),
+    ),
+}
+
+
+def paraphrase_pool(template: str, rng: np.random.Generator, size: int = 200) -> list[str]:
+    """Every text a fresh rewording of the campaign's pitch (slots shuffled and varied)."""
+    slots = _PARAPHRASES.get(template, _PARAPHRASES["weheartit"])
+    words = np.asarray(_WORDS, dtype=object)
+    out = []
+    for _ in range(size):
+        parts = [slot[rng.integers(len(slot))] for slot in slots]
+        order = rng.permutation(len(parts)) if rng.random() < 0.5 else np.arange(len(parts))
+        filler = " ".join(words[rng.integers(0, len(words), size=int(rng.integers(0, 4)))])
+        text = " ".join(p for p in (parts[i] for i in order) if p) + (" " + filler if filler else "")
+        out.append(text[:1].upper() + text[1:])
+    return out
+
+
+_PRIZES = ("a new phone", "a year of coffee", "concert tickets", "a $500 gift card", "a trip for two", "the new console")
+
+
+def giveaway_pool(brand: str, rng: np.random.Generator, size: int) -> list[str]:
+    """The prefilled texts of a giveaway's share button, lightly edited by participants."""
+    name = brand.split(".")[0].capitalize()
+    out = []
+    for _ in range(size):
+        prize = _PRIZES[rng.integers(len(_PRIZES))]
+        text = f"I just entered to win {prize} from {name}! #giveaway"
+        if rng.random() < 0.3:
+            text = "Enter now: " + text
+        if rng.random() < 0.3:
+            text += " good luck everyone"
+        out.append(text)
+    return out
+
+
 def headline_pool(rng: np.random.Generator, size: int) -> list[str]:
     """News and feed item titles."""
     return [f"Breaking: {s.lower()}" for s in organic_pool(rng, size)]

@@ -1,0 +1,110 @@
+"""The rule: every setting that turns clusters into verdicts, in one frozen dataclass.
+
+The settings are chosen by a command on development draws of the scenario
+families (``python -m experiments.select``), frozen in
+``configs/rule/default.yaml`` with the data they were chosen on, and quoted in
+the paper's settings table. Nothing that decides a verdict is a constant in
+code. :mod:`research.evidence` reads the first group (how signatures, groups
+and adopters are found, and how texts are compared); :mod:`research.verdicts`
+the thresholds of the verdict ladder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from research.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Settings of the evidence and thresholds of the verdict ladder.
+
+    Attributes
+    ----------
+    max_span, span_quantile
+        A site can be a signature when the central ``1 - 2 * span_quantile`` of its links fill
+        at most ``max_span`` of the observed window (it was born and abandoned within it).
+    margin_s
+        Slack around a group's span for novelty, adoption and signature posts.
+    minor_sites
+        A group's signature keeps its sites with at least this share of the links of its top
+        site (sites two members share by chance are dropped).
+    pool_overlap
+        Candidate sites whose adopters overlap by at least two accounts and this share of the
+        larger set are pooled into one group.
+    pool
+        Pool sites (and so the clusters) that share adopters into one group, judged together.
+    attach
+        Judge every account that linked the signature in the span, not only those the
+        graph placed in the group's clusters.
+    min_size
+        Groups with fewer adopters get ``none``.
+    min_exclusivity, min_history, max_routine, max_reposts, min_push
+        Thresholds of the terms of the ladder (see :mod:`research.verdicts`).
+    history_margin_s
+        A post counts as outside the span (history) beyond this distance from it.
+    routine_share, routine_members, routine_urls
+        An adopter is routinely coordinated when, outside the span, it co-posted at least
+        ``routine_urls`` URLs with other adopters, each posted (outside the span) by at least
+        ``routine_members`` of the group's adopters and for at least ``routine_share`` by them.
+    template_similarity, minhash_permutations, max_texts
+        Near-duplicate texts: MinHash Jaccard threshold on word 3-shingles, the number of
+        permutations, and the largest sample of posts compared per group.
+    """
+
+    max_span: float = 0.6
+    span_quantile: float = 0.02
+    margin_s: float = 86_400.0
+    minor_sites: float = 0.2
+    pool_overlap: float = 0.3
+    pool: bool = True
+    attach: bool = True
+    min_size: int = 5
+    min_exclusivity: float = 0.8
+    min_history: float = 0.0
+    max_routine: float = 0.5
+    max_reposts: float = 0.5
+    min_reuse: float = 0.5
+    min_synchrony: float = 0.5
+    min_templating: float = 0.5
+    min_app_lift: float = 0.5
+    min_prevalence: float = 0.02
+    history_margin_s: float = 3_600.0
+    routine_share: float = 0.9
+    routine_members: float = 0.2
+    routine_urls: int = 2
+    template_similarity: float = 0.5
+    minhash_permutations: int = 64
+    max_texts: int = 1_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_span", "span_quantile", "minor_sites", "pool_overlap", "min_exclusivity", "min_history", "max_routine",
+                     "max_reposts", "min_reuse", "min_synchrony", "min_templating", "min_app_lift", "min_prevalence", "template_similarity", "routine_share", "routine_members"):  # fmt: skip
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"rule.{name} must be in [0, 1], got {value}")
+        for name in ("margin_s", "history_margin_s"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"rule.{name} must be at least 0, got {getattr(self, name)}")
+        if self.min_size < 1 or self.minhash_permutations < 8 or self.max_texts < 2:
+            raise ConfigError(
+                "rule.min_size must be >= 1, rule.minhash_permutations >= 8, rule.max_texts >= 2"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (for provenance)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Rule:
+        """Build from plain data; unknown keys raise :class:`ConfigError` naming the valid ones."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(
+                f"rule: unknown key(s) {', '.join(sorted(unknown))}; valid: {', '.join(sorted(known))}"
+            )
+        return cls(**data)

@@ -1,0 +1,401 @@
+"""The verdict ladder: ``compromised``, ``coordinated`` or ``none``, each with its reason.
+
+Coordination is not compromise: feed networks, organisations, giveaways and
+retweet storms push the same links together too. A group of accounts
+(:mod:`research.evidence`) climbs the ladder one rung at a time:
+
+``none``
+    fewer than ``min_size`` adopters, or no site of its own (its links go to
+    sites that others had been linking all along: a news site, a video site).
+``coordinated``
+    at least ``min_size`` accounts pushed sites born with their activity; benign
+    coordination stops here, with the terms it failed named.
+``compromised``
+    coordinated, and every term of the rule holds:
+
+    ================================  =================================================
+    ``exclusivity >= min_exclusivity``  the signature's links are theirs (not a popular
+                                        site: a news burst fails here)
+    ``span_share <= max_span``          an episode, not routine: their signature posts do
+                                        not fill the observed window (an organisation that
+                                        moved to a new site fails here)
+    ``history >= min_history``          the accounts have lives of their own outside the
+                                        campaign (automated feeds, organisations that post
+                                        all the time, and fresh fake accounts fail here)
+    ``routine <= max_routine``          they do not coordinate outside it, before or after
+                                        (an organisation moving to a new site fails here)
+    ``repost_share <= max_reposts``     the posts are their own, not reposts of someone
+                                        else's (a retweet storm fails here)
+    ``link_reuse >= min_reuse``         they pushed the same pages, not each their own
+                                        (adopters of a new app fail here)
+    concert                             any of ``synchrony >= min_synchrony`` (posts in
+                                        waves), ``templating >= min_templating`` (the same
+                                        words), ``app_lift >= min_app_lift`` (an app they
+                                        seldom use otherwise), ``prevalence >=
+                                        min_prevalence`` (a large share of the accounts
+                                        active at the time); people sharing a popular link at
+                                        their own pace fail here
+    ================================  =================================================
+
+Every threshold is a field of :class:`research.rule.Rule`. An unknown term
+(no reposts recorded, no earlier posts to look at) does not fail. The
+``score`` ranks groups for precision-recall curves: the product of the
+terms, each oriented so that 1 is most suspicious.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from research.detect.clustering import Clustering
+from research.graph.events import Events
+from research.rule import Rule
+
+#: The ladder's rungs, from most to least severe.
+VERDICTS = ("compromised", "coordinated", "none")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of the rule: ``column op threshold`` (``op`` is ``>=`` or ``<=``)."""
+
+    name: str
+    column: str
+    op: str
+    threshold: str
+    says: str
+
+    def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
+        return evidence[self.column].to_numpy(dtype=np.float64)
+
+    def passes(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
+        limit = getattr(rule, self.threshold)
+        values = self.values(evidence, rule)
+        ok = values >= limit if self.op == ">=" else values <= limit
+        return ok | np.isnan(values)
+
+    def text(self, row: pd.Series | dict, rule: Rule) -> str:
+        value = float(dict(row)[self.column])
+        return _compare(self.name, value, self.op, getattr(rule, self.threshold))
+
+    def known(self, row: pd.Series | dict) -> bool:
+        return not _is_nan(dict(row).get(self.column))
+
+
+#: The signals of ``concert``, each with its threshold: any one of them suffices.
+CONCERT = (
+    ("synchrony", "synchrony", "min_synchrony"),
+    ("templating", "templating", "min_templating"),
+    ("app lift", "app_lift", "min_app_lift"),
+    ("prevalence", "prevalence", "min_prevalence"),
+)
+
+
+@dataclass(frozen=True)
+class Concert(Term):
+    """At least one sign that they acted in concert: posts in waves (``synchrony``), the same
+    words (``templating``), an app they seldom use otherwise (``app_lift``), or a large share of
+    the accounts active at the time (``prevalence``). Its value is the largest signal over its
+    threshold (capped at 1): at least 1 passes."""
+
+    def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
+        ratios = [
+            evidence[col].to_numpy(dtype=np.float64) / max(getattr(rule, limit), 1e-12)
+            for _name, col, limit in CONCERT
+        ]
+        stacked = np.vstack(ratios) if len(evidence) else np.zeros((len(CONCERT), 0))
+        best = np.where(np.isnan(stacked), -np.inf, stacked).max(axis=0)
+        return np.where(np.isfinite(best), np.minimum(best, 1.0), 0.0)
+
+    def passes(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
+        return self.values(evidence, rule) >= 1.0
+
+    def text(self, row: pd.Series | dict, rule: Rule) -> str:
+        r = dict(row)
+        parts = [
+            _compare(name, float(r[col]), ">=", getattr(rule, limit))
+            for name, col, limit in CONCERT
+            if not _is_nan(r.get(col))
+        ]
+        return "concert (any of: " + ", ".join(parts) + ")" if parts else "concert (no signal known)"
+
+    def known(self, row: pd.Series | dict) -> bool:
+        return True
+
+
+TERMS: tuple[Term, ...] = (
+    Term("exclusivity", "exclusivity", ">=", "min_exclusivity", "share of the signature's links that are theirs"),
+    Term("span", "span_share", "<=", "max_span", "share of the observed window their signature posts cover"),
+    Term("history", "history", ">=", "min_history", "share of them with posts outside the campaign"),
+    Term("routine", "routine", "<=", "max_routine", "share coordinated outside the campaign too"),
+    Term("reposts", "repost_share", "<=", "max_reposts", "share of the posts that are reposts"),
+    Term("reuse", "link_reuse", ">=", "min_reuse", "share of posts with a page another of them posted"),
+    Concert("concert", "concert", ">=", "", "a sign that they acted in concert"),
+)
+
+
+def _compare(name: str, value: float, op: str, limit: float) -> str:
+    if _is_nan(value):
+        return f"{name} n/a"
+    holds = value >= limit if op == ">=" else value <= limit
+    sign = ("≥" if op == ">=" else "≤") if holds else ("<" if op == ">=" else ">")
+    return f"{name} {value:.2f} {sign} {limit:.2f}"
+
+
+def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
+    """Verdict, reason and score of every group of an evidence table.
+
+    Returns
+    -------
+    DataFrame
+        ``verdict``, ``flagged`` (``verdict == 'compromised'``), ``reason`` (the failed terms
+        with their values and thresholds, or the passed ones) and ``score``, one row per group.
+
+    Examples
+    --------
+    >>> row = {"size": 40, "n_sites": 1, "top_site": "diet.com", "exclusivity": 0.99, "history": 0.9,
+    ...        "routine": 0.0, "repost_share": 0.0, "push": 0.95}
+    >>> out = ladder(pd.DataFrame([row, {**row, "history": 0.0}]), Rule())
+    >>> out["verdict"].tolist()
+    ['compromised', 'coordinated']
+    >>> out["reason"][1]
+    'history 0.00 < 0.20'
+    """
+    n = len(evidence)
+    size = evidence["size"].to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+    has_site = evidence["n_sites"].to_numpy() > 0 if n else np.zeros(0, dtype=bool)
+    passes = {t.name: t.passes(evidence, rule) for t in TERMS}
+    all_pass = np.logical_and.reduce(list(passes.values())) if n else np.zeros(0, dtype=bool)
+    coordinated = (size >= rule.min_size) & has_site
+    verdict = np.where(coordinated & all_pass, "compromised", np.where(coordinated, "coordinated", "none"))
+    reasons = []
+    for i in range(n):
+        row = evidence.iloc[i]
+        if size[i] < rule.min_size:
+            reasons.append(f"size {size[i]} < {rule.min_size}")
+        elif not has_site[i]:
+            reasons.append("no site of its own: its links go to sites others had been linking before")
+        else:
+            failed = [t.text(row, rule) for t in TERMS if not passes[t.name][i]]
+            reasons.append("; ".join(failed) if failed else "all terms hold")
+    return pd.DataFrame(
+        {
+            "concert": TERMS[-1].values(evidence, rule),
+            "verdict": verdict,
+            "flagged": verdict == "compromised",
+            "reason": reasons,
+            "score": score(evidence, rule),
+        },
+        index=evidence.index,
+    )
+
+
+def score(evidence: pd.DataFrame, rule: Rule | None = None) -> np.ndarray:
+    """The product of the terms, each oriented so that 1 is most suspicious (unknown terms
+    count 1; ``concert`` is its strongest signal over its threshold, capped at 1)."""
+    rule = rule or Rule()
+    if len(evidence) == 0:
+        return np.zeros(0)
+
+    def col(name: str, fill: float) -> np.ndarray:
+        return np.nan_to_num(evidence[name].to_numpy(dtype=np.float64), nan=fill).clip(0, 1)
+
+    return (
+        col("exclusivity", 0.0)
+        * col("history", 1.0)
+        * (1 - col("routine", 0.0))
+        * (1 - col("repost_share", 0.0))
+        * col("link_reuse", 0.0)
+        * TERMS[-1].values(evidence, rule)
+    )
+
+
+def needs_costly_terms(evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
+    """Groups whose verdict hangs on the costly signals of ``concert`` (templating, prevalence):
+    big enough, with a signature, every other term holding, and not in concert by time or
+    app alone."""
+    if len(evidence) == 0:
+        return np.zeros(0, dtype=np.int64)
+    ok = np.logical_and.reduce([t.passes(evidence, rule) for t in TERMS[:-1]])
+    ok &= (evidence["size"].to_numpy() >= rule.min_size) & (evidence["n_sites"].to_numpy() > 0)
+    ok &= ~TERMS[-1].passes(evidence, rule)
+    return np.flatnonzero(ok)
+
+
+def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
+    """Why a group got its verdict, in words that name each term, its value and threshold.
+
+    Judging words (hijacked, attack) appear only where the rule judged the group compromised.
+
+    Examples
+    --------
+    >>> row = {"cluster": 0, "size": 40, "verdict": "compromised", "score": 0.9, "top_site": "diet.com",
+    ...        "n_sites": 1, "n_signature_posts": 120, "top_app": "We Heart It", "app_share": 0.97,
+    ...        "app_novelty": 0.1, "exclusivity": 0.99, "history": 0.9, "routine": 0.0,
+    ...        "repost_share": 0.0, "push": 0.95, "link_reuse": 0.95, "templating": float("nan"),
+    ...        "median_gap_s": 12.0, "span_hours": 5.0, "n_attached": 3, "n_unsigned": 0, "n_pieces": 2}
+    >>> print(explain(row))
+    Group 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.80; history 0.90 ≥ 0.20; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.50; push 0.95 ≥ 0.50. 2 clusters pooled by their signature; 3 accounts attached by it.
+    """
+    rule = rule or Rule()
+    r = dict(row)
+    verdict = str(r.get("verdict", "none"))
+    size = int(r.get("size", 0))
+    head = f"Group {int(r['cluster'])} ({size} account{'s' if size != 1 else ''}) is {verdict}"
+    if verdict == "compromised":
+        head += f" (score {float(r.get('score', 0.0)):.2f})"
+    site = str(r.get("top_site") or "")
+    if int(r.get("n_sites", 0) or 0) == 0 or not site:
+        return head + f": {r.get('reason') or 'no site of its own'}."
+    facts = _facts(r, site, judged=verdict == "compromised")
+    if verdict == "none":
+        return f"{head}: {facts} Not judged further: {r.get('reason')}."
+    terms = [t.text(r, rule) for t in TERMS if t.known(r)]
+    unknown = [t.name for t in TERMS if not t.known(r)]
+    if verdict == "compromised":
+        body = f"Every term holds: {'; '.join(terms)}."
+    else:
+        body = f"Not compromised: {r.get('reason')}. Terms: {'; '.join(terms)}."
+    if unknown:
+        body += f" Unknown (not counted against it): {', '.join(unknown)}."
+    tail = []
+    if int(r.get("n_pieces", 1) or 1) > 1:
+        tail.append(f"{int(r['n_pieces'])} clusters pooled by their signature")
+    if int(r.get("n_attached", 0) or 0):
+        tail.append(f"{int(r['n_attached'])} accounts attached by it")
+    if int(r.get("n_unsigned", 0) or 0):
+        tail.append(f"{int(r['n_unsigned'])} members never linked it and are not judged with it")
+    return f"{head}: {facts} {body}" + (f" {'; '.join(tail)}." if tail else "")
+
+
+def _facts(r: dict, site: str, *, judged: bool) -> str:
+    """What the group did, in neutral words (judging words only when ``judged``)."""
+    n_sites = int(r.get("n_sites", 1))
+    where = site if n_sites == 1 else f"{site} and {n_sites - 1} other site{'s' if n_sites > 2 else ''}"
+    text = f"{int(r.get('n_signature_posts', 0))} posts linked {where}"
+    if not _is_nan(r.get("span_hours")):
+        text += f" over {_duration(float(r['span_hours']))}"
+    if not _is_nan(r.get("median_gap_s")):
+        text += f", a median {float(r['median_gap_s']):.0f} s apart"
+    app = str(r.get("top_app") or "")
+    if app and not _is_nan(r.get("app_share")):
+        text += f", {_pct(r['app_share'])} through {app}"
+        novelty = r.get("app_novelty")
+        if not _is_nan(novelty):
+            used = 1.0 - float(novelty)
+            if judged and used >= 0.5:
+                text += f" (an app {_pct(used)} of them had used before: an abused legitimate app)"
+            elif judged and float(novelty) >= 0.9:
+                text += f" (an app new to {_pct(novelty)} of them: a rogue app)"
+            else:
+                text += f" (new to {_pct(novelty)} of those with earlier posts)"
+    return text + "."
+
+
+def _duration(hours: float) -> str:
+    return f"{hours * 60:.0f} min" if hours < 1 else (f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days")
+
+
+def _pct(x: object) -> str:
+    return f"{100 * float(x):.0f}%"  # type: ignore[arg-type]
+
+
+def _is_nan(x: object) -> bool:
+    try:
+        return x is None or bool(np.isnan(float(x)))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return True
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Verdicts of every group and every account.
+
+    Attributes
+    ----------
+    clusters
+        One row per group (ids ``0..k-1``: compromised first, then coordinated, then none;
+        larger groups first): the evidence of :mod:`research.evidence`, ``verdict``,
+        ``flagged``, ``reason``, ``score`` and ``explanation``.
+    accounts
+        One row per account: ``account``, ``cluster`` (-1: none), ``verdict``, ``flagged``,
+        ``score``, ``attached``, ``unsigned``.
+    membership
+        ``accounts["cluster"]`` as an array.
+    """
+
+    clusters: pd.DataFrame
+    accounts: pd.DataFrame
+    membership: np.ndarray
+
+
+def decide(
+    events: Events,
+    clustering: Clustering,
+    rule: Rule | None = None,
+    *,
+    texts: pa.ChunkedArray | pa.Array | None = None,
+) -> Decision:
+    """Pool a clustering into groups, measure their evidence and climb the ladder.
+
+    Parameters
+    ----------
+    events
+        Encoded posts.
+    clustering
+        Any clustering of the accounts (the package's, or a baseline's for an ablation).
+    rule
+        Settings and thresholds (:class:`research.rule.Rule`).
+    texts
+        The posts' texts aligned with the posts table, for the templating term.
+    """
+    from research.evidence import group_evidence, signature_groups
+
+    rule = rule or Rule()
+    groups = signature_groups(events, clustering, rule)
+    evidence = group_evidence(events, groups, texts=texts, rule=rule)
+    need = needs_costly_terms(evidence, rule)
+    if len(need):
+        evidence = group_evidence(events, groups, texts=texts, rule=rule, costly_for=need)
+    judged = ladder(evidence, rule)
+    table = pd.concat([evidence, judged], axis=1)
+    # Ids: compromised first, then coordinated, then none; larger groups first; ties by old id.
+    rank = table["verdict"].map({v: i for i, v in enumerate(VERDICTS)}).to_numpy()
+    order = np.lexsort((table["cluster"].to_numpy(), -table["size"].to_numpy(), rank))
+    new_id = np.empty(len(order), dtype=np.int64)
+    new_id[order] = np.arange(len(order))
+    table = table.iloc[order].reset_index(drop=True)
+    table["cluster"] = np.arange(len(table))
+    table["explanation"] = [explain(row, rule) for _, row in table.iterrows()]
+    # Each account: the most severe group it adopted (new ids are ordered by severity).
+    n_acc = len(clustering.membership)
+    membership = groups.primary(rank=new_id)
+    membership = np.where(membership >= 0, new_id[np.maximum(membership, 0)], -1)
+    pair_group = new_id[groups.pair_group]
+    verdicts = table["verdict"].to_numpy()
+    severity = np.array([VERDICTS.index(v) for v in verdicts], dtype=np.int64)
+    best = np.full(n_acc, len(VERDICTS), dtype=np.int64)
+    np.minimum.at(best, groups.pair_account, severity[pair_group])
+    account_score = np.zeros(n_acc)
+    np.maximum.at(account_score, groups.pair_account, table["score"].to_numpy()[pair_group])
+    adopter = best < len(VERDICTS)
+    verdict = np.where(adopter, np.array(VERDICTS + ("none",))[np.minimum(best, len(VERDICTS))], "none")
+    member_of = np.zeros(n_acc, dtype=bool)
+    chosen = pair_group == membership[groups.pair_account]
+    member_of[groups.pair_account[chosen & groups.pair_member]] = True
+    accounts = pd.DataFrame(
+        {
+            "account": clustering.accounts.to_numpy(),
+            "cluster": membership,
+            "verdict": verdict,
+            "flagged": verdict == "compromised",
+            "score": account_score,
+            "attached": adopter & ~member_of,
+            "unsigned": ~adopter & groups.unsigned(),
+        }
+    )
+    return Decision(clusters=table, accounts=accounts, membership=membership)
