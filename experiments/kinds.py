@@ -47,7 +47,7 @@ COLUMNS = {
     "case_study": DETECTION_COLUMNS, "calibration": CALIBRATION_COLUMNS,
 }  # fmt: skip
 
-_PIPELINE_GROUPS = ("projection", "filter", "detect", "evidence")
+_PIPELINE_GROUPS = ("projection", "filter", "detect", "rule")
 
 
 def run_config(kind: str, cfg: dict[str, Any]) -> dict[str, Any]:

@@ -161,7 +161,7 @@ def case_study(experiment: Experiment, results: pd.DataFrame, figure: dict[str, 
     row = flagged[flagged["cluster"] == cluster].iloc[0]
     facts = pd.DataFrame([{
         "cluster": cluster, "size": int(members.sum()), "planted_in_cluster": int(np.sum(planted & members)),
-        "planted": int(planted.sum()), "top_app": str(row["top_app"]), "top_domain": str(row.get("top_domain", "")),
+        "planted": int(planted.sum()), "top_app": str(row["top_app"]), "top_site": str(row.get("top_site", "")),
         "n_posts": len(posts), "n_accounts": len(membership),
         "n_flagged_clusters": len(flagged),
     }])  # fmt: skip
@@ -408,7 +408,7 @@ def case_study_macros(
             row["planted_in_cluster"] / max(row["size"], 1), "percent"
         ),
         f"{name}/top_app": escape(row["top_app"]),
-        f"{name}/top_domain": escape(row["top_domain"]),
+        f"{name}/top_site": escape(row["top_site"]),
         f"{name}/n_posts": fmt_number(row["n_posts"], "count"),
         f"{name}/n_flagged_clusters": fmt_number(row["n_flagged_clusters"], "count"),
     }
@@ -442,36 +442,30 @@ def profile_macros(profile: dict[str, Any]) -> dict[str, str]:
 
 def method_macros(cfg: dict[str, Any]) -> dict[str, str]:
     """The package's method as configured (``config/...``), so that the text quotes its parameters
-    from the config rather than by hand."""
-    projection, detect, rule = cfg["projection"], cfg["detect"], cfg["evidence"]["rule"]
+    from the config rather than by hand: the projection, detector and filter, and every field of
+    the rule (``config/rule/<field>``)."""
+    projection, detect, rule = cfg["projection"], cfg["detect"], cfg["rule"]["rule"]
     filters = cfg["filter"]["filters"]
     values = {
-        "config/window_min": fmt_number(projection["window_s"] / 60, "sig"),
-        "config/offsets": str(projection["offsets"]),
-        "config/weighting": escape(projection["weighting"]),
-        "config/cap": fmt_number(projection["cap"], "count"),
-        "config/layers": escape(", ".join(layer["objects"] for layer in projection["layers"])),
+        "config/neighbours": str(projection.get("neighbours", "")),
+        "config/max_gap_days": fmt_number(float(projection.get("max_gap_s") or float("nan")) / 86400, "sig"),
         "config/detector": escape(detect["detector"]),
         "config/objective": escape(detect["detector_params"].get("objective", "")),
         "config/resolution": fmt_number(
             detect["detector_params"].get("resolution", float("nan")), "sig"
         ),
-        "config/pair_budget": _scientific(projection["pair_budget"]),
         "config/edge_budget": fmt_number(projection["edge_budget"], "count"),
         "config/min_weight": fmt_number(
             next((f["w"] for f in filters if f["name"] == "min_weight"), float("nan")), "sig"
         ),
     }
-    for key in (
-        "min_size",
-        "min_history",
-        "min_break",
-        "min_exclusivity",
-        "min_score",
-        "signature_exclusivity",
-    ):
-        values[f"config/rule/{key}"] = fmt_number(rule[key], "sig")
-    values["config/rule/min_lead_h"] = fmt_number(rule["min_lead_s"] / 3600, "sig")
+    for key, value in rule.items():
+        if isinstance(value, bool):
+            values[f"config/rule/{key}"] = "yes" if value else "no"
+        elif key.endswith("_s"):
+            values[f"config/rule/{key[:-2]}_h"] = fmt_number(float(value) / 3600, "sig")
+        else:
+            values[f"config/rule/{key}"] = fmt_number(value, "sig")
     values.update(method_config_macros())
     values.update(scenario_macros())
     return values

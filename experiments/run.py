@@ -24,18 +24,21 @@ from omegaconf import DictConfig, OmegaConf
 
 from research.errors import ConfigError, UserError
 
-PIPELINE_GROUPS = ("projection", "filter", "detect", "evidence")
+PIPELINE_GROUPS = ("projection", "filter", "detect", "rule")
 
 
 def method_params(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The method's parameters as plain data: for the package's method, the union of the
-    projection, filter, detect and evidence groups; for others, ``method.params``."""
+    """The method's parameters as plain data: for the package's methods, the union of the
+    projection, filter, detect and rule groups, then the method's own ``params`` (a variant's
+    settings win over the groups); for others, ``method.params``."""
     method = cfg["method"]
-    params = dict(method.get("params") or {})
-    if method.get("uses_pipeline_groups"):
-        for group in PIPELINE_GROUPS:
-            params.update(cfg.get(group) or {})
-    return params
+    own = dict(method.get("params") or {})
+    if not method.get("uses_pipeline_groups"):
+        return own
+    params: dict[str, Any] = {}
+    for group in PIPELINE_GROUPS:
+        params.update(cfg.get(group) or {})
+    return {**params, **own}
 
 
 def load_data(
@@ -108,7 +111,7 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
             cluster_timeline(events, detection.clustering.membership, cluster), figures / "timeline"
         )
     if (
-        len(detection.clusters) and "history_break" in detection.clusters
+        len(detection.clusters) and "concert" in detection.clusters
     ):  # baselines may skip evidence
         save_figure(evidence_map(detection.clusters), figures / "evidence_map")
     if plain.get("write_paper_figures"):

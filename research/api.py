@@ -519,7 +519,7 @@ class Findings:
         )
 
     def timeline(self, cluster: int) -> pd.DataFrame:
-        """Members' posts per time bin (``posts``) and those linking the top domain (``top_domain``)."""
+        """Members' posts per time bin (``posts``) and those linking the top site (``top_site``)."""
         return self.explain(cluster, top=1, max_posts=0).timeline
 
     def subgraph(self, cluster: int, kind: str = "igraph", *, tripartite: bool = True) -> Any:
@@ -687,9 +687,10 @@ class Findings:
                 "cluster",
                 "size",
                 "top_app",
-                "top_domain",
+                "top_site",
+                "verdict",
                 "exclusivity",
-                "history_break",
+                "history",
                 "score",
             )
             if c in flagged

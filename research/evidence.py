@@ -245,6 +245,8 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
     span = site_spans(link_group[signed], when[signed], n_groups, rule.span_quantile)
     start, end = span[:, 0], span[:, 1]
     safe = np.maximum(link_group, 0)
+    if n_groups == 0:  # no candidate site: spans of a placeholder group, never used
+        start, end = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
     adopting = (
         (link_group >= 0)
         & (when >= start[safe] - rule.margin_s)
@@ -295,6 +297,45 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
         span=span,
         n_pieces=n_pieces,
         stats={"n_clusters": n_clusters, "n_groups": n_groups + n_loose, "n_candidate_sites": len(candidates)},
+    )
+
+
+def cluster_groups(events: Events, clustering: Clustering, rule: Rule | None = None) -> Groups:
+    """Every cluster as its own group, its members as adopters: the evidence of a clustering
+    described as it stands (no pooling, nobody attached), as for a baseline's clusters.
+
+    A cluster's signature is its candidate sites (short-lived, linked by two members or more).
+    """
+    rule = rule or Rule()
+    link_site, _labels = site_keys(events)
+    n_sites = int(link_site.max(initial=-1)) + 1
+    account, when = events.link_account, events.link_time
+    membership = clustering.membership
+    n = clustering.n_clusters
+    spans = site_spans(link_site, when, n_sites, rule.span_quantile)
+    window = max(int(np.ptp(when)) if len(when) else 0, 1)
+    short_lived = (spans[:, 1] - spans[:, 0]) <= rule.max_span * window
+    member = np.flatnonzero(membership[account] >= 0)
+    pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
+    pair = np.searchsorted(pc * n_sites + pk, membership[account[member]].astype(np.int64) * n_sites + link_site[member])
+    p_members = group_sizes(distinct_pairs(pair, account[member], events.n_accounts)[0], len(pc))
+    keep = (p_members >= 2) & short_lived[pk]
+    bounds = np.searchsorted(pc[keep], np.arange(n + 1))
+    sites = [pk[keep][bounds[c] : bounds[c + 1]] for c in range(n)]
+    on_own = np.zeros(len(account), dtype=bool)
+    on_own[member[keep[pair]]] = True
+    span = site_spans(membership[account[on_own]], when[on_own], n, rule.span_quantile)
+    clustered = np.flatnonzero(membership >= 0)
+    return Groups(
+        pair_account=clustered,
+        pair_group=membership[clustered],
+        pair_links=group_sizes(account[on_own], events.n_accounts)[clustered],
+        pair_member=np.ones(len(clustered), dtype=bool),
+        piece_group=membership.copy(),
+        sites=sites,
+        span=span,
+        n_pieces=np.ones(n, dtype=np.int64),
+        stats={"n_clusters": n, "n_groups": n},
     )
 
 

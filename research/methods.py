@@ -18,6 +18,31 @@ from research.posts import Posts
 Method = Callable[..., Detection]
 
 
+#: The earlier method's graph: (app, domain) and (app, URL) co-action within 15-minute windows
+#: (two staggered bucketings), idf weights, edges of weight 3 and more, Leiden CPM at 0.3;
+#: judged by the same verdict ladder as ``hijack``.
+JOINT_GRAPH: dict[str, Any] = {
+    "projection": "windows",
+    "filters": ({"name": "min_weight", "w": 3.0},),
+    "edge_budget": 500_000,
+    "detector_params": {"objective": "CPM", "resolution": 0.3},
+}
+
+
+def hijack(
+    posts: Posts,
+    params: dict[str, Any] | None = None,
+    *,
+    seed: int | None = 0,
+    events: Events | None = None,
+    progress: bool = False,
+) -> Detection:
+    """The package's method: each use of a site paired with the next uses by others (no time
+    window), Leiden CPM, campaigns pooled by signature, the verdict ladder."""
+    spec = PipelineSpec.from_dict(params or {})
+    return run_pipeline(posts, spec, seed=seed, events=events, progress=progress, method="hijack")
+
+
 def joint(
     posts: Posts,
     params: dict[str, Any] | None = None,
@@ -26,10 +51,10 @@ def joint(
     events: Events | None = None,
     progress: bool = False,
 ) -> Detection:
-    """The package's method: joint (app, domain/URL, time) co-action + Leiden CPM + evidence."""
-    return run_pipeline(
-        posts, PipelineSpec.from_dict(params or {}), seed=seed, events=events, progress=progress
-    )
+    """The earlier graph (joint (app, domain/URL) co-action in 15-minute windows) with the
+    package's verdict ladder: the one-time-scale variant, kept for comparison."""
+    spec = PipelineSpec.from_dict({**JOINT_GRAPH, **(params or {})})
+    return run_pipeline(posts, spec, seed=seed, events=events, progress=progress, method="joint")
 
 
 def multilayer(
@@ -40,16 +65,15 @@ def multilayer(
     events: Events | None = None,
     progress: bool = False,
 ) -> Detection:
-    """The package's method with the projection layers kept apart (leidenalg multiplex Leiden)."""
-    spec = PipelineSpec.from_dict({"multiplex": "layers", **(params or {})})
-    detection = run_pipeline(posts, spec, seed=seed, events=events, progress=progress)
-    detection.method = "multilayer"
-    return detection
+    """``joint`` with its two layers kept apart (leidenalg multiplex Leiden)."""
+    spec = PipelineSpec.from_dict({**JOINT_GRAPH, "multiplex": "layers", **(params or {})})
+    return run_pipeline(posts, spec, seed=seed, events=events, progress=progress, method="multilayer")
 
 
 #: Methods by name: the package's method, a variant, and the published baselines
 #: (research.baselines). The single list of "all methods" for harnesses and sweeps.
 METHODS: dict[str, Method] = {
+    "hijack": hijack,
     "joint": joint,
     "multilayer": multilayer,
     "compa": compa,

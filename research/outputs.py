@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from research.evidence import explain
+from research.verdicts import explain
 from research.pipeline import Detection
 from research.provenance import provenance
 

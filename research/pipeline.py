@@ -1,8 +1,12 @@
-"""The package's method: joint (app, domain/URL, time-window) co-action -> Leiden -> evidence.
+"""The package's method: co-action -> Leiden -> campaigns by signature -> verdicts.
 
 :func:`run_pipeline` goes from a posts table to a :class:`Detection`: encode,
-project each layer, combine layers, filter edges, detect communities, score
-and flag clusters. Every stage is timed.
+project (by default each use of a site paired with the next uses by others,
+:mod:`research.graph.neighbours`; or the windowed projections of
+:mod:`research.graph.projection`), filter edges, detect communities, pool
+them into campaign candidates by signature and judge each on the verdict
+ladder (:mod:`research.evidence`, :mod:`research.verdicts`). Every stage is
+timed.
 """
 
 from __future__ import annotations
@@ -23,13 +27,13 @@ from research.detect.communities import DETECTORS, detect
 from research.detect.consensus import consensus
 from research.detect.multiplex import detect_multiplex, restrict_to
 from research.errors import BudgetError, ConfigError, unknown_name
-from research.evidence import FlagRule, account_scores, cluster_evidence, explain
-from research.expand import attach_by_signature
-from research.graph.codes import group_sizes
 from research.graph.events import Events, encode
 from research.graph.filters import apply_filters, split_streamable
+from research.graph.neighbours import NeighbourSpec, neighbour_projection
 from research.graph.projection import Projection, ProjectionSpec, co_action, combine, multiplex
 from research.posts import Posts
+from research.rule import Rule
+from research.verdicts import decide
 
 
 @dataclass(frozen=True)
@@ -40,26 +44,43 @@ class Layer:
     weight: float = 1.0
 
 
+#: Methods that run this pipeline (their ``params`` are a :class:`PipelineSpec`).
+PIPELINE_METHODS = ("hijack", "joint", "multilayer")
+
+#: Projection engines: ``neighbours`` (each use of an object paired with the next uses by
+#: others, no window: :mod:`research.graph.neighbours`) and ``windows`` (co-action within
+#: time windows, bucketed or exact: :mod:`research.graph.projection`).
+ENGINES = ("neighbours", "windows")
+
+
 @dataclass(frozen=True)
 class PipelineSpec:
     """Everything that defines a run of the method.
 
-    The defaults are the package's method: accounts linked when they post the
-    same domain, or the same URL, through the same app within 15 minutes (two
-    staggered windows), each shared object weighted by its inverse document
-    frequency ``log(N / df)``; edges lighter than 3 are dropped (one shared
-    rare object passes, one shared popular object does not); Leiden CPM at
-    resolution 0.3 finds dense groups; the evidence rule flags;
-    accounts that used a flagged cluster's exclusive (app, domain) signature
-    are attached to it (``expand``).
+    The defaults are the package's method (``hijack``): every use of a *site*
+    (a link's registered domain, or the page itself on a URL shortener) is
+    paired with the next ``neighbours`` uses of that site by other accounts,
+    whenever they came (no time window; uses further apart than ``max_gap_s``
+    are not paired), each pairing weighted by the site's rarity ``log(N / d)``;
+    edges lighter than ``min_weight`` are dropped; Leiden CPM finds dense
+    groups; the groups are pooled into campaign candidates by their signature
+    sites, every account that pushed a signature is judged with its campaign,
+    and the verdict ladder of :class:`research.rule.Rule` decides
+    (``compromised`` / ``coordinated`` / ``none``).
 
-    Two budgets bound the cost by construction (see the README's section on
-    scale): ``pair_budget`` caps the account-pair products of each layer (the
-    popularity cap is lowered until they fit: the busiest windowed objects go
-    first), and ``edge_budget`` caps the edges handed to community detection
-    (the lightest go first). Neither binds below a few million posts.
+    The ``windows`` engine is the earlier method (``joint``): accounts linked
+    when they post the same (app, domain) or (app, URL) within ``window_s`` (two
+    staggered bucketings, or exact windows), summed over ``layers``. Two budgets
+    bound its cost by construction: ``pair_budget`` caps each layer's pair
+    products (the popularity cap is lowered until they fit) and ``edge_budget``
+    caps the edges handed to community detection. The ``neighbours`` engine
+    makes at most ``neighbours`` pairings per use and needs no pair budget.
     """
 
+    projection: str = "neighbours"
+    objects: tuple[str, ...] = ("site",)
+    neighbours: int = 8
+    max_gap_s: float | None = 7 * 86_400.0
     layers: tuple[Layer, ...] = (Layer("app_domain", 1.0), Layer("app_url", 1.0))
     window_s: float | None = 900.0
     offsets: int = 2
@@ -67,15 +88,14 @@ class PipelineSpec:
     cap: int | None = 200
     pair_budget: float = 2.5e7
     on_budget: str = "lower_cap"
-    filters: tuple[dict[str, Any], ...] = ({"name": "min_weight", "w": 3.0},)
-    edge_budget: int | None = 500_000
+    filters: tuple[dict[str, Any], ...] = ({"name": "min_weight", "w": 1.0},)
+    edge_budget: int | None = 2_000_000
     detector: str = "leiden"
     detector_params: dict[str, Any] = field(
-        default_factory=lambda: {"objective": "CPM", "resolution": 0.3}
+        default_factory=lambda: {"objective": "CPM", "resolution": 0.5}
     )
     min_cluster_size: int = 2
-    rule: FlagRule = field(default_factory=FlagRule)
-    expand: bool = True
+    rule: Rule = field(default_factory=Rule)
     include_platform_urls: bool = False
     include_reposts: bool = True
     #: Exact windows (``|t1 - t2| <= window_s``) instead of buckets; see research.graph.colink.
@@ -90,6 +110,8 @@ class PipelineSpec:
     consensus_threshold: float = 0.5
 
     def __post_init__(self) -> None:
+        if self.projection not in ENGINES:
+            raise unknown_name("projection engine", self.projection, list(ENGINES))
         if self.detector not in DETECTORS:
             raise unknown_name("community detector", self.detector, list(DETECTORS))
         if not self.layers:
@@ -98,9 +120,10 @@ class PipelineSpec:
             raise ConfigError(
                 f"pipeline.multiplex must be 'sum' or 'layers', got {self.multiplex!r}"
             )
-        if self.multiplex == "layers" and self.detector != "leiden":
+        if self.multiplex == "layers" and (self.detector != "leiden" or self.projection != "windows"):
             raise ConfigError(
-                f"pipeline.multiplex 'layers' needs detector 'leiden' (leidenalg), got {self.detector!r}"
+                "pipeline.multiplex 'layers' needs detector 'leiden' (leidenalg) and projection "
+                f"'windows', got {self.detector!r} and {self.projection!r}"
             )
         if self.consensus_runs < 0 or (self.consensus_runs and self.multiplex == "layers"):
             raise ConfigError(
@@ -110,6 +133,7 @@ class PipelineSpec:
             raise ConfigError(
                 f"pipeline.edge_budget must be at least 0 or null, got {self.edge_budget}"
             )
+        NeighbourSpec(tuple(self.objects), self.neighbours, self.max_gap_s)
 
     def all_filters(self) -> list[dict[str, Any]]:
         """The edge filters, then the edge budget (as a ``max_edges`` filter)."""
@@ -125,9 +149,13 @@ class PipelineSpec:
     def fused(self) -> bool:
         """Whether the layers are projected, summed and filtered together
         (:func:`research.graph.projection.multiplex`): bucketed windows, summed layers."""
-        return self.window_mode == "buckets" and self.multiplex == "sum"
+        return self.projection == "windows" and self.window_mode == "buckets" and self.multiplex == "sum"
 
-    def projection(self, objects: str) -> ProjectionSpec:
+    def neighbour_spec(self) -> NeighbourSpec:
+        """The spec of the ``neighbours`` engine."""
+        return NeighbourSpec(tuple(self.objects), self.neighbours, self.max_gap_s)
+
+    def projection_spec(self, objects: str) -> ProjectionSpec:
         """The projection spec of one layer."""
         return ProjectionSpec(
             objects=objects,
@@ -162,12 +190,10 @@ class PipelineSpec:
             )
         if "filters" in data:
             data["filters"] = tuple(dict(f) for f in data["filters"])
-        if "rule" in data and not isinstance(data["rule"], FlagRule):
-            rule = dict(data["rule"])
-            bad = set(rule) - set(FlagRule.__dataclass_fields__)
-            if bad:
-                raise ConfigError(f"pipeline.rule: unknown key(s) {', '.join(sorted(bad))}")
-            data["rule"] = FlagRule(**rule)
+        if "rule" in data and not isinstance(data["rule"], Rule):
+            data["rule"] = Rule.from_dict(dict(data["rule"]))
+        if "objects" in data:
+            data["objects"] = tuple(data["objects"])
         if "detector_params" in data:
             data["detector_params"] = dict(data["detector_params"])
         return cls(**data)
@@ -216,7 +242,11 @@ class Detection:
         if not 0 <= cluster < len(self.clusters):
             raise ConfigError(f"no cluster {cluster}; clusters run 0..{len(self.clusters) - 1}")
         row = self.clusters.iloc[cluster]
-        return str(row["explanation"]) if "explanation" in row else explain(row)
+        if "explanation" in row:
+            return str(row["explanation"])
+        from research.verdicts import explain
+
+        return explain(row)
 
     def summary(self) -> dict[str, Any]:
         """Counts for a one-line report."""
@@ -230,7 +260,7 @@ class Detection:
         }
 
 
-STAGES = ("encode", "incidence", "projection", "filter", "graph", "detect", "evidence", "expand")
+STAGES = ("encode", "incidence", "projection", "filter", "graph", "detect", "verdicts")
 
 
 class StageTimer:
@@ -279,6 +309,7 @@ def run_pipeline(
     texts: Any = None,
     projection: Projection | None = None,
     progress: bool = False,
+    method: str = "hijack",
 ) -> Detection:
     """Run the method on a posts table.
 
@@ -303,6 +334,8 @@ def run_pipeline(
         of the filters and the edge budget); the projection stage is then skipped.
     progress
         Show a progress bar over the stages.
+    method
+        The name the result carries (each method names itself).
 
     Examples
     --------
@@ -311,6 +344,8 @@ def run_pipeline(
     >>> found = run_pipeline(sim.posts, seed=0)
     >>> found.flagged_clusters["top_app"].tolist()
     ['We Heart It']
+    >>> found.flagged_clusters["verdict"].tolist()
+    ['compromised']
     """
     spec = spec or PipelineSpec()
     if posts is None and events is None:
@@ -324,30 +359,11 @@ def run_pipeline(
                 include_platform_urls=spec.include_platform_urls,
                 include_reposts=spec.include_reposts,
             )
-    streamed, later = spec.streamed_filters()
     layers: list[Projection] | None = None
+    later = spec.streamed_filters()[1]
     if projection is None:
         with timer.stage("projection"):
-            if spec.fused():
-                # Per-edge filters (and the edge budget) run while the layers are projected, block
-                # by block, so that the unfiltered graph is never held in memory.
-                projection = multiplex(
-                    events,
-                    [spec.projection(layer.objects) for layer in spec.layers],
-                    [la.weight for la in spec.layers],
-                    **streamed,
-                )
-            else:
-                # Exact windows (research.graph.colink) and per-layer detection need each layer.
-                layers = [
-                    co_action(events, spec.projection(layer.objects)) for layer in spec.layers
-                ]
-                projection = (
-                    layers[0]
-                    if len(layers) == 1 and spec.layers[0].weight == 1.0
-                    else combine(layers, [la.weight for la in spec.layers])
-                )
-                later = spec.all_filters()
+            projection, layers, later = project(events, spec)
         if "seconds_incidence" in projection.stats:
             timer.split("projection", "incidence", projection.stats["seconds_incidence"])
     with timer.stage("filter"):
@@ -378,28 +394,15 @@ def run_pipeline(
                 **spec.detector_params,
             )
     timer.split("detect", "graph", clustering.timings.get("graph", 0.0))
-    with timer.stage("evidence"):
-        clusters = cluster_evidence(
-            events,
-            clustering,
-            texts=texts if texts is not None else _texts(posts),
-            projection=filtered,
-            rule=spec.rule,
+    with timer.stage("verdicts"):
+        decision = decide(
+            events, clustering, spec.rule, texts=texts if texts is not None else _texts(posts)
         )
-        if stability is not None:
-            clusters.insert(2, "stability", stability)
-    attached = unsigned = None
-    if spec.expand:
-        with timer.stage("expand"):
-            membership, attached, unsigned = attach_by_signature(
-                events, clustering, clusters, spec.rule
-            )
-            clustering = replace(clustering, membership=membership)
-            clusters.insert(2, "core_size", clusters["size"].to_numpy())
-            clusters["size"] = group_sizes(membership[membership >= 0], len(clusters))
-            clusters.insert(3, "n_attached", clusters["size"] - clusters["core_size"])
-            clusters.insert(4, "n_unsigned", group_sizes(membership[unsigned], len(clusters)))
-    accounts = account_scores(clustering, clusters, attached, unsigned)
+    clusters = decision.clusters
+    if stability is not None:
+        # Each group's stability: the mean stability of the clusters it pooled.
+        clusters.insert(2, "stability", _group_stability(clustering, decision.membership, stability, len(clusters)))
+    clustering = replace(clustering, membership=decision.membership)
     timer.close()
     stats = {
         "n_posts": events.n_posts,
@@ -408,21 +411,58 @@ def run_pipeline(
         "edges_projected": projection.stats.get("n_edges_unfiltered", projection.n_edges),
         "edges_kept": filtered.n_edges,
         "edge_budget_cut": filtered.stats.get("max_edges_cut"),
-        "layers": projection.stats["layers"]
-        if layers is None
-        else [layer.stats for layer in layers],
+        "layers": projection.stats.get("layers", [projection.stats]) if layers is None else [layer.stats for layer in layers],
         "disconnected_clusters": clustering.disconnected,
     }
     return Detection(
-        method="joint",
+        method=method,
         params=spec.to_dict(),
         seed=seed,
         clustering=clustering,
         clusters=clusters,
-        accounts=accounts,
+        accounts=decision.accounts,
         timings=timer.timings,
         stats=stats,
     )
+
+
+def project(events: Events, spec: PipelineSpec) -> tuple[Projection, list[Projection] | None, list[dict[str, Any]]]:
+    """The spec's projection of ``events``, with the filters it applies while it is built.
+
+    Returns the projection, its layers when they were kept apart (exact windows, multiplex),
+    and the filters still to apply (:func:`research.graph.filters.apply_filters`).
+    """
+    streamed, later = spec.streamed_filters()
+    if spec.projection == "neighbours":
+        min_w = [f for f in spec.filters if f.get("name") == "min_weight"]
+        floor = float(min_w[0].get("w", 0.0)) if min_w else 0.0
+        later = [f for f in spec.all_filters() if f.get("name") != "min_weight"]
+        return neighbour_projection(events, spec.neighbour_spec(), min_weight=floor), None, later
+    if spec.fused():
+        # Per-edge filters (and the edge budget) run while the layers are projected, block
+        # by block, so that the unfiltered graph is never held in memory.
+        fused = multiplex(
+            events,
+            [spec.projection_spec(layer.objects) for layer in spec.layers],
+            [la.weight for la in spec.layers],
+            **streamed,
+        )
+        return fused, None, later
+    # Exact windows (research.graph.colink) and per-layer detection need each layer.
+    layers = [co_action(events, spec.projection_spec(layer.objects)) for layer in spec.layers]
+    summed = (
+        layers[0]
+        if len(layers) == 1 and spec.layers[0].weight == 1.0
+        else combine(layers, [la.weight for la in spec.layers])
+    )
+    return summed, layers, spec.all_filters()
+
+
+def _group_stability(clustering: Clustering, groups: np.ndarray, stability: np.ndarray, n: int) -> np.ndarray:
+    both = (clustering.membership >= 0) & (groups >= 0)
+    total = np.bincount(groups[both], weights=stability[clustering.membership[both]], minlength=n)
+    count = np.bincount(groups[both], minlength=n)
+    return np.divide(total, count, out=np.full(n, np.nan), where=count > 0)
 
 
 def _check_edge_budget(projection: Any, spec: PipelineSpec) -> None:

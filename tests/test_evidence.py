@@ -1,31 +1,222 @@
-"""Evidence columns added for analysts: history counts (hijacked vs fake-like) and URL concentration."""
+"""The spec of the rule: hand-built groups, their evidence and their verdict.
+
+Each test builds a small platform by hand: a background of ordinary accounts
+(so that the observation window is long and popular sites exist), plus one
+group behaving as a campaign or as a benign look-alike, and checks the
+numbers of research.evidence and the rung of research.verdicts.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
+import pandas as pd
+import pytest
 
-from research.pipeline import run_pipeline
-from research.simulate import simulate
+from research.detect.clustering import Clustering
+from research.graph.events import encode
+from research.posts import Posts
+from research.rule import Rule
+from research.verdicts import decide, ladder
+
+T0 = dt.datetime(2014, 5, 1)
+DAY = 86_400
+HOUR = 3_600
 
 
-def test_fake_accounts_are_counted_as_members_without_history():
-    sim = simulate(
-        "rogue_app", seed=0, n_posts=150_000, overrides={"campaign": {"fake_share": 0.3}}
-    )
-    detection = run_pipeline(sim.posts, seed=0)
-    clusters = detection.clusters
-    assert (
-        clusters["n_with_history"] + clusters["n_without_history"] == clusters["core_size"]
-    ).all()
-    row = detection.flagged_clusters.iloc[0]
-    core = detection.accounts[
-        (detection.accounts["cluster"] == row["cluster"]) & ~detection.accounts["attached"]
-    ]
-    roles = sim.truth.accounts.to_pandas().set_index("account_id")["role"]
-    n_fake = int((roles.reindex(core["account"]) == "fake").sum())
-    assert n_fake > 10 and row["n_without_history"] >= n_fake  # every fake account lacks a history
-    assert np.isclose(row["with_history"], row["n_with_history"] / row["core_size"])
-    assert 0 < row["url_share"] <= row["domain_share"] <= 1  # a URL is one of its domain's links
-    assert f"{int(row['n_without_history'])} had no earlier post" in detection.explain(
-        int(row["cluster"])
-    )
+def _post(i: int, account: str, seconds: float, url: str | None, *, app: str = "Twitter for iPhone",
+          text: str | None = None, repost: bool = False) -> dict:  # fmt: skip
+    urls = [url] if url else []
+    return {
+        "post_id": str(i),
+        "account_id": account,
+        "timestamp": T0 + dt.timedelta(seconds=int(seconds)),
+        "app_name": app,
+        "urls": urls,
+        "domains": [u.split("/")[2] for u in urls],
+        "text": text if text is not None else f"ordinary words number {i} about my day {account}",
+        "is_repost": repost,
+    }
+
+
+def _background(rows: list[dict], accounts: list[str], rng: np.random.Generator) -> None:
+    """A 20-day window: every listed account posts now and then, to its own pages and to
+    two popular sites that everybody links all the time."""
+    for a in accounts:
+        for _ in range(8):
+            t = float(int(rng.uniform(0, 20 * DAY)))
+            site = rng.choice(["youtube.com", "nytimes.com", f"{a}-blog.net"])
+            rows.append(_post(len(rows), a, t, f"https://{site}/{int(rng.integers(1e9))}"))
+
+
+def _decide(rows: list[dict], members: dict[str, int], rule: Rule | None = None):
+    events = encode(Posts.from_records(rows))
+    membership = np.full(events.n_accounts, -1, dtype=np.int64)
+    ids = events.accounts.values.to_pylist()
+    for account, cluster in members.items():
+        membership[ids.index(account)] = cluster
+    clustering = Clustering(events.accounts, membership, "hand")
+    posts = Posts.from_records(rows)
+    decision = decide(events, clustering, rule or Rule(min_size=5), texts=posts.column("text"))
+    accounts = decision.accounts.set_index("account")
+    return decision, accounts
+
+
+def _group_of(decision, accounts: pd.DataFrame, account: str) -> pd.Series:
+    return decision.clusters.iloc[int(accounts.loc[account, "cluster"])]
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+VICTIMS = [f"v{k}" for k in range(8)]
+WORDS = "read this today good great story about city team music game life weekend friends coffee".split()
+OTHERS = [f"b{k}" for k in range(30)]
+
+
+def _campaign(rows: list[dict], victims: list[str], *, start: float = 10 * DAY, app: str = "We Heart It",
+              repost: bool = False, text: str = "If I didn't try this my life wouldn't have changed") -> None:  # fmt: skip
+    """Two waves of a few minutes, each victim posting the same landing page (per-post query)."""
+    for wave in (start, start + 5 * HOUR):
+        for k, v in enumerate(victims):
+            rows.append(_post(len(rows), v, wave + 20 * k, f"http://slim-diet.com/offer?id={k}{int(wave)}",
+                              app=app, text=text, repost=repost))  # fmt: skip
+
+
+def test_a_campaign_of_established_accounts_is_compromised(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    _campaign(rows, VICTIMS)
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "compromised", group["reason"]
+    assert group["size"] == 8 and group["top_site"] == "slim-diet.com"
+    assert group["exclusivity"] == 1.0 and group["history"] == 1.0
+    assert group["routine"] == 0.0 and group["repost_share"] == 0.0
+    assert group["link_reuse"] == 1.0  # one page, per-post query strings stripped
+    assert group["synchrony"] > 0.5  # two waves five hours apart: bursty
+    assert group["app_lift"] == 1.0  # We Heart It carried none of their other posts
+    assert accounts.loc[VICTIMS, "flagged"].all()
+    assert not accounts.loc[OTHERS, "flagged"].any()
+    assert "Every term holds: exclusivity 1.00 ≥ 0.80" in group["explanation"]
+
+
+def test_a_site_everybody_links_gives_no_signature(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    for k, v in enumerate(VICTIMS):  # the same burst, on a site linked all along
+        rows.append(_post(len(rows), v, 10 * DAY + 20 * k, f"https://nytimes.com/story/{k}"))
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "none" and group["n_sites"] == 0
+    assert group["reason"].startswith("no site of its own")
+    assert not accounts["flagged"].any()
+
+
+def test_a_retweet_storm_is_coordinated_not_compromised(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    _campaign(rows, VICTIMS, repost=True)
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "coordinated"
+    assert group["reason"] == "reposts 1.00 > 0.50"
+    assert "compromised" not in group["explanation"].split(":")[0] and "hijack" not in group["explanation"]
+
+
+def test_an_organisation_that_coordinates_all_along_fails_routine(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    for item in range(28):  # press items all along the window, each posted by all of them
+        for k, v in enumerate(VICTIMS):
+            rows.append(_post(len(rows), v, item * 0.7 * DAY + 30 * k, f"https://org-press.org/item/{item}", app="Hootsuite"))
+    _campaign(rows, VICTIMS, app="Hootsuite")
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "coordinated"
+    assert group["routine"] == 1.0 and "routine 1.00 > 0.50" in group["reason"]
+
+
+def test_adopters_of_a_new_app_post_their_own_pages(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    for k, v in enumerate(VICTIMS):
+        for j in range(3):
+            t = 10 * DAY + k * 3 * HOUR + j * 11 * HOUR
+            rows.append(_post(len(rows), v, t, f"https://snapvine.app/p/{v}-{j}", app="Snapvine Cam"))
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "coordinated"
+    assert group["link_reuse"] == 0.0 and "reuse 0.00 < 0.50" in group["reason"]
+
+
+def test_sharing_a_page_at_ones_own_pace_is_not_concert(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    times = np.sort(rng.uniform(8 * DAY, 12 * DAY, size=len(VICTIMS)))
+    for k, (v, t) in enumerate(zip(VICTIMS, times, strict=True)):
+        words = " ".join(rng.choice(WORDS, size=8))
+        rows.append(_post(len(rows), v, t, "https://smallblog.net/post/1", text=f"{words} smallblog"))
+    # On a platform of 38 accounts any eight are a large share of those active (prevalence):
+    # this test is about the other signals of concert, so prevalence is set out of reach.
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0), Rule(min_size=5, min_prevalence=1.0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "coordinated", group["reason"]
+    assert group["reason"].startswith("concert (any of: synchrony")
+    assert group["synchrony"] < 0.5 and group["templating"] < 0.5
+
+
+def test_too_few_accounts_is_none(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    _campaign(rows, VICTIMS[:3])
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS[:3], 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "none" and group["reason"] == "size 3 < 5"
+    assert not accounts["flagged"].any()
+
+
+def test_fragments_are_pooled_and_single_posters_attached(rng):
+    rows: list[dict] = []
+    late = ["late0", "late1"]
+    _background(rows, VICTIMS + OTHERS + late, rng)
+    _campaign(rows, VICTIMS)
+    for k, v in enumerate(late):  # victims whose token posted once, not placed by the graph
+        rows.append(_post(len(rows), v, 10 * DAY + 5 * HOUR + 400 + k, "http://slim-diet.com/offer?id=zz"))
+    members = {**dict.fromkeys(VICTIMS[:4], 0), **dict.fromkeys(VICTIMS[4:], 1), "b0": 1}
+    decision, accounts = _decide(rows, members)
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "compromised"
+    assert group["n_pieces"] == 2 and group["size"] == 10 and group["n_attached"] == 2
+    assert accounts.loc["late0", "attached"] and accounts.loc["late0", "flagged"]
+    # b0 sat in a piece but never linked the signature: unsigned, not judged with the group
+    assert accounts.loc["b0", "unsigned"] and not accounts.loc["b0", "flagged"]
+    assert group["n_unsigned"] == 1
+
+
+def test_an_account_in_two_groups_takes_the_most_severe_verdict(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    _campaign(rows, VICTIMS)
+    fans = VICTIMS[:2] + OTHERS[:6]  # a retweet storm shared by two of the victims
+    for k, a in enumerate(fans):
+        rows.append(_post(len(rows), a, 15 * DAY + 60 * k, "https://new-blog.com/post/9", repost=True))
+    members = {**dict.fromkeys(VICTIMS, 0), **dict.fromkeys(OTHERS[:6], 1)}
+    decision, accounts = _decide(rows, members)
+    verdicts = set(decision.clusters["verdict"][decision.clusters["size"] >= 5])
+    assert verdicts == {"compromised", "coordinated"}
+    assert accounts.loc["v0", "verdict"] == "compromised" and accounts.loc["v0", "flagged"]
+    assert accounts.loc["b0", "verdict"] == "coordinated" and not accounts.loc["b0", "flagged"]
+
+
+def test_each_failed_term_is_named_with_its_threshold():
+    row = {"size": 40, "n_sites": 1, "exclusivity": 0.14, "span_share": 0.1, "history": 0.9,
+           "routine": 0.0, "repost_share": 0.0, "link_reuse": 0.9, "synchrony": 0.8,
+           "templating": np.nan, "app_lift": np.nan, "prevalence": np.nan}  # fmt: skip
+    out = ladder(pd.DataFrame([row]), Rule())
+    assert out["verdict"][0] == "coordinated" and out["reason"][0] == "exclusivity 0.14 < 0.80"
+    tight = Rule(min_exclusivity=0.1)
+    assert ladder(pd.DataFrame([row]), tight)["verdict"][0] == "compromised"

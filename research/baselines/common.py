@@ -3,8 +3,8 @@
 A baseline decides by its own published rule (which clusters it flags and
 how it scores them). So that its output reads like the package's, each of
 its clusters can also be described by the package's evidence
-(:func:`research.evidence.cluster_evidence`: top app and domain, history
-break, synchrony, ...) — as description only: the baseline's ``score`` and
+(:func:`research.evidence.group_evidence` of :func:`research.evidence.cluster_groups`:
+top app and site, exclusivity, history, synchrony, ...) — as description only: the baseline's ``score`` and
 ``flagged`` replace the evidence rule's, and the ``explanation`` column says
 in words which rule of the baseline flagged the cluster.
 """
@@ -19,7 +19,7 @@ import pandas as pd
 
 from research.detect.clustering import Clustering
 from research.errors import ConfigError
-from research.evidence import cluster_evidence
+from research.evidence import cluster_groups, group_evidence
 from research.graph.events import Events, encode
 from research.graph.projection import Projection
 from research.pipeline import Detection, StageTimer
@@ -86,7 +86,7 @@ def finish(
     if describe and n_clusters:
         with timer.stage("describe"):
             texts = posts.column("text").combine_chunks() if posts.table.num_rows else None
-            table = cluster_evidence(events, clustering, texts=texts, projection=projection)
+            table = group_evidence(events, cluster_groups(events, clustering), texts=texts)
     else:
         table = pd.DataFrame({"cluster": np.arange(n_clusters), "size": clustering.sizes()})
     table["score"] = np.asarray(verdict.score, dtype=np.float64)

@@ -58,15 +58,13 @@ def cluster_timeline(
 def evidence_map(
     clusters: pd.DataFrame, truth_share: np.ndarray | None = None, *, ax: Axes | None = None
 ) -> Figure:
-    """Every cluster by exclusivity of its top domain and history break; marker area = size.
-
-    Flagged clusters are filled; ``truth_share`` (share of members in a planted
-    campaign), when given, colours the markers.
-    """
+    """Every group by the exclusivity of its signature and its concert (the strongest sign of
+    acting in concert over its threshold); marker area = size. Groups judged compromised are
+    red."""
     with paper_style():
         fig, axis = new_figure() if ax is None else (cast(Figure, ax.figure), ax)
-        big = clusters[clusters["core_size" if "core_size" in clusters else "size"] >= 3]
-        brk = big["history_break"]
+        big = clusters[clusters["size"] >= 3]
+        brk = big["concert"]
         size = (
             4 + 40 * np.sqrt(big["size"] / max(float(big["size"].max()), 1.0)) if len(big) else []
         )
@@ -74,10 +72,10 @@ def evidence_map(
             np.where(big["flagged"], OKABE_ITO["vermillion"], OKABE_ITO["blue"]) if len(big) else []
         )
         axis.scatter(big["exclusivity"], brk, s=size, c=colours, alpha=0.7, linewidths=0)
-        axis.scatter([], [], c=OKABE_ITO["vermillion"], label="flagged", s=12)
-        axis.scatter([], [], c=OKABE_ITO["blue"], label="not flagged", s=12)
-        axis.set_xlabel("exclusivity of top domain (share)")
-        axis.set_ylabel("history break (0-1)")
+        axis.scatter([], [], c=OKABE_ITO["vermillion"], label="compromised", s=12)
+        axis.scatter([], [], c=OKABE_ITO["blue"], label="coordinated or none", s=12)
+        axis.set_xlabel("exclusivity of the signature (share)")
+        axis.set_ylabel("concert (strongest signal / threshold)")
         axis.set_xlim(-0.03, 1.03)
         axis.set_ylim(-0.03, 1.03)
         axis.legend(loc="lower right")

@@ -209,15 +209,14 @@ def coaction_projection(
     default projection.
     """
     from research.graph.filters import apply_filters
-    from research.graph.projection import co_action, combine
-    from research.pipeline import PipelineSpec
+    from research.pipeline import PIPELINE_METHODS, PipelineSpec, project
 
-    if detection.method == "joint":
+    if detection.method in PIPELINE_METHODS:
         spec = PipelineSpec.from_dict(dict(detection.params))
-        source = "the joint method's own projection and edge filters"
+        source = f"the {detection.method} method's own projection and edge filters"
     else:
         spec = PipelineSpec()
-        source = f"the package's default joint projection (method {detection.method!r} builds its own graph)"
+        source = f"the package's default projection (method {detection.method!r} builds its own graph)"
     default_encoding = not spec.include_platform_urls and spec.include_reposts
     if events is None or not default_encoding:
         events = encode(
@@ -225,11 +224,8 @@ def coaction_projection(
             include_platform_urls=spec.include_platform_urls,
             include_reposts=spec.include_reposts,
         )
-    layers = [co_action(events, spec.projection(layer.objects)) for layer in spec.layers]
-    projection = (
-        combine(layers, [layer.weight for layer in spec.layers]) if len(layers) > 1 else layers[0]
-    )
-    return apply_filters(projection, list(spec.filters)), events, source
+    projection, _layers, later = project(events, spec)
+    return apply_filters(projection, later), events, source
 
 
 def _coaction_tables(

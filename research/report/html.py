@@ -43,34 +43,39 @@ from research.report.profile import ClusterProfile, Profiler, aligned_membership
 
 # Evidence fields shown on a card, in order, with how to read them (see research.evidence).
 EVIDENCE_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("size", "count", "members"),
-    ("core_size", "count", "members found through the graph"),
-    ("n_attached", "count", "members attached by the cluster's signature"),
-    ("score", "number", "suspicion score (0-1)"),
-    ("history_break", "share", "break in members' history used by the rule"),
-    ("domain_break", "share", "how much rarer the top domain was before the onset"),
-    ("app_break", "share", "how much rarer the top app was before the onset"),
-    ("exclusivity", "share", "share of all links to the top domain made by members"),
-    ("with_history", "share", "members who posted before the onset"),
-    ("domain_novelty", "share", "of those, never linked the top domain before"),
-    ("app_novelty", "share", "of those, never used the top app before"),
-    ("lead_days", "days", "median history before the onset"),
-    ("synchrony", "share", "members' posts during the attack that were coordinated"),
-    ("templating", "share", "coordinated texts that are near-duplicates"),
-    ("median_gap_s", "seconds", "median gap between coordinated posts of one link"),
-    ("app_share", "share", "coordinated posts through the top app"),
-    ("domain_share", "share", "coordinated links to the top domain"),
-    ("n_coordinated_posts", "count", "coordinated posts"),
-    ("density", "share", "edges among members / possible pairs"),
+    ("size", "count", "accounts judged with the group (adopters of its signature)"),
+    ("n_members", "count", "of those, placed in the group's clusters by the graph"),
+    ("n_attached", "count", "of those, attached by the signature alone"),
+    ("n_unsigned", "count", "members of its clusters that never linked the signature"),
+    ("n_pieces", "count", "clusters pooled by the signature"),
+    ("score", "number", "ranking score (0-1): product of the rule's terms"),
+    ("exclusivity", "share", "share of all links to the signature sites that are theirs"),
+    ("span_share", "share", "share of the observed window their signature posts cover"),
+    ("history", "share", "accounts with posts outside the campaign"),
+    ("routine", "share", "accounts coordinated outside the campaign too"),
+    ("repost_share", "share", "signature posts that are reposts"),
+    ("link_reuse", "share", "signature posts whose page another of them posted"),
+    ("synchrony", "share", "burstiness of the signature posts' times (1: in waves)"),
+    ("templating", "share", "signature posts with a near-duplicate text"),
+    ("app_lift", "share", "extra share through the top app, over their other posts"),
+    ("prevalence", "share", "of the accounts active during the span, share that are in the group"),
+    ("app_novelty", "share", "accounts with earlier posts that never used the top app before"),
+    ("app_share", "share", "signature posts through the top app"),
+    ("site_share", "share", "signature posts to the top site"),
+    ("median_gap_s", "seconds", "median gap between consecutive signature posts on a site"),
+    ("span_hours", "hours", "from the first to the last signature post"),
+    ("n_signature_posts", "count", "posts linking the signature in the span"),
 )
 _SHOWN_ELSEWHERE = {
     "cluster",
     "flagged",
+    "verdict",
+    "reason",
+    "explanation",
     "top_app",
-    "top_domain",
+    "top_site",
     "top_urls",
     "onset",
-    "first_post",
     "last_post",
 }
 
@@ -488,9 +493,9 @@ def _evidence_table(ev: dict[str, Any]) -> str:
             )
     if ev.get("top_app") is not None:
         rows.insert(0, f"<tr><th>top app</th><td>{text(ev['top_app'], 80)}</td></tr>")
-    if ev.get("top_domain") is not None:
+    if ev.get("top_site") is not None:
         rows.insert(
-            1, f'<tr><th>top domain</th><td class="url">{text(ev["top_domain"], 80)}</td></tr>'
+            1, f'<tr><th>top site</th><td class="url">{text(ev["top_site"], 80)}</td></tr>'
         )
     for key, value in ev.items():
         # Fields a method adds beyond the package's evidence are shown as they are.
@@ -542,7 +547,7 @@ def _timeline_svg(profile: ClusterProfile, profiler: Profiler) -> str:
         f'aria-label="posts of cluster {profile.cluster} members over time">'
     ]
     for i, (start, all_posts, top_posts) in enumerate(
-        zip(frame["start"], frame["posts"], frame["top_domain"], strict=True)
+        zip(frame["start"], frame["posts"], frame["top_site"], strict=True)
     ):
         if all_posts == 0:
             continue
@@ -634,9 +639,9 @@ def _table_section(clusters: pd.DataFrame, caps: ReportCaps) -> str:
     top = clusters.sort_values(order, ascending=[False, True]).head(caps.table_rows)
     columns = [
         ("cluster", "cluster", "count"), ("size", "accounts", "count"), ("top_app", "top app", "text"),
-        ("top_domain", "top domain", "text"), ("exclusivity", "exclusivity", "share"),
-        ("history_break", "history break", "share"), ("synchrony", "synchrony", "share"),
-        ("score", "score", "number"), ("flagged", "flagged", "flag"),
+        ("top_site", "top site", "text"), ("exclusivity", "exclusivity", "share"),
+        ("history", "history", "share"), ("synchrony", "synchrony", "share"),
+        ("score", "score", "number"), ("verdict", "verdict", "text"), ("reason", "reason", "text"),
     ]  # fmt: skip
     columns = [c for c in columns if c[0] in top]
     head = "".join(

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from research.graph.codes import group_sizes
-from research.graph.events import Events
+from research.graph.events import site_keys, Events
 from research.posts import Posts
 
 #: Candidate timeline bin widths (seconds); the smallest giving at most ``max_bins`` bins is used.
@@ -90,13 +90,13 @@ class ClusterProfile:
     urls, domains
         ``url`` (``domain``), ``links``, ``share``: what members linked during the span.
     timeline
-        ``start`` (UTC), ``posts`` (members' posts per bin), ``top_domain``
-        (of which linking the cluster's top domain), over the whole data's span.
+        ``start`` (UTC), ``posts`` (members' posts per bin), ``top_site``
+        (of which linking the group's top signature site), over the whole data's span.
     bin_s
         Timeline bin width in seconds.
     sample
         Up to ``max_posts`` member posts during the span, evenly spaced in time
-        (posts linking the top domain first, when there are any): ``time``,
+        (posts linking the top site first, when there are any): ``time``,
         ``account``, ``account_name``, ``app``, ``text``, ``urls``.
     n_span_posts
         Members' posts during the span.
@@ -254,12 +254,12 @@ class Profiler:
         members, activity = members[order], activity[order]
 
         domain_codes = ev.link_domain[links]
-        top_domain = str(evidence.get("top_domain") or "")
-        top_code = _code_of(ev.domains.values, top_domain)
+        link_site, site_labels = site_keys(ev)
+        top_code = _code_of(site_labels.values, str(evidence.get("top_site") or ""))
         marks = np.zeros(ev.n_posts, dtype=bool)
         if top_code >= 0:
             all_links = self.links_of(posts_idx)
-            marks[ev.link_post[all_links[ev.link_domain[all_links] == top_code]]] = True
+            marks[ev.link_post[all_links[link_site[all_links] == top_code]]] = True
 
         return ClusterProfile(
             cluster=int(cluster),
@@ -286,7 +286,7 @@ class Profiler:
                     self.t0 + np.arange(n_bins) * self.bin_s, unit="s", utc=True
                 ),
                 "posts": np.bincount(bins, minlength=n_bins),
-                "top_domain": np.bincount(bins[marks[posts_idx]], minlength=n_bins),
+                "top_site": np.bincount(bins[marks[posts_idx]], minlength=n_bins),
             }
         )
 
@@ -315,21 +315,13 @@ class Profiler:
 
 
 def explanation(evidence: dict[str, Any], cluster: int, size: int) -> str:
-    """Why a cluster was (or was not) flagged, in words: :func:`research.evidence.explain` when the
-    evidence has its fields, else a plain verdict (methods with other evidence).
+    """Why a cluster got its verdict, in words: the row's own ``explanation`` (every method
+    writes one), else :func:`research.verdicts.explain` of its evidence."""
+    if evidence.get("explanation"):
+        return str(evidence["explanation"])
+    from research.verdicts import explain
 
-    Examples
-    --------
-    >>> explanation({"flagged": True}, 3, 12)
-    'Cluster 3 (12 accounts) is flagged.'
-    """
-    from research.evidence import explain
-
-    try:
-        return explain(evidence)
-    except (KeyError, TypeError, ValueError):
-        verdict = "is flagged" if evidence.get("flagged") else "is not flagged"
-        return f"Cluster {cluster} ({size} accounts) {verdict}."
+    return explain({"cluster": cluster, "size": size, **evidence})
 
 
 def first_rows(events: Events) -> np.ndarray:

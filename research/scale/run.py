@@ -53,7 +53,7 @@ def detect_parquet(
             events, texts, projection = dask_project(
                 client,
                 path,
-                [spec.projection(layer.objects) for layer in spec.layers],
+                [spec.projection_spec(layer.objects) for layer in spec.layers],
                 [layer.weight for layer in spec.layers],
                 include_platform_urls=spec.include_platform_urls,
                 include_reposts=spec.include_reposts,
