@@ -40,7 +40,7 @@ def config_params(name: str, configs: Path = REPO / "configs") -> dict[str, Any]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison and write its tables."""
-    from research.comparison import (
+    from experiments.tools.comparison import (
         compare_methods,
         latex_table,
         markdown_table,

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from research.results import RunCache
+from experiments.tools.results import RunCache
 
 #: Columns of a detection run's result, in table order.
 DETECTION_COLUMNS = (
@@ -68,7 +68,7 @@ def run_config(kind: str, cfg: dict[str, Any]) -> dict[str, Any]:
 
 def group_key(kind: str, config: dict[str, Any]) -> str:
     """Runs with equal group keys share their dataset."""
-    from research.results import canonical_json
+    from experiments.tools.results import canonical_json
 
     shared = {"lfr": config.get("lfr")} if kind == "lfr" else {"data": config["data"]}
     return canonical_json({**shared, "seed": config["seed"]})

@@ -22,11 +22,11 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.sweep import Experiment
+from experiments.tools.latex import MACRO_PREAMBLE, booktabs, escape, fmt_number, macros
+from experiments.tools.results import summarise, write_results
 from research.errors import ConfigError
-from research.latex import MACRO_PREAMBLE, booktabs, escape, fmt_number, macros
 from research.outputs import to_json_text
 from research.provenance import provenance
-from research.results import summarise, write_results
 
 #: How each metric is printed in macros and tables.
 NUMBER_KIND = {

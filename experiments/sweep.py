@@ -25,8 +25,8 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.kinds import COLUMNS, GROUP_RUNNERS, group_key, run_config, runtime_groups
+from experiments.tools.results import RunCache, run_key
 from research.errors import ConfigError
-from research.results import RunCache, run_key
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 KINDS = ("detection", "runtime", "lfr", "case_study", "calibration")

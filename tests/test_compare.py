@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from experiments.compare import config_params, main
-from research.comparison import replace_block
+from experiments.tools.comparison import replace_block
 
 
 def test_compare_writes_tables_and_replaces_the_readme_block(tmp_path):

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from research.harness import campaign_onsets, detection_latency, measure, measure_in_subprocess
+from experiments.tools.harness import (
+    campaign_onsets,
+    detection_latency,
+    measure,
+    measure_in_subprocess,
+)
 from research.posts import write_posts
 from research.simulate import simulate
 

@@ -96,7 +96,7 @@ def measure_in_subprocess(
     command = [
         sys.executable,
         "-m",
-        "research.harness",
+        "experiments.tools.harness",
         method,
         str(posts_path),
         "--params",
@@ -132,7 +132,8 @@ def _child(argv: list[str]) -> int:
     from research.posts import read_posts
 
     parser = argparse.ArgumentParser(
-        prog="python -m research.harness", description="run one method and report its cost as JSON"
+        prog="python -m experiments.tools.harness",
+        description="run one method and report its cost as JSON",
     )
     parser.add_argument("method")
     parser.add_argument("posts", type=Path)
