@@ -193,7 +193,7 @@ def lfr_group(runs: list[dict[str, Any]], cache_root: str | None = None) -> list
     import igraph as ig
 
     from research.detect import detect
-    from research.lfr import LFRSpec, lfr_graph
+    from research.detect.lfr import LFRSpec, lfr_graph
 
     first = runs[0]["config"]
     try:
@@ -238,9 +238,9 @@ def lfr_group(runs: list[dict[str, Any]], cache_root: str | None = None) -> list
 def calibration_group(
     runs: list[dict[str, Any]], cache_root: str | None = None
 ) -> list[dict[str, Any]]:
-    """Measure the simulated platform's properties (:func:`research.calibration.platform_statistics`)."""
+    """Measure the simulated platform's properties (:func:`research.simulate.calibration.platform_statistics`)."""
     from experiments.run import load_data
-    from research.calibration import platform_statistics
+    from research.simulate.calibration import platform_statistics
 
     entries = []
     for run in runs:

@@ -21,7 +21,7 @@ from experiments.sweep import merge_overrides, plan, run_experiment, thin
 from experiments.tools.latex import booktabs, escape, macros
 from experiments.tools.results import RunCache, mean_ci, run_key, summarise
 from research import methods as registry
-from research.lfr import LFRSpec, lfr_graph
+from research.detect.lfr import LFRSpec, lfr_graph
 from tests.conftest import REPO
 
 CONFIGS = str(REPO / "configs")
