@@ -51,7 +51,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from research.errors import BudgetError, ConfigError, unknown_name
-from research.graph.codes import dense_codes, group_sizes, pair_dense_codes, stable_group
+from research.graph.codes import (
+    dense_codes,
+    edge_budget_cut,
+    group_sizes,
+    pair_dense_codes,
+    stable_group,
+)
 from research.graph.events import Events, Labels
 
 Weighting = Literal["count", "idf", "jaccard", "overlap", "tfidf_cosine"]
@@ -735,8 +741,6 @@ def _project_blocks(
 
 def _tighten(parts: list[list[np.ndarray]], max_edges: int, cut: list[float]) -> int:
     """Raise the weight cut so that at most ``max_edges`` of the edges so far pass it; prune."""
-    from research.graph.filters import edge_budget_cut
-
     weights = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
     new_cut = edge_budget_cut(weights, max_edges)
     if new_cut is not None and new_cut > cut[0]:
