@@ -378,8 +378,8 @@ def _write_report(posts: Any, detection: Any, out: Path, **options: Any) -> None
 
 def _methods(args: argparse.Namespace) -> int:
     from research.detect import DETECTORS
+    from research.graph.base import OBJECTS, WEIGHTINGS
     from research.graph.filters import FILTERS
-    from research.graph.projection import OBJECTS, WEIGHTINGS
     from research.methods import METHODS
     from research.simulate import PRESETS
 

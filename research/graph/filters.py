@@ -1,6 +1,6 @@
 """Edge filters on a projection, by name.
 
-Each filter takes a :class:`~research.graph.projection.Projection` and
+Each filter takes a :class:`~research.graph.base.Projection` and
 returns one with a subset of its edges. Filtering before building an igraph
 graph matters for speed: building costs ~1 µs per edge.
 """
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from research.errors import ConfigError, unknown_name
+from research.graph.base import Projection
 from research.graph.codes import edge_budget_cut
-from research.graph.projection import Projection
 
 
 def min_support(projection: Projection, k: int = 2) -> Projection:

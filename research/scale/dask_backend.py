@@ -47,9 +47,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from research.errors import ConfigError, InputFileError
+from research.graph.base import Projection, ProjectionSpec
 from research.graph.codes import edge_budget_cut, stable_group
 from research.graph.events import NONE, Events, Labels, encode_columns
-from research.graph.projection import Projection, ProjectionSpec, _cap_within_budget
+from research.graph.projection import _cap_within_budget
 from research.posts import POSTS_SCHEMA, as_posts
 from research.scale.parquet import ParquetColumn, _check, _has_posts_columns, dataset_parts
 
