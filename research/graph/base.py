@@ -5,19 +5,21 @@
   ``app_url`` ...), chosen by name with :func:`actions`;
 - :class:`ProjectionSpec`: the parameters of one co-action projection;
 - :class:`Projection`: the result, a weighted account x account graph as upper-triangular
-  edge arrays.
+  edge arrays;
+- :class:`Engine`: what computes one from the other (registered by name in
+  :data:`research.graph.projection.ENGINES`).
 
-The engines that compute projections (:mod:`research.graph.projection`,
-:mod:`research.graph.colink`), the filters and the views import this module; it imports
-nothing from ``graph/`` but what it is built on: the encoded posts
-(:mod:`research.graph.events`) and the array helpers (:mod:`research.graph.codes`).
+The engines (:mod:`research.graph.buckets`, :mod:`research.graph.colink`), the filters and
+the views import this module; it imports nothing from ``graph/`` but what it is built on:
+the encoded posts (:mod:`research.graph.events`) and the array helpers
+(:mod:`research.graph.codes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,7 +30,6 @@ from research.graph.events import Events, Labels
 
 Weighting = Literal["count", "idf", "jaccard", "overlap", "tfidf_cosine"]
 OnBudget = Literal["lower_cap", "refuse"]
-WindowMode = Literal["buckets", "exact"]
 
 
 @dataclass(frozen=True)
@@ -224,9 +225,11 @@ class ProjectionSpec:
     cap: int | None = 200
     pair_budget: float = 2.5e7
     on_budget: OnBudget = "lower_cap"
-    #: ``buckets`` (staggered bucketings, above) or ``exact`` (``|t1 - t2| <= window_s``, a
-    #: sorted range join: :mod:`research.graph.colink`, the co-link network of CNT).
-    window_mode: WindowMode = "buckets"
+    #: The engine that forms the pairs, by name (:data:`research.graph.projection.ENGINES`):
+    #: ``buckets`` (staggered bucketings, :mod:`research.graph.buckets`) or ``exact``
+    #: (``|t1 - t2| <= window_s``, a sorted range join: :mod:`research.graph.colink`, the
+    #: co-link network of CNT). Checked when the projection runs.
+    window_mode: str = "buckets"
     #: Exact windows only: how the two directions of a pair combine (min, max, sum, mean).
     symmetric: str = "min"
 
@@ -245,10 +248,6 @@ class ProjectionSpec:
             raise ConfigError(
                 f"projection.on_budget must be lower_cap or refuse, got {self.on_budget!r}"
             )
-        if self.window_mode not in ("buckets", "exact"):
-            raise ConfigError(
-                f"projection.window_mode must be buckets or exact, got {self.window_mode!r}"
-            )
         if self.symmetric not in ("min", "max", "sum", "mean"):
             raise ConfigError(
                 f"projection.symmetric must be min, max, sum or mean, got {self.symmetric!r}"
@@ -256,3 +255,15 @@ class ProjectionSpec:
 
 
 WEIGHTINGS = ("count", "idf", "jaccard", "overlap", "tfidf_cosine")
+
+
+class Engine(Protocol):
+    """A projection engine: encoded posts and a spec in, the projection onto accounts out.
+
+    ``threads`` bounds the threads it may use (an engine may ignore it); the result must not
+    depend on it. The projection's ``params`` are ``{"kind": "co_action", **spec.__dict__}``.
+    """
+
+    def __call__(
+        self, events: Events, spec: ProjectionSpec, *, threads: int | None = None
+    ) -> Projection: ...

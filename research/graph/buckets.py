@@ -1,4 +1,4 @@
-"""Co-action projections of the accounts x objects graph onto accounts.
+"""The ``buckets`` projection engine (the default): co-action in staggered time buckets.
 
 Two accounts are linked when they act on the same object (a URL, a domain,
 an app, or a joint (app, URL) pair) — optionally within the same time
@@ -51,10 +51,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from research.errors import BudgetError, ConfigError
-
-# Callers of the projection may import the types from here; they are defined in base.py.
 from research.graph.base import Actions, Projection, ProjectionSpec, actions
-from research.graph.codes import dense_codes, edge_budget_cut, group_sizes, stable_group
+from research.graph.codes import edge_budget_cut, group_sizes, stable_group
 from research.graph.events import Events
 
 
@@ -64,17 +62,17 @@ def pair_products(degrees: np.ndarray) -> int:
     return int(np.sum(d * (d - 1) / 2))
 
 
-def co_action(
-    events: Events, spec: ProjectionSpec | None = None, *, threads: int | None = None, **params: Any
+def bucket_projection(
+    events: Events, spec: ProjectionSpec, *, threads: int | None = None
 ) -> Projection:
-    """Project accounts x objects onto accounts.
+    """Project accounts x objects onto accounts in staggered time buckets (engine ``buckets``).
 
     Parameters
     ----------
     events
         Encoded posts (:func:`research.graph.events.encode`).
     spec
-        A :class:`ProjectionSpec`; keyword arguments build one instead.
+        What to pair accounts on, and how (:class:`~research.graph.base.ProjectionSpec`).
     threads
         Threads for the sparse products (default: all cores, at most 2; the
         result does not depend on it).
@@ -94,15 +92,10 @@ def co_action(
     ...          "app_name": "We Heart It", "urls": [u]}
     ...         for i, (a, s, u) in enumerate([("a", 0, "http://x.com"), ("b", 30, "http://x.com"),
     ...                                        ("c", 86400, "http://x.com"), ("b", 40, "")])]
-    >>> proj = co_action(encode(Posts.from_records(rows)), objects="app_url", window_s=60)
+    >>> proj = bucket_projection(encode(Posts.from_records(rows)), ProjectionSpec(window_s=60))
     >>> [(proj.accounts[i], proj.accounts[j]) for i, j in zip(proj.rows, proj.cols)], proj.support.tolist()
     ([('a', 'b')], [1])
     """
-    spec = spec or ProjectionSpec(**params)
-    if spec.window_mode == "exact":
-        from research.graph.colink import exact_projection
-
-        return exact_projection(events, spec)
     started = _time.perf_counter()
     layer = _prepare_layer(events, spec)
     _warn([layer])
@@ -133,9 +126,9 @@ def multiplex(
 ) -> Projection:
     """Several co-action layers summed into one graph, filtered while it is built.
 
-    The result equals ``max_edges(min_support(min_weight(combine([co_action(events,
-    s) for s in specs], weights))))`` (see :mod:`research.graph.filters`) edge for
-    edge, but the layers are projected together one block of accounts at a time
+    The result equals ``max_edges(min_support(min_weight(combine([bucket_projection(events,
+    s) for s in specs], weights))))`` (see :mod:`research.graph.filters` and
+    :func:`research.graph.projection.combine`) edge for edge, but the layers are projected together one block of accounts at a time
     and each block is filtered before the next is computed, so that memory
     follows the edges kept, not the pairs formed. With ``max_edges`` the blocks
     share a running weight cut that only rises; the final cut is exact.
@@ -659,39 +652,3 @@ def _block(
         sup[order].astype(np.int32),
         np.asarray(counts),
     ]
-
-
-def combine(projections: list[Projection], weights: list[float] | None = None) -> Projection:
-    """Multiplex sum: edge weight and support add up over layers (weights per layer).
-
-    Examples
-    --------
-    >>> from research.graph.events import Labels
-    >>> a = Projection(Labels.__new__(Labels), np.array([0]), np.array([1]), np.array([2.0]), np.array([2]), {}, {})
-    >>> b = Projection(a.accounts, np.array([0, 1]), np.array([1, 2]), np.array([1.0, 5.0]), np.array([1, 1]), {}, {})
-    >>> c = combine([a, b], [1.0, 0.5])
-    >>> c.rows.tolist(), c.cols.tolist(), c.weight.tolist(), c.support.tolist()
-    ([0, 1], [1, 2], [2.5, 2.5], [3, 1])
-    """
-    if not projections:
-        raise ConfigError("combine() needs at least one projection")
-    weights = weights or [1.0] * len(projections)
-    rows = np.concatenate([p.rows for p in projections])
-    cols = np.concatenate([p.cols for p in projections])
-    wgt = np.concatenate([p.weight * w for p, w in zip(projections, weights, strict=True)])
-    sup = np.concatenate([p.support for p in projections]).astype(np.int64)
-    n = max(int(max(rows.max(initial=0), cols.max(initial=0))) + 1, 1)
-    uniq, inverse = dense_codes(rows * n + cols)
-    return Projection(
-        accounts=projections[0].accounts,
-        rows=uniq // n,
-        cols=uniq % n,
-        weight=np.bincount(inverse, weights=wgt, minlength=len(uniq)),
-        support=np.bincount(inverse, weights=sup, minlength=len(uniq)).astype(np.int32),
-        params={
-            "kind": "multiplex",
-            "layers": [p.params for p in projections],
-            "layer_weights": list(weights),
-        },
-        stats={"layers": [p.stats for p in projections]},
-    )

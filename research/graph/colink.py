@@ -252,8 +252,11 @@ def co_link(
     return CoLink(events.accounts, source, target, count, weight, totals, params, stats)
 
 
-def exact_projection(events: Events, spec: ProjectionSpec) -> Projection:
-    """The projection of ``spec`` with exact windows (``window_mode: exact``), symmetrised by ``spec.symmetric``."""
+def exact_projection(
+    events: Events, spec: ProjectionSpec, *, threads: int | None = None
+) -> Projection:
+    """The projection of ``spec`` with exact windows (engine ``exact``), symmetrised by
+    ``spec.symmetric``; ``threads`` is ignored (the range join runs on one thread)."""
     if spec.window_s is None:
         raise ConfigError("projection.window_mode 'exact' needs projection.window_s (seconds)")
     net = co_link(
