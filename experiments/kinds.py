@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from experiments.config import PIPELINE_GROUPS, load_data, method_params
 from experiments.tools.results import RunCache
 
 #: Columns of a detection run's result, in table order.
@@ -47,8 +48,6 @@ COLUMNS = {
     "case_study": DETECTION_COLUMNS, "calibration": CALIBRATION_COLUMNS,
 }  # fmt: skip
 
-_PIPELINE_GROUPS = ("projection", "filter", "detect", "evidence")
-
 
 def run_config(kind: str, cfg: dict[str, Any]) -> dict[str, Any]:
     """The part of a resolved config that decides a run's result (and its cache key).
@@ -62,7 +61,7 @@ def run_config(kind: str, cfg: dict[str, Any]) -> dict[str, Any]:
         return {"data": cfg["data"], "seed": cfg["seed"]}
     config = {"data": cfg["data"], "method": cfg["method"], "seed": cfg["seed"]}
     if cfg["method"].get("uses_pipeline_groups"):
-        config.update({group: cfg[group] for group in _PIPELINE_GROUPS})
+        config.update({group: cfg[group] for group in PIPELINE_GROUPS})
     return config
 
 
@@ -159,7 +158,6 @@ def detection_group(
     runs: list[dict[str, Any]], cache_root: str | None = None
 ) -> list[dict[str, Any]]:
     """Simulate the group's dataset once, then run each method on it and evaluate."""
-    from experiments.run import load_data, method_params
     from research.graph.events import encode
     from research.methods import run_method
 
@@ -239,7 +237,6 @@ def calibration_group(
     runs: list[dict[str, Any]], cache_root: str | None = None
 ) -> list[dict[str, Any]]:
     """Measure the simulated platform's properties (:func:`research.simulate.calibration.platform_statistics`)."""
-    from experiments.run import load_data
     from research.simulate.calibration import platform_statistics
 
     entries = []
@@ -313,7 +310,6 @@ def runtime_groups(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from experiments.run import load_data, method_params
     from research.posts import write_posts
 
     context = multiprocessing.get_context("spawn")
