@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import research
 from research.cli import main
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +102,20 @@ def test_not_parquet_input_is_refused_with_the_path(tmp_path, capsys):
     bogus.write_text("hello")
     assert main(["detect", str(bogus), "--out", str(tmp_path / "o"), "--quiet"]) == 3
     assert "posts.parquet" in capsys.readouterr().err
+
+
+def test_version_is_read_from_the_package_metadata(capsys):
+    written = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert research.__version__ == importlib.metadata.version("hijack-clusters") == written
+    with pytest.raises(SystemExit) as done:
+        main(["--version"], prog="hijack-clusters")
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"hijack-clusters {written}\n"
+
+
+def test_the_installed_script_is_named_in_its_usage():
+    script = Path(sys.executable).with_name("hijack-clusters")
+    done = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout == f"hijack-clusters {research.__version__}\n"
+    usage = subprocess.run([str(script), "detect"], capture_output=True, text=True, check=False)
+    assert usage.returncode == 2 and usage.stderr.startswith("usage: hijack-clusters detect")
