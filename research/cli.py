@@ -151,17 +151,11 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     meth.set_defaults(run=_methods)
 
-    _add_optional_verbs(verbs)
-    return parser
+    # The ingest verb lives with the readers (research/io/cli.py).
+    from research.io.cli import add_ingest_parser
 
-
-def _add_optional_verbs(verbs: Any) -> None:
-    """Verbs that live in their own modules register themselves here."""
-    try:
-        from research.io.cli import add_ingest_parser
-    except ImportError:
-        return
     add_ingest_parser(verbs)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
@@ -294,12 +288,8 @@ def load_posts(
             for p in inputs
         ]
         return concat_posts(parts), {"format": "parquet", "inputs": [str(p) for p in inputs]}
-    try:
-        from research.io import load
-    except ImportError:
-        raise InputFileError(
-            f"{inputs[0]}: not a posts Parquet file; reading raw platform exports needs research.io"
-        ) from None
+    from research.io import load
+
     posts, summary = load(list(inputs), format=fmt, progress=progress)
     return posts, {
         "format": "raw",
@@ -394,10 +384,8 @@ def _export_formats(value: str) -> list[str]:
 
 
 def _write_report(posts: Any, detection: Any, out: Path, **options: Any) -> None:
-    try:
-        from research.report import write_report
-    except ImportError:
-        return
+    from research.report import write_report
+
     write_report(posts, detection, out / "report.html", **options)
 
 

@@ -119,3 +119,11 @@ def test_the_installed_script_is_named_in_its_usage():
     assert done.returncode == 0 and done.stdout == f"hijack-clusters {research.__version__}\n"
     usage = subprocess.run([str(script), "detect"], capture_output=True, text=True, check=False)
     assert usage.returncode == 2 and usage.stderr.startswith("usage: hijack-clusters detect")
+
+
+def test_a_verb_that_cannot_be_imported_fails_loudly(monkeypatch):
+    # As if research.io could not be imported (a missing dependency, or a bug): the command
+    # line stops with the import error instead of running on without its ingest verb.
+    monkeypatch.setitem(sys.modules, "research.io.cli", None)
+    with pytest.raises(ImportError, match=r"research\.io\.cli"):
+        main(["methods"])
