@@ -205,59 +205,41 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``["a=1", "b.c=x"]`` -> ``{"a": 1, "b": {"c": "x"}}`` (values parsed as YAML).
+def method_config(config: Path | None, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Method parameters from a YAML file (``--config``) and ``KEY=VALUE`` overrides (``--set``),
+    merged by OmegaConf as Hydra merges them: values typed by its YAML grammar, dotted keys
+    nested, a later value replacing an earlier one, interpolations resolved.
 
     Examples
     --------
-    >>> parse_overrides(["window_s=600", "detector_params.resolution=0.5"])
-    {'window_s': 600, 'detector_params': {'resolution': 0.5}}
+    >>> method_config(None, ["window_s=600", "detector_params.resolution=0.5", "pair_budget=2.5e7"])
+    {'window_s': 600, 'detector_params': {'resolution': 0.5}, 'pair_budget': 25000000.0}
     """
     import yaml
+    from omegaconf import DictConfig, OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
 
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
+    base: Any = OmegaConf.create()
+    if config is not None:
+        if not config.exists():
+            raise InputFileError(f"{config}: no such config file")
+        try:
+            base = OmegaConf.load(config)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{config}: not valid YAML: {err}") from None
+        if not isinstance(base, DictConfig):
+            raise ConfigError(f"{config}: expected a mapping of method parameters")
+    for item in overrides:
+        key, sep, _value = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError as err:
-            raise ConfigError(f"--set {key}: cannot parse value {raw!r}: {err}") from None
-        node = out
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        merged[key] = (
-            _merge(merged[key], value)
-            if isinstance(value, dict) and isinstance(merged.get(key), dict)
-            else value
-        )
-    return merged
-
-
-def _method_params(args: argparse.Namespace) -> dict[str, Any]:
-    import yaml
-
-    params: dict[str, Any] = {}
-    if args.config is not None:
-        if not args.config.exists():
-            raise InputFileError(f"{args.config}: no such config file")
-        try:
-            loaded = yaml.safe_load(args.config.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{args.config}: not valid YAML: {err}") from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{args.config}: expected a mapping of method parameters")
-        params = loaded
-    return _merge(params, parse_overrides(args.set))
+    try:
+        merged = OmegaConf.merge(base, OmegaConf.from_dotlist(list(overrides)))
+        params = OmegaConf.to_container(merged, resolve=True)
+    except (yaml.YAMLError, OmegaConfBaseException) as err:
+        raise ConfigError(f"method parameters (--config, --set): {err}") from None
+    assert isinstance(params, dict)
+    return {str(k): v for k, v in params.items()}
 
 
 def load_posts(
@@ -326,7 +308,7 @@ def _detect(args: argparse.Namespace) -> int:
     from research.outputs import write_detection
     from research.truth import read_truth
 
-    params = _method_params(args)
+    params = method_config(args.config, args.set)
     export_formats = _export_formats(args.export)
     posts, read_info = load_posts(args.inputs, args.format, progress=not args.quiet)
     if len(posts) == 0:

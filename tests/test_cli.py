@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -11,7 +12,8 @@ import pandas as pd
 import pytest
 
 import research
-from research.cli import main
+from research.cli import main, method_config
+from research.errors import ConfigError, InputFileError
 from tests.conftest import REPO
 
 
@@ -127,3 +129,41 @@ def test_a_verb_that_cannot_be_imported_fails_loudly(monkeypatch):
     monkeypatch.setitem(sys.modules, "research.io.cli", None)
     with pytest.raises(ImportError, match=r"research\.io\.cli"):
         main(["methods"])
+
+
+def test_config_file_and_overrides_merge_as_in_hydra(tmp_path):
+    config = tmp_path / "method.yaml"
+    config.write_text("window_s: 600\ndetector_params: {objective: CPM, resolution: 0.3}\n")
+    params = method_config(
+        config, ["detector_params.resolution=0.5", "pair_budget=2.5e7", "window_s=null"]
+    )
+    # nested keys merge, later values win, and 2.5e7 is a number (plain YAML reads a string)
+    assert params == {
+        "window_s": None,
+        "detector_params": {"objective": "CPM", "resolution": 0.5},
+        "pair_budget": 2.5e7,
+    }
+    assert method_config(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "overrides", "error", "message"),
+    [
+        ("a: [1,\n", [], ConfigError, "not valid YAML"),
+        ("- 1\n- 2\n", [], ConfigError, "expected a mapping"),
+        ("a: 1\na: 2\n", [], ConfigError, "duplicate key"),
+        ("a: 1\n", ["b=[1,"], ConfigError, "--config, --set"),
+        ("a: 1\n", ["b=${nope}"], ConfigError, "nope"),
+        ("a: 1\n", ["=1"], ConfigError, "KEY=VALUE"),
+    ],
+)
+def test_bad_method_config_is_a_config_error(tmp_path, text, overrides, error, message):
+    config = tmp_path / "method.yaml"
+    config.write_text(text)
+    with pytest.raises(error, match=re.escape(message)):
+        method_config(config, overrides)
+
+
+def test_a_missing_config_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputFileError, match="no such config file"):
+        method_config(tmp_path / "nope.yaml")
