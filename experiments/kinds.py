@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from experiments.config import PIPELINE_GROUPS, load_data, method_params
+from experiments.tools.memory import peak_rss_bytes, reset_peak, rss_bytes
 from experiments.tools.results import RunCache
 
 #: Columns of a detection run's result, in table order.
@@ -255,17 +256,6 @@ def calibration_group(
 # --- runtime: one measurement per fresh process ----------------------------------------------------
 
 
-def _status_kb(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def measure(posts_path: str, method: str, params: dict[str, Any], seed: int) -> dict[str, Any]:
     """Wall time and peak memory of one method on a posts file, in the calling process.
 
@@ -278,25 +268,15 @@ def measure(posts_path: str, method: str, params: dict[str, Any], seed: int) -> 
     from research.posts import read_posts
 
     posts = read_posts(posts_path)
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        reset = True
-    except OSError:
-        reset = False
-    before = _status_kb("VmRSS") if reset else 0
+    reset = reset_peak()
+    before = rss_bytes() if reset else 0
     start = time.perf_counter()
     run_method(method, posts, params, seed=seed)
     seconds = time.perf_counter() - start
-    peak = _status_kb("VmHWM")
-    if peak is None:
-        import resource
-
-        peak, before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0
     return {
         "n_posts": len(posts),
         "seconds": seconds,
-        "peak_mb": max(peak - (before or 0), 0) / 1024,
+        "peak_mb": max(peak_rss_bytes() - before, 0) / 2**20,
     }
 
 

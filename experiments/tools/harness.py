@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from experiments.tools.memory import peak_rss_bytes, rss_bytes
 from research.posts import Posts
 from research.truth import GroundTruth
 
@@ -112,19 +113,6 @@ def measure_in_subprocess(
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _rss_bytes(field: str) -> int:
-    """A memory field of this process (Linux ``/proc/self/status``; ``ru_maxrss`` elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import resource
-
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
-
-
 def _child(argv: list[str]) -> int:
     import argparse
 
@@ -141,14 +129,14 @@ def _child(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     posts = read_posts(args.posts)
-    before = _rss_bytes("VmRSS")
+    before = rss_bytes()
     start = time.perf_counter()
     detection = run_method(args.method, posts, json.loads(args.params), seed=args.seed)
     seconds = time.perf_counter() - start
     report = {
         "method": args.method,
         "seconds": round(seconds, 4),
-        "peak_rss_bytes": _rss_bytes("VmHWM"),
+        "peak_rss_bytes": peak_rss_bytes(),
         "rss_before_bytes": before,
         "n_posts": len(posts),
         "n_flagged_accounts": int(detection.accounts["flagged"].sum()),
