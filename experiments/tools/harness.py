@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -33,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from experiments.config import REPO
 from experiments.tools.memory import peak_rss_bytes, rss_bytes
 from research.posts import Posts
 from research.truth import GroundTruth
@@ -105,7 +107,16 @@ def measure_in_subprocess(
         "--seed",
         str(seed),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    # experiments/ is not installed: the child finds it in the repository, wherever it starts.
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+        env={**os.environ, "PYTHONPATH": path},
+    )
     if done.returncode != 0:
         raise RuntimeError(
             f"measuring {method} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}"
