@@ -84,17 +84,19 @@ def bucket_projection(
 
     Examples
     --------
+    Two posts 10 s apart on either side of a bucket edge (buckets start at the first post):
+    one bucketing splits them, a second one staggered by half a window pairs them.
+
     >>> import datetime as dt
     >>> from research.posts import Posts
     >>> from research.graph.events import encode
-    >>> t = dt.datetime(2014, 5, 1, 12)
-    >>> rows = [{"post_id": str(i), "account_id": a, "timestamp": t + dt.timedelta(seconds=s),
-    ...          "app_name": "We Heart It", "urls": [u]}
-    ...         for i, (a, s, u) in enumerate([("a", 0, "http://x.com"), ("b", 30, "http://x.com"),
-    ...                                        ("c", 86400, "http://x.com"), ("b", 40, "")])]
-    >>> proj = bucket_projection(encode(Posts.from_records(rows)), ProjectionSpec(window_s=60))
-    >>> [(proj.accounts[i], proj.accounts[j]) for i, j in zip(proj.rows, proj.cols)], proj.support.tolist()
-    ([('a', 'b')], [1])
+    >>> t0 = dt.datetime(2014, 5, 1, 12)
+    >>> events = encode(Posts.from_records([
+    ...     {"post_id": str(i), "account_id": a, "timestamp": t0 + dt.timedelta(seconds=s), "urls": [u]}
+    ...     for i, (a, s, u) in enumerate([("z", 0, "http://o.com"), ("a", 55, "http://u.com"),
+    ...                                    ("b", 65, "http://u.com")])]))
+    >>> [bucket_projection(events, ProjectionSpec("url", window_s=60, offsets=k)).n_edges for k in (1, 2)]
+    [0, 1]
     """
     started = _time.perf_counter()
     layer = _prepare_layer(events, spec)
