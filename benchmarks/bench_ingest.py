@@ -36,9 +36,9 @@ import pyarrow as pa
 
 RESULTS = Path(__file__).parent / "results" / "ingest.json"
 
-# Peak RSS is read from /proc/self/status (VmHWM): ru_maxrss survives exec and
-# would report the parent's peak.
-_PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024"
+# Peak RSS (VmHWM) as every measurement of the repository reads it: experiments/tools/memory.py
+# (the children run from the repository root, as run_all and the docstring run them).
+_PEAK = "__import__('experiments.tools.memory', fromlist=['x']).peak_rss_bytes() / 2**20"
 
 _CPU = "sum(__import__('os').times()[:2])"
 
