@@ -54,10 +54,10 @@ print(json.dumps({"rows": n, "seconds": elapsed, "peak_rss_mb": PEAK, "cpu_s": C
 
 _INGEST_CHILD = """
 import sys, time, json
-from research.io import ingest
+from research.io import ReadOptions, ingest
 threads = int(sys.argv[3]) if sys.argv[3] != "none" else None
 start = time.perf_counter()
-summary = ingest(sys.argv[1], sys.argv[2], progress=False, duckdb_threads=threads)
+summary = ingest(sys.argv[1], sys.argv[2], ReadOptions(duckdb_threads=threads), progress=False)
 elapsed = time.perf_counter() - start
 assert summary.reconciles()
 print(json.dumps({"rows": summary.rows_read, "written": summary.rows_written, "seconds": elapsed,

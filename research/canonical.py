@@ -542,7 +542,13 @@ _TRACKING_PAIR_RE2 = (
     + "|".join(re.escape(p) for p in sorted(TRACKING_PARAMETERS))
     + ")(?:=|$))"
 )
-_TWEET_HOSTS_ARRAY = pa.array(sorted(TWITTER_HOSTS - {"t.co"}), pa.string())
+
+
+@lru_cache(maxsize=1)
+def _tweet_hosts_array() -> pa.Array:
+    # Built on first use: pa.array() of a Python list imports pandas (pyarrow looks
+    # for pandas objects), which importing research.io must not.
+    return pa.array(sorted(TWITTER_HOSTS - {"t.co"}), pa.string())
 
 
 def _mask(array: pa.Array) -> np.ndarray:
@@ -624,7 +630,7 @@ def _fast_url_results(
     with_query = pc.if_else(pc.equal(query, ""), "", pc.binary_join_element_wise("?", query, ""))
     canon = pc.binary_join_element_wise(scheme, "://", host, path, with_query, "")
     if twitter:
-        on_twitter = pc.is_in(host, value_set=_TWEET_HOSTS_ARRAY)
+        on_twitter = pc.is_in(host, value_set=_tweet_hosts_array())
         if pc.any(on_twitter).as_py():
             # struct_field, unlike .field(), gives null where the regex did not match.
             tweet_id = pc.struct_field(pc.extract_regex(path, _TWEET_PATH_RE2), "id")

@@ -8,6 +8,7 @@ import sys
 from research.errors import ConfigError, UserError
 from research.io.formats import FORMATS
 from research.io.ingest import ingest
+from research.io.options import ENGINES, ReadOptions
 from research.io.pseudonymise import KEY_ENV_VAR, read_key
 from research.io.tabular import TABULAR_COLUMNS
 
@@ -77,7 +78,7 @@ def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     )
     parser.add_argument(
         "--engine",
-        choices=("auto", "duckdb", "python"),
+        choices=ENGINES,
         default="auto",
         help="Twitter v1.1 reader: DuckDB (auto) or the line-by-line Python reference; same posts",
     )
@@ -114,16 +115,15 @@ def run_ingest(args: argparse.Namespace) -> int:
     """Run ``ingest`` from parsed arguments; the exit code (0 on success)."""
     try:
         key = read_key(args.pseudonymise_key_file)
-        summary = ingest(
-            args.inputs,
-            args.out,
+        options = ReadOptions(
             format=args.format,
-            pseudonymise_key=key,
             column_map=parse_column_map(args.map),
             platform=args.platform,
             engine=args.engine,
             duckdb_threads=args.duckdb_threads,
-            progress=not args.quiet,
+        )
+        summary = ingest(
+            args.inputs, args.out, options, pseudonymise_key=key, progress=not args.quiet
         )
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Reading exports into the posts table: to Parquet on disk (:func:`ingest`) or to memory (:func:`load`).
+"""Reading exports into the posts table: to Parquet on disk (:func:`ingest`) or to memory (:func:`read`).
 
 Both run the same code: each file's format is detected (or given), its
 reader yields raw batches of at most ``chunk_rows`` rows, :func:`~research.io.assemble.assemble`
@@ -45,14 +45,13 @@ import pyarrow.parquet as pq
 from research.errors import ConfigError, InputFileError
 from research.io.accounting import FileLog, Reject
 from research.io.assemble import assemble
-from research.io.formats import FORMATS, detect_format, reader_for
+from research.io.formats import detect_format, reader_for
 from research.io.options import ReadOptions
 from research.io.pseudonymise import key_id, pseudonymise
 from research.io.sources import expand_inputs
-from research.io.tabular import TABULAR_COLUMNS
 from research.posts import POSTS_SCHEMA, SCHEMA_VERSION, Posts
 
-__all__ = ["IngestSummary", "ingest", "load"]
+__all__ = ["IngestSummary", "ingest", "read"]
 
 _KEPT_REJECTS = 1000
 
@@ -272,22 +271,15 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _check_format(format: str | None) -> None:
-    if format is not None and format not in FORMATS:
-        raise ConfigError(f"unknown input format {format!r}; choose one of: {', '.join(FORMATS)}")
-
-
 def _run(
     inputs: str | Path | Iterable[str | Path],
     sink: Callable[[pa.Table], None],
     on_reject: Callable[[Reject], None],
     *,
-    format: str | None,
     pseudonymise_key: bytes | None,
     options: ReadOptions,
     progress: bool,
 ) -> IngestSummary:
-    _check_format(format)
     if pseudonymise_key is not None and len(pseudonymise_key) == 0:
         raise ConfigError("the pseudonymisation key is empty")
     files = expand_inputs(inputs)
@@ -309,7 +301,7 @@ def _run(
         tqdm(desc="ingest", unit=" rows", unit_scale=True, disable=not progress, leave=True) as bar,
     ):
         for source in files:
-            fmt = format or detect_format(source)
+            fmt = options.format or detect_format(source)
             log = FileLog(str(source.path), fmt, source.compression, on_reject=keep_reject)
             summary.files.append(log)
             if fmt == "empty":
@@ -335,17 +327,11 @@ def _run(
     return summary
 
 
-def load(
+def read(
     inputs: str | Path | Iterable[str | Path],
+    options: ReadOptions | None = None,
     *,
-    format: str | None = None,
     pseudonymise_key: bytes | None = None,
-    chunk_rows: int = 200_000,
-    engine: str = "auto",
-    duckdb_threads: int | None = None,
-    column_map: dict[str, str] | None = None,
-    platform: str | None = None,
-    max_line_bytes: int | None = None,
     progress: bool = False,
 ) -> tuple[Posts, IngestSummary]:
     """Read exports into an in-memory posts table.
@@ -358,13 +344,12 @@ def load(
     ----------
     inputs
         Files and folders (folders are read recursively, in sorted order).
-    format
-        One of :data:`research.io.formats.FORMATS`; detected per file when None.
+    options
+        Format, engine, chunk size... (:class:`~research.io.options.ReadOptions`;
+        default: every format detected, the default engine).
     pseudonymise_key
         Replace account ids and names by keyed pseudonyms (see
         :mod:`research.io.pseudonymise`).
-    chunk_rows, engine, duckdb_threads, column_map, platform, max_line_bytes
-        See :class:`research.io.options.ReadOptions`.
     progress
         Show a progress bar.
 
@@ -382,7 +367,7 @@ def load(
     SchemaError
         For tabular input without the needed columns.
     ConfigError
-        For an unknown format name or an empty key.
+        For an empty key.
 
     Examples
     --------
@@ -395,72 +380,31 @@ def load(
     ...     '"entities": {"urls": [{"expanded_url": "https://www.example.com/?utm_source=x"}]}}\\n'
     ...     '{"delete": {"status": {"id_str": "2"}}}\\n'
     ...     '{broken\\n')
-    >>> posts, summary = load(path)
+    >>> posts, summary = read(path)
     >>> posts.table.column("urls").to_pylist(), posts.table.column("app_name").to_pylist()
     ([['https://example.com/']], ['We Heart It'])
     >>> summary.rows_read, summary.rows_written, summary.rejected, summary.skipped
     (3, 1, {'invalid_json': 1}, {'delete': 1})
     """
-    options = _options(chunk_rows, engine, duckdb_threads, column_map, platform, max_line_bytes)
     tables: list[pa.Table] = []
     summary = _run(
         inputs,
         tables.append,
         lambda reject: None,
-        format=format,
         pseudonymise_key=pseudonymise_key,
-        options=options,
+        options=options or ReadOptions(),
         progress=progress,
     )
     table = pa.concat_tables(tables) if tables else POSTS_SCHEMA.empty_table()
     return Posts(table.replace_schema_metadata(POSTS_SCHEMA.metadata)), summary
 
 
-def _options(
-    chunk_rows: int,
-    engine: str,
-    duckdb_threads: int | None,
-    column_map: dict[str, str] | None,
-    platform: str | None,
-    max_line_bytes: int | None,
-) -> ReadOptions:
-    if chunk_rows < 1:
-        raise ConfigError(f"chunk_rows must be at least 1, not {chunk_rows}")
-    if engine not in ("auto", "duckdb", "python"):
-        raise ConfigError(f"unknown engine {engine!r}; choose one of: auto, duckdb, python")
-    if duckdb_threads is not None and duckdb_threads < 1:
-        raise ConfigError(f"duckdb_threads must be at least 1, not {duckdb_threads}")
-    for source, target in (column_map or {}).items():
-        if target not in TABULAR_COLUMNS:
-            raise ConfigError(
-                f"column_map: {source!r} -> {target!r}: no posts column {target!r}; "
-                f"map onto one of: {', '.join(TABULAR_COLUMNS)}"
-            )
-    extra: dict[str, Any] = {}
-    if max_line_bytes is not None:
-        extra["max_line_bytes"] = max_line_bytes
-    return ReadOptions(
-        chunk_rows=chunk_rows,
-        engine=engine,
-        duckdb_threads=duckdb_threads,
-        column_map=dict(column_map or {}),
-        platform=platform,
-        **extra,
-    )
-
-
 def ingest(
     inputs: str | Path | Iterable[str | Path],
     out_dir: str | Path,
+    options: ReadOptions | None = None,
     *,
-    format: str | None = None,
     pseudonymise_key: bytes | None = None,
-    chunk_rows: int = 200_000,
-    engine: str = "auto",
-    duckdb_threads: int | None = None,
-    column_map: dict[str, str] | None = None,
-    platform: str | None = None,
-    max_line_bytes: int | None = None,
     progress: bool = True,
 ) -> IngestSummary:
     """Read exports into ``out_dir/posts.parquet``, with ``rejects.jsonl`` and ``summary.json``.
@@ -475,8 +419,8 @@ def ingest(
         Files and folders (folders are read recursively, in sorted order).
     out_dir
         The folder to write (created if needed).
-    format, pseudonymise_key, chunk_rows, engine, duckdb_threads, column_map, platform, max_line_bytes
-        As for :func:`load`.
+    options, pseudonymise_key
+        As for :func:`read`.
     progress
         Show a progress bar (rows read, rows/s).
 
@@ -498,7 +442,7 @@ def ingest(
     >>> summary.rows_written
     1
     """
-    options = _options(chunk_rows, engine, duckdb_threads, column_map, platform, max_line_bytes)
+    options = options or ReadOptions()
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -521,7 +465,6 @@ def ingest(
                 inputs,
                 writer.write,
                 write_reject,
-                format=format,
                 pseudonymise_key=pseudonymise_key,
                 options=options,
                 progress=progress,

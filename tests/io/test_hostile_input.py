@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from research.io import load
+from research.io import ReadOptions, read
 
 FORMATS = ["twitter-v1", "twitter-v2", "mastodon", "twitter-info-ops", "csv"]
 _fuzz = settings(
@@ -20,7 +20,7 @@ _fuzz = settings(
 
 def _check(path: Path, fmt: str, **kwargs: object) -> None:
     try:
-        posts, summary = load(path, format=fmt, **kwargs)
+        posts, summary = read(path, ReadOptions(format=fmt), **kwargs)
     except Exception as err:  # only our own, explained errors may escape
         from research.errors import UserError
 
@@ -91,10 +91,12 @@ def test_deep_nesting_and_huge_lines(tmp_path: Path, engine: str) -> None:
         + _good_tweet("web")
         + b"\n"
     )
-    posts, summary = load(path, format="twitter-v1", engine=engine)
+    posts, summary = read(path, ReadOptions(format="twitter-v1", engine=engine))
     assert sorted(posts.table.column("post_id").to_pylist()) == ["1", "2"]
     assert summary.rejected and summary.reconciles()
-    _small, summary = load(path, format="twitter-v1", engine="python", max_line_bytes=1 << 20)
+    _small, summary = read(
+        path, ReadOptions(format="twitter-v1", engine="python", max_line_bytes=1 << 20)
+    )
     assert summary.rejected.get("line_too_long") == 1 and summary.reconciles()
 
 
@@ -113,7 +115,7 @@ def test_hostile_source_is_plain_data(tmp_path: Path, source: str) -> None:
     path = tmp_path / "src.jsonl"
     path.write_bytes(_good_tweet(source) + b"\n")
     for engine in ("python", "duckdb"):
-        posts, summary = load(path, engine=engine)
+        posts, summary = read(path, ReadOptions(engine=engine))
         assert summary.rows_written == 1
         name = posts.table.column("app_name")[0].as_py()
         assert name is None or isinstance(name, str)
