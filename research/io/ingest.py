@@ -48,7 +48,7 @@ from research.io.assemble import assemble
 from research.io.formats import detect_format, reader_for
 from research.io.options import ReadOptions
 from research.io.pseudonymise import key_id, pseudonymise
-from research.io.sources import expand_inputs
+from research.io.sources import InputFile, SkippedPath, expand_inputs, iter_lines, open_inputs
 from research.posts import POSTS_SCHEMA, SCHEMA_VERSION, Posts
 
 __all__ = ["IngestSummary", "ingest", "read"]
@@ -70,6 +70,7 @@ class IngestSummary:
     key_id: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
+    skipped_paths: list[SkippedPath] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -103,6 +104,23 @@ class IngestSummary:
             self.rows_written + sum(self.rejected.values()) + sum(self.skipped.values())
         )
 
+    def unreadable(self) -> list[str]:
+        """Files that gave rows but no post, every row rejected for one same reason: one line each.
+
+        Such a file is almost surely read the wrong way (a column of another
+        kind, another time format), not full of bad rows: the command line
+        says so and exits non-zero.
+        """
+        found = []
+        for f in self.files:
+            if f.rows_read and not f.rows_written and not f.skipped and len(f.rejected) == 1:
+                (reason,) = f.rejected
+                found.append(
+                    f"{f.file}: none of its {f.rows_read} rows could be read; every one was "
+                    f"rejected as {reason}"
+                )
+        return found
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary."""
         return {
@@ -117,6 +135,7 @@ class IngestSummary:
             "pseudonymised": self.pseudonymised,
             "pseudonym_key_id": self.key_id,
             "files": [f.to_dict() for f in self.files],
+            "skipped_paths": [p.to_dict() for p in self.skipped_paths],
             "outputs": dict(self.outputs),
         }
 
@@ -271,6 +290,16 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _empty_or_undecodable(source: InputFile, log: FileLog) -> None:
+    """A file with no content, or whose compressed bytes decode to nothing: note or reject it."""
+    for line in iter_lines(source):
+        if line.error is not None:
+            log.read()
+            log.reject("undecodable", raw=line.head, line=line.number, detail=line.error)
+            return
+    log.notes.append("empty file")
+
+
 def _run(
     inputs: str | Path | Iterable[str | Path],
     sink: Callable[[pa.Table], None],
@@ -282,8 +311,9 @@ def _run(
 ) -> IngestSummary:
     if pseudonymise_key is not None and len(pseudonymise_key) == 0:
         raise ConfigError("the pseudonymisation key is empty")
-    files = expand_inputs(inputs)
+    inputs_found = expand_inputs(inputs)
     summary = IngestSummary(pseudonymised=pseudonymise_key is not None)
+    summary.skipped_paths.extend(inputs_found.skipped)
     if pseudonymise_key is not None:
         summary.key_id = key_id(pseudonymise_key)
 
@@ -300,12 +330,16 @@ def _run(
         _cyclic_gc_paused(),
         tqdm(desc="ingest", unit=" rows", unit_scale=True, disable=not progress, leave=True) as bar,
     ):
-        for source in files:
+        for source in open_inputs(inputs_found):
+            if isinstance(source, SkippedPath):
+                summary.skipped_paths.append(source)
+                continue
             fmt = options.format or detect_format(source)
-            log = FileLog(str(source.path), fmt, source.compression, on_reject=keep_reject)
+            log = FileLog(source.name, fmt, source.compression, on_reject=keep_reject)
+            log.notes.extend(source.notes)
             summary.files.append(log)
             if fmt == "empty":
-                log.notes.append("empty file")
+                _empty_or_undecodable(source, log)
                 continue
             read = reader_for(fmt)
             before = log.rows_read
