@@ -544,6 +544,28 @@ _TRACKING_PAIR_RE2 = (
 )
 
 
+#: Unicode bidirectional controls (embeddings, overrides, isolates and marks): in
+#: an attacker's app name they reorder the text around it when it is shown.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_BIDI_TABLE = {ord(c): f"<U+{ord(c):04X}>" for c in BIDI_CONTROLS}
+
+
+def neutralise_bidi(text: str) -> str:
+    """Text for people to read, with each bidirectional control shown as ``<U+202E>``.
+
+    For every human-facing output (terminal, report, explanations); data
+    files keep the raw value.
+
+    Examples
+    --------
+    >>> neutralise_bidi("Free\u202egnp.exe")
+    'Free<U+202E>gnp.exe'
+    """
+    return text.translate(_BIDI_TABLE)
+
+
 @lru_cache(maxsize=1)
 def _tweet_hosts_array() -> pa.Array:
     # Built on first use: pa.array() of a Python list imports pandas (pyarrow looks

@@ -153,7 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
+        from research.canonical import neutralise_bidi
+
+        print(f"error: {neutralise_bidi(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -162,7 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _say(args: argparse.Namespace, message: str) -> None:
     if not getattr(args, "quiet", False):
-        print(message, file=sys.stderr)
+        from research.canonical import neutralise_bidi
+
+        print(neutralise_bidi(message), file=sys.stderr)
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from research.errors import ConfigError, UserError
+from research.canonical import neutralise_bidi
+from research.errors import ConfigError, InputFileError, UserError
 from research.io.formats import FORMATS
 from research.io.ingest import ingest
 from research.io.options import ENGINES, ReadOptions
@@ -126,8 +127,13 @@ def run_ingest(args: argparse.Namespace) -> int:
             args.inputs, args.out, options, pseudonymise_key=key, progress=not args.quiet
         )
     except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {neutralise_bidi(str(err))}", file=sys.stderr)
         return err.exit_code
+    unreadable = summary.unreadable()
+    for message in unreadable:
+        print(
+            f"error: {neutralise_bidi(message)} (see {summary.outputs['rejects']})", file=sys.stderr
+        )
     if not args.quiet:
         rejected = sum(summary.rejected.values())
         skipped = sum(summary.skipped.values())
@@ -137,4 +143,4 @@ def run_ingest(args: argparse.Namespace) -> int:
             f"{summary.rows_per_s:,.0f} rows/s)",
             file=sys.stderr,
         )
-    return 0
+    return InputFileError.exit_code if unreadable else 0

@@ -156,7 +156,7 @@ def detect_format(source: InputFile) -> str:
         if found is not None:
             return found
         raise InputFileError(
-            f"{source.path}: JSON of a kind we do not read; first line starts "
+            f"{source.name}: JSON of a kind we do not read; first line starts "
             f"{_quote(first_line)}. Pass format= one of {', '.join(FORMATS)}"
         )
     header_line = text.split(b"\n", 1)[0].decode("utf-8", errors="replace")
@@ -169,7 +169,7 @@ def detect_format(source: InputFile) -> str:
     if {"post_id", "account_id"} <= header:
         return "csv"
     raise InputFileError(
-        f"{source.path}: cannot tell the format; the first line is {_quote(header_line)}. "
+        f"{source.name}: cannot tell the format; the first line is {_quote(header_line)}. "
         f"Pass format= one of {', '.join(FORMATS)} (a CSV whose columns have other names: "
         "format csv with a column map, --map SOURCE=COLUMN on the command line)"
     )

@@ -85,6 +85,11 @@ def load_posts(
         ]
         return concat_posts(parts), {"format": "parquet", "inputs": [str(p) for p in inputs]}
     posts, summary = read(list(inputs), ReadOptions(format=fmt), progress=progress)
+    unreadable = summary.unreadable()
+    if unreadable:
+        first = next((r for r in summary.rejects if r.file in unreadable[0]), None)
+        example = f" (first: {first.detail or first.snippet[:80]!r})" if first is not None else ""
+        raise InputFileError("; ".join(unreadable) + example)
     return posts, {"format": "raw", "ingest": summary.to_dict()}
 
 
