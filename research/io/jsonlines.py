@@ -11,15 +11,26 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
+from research.io.accounting import FileLog
+from research.io.assemble import RawBatch, RawRows
+from research.io.options import ReadOptions
 from research.io.sources import DEFAULT_MAX_LINE_BYTES, InputFile, iter_lines, open_binary
 
-__all__ = ["MAX_DOCUMENT_BYTES", "JsonValue", "as_id", "iter_json_values", "parse_json"]
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "JsonValue",
+    "as_id",
+    "iter_json_values",
+    "json_row_batches",
+    "parse_json",
+]
 
 MAX_DOCUMENT_BYTES = 256 << 20
 
@@ -171,3 +182,35 @@ def as_id(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def json_row_batches(
+    source: InputFile,
+    log: FileLog,
+    options: ReadOptions,
+    rows: RawRows,
+    handle: Callable[[JsonValue, RawRows, FileLog], None],
+    batch_of: Callable[[pa.Table], RawBatch],
+    *,
+    skip_rows: int = 0,
+) -> Iterator[RawBatch]:
+    """The read loop of every JSON reader: values in, batches of at most ``chunk_rows`` out.
+
+    A line that is not JSON (or too long, or an undecodable tail) is one
+    rejected row, here; ``handle`` adds the rows of each parsed value (and
+    counts them); ``batch_of`` wraps each table of rows.
+    """
+    for value in iter_json_values(
+        source, max_line_bytes=options.max_line_bytes, skip_rows=skip_rows
+    ):
+        if value.error is not None:
+            log.read()
+            log.reject(
+                value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error
+            )
+        else:
+            handle(value, rows, log)
+        if len(rows) >= options.chunk_rows:
+            yield batch_of(rows.take_table())
+    if len(rows):
+        yield batch_of(rows.take_table())

@@ -68,7 +68,7 @@ from research.io.assemble import (
     parse_twitter_time_ms,
     twitter_times_ms,
 )
-from research.io.jsonlines import JsonValue, as_id, iter_json_values, parse_json
+from research.io.jsonlines import JsonValue, as_id, json_row_batches, parse_json
 from research.io.markup import parse_source
 from research.io.options import ReadOptions
 from research.io.sources import InputFile, Line, iter_lines, read_head
@@ -187,7 +187,7 @@ def tweet_row(tweet: Any) -> Row | str:
 
 
 def _handle(value: JsonValue, rows: RawRows, log: FileLog) -> None:
-    if value.error is not None:
+    if value.error is not None:  # the DuckDB lane's re-read rows come here unparsed too
         log.read()
         log.reject(
             value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error
@@ -231,15 +231,15 @@ def _handle(value: JsonValue, rows: RawRows, log: FileLog) -> None:
 def _read_python(
     source: InputFile, log: FileLog, options: ReadOptions, *, skip_rows: int = 0
 ) -> Iterator[RawBatch]:
-    rows = RawRows("twitter")
-    for value in iter_json_values(
-        source, max_line_bytes=options.max_line_bytes, skip_rows=skip_rows
-    ):
-        _handle(value, rows, log)
-        if len(rows) >= options.chunk_rows:
-            yield RawBatch(rows.take_table(), TWITTER_HOSTS)
-    if len(rows):
-        yield RawBatch(rows.take_table(), TWITTER_HOSTS)
+    yield from json_row_batches(
+        source,
+        log,
+        options,
+        RawRows("twitter"),
+        _handle,
+        lambda table: RawBatch(table, TWITTER_HOSTS),
+        skip_rows=skip_rows,
+    )
 
 
 # --- DuckDB engine -----------------------------------------------------------------
