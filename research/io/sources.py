@@ -418,6 +418,36 @@ def read_head(source: InputFile, size: int = 1 << 16) -> bytes:
     return b"".join(pieces)
 
 
+_STREAM_ERRORS = (OSError, EOFError, ValueError, zlib.error)
+
+
+def _blocks(stream: BinaryIO) -> Iterator[bytes]:
+    """Blocks of about :data:`_BLOCK` bytes; what decompressed before an error comes first.
+
+    The error (a truncated stream) is raised after the bytes read before it
+    were handed out: ``read(n)`` would lose them with it.
+    """
+    read = getattr(stream, "read1", stream.read)
+    pieces: list[bytes] = []
+    size = 0
+    while True:
+        try:
+            piece = read(_BLOCK)
+        except _STREAM_ERRORS:
+            if pieces:
+                yield b"".join(pieces)
+            raise
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+        if size >= _BLOCK:
+            yield b"".join(pieces)
+            pieces, size = [], 0
+    if pieces:
+        yield b"".join(pieces)
+
+
 _NOT_SPACE = re.compile(rb"[^ \t\n\r\x0b\x0c]")
 
 
@@ -442,10 +472,11 @@ def iter_lines(
     carried = 0
     too_long_head: bytes | None = None
     with open_binary(source) as stream:
+        blocks = _blocks(stream)
         while True:
             try:
-                block = stream.read(_BLOCK)
-            except (OSError, EOFError, ValueError, zlib.error) as err:
+                block = next(blocks, b"")
+            except _STREAM_ERRORS as err:
                 head = too_long_head if too_long_head is not None else b"".join(pending)
                 yield Line(
                     number + 1,
@@ -535,10 +566,11 @@ def count_lines(source: InputFile, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYT
     # Whether the line still open at the end of the last block holds anything but white space.
     open_content = False
     with open_binary(source) as stream:
+        blocks = _blocks(stream)
         while True:
             try:
-                block = stream.read(_BLOCK)
-            except (OSError, EOFError, ValueError, zlib.error):
+                block = next(blocks, b"")
+            except _STREAM_ERRORS:
                 return count + 1  # the undecodable tail is one row
             if not block:
                 break

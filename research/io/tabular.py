@@ -164,8 +164,6 @@ def csv_batches(
             delivered += rows
             yield pa.Table.from_batches(pending)
     except (pa.ArrowInvalid, OSError, EOFError) as err:
-        if reader is None and delivered == 0 and not numbers.malformed:
-            raise InputFileError(f"{source.name}: cannot be read as CSV ({err})") from None
         log.read()
         log.reject(
             "unreadable_rest",
@@ -206,7 +204,9 @@ _EPOCH_NUMBER = r"^-?[0-9]{1,16}(?:\.[0-9]+)?$"
 
 def _epoch_ms(numbers: pa.Array) -> pa.Array:
     """Milliseconds from epoch numbers: seconds (fractions kept to the ms), or ms when large."""
-    values = np.asarray(pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+    values = np.asarray(
+        pc.cast(numbers, pa.float64(), safe=False).to_numpy(zero_copy_only=False), dtype=float
+    )
     with np.errstate(invalid="ignore", over="ignore"):
         ms = np.where(np.abs(values) >= _EPOCH_MS_FROM, values, values * 1000.0)
         ms = np.round(ms)
