@@ -93,7 +93,7 @@ def load_data(
             {"kind": kind, "preset": data["preset"], "n_posts": len(sim.posts)},
         )
     if kind == "file":
-        from research.cli import load_posts
+        from research.io.loading import load_posts
         from research.truth import read_truth
 
         posts, info = load_posts([Path(data["path"])], data.get("format"), progress=progress)

@@ -13,7 +13,6 @@ Errors a person can act on print one line to stderr and exit non-zero (no traceb
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -173,7 +172,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
+        from research.canonical import neutralise_bidi
+
+        print(f"error: {neutralise_bidi(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -182,7 +183,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
 
 def _say(args: argparse.Namespace, message: str) -> None:
     if not getattr(args, "quiet", False):
-        print(message, file=sys.stderr)
+        from research.canonical import neutralise_bidi
+
+        print(neutralise_bidi(message), file=sys.stderr)
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -242,68 +245,9 @@ def method_config(config: Path | None, overrides: Sequence[str] = ()) -> dict[st
     return {str(k): v for k, v in params.items()}
 
 
-def load_posts(
-    inputs: Sequence[Path], fmt: str | None = None, *, progress: bool = True
-) -> tuple[Any, dict[str, Any]]:
-    """Posts from Parquet files/directories, a `simulate` directory, or raw exports.
-
-    Returns the posts and a dict describing how they were read.
-    """
-    from research.posts import concat_posts, read_posts
-
-    for path in inputs:
-        if not path.exists():
-            raise InputFileError(f"{path}: no such file or directory")
-
-    inputs = _without_truth(inputs)
-
-    def is_parquet(path: Path) -> bool:
-        if path.is_dir():
-            return (path / "posts.parquet").exists() or any(path.glob("*.parquet"))
-        return path.suffix == ".parquet"
-
-    if fmt in (None, "parquet") and all(is_parquet(p) for p in inputs):
-        parts = [
-            read_posts(p / "posts.parquet" if (p / "posts.parquet").exists() else p)
-            if p.is_dir()
-            else read_posts(p)
-            for p in inputs
-        ]
-        return concat_posts(parts), {"format": "parquet", "inputs": [str(p) for p in inputs]}
-    from research.io import load
-
-    posts, summary = load(list(inputs), format=fmt, progress=progress)
-    return posts, {
-        "format": "raw",
-        "ingest": summary.to_dict() if hasattr(summary, "to_dict") else summary,
-    }
-
-
-_TRUTH_FILES = ("truth_accounts.parquet", "truth_posts.parquet", "scenario.json")
-_DATA_NAME = re.compile(r"\.(json|jsonl|ndjson|csv|parquet)(\.(gz|bz2|zst))?$")
-
-
-def _without_truth(inputs: Sequence[Path]) -> list[Path]:
-    """Folders that hold ground truth beside raw exports (``simulate --format twitter-v1``)
-    become their data files, so that the truth tables are not read as posts."""
-    out: list[Path] = []
-    for path in inputs:
-        if (
-            path.is_dir()
-            and (path / _TRUTH_FILES[0]).exists()
-            and not (path / "posts.parquet").exists()
-        ):
-            out += sorted(
-                p for p in path.iterdir()
-                if p.is_file() and p.name not in _TRUTH_FILES and not p.name.startswith(".") and _DATA_NAME.search(p.name)
-            )  # fmt: skip
-        else:
-            out.append(path)
-    return out
-
-
 def _detect(args: argparse.Namespace) -> int:
     from research.evaluate import evaluate
+    from research.io.loading import load_posts
     from research.methods import run_method
     from research.outputs import write_detection
     from research.truth import read_truth
