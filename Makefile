@@ -16,7 +16,7 @@ help:
 	@echo "make run    set up .venv and run the default experiment (We Heart It scenario)"
 	@echo "make test   set up .venv and run the test suite"
 	@echo "make bench  run the benchmarks (writes benchmarks/results/)"
-	@echo "make lint   ruff + mypy"
+	@echo "make lint   ruff format --check, ruff check, mypy (the pinned dev extra)"
 	@echo "make reproduce [PROFILE=quick] [FORCE=1]  every figure and table (cached runs reused unless FORCE=1)"
 	@echo "make paper [PROFILE=quick]                missing figures/tables, then paper/main.pdf (needs: $(LATEX_PACKAGES))"
 	@echo "make check-paper [PROFILE=quick]          check the generated outputs and the PDF"
@@ -54,8 +54,17 @@ paper: setup
 check-paper: setup
 	$(BIN)/python -m experiments.check --profile $(PROFILE) --pdf paper/main.pdf
 
-lint: setup
-	$(BIN)/python -m pip install --quiet ruff mypy
+# The linters come from the dev extra, pinned in pyproject.toml (a new ruff or mypy release
+# must not change what CI accepts); installed once per pyproject.toml, like setup.
+DEV_STAMP := $(VENV)/.dev-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),dev]"
+	rm -f $(VENV)/.dev-*
+	touch $(DEV_STAMP)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff format --check research experiments tests benchmarks
 	$(BIN)/ruff check research experiments tests benchmarks
 	$(BIN)/mypy research
 

@@ -36,9 +36,9 @@ import pyarrow as pa
 
 RESULTS = Path(__file__).parent / "results" / "ingest.json"
 
-# Peak RSS is read from /proc/self/status (VmHWM): ru_maxrss survives exec and
-# would report the parent's peak.
-_PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024"
+# Peak RSS (VmHWM) as every measurement of the repository reads it: experiments/tools/memory.py
+# (the children run from the repository root, as run_all and the docstring run them).
+_PEAK = "__import__('experiments.tools.memory', fromlist=['x']).peak_rss_bytes() / 2**20"
 
 _CPU = "sum(__import__('os').times()[:2])"
 
@@ -52,12 +52,51 @@ elapsed = time.perf_counter() - start
 print(json.dumps({"rows": n, "seconds": elapsed, "peak_rss_mb": PEAK, "cpu_s": CPU}))
 """.replace("PEAK", _PEAK).replace("CPU", _CPU)
 
+# The parsers issue 16 asked to try, each in the same bare loop as orjson's,
+# reading only the fields a post needs: a bound on what an engine built on them
+# could do (an engine adds row building, canonicalisation and writing on top).
+_MSGSPEC_CHILD = """
+import msgspec, sys, time, json
+from typing import Any, Optional
+class User(msgspec.Struct):
+    id_str: Any = None; id: Any = None; screen_name: Any = None
+class Tweet(msgspec.Struct):
+    id_str: Any = None; id: Any = None; created_at: Any = None; source: Any = None
+    text: Any = None; full_text: Any = None; user: Optional[User] = None; entities: Any = None
+    extended_tweet: Any = None; retweeted_status: Any = None
+decode = msgspec.json.Decoder(Tweet).decode
+start = time.perf_counter(); n = 0
+with open(sys.argv[1], 'rb') as f:
+    for line in f:
+        decode(line); n += 1
+elapsed = time.perf_counter() - start
+print(json.dumps({"rows": n, "seconds": elapsed, "peak_rss_mb": PEAK, "cpu_s": CPU}))
+""".replace("PEAK", _PEAK).replace("CPU", _CPU)
+
+_SIMDJSON_CHILD = """
+import simdjson, sys, time, json
+parser = simdjson.Parser()
+start = time.perf_counter(); n = 0
+with open(sys.argv[1], 'rb') as f:
+    for line in f:
+        doc = parser.parse(line)
+        user = doc.get('user'); entities = doc.get('entities')
+        fields = (doc.get('id_str'), doc.get('created_at'), doc.get('source'), doc.get('text'),
+                  user.get('id_str') if user is not None else None,
+                  [u.get('expanded_url') for u in entities.get('urls')] if entities is not None else None,
+                  doc.get('retweeted_status') is not None)
+        del doc, user, entities
+        n += 1
+elapsed = time.perf_counter() - start
+print(json.dumps({"rows": n, "seconds": elapsed, "peak_rss_mb": PEAK, "cpu_s": CPU}))
+""".replace("PEAK", _PEAK).replace("CPU", _CPU)
+
 _INGEST_CHILD = """
 import sys, time, json
-from research.io import ingest
+from research.io import ReadOptions, ingest
 threads = int(sys.argv[3]) if sys.argv[3] != "none" else None
 start = time.perf_counter()
-summary = ingest(sys.argv[1], sys.argv[2], progress=False, duckdb_threads=threads)
+summary = ingest(sys.argv[1], sys.argv[2], ReadOptions(duckdb_threads=threads), progress=False)
 elapsed = time.perf_counter() - start
 assert summary.reconciles()
 print(json.dumps({"rows": summary.rows_read, "written": summary.rows_written, "seconds": elapsed,
@@ -104,6 +143,22 @@ def synthetic_posts(n_posts: int, seed: int = 0):  # type: ignore[no-untyped-def
     )
 
 
+def _with_giant_line(path: Path, out: Path, megabytes: int) -> None:
+    """A copy of a v1.1 file with one tweet of a ``megabytes`` MB text in its middle."""
+    import orjson
+
+    size = path.stat().st_size
+    with path.open("rb") as source, out.open("wb") as target:
+        target.write(source.read(size // 2))
+        target.write(source.readline())
+        tweet = {"id_str": "1", "id": 1, "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+                 "user": {"id_str": "7", "id": 7, "screen_name": "giant"}, "source": "web",
+                 "text": "x" * (megabytes << 20), "entities": {"urls": []}}  # fmt: skip
+        target.write(orjson.dumps(tweet) + b"\n")
+        while block := source.read(1 << 24):
+            target.write(block)
+
+
 def _busy_s() -> float:
     # CPU seconds all processes used so far (from /proc/stat; 0 where unavailable).
     try:
@@ -148,6 +203,15 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
+        "--giant-line-mb",
+        type=int,
+        default=40,
+        help="also time ingest of the largest size with one line this long in its middle (0: no)",
+    )
+    parser.add_argument(
+        "--no-parsers", action="store_true", help="skip the msgspec and simdjson parse loops"
+    )
+    parser.add_argument(
         "--quiet-wait",
         type=float,
         default=0.0,
@@ -164,8 +228,14 @@ def main() -> None:
             write_twitter_v1(synthetic_posts(size), path)
             write_s = time.perf_counter() - t0
             file_mb = path.stat().st_size / 2**20
+            giant = None
+            if args.giant_line_mb and size == max(args.sizes):
+                giant = Path(work) / f"tweets_{size}_giant.jsonl"
+                _with_giant_line(path, giant, args.giant_line_mb)
             bare: list[dict[str, float]] = []
             full: list[dict[str, float]] = []
+            parsers: dict[str, list[dict[str, float]]] = {"msgspec": [], "simdjson": []}
+            with_giant: list[dict[str, float]] = []
             for _ in range(args.repeats):
                 bare.append(_child(_ORJSON_CHILD, str(path), quiet_wait_s=args.quiet_wait))
                 full.append(
@@ -177,6 +247,13 @@ def main() -> None:
                         quiet_wait_s=args.quiet_wait,
                     )
                 )
+                if not args.no_parsers:
+                    parsers["msgspec"].append(_child(_MSGSPEC_CHILD, str(path)))
+                    parsers["simdjson"].append(_child(_SIMDJSON_CHILD, str(path)))
+                if giant is not None:
+                    with_giant.append(
+                        _child(_INGEST_CHILD, str(giant), str(Path(work) / "out"), args.threads)
+                    )
             bare_rate = statistics.median(r["rows"] / r["seconds"] for r in bare)
             full_rate = statistics.median(r["rows"] / r["seconds"] for r in full)
             row = {
@@ -196,6 +273,21 @@ def main() -> None:
                 "ingest_runs_s": [round(r["seconds"], 3) for r in full],
                 "others_cpu_s": [round(r["others_cpu_s"], 2) for r in bare + full],
             }
+            for name, runs in parsers.items():
+                if runs:
+                    rate = statistics.median(r["rows"] / r["seconds"] for r in runs)
+                    row[f"{name}_parse_rows_per_s"] = round(rate)
+                    row[f"{name}_parse_ratio"] = round(rate / bare_rate, 2)
+                    row[f"{name}_parse_cpu_s"] = round(_median(runs, "cpu_s"), 2)
+            if with_giant:
+                rate = statistics.median(r["rows"] / r["seconds"] for r in with_giant)
+                row["giant_line_mb"] = args.giant_line_mb
+                row["giant_ingest_rows_per_s"] = round(rate)
+                row["giant_ingest_written"] = int(with_giant[0]["written"])
+                row["giant_ingest_peak_rss_mb"] = round(_median(with_giant, "peak_rss_mb"), 1)
+                row["giant_rate_vs_normal"] = round(rate / full_rate, 2)
+                row["giant_runs_s"] = [round(r["seconds"], 3) for r in with_giant]
+                giant.unlink()  # type: ignore[union-attr]
             results.append(row)
             path.unlink()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

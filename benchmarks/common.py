@@ -13,20 +13,17 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 
-# Peak RSS is read from /proc/self/status (VmHWM, the high-water mark of this process's
-# memory): ru_maxrss survives exec and would report the parent's peak after a fork.
-PEAK_MB = (
-    "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024"
-)
-
-CHILD_PRELUDE = f"""
+# Peak RSS: the high-water mark of the child's memory (VmHWM), read as every measurement
+# of the repository reads it (experiments/tools/memory.py; children run from the repository).
+CHILD_PRELUDE = """
 import json, os, resource, sys, time, warnings
+from experiments.tools.memory import peak_rss_bytes
 warnings.simplefilter("ignore")
 def _usage():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime, r.ru_stime
 def _peak_mb():
-    return {PEAK_MB}
+    return peak_rss_bytes() / 2**20
 """
 
 

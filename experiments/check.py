@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.paper import experiment_names
+from experiments.config import experiment_names
 
 #: Metric columns and the range their values must lie in.
 RANGES = {

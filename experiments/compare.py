@@ -22,14 +22,13 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from experiments.run import method_params
+from experiments.config import CONFIG_DIR, REPO, method_params
 from research.errors import UserError
 
-REPO = Path(__file__).resolve().parents[1]
 PRESETS = ("weheartit", "rogue_app", "multi_campaign", "camouflage")
 
 
-def config_params(name: str, configs: Path = REPO / "configs") -> dict[str, Any]:
+def config_params(name: str, configs: Path = CONFIG_DIR) -> dict[str, Any]:
     """The parameters a method gets from its Hydra config (as ``experiments.run`` passes them)."""
     with initialize_config_dir(config_dir=str(configs), version_base="1.3"):
         cfg = compose(config_name="config", overrides=[f"method={name}"])
@@ -40,7 +39,7 @@ def config_params(name: str, configs: Path = REPO / "configs") -> dict[str, Any]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison and write its tables."""
-    from research.comparison import (
+    from experiments.tools.comparison import (
         compare_methods,
         latex_table,
         markdown_table,

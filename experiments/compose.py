@@ -22,9 +22,7 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.run import load_data, method_params
-
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+from experiments.config import CONFIG_DIR, load_data, method_params
 
 
 @dataclass(frozen=True)

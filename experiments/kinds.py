@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from research.results import RunCache
+from experiments.config import PIPELINE_GROUPS, load_data, method_params
+from experiments.tools.memory import peak_rss_bytes, reset_peak, rss_bytes
+from experiments.tools.results import RunCache
 
 #: Columns of a detection run's result, in table order.
 DETECTION_COLUMNS = (
@@ -47,8 +49,6 @@ COLUMNS = {
     "case_study": DETECTION_COLUMNS, "calibration": CALIBRATION_COLUMNS,
 }  # fmt: skip
 
-_PIPELINE_GROUPS = ("projection", "filter", "detect", "rule")
-
 
 def run_config(kind: str, cfg: dict[str, Any]) -> dict[str, Any]:
     """The part of a resolved config that decides a run's result (and its cache key).
@@ -62,13 +62,13 @@ def run_config(kind: str, cfg: dict[str, Any]) -> dict[str, Any]:
         return {"data": cfg["data"], "seed": cfg["seed"]}
     config = {"data": cfg["data"], "method": cfg["method"], "seed": cfg["seed"]}
     if cfg["method"].get("uses_pipeline_groups"):
-        config.update({group: cfg[group] for group in _PIPELINE_GROUPS})
+        config.update({group: cfg[group] for group in PIPELINE_GROUPS})
     return config
 
 
 def group_key(kind: str, config: dict[str, Any]) -> str:
     """Runs with equal group keys share their dataset."""
-    from research.results import canonical_json
+    from experiments.tools.results import canonical_json
 
     shared = {"lfr": config.get("lfr")} if kind == "lfr" else {"data": config["data"]}
     return canonical_json({**shared, "seed": config["seed"]})
@@ -159,7 +159,6 @@ def detection_group(
     runs: list[dict[str, Any]], cache_root: str | None = None
 ) -> list[dict[str, Any]]:
     """Simulate the group's dataset once, then run each method on it and evaluate."""
-    from experiments.run import load_data, method_params
     from research.graph.events import encode
     from research.methods import run_method
 
@@ -193,7 +192,7 @@ def lfr_group(runs: list[dict[str, Any]], cache_root: str | None = None) -> list
     import igraph as ig
 
     from research.detect import detect
-    from research.lfr import LFRSpec, lfr_graph
+    from research.detect.lfr import LFRSpec, lfr_graph
 
     first = runs[0]["config"]
     try:
@@ -238,9 +237,8 @@ def lfr_group(runs: list[dict[str, Any]], cache_root: str | None = None) -> list
 def calibration_group(
     runs: list[dict[str, Any]], cache_root: str | None = None
 ) -> list[dict[str, Any]]:
-    """Measure the simulated platform's properties (:func:`research.calibration.platform_statistics`)."""
-    from experiments.run import load_data
-    from research.calibration import platform_statistics
+    """Measure the simulated platform's properties (:func:`research.simulate.calibration.platform_statistics`)."""
+    from research.simulate.calibration import platform_statistics
 
     entries = []
     for run in runs:
@@ -258,17 +256,6 @@ def calibration_group(
 # --- runtime: one measurement per fresh process ----------------------------------------------------
 
 
-def _status_kb(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def measure(posts_path: str, method: str, params: dict[str, Any], seed: int) -> dict[str, Any]:
     """Wall time and peak memory of one method on a posts file, in the calling process.
 
@@ -281,25 +268,15 @@ def measure(posts_path: str, method: str, params: dict[str, Any], seed: int) -> 
     from research.posts import read_posts
 
     posts = read_posts(posts_path)
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        reset = True
-    except OSError:
-        reset = False
-    before = _status_kb("VmRSS") if reset else 0
+    reset = reset_peak()
+    before = rss_bytes() if reset else 0
     start = time.perf_counter()
     run_method(method, posts, params, seed=seed)
     seconds = time.perf_counter() - start
-    peak = _status_kb("VmHWM")
-    if peak is None:
-        import resource
-
-        peak, before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0
     return {
         "n_posts": len(posts),
         "seconds": seconds,
-        "peak_mb": max(peak - (before or 0), 0) / 1024,
+        "peak_mb": max(peak_rss_bytes() - before, 0) / 2**20,
     }
 
 
@@ -313,7 +290,6 @@ def runtime_groups(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from experiments.run import load_data, method_params
     from research.posts import write_posts
 
     context = multiprocessing.get_context("spawn")

@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.config import REPO, experiment_names, load_data, method_params
 from experiments.sweep import Experiment
+from experiments.tools.latex import MACRO_PREAMBLE, booktabs, escape, fmt_number, macros
+from experiments.tools.results import summarise, write_results
 from research.errors import ConfigError
-from research.latex import MACRO_PREAMBLE, booktabs, escape, fmt_number, macros
 from research.outputs import to_json_text
 from research.provenance import provenance
-from research.results import summarise, write_results
 
 #: How each metric is printed in macros and tables.
 NUMBER_KIND = {
@@ -130,7 +131,6 @@ def scaling(experiment: Experiment, results: pd.DataFrame, figure: dict[str, Any
 
 def case_study(experiment: Experiment, results: pd.DataFrame, figure: dict[str, Any]) -> Drawn:
     """The case-study figure, redrawn from the (deterministic) run it shows."""
-    from experiments.run import load_data, method_params
     from research.graph.events import encode
     from research.methods import run_method
     from research.plotting.case_study import case_study_figure
@@ -521,7 +521,7 @@ def method_config_macros() -> dict[str, str]:
     >>> method_config_macros()["config/method/fraudar/k"]
     '5'
     """
-    from experiments.sweep import CONFIG_DIR
+    from experiments.config import CONFIG_DIR
     from research.methods import METHODS
 
     values: dict[str, str] = {}
@@ -635,7 +635,7 @@ def benchmark_macros(results_dir: Path) -> dict[str, str]:
     return values
 
 
-BENCHMARK_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+BENCHMARK_RESULTS = REPO / "benchmarks" / "results"
 
 
 def write_benchmark_macros(paper_dir: Path, results_dir: Path = BENCHMARK_RESULTS) -> list[Path]:
@@ -675,8 +675,6 @@ def write_macros(
     write_benchmark_macros(paper_dir)
     # macros.tex names every file that may exist rather than copying their contents, so that it
     # does not depend on which experiments have run, or in which order (parallel jobs).
-    from experiments.paper import experiment_names
-
     names = ["profile", "config", "benchmarks", *experiment_names()]
     lines = [f"\\InputIfFileExists{{generated/macros/{n}.tex}}{{}}{{}}\n" for n in names]
     combined = paper_dir / "generated" / "macros.tex"

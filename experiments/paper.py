@@ -21,15 +21,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from experiments.sweep import CONFIG_DIR, compose_config, run_experiment
+from experiments.config import compose_config, experiment_names
+from experiments.experiment import run_experiment
+from experiments.outputs import write_benchmark_macros
 from research.errors import UserError
 
 LATEX_PACKAGES = "latexmk texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended"
-
-
-def experiment_names() -> list[str]:
-    """Every experiment config, sorted."""
-    return sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
 
 
 def is_missing(name: str, profile: str, paper_dir: Path) -> bool:
@@ -130,8 +127,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.all or args.force):
         names = [n for n in names if is_missing(n, args.profile, paper_dir)]
     try:
-        from experiments.outputs import write_benchmark_macros
-
         # The benchmark numbers the paper quotes come from make bench's files, not from a sweep.
         write_benchmark_macros(paper_dir)
         spent = regenerate(

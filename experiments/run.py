@@ -3,7 +3,7 @@
     python -m experiments.run                              # default scenario and method
     python -m experiments.run data=camouflage seed=2
     python -m experiments.run -m seed=0,1,2,3,4            # a sweep
-    python -m experiments.run experiment=campaign_size     # an experiment: figure/table (experiments.sweep)
+    python -m experiments.run experiment=campaign_size     # an experiment: figure/table (experiments.experiment)
 
 The run directory (``hydra.run.dir``) receives ``config.yaml`` (resolved),
 ``metrics.json``, ``accounts.csv``, ``clusters.csv``, ``summary.json``,
@@ -22,52 +22,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.config import load_data, method_params
 from research.errors import ConfigError, UserError
-
-PIPELINE_GROUPS = ("projection", "filter", "detect", "rule")
-
-
-def method_params(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The method's parameters as plain data: for the package's methods, the union of the
-    projection, filter, detect and rule groups, then the method's own ``params`` (a variant's
-    settings win over the groups); for others, ``method.params``."""
-    method = cfg["method"]
-    own = dict(method.get("params") or {})
-    if not method.get("uses_pipeline_groups"):
-        return own
-    params: dict[str, Any] = {}
-    for group in PIPELINE_GROUPS:
-        params.update(cfg.get(group) or {})
-    return {**params, **own}
-
-
-def load_data(
-    data: dict[str, Any], seed: int, *, progress: bool = False
-) -> tuple[Any, Any, dict[str, Any]]:
-    """Posts, ground truth (or ``None``) and a description, from the ``data`` config group."""
-    kind = data.get("kind")
-    if kind == "simulate":
-        from research.simulate import simulate
-
-        sim = simulate(
-            data["preset"],
-            seed=seed,
-            n_posts=data.get("n_posts"),
-            overrides=data.get("overrides") or None,
-        )
-        return (
-            sim.posts,
-            sim.truth,
-            {"kind": kind, "preset": data["preset"], "n_posts": len(sim.posts)},
-        )
-    if kind == "file":
-        from research.cli import load_posts
-        from research.truth import read_truth
-
-        posts, info = load_posts([Path(data["path"])], data.get("format"), progress=progress)
-        truth = read_truth(data["truth"]) if data.get("truth") else None
-        return posts, truth, {"kind": kind, **info}
-    raise ConfigError(f"data.kind must be 'simulate' or 'file', got {kind!r}")
 
 
 def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
@@ -153,7 +109,7 @@ def main(cfg: DictConfig) -> float | None:
     of a single run for sweepers)."""
     try:
         if cfg.get("experiment"):
-            from experiments.sweep import run_experiment
+            from experiments.experiment import run_experiment
 
             done = run_experiment(cfg, list(HydraConfig.get().overrides.task))
             _report_experiment(done)

@@ -5,17 +5,17 @@ presets, the methods (``all`` = every name in :data:`research.methods.METHODS` a
 time, or variants given as Hydra overrides), the seeds and the axes (a dotted config key
 and its values). :func:`plan` expands it into runs, each a complete per-run config composed
 with Hydra, exactly what ``python -m experiments.run <overrides>`` would run, and keyed by a
-hash of its resolved form. :func:`run_experiment` computes the runs that are not cached,
-writes one row per run to ``<results_dir>/<profile>/<name>.csv`` and draws the figure or
-table with the macros the paper quotes.
+hash of its resolved form. :func:`execute` computes the runs that are not cached and
+:func:`results_table` makes one row per run; :func:`experiments.experiment.run_experiment`
+then writes it to ``<results_dir>/<profile>/<name>.csv`` and draws the figure or table with
+the macros the paper quotes (:mod:`experiments.outputs`).
 """
 
 from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,36 +24,14 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.config import CONFIG_DIR, compose_config
 from experiments.kinds import COLUMNS, GROUP_RUNNERS, group_key, run_config, runtime_groups
+from experiments.tools.results import RunCache, run_key
 from research.errors import ConfigError
-from research.results import RunCache, run_key
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 KINDS = ("detection", "runtime", "lfr", "case_study", "calibration")
 # Overrides that change how a sweep runs or where files go, never what a run computes.
 _NOT_RESULT_KEYS = ("hydra", "sweep", "seed", "progress", "paper_dir", "write_paper_figures")
-
-
-@contextmanager
-def hydra_context() -> Iterator[None]:
-    """Make Hydra's compose API usable: inside a ``@hydra.main`` app or a test's
-    ``initialize_config_dir`` nothing is needed; elsewhere the repository's configs are loaded."""
-    from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    if GlobalHydra.instance().is_initialized():
-        yield
-    else:
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            yield
-
-
-def compose_config(overrides: Sequence[str]) -> DictConfig:
-    """The main config composed with ``overrides`` (Hydra's compose API)."""
-    from hydra import compose
-
-    with hydra_context():
-        return compose(config_name="config", overrides=list(overrides))
 
 
 def override_key(override: str) -> str:
@@ -370,41 +348,3 @@ def results_table(experiment: Experiment, entries: dict[str, dict[str, Any]]) ->
     return pd.DataFrame(
         rows, columns=[*experiment.label_columns, "key", "status", "error", *columns]
     )
-
-
-@dataclass
-class ExperimentResult:
-    """What :func:`run_experiment` produced."""
-
-    experiment: Experiment
-    results: pd.DataFrame
-    execution: Execution
-    paths: list[Path]
-
-
-def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> ExperimentResult:
-    """Plan, compute (or read from the cache), tabulate and draw one experiment.
-
-    Paths in ``cfg`` (``sweep.cache_dir``, ``sweep.results_dir``, ``paper_dir``) are
-    relative to the working directory (the repository root).
-    """
-    from experiments.outputs import write_outputs
-
-    experiment = plan(cfg, overrides)
-    sweep = cfg.sweep
-    n_shards = int(sweep.n_shards)
-    execution = execute(
-        experiment,
-        cache_dir=sweep.cache_dir,
-        force=bool(sweep.force),
-        n_jobs=int(sweep.n_jobs),
-        shard=int(sweep.shard),
-        n_shards=n_shards,
-        progress=bool(cfg.get("progress", False)),
-        work_dir=Path(str(sweep.cache_dir)).parent / "work",
-    )
-    results = results_table(experiment, execution.entries)
-    paths: list[Path] = []
-    if n_shards == 1:
-        paths = write_outputs(experiment, results, cfg, overrides)
-    return ExperimentResult(experiment, results, execution, paths)

@@ -10,14 +10,14 @@ For notebooks::
     found.report("report.html")                  # a self-contained page
 
 ``load``, ``from_posts``, ``Dataset``, ``Findings`` and ``Explanation`` come from
-:mod:`research.api`, imported on first use so that ``import research`` stays cheap.
+:mod:`research.api`, imported on first use so that ``import research`` stays cheap;
+``__version__`` is read from the installed package's metadata
+(:func:`research.provenance.version`), also on first use.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-__version__ = "0.1.0"
 
 _API = ("Dataset", "Explanation", "Findings", "from_posts", "load")
 __all__ = ["__version__", *_API]
@@ -29,8 +29,12 @@ def __getattr__(name: str) -> Any:
         from research import api
 
         return getattr(api, name)
+    if name == "__version__":
+        from research.provenance import version
+
+        return version()
     raise AttributeError(f"module 'research' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_API])
+    return sorted([*globals(), *__all__])

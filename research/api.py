@@ -94,7 +94,7 @@ def load(
     >>> len(data) > 20_000, data.truth is not None
     (True, True)
     """
-    from research.cli import load_posts
+    from research.io.loading import load_posts
     from research.truth import read_truth
 
     inputs = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]

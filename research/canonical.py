@@ -542,7 +542,35 @@ _TRACKING_PAIR_RE2 = (
     + "|".join(re.escape(p) for p in sorted(TRACKING_PARAMETERS))
     + ")(?:=|$))"
 )
-_TWEET_HOSTS_ARRAY = pa.array(sorted(TWITTER_HOSTS - {"t.co"}), pa.string())
+
+
+#: Unicode bidirectional controls (embeddings, overrides, isolates and marks): in
+#: an attacker's app name they reorder the text around it when it is shown.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_BIDI_TABLE = {ord(c): f"<U+{ord(c):04X}>" for c in BIDI_CONTROLS}
+
+
+def neutralise_bidi(text: str) -> str:
+    """Text for people to read, with each bidirectional control shown as ``<U+202E>``.
+
+    For every human-facing output (terminal, report, explanations); data
+    files keep the raw value.
+
+    Examples
+    --------
+    >>> neutralise_bidi("Free\u202egnp.exe")
+    'Free<U+202E>gnp.exe'
+    """
+    return text.translate(_BIDI_TABLE)
+
+
+@lru_cache(maxsize=1)
+def _tweet_hosts_array() -> pa.Array:
+    # Built on first use: pa.array() of a Python list imports pandas (pyarrow looks
+    # for pandas objects), which importing research.io must not.
+    return pa.array(sorted(TWITTER_HOSTS - {"t.co"}), pa.string())
 
 
 def _mask(array: pa.Array) -> np.ndarray:
@@ -624,7 +652,7 @@ def _fast_url_results(
     with_query = pc.if_else(pc.equal(query, ""), "", pc.binary_join_element_wise("?", query, ""))
     canon = pc.binary_join_element_wise(scheme, "://", host, path, with_query, "")
     if twitter:
-        on_twitter = pc.is_in(host, value_set=_TWEET_HOSTS_ARRAY)
+        on_twitter = pc.is_in(host, value_set=_tweet_hosts_array())
         if pc.any(on_twitter).as_py():
             # struct_field, unlike .field(), gives null where the regex did not match.
             tweet_id = pc.struct_field(pc.extract_regex(path, _TWEET_PATH_RE2), "id")

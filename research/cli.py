@@ -13,7 +13,6 @@ Errors a person can act on print one line to stderr and exit non-zero (no traceb
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -32,12 +31,28 @@ _EPILOG_DETECT = """examples:
 """
 
 
-def _parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """``--version``: the installed package's version, read only when asked (the metadata
+    machinery costs ~25 ms of start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from research.provenance import version
+
+        print(f"{parser.prog} {version()}")
+        parser.exit()
+
+
+def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m research",
+        # None: the name it was started by (the installed script, hijack-clusters).
+        prog=prog,
         description="Find clusters of compromised accounts in the accounts x apps x URLs graph.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
 
@@ -135,26 +150,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     meth.set_defaults(run=_methods)
 
-    _add_optional_verbs(verbs)
+    # The ingest verb lives with the readers (research/io/cli.py).
+    from research.io.cli import add_ingest_parser
+
+    add_ingest_parser(verbs)
     return parser
 
 
-def _add_optional_verbs(verbs: Any) -> None:
-    """Verbs that live in their own modules register themselves here."""
-    try:
-        from research.io.cli import add_ingest_parser
-    except ImportError:
-        return
-    add_ingest_parser(verbs)
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Entry point; returns the exit code.
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
-    args = _parser().parse_args(argv)
+    Parameters
+    ----------
+    argv
+        Arguments (default: the command line's).
+    prog
+        The command's name in usage and ``--version`` (default: the name it was started
+        by, ``hijack-clusters`` for the installed script).
+    """
+    args = _parser(prog).parse_args(argv)
     try:
         return int(args.run(args) or 0)
     except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
+        from research.canonical import neutralise_bidi
+
+        print(f"error: {neutralise_bidi(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -163,7 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _say(args: argparse.Namespace, message: str) -> None:
     if not getattr(args, "quiet", False):
-        print(message, file=sys.stderr)
+        from research.canonical import neutralise_bidi
+
+        print(neutralise_bidi(message), file=sys.stderr)
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -186,132 +208,51 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``["a=1", "b.c=x"]`` -> ``{"a": 1, "b": {"c": "x"}}`` (values parsed as YAML).
+def method_config(config: Path | None, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Method parameters from a YAML file (``--config``) and ``KEY=VALUE`` overrides (``--set``),
+    merged by OmegaConf as Hydra merges them: values typed by its YAML grammar, dotted keys
+    nested, a later value replacing an earlier one, interpolations resolved.
 
     Examples
     --------
-    >>> parse_overrides(["window_s=600", "detector_params.resolution=0.5"])
-    {'window_s': 600, 'detector_params': {'resolution': 0.5}}
+    >>> method_config(None, ["window_s=600", "detector_params.resolution=0.5", "pair_budget=2.5e7"])
+    {'window_s': 600, 'detector_params': {'resolution': 0.5}, 'pair_budget': 25000000.0}
     """
     import yaml
+    from omegaconf import DictConfig, OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
 
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
+    base: Any = OmegaConf.create()
+    if config is not None:
+        if not config.exists():
+            raise InputFileError(f"{config}: no such config file")
+        try:
+            base = OmegaConf.load(config)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{config}: not valid YAML: {err}") from None
+        if not isinstance(base, DictConfig):
+            raise ConfigError(f"{config}: expected a mapping of method parameters")
+    for item in overrides:
+        key, sep, _value = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError as err:
-            raise ConfigError(f"--set {key}: cannot parse value {raw!r}: {err}") from None
-        node = out
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        merged[key] = (
-            _merge(merged[key], value)
-            if isinstance(value, dict) and isinstance(merged.get(key), dict)
-            else value
-        )
-    return merged
-
-
-def _method_params(args: argparse.Namespace) -> dict[str, Any]:
-    import yaml
-
-    params: dict[str, Any] = {}
-    if args.config is not None:
-        if not args.config.exists():
-            raise InputFileError(f"{args.config}: no such config file")
-        try:
-            loaded = yaml.safe_load(args.config.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{args.config}: not valid YAML: {err}") from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{args.config}: expected a mapping of method parameters")
-        params = loaded
-    return _merge(params, parse_overrides(args.set))
-
-
-def load_posts(
-    inputs: Sequence[Path], fmt: str | None = None, *, progress: bool = True
-) -> tuple[Any, dict[str, Any]]:
-    """Posts from Parquet files/directories, a `simulate` directory, or raw exports.
-
-    Returns the posts and a dict describing how they were read.
-    """
-    from research.posts import concat_posts, read_posts
-
-    for path in inputs:
-        if not path.exists():
-            raise InputFileError(f"{path}: no such file or directory")
-
-    inputs = _without_truth(inputs)
-
-    def is_parquet(path: Path) -> bool:
-        if path.is_dir():
-            return (path / "posts.parquet").exists() or any(path.glob("*.parquet"))
-        return path.suffix == ".parquet"
-
-    if fmt in (None, "parquet") and all(is_parquet(p) for p in inputs):
-        parts = [
-            read_posts(p / "posts.parquet" if (p / "posts.parquet").exists() else p)
-            if p.is_dir()
-            else read_posts(p)
-            for p in inputs
-        ]
-        return concat_posts(parts), {"format": "parquet", "inputs": [str(p) for p in inputs]}
     try:
-        from research.io import load
-    except ImportError:
-        raise InputFileError(
-            f"{inputs[0]}: not a posts Parquet file; reading raw platform exports needs research.io"
-        ) from None
-    posts, summary = load(list(inputs), format=fmt, progress=progress)
-    return posts, {
-        "format": "raw",
-        "ingest": summary.to_dict() if hasattr(summary, "to_dict") else summary,
-    }
-
-
-_TRUTH_FILES = ("truth_accounts.parquet", "truth_posts.parquet", "scenario.json")
-_DATA_NAME = re.compile(r"\.(json|jsonl|ndjson|csv|parquet)(\.(gz|bz2|zst))?$")
-
-
-def _without_truth(inputs: Sequence[Path]) -> list[Path]:
-    """Folders that hold ground truth beside raw exports (``simulate --format twitter-v1``)
-    become their data files, so that the truth tables are not read as posts."""
-    out: list[Path] = []
-    for path in inputs:
-        if (
-            path.is_dir()
-            and (path / _TRUTH_FILES[0]).exists()
-            and not (path / "posts.parquet").exists()
-        ):
-            out += sorted(
-                p for p in path.iterdir()
-                if p.is_file() and p.name not in _TRUTH_FILES and not p.name.startswith(".") and _DATA_NAME.search(p.name)
-            )  # fmt: skip
-        else:
-            out.append(path)
-    return out
+        merged = OmegaConf.merge(base, OmegaConf.from_dotlist(list(overrides)))
+        params = OmegaConf.to_container(merged, resolve=True)
+    except (yaml.YAMLError, OmegaConfBaseException) as err:
+        raise ConfigError(f"method parameters (--config, --set): {err}") from None
+    assert isinstance(params, dict)
+    return {str(k): v for k, v in params.items()}
 
 
 def _detect(args: argparse.Namespace) -> int:
     from research.evaluate import evaluate
+    from research.io.loading import load_posts
     from research.methods import run_method
     from research.outputs import write_detection
     from research.truth import read_truth
 
-    params = _method_params(args)
+    params = method_config(args.config, args.set)
     export_formats = _export_formats(args.export)
     posts, read_info = load_posts(args.inputs, args.format, progress=not args.quiet)
     if len(posts) == 0:
@@ -369,17 +310,15 @@ def _export_formats(value: str) -> list[str]:
 
 
 def _write_report(posts: Any, detection: Any, out: Path, **options: Any) -> None:
-    try:
-        from research.report import write_report
-    except ImportError:
-        return
+    from research.report import write_report
+
     write_report(posts, detection, out / "report.html", **options)
 
 
 def _methods(args: argparse.Namespace) -> int:
     from research.detect import DETECTORS
+    from research.graph.base import OBJECTS, WEIGHTINGS
     from research.graph.filters import FILTERS
-    from research.graph.projection import OBJECTS, WEIGHTINGS
     from research.methods import METHODS
     from research.simulate import PRESETS
 

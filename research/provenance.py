@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+#: The distribution this package is installed as (``project.name`` in pyproject.toml).
+DISTRIBUTION = "hijack-clusters"
+
 _PACKAGES = (
-    "hijack-clusters",
+    DISTRIBUTION,
     "numpy",
     "scipy",
     "pandas",
@@ -20,6 +23,22 @@ _PACKAGES = (
     "matplotlib",
     "hydra-core",
 )
+
+
+def version() -> str:
+    """This package's version, read from its installed metadata: pyproject.toml is the one
+    place it is written. ``"unknown"`` when the package runs from a source tree without being
+    installed (the notebooks allow it).
+
+    Examples
+    --------
+    >>> version() == importlib.metadata.version("hijack-clusters")
+    True
+    """
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def git_state(root: str | Path | None = None) -> dict[str, Any]:

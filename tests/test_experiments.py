@@ -9,7 +9,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 
-from experiments.run import method_params, run
+from experiments.config import method_params
+from experiments.run import run
 from research.pipeline import PipelineSpec
 from tests.conftest import REPO
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from research.harness import campaign_onsets, detection_latency, measure, measure_in_subprocess
+from experiments.tools.harness import (
+    campaign_onsets,
+    detection_latency,
+    measure,
+    measure_in_subprocess,
+)
 from research.posts import write_posts
 from research.simulate import simulate
 
@@ -33,7 +39,8 @@ def test_latency_is_found_within_the_attack_and_bounded_by_the_step(small):
     assert row["recall_at_detection"] > 0
 
 
-def test_a_method_that_never_flags_has_no_latency(small):
+def test_a_method_that_never_flags_the_campaign_has_no_latency(small):
+    # FRAUDAR's densest block here is not the campaign: no flagged cluster ever holds it
     table = detection_latency(
         "fraudar",
         small.posts,
@@ -42,9 +49,11 @@ def test_a_method_that_never_flags_has_no_latency(small):
         step_s=48 * 3600,
         max_steps=1,
     )
-    assert len(table) == 1 and (
-        np.isnan(table["latency_h"].iloc[0]) or table["latency_h"].iloc[0] >= 0
-    )
+    assert table["campaign"].tolist() == ["diet-pills"]
+    row = table.iloc[0]
+    assert np.isnan(row["latency_h"]) and pd.isna(row["detected_at"])
+    assert np.isnan(row["recall_at_detection"])
+    assert row["runs"] == 2  # the one step allowed, then all posts: every prefix was tried
 
 
 @pytest.mark.slow

@@ -12,7 +12,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from experiments.run import method_params, run
+from experiments.config import method_params
+from experiments.run import run
 from research.cli import main
 from research.errors import ConfigError
 from research.methods import METHODS, run_method

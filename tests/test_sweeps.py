@@ -16,12 +16,14 @@ from hydra import compose, initialize_config_dir
 from scipy import stats
 
 from experiments.check import blank_png, check_experiment, check_pdf
-from experiments.paper import experiment_names, is_missing
-from experiments.sweep import merge_overrides, plan, run_experiment, thin
+from experiments.config import experiment_names
+from experiments.experiment import run_experiment
+from experiments.paper import is_missing
+from experiments.sweep import merge_overrides, plan, thin
+from experiments.tools.latex import booktabs, escape, macros
+from experiments.tools.results import RunCache, mean_ci, run_key, summarise
 from research import methods as registry
-from research.latex import booktabs, escape, macros
-from research.lfr import LFRSpec, lfr_graph
-from research.results import RunCache, mean_ci, run_key, summarise
+from research.detect.lfr import LFRSpec, lfr_graph
 from tests.conftest import REPO
 
 CONFIGS = str(REPO / "configs")

@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import connected_components
 
 from research.detect.clustering import Clustering, canonical_membership
 from research.errors import ConfigError, unknown_name
-from research.graph.projection import Projection
+from research.graph.base import Projection
 from research.graph.views import active_nodes, weighted_graph
 
 Detector = Callable[..., list[int]]

@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 from research.detect.clustering import Clustering, canonical_membership
 from research.detect.communities import count_disconnected, detect
 from research.errors import ConfigError
-from research.graph.projection import Projection
+from research.graph.base import Projection
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ import numpy as np
 from research.detect.clustering import Clustering, canonical_membership
 from research.detect.communities import count_disconnected
 from research.errors import ConfigError
-from research.graph.projection import Projection, combine
+from research.graph.base import Projection
+from research.graph.projection import combine
 
 _IGNORED = frozenset({"beta"})  # igraph-only Leiden parameter (Hydra's leiden configs carry it)
 

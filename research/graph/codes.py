@@ -1,4 +1,5 @@
-"""Grouping helpers on integer keys (the hot path of every projection).
+"""Array helpers of the projections: grouping on integer keys (the hot path of every
+projection), and the weight cut of an edge budget.
 
 Keys whose range is small next to their number are grouped with a counting pass
 (``bincount``); keys with few distinct values with a hash table
@@ -157,3 +158,21 @@ def stable_group(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         shape=(n, max(m, 1)),
     ).tocsr()
     return grouped.indptr.astype(np.int64), grouped.indices.astype(np.int64)
+
+
+def edge_budget_cut(weight: np.ndarray, n: int) -> float | None:
+    """The weight that at most ``n`` of ``weight`` exceed, as high as possible; ``None`` if all fit.
+
+    Keeping the weights strictly above the cut keeps at most ``n`` of them, and ties at the
+    cut go together, so the result never depends on their order.
+
+    Examples
+    --------
+    >>> edge_budget_cut(np.array([5.0, 1.0, 3.0, 3.0]), 2)
+    3.0
+    >>> edge_budget_cut(np.array([5.0, 1.0]), 2) is None
+    True
+    """
+    if len(weight) <= n:
+        return None
+    return float(np.partition(weight, len(weight) - n - 1)[len(weight) - n - 1])

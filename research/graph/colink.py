@@ -26,7 +26,7 @@ posts with an object, each post matching itself); CNT drops them on export
 pair always exist together (matching is symmetric at the level of posts).
 
 **Symmetric view.** :meth:`CoLink.symmetric` turns the directed network into
-an undirected :class:`~research.graph.projection.Projection` whose weight
+an undirected :class:`~research.graph.base.Projection` whose weight
 combines the two directions with ``min`` (default: the number of coordinated
 posts both sides took part in, which one side's repetition cannot inflate),
 ``max``, ``sum`` or ``mean``.
@@ -57,9 +57,9 @@ from typing import Any, Literal
 import numpy as np
 
 from research.errors import BudgetError, ConfigError
+from research.graph.base import Actions, Projection, ProjectionSpec, actions
 from research.graph.codes import distinct_pairs, group_sizes
 from research.graph.events import Events, Labels
-from research.graph.projection import Actions, Projection, ProjectionSpec, actions
 
 Symmetrise = Literal["min", "max", "sum", "mean"]
 SYMMETRISE = ("min", "max", "sum", "mean")
@@ -188,7 +188,7 @@ def co_link(
     window_s
         Δt in seconds: posts at most this far apart are matched (inclusive).
     objects
-        A key of :data:`research.graph.projection.OBJECTS` (``url`` for CNT's co-link).
+        A key of :data:`research.graph.base.OBJECTS` (``url`` for CNT's co-link).
     weighting
         ``count`` (CNT) or ``idf`` (each matched post weighted by ``log(N / df)``
         of its rarest matched object); ``jaccard``/``overlap`` are applied by
@@ -252,8 +252,11 @@ def co_link(
     return CoLink(events.accounts, source, target, count, weight, totals, params, stats)
 
 
-def exact_projection(events: Events, spec: ProjectionSpec) -> Projection:
-    """The projection of ``spec`` with exact windows (``window_mode: exact``), symmetrised by ``spec.symmetric``."""
+def exact_projection(
+    events: Events, spec: ProjectionSpec, *, threads: int | None = None
+) -> Projection:
+    """The projection of ``spec`` with exact windows (engine ``exact``), symmetrised by
+    ``spec.symmetric``; ``threads`` is ignored (the range join runs on one thread)."""
     if spec.window_s is None:
         raise ConfigError("projection.window_mode 'exact' needs projection.window_s (seconds)")
     net = co_link(

@@ -1,6 +1,6 @@
 """Edge filters on a projection, by name.
 
-Each filter takes a :class:`~research.graph.projection.Projection` and
+Each filter takes a :class:`~research.graph.base.Projection` and
 returns one with a subset of its edges. Filtering before building an igraph
 graph matters for speed: building costs ~1 µs per edge.
 """
@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from research.errors import ConfigError, unknown_name
-from research.graph.projection import Projection
+from research.graph.base import Projection
+from research.graph.codes import edge_budget_cut
 
 
 def min_support(projection: Projection, k: int = 2) -> Projection:
@@ -66,13 +67,6 @@ def max_edges(projection: Projection, n: int = 1_000_000) -> Projection:
     if cut is None:
         return projection
     return projection.select(projection.weight > cut, max_edges_cut=cut)
-
-
-def edge_budget_cut(weight: np.ndarray, n: int) -> float | None:
-    """The weight that at most ``n`` of ``weight`` exceed, as high as possible; ``None`` if all fit."""
-    if len(weight) <= n:
-        return None
-    return float(np.partition(weight, len(weight) - n - 1)[len(weight) - n - 1])
 
 
 def disparity(projection: Projection, alpha: float = 0.05) -> Projection:

@@ -33,7 +33,7 @@ import numpy as np
 from research.errors import ConfigError
 from research.graph.codes import distinct_pairs, group_sizes
 from research.graph.events import Events
-from research.graph.projection import Actions, Projection, actions
+from research.graph.base import Actions, Projection, actions
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 import igraph as ig
 import numpy as np
 
-from research.graph.projection import Projection
+from research.graph.base import Projection
 
 
 def active_nodes(projection: Projection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from research.errors import ConfigError, UserError
+from research.canonical import neutralise_bidi
+from research.errors import ConfigError, InputFileError, UserError
 from research.io.formats import FORMATS
 from research.io.ingest import ingest
+from research.io.options import ENGINES, ReadOptions
 from research.io.pseudonymise import KEY_ENV_VAR, read_key
 from research.io.tabular import TABULAR_COLUMNS
 
@@ -77,7 +79,7 @@ def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     )
     parser.add_argument(
         "--engine",
-        choices=("auto", "duckdb", "python"),
+        choices=ENGINES,
         default="auto",
         help="Twitter v1.1 reader: DuckDB (auto) or the line-by-line Python reference; same posts",
     )
@@ -114,20 +116,24 @@ def run_ingest(args: argparse.Namespace) -> int:
     """Run ``ingest`` from parsed arguments; the exit code (0 on success)."""
     try:
         key = read_key(args.pseudonymise_key_file)
-        summary = ingest(
-            args.inputs,
-            args.out,
+        options = ReadOptions(
             format=args.format,
-            pseudonymise_key=key,
             column_map=parse_column_map(args.map),
             platform=args.platform,
             engine=args.engine,
             duckdb_threads=args.duckdb_threads,
-            progress=not args.quiet,
+        )
+        summary = ingest(
+            args.inputs, args.out, options, pseudonymise_key=key, progress=not args.quiet
         )
     except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {neutralise_bidi(str(err))}", file=sys.stderr)
         return err.exit_code
+    unreadable = summary.unreadable()
+    for message in unreadable:
+        print(
+            f"error: {neutralise_bidi(message)} (see {summary.outputs['rejects']})", file=sys.stderr
+        )
     if not args.quiet:
         rejected = sum(summary.rejected.values())
         skipped = sum(summary.skipped.values())
@@ -137,4 +143,4 @@ def run_ingest(args: argparse.Namespace) -> int:
             f"{summary.rows_per_s:,.0f} rows/s)",
             file=sys.stderr,
         )
-    return 0
+    return InputFileError.exit_code if unreadable else 0

@@ -5,6 +5,7 @@ format                 what it is
 =====================  ===============================================================
 ``twitter-v1``         Twitter API v1.1 tweets, one per line (twarc 1), or API pages
 ``twitter-v2``         Twitter API v2 as twarc2 writes it: response pages, or flattened tweets
+``gnip``               Gnip / PowerTrack activity streams (historical Twitter purchases)
 ``twitter-info-ops``   Twitter's information-operations archive CSV (``tweetid``, ``userid``...)
 ``mastodon``           Mastodon statuses (API JSON), one per line or arrays
 ``csv``                a CSV with the posts schema's column names (or a column map)
@@ -14,7 +15,7 @@ format                 what it is
 Detection looks at the first non-blank line (decompressed): Parquet by its
 ``PAR1`` magic; JSON by the keys of the first object (``statuses`` or
 ``id_str`` + ``user`` for v1.1, ``data`` + ``includes`` or ``author_id`` for
-v2, ``account.acct`` for Mastodon); CSV by its header (``tweetid`` and
+v2, ``actor`` with ``postedTime`` or ``verb`` for Gnip, ``account.acct`` for Mastodon); CSV by its header (``tweetid`` and
 ``userid`` for the archive, ``post_id`` and ``account_id`` for the generic
 form). Anything else is an :class:`~research.errors.InputFileError` that
 names the file and what was seen; pass ``format=`` to say what a file is.
@@ -39,7 +40,7 @@ __all__ = ["FORMATS", "detect_format", "reader_for"]
 Reader = Callable[[InputFile, FileLog, ReadOptions], Iterator[RawBatch]]
 
 FORMATS: tuple[str, ...] = (
-    "twitter-v1", "twitter-v2", "twitter-info-ops", "mastodon", "csv", "parquet",
+    "twitter-v1", "twitter-v2", "gnip", "twitter-info-ops", "mastodon", "csv", "parquet",
 )  # fmt: skip
 
 _V1_NOTICES = (
@@ -63,6 +64,10 @@ def reader_for(format: str) -> Reader:
         from research.io.twitter_v2 import read_twitter_v2
 
         return read_twitter_v2
+    if format == "gnip":
+        from research.io.gnip import read_gnip
+
+        return read_gnip
     if format == "mastodon":
         from research.io.mastodon import read_mastodon
 
@@ -83,6 +88,11 @@ def _classify(obj: Any) -> str | None:
         return next((_classify(item) for item in obj[:1] if isinstance(item, dict)), None)
     if not isinstance(obj, dict):
         return None
+    if isinstance(obj.get("actor"), dict) and ("postedTime" in obj or "verb" in obj):
+        return "gnip"
+    info = obj.get("info")
+    if isinstance(info, dict) and ("activity_count" in info or "message" in info):
+        return "gnip"
     if "statuses" in obj or any(key in obj for key in _V1_NOTICES):
         return "twitter-v1"
     if "data" in obj and any(k in obj for k in ("includes", "meta", "__twarc", "matching_rules")):
@@ -106,6 +116,8 @@ def _classify(obj: Any) -> str | None:
 
 def _guess_from_keys(head: bytes) -> str | None:
     # A first line too long for the head: judge by the keys it starts with.
+    if b'"actor"' in head and (b'"postedTime"' in head or b'"verb"' in head):
+        return "gnip"
     if b'"statuses"' in head or (b'"id_str"' in head and b'"user"' in head):
         return "twitter-v1"
     if b'"author_id"' in head or (b'"data"' in head and b'"includes"' in head):
@@ -156,7 +168,7 @@ def detect_format(source: InputFile) -> str:
         if found is not None:
             return found
         raise InputFileError(
-            f"{source.path}: JSON of a kind we do not read; first line starts "
+            f"{source.name}: JSON of a kind we do not read; first line starts "
             f"{_quote(first_line)}. Pass format= one of {', '.join(FORMATS)}"
         )
     header_line = text.split(b"\n", 1)[0].decode("utf-8", errors="replace")
@@ -169,7 +181,7 @@ def detect_format(source: InputFile) -> str:
     if {"post_id", "account_id"} <= header:
         return "csv"
     raise InputFileError(
-        f"{source.path}: cannot tell the format; the first line is {_quote(header_line)}. "
+        f"{source.name}: cannot tell the format; the first line is {_quote(header_line)}. "
         f"Pass format= one of {', '.join(FORMATS)} (a CSV whose columns have other names: "
         "format csv with a column map, --map SOURCE=COLUMN on the command line)"
     )

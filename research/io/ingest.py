@@ -1,4 +1,4 @@
-"""Reading exports into the posts table: to Parquet on disk (:func:`ingest`) or to memory (:func:`load`).
+"""Reading exports into the posts table: to Parquet on disk (:func:`ingest`) or to memory (:func:`read`).
 
 Both run the same code: each file's format is detected (or given), its
 reader yields raw batches of at most ``chunk_rows`` rows, :func:`~research.io.assemble.assemble`
@@ -45,14 +45,13 @@ import pyarrow.parquet as pq
 from research.errors import ConfigError, InputFileError
 from research.io.accounting import FileLog, Reject
 from research.io.assemble import assemble
-from research.io.formats import FORMATS, detect_format, reader_for
+from research.io.formats import detect_format, reader_for
 from research.io.options import ReadOptions
 from research.io.pseudonymise import key_id, pseudonymise
-from research.io.sources import expand_inputs
-from research.io.tabular import TABULAR_COLUMNS
+from research.io.sources import InputFile, SkippedPath, expand_inputs, iter_lines, open_inputs
 from research.posts import POSTS_SCHEMA, SCHEMA_VERSION, Posts
 
-__all__ = ["IngestSummary", "ingest", "load"]
+__all__ = ["IngestSummary", "ingest", "read"]
 
 _KEPT_REJECTS = 1000
 
@@ -71,6 +70,7 @@ class IngestSummary:
     key_id: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
+    skipped_paths: list[SkippedPath] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -104,6 +104,23 @@ class IngestSummary:
             self.rows_written + sum(self.rejected.values()) + sum(self.skipped.values())
         )
 
+    def unreadable(self) -> list[str]:
+        """Files that gave rows but no post, every row rejected for one same reason: one line each.
+
+        Such a file is almost surely read the wrong way (a column of another
+        kind, another time format), not full of bad rows: the command line
+        says so and exits non-zero.
+        """
+        found = []
+        for f in self.files:
+            if f.rows_read and not f.rows_written and not f.skipped and len(f.rejected) == 1:
+                (reason,) = f.rejected
+                found.append(
+                    f"{f.file}: none of its {f.rows_read} rows could be read; every one was "
+                    f"rejected as {reason}"
+                )
+        return found
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary."""
         return {
@@ -118,6 +135,7 @@ class IngestSummary:
             "pseudonymised": self.pseudonymised,
             "pseudonym_key_id": self.key_id,
             "files": [f.to_dict() for f in self.files],
+            "skipped_paths": [p.to_dict() for p in self.skipped_paths],
             "outputs": dict(self.outputs),
         }
 
@@ -272,9 +290,14 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _check_format(format: str | None) -> None:
-    if format is not None and format not in FORMATS:
-        raise ConfigError(f"unknown input format {format!r}; choose one of: {', '.join(FORMATS)}")
+def _empty_or_undecodable(source: InputFile, log: FileLog) -> None:
+    """A file with no content, or whose compressed bytes decode to nothing: note or reject it."""
+    for line in iter_lines(source):
+        if line.error is not None:
+            log.read()
+            log.reject("undecodable", raw=line.head, line=line.number, detail=line.error)
+            return
+    log.notes.append("empty file")
 
 
 def _run(
@@ -282,16 +305,15 @@ def _run(
     sink: Callable[[pa.Table], None],
     on_reject: Callable[[Reject], None],
     *,
-    format: str | None,
     pseudonymise_key: bytes | None,
     options: ReadOptions,
     progress: bool,
 ) -> IngestSummary:
-    _check_format(format)
     if pseudonymise_key is not None and len(pseudonymise_key) == 0:
         raise ConfigError("the pseudonymisation key is empty")
-    files = expand_inputs(inputs)
+    inputs_found = expand_inputs(inputs)
     summary = IngestSummary(pseudonymised=pseudonymise_key is not None)
+    summary.skipped_paths.extend(inputs_found.skipped)
     if pseudonymise_key is not None:
         summary.key_id = key_id(pseudonymise_key)
 
@@ -308,12 +330,16 @@ def _run(
         _cyclic_gc_paused(),
         tqdm(desc="ingest", unit=" rows", unit_scale=True, disable=not progress, leave=True) as bar,
     ):
-        for source in files:
-            fmt = format or detect_format(source)
-            log = FileLog(str(source.path), fmt, source.compression, on_reject=keep_reject)
+        for source in open_inputs(inputs_found):
+            if isinstance(source, SkippedPath):
+                summary.skipped_paths.append(source)
+                continue
+            fmt = options.format or detect_format(source)
+            log = FileLog(source.name, fmt, source.compression, on_reject=keep_reject)
+            log.notes.extend(source.notes)
             summary.files.append(log)
             if fmt == "empty":
-                log.notes.append("empty file")
+                _empty_or_undecodable(source, log)
                 continue
             read = reader_for(fmt)
             before = log.rows_read
@@ -335,17 +361,11 @@ def _run(
     return summary
 
 
-def load(
+def read(
     inputs: str | Path | Iterable[str | Path],
+    options: ReadOptions | None = None,
     *,
-    format: str | None = None,
     pseudonymise_key: bytes | None = None,
-    chunk_rows: int = 200_000,
-    engine: str = "auto",
-    duckdb_threads: int | None = None,
-    column_map: dict[str, str] | None = None,
-    platform: str | None = None,
-    max_line_bytes: int | None = None,
     progress: bool = False,
 ) -> tuple[Posts, IngestSummary]:
     """Read exports into an in-memory posts table.
@@ -358,13 +378,12 @@ def load(
     ----------
     inputs
         Files and folders (folders are read recursively, in sorted order).
-    format
-        One of :data:`research.io.formats.FORMATS`; detected per file when None.
+    options
+        Format, engine, chunk size... (:class:`~research.io.options.ReadOptions`;
+        default: every format detected, the default engine).
     pseudonymise_key
         Replace account ids and names by keyed pseudonyms (see
         :mod:`research.io.pseudonymise`).
-    chunk_rows, engine, duckdb_threads, column_map, platform, max_line_bytes
-        See :class:`research.io.options.ReadOptions`.
     progress
         Show a progress bar.
 
@@ -382,7 +401,7 @@ def load(
     SchemaError
         For tabular input without the needed columns.
     ConfigError
-        For an unknown format name or an empty key.
+        For an empty key.
 
     Examples
     --------
@@ -395,72 +414,31 @@ def load(
     ...     '"entities": {"urls": [{"expanded_url": "https://www.example.com/?utm_source=x"}]}}\\n'
     ...     '{"delete": {"status": {"id_str": "2"}}}\\n'
     ...     '{broken\\n')
-    >>> posts, summary = load(path)
+    >>> posts, summary = read(path)
     >>> posts.table.column("urls").to_pylist(), posts.table.column("app_name").to_pylist()
     ([['https://example.com/']], ['We Heart It'])
     >>> summary.rows_read, summary.rows_written, summary.rejected, summary.skipped
     (3, 1, {'invalid_json': 1}, {'delete': 1})
     """
-    options = _options(chunk_rows, engine, duckdb_threads, column_map, platform, max_line_bytes)
     tables: list[pa.Table] = []
     summary = _run(
         inputs,
         tables.append,
         lambda reject: None,
-        format=format,
         pseudonymise_key=pseudonymise_key,
-        options=options,
+        options=options or ReadOptions(),
         progress=progress,
     )
     table = pa.concat_tables(tables) if tables else POSTS_SCHEMA.empty_table()
     return Posts(table.replace_schema_metadata(POSTS_SCHEMA.metadata)), summary
 
 
-def _options(
-    chunk_rows: int,
-    engine: str,
-    duckdb_threads: int | None,
-    column_map: dict[str, str] | None,
-    platform: str | None,
-    max_line_bytes: int | None,
-) -> ReadOptions:
-    if chunk_rows < 1:
-        raise ConfigError(f"chunk_rows must be at least 1, not {chunk_rows}")
-    if engine not in ("auto", "duckdb", "python"):
-        raise ConfigError(f"unknown engine {engine!r}; choose one of: auto, duckdb, python")
-    if duckdb_threads is not None and duckdb_threads < 1:
-        raise ConfigError(f"duckdb_threads must be at least 1, not {duckdb_threads}")
-    for source, target in (column_map or {}).items():
-        if target not in TABULAR_COLUMNS:
-            raise ConfigError(
-                f"column_map: {source!r} -> {target!r}: no posts column {target!r}; "
-                f"map onto one of: {', '.join(TABULAR_COLUMNS)}"
-            )
-    extra: dict[str, Any] = {}
-    if max_line_bytes is not None:
-        extra["max_line_bytes"] = max_line_bytes
-    return ReadOptions(
-        chunk_rows=chunk_rows,
-        engine=engine,
-        duckdb_threads=duckdb_threads,
-        column_map=dict(column_map or {}),
-        platform=platform,
-        **extra,
-    )
-
-
 def ingest(
     inputs: str | Path | Iterable[str | Path],
     out_dir: str | Path,
+    options: ReadOptions | None = None,
     *,
-    format: str | None = None,
     pseudonymise_key: bytes | None = None,
-    chunk_rows: int = 200_000,
-    engine: str = "auto",
-    duckdb_threads: int | None = None,
-    column_map: dict[str, str] | None = None,
-    platform: str | None = None,
-    max_line_bytes: int | None = None,
     progress: bool = True,
 ) -> IngestSummary:
     """Read exports into ``out_dir/posts.parquet``, with ``rejects.jsonl`` and ``summary.json``.
@@ -475,8 +453,8 @@ def ingest(
         Files and folders (folders are read recursively, in sorted order).
     out_dir
         The folder to write (created if needed).
-    format, pseudonymise_key, chunk_rows, engine, duckdb_threads, column_map, platform, max_line_bytes
-        As for :func:`load`.
+    options, pseudonymise_key
+        As for :func:`read`.
     progress
         Show a progress bar (rows read, rows/s).
 
@@ -498,7 +476,7 @@ def ingest(
     >>> summary.rows_written
     1
     """
-    options = _options(chunk_rows, engine, duckdb_threads, column_map, platform, max_line_bytes)
+    options = options or ReadOptions()
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -521,7 +499,6 @@ def ingest(
                 inputs,
                 writer.write,
                 write_reject,
-                format=format,
                 pseudonymise_key=pseudonymise_key,
                 options=options,
                 progress=progress,

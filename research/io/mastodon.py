@@ -32,10 +32,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+import pyarrow as pa
 
 from research.io.accounting import FileLog
 from research.io.assemble import RawBatch, RawRows, parse_iso_ms
-from research.io.jsonlines import JsonValue, as_id, iter_json_values
+from research.io.jsonlines import JsonValue, as_id, json_row_batches
 from research.io.markup import content_links
 from research.io.options import ReadOptions
 from research.io.sources import InputFile
@@ -105,12 +106,6 @@ def status_row(status: Any) -> tuple[tuple[Any, ...], set[str]] | str:
 
 
 def _handle(value: JsonValue, rows: RawRows, hosts: set[str], log: FileLog) -> None:
-    if value.error is not None:
-        log.read()
-        log.reject(
-            value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error
-        )
-        return
     obj = value.value
     if isinstance(obj, dict) and "error" in obj and "id" not in obj:
         log.read()
@@ -137,12 +132,18 @@ def _handle(value: JsonValue, rows: RawRows, hosts: set[str], log: FileLog) -> N
 def read_mastodon(source: InputFile, log: FileLog, options: ReadOptions) -> Iterator[RawBatch]:
     """Raw posts of a file of Mastodon statuses (see the module documentation)."""
     log.engine = "python"
-    rows = RawRows("mastodon")
     hosts: set[str] = set()
-    for value in iter_json_values(source, max_line_bytes=options.max_line_bytes):
-        _handle(value, rows, hosts, log)
-        if len(rows) >= options.chunk_rows:
-            yield RawBatch(rows.take_table(), frozenset(hosts), fediverse=True)
-            hosts = set()
-    if len(rows):
-        yield RawBatch(rows.take_table(), frozenset(hosts), fediverse=True)
+
+    def batch_of(table: pa.Table) -> RawBatch:
+        batch = RawBatch(table, frozenset(hosts), fediverse=True)
+        hosts.clear()
+        return batch
+
+    yield from json_row_batches(
+        source,
+        log,
+        options,
+        RawRows("mastodon"),
+        lambda value, rows, log: _handle(value, rows, hosts, log),
+        batch_of,
+    )

@@ -1,21 +1,28 @@
-"""Options shared by every reader."""
+"""How readers read: one set of options, checked once, shared by every reader and entry point."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from research.errors import ConfigError
 from research.io.sources import DEFAULT_MAX_LINE_BYTES
 
-__all__ = ["ReadOptions"]
+__all__ = ["ENGINES", "ReadOptions"]
+
+#: Engines of the Twitter v1.1 reader (the other formats have one engine each).
+ENGINES: tuple[str, ...] = ("auto", "duckdb", "python")
 
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How readers read.
+    """How readers read; invalid values are refused when the options are made.
 
     Parameters
     ----------
+    format
+        One of :data:`research.io.formats.FORMATS`, or ``None`` to detect
+        each file's format from its first bytes.
     chunk_rows
         Rows per batch handed on (and per Parquet row group); bounds memory.
     max_line_bytes
@@ -29,11 +36,52 @@ class ReadOptions:
         For tabular input: source column name -> posts-schema column name.
     platform
         For tabular input without a ``platform`` column: the platform to record.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown format or engine, a count below 1, or a column map onto
+        a column the posts table does not have.
+
+    Examples
+    --------
+    >>> ReadOptions(engine="python", chunk_rows=1000).engine
+    'python'
+    >>> ReadOptions(engine="fast")
+    Traceback (most recent call last):
+    ...
+    research.errors.ConfigError: unknown engine 'fast'; choose one of: auto, duckdb, python
     """
 
+    format: str | None = None
     chunk_rows: int = 200_000
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     engine: str = "auto"
     duckdb_threads: int | None = None
     column_map: Mapping[str, str] = field(default_factory=dict)
     platform: str | None = None
+
+    def __post_init__(self) -> None:
+        from research.io.formats import FORMATS
+        from research.io.tabular import TABULAR_COLUMNS
+
+        if self.format is not None and self.format not in FORMATS:
+            raise ConfigError(
+                f"unknown input format {self.format!r}; choose one of: {', '.join(FORMATS)}"
+            )
+        if self.engine not in ENGINES:
+            raise ConfigError(
+                f"unknown engine {self.engine!r}; choose one of: {', '.join(ENGINES)}"
+            )
+        for name in ("chunk_rows", "max_line_bytes", "duckdb_threads"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be at least 1, not {value}")
+        for source, target in self.column_map.items():
+            if target not in TABULAR_COLUMNS:
+                raise ConfigError(
+                    f"column_map: {source!r} -> {target!r}: no posts column {target!r}; "
+                    f"map onto one of: {', '.join(TABULAR_COLUMNS)}"
+                )
+        # A private copy: the caller's dict may change after the options are made.
+        object.__setattr__(self, "column_map", dict(self.column_map))

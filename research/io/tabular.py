@@ -48,7 +48,7 @@ from research.io.accounting import FileLog
 from research.io.assemble import RAW_SCHEMA, RawBatch
 from research.io.listliteral import split_links
 from research.io.options import ReadOptions
-from research.io.sources import InputFile, open_binary, read_head
+from research.io.sources import InputFile, read_head
 
 __all__ = ["REQUIRED", "read_csv", "read_parquet", "rows_to_raw"]
 
@@ -66,7 +66,7 @@ def csv_header(source: InputFile) -> list[str]:
     try:
         return next(csv.reader(io.StringIO(head)), [])
     except csv.Error as err:
-        raise InputFileError(f"{source.path}: the CSV header cannot be read ({err})") from None
+        raise InputFileError(f"{source.name}: the CSV header cannot be read ({err})") from None
 
 
 def check_columns(
@@ -76,7 +76,7 @@ def check_columns(
     missing = [c for c in needed if c not in present]
     if missing:
         raise SchemaError(
-            f"{source.path}: missing column(s) {', '.join(missing)}; found "
+            f"{source.name}: missing column(s) {', '.join(missing)}; found "
             f"{', '.join(present[:40]) or 'no columns'}{hint}"
         )
 
@@ -102,10 +102,13 @@ def csv_batches(
     options: ReadOptions,
     numbers: RecordNumbers,
 ) -> Iterator[pa.Table]:
-    """Batches of a CSV file's chosen columns, all read as text.
+    """Batches of a CSV file's chosen columns, all read as bytes (text is checked later).
 
     Records with the wrong number of fields are rejected (and counted) here,
-    and their numbers noted in ``numbers``.
+    and their numbers noted in ``numbers``. A field may be as long as
+    ``max_line_bytes``; if the file stops being readable (a longer field, a
+    truncated compressed stream), the records read so far are kept and the
+    rest of the file is one rejected row (``unreadable_rest``).
     """
 
     def on_invalid(row: Any) -> str:
@@ -121,17 +124,25 @@ def csv_batches(
         )
         return "skip"
 
-    stream = open_binary(source)
+    compression = {"gzip": "gzip", "bzip2": "bz2", "zstd": "zstd", None: None}[source.compression]
+    # Arrow's own stream (not a Python file object): Arrow's reading threads then
+    # never call back into Python while a failing reader is torn down.
+    stream = pa.input_stream(str(source.path), compression=compression)
+    delivered = 0
+    reader = None
     try:
         reader = pacsv.open_csv(
             stream,
-            read_options=pacsv.ReadOptions(block_size=1 << 24, use_threads=False),
+            read_options=pacsv.ReadOptions(
+                block_size=max(1 << 24, min(options.max_line_bytes, 1 << 28)) + (1 << 20),
+                use_threads=False,
+            ),
             parse_options=pacsv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=on_invalid
             ),
             convert_options=pacsv.ConvertOptions(
                 include_columns=columns,
-                column_types={c: pa.string() for c in columns},
+                column_types={c: pa.binary() for c in columns},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -146,37 +157,92 @@ def csv_batches(
             pending.append(batch)
             rows += batch.num_rows
             if rows >= options.chunk_rows:
+                delivered += rows
                 yield pa.Table.from_batches(pending)
                 pending, rows = [], 0
         if pending:
+            delivered += rows
             yield pa.Table.from_batches(pending)
     except (pa.ArrowInvalid, OSError, EOFError) as err:
-        raise InputFileError(f"{source.path}: cannot be read as CSV ({err})") from None
+        log.read()
+        log.reject(
+            "unreadable_rest",
+            record=numbers(delivered + 1),
+            detail=f"the rest of the file cannot be read from about here on ({err})",
+        )
     finally:
+        del reader
         stream.close()
 
 
+def _utf8(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Text of a column, and where its bytes are not UTF-8 (those values become null)."""
+    n = len(column)
+    if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
+        return column, np.zeros(n, dtype=bool)
+    try:
+        return column.cast(pa.string()), np.zeros(n, dtype=bool)
+    except pa.ArrowInvalid:
+        pass
+    values: list[str | None] = []
+    bad = np.zeros(n, dtype=bool)
+    for position, value in enumerate(column.to_pylist()):
+        try:
+            values.append(None if value is None else value.decode("utf-8"))
+        except UnicodeDecodeError:
+            values.append(None)
+            bad[position] = True
+    return pa.array(values, pa.string()), bad
+
+
+#: Times outside years 1-9999 are no times (and would overflow the posts table's unit).
+_MIN_MS, _MAX_MS = -62_135_596_800_000, 253_402_300_799_999
+#: Epoch numbers at least this large (as seconds: after the year 5138) are milliseconds.
+_EPOCH_MS_FROM = 10**11
+_EPOCH_NUMBER = r"^-?[0-9]{1,16}(?:\.[0-9]+)?$"
+
+
+def _epoch_ms(numbers: pa.Array) -> pa.Array:
+    """Milliseconds from epoch numbers: seconds (fractions kept to the ms), or ms when large."""
+    values = np.asarray(
+        pc.cast(numbers, pa.float64(), safe=False).to_numpy(zero_copy_only=False), dtype=float
+    )
+    with np.errstate(invalid="ignore", over="ignore"):
+        ms = np.where(np.abs(values) >= _EPOCH_MS_FROM, values, values * 1000.0)
+        ms = np.round(ms)
+        valid = np.isfinite(ms) & (ms >= _MIN_MS) & (ms <= _MAX_MS)
+    out = np.where(valid, ms, 0).astype(np.int64)
+    return pa.array(out, pa.int64(), mask=~valid)
+
+
 def _timestamps(column: pa.Array) -> pa.Array:
+    """Times in ms since the epoch (UTC); null where a value is no time (``bad_timestamp``)."""
     if pa.types.is_timestamp(column.type):
-        if column.type.tz is None:
-            column = pc.assume_timezone(column, "UTC")
-        return column.cast(pa.timestamp("ms", tz="UTC"))
+        unit = {"s": 1000, "ms": 1, "us": 1 / 1000, "ns": 1 / 1_000_000}[column.type.unit]
+        raw = np.asarray(column.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=float)
+        valid = np.isfinite(raw) & (raw * unit >= _MIN_MS) & (raw * unit <= _MAX_MS)
+        ms = np.floor(np.where(valid, raw, 0) * unit).astype(np.int64)
+        return pa.array(ms, pa.int64(), mask=~valid).cast(pa.timestamp("ms", tz="UTC"))
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        seconds = pc.cast(column, pa.int64(), safe=False)
-        return pc.multiply(seconds, 1000).cast(pa.timestamp("ms", tz="UTC"))
+        return _epoch_ms(column).cast(pa.timestamp("ms", tz="UTC"))
     if pa.types.is_date(column.type):
         return column.cast(pa.timestamp("ms")).cast(pa.timestamp("ms", tz="UTC"))
     text = pc.utf8_trim_whitespace(column.cast(pa.string()))
     # Drop fractional seconds and a trailing zone ("Z", "+00:00") before parsing; offsets are applied after.
-    digits = pc.match_substring_regex(text, r"^-?[0-9]{1,12}$")
-    epoch = pc.if_else(digits, text, pa.scalar(None, pa.string())).cast(pa.int64())
+    numeric = pc.fill_null(pc.match_substring_regex(text, _EPOCH_NUMBER), False)
+    epoch = _epoch_ms(pc.if_else(numeric, text, pa.scalar(None, pa.string())))
     offset = pc.extract_regex(text, r"(?P<sign>[+-])(?P<h>[0-9]{2}):?(?P<m>[0-9]{2})$")
+    fraction = pc.extract_regex(text, r"[0-9]:[0-9]{2}(?P<f>\.[0-9]+)")
     stem = pc.replace_substring_regex(text, r"(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?$", "")
     parsed = pa.nulls(len(text), pa.timestamp("ms"))
     for fmt in _TIME_FORMATS:
         attempt = pc.strptime(stem, format=fmt, unit="ms", error_is_null=True)
         parsed = pc.coalesce(parsed, attempt)
     millis = parsed.cast(pa.int64())
+    fraction_ms = pc.round(
+        pc.multiply(pc.cast(pc.struct_field(fraction, "f"), pa.float64()), 1000.0)
+    ).cast(pa.int64())
+    millis = pc.add(millis, pc.fill_null(fraction_ms, 0))
     sign = pc.if_else(pc.equal(pc.struct_field(offset, "sign"), "-"), -1, 1)
     shift = pc.multiply(
         pc.add(
@@ -186,7 +252,7 @@ def _timestamps(column: pa.Array) -> pa.Array:
         pc.multiply(sign, -1000),
     )
     millis = pc.if_else(pc.is_null(shift), millis, pc.add(millis, pc.fill_null(shift, 0)))
-    millis = pc.coalesce(millis, pc.multiply(epoch, 1000))
+    millis = pc.if_else(numeric, epoch, millis)
     return millis.cast(pa.timestamp("ms", tz="UTC"))
 
 
@@ -231,6 +297,16 @@ def rows_to_raw(
     n = table.num_rows
     log.read(n)
     table = table.combine_chunks()
+    # Bytes that are not UTF-8 (a CSV is read as bytes; Parquet may hold binary
+    # columns) reject their row, not the file.
+    bad_utf8 = np.zeros(n, dtype=bool)
+    for index, name in enumerate(table.column_names):
+        column = table.column(name)
+        chunk = column.chunk(0) if column.num_chunks else pa.nulls(n, column.type)
+        if pa.types.is_binary(chunk.type) or pa.types.is_large_binary(chunk.type):
+            decoded, bad = _utf8(chunk)
+            bad_utf8 |= bad
+            table = table.set_column(index, name, decoded)
 
     def text(name: str) -> pa.Array:
         if name not in table.column_names:
@@ -266,6 +342,7 @@ def rows_to_raw(
         ("bad_timestamp", _null_mask(timestamp)),
         ("missing_account_id", _null_mask(account_id)),
         ("missing_post_id", _null_mask(post_id)),
+        ("invalid_utf8", bad_utf8),
     ):
         reasons[mask] = reason
     bad = reasons != ""
@@ -314,21 +391,39 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, list, type(None))) else str(value)
 
 
-def _renamed(names: list[str], column_map: Mapping[str, str]) -> dict[str, str]:
-    """Source column -> schema column, for the columns we read."""
+def _renamed(source: InputFile, names: list[str], column_map: Mapping[str, str]) -> dict[str, str]:
+    """Source column -> schema column, for the columns we read.
+
+    A column named in ``column_map`` wins over a column that already has the
+    schema's name. A column we would read whose name appears twice in the
+    file is refused: nothing says which one is meant.
+    """
     chosen: dict[str, str] = {}
-    for name in names:
-        target = column_map.get(name, name if name in _KNOWN else None)
-        if target in _KNOWN and target not in chosen.values():
-            chosen[name] = target
-    return chosen
+    for mapped_first in (True, False):
+        for name in names:
+            if (name in column_map) != mapped_first or name in chosen:
+                continue
+            target = column_map.get(name, name if name in _KNOWN else None)
+            if target in _KNOWN and target not in chosen.values():
+                chosen[name] = target
+    repeated = sorted(name for name in chosen if names.count(name) > 1)
+    if repeated:
+        where = "; ".join(
+            f"{name!r} at columns {', '.join(str(i + 1) for i, n in enumerate(names) if n == name)}"
+            for name in repeated
+        )
+        raise SchemaError(
+            f"{source.name}: the header names a column we read more than once ({where}); "
+            "rename one of them (or map another column onto it with column_map / --map)"
+        )
+    return {name: chosen[name] for name in names if name in chosen}
 
 
 def read_csv(source: InputFile, log: FileLog, options: ReadOptions) -> Iterator[RawBatch]:
     """Raw posts of a generic CSV file (see the module documentation)."""
     log.engine = "pyarrow"
     header = csv_header(source)
-    chosen = _renamed(header, options.column_map)
+    chosen = _renamed(source, header, options.column_map)
     check_columns(
         source, list(chosen.values()), REQUIRED, hint=" (map other names with column_map)"
     )
@@ -348,13 +443,26 @@ def read_parquet(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
     try:
         parquet = pq.ParquetFile(source.path)
     except (pa.ArrowInvalid, OSError) as err:
-        raise InputFileError(f"{source.path}: not a readable Parquet file ({err})") from None
-    chosen = _renamed(parquet.schema_arrow.names, options.column_map)
+        raise InputFileError(f"{source.name}: not a readable Parquet file ({err})") from None
+    chosen = _renamed(source, parquet.schema_arrow.names, options.column_map)
     check_columns(
         source, list(chosen.values()), REQUIRED, hint=" (map other names with column_map)"
     )
     record = 1
-    for batch in parquet.iter_batches(batch_size=options.chunk_rows, columns=list(chosen)):
+    batches = parquet.iter_batches(batch_size=options.chunk_rows, columns=list(chosen))
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        except (pa.ArrowException, OSError) as err:
+            log.read()
+            log.reject(
+                "unreadable_rest",
+                record=record,
+                detail=f"the rest of the file cannot be read from this row on ({err})",
+            )
+            break
         table = pa.Table.from_batches([batch]).rename_columns(
             [chosen[c] for c in batch.schema.names]
         )

@@ -68,10 +68,10 @@ from research.io.assemble import (
     parse_twitter_time_ms,
     twitter_times_ms,
 )
-from research.io.jsonlines import JsonValue, as_id, iter_json_values
+from research.io.jsonlines import JsonValue, as_id, json_row_batches, parse_json
 from research.io.markup import parse_source
 from research.io.options import ReadOptions
-from research.io.sources import InputFile, count_lines, iter_lines, read_head
+from research.io.sources import InputFile, Line, iter_lines, read_head
 
 __all__ = ["NOISE_KEYS", "read_twitter_v1", "tweet_row"]
 
@@ -187,7 +187,7 @@ def tweet_row(tweet: Any) -> Row | str:
 
 
 def _handle(value: JsonValue, rows: RawRows, log: FileLog) -> None:
-    if value.error is not None:
+    if value.error is not None:  # the DuckDB lane's re-read rows come here unparsed too
         log.read()
         log.reject(
             value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error
@@ -231,15 +231,15 @@ def _handle(value: JsonValue, rows: RawRows, log: FileLog) -> None:
 def _read_python(
     source: InputFile, log: FileLog, options: ReadOptions, *, skip_rows: int = 0
 ) -> Iterator[RawBatch]:
-    rows = RawRows("twitter")
-    for value in iter_json_values(
-        source, max_line_bytes=options.max_line_bytes, skip_rows=skip_rows
-    ):
-        _handle(value, rows, log)
-        if len(rows) >= options.chunk_rows:
-            yield RawBatch(rows.take_table(), TWITTER_HOSTS)
-    if len(rows):
-        yield RawBatch(rows.take_table(), TWITTER_HOSTS)
+    yield from json_row_batches(
+        source,
+        log,
+        options,
+        RawRows("twitter"),
+        _handle,
+        lambda table: RawBatch(table, TWITTER_HOSTS),
+        skip_rows=skip_rows,
+    )
 
 
 # --- DuckDB engine -----------------------------------------------------------------
@@ -266,7 +266,7 @@ _COLUMNS = {
 }
 
 
-def _query(path: str, compression: str) -> str:
+def _query(path: str, compression: str, max_line_bytes: int) -> str:
     # Only plain projections and cheap per-row expressions here: which rows are
     # clean tweets, their times, links and apps are worked out on the Arrow
     # batches (vectorised, once per distinct value where possible).
@@ -281,6 +281,8 @@ def _query(path: str, compression: str) -> str:
         source,
         coalesce(extended_tweet.full_text, full_text, text) AS text,
         retweeted_status IS NOT NULL AS is_repost,
+        retweeted_status AS retweet,
+        extended_tweet AS extended,
         CASE WHEN retweeted_status IS NOT NULL THEN
                 CASE WHEN retweeted_status.extended_tweet IS NOT NULL
                      THEN retweeted_status.extended_tweet.entities ELSE retweeted_status.entities END
@@ -289,7 +291,8 @@ def _query(path: str, compression: str) -> str:
         statuses IS NOT NULL AS page,
         CASE {notices} END AS notice
     FROM read_json({_literal(path)}, format='newline_delimited', records=true,
-                   ignore_errors=true, compression='{compression}', columns={columns})
+                   ignore_errors=true, compression='{compression}', columns={columns},
+                   maximum_object_size={max_line_bytes})
     """
 
 
@@ -348,9 +351,85 @@ def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _clean_ids(ids: pa.Array) -> np.ndarray:
-    # What every engine reads the same way: 1 to 20 ASCII digits.
-    return _mask(pc.and_(pc.ascii_is_decimal(ids), pc.less_equal(pc.binary_length(ids), 20)))
+#: The largest id a JSON number can carry through orjson as an integer (larger
+#: ones become floats there, and are no id).
+_MAX_NUMERIC_ID = "18446744073709551615"
+
+
+def _clean_ids(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    # What every engine reads the same way: ASCII digits that also fit an
+    # unsigned 64-bit integer (a longer one may have been a JSON number, which
+    # the Python engine reads as a float, hence no id).
+    length = pc.binary_length(ids)
+    fits = pc.or_(
+        pc.less(length, len(_MAX_NUMERIC_ID)),
+        pc.and_(pc.equal(length, len(_MAX_NUMERIC_ID)), pc.less_equal(ids, _MAX_NUMERIC_ID)),
+    )
+    return _mask(pc.and_(pc.ascii_is_decimal(ids), fits))
+
+
+# What DuckDB makes of a JSON number, boolean, object or array read into a text
+# column; the Python engine reads such a value as no text at all.
+_NOT_A_STRING = r"^(?:-?[0-9][0-9.eE+-]*|true|false|-?(?i:nan|inf|infinity))$"
+
+
+def _maybe_not_strings(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Where a text value may have been another JSON type (then the exact engine decides)."""
+    return _mask(
+        pc.or_(
+            pc.match_substring_regex(values, _NOT_A_STRING),
+            pc.or_(pc.starts_with(values, "{"), pc.starts_with(values, "[")),
+        )
+    )
+
+
+def _maybe_not_string_links(lists: pa.Array, fields: tuple[tuple[str, ...], ...]) -> np.ndarray:
+    """Rows any of whose link entries holds a text field that may have been another JSON type."""
+    out = np.zeros(len(lists), dtype=bool)
+    entries = pc.list_flatten(lists)
+    if not len(entries):
+        return out
+    parent = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+    odd = np.zeros(len(entries), dtype=bool)
+    for path in fields:
+        values = entries
+        for name in path:
+            values = pc.struct_field(values, name)
+        odd |= _maybe_not_strings(values)
+    out[parent[odd]] = True
+    return out
+
+
+def _not_an_object(struct: pa.Array | pa.ChunkedArray, fields: tuple[str, ...]) -> np.ndarray:
+    # DuckDB reads a non-object (or an object without the fields we read) into a
+    # struct of nulls; only the exact engine can tell the two apart.
+    if isinstance(struct, pa.ChunkedArray):
+        struct = struct.combine_chunks()
+    present = _mask(struct.is_valid())
+    for name in fields:
+        present &= ~_mask(pc.struct_field(struct, name).is_valid())
+    return present
+
+
+_URL_FIELDS = (("unwound", "url"), ("unwound_url",), ("expanded_url",), ("url",))
+_MEDIA_FIELDS = (("expanded_url",), ("url",))
+
+
+def _needs_exact_engine(table: pa.Table) -> np.ndarray:
+    """Rows whose DuckDB reading may differ from the Python engine's: they are re-read by it."""
+    odd = np.zeros(table.num_rows, dtype=bool)
+    for name in ("account_name", "source", "text"):
+        odd |= _maybe_not_strings(table.column(name))
+    for name, fields in (
+        ("retweet", ("entities", "extended_tweet")),
+        ("extended", ("full_text", "entities")),
+        ("links", ("urls", "media")),
+    ):
+        odd |= _not_an_object(table.column(name), fields)
+    links = table.column("links").combine_chunks()
+    odd |= _maybe_not_string_links(pc.struct_field(links, "urls"), _URL_FIELDS)
+    odd |= _maybe_not_string_links(pc.struct_field(links, "media"), _MEDIA_FIELDS)
+    return odd
 
 
 def _raw_from_duckdb(batch: pa.Table, times_ms: np.ndarray) -> pa.Table:
@@ -378,6 +457,63 @@ def _raw_from_duckdb(batch: pa.Table, times_ms: np.ndarray) -> pa.Table:
     )
 
 
+class _LineSeeker:
+    """The lines at given row positions (0-based among non-blank lines), in increasing order.
+
+    A second, forward-only pass over the file, opened on the first request:
+    the DuckDB lane hands the rows it cannot take as they are to the exact
+    engine, at their place in the file.
+    """
+
+    def __init__(self, source: InputFile, max_line_bytes: int) -> None:
+        self.source = source
+        self.max_line_bytes = max_line_bytes
+        self.lines: Iterator[Line] | None = None
+        self.position = -1
+        self.current: Line | None = None
+
+    def line(self, position: int) -> Line | None:
+        if self.lines is None:
+            self.lines = iter_lines(self.source, max_line_bytes=self.max_line_bytes)
+        while self.position < position:
+            self.current = next(self.lines, None)
+            if self.current is None:
+                return None
+            self.position += 1
+        return self.current if self.position == position else None
+
+    def count_rest(self) -> int:
+        """Rows in the whole file (the count check at the end of a file)."""
+        if self.lines is None:
+            self.lines = iter_lines(self.source, max_line_bytes=self.max_line_bytes)
+        return self.position + 1 + sum(1 for _ in self.lines)
+
+    def close(self) -> None:
+        if self.lines is not None:
+            self.lines.close()  # type: ignore[attr-defined]
+
+
+def _json_value(line: Line | None, position: int, max_line_bytes: int) -> JsonValue:
+    if line is None:
+        return JsonValue(
+            None,
+            b"",
+            error=f"row {position + 1} could not be matched to a line of the file",
+            reason="unreadable_row",
+        )
+    if line.error is not None:
+        return JsonValue(line.number, line.head, error=line.error, reason="undecodable_tail")
+    if line.raw is None:
+        return JsonValue(
+            line.number,
+            line.head,
+            error=f"line longer than {max_line_bytes} bytes",
+            reason="line_too_long",
+        )
+    value, error, reason = parse_json(line.raw)
+    return JsonValue(line.number, line.raw, value, error, reason)
+
+
 def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Iterator[RawBatch]:
     import duckdb
 
@@ -387,18 +523,20 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
     con = duckdb.connect(config=config)
     con.execute("SET TimeZone = 'UTC'")
     compression = {"gzip": "gzip", "zstd": "zstd", None: "none"}[source.compression]
-    slow: list[np.ndarray] = []
+    seeker = _LineSeeker(source, options.max_line_bytes)
     consumed = 0
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
+    exact_rows = 0
 
-    def clean_rows(table: pa.Table) -> pa.Table | None:
-        # Rows of the usual shape go on; pages and rows DuckDB could not read
-        # cleanly are re-read by the Python lane; stream notices are skipped.
-        nonlocal consumed
+    def chunk(table: pa.Table) -> RawBatch | None:
+        # Rows of the usual shape are taken as DuckDB read them; stream notices
+        # are skipped; every other row (pages, malformed JSON, unusual ids,
+        # times or types) is re-read by the exact engine at its place in the
+        # file, so that the batch keeps the file's order.
+        nonlocal consumed, exact_rows
         n = table.num_rows
-        log.read(n)
-        page = _mask(pc.fill_null(table.column("page"), False))
+        base = consumed
+        consumed += n
+        page = _mask(table.column("page"))
         notice = table.column("notice")
         noticed = _mask(notice.is_valid()) & ~page
         times_ms, timed = twitter_times_ms(table.column("created_at"))
@@ -409,28 +547,54 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
             & _clean_ids(table.column("post_id"))
             & _clean_ids(table.column("account_id"))
         )
-        if not ok.all():
-            if noticed.any():
-                names, counts = np.unique(
-                    np.asarray(notice.filter(pa.array(noticed)).to_pylist(), dtype=object),
-                    return_counts=True,
-                )
-                for name, count in zip(names, counts, strict=True):
-                    log.skip(str(name), int(count))
-            slow.append(np.flatnonzero(~ok & ~noticed) + consumed)
-            table = table.filter(pa.array(ok))
-            times_ms = times_ms[ok]
-        consumed += n
-        return _raw_from_duckdb(table, times_ms) if table.num_rows else None
+        ok &= ~_needs_exact_engine(table)
+        exact = ~ok & ~noticed
+        log.read(n - int(exact.sum()))  # the exact engine counts its own rows
+        if noticed.any():
+            names, counts = np.unique(
+                np.asarray(notice.filter(pa.array(noticed)).to_pylist(), dtype=object),
+                return_counts=True,
+            )
+            for name, count in zip(names, counts, strict=True):
+                log.skip(str(name), int(count))
+        raw = _raw_from_duckdb(table.filter(pa.array(ok)), times_ms[ok]) if ok.any() else None
+        if exact.any():
+            rows = RawRows("twitter")
+            positions: list[int] = []
+            for position in (np.flatnonzero(exact) + base).tolist():
+                before = len(rows)
+                value = _json_value(seeker.line(position), position, options.max_line_bytes)
+                _handle(value, rows, log)
+                positions += [position] * (len(rows) - before)
+            exact_rows += int(exact.sum())
+            if positions:
+                ordered = np.concatenate([np.flatnonzero(ok) + base, np.asarray(positions)])
+                exact_table = rows.take_table()
+                both = pa.concat_tables([raw, exact_table]) if raw is not None else exact_table
+                raw = both.take(pa.array(np.argsort(ordered, kind="stable")))
+        return RawBatch(raw, TWITTER_HOSTS) if raw is not None and raw.num_rows else None
 
+    failure: BaseException | None = None
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    # DuckDB hands over small batches (a few thousand rows): gather them into
+    # chunks of _ASSEMBLE_ROWS (at most chunk_rows).
+    chunk_rows = min(options.chunk_rows, _ASSEMBLE_ROWS)
+    batches: Iterator[pa.RecordBatch] = iter(())
     try:
-        batches = _prefetched(
-            con.sql(_query(str(source.path), compression)).to_arrow_reader(options.chunk_rows)
-        )
-        # DuckDB hands over small batches (a few thousand rows): gather them into
-        # chunks of _ASSEMBLE_ROWS (at most chunk_rows).
-        chunk_rows = min(options.chunk_rows, _ASSEMBLE_ROWS)
-        for batch in batches:
+        try:
+            query = _query(str(source.path), compression, options.max_line_bytes)
+            batches = _prefetched(con.sql(query).to_arrow_reader(options.chunk_rows))
+        except Exception as err:  # DuckDB could not start: the exact engine reads the file
+            failure = err
+        while failure is None:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except Exception as err:  # any failure of the fast lane: the exact engine goes on
+                failure = err
+                break
             pending.append(batch)
             pending_rows += batch.num_rows
             if pending_rows >= chunk_rows:
@@ -438,33 +602,32 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
                 gathered = pa.Table.from_batches(pending)
                 rest = gathered.slice(chunk_rows)
                 pending, pending_rows = rest.to_batches(), rest.num_rows
-                raw = clean_rows(gathered.slice(0, chunk_rows))
-                if raw is not None:
-                    yield RawBatch(raw, TWITTER_HOSTS)
+                out = chunk(gathered.slice(0, chunk_rows))
+                if out is not None:
+                    yield out
         if pending:
-            raw = clean_rows(pa.Table.from_batches(pending))
-            pending, pending_rows = [], 0
-            if raw is not None:
-                yield RawBatch(raw, TWITTER_HOSTS)
-    except duckdb.Error as err:
-        # Anything DuckDB could not get past: the Python engine goes on from here.
-        log.notes.append(
-            f"DuckDB stopped after {consumed} rows ({str(err)[:200]}); read on with Python"
-        )
+            out = chunk(pa.Table.from_batches(pending))
+            pending = []
+            if out is not None:
+                yield out
         con.close()
-        if pending:
-            raw = clean_rows(pa.Table.from_batches(pending))
-            if raw is not None:
-                yield RawBatch(raw, TWITTER_HOSTS)
-        wanted = np.concatenate(slow) if slow else np.empty(0, np.int64)
-        yield from _read_slow_rows(source, log, options, wanted, consumed, complete=False)
-        yield from _read_python(source, log, options, skip_rows=consumed)
-        return
-    con.close()
-    if slow:
-        yield from _read_slow_rows(
-            source, log, options, np.concatenate(slow), consumed, complete=True
-        )
+        if failure is not None:
+            log.notes.append(
+                f"DuckDB stopped after {consumed} rows ({type(failure).__name__}: "
+                f"{str(failure)[:200]}); the Python engine read the rest"
+            )
+            seeker.close()
+            yield from _read_python(source, log, options, skip_rows=consumed)
+        elif exact_rows:
+            total = seeker.count_rest()
+            if total != consumed:
+                log.notes.append(
+                    f"the file has {total} non-blank lines where DuckDB read {consumed} rows: "
+                    "the line numbers of re-read rows may be wrong"
+                )
+    finally:
+        seeker.close()
+        con.close()
 
 
 def _prefetched(reader: pa.RecordBatchReader, depth: int = 16) -> Iterator[pa.RecordBatch]:
@@ -507,67 +670,6 @@ def _prefetched(reader: pa.RecordBatchReader, depth: int = 16) -> Iterator[pa.Re
                 queue.get_nowait()
             except Empty:
                 worker.join(timeout=0.05)
-
-
-def _read_slow_rows(
-    source: InputFile,
-    log: FileLog,
-    options: ReadOptions,
-    wanted: np.ndarray,
-    total: int,
-    *,
-    complete: bool,
-) -> Iterator[RawBatch]:
-    """Re-read the rows at the given positions (0-based, among non-blank lines) with Python.
-
-    ``total`` is the number of rows DuckDB gave; when it read the whole file
-    (``complete``), that must equal the number of non-blank lines, or
-    positions would not name the right lines.
-    """
-    if not len(wanted):
-        return
-    # The read rows were counted already; _handle counts them again, so undo that first.
-    log.rows_read -= len(wanted)
-    count = count_lines(source, max_line_bytes=options.max_line_bytes)
-    if count < total or (complete and count != total):
-        log.notes.append(
-            f"{len(wanted)} rows could not be re-read by line (file has {count} non-blank lines, "
-            f"DuckDB read {total} rows)"
-        )
-        log.read(len(wanted))
-        for _ in range(len(wanted)):
-            log.reject("unreadable_row", detail="row position could not be matched to a line")
-        return
-    rows = RawRows("twitter")
-    targets = iter(np.sort(wanted).tolist())
-    target = next(targets, None)
-    for position, line in enumerate(iter_lines(source, max_line_bytes=options.max_line_bytes)):
-        if target is None:
-            break
-        if position != target:
-            continue
-        target = next(targets, None)
-        if line.raw is None:
-            value = JsonValue(
-                line.number,
-                line.head,
-                error=f"line longer than {options.max_line_bytes} bytes",
-                reason="line_too_long",
-            )
-        else:
-            try:
-                value = JsonValue(line.number, line.raw, orjson.loads(line.raw))
-            except orjson.JSONDecodeError as err:
-                value = JsonValue(line.number, line.raw, error=str(err), reason="invalid_json")
-            except RecursionError:
-                value = JsonValue(
-                    line.number, line.raw, error="nested too deeply", reason="invalid_json"
-                )
-        _handle(value, rows, log)
-        if len(rows) >= options.chunk_rows:
-            yield RawBatch(rows.take_table(), TWITTER_HOSTS)
-    if len(rows):
-        yield RawBatch(rows.take_table(), TWITTER_HOSTS)
 
 
 def _python_only(source: InputFile) -> bool:

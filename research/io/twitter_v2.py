@@ -35,7 +35,7 @@ import orjson
 from research.canonical import TWITTER_HOSTS
 from research.io.accounting import FileLog
 from research.io.assemble import RawBatch, RawRows, parse_iso_ms
-from research.io.jsonlines import JsonValue, as_id, iter_json_values
+from research.io.jsonlines import JsonValue, as_id, json_row_batches
 from research.io.options import ReadOptions
 from research.io.sources import InputFile
 
@@ -119,12 +119,6 @@ def tweet_row_v2(
 
 
 def _handle(value: JsonValue, rows: RawRows, log: FileLog) -> None:
-    if value.error is not None:
-        log.read()
-        log.reject(
-            value.reason or "invalid_json", raw=value.raw, line=value.line, detail=value.error
-        )
-        return
     obj = value.value
     if isinstance(obj, list):  # a JSON array of flattened tweets
         page: dict[str, Any] = {"data": obj}
@@ -184,10 +178,6 @@ def _add(
 def read_twitter_v2(source: InputFile, log: FileLog, options: ReadOptions) -> Iterator[RawBatch]:
     """Raw posts of a twarc2 file (see the module documentation)."""
     log.engine = "python"
-    rows = RawRows("twitter")
-    for value in iter_json_values(source, max_line_bytes=options.max_line_bytes):
-        _handle(value, rows, log)
-        if len(rows) >= options.chunk_rows:
-            yield RawBatch(rows.take_table(), TWITTER_HOSTS)
-    if len(rows):
-        yield RawBatch(rows.take_table(), TWITTER_HOSTS)
+    yield from json_row_batches(
+        source, log, options, RawRows("twitter"), _handle, lambda t: RawBatch(t, TWITTER_HOSTS)
+    )

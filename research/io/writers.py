@@ -180,8 +180,8 @@ def write_twitter_v1(posts: Posts, path: str | Path, *, batch_rows: int = 100_00
     ...     "timestamp": dt.datetime(2018, 10, 10, 20, 19, 24), "app_name": "We Heart It",
     ...     "app_url": "http://weheartit.com", "urls": ["https://example.com/"]}])
     >>> out = write_twitter_v1(posts, pathlib.Path(tempfile.mkdtemp()) / "t.jsonl")
-    >>> from research.io import load
-    >>> back, _ = load(out)
+    >>> from research.io import read
+    >>> back, _ = read(out)
     >>> back.table.column("urls").to_pylist(), back.table.column("app_name").to_pylist()
     ([['https://example.com/']], ['We Heart It'])
     """

@@ -1,6 +1,6 @@
 """Figures of sweeps: a metric against a varied property, one line per method, with confidence bands.
 
-Every function takes a summary table as made by :func:`research.results.summarise`
+Every function takes a summary table as made by :func:`experiments.tools.results.summarise`
 (columns ``<metric>``, ``<metric>_lo``, ``<metric>_hi`` per metric) and returns a
 :class:`~matplotlib.figure.Figure`; nothing is written to disk here.
 """

@@ -666,10 +666,10 @@ def _table_section(clusters: pd.DataFrame, caps: ReportCaps) -> str:
 
 
 def _footer() -> str:
-    from research import __version__
+    from research.provenance import version
 
     return (
-        f"<footer>Written by hijack-clusters {text(__version__)}. Every string from the data (names, texts, URLs) "
+        f"<footer>Written by hijack-clusters {text(version())}. Every string from the data (names, texts, URLs) "
         "is shown as text; only http(s) links are clickable and they open without a referrer. "
         "This page loads nothing from the network.</footer>"
     )

@@ -13,7 +13,7 @@ groups of the Parquet files):
    actions are shuffled so that each object lives in one partition; there the
    windowed objects, their degrees and the objects' document frequencies are
    computed. The degrees go to the client, which applies the popularity cap and
-   the pair budget (:func:`research.graph.projection._cap_within_budget`, the
+   the pair budget (:func:`research.graph.buckets._cap_within_budget`, the
    same code as in memory) before any pair exists.
 3. **pairs, reduced by pair**: each object partition forms the account pairs of
    its kept windowed objects; the pairs are shuffled by pair, and each pair
@@ -47,10 +47,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from research.errors import ConfigError, InputFileError
-from research.graph.codes import stable_group
+from research.graph.base import Projection, ProjectionSpec
+from research.graph.buckets import _cap_within_budget
+from research.graph.codes import edge_budget_cut, stable_group
 from research.graph.events import NONE, Events, Labels, encode_columns
-from research.graph.filters import edge_budget_cut
-from research.graph.projection import Projection, ProjectionSpec, _cap_within_budget
 from research.posts import POSTS_SCHEMA, as_posts
 from research.scale.parquet import ParquetColumn, _check, _has_posts_columns, dataset_parts
 

@@ -10,8 +10,9 @@ from research.detect import detect
 from research.detect.consensus import cluster_stability, consensus
 from research.detect.multiplex import detect_multiplex, restrict_to
 from research.errors import ConfigError
+from research.graph.base import Projection
 from research.graph.events import Labels
-from research.graph.projection import Projection, combine
+from research.graph.projection import combine
 from research.pipeline import PipelineSpec, run_pipeline
 
 

@@ -12,8 +12,8 @@ from research.detect import DETECTORS, detect
 from research.detect.clustering import canonical_membership
 from research.detect.communities import count_disconnected
 from research.errors import ConfigError
+from research.graph.base import Projection
 from research.graph.events import Labels
-from research.graph.projection import Projection
 
 
 def _planted(n_blocks=4, size=12, p_in=0.8, p_out=0.01, seed=0):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from research.lfr import LFR_DETECTORS, LFRSpec, lfr_nmi
+from research.detect.lfr import LFR_DETECTORS, LFRSpec, lfr_nmi
 
 
 def test_nmi_against_mixing_has_the_known_shape():

@@ -6,6 +6,7 @@ import csv
 import sqlite3
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,8 +17,14 @@ from research.graph.events import encode
 from research.graph.projection import co_action
 from tests.conftest import make_posts
 
-cnt_compute = pytest.importorskip("coordination_network_toolkit.compute_networks")
-cnt_preprocess = pytest.importorskip("coordination_network_toolkit.preprocess")
+
+@pytest.fixture(scope="module")
+def cnt() -> SimpleNamespace:
+    """The coordination-network-toolkit (test extra): only the comparisons with it need it."""
+    return SimpleNamespace(
+        compute=pytest.importorskip("coordination_network_toolkit.compute_networks"),
+        preprocess=pytest.importorskip("coordination_network_toolkit.preprocess"),
+    )
 
 
 def _random_rows(seed: int, n_posts: int = 400) -> list[tuple]:
@@ -42,7 +49,9 @@ def _random_rows(seed: int, n_posts: int = 400) -> list[tuple]:
     return rows
 
 
-def _cnt_co_link(rows: list[tuple], tmp_path: Path, window: int) -> dict[tuple[str, str], int]:
+def _cnt_co_link(
+    cnt: SimpleNamespace, rows: list[tuple], tmp_path: Path, window: int
+) -> dict[tuple[str, str], int]:
     """CNT's co-link network (loops included) through its Python API."""
     db = str(tmp_path / "cnt.db")
     messages = [
@@ -58,8 +67,8 @@ def _cnt_co_link(rows: list[tuple], tmp_path: Path, window: int) -> dict[tuple[s
         )
         for i, (account, t, _app, links) in enumerate(rows)
     ]
-    cnt_preprocess.preprocess_data(db, messages)
-    cnt_compute.compute_co_link_network(db, window, n_threads=1)
+    cnt.preprocess.preprocess_data(db, messages)
+    cnt.compute.compute_co_link_network(db, window, n_threads=1)
     with sqlite3.connect(db) as con:
         return {
             (u1, u2): int(w)
@@ -73,9 +82,9 @@ def _ours(rows: list[tuple], window: int) -> dict[tuple[str, str], int]:
 
 
 @pytest.mark.parametrize(("seed", "window"), [(0, 60), (1, 60), (2, 10), (3, 300)])
-def test_same_pairs_and_weights_as_coordination_network_toolkit(tmp_path, seed, window):
+def test_same_pairs_and_weights_as_coordination_network_toolkit(cnt, tmp_path, seed, window):
     rows = _random_rows(seed)
-    theirs = _cnt_co_link(rows, tmp_path, window)
+    theirs = _cnt_co_link(cnt, rows, tmp_path, window)
     ours = _ours(rows, window)
     assert len(ours) > 50  # a network worth comparing
     assert ours == theirs
@@ -83,7 +92,7 @@ def test_same_pairs_and_weights_as_coordination_network_toolkit(tmp_path, seed, 
         assert any(a != b and ours[(a, b)] != ours[(b, a)] for a, b in ours)
 
 
-def test_empty_url_field_makes_no_edge_unlike_cnt_issue_46(tmp_path):
+def test_empty_url_field_makes_no_edge_unlike_cnt_issue_46(cnt, tmp_path):
     rows = [
         ("a", 0, "App", []),
         ("b", 10, "App", []),
@@ -110,8 +119,8 @@ def test_empty_url_field_makes_no_edge_unlike_cnt_issue_46(tmp_path):
                 [i, account, account, "", "", f"post {i}", 1_398_945_600 + t, " ".join(links)]
             )
     db = str(tmp_path / "cnt.db")
-    cnt_preprocess.preprocess_csv_files(db, [str(path)])
-    cnt_compute.compute_co_link_network(db, 60, n_threads=1)
+    cnt.preprocess.preprocess_csv_files(db, [str(path)])
+    cnt.compute.compute_co_link_network(db, 60, n_threads=1)
     with sqlite3.connect(db) as con:
         theirs = {
             (u1, u2)

@@ -5,9 +5,9 @@ import pyarrow as pa
 import pytest
 
 from research.errors import ConfigError
+from research.graph.base import Projection
 from research.graph.events import Labels
 from research.graph.filters import apply_filters, disparity, top_quantile
-from research.graph.projection import Projection
 from research.graph.views import to_igraph, to_networkx
 
 

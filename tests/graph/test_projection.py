@@ -5,7 +5,13 @@ import pytest
 
 from research.errors import BudgetError, ConfigError
 from research.graph.events import encode
-from research.graph.projection import ProjectionSpec, co_action, combine, pair_products
+from research.graph.projection import (
+    ENGINES,
+    ProjectionSpec,
+    co_action,
+    combine,
+    pair_products,
+)
 from tests.conftest import make_posts
 
 
@@ -14,6 +20,42 @@ def _pairs(projection):
         (projection.accounts[i], projection.accounts[j])
         for i, j in zip(projection.rows, projection.cols, strict=True)
     }
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_every_engine_meets_the_projection_contract(engine):
+    # What every registered engine must do, whatever its way of forming pairs: a burst of
+    # three accounts on one link through one app within a minute is one triangle of edges;
+    # a post of the same link a day later and a post of another link are no edge.
+    posts = make_posts(
+        [
+            ("a", 0, "X", ["http://u.com/1"]),
+            ("b", 10, "X", ["http://u.com/1"]),
+            ("c", 20, "X", ["http://u.com/1"]),
+            ("d", 86_400, "X", ["http://u.com/1"]),
+            ("e", 15, "X", ["http://v.com/2"]),
+        ]
+    )
+    events = encode(posts)
+    spec = ProjectionSpec(objects="app_url", window_s=60, window_mode=engine, weighting="count")
+    projection = co_action(events, spec)
+    assert projection.accounts is events.accounts
+    assert _pairs(projection) == {("a", "b"), ("a", "c"), ("b", "c")}
+    assert (projection.rows < projection.cols).all()
+    keys = projection.rows * projection.n_accounts + projection.cols
+    assert (np.diff(keys) > 0).all()  # sorted by (row, col), each pair once
+    assert len(projection.weight) == len(projection.support) == projection.n_edges
+    assert projection.support.tolist() == [1, 1, 1] and projection.weight.tolist() == [1, 1, 1]
+    assert projection.params == {"kind": "co_action", **spec.__dict__}
+    one_thread = co_action(events, spec, threads=1)
+    for name in ("rows", "cols", "weight", "support"):
+        assert np.array_equal(getattr(one_thread, name), getattr(projection, name)), name
+
+
+def test_an_unknown_engine_is_refused_naming_the_known_ones():
+    events = encode(make_posts([("a", 0, "X", ["http://u.com"])]))
+    with pytest.raises(ConfigError, match=r"window_mode 'nope'.*buckets, exact"):
+        co_action(events, objects="url", window_mode="nope")
 
 
 def test_empty_url_and_empty_app_create_no_object():

@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from research.errors import ConfigError, InputFileError, SchemaError
-from research.io import detect_format, load
+from research.io import ReadOptions, detect_format, read
 from research.io.sources import InputFile
 
 
 def test_mastodon_fixture(data: Path) -> None:
-    posts, summary = load(data / "own/mastodon.jsonl")
+    posts, summary = read(data / "own/mastodon.jsonl")
     rows = {r["post_id"]: r for r in posts.table.to_pylist()}
     first = rows["103270115826048975"]
     assert (first["app_name"], first["app_url"]) == ("Tusky", "https://tusky.app/")
@@ -38,7 +38,7 @@ def test_mastodon_fixture(data: Path) -> None:
 
 
 def test_info_ops_fixture(data: Path) -> None:
-    posts, summary = load(data / "own/info_ops.csv")
+    posts, summary = read(data / "own/info_ops.csv")
     rows = {r["post_id"]: r for r in posts.table.to_pylist()}
     hashed = rows["898925911294132224"]
     assert len(hashed["account_id"]) == 64 and hashed["app_name"] == "dlvr.it"
@@ -50,16 +50,17 @@ def test_info_ops_fixture(data: Path) -> None:
 
 
 def test_generic_csv_and_column_map(data: Path, tmp_path: Path) -> None:
-    posts, _ = load(data / "own/generic.csv")
+    posts, _ = read(data / "own/generic.csv")
     assert posts.table.column("app_name").to_pylist() == ["We Heart It", "we heart it", "App"]
     assert posts.table.column("urls").to_pylist()[0] == ["http://a.com/x", "http://b.com/y"]
     assert len(set(posts.table.column("timestamp").to_pylist())) == 1  # Z, epoch and +01:00 agree
     renamed = tmp_path / "renamed.csv"
     renamed.write_text("id,user,created\n1,a,2021-01-31T12:00:00\n")
-    posts, _ = load(
+    posts, _ = read(
         renamed,
-        format="csv",
-        column_map={"id": "post_id", "user": "account_id", "created": "timestamp"},
+        ReadOptions(
+            format="csv", column_map={"id": "post_id", "user": "account_id", "created": "timestamp"}
+        ),
     )
     assert posts.table.column("account_id").to_pylist() == ["a"]
 
@@ -67,9 +68,9 @@ def test_generic_csv_and_column_map(data: Path, tmp_path: Path) -> None:
 def test_parquet_round_trip(data: Path, tmp_path: Path) -> None:
     from research.posts import write_posts
 
-    posts, _ = load(data / "own/generic.csv")
+    posts, _ = read(data / "own/generic.csv")
     write_posts(posts, tmp_path / "p.parquet")
-    again, summary = load(tmp_path / "p.parquet")
+    again, summary = read(tmp_path / "p.parquet")
     assert summary.files[0].format == "parquet"
     assert again.table.column("urls").equals(posts.table.column("urls"))
 
@@ -78,23 +79,23 @@ def test_csv_missing_columns_names_file_and_columns(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("post_id,text\n1,hi\n")
     with pytest.raises(SchemaError, match=r"bad\.csv.*account_id, timestamp"):
-        load(path, format="csv")
+        read(path, ReadOptions(format="csv"))
     archive = tmp_path / "archive.csv"
     archive.write_text("tweetid,userid,tweet_text\n1,2,hi\n")
     with pytest.raises(SchemaError, match=r"archive\.csv.*tweet_time"):
-        load(archive)
+        read(archive)
 
 
 def test_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("dear diary\n")
     with pytest.raises(InputFileError, match=r"notes\.txt.*dear diary"):
-        load(path)
+        read(path)
     with pytest.raises(InputFileError, match="JSON of a kind"):
         (tmp_path / "x.json").write_text('{"hello": 1}\n')
-        load(tmp_path / "x.json")
+        read(tmp_path / "x.json")
     with pytest.raises(ConfigError):
-        load(path, format="myspace")
+        read(path, ReadOptions(format="myspace"))
 
 
 @pytest.mark.parametrize("kind", ["gzip", "bzip2", "zstd"])
@@ -107,9 +108,9 @@ def test_compressed_inputs_by_magic(data: Path, tmp_path: Path, kind: str) -> No
     }[kind](raw)
     path = tmp_path / "tweets.data"  # no telling suffix
     path.write_bytes(packed)
-    posts, summary = load(path)
+    posts, summary = read(path)
     assert summary.files[0].compression == kind and len(posts) == 25
-    assert posts.table.equals(load(data / "twitter-v1/original_format_examples.jsonl")[0].table)
+    assert posts.table.equals(read(data / "twitter-v1/original_format_examples.jsonl")[0].table)
 
 
 def test_folder_of_files_in_sorted_order(data: Path, tmp_path: Path) -> None:
@@ -118,7 +119,7 @@ def test_folder_of_files_in_sorted_order(data: Path, tmp_path: Path) -> None:
     shutil.copy(data / "twitter-v2/brexit.jsonl", folder / "b/page.jsonl")
     shutil.copy(data / "twitter-v1/original_format_examples.jsonl", folder / "a.jsonl")
     (folder / "README.md").write_text("not data")
-    posts, summary = load(folder)
+    posts, summary = read(folder)
     assert [Path(f.file).name for f in summary.files] == ["a.jsonl", "page.jsonl"]
     assert [f.format for f in summary.files] == ["twitter-v1", "twitter-v2"]
     assert len(posts) == 125
@@ -137,7 +138,7 @@ def test_detection(data: Path) -> None:
 
 def test_duplicate_post_ids_are_skipped(data: Path) -> None:
     path = data / "twitter-v2/brexit.jsonl"
-    posts, summary = load([path, path])
+    posts, summary = read([path, path])
     assert len(posts) == 100 and summary.skipped == {"duplicate_post_id": 100}
 
 
@@ -163,7 +164,7 @@ def test_v1_pages_and_stream_noise(tmp_path: Path, data: Path) -> None:
         + "\n"
     )
     for engine in ("python", "duckdb"):
-        posts, summary = load(path, engine=engine)
+        posts, summary = read(path, ReadOptions(engine=engine))
         assert len(posts) == 4
         assert summary.skipped == {"delete": 1, "limit": 1}
         assert summary.rejected == {"invalid_json": 1, "missing_account_id": 1}

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from research.errors import ConfigError
-from research.io import ingest, load, read_key
+from research.io import ingest, read, read_key
 
 KEY = b"a-secret-key-of-32-bytes-length!"
 
@@ -21,15 +21,15 @@ def test_pseudonyms_are_stable_across_files_and_hide_ids(data: Path, tmp_path: P
     lines = one.read_text().splitlines()
     one.write_text("\n".join(lines[:10]) + "\n")
     two.write_text("\n".join(lines[10:]) + "\n")
-    posts, summary = load([one, two], pseudonymise_key=KEY)
+    posts, summary = read([one, two], pseudonymise_key=KEY)
     accounts = set(posts.table.column("account_id").to_pylist())
     assert (
         len(accounts) == 1
         and "RobotPrincessFi" not in posts.table.column("account_name").to_pylist()
     )
-    again, _ = load(two, pseudonymise_key=KEY)
+    again, _ = read(two, pseudonymise_key=KEY)
     assert set(again.table.column("account_id").to_pylist()) == accounts
-    other, _ = load(two, pseudonymise_key=b"another-key-of-sufficient-length")
+    other, _ = read(two, pseudonymise_key=b"another-key-of-sufficient-length")
     assert set(other.table.column("account_id").to_pylist()) != accounts
     assert summary.pseudonymised and summary.key_id
 

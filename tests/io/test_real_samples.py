@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from research.io import ingest, load
+from research.io import ReadOptions, ingest, read
 
 
 def _by_id(posts) -> dict[str, dict]:  # type: ignore[no-untyped-def]
@@ -16,7 +16,9 @@ def _by_id(posts) -> dict[str, dict]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
 def test_v1_apps_urls_retweets_quotes_extended(data: Path, engine: str) -> None:
-    posts, summary = load(data / "twitter-v1/original_format_examples.jsonl", engine=engine)
+    posts, summary = read(
+        data / "twitter-v1/original_format_examples.jsonl", ReadOptions(engine=engine)
+    )
     assert summary.rows_read == 25 and summary.rows_written == 25 and summary.reconciles()
     rows = _by_id(posts)
     iphone = rows["887453193294282752"]
@@ -52,11 +54,13 @@ def test_v1_apps_urls_retweets_quotes_extended(data: Path, engine: str) -> None:
 
 def test_both_v1_engines_give_the_same_posts(data: Path) -> None:
     path = data / "twitter-v1/original_format_examples.jsonl"
-    assert load(path, engine="python")[0].table.equals(load(path, engine="duckdb")[0].table)
+    assert read(path, ReadOptions(engine="python"))[0].table.equals(
+        read(path, ReadOptions(engine="duckdb"))[0].table
+    )
 
 
 def test_v2_page_joins_usernames_and_sources(data: Path) -> None:
-    posts, summary = load(data / "twitter-v2/brexit.jsonl")
+    posts, summary = read(data / "twitter-v2/brexit.jsonl")
     assert summary.files[0].format == "twitter-v2"
     assert summary.rows_read == 100 and summary.rows_written == 100
     first = _by_id(posts)["1440716895355764743"]
@@ -67,7 +71,7 @@ def test_v2_page_joins_usernames_and_sources(data: Path) -> None:
 
 
 def test_v2_links_unwound_and_tracking_stripped(data: Path) -> None:
-    posts, _ = load(data / "twitter-v2/streaming_output_with_error.jsonl")
+    posts, _ = read(data / "twitter-v2/streaming_output_with_error.jsonl")
     rows = _by_id(posts)
     assert rows["1377650277642338305"]["urls"] == [
         "https://instagram.com/p/CNIQbqSrZRL/"
@@ -80,7 +84,7 @@ def test_v2_links_unwound_and_tracking_stripped(data: Path) -> None:
 
 
 def test_v2_retweet_takes_original_links_from_includes(data: Path) -> None:
-    posts, _ = load(data / "twitter-v2/2sets.jsonl")
+    posts, _ = read(data / "twitter-v2/2sets.jsonl")
     row = _by_id(posts)["1440717145042653184"]
     assert row["is_repost"] and row["urls"] == [
         "https://koreatimes.co.kr/www/art/2021/09/732_315860.html?tw"
@@ -88,7 +92,7 @@ def test_v2_retweet_takes_original_links_from_includes(data: Path) -> None:
 
 
 def test_v2_source_absent_after_2022_is_a_null_app(data: Path) -> None:
-    posts, summary = load(data / "twitter-v2/many_urls.jsonl")
+    posts, summary = read(data / "twitter-v2/many_urls.jsonl")
     row = posts.table.to_pylist()[0]
     assert row["app_name"] is None and summary.rejected == {}
     assert row["urls"] == ["https://uiadrian.gumroad.com/l/web-design-guide/?offer_code=twk0uc9f7"]

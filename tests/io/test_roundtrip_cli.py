@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
-from research.io import load
+from research.io import read
 from research.io.cli import add_ingest_parser, run_ingest
 from research.io.writers import write_twitter_v1
 from research.posts import Posts
@@ -39,7 +39,7 @@ def test_round_trip_through_v1(tmp_path: Path) -> None:
         ]
     )
     path = write_twitter_v1(posts, tmp_path / "t.jsonl")
-    back, summary = load(path)
+    back, summary = read(path)
     assert summary.rows_written == 30 and summary.rejected == {}
     for name in (
         "post_id",
@@ -95,7 +95,7 @@ def test_ingest_verb_maps_columns_and_names_a_bad_map(tmp_path: Path, capsys) ->
          "--map", "created_at=timestamp", "--map", "link=urls", "--platform", "bluesky", "--format", "csv"]
     )  # fmt: skip
     assert run_ingest(args) == 0
-    posts, summary = load(tmp_path / "out/posts.parquet")
+    posts, summary = read(tmp_path / "out/posts.parquet")
     assert summary.rows_written == 1
     assert posts.table.column("account_id").to_pylist() == ["alice"]
     assert posts.table.column("urls").to_pylist() == [["https://example.com/a"]]

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from research.errors import BudgetError, ConfigError
-from research.graph import projection as engine
+from research.graph import buckets as engine
 from research.graph.codes import dense_codes, distinct_pairs, pair_dense_codes, stable_group
 from research.graph.events import _encode, encode, stem_codes
 from research.graph.filters import max_edges, split_streamable

@@ -1,7 +1,7 @@
 """LFR benchmark graphs (Lancichinetti, Fortunato & Radicchi 2008) as projections, for validating detectors.
 
 The generator is networkx's :func:`~networkx.generators.community.LFR_benchmark_graph`;
-its graph is turned into a :class:`~research.graph.projection.Projection` with unit
+its graph is turned into a :class:`~research.graph.base.Projection` with unit
 weights so that :func:`research.detect.detect` runs on it unchanged, and the
 planted communities are returned beside it.
 
@@ -23,8 +23,8 @@ import pandas as pd
 import pyarrow as pa
 
 from research.errors import ConfigError
+from research.graph.base import Projection
 from research.graph.events import Labels
-from research.graph.projection import Projection
 
 #: Detectors and parameters of the sanity check (modularity-type objectives, as in the literature).
 LFR_DETECTORS: dict[str, dict[str, Any]] = {

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.tools.latex import booktabs, escape
 from research.evaluate import evaluate
 from research.graph.events import encode
 from research.methods import METHODS, run_method
@@ -115,7 +116,7 @@ def _f1_cell(row: pd.Series) -> str:
 
 
 def markdown_table(summary: pd.DataFrame) -> str:
-    """The summary as a Markdown table (best F1 per preset in bold).
+    """The summary as a Markdown table (best F1 per preset in bold), by ``DataFrame.to_markdown``.
 
     Examples
     --------
@@ -123,50 +124,66 @@ def markdown_table(summary: pd.DataFrame) -> str:
     ...     "fpr": [0.0], "bcubed_f1": [1.0], "nmi_flagged": [1.0], "seconds": [0.5], "f1_min": [1.0], "f1_max": [1.0],
     ...     "fpr_max": [0.0], "n_seeds": [1], "best_f1": [True]})
     >>> print(markdown_table(s).splitlines()[2])
-    | p | m | **1.000** | 1.000 | 1.000 | 0.0000 | 1.000 | 0.5 |
+    | p        | m        | **1.000**      |       1.000 |    1.000 |       0.0000 |   1.000 |           0.5 |
     """
-    lines = [
-        "| preset | method | F1 (min–max) | precision | recall | benign FPR | B³ F1 | runtime (s) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for _, row in summary.iterrows():
-        f1 = _f1_cell(row)
-        if row["best_f1"]:
-            f1 = f"**{f1}**"
-        lines.append(
-            f"| {row['preset']} | {row['method']} | {f1} | {row['precision']:.3f} | {row['recall']:.3f} | "
-            f"{row['fpr']:.4f} | {row['bcubed_f1']:.3f} | {row['seconds']:.1f} |"
-        )
-    return "\n".join(lines) + "\n"
+    cells = pd.DataFrame(
+        {
+            "preset": summary["preset"].astype(str),
+            "method": summary["method"].astype(str),
+            "F1 (min–max)": [
+                f"**{_f1_cell(row)}**" if row["best_f1"] else _f1_cell(row)
+                for _, row in summary.iterrows()
+            ],
+            "precision": summary["precision"].map("{:.3f}".format),
+            "recall": summary["recall"].map("{:.3f}".format),
+            "benign FPR": summary["fpr"].map("{:.4f}".format),
+            "B³ F1": summary["bcubed_f1"].map("{:.3f}".format),
+            "runtime (s)": summary["seconds"].map("{:.1f}".format),
+        }
+    )
+    # Cells are formatted above (tabulate would reformat numbers); numbers align right.
+    align = ("left", "left", "left", "right", "right", "right", "right", "right")
+    return cells.to_markdown(index=False, disable_numparse=True, colalign=align) + "\n"
 
 
 def latex_table(summary: pd.DataFrame) -> str:
-    """The summary as a booktabs LaTeX tabular (best F1 per preset in bold)."""
-    lines = [
-        "\\begin{tabular}{llrrrrr}",
-        "\\toprule",
-        "Preset & Method & F1 & Precision & Recall & Benign FPR & Runtime (s) \\\\",
-        "\\midrule",
-    ]
-    previous = None
-    for _, row in summary.iterrows():
-        if previous is not None and row["preset"] != previous:
-            lines.append("\\midrule")
-        preset = _tex(row["preset"]) if row["preset"] != previous else ""
-        f1 = f"{row['f1']:.3f}"
-        if row["best_f1"]:
-            f1 = f"\\textbf{{{f1}}}"
-        lines.append(
-            f"{preset} & {_tex(row['method'])} & {f1} & {row['precision']:.3f} & {row['recall']:.3f} & "
-            f"{row['fpr']:.4f} & {row['seconds']:.1f} \\\\"
-        )
-        previous = row["preset"]
-    lines += ["\\bottomrule", "\\end{tabular}"]
-    return "\n".join(lines) + "\n"
+    """The summary as a booktabs LaTeX tabular (best F1 per preset in bold; a rule between
+    presets), written by :func:`experiments.tools.latex.booktabs` with every name escaped.
 
-
-def _tex(text: str) -> str:
-    return str(text).replace("_", "\\_")
+    Examples
+    --------
+    >>> s = pd.DataFrame({"preset": ["a_b", "a_b", "c"], "method": ["x&y", "z", "z"], "f1": [1.0, 0.5, 0.9],
+    ...     "precision": [1.0] * 3, "recall": [1.0] * 3, "fpr": [0.0] * 3, "seconds": [0.5] * 3,
+    ...     "best_f1": [True, False, True]})
+    >>> print(latex_table(s), end="")
+    \\begin{tabular}{llrrrrr}
+    \\toprule
+    Preset & Method & F1 & Precision & Recall & Benign FPR & Runtime (s) \\\\
+    \\midrule
+    a\\_b & x\\&y & \\textbf{1.000} & 1.000 & 1.000 & 0.0000 & 0.5 \\\\
+     & z & 0.500 & 1.000 & 1.000 & 0.0000 & 0.5 \\\\
+    \\midrule
+    c & z & \\textbf{0.900} & 1.000 & 1.000 & 0.0000 & 0.5 \\\\
+    \\bottomrule
+    \\end{tabular}
+    """
+    preset = summary["preset"].astype(str)
+    first = (preset != preset.shift()).to_numpy()
+    cells = pd.DataFrame(
+        {
+            "Preset": [escape(p) if new else "" for p, new in zip(preset, first, strict=True)],
+            "Method": summary["method"].map(escape),
+            "F1": [
+                f"\\textbf{{{row['f1']:.3f}}}" if row["best_f1"] else f"{row['f1']:.3f}"
+                for _, row in summary.iterrows()
+            ],
+            "Precision": summary["precision"].map("{:.3f}".format),
+            "Recall": summary["recall"].map("{:.3f}".format),
+            "Benign FPR": summary["fpr"].map("{:.4f}".format),
+            "Runtime (s)": summary["seconds"].map("{:.1f}".format),
+        }
+    )
+    return booktabs(cells, column_format="llrrrrr", sections=np.flatnonzero(first).tolist())
 
 
 def replace_block(

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -33,6 +34,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from experiments.config import REPO
+from experiments.tools.memory import peak_rss_bytes, rss_bytes
 from research.posts import Posts
 from research.truth import GroundTruth
 
@@ -96,7 +99,7 @@ def measure_in_subprocess(
     command = [
         sys.executable,
         "-m",
-        "research.harness",
+        "experiments.tools.harness",
         method,
         str(posts_path),
         "--params",
@@ -104,25 +107,21 @@ def measure_in_subprocess(
         "--seed",
         str(seed),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    # experiments/ is not installed: the child finds it in the repository, wherever it starts.
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+        env={**os.environ, "PYTHONPATH": path},
+    )
     if done.returncode != 0:
         raise RuntimeError(
             f"measuring {method} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}"
         )
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _rss_bytes(field: str) -> int:
-    """A memory field of this process (Linux ``/proc/self/status``; ``ru_maxrss`` elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import resource
-
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
 def _child(argv: list[str]) -> int:
@@ -132,7 +131,8 @@ def _child(argv: list[str]) -> int:
     from research.posts import read_posts
 
     parser = argparse.ArgumentParser(
-        prog="python -m research.harness", description="run one method and report its cost as JSON"
+        prog="python -m experiments.tools.harness",
+        description="run one method and report its cost as JSON",
     )
     parser.add_argument("method")
     parser.add_argument("posts", type=Path)
@@ -140,14 +140,14 @@ def _child(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     posts = read_posts(args.posts)
-    before = _rss_bytes("VmRSS")
+    before = rss_bytes()
     start = time.perf_counter()
     detection = run_method(args.method, posts, json.loads(args.params), seed=args.seed)
     seconds = time.perf_counter() - start
     report = {
         "method": args.method,
         "seconds": round(seconds, 4),
-        "peak_rss_bytes": _rss_bytes("VmHWM"),
+        "peak_rss_bytes": peak_rss_bytes(),
         "rss_before_bytes": before,
         "n_posts": len(posts),
         "n_flagged_accounts": int(detection.accounts["flagged"].sum()),

@@ -104,12 +104,15 @@ def booktabs(
     *,
     column_format: str | None = None,
     groups: Sequence[tuple[str, int]] | None = None,
+    sections: Sequence[int] = (),
 ) -> str:
     """A ``tabular`` with ``booktabs`` rules from a frame of ready-made cell strings.
 
-    Headers are escaped; cells are taken as LaTeX (format and escape them
-    first, e.g. with :func:`fmt_number` and :func:`escape`). ``groups`` adds a
-    header row of ``(title, span)`` over the columns, with ``cmidrule``\\ s.
+    The one LaTeX table writer of the paper and the README's methods table. Headers are
+    escaped; cells are taken as LaTeX (format and escape them first, e.g. with
+    :func:`fmt_number` and :func:`escape`). ``groups`` adds a header row of ``(title, span)``
+    over the columns, with ``cmidrule``\\ s; ``sections`` puts a ``midrule`` before each of
+    these rows (positions), between groups of rows.
 
     Examples
     --------
@@ -132,7 +135,10 @@ def booktabs(
         lines.append(" ".join(rules))
     lines.append(" & ".join(escape(c) for c in cells.columns) + " \\\\")
     lines.append("\\midrule")
-    for row in cells.itertuples(index=False):
+    breaks = set(sections)
+    for position, row in enumerate(cells.itertuples(index=False)):
+        if position in breaks and position > 0:
+            lines.append("\\midrule")
         lines.append(" & ".join(str(v) for v in row) + " \\\\")
     lines.extend(["\\bottomrule", "\\end{tabular}"])
     return "\n".join(lines) + "\n"

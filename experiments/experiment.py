@@ -1,0 +1,59 @@
+"""One experiment end to end: plan its runs, compute those not cached, tabulate, draw.
+
+    from experiments.config import compose_config
+    from experiments.experiment import run_experiment
+    done = run_experiment(compose_config(["experiment=jitter", "profile=quick"]))
+
+:mod:`experiments.sweep` plans and computes the runs, :mod:`experiments.outputs` writes the
+results table, the figure or table, the macros and the provenance; this module puts the two
+together for the entry points (``python -m experiments.run experiment=...`` and
+``python -m experiments.paper``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from experiments.outputs import write_outputs
+from experiments.sweep import Execution, Experiment, execute, plan, results_table
+
+
+@dataclass
+class ExperimentResult:
+    """What :func:`run_experiment` produced."""
+
+    experiment: Experiment
+    results: pd.DataFrame
+    execution: Execution
+    paths: list[Path]
+
+
+def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> ExperimentResult:
+    """Plan, compute (or read from the cache), tabulate and draw one experiment.
+
+    Paths in ``cfg`` (``sweep.cache_dir``, ``sweep.results_dir``, ``paper_dir``) are
+    relative to the working directory (the repository root).
+    """
+    experiment = plan(cfg, overrides)
+    sweep = cfg.sweep
+    n_shards = int(sweep.n_shards)
+    execution = execute(
+        experiment,
+        cache_dir=sweep.cache_dir,
+        force=bool(sweep.force),
+        n_jobs=int(sweep.n_jobs),
+        shard=int(sweep.shard),
+        n_shards=n_shards,
+        progress=bool(cfg.get("progress", False)),
+        work_dir=Path(str(sweep.cache_dir)).parent / "work",
+    )
+    results = results_table(experiment, execution.entries)
+    paths: list[Path] = []
+    if n_shards == 1:
+        paths = write_outputs(experiment, results, cfg, overrides)
+    return ExperimentResult(experiment, results, execution, paths)
