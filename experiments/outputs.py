@@ -448,7 +448,9 @@ def method_macros(cfg: dict[str, Any]) -> dict[str, str]:
     filters = cfg["filter"]["filters"]
     values = {
         "config/neighbours": str(projection.get("neighbours", "")),
-        "config/max_gap_days": fmt_number(float(projection.get("max_gap_s") or float("nan")) / 86400, "sig"),
+        "config/max_gap_days": fmt_number(
+            float(projection.get("max_gap_s") or float("nan")) / 86400, "sig"
+        ),
         "config/detector": escape(detect["detector"]),
         "config/objective": escape(detect["detector_params"].get("objective", "")),
         "config/resolution": fmt_number(

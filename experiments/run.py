@@ -66,9 +66,7 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         save_figure(
             cluster_timeline(events, detection.clustering.membership, cluster), figures / "timeline"
         )
-    if (
-        len(detection.clusters) and "concert" in detection.clusters
-    ):  # baselines may skip evidence
+    if len(detection.clusters) and "concert" in detection.clusters:  # baselines may skip evidence
         save_figure(evidence_map(detection.clusters), figures / "evidence_map")
     if plain.get("write_paper_figures"):
         paper_figures = Path(plain.get("paper_dir", "paper")) / "figures"

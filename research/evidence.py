@@ -155,7 +155,11 @@ class Groups:
         keys = self.pair_account * n + self.pair_group
         probe = np.asarray(account, dtype=np.int64) * n + np.asarray(group, dtype=np.int64)
         pos = np.minimum(np.searchsorted(keys, probe), max(len(keys) - 1, 0))
-        return (np.asarray(group) >= 0) & (len(keys) > 0) & (keys[pos] == probe) if len(keys) else np.zeros(len(probe), dtype=bool)
+        return (
+            (np.asarray(group) >= 0) & (len(keys) > 0) & (keys[pos] == probe)
+            if len(keys)
+            else np.zeros(len(probe), dtype=bool)
+        )
 
     def unsigned(self) -> np.ndarray:
         """Members of a group's pieces that did not adopt it (per account)."""
@@ -215,7 +219,10 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
     short_lived = (spans[:, 1] - spans[:, 0]) <= rule.max_span * window
     member = np.flatnonzero(membership[account] >= 0)
     pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
-    pair = np.searchsorted(pc * n_sites + pk, membership[account[member]].astype(np.int64) * n_sites + link_site[member])
+    pair = np.searchsorted(
+        pc * n_sites + pk,
+        membership[account[member]].astype(np.int64) * n_sites + link_site[member],
+    )
     p_members = group_sizes(distinct_pairs(pair, account[member], n_acc)[0], len(pc))
     is_candidate = np.zeros(n_sites, dtype=bool)
     is_candidate[pk[p_members >= 2]] = True
@@ -226,7 +233,9 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
     on_candidate = np.flatnonzero(is_candidate[link_site])
     local = np.full(n_sites, -1, dtype=np.int64)
     local[candidates] = np.arange(len(candidates))
-    s_site, s_acc, _links = distinct_pairs(local[link_site[on_candidate]], account[on_candidate], n_acc)
+    s_site, s_acc, _links = distinct_pairs(
+        local[link_site[on_candidate]], account[on_candidate], n_acc
+    )
     n_adopters = group_sizes(s_site, len(candidates))
     site_group = _site_groups(s_site, s_acc, n_adopters, n_acc, rule)
     n_groups = int(site_group.max(initial=-1)) + 1
@@ -255,12 +264,16 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
     )
     if not rule.attach:
         adopting &= membership[account] >= 0
-    pair_account, pair_group, pair_links = distinct_pairs(account[adopting], link_group[adopting], max(n_groups, 1))
+    pair_account, pair_group, pair_links = distinct_pairs(
+        account[adopting], link_group[adopting], max(n_groups, 1)
+    )
 
     # 4. Pieces: a cluster belongs to the group that most of its members adopted (at least two);
     # its members who did not adopt that group are the group's unsigned members.
     clustered = membership[pair_account] >= 0
-    cg_c, cg_g, cg_n = distinct_pairs(membership[pair_account[clustered]], pair_group[clustered], max(n_groups, 1))
+    cg_c, cg_g, cg_n = distinct_pairs(
+        membership[pair_account[clustered]], pair_group[clustered], max(n_groups, 1)
+    )
     pick = np.lexsort((cg_g, -cg_n, cg_c))
     cg_c, cg_g, cg_n = cg_c[pick], cg_g[pick], cg_n[pick]
     first_of_c = np.ones(len(cg_c), dtype=bool)
@@ -296,7 +309,11 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
         sites=sites,
         span=span,
         n_pieces=n_pieces,
-        stats={"n_clusters": n_clusters, "n_groups": n_groups + n_loose, "n_candidate_sites": len(candidates)},
+        stats={
+            "n_clusters": n_clusters,
+            "n_groups": n_groups + n_loose,
+            "n_candidate_sites": len(candidates),
+        },
     )
 
 
@@ -317,7 +334,10 @@ def cluster_groups(events: Events, clustering: Clustering, rule: Rule | None = N
     short_lived = (spans[:, 1] - spans[:, 0]) <= rule.max_span * window
     member = np.flatnonzero(membership[account] >= 0)
     pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
-    pair = np.searchsorted(pc * n_sites + pk, membership[account[member]].astype(np.int64) * n_sites + link_site[member])
+    pair = np.searchsorted(
+        pc * n_sites + pk,
+        membership[account[member]].astype(np.int64) * n_sites + link_site[member],
+    )
     p_members = group_sizes(distinct_pairs(pair, account[member], events.n_accounts)[0], len(pc))
     keep = (p_members >= 2) & short_lived[pk]
     bounds = np.searchsorted(pc[keep], np.arange(n + 1))
@@ -360,7 +380,9 @@ def _site_groups(
     shared = sp.triu(incidence @ incidence.T, k=1).tocoo()
     larger = np.maximum(n_adopters[shared.row], n_adopters[shared.col])
     strong = (shared.data >= 2) & (shared.data >= rule.pool_overlap * larger)
-    join = sp.coo_matrix((np.ones(int(strong.sum())), (shared.row[strong], shared.col[strong])), shape=(n, n))
+    join = sp.coo_matrix(
+        (np.ones(int(strong.sum())), (shared.row[strong], shared.col[strong])), shape=(n, n)
+    )
     _k, group = connected_components(join, directed=False)
     largest = np.zeros(n, dtype=np.int64)
     np.maximum.at(largest, group, n_adopters)
@@ -548,7 +570,9 @@ def group_evidence(
     if costly_for is not None and len(costly_for):
         if texts is not None:
             templating[costly_for] = _templating(events, sp_post, sp_group, texts, costly_for, rule)
-        prevalence[costly_for] = size[costly_for] / np.maximum(_active_during(events, start[costly_for], end[costly_for]), 1)
+        prevalence[costly_for] = size[costly_for] / np.maximum(
+            _active_during(events, start[costly_for], end[costly_for]), 1
+        )
     synchrony = _synchrony(when[s_links], post[s_links], s_group, n)
     app_lift = _app_lift(events, groups, top_app, app_share, signature_post, post_app)
     window = max(float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0)
@@ -567,7 +591,10 @@ def group_evidence(
             "site_share": site_share,
             "n_sites": np.array([len(ks) for ks in groups.sites]),
             "top_app": _names(
-                events.apps, np.where(top_app >= len(events.apps), -1, top_app), "(unknown app)", top_app < 0
+                events.apps,
+                np.where(top_app >= len(events.apps), -1, top_app),
+                "(unknown app)",
+                top_app < 0,
             ),
             "app_share": app_share,
             "app_novelty": app_novelty,
@@ -598,7 +625,11 @@ def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.nda
     times = events.post_time[order]
     seen = np.zeros(events.n_accounts, dtype=bool)
     out = np.zeros(len(start), dtype=np.int64)
-    for i, (lo, hi) in enumerate(zip(np.searchsorted(times, start, "left"), np.searchsorted(times, end, "right"), strict=True)):
+    for i, (lo, hi) in enumerate(
+        zip(
+            np.searchsorted(times, start, "left"), np.searchsorted(times, end, "right"), strict=True
+        )
+    ):
         accounts = events.post_account[order[lo:hi]]
         seen[accounts] = True
         out[i] = int(np.count_nonzero(seen))
@@ -623,8 +654,12 @@ def _synchrony(when: np.ndarray, post: np.ndarray, group: np.ndarray, n: int) ->
     gaps = np.diff(t)[same]
     gg = g[1:][same]
     count = group_sizes(gg, n).astype(np.float64)
-    mean = np.divide(np.bincount(gg, weights=gaps, minlength=n), count, out=np.zeros(n), where=count > 0)
-    var = np.divide(np.bincount(gg, weights=gaps**2, minlength=n), count, out=np.zeros(n), where=count > 0)
+    mean = np.divide(
+        np.bincount(gg, weights=gaps, minlength=n), count, out=np.zeros(n), where=count > 0
+    )
+    var = np.divide(
+        np.bincount(gg, weights=gaps**2, minlength=n), count, out=np.zeros(n), where=count > 0
+    )
     sigma = np.sqrt(np.maximum(var - mean**2, 0.0))
     enough = (count >= 2) & (sigma + mean > 0)
     out[enough] = np.clip((sigma[enough] - mean[enough]) / (sigma[enough] + mean[enough]), 0.0, 1.0)
@@ -652,27 +687,45 @@ def _app_lift(
     per_account = group_sizes(events.post_account[other], events.n_accounts)
     n_other = group_sizes(groups.pair_group, n)
     total = np.bincount(groups.pair_group, weights=per_account[groups.pair_account], minlength=n)
-    a_acc, a_app, a_n = distinct_pairs(events.post_account[other], post_app[other], len(events.apps) + 1)
+    a_acc, a_app, a_n = distinct_pairs(
+        events.post_account[other], post_app[other], len(events.apps) + 1
+    )
     key = a_acc * (len(events.apps) + 1) + a_app
-    probe = groups.pair_account.astype(np.int64) * (len(events.apps) + 1) + np.maximum(top_app[groups.pair_group], 0)
+    probe = groups.pair_account.astype(np.int64) * (len(events.apps) + 1) + np.maximum(
+        top_app[groups.pair_group], 0
+    )
     pos = np.minimum(np.searchsorted(key, probe), max(len(key) - 1, 0))
-    via = np.where((len(key) > 0) & (key[pos] == probe), a_n[pos] if len(key) else 0, 0) if len(key) else np.zeros(len(probe))
+    via = (
+        np.where((len(key) > 0) & (key[pos] == probe), a_n[pos] if len(key) else 0, 0)
+        if len(key)
+        else np.zeros(len(probe))
+    )
     through = np.bincount(groups.pair_group, weights=via, minlength=n)
     usual = np.divide(through, total, out=np.zeros(n), where=total > 0)
     del offsets, n_other
     return np.where(known, np.clip(app_share - usual, 0.0, 1.0), np.nan)
 
 
-def _first_app_use(events: Events, accounts: np.ndarray, apps: np.ndarray, post_app: np.ndarray) -> np.ndarray:
+def _first_app_use(
+    events: Events, accounts: np.ndarray, apps: np.ndarray, post_app: np.ndarray
+) -> np.ndarray:
     """When each account first posted through the matching app (never: the largest int)."""
     n_apps = len(events.apps) + 1
     pa_acc, pa_app, _n = distinct_pairs(events.post_account, post_app, n_apps)
     key = pa_acc * n_apps + pa_app
     first = np.full(len(key), _NEVER, dtype=np.int64)
-    np.minimum.at(first, np.searchsorted(key, events.post_account.astype(np.int64) * n_apps + post_app), events.post_time)
+    np.minimum.at(
+        first,
+        np.searchsorted(key, events.post_account.astype(np.int64) * n_apps + post_app),
+        events.post_time,
+    )
     probe = accounts.astype(np.int64) * n_apps + np.maximum(apps, 0)
     pos = np.minimum(np.searchsorted(key, probe), max(len(key) - 1, 0))
-    hit = (apps >= 0) & (len(key) > 0) & (key[pos] == probe) if len(key) else np.zeros(len(probe), dtype=bool)
+    hit = (
+        (apps >= 0) & (len(key) > 0) & (key[pos] == probe)
+        if len(key)
+        else np.zeros(len(probe), dtype=bool)
+    )
     return np.where(hit, first[pos] if len(key) else 0, _NEVER)
 
 
@@ -687,7 +740,9 @@ def _stamps(seconds: np.ndarray, valid: np.ndarray) -> pd.Series:
     return pd.Series(pd.to_datetime(np.where(valid, seconds, 0), unit="s", utc=True)).where(valid)
 
 
-def _names(labels: object, codes: np.ndarray, missing: str, unknown: np.ndarray | None = None) -> list[str]:
+def _names(
+    labels: object, codes: np.ndarray, missing: str, unknown: np.ndarray | None = None
+) -> list[str]:
     values = labels.take(np.asarray(codes))  # type: ignore[attr-defined]
     out = [v if v is not None else missing for v in values]
     if unknown is not None:
@@ -695,7 +750,9 @@ def _names(labels: object, codes: np.ndarray, missing: str, unknown: np.ndarray 
     return out
 
 
-def _top_per_group(group: np.ndarray, value: np.ndarray, n: int, n_values: int) -> tuple[np.ndarray, np.ndarray]:
+def _top_per_group(
+    group: np.ndarray, value: np.ndarray, n: int, n_values: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Most frequent value per group (ties: smallest code) and its share (``-1``/NaN if none)."""
     top = np.full(n, -1, dtype=np.int64)
     share = np.full(n, np.nan)
@@ -725,10 +782,14 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     offsets = np.searchsorted(groups.pair_account, np.arange(events.n_accounts + 1))
     count = np.diff(offsets)[account]
     links = np.repeat(np.arange(len(account)), count)
-    pair = np.repeat(offsets[account], count) + (np.arange(len(links)) - np.repeat(np.cumsum(count) - count, count))
+    pair = np.repeat(offsets[account], count) + (
+        np.arange(len(links)) - np.repeat(np.cumsum(count) - count, count)
+    )
     g = groups.pair_group[pair]
     t = when[links]
-    keep = (link_group[links] != g) & ((t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s))
+    keep = (link_group[links] != g) & (
+        (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
+    )
     links, pair, g = links[keep], pair[keep], g[keep]
     out = np.zeros(len(groups.pair_account), dtype=bool)
     if len(links) == 0:
@@ -736,13 +797,17 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     n_urls = max(len(events.urls), 1)
     gu_g, gu_u, gu_links = distinct_pairs(g, url[links], n_urls)
     gu_of = np.searchsorted(gu_g * n_urls + gu_u, g.astype(np.int64) * n_urls + url[links])
-    gu_adopters = group_sizes(distinct_pairs(gu_of, account[links], events.n_accounts)[0], len(gu_g))
+    gu_adopters = group_sizes(
+        distinct_pairs(gu_of, account[links], events.n_accounts)[0], len(gu_g)
+    )
     # All links to those URLs outside the span of the (first) group that has them.
     first_group = np.full(n_urls, -1, dtype=np.int64)
     first_group[gu_u[::-1]] = gu_g[::-1]
     relevant = np.flatnonzero(first_group[url] >= 0)
     fg = first_group[url[relevant]]
-    far = (when[relevant] < start[fg] - rule.history_margin_s) | (when[relevant] > end[fg] + rule.history_margin_s)
+    far = (when[relevant] < start[fg] - rule.history_margin_s) | (
+        when[relevant] > end[fg] + rule.history_margin_s
+    )
     all_outside = np.bincount(url[relevant[far]], minlength=n_urls).astype(np.float64)
     size = group_sizes(groups.pair_group, n)
     shared = (
@@ -765,7 +830,9 @@ def _link_reuse(events: Events, s_links: np.ndarray, s_group: np.ndarray, n: int
     g_s, s_s, _c = distinct_pairs(s_group, stem, n_stem)
     key = s_group.astype(np.int64) * n_stem + stem
     pair = np.searchsorted(g_s * n_stem + s_s, key)
-    adopters = group_sizes(distinct_pairs(pair, events.link_account[s_links], events.n_accounts)[0], len(g_s))
+    adopters = group_sizes(
+        distinct_pairs(pair, events.link_account[s_links], events.n_accounts)[0], len(g_s)
+    )
     reused = adopters[pair] >= 2
     return _ratio(group_sizes(s_group[reused], n), group_sizes(s_group, n))
 
@@ -786,7 +853,9 @@ def _median_gap(site: np.ndarray, when: np.ndarray, group: np.ndarray, n: int) -
     return out
 
 
-def _top_urls(events: Events, s_posts: np.ndarray, sp_group: np.ndarray, n: int, k: int = 3) -> list[str]:
+def _top_urls(
+    events: Events, s_posts: np.ndarray, sp_group: np.ndarray, n: int, k: int = 3
+) -> list[str]:
     """The ``k`` most linked URLs of each group's signature posts, with shares."""
     out = [""] * n
     mask = np.zeros(events.n_posts, dtype=bool)
@@ -900,7 +969,10 @@ def _templating(
         if len(has) == 0:
             continue
         hashes = np.stack(
-            [m.hashvalues for m in MinHash.bulk([list(shingled[i]) for i in has], num_perm=perm, seed=1)]
+            [
+                m.hashvalues
+                for m in MinHash.bulk([list(shingled[i]) for i in has], num_perm=perm, seed=1)
+            ]
         )
         owners = events.post_account[chosen][has]
         near = np.zeros(len(has), dtype=bool)

@@ -67,7 +67,9 @@ def multilayer(
 ) -> Detection:
     """``joint`` with its two layers kept apart (leidenalg multiplex Leiden)."""
     spec = PipelineSpec.from_dict({**JOINT_GRAPH, "multiplex": "layers", **(params or {})})
-    return run_pipeline(posts, spec, seed=seed, events=events, progress=progress, method="multilayer")
+    return run_pipeline(
+        posts, spec, seed=seed, events=events, progress=progress, method="multilayer"
+    )
 
 
 #: Methods by name: the package's method, a variant, and the published baselines

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from research.verdicts import explain
 from research.pipeline import Detection
 from research.provenance import provenance
+from research.verdicts import explain
 
 
 def to_json_text(data: Any) -> str:

@@ -120,7 +120,9 @@ class PipelineSpec:
             raise ConfigError(
                 f"pipeline.multiplex must be 'sum' or 'layers', got {self.multiplex!r}"
             )
-        if self.multiplex == "layers" and (self.detector != "leiden" or self.projection != "windows"):
+        if self.multiplex == "layers" and (
+            self.detector != "leiden" or self.projection != "windows"
+        ):
             raise ConfigError(
                 "pipeline.multiplex 'layers' needs detector 'leiden' (leidenalg) and projection "
                 f"'windows', got {self.detector!r} and {self.projection!r}"
@@ -149,7 +151,11 @@ class PipelineSpec:
     def fused(self) -> bool:
         """Whether the layers are projected, summed and filtered together
         (:func:`research.graph.projection.multiplex`): bucketed windows, summed layers."""
-        return self.projection == "windows" and self.window_mode == "buckets" and self.multiplex == "sum"
+        return (
+            self.projection == "windows"
+            and self.window_mode == "buckets"
+            and self.multiplex == "sum"
+        )
 
     def neighbour_spec(self) -> NeighbourSpec:
         """The spec of the ``neighbours`` engine."""
@@ -401,7 +407,11 @@ def run_pipeline(
     clusters = decision.clusters
     if stability is not None:
         # Each group's stability: the mean stability of the clusters it pooled.
-        clusters.insert(2, "stability", _group_stability(clustering, decision.membership, stability, len(clusters)))
+        clusters.insert(
+            2,
+            "stability",
+            _group_stability(clustering, decision.membership, stability, len(clusters)),
+        )
     clustering = replace(clustering, membership=decision.membership)
     timer.close()
     stats = {
@@ -411,7 +421,9 @@ def run_pipeline(
         "edges_projected": projection.stats.get("n_edges_unfiltered", projection.n_edges),
         "edges_kept": filtered.n_edges,
         "edge_budget_cut": filtered.stats.get("max_edges_cut"),
-        "layers": projection.stats.get("layers", [projection.stats]) if layers is None else [layer.stats for layer in layers],
+        "layers": projection.stats.get("layers", [projection.stats])
+        if layers is None
+        else [layer.stats for layer in layers],
         "disconnected_clusters": clustering.disconnected,
     }
     return Detection(
@@ -426,7 +438,9 @@ def run_pipeline(
     )
 
 
-def project(events: Events, spec: PipelineSpec) -> tuple[Projection, list[Projection] | None, list[dict[str, Any]]]:
+def project(
+    events: Events, spec: PipelineSpec
+) -> tuple[Projection, list[Projection] | None, list[dict[str, Any]]]:
     """The spec's projection of ``events``, with the filters it applies while it is built.
 
     Returns the projection, its layers when they were kept apart (exact windows, multiplex),
@@ -458,7 +472,9 @@ def project(events: Events, spec: PipelineSpec) -> tuple[Projection, list[Projec
     return summed, layers, spec.all_filters()
 
 
-def _group_stability(clustering: Clustering, groups: np.ndarray, stability: np.ndarray, n: int) -> np.ndarray:
+def _group_stability(
+    clustering: Clustering, groups: np.ndarray, stability: np.ndarray, n: int
+) -> np.ndarray:
     both = (clustering.membership >= 0) & (groups >= 0)
     total = np.bincount(groups[both], weights=stability[clustering.membership[both]], minlength=n)
     count = np.bincount(groups[both], minlength=n)

@@ -121,19 +121,41 @@ class Concert(Term):
             for name, col, limit in CONCERT
             if not _is_nan(r.get(col))
         ]
-        return "concert (any of: " + ", ".join(parts) + ")" if parts else "concert (no signal known)"
+        return (
+            "concert (any of: " + ", ".join(parts) + ")" if parts else "concert (no signal known)"
+        )
 
     def known(self, row: pd.Series | dict) -> bool:
         return True
 
 
 TERMS: tuple[Term, ...] = (
-    Term("exclusivity", "exclusivity", ">=", "min_exclusivity", "share of the signature's links that are theirs"),
-    Term("span", "span_share", "<=", "max_span", "share of the observed window their signature posts cover"),
-    Term("history", "history", ">=", "min_history", "share of them with posts outside the campaign"),
+    Term(
+        "exclusivity",
+        "exclusivity",
+        ">=",
+        "min_exclusivity",
+        "share of the signature's links that are theirs",
+    ),
+    Term(
+        "span",
+        "span_share",
+        "<=",
+        "max_span",
+        "share of the observed window their signature posts cover",
+    ),
+    Term(
+        "history", "history", ">=", "min_history", "share of them with posts outside the campaign"
+    ),
     Term("routine", "routine", "<=", "max_routine", "share coordinated outside the campaign too"),
     Term("reposts", "repost_share", "<=", "max_reposts", "share of the posts that are reposts"),
-    Term("reuse", "link_reuse", ">=", "min_reuse", "share of posts with a page another of them posted"),
+    Term(
+        "reuse",
+        "link_reuse",
+        ">=",
+        "min_reuse",
+        "share of posts with a page another of them posted",
+    ),
     Concert("concert", "concert", ">=", "", "a sign that they acted in concert"),
 )
 
@@ -171,14 +193,18 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     passes = {t.name: t.passes(evidence, rule) for t in TERMS}
     all_pass = np.logical_and.reduce(list(passes.values())) if n else np.zeros(0, dtype=bool)
     coordinated = (size >= rule.min_size) & has_site
-    verdict = np.where(coordinated & all_pass, "compromised", np.where(coordinated, "coordinated", "none"))
+    verdict = np.where(
+        coordinated & all_pass, "compromised", np.where(coordinated, "coordinated", "none")
+    )
     reasons = []
     for i in range(n):
         row = evidence.iloc[i]
         if size[i] < rule.min_size:
             reasons.append(f"size {size[i]} < {rule.min_size}")
         elif not has_site[i]:
-            reasons.append("no site of its own: its links go to sites others had been linking before")
+            reasons.append(
+                "no site of its own: its links go to sites others had been linking before"
+            )
         else:
             failed = [t.text(row, rule) for t in TERMS if not passes[t.name][i]]
             reasons.append("; ".join(failed) if failed else "all terms hold")
@@ -275,7 +301,9 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
 def _facts(r: dict, site: str, *, judged: bool) -> str:
     """What the group did, in neutral words (judging words only when ``judged``)."""
     n_sites = int(r.get("n_sites", 1))
-    where = site if n_sites == 1 else f"{site} and {n_sites - 1} other site{'s' if n_sites > 2 else ''}"
+    where = (
+        site if n_sites == 1 else f"{site} and {n_sites - 1} other site{'s' if n_sites > 2 else ''}"
+    )
     text = f"{int(r.get('n_signature_posts', 0))} posts linked {where}"
     if not _is_nan(r.get("span_hours")):
         text += f" over {_duration(float(r['span_hours']))}"
@@ -297,7 +325,11 @@ def _facts(r: dict, site: str, *, judged: bool) -> str:
 
 
 def _duration(hours: float) -> str:
-    return f"{hours * 60:.0f} min" if hours < 1 else (f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days")
+    return (
+        f"{hours * 60:.0f} min"
+        if hours < 1
+        else (f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days")
+    )
 
 
 def _pct(x: object) -> str:
@@ -383,7 +415,9 @@ def decide(
     account_score = np.zeros(n_acc)
     np.maximum.at(account_score, groups.pair_account, table["score"].to_numpy()[pair_group])
     adopter = best < len(VERDICTS)
-    verdict = np.where(adopter, np.array(VERDICTS + ("none",))[np.minimum(best, len(VERDICTS))], "none")
+    verdict = np.where(
+        adopter, np.array((*VERDICTS, "none"))[np.minimum(best, len(VERDICTS))], "none"
+    )
     member_of = np.zeros(n_acc, dtype=bool)
     chosen = pair_group == membership[groups.pair_account]
     member_of[groups.pair_account[chosen & groups.pair_member]] = True

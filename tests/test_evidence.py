@@ -124,7 +124,10 @@ def test_a_retweet_storm_is_coordinated_not_compromised(rng):
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
     assert group["reason"] == "reposts 1.00 > 0.50"
-    assert "compromised" not in group["explanation"].split(":")[0] and "hijack" not in group["explanation"]
+    assert (
+        "compromised" not in group["explanation"].split(":")[0]
+        and "hijack" not in group["explanation"]
+    )
 
 
 def test_an_organisation_that_coordinates_all_along_fails_routine(rng):
@@ -132,7 +135,15 @@ def test_an_organisation_that_coordinates_all_along_fails_routine(rng):
     _background(rows, VICTIMS + OTHERS, rng)
     for item in range(28):  # press items all along the window, each posted by all of them
         for k, v in enumerate(VICTIMS):
-            rows.append(_post(len(rows), v, item * 0.7 * DAY + 30 * k, f"https://org-press.org/item/{item}", app="Hootsuite"))
+            rows.append(
+                _post(
+                    len(rows),
+                    v,
+                    item * 0.7 * DAY + 30 * k,
+                    f"https://org-press.org/item/{item}",
+                    app="Hootsuite",
+                )
+            )
     _campaign(rows, VICTIMS, app="Hootsuite")
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
@@ -146,7 +157,9 @@ def test_adopters_of_a_new_app_post_their_own_pages(rng):
     for k, v in enumerate(VICTIMS):
         for j in range(3):
             t = 10 * DAY + k * 3 * HOUR + j * 11 * HOUR
-            rows.append(_post(len(rows), v, t, f"https://snapvine.app/p/{v}-{j}", app="Snapvine Cam"))
+            rows.append(
+                _post(len(rows), v, t, f"https://snapvine.app/p/{v}-{j}", app="Snapvine Cam")
+            )
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
@@ -157,12 +170,16 @@ def test_sharing_a_page_at_ones_own_pace_is_not_concert(rng):
     rows: list[dict] = []
     _background(rows, VICTIMS + OTHERS, rng)
     times = np.sort(rng.uniform(8 * DAY, 12 * DAY, size=len(VICTIMS)))
-    for k, (v, t) in enumerate(zip(VICTIMS, times, strict=True)):
+    for v, t in zip(VICTIMS, times, strict=True):
         words = " ".join(rng.choice(WORDS, size=8))
-        rows.append(_post(len(rows), v, t, "https://smallblog.net/post/1", text=f"{words} smallblog"))
+        rows.append(
+            _post(len(rows), v, t, "https://smallblog.net/post/1", text=f"{words} smallblog")
+        )
     # On a platform of 38 accounts any eight are a large share of those active (prevalence):
     # this test is about the other signals of concert, so prevalence is set out of reach.
-    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0), Rule(min_size=5, min_prevalence=1.0))
+    decision, accounts = _decide(
+        rows, dict.fromkeys(VICTIMS, 0), Rule(min_size=5, min_prevalence=1.0)
+    )
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated", group["reason"]
     assert group["reason"].startswith("concert (any of: synchrony")
@@ -185,7 +202,9 @@ def test_fragments_are_pooled_and_single_posters_attached(rng):
     _background(rows, VICTIMS + OTHERS + late, rng)
     _campaign(rows, VICTIMS)
     for k, v in enumerate(late):  # victims whose token posted once, not placed by the graph
-        rows.append(_post(len(rows), v, 10 * DAY + 5 * HOUR + 400 + k, "http://slim-diet.com/offer?id=zz"))
+        rows.append(
+            _post(len(rows), v, 10 * DAY + 5 * HOUR + 400 + k, "http://slim-diet.com/offer?id=zz")
+        )
     members = {**dict.fromkeys(VICTIMS[:4], 0), **dict.fromkeys(VICTIMS[4:], 1), "b0": 1}
     decision, accounts = _decide(rows, members)
     group = _group_of(decision, accounts, "v0")
@@ -203,7 +222,9 @@ def test_an_account_in_two_groups_takes_the_most_severe_verdict(rng):
     _campaign(rows, VICTIMS)
     fans = VICTIMS[:2] + OTHERS[:6]  # a retweet storm shared by two of the victims
     for k, a in enumerate(fans):
-        rows.append(_post(len(rows), a, 15 * DAY + 60 * k, "https://new-blog.com/post/9", repost=True))
+        rows.append(
+            _post(len(rows), a, 15 * DAY + 60 * k, "https://new-blog.com/post/9", repost=True)
+        )
     members = {**dict.fromkeys(VICTIMS, 0), **dict.fromkeys(OTHERS[:6], 1)}
     decision, accounts = _decide(rows, members)
     verdicts = set(decision.clusters["verdict"][decision.clusters["size"] >= 5])

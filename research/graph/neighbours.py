@@ -31,9 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from research.errors import ConfigError
+from research.graph.base import Actions, Projection, actions
 from research.graph.codes import distinct_pairs, group_sizes
 from research.graph.events import Events
-from research.graph.base import Actions, Projection, actions
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,9 @@ def neighbour_projection(
     )
 
 
-def _pairings(layer: Actions, spec: NeighbourSpec) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _pairings(
+    layer: Actions, spec: NeighbourSpec
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The pairings of one object kind, reduced per offset: (pair key, weight sum, count)."""
     account, obj, when = _uses(layer)
     d = _distinct_users(account, obj, layer.n_objects)
@@ -138,7 +140,12 @@ def _pairings(layer: Actions, spec: NeighbourSpec) -> list[tuple[np.ndarray, np.
             pair &= (when[j:] - when[:-j]) <= spec.max_gap_s
         left, right = account[:-j][pair], account[j:][pair]
         parts.append(
-            _reduce(np.minimum(left, right), np.maximum(left, right), idf[obj[:-j][pair]], layer.n_accounts)
+            _reduce(
+                np.minimum(left, right),
+                np.maximum(left, right),
+                idf[obj[:-j][pair]],
+                layer.n_accounts,
+            )
         )
     return parts
 

@@ -216,7 +216,9 @@ def coaction_projection(
         source = f"the {detection.method} method's own projection and edge filters"
     else:
         spec = PipelineSpec()
-        source = f"the package's default projection (method {detection.method!r} builds its own graph)"
+        source = (
+            f"the package's default projection (method {detection.method!r} builds its own graph)"
+        )
     default_encoding = not spec.include_platform_urls and spec.include_reposts
     if events is None or not default_encoding:
         events = encode(

@@ -494,9 +494,7 @@ def _evidence_table(ev: dict[str, Any]) -> str:
     if ev.get("top_app") is not None:
         rows.insert(0, f"<tr><th>top app</th><td>{text(ev['top_app'], 80)}</td></tr>")
     if ev.get("top_site") is not None:
-        rows.insert(
-            1, f'<tr><th>top site</th><td class="url">{text(ev["top_site"], 80)}</td></tr>'
-        )
+        rows.insert(1, f'<tr><th>top site</th><td class="url">{text(ev["top_site"], 80)}</td></tr>')
     for key, value in ev.items():
         # Fields a method adds beyond the package's evidence are shown as they are.
         if key not in known and key not in _SHOWN_ELSEWHERE and not isinstance(value, list | dict):

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from research.graph.codes import group_sizes
-from research.graph.events import site_keys, Events
+from research.graph.events import Events, site_keys
 from research.posts import Posts
 
 #: Candidate timeline bin widths (seconds); the smallest giving at most ``max_bins`` bins is used.

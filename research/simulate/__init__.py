@@ -54,7 +54,16 @@ _COMPONENTS = (
 )  # fmt: skip
 #: Benign look-alike kinds recorded in the truth's ``decoy`` column (later kinds win where an
 #: account belongs to several).
-DECOY_KINDS = ("news", "feed", "org", "org_new_site", "new_app", "giveaway", "retweet", "client_switch")
+DECOY_KINDS = (
+    "news",
+    "feed",
+    "org",
+    "org_new_site",
+    "new_app",
+    "giveaway",
+    "retweet",
+    "client_switch",
+)
 
 
 @dataclass(frozen=True)

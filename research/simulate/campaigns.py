@@ -64,7 +64,9 @@ def choose_victims(
         )
     if spec.victim_activity:
         weight = world.activity[pool] ** spec.victim_activity
-        hijacked = np.sort(rng.choice(pool, size=n_hijacked, replace=False, p=weight / weight.sum()))
+        hijacked = np.sort(
+            rng.choice(pool, size=n_hijacked, replace=False, p=weight / weight.sum())
+        )
     else:
         hijacked = np.sort(rng.choice(pool, size=n_hijacked, replace=False))
     fakes = world.new_accounts(n_fake, rng) if n_fake else np.zeros(0, dtype=np.int64)
@@ -171,7 +173,9 @@ def _attack_apps(
     if spec.app_mode == "official":
         # Stolen credentials: the attacker logs in and posts through the official client the
         # victim already uses (or the web client when the victim's usual app is a third party's).
-        official = np.array([world.apps.values[a] in OFFICIAL_CLIENTS for a in range(len(world.apps))])
+        official = np.array(
+            [world.apps.values[a] in OFFICIAL_CLIENTS for a in range(len(world.apps))]
+        )
         usual = world.primary_app[account]
         web = world.app("Twitter Web Client")
         return np.where(official[usual], usual, web)
@@ -186,7 +190,9 @@ def _attack_texts(world: World, spec: CampaignSpec, rng: np.random.Generator, n:
         return world.texts.add_block(pool) + np.arange(n)
     if spec.text_mode == "unrelated":
         return world.texts.add_block(organic_pool(rng, max(n, 1))) + np.arange(n)
-    return world.texts.add_block(campaign_pool(spec.text_template, rng)) + rng.integers(0, 200, size=n)
+    return world.texts.add_block(campaign_pool(spec.text_template, rng)) + rng.integers(
+        0, 200, size=n
+    )
 
 
 def _landing_domains(spec: CampaignSpec, day: int) -> list[str]:
@@ -224,7 +230,9 @@ def _links_of_day(
 ) -> np.ndarray:
     domains = _landing_domains(spec, day)
     targets = [f"http://{domains[i % len(domains)]}/offer/{i}" for i in range(spec.n_urls)]
-    target_codes = world.urls.add_block(targets, [domains[i % len(domains)] for i in range(spec.n_urls)])
+    target_codes = world.urls.add_block(
+        targets, [domains[i % len(domains)] for i in range(spec.n_urls)]
+    )
     # A few short links per target, created by the attacker and left unresolved in the data.
     short_per_target = max(spec.short_links_per_url, 1)
     serial = world.next_serials(spec.n_urls * short_per_target)

@@ -202,7 +202,9 @@ def new_apps(world: World, spec: DecoySpec, rng: np.random.Generator) -> tuple[B
         urls = world.urls.add_block(
             [f"https://{domain}/p/{s:x}" for s in serial], [domain] * len(account)
         )
-        texts = world.texts.add_block(organic_pool(rng, max(len(account), 1))) + np.arange(len(account))
+        texts = world.texts.add_block(organic_pool(rng, max(len(account), 1))) + np.arange(
+            len(account)
+        )
         batches.append(
             Batch.single_url(
                 account, np.minimum(time, world.end_s - 1), np.full(len(account), app),
@@ -232,7 +234,11 @@ def giveaways(world: World, spec: DecoySpec, rng: np.random.Generator) -> tuple[
         if hosted:
             # The platform's other contests: small, spread over the window.
             contests += [
-                (int(rng.integers(10, 60)), float(rng.uniform(3, 24)), world.domains[int(rng.integers(0, len(world.domains)))])
+                (
+                    int(rng.integers(10, 60)),
+                    float(rng.uniform(3, 24)),
+                    world.domains[int(rng.integers(0, len(world.domains)))],
+                )
                 for _ in range(int(rng.integers(10, 30)))
             ]
         for size, hours, sponsor in contests:
@@ -269,7 +275,9 @@ def _contest(
     else:
         url = np.full(len(account), world.urls.add_block([base], [domain]))
     app = np.where(rng.random(len(account)) < 0.7, web, world.primary_app[account])
-    texts = world.texts.add_block(giveaway_pool(sponsor, rng, 50)) + rng.integers(0, 50, size=len(account))
+    texts = world.texts.add_block(giveaway_pool(sponsor, rng, 50)) + rng.integers(
+        0, 50, size=len(account)
+    )
     return Batch.single_url(account, np.minimum(time, world.end_s - 1), app, url, texts), people
 
 
@@ -306,7 +314,13 @@ def retweet_storms(
     return _joined(batches), _unique(members)
 
 
-SWITCH_CLIENTS = ("Twitterrific", "Fenix for Android", "Talon for Android", "Tweetings", "Twitter Lite")
+SWITCH_CLIENTS = (
+    "Twitterrific",
+    "Fenix for Android",
+    "Talon for Android",
+    "Tweetings",
+    "Twitter Lite",
+)
 
 
 def client_switches(

@@ -84,7 +84,9 @@ def _tag(rng: np.random.Generator) -> str:
     return "".join(rng.choice(_SYLLABLES, size=3)) + str(int(rng.integers(10, 99)))
 
 
-def platform_knobs(rng: np.random.Generator, n_victims: int = 0, *, app_field: bool = True) -> PlatformSpec:
+def platform_knobs(
+    rng: np.random.Generator, n_victims: int = 0, *, app_field: bool = True
+) -> PlatformSpec:
     """A background platform: 7-21 days, 8,000-30,000 accounts (at least six per victim), 8-12
     posts per account, a few percent of links to blogs on shared hosts."""
     n_accounts = int(np.clip(6 * n_victims, 8_000, 30_000) * rng.uniform(1.0, 1.25))
@@ -141,7 +143,9 @@ def benign_knobs(
     )
 
 
-def attack_knobs(rng: np.random.Generator, platform: PlatformSpec, n_victims: int) -> dict[str, Any]:
+def attack_knobs(
+    rng: np.random.Generator, platform: PlatformSpec, n_victims: int
+) -> dict[str, Any]:
     """The campaign knobs every attack family draws (ranges, not values).
 
     Victims 10-5,000 (log-uniform) with 0-50% fake accounts, drawn from dormant to heavy
@@ -155,7 +159,11 @@ def attack_knobs(rng: np.random.Generator, platform: PlatformSpec, n_victims: in
     after hours to days, unless the token outlives a password change.
     """
     duration = _log_uniform(rng, 1 / 24, 7.0)
-    start = 0.0 if rng.random() < 0.15 else float(rng.uniform(0.5, max(0.6, platform.days - duration - 0.25)))
+    start = (
+        0.0
+        if rng.random() < 0.15
+        else float(rng.uniform(0.5, max(0.6, platform.days - duration - 0.25)))
+    )
     n_domains = int(min(5, 1 + rng.poisson(1)))
     url_style = rng.random()
     if url_style < 0.25:
@@ -182,7 +190,9 @@ def attack_knobs(rng: np.random.Generator, platform: PlatformSpec, n_victims: in
         "n_domains": n_domains,
         "n_urls": int(n_urls),
         "query_mutation": 0.0 if rng.random() < 0.4 else float(rng.uniform(0.3, 1.0)),
-        "shortener_share": 0.0 if shortener < 0.5 else (1.0 if shortener > 0.8 else float(rng.uniform(0.2, 0.6))),
+        "shortener_share": 0.0
+        if shortener < 0.5
+        else (1.0 if shortener > 0.8 else float(rng.uniform(0.2, 0.6))),
         "short_links_per_url": round(_log_uniform(rng, 1, 5)),
         "rotate_daily": bool(duration >= 2 and rng.random() < 0.3),
         "host": "shared_host" if rng.random() < 0.2 else "own",
@@ -204,14 +214,18 @@ def _attack(channel: str) -> Callable[[np.random.Generator], Scenario]:
             share = min(0.9, max(0.03, 1.3 * n_victims / platform.n_accounts) * rng.uniform(1, 2))
             knobs |= {"app_mode": "abused", "app": app, "app_url": url, "app_user_share": share}
         elif channel == "rogue_app":
-            name = f"{rng.choice(_ROGUE_WORDS)} {rng.choice(_ROGUE_KINDS)} {int(rng.integers(2, 99))}"
+            name = (
+                f"{rng.choice(_ROGUE_WORDS)} {rng.choice(_ROGUE_KINDS)} {int(rng.integers(2, 99))}"
+            )
             knobs |= {"app_mode": "rogue", "app": name, "app_url": f"http://{_tag(rng)}.net"}
         else:
             knobs["app_mode"] = "official" if channel == "stolen_credentials" else "none"
         if knobs["app_mode"] in ("abused", "rogue"):
             knobs["malicious_app_share"] = float(rng.uniform(0.6, 1.0))
         decoys = benign_knobs(rng, platform)
-        return Scenario(name=channel, platform=platform, decoys=decoys, campaigns=(CampaignSpec(**knobs),))
+        return Scenario(
+            name=channel, platform=platform, decoys=decoys, campaigns=(CampaignSpec(**knobs),)
+        )
 
     return sample
 
@@ -219,7 +233,12 @@ def _attack(channel: str) -> Callable[[np.random.Generator], Scenario]:
 def _benign(name: str) -> Callable[[np.random.Generator], Scenario]:
     def sample(rng: np.random.Generator) -> Scenario:
         platform = platform_knobs(rng)
-        return Scenario(name=name, platform=platform, decoys=benign_knobs(rng, platform, boost=name), campaigns=())
+        return Scenario(
+            name=name,
+            platform=platform,
+            decoys=benign_knobs(rng, platform, boost=name),
+            campaigns=(),
+        )
 
     return sample
 
@@ -305,7 +324,9 @@ def sample_scenario(family: str, seed: int, *, scale: float = 1.0) -> Scenario:
     scenario = fam.sample(np.random.default_rng(np.random.SeedSequence([seed, key])))
     if scale != 1.0:
         scenario = scenario.scaled(max(1000, round(scenario.platform.n_posts * scale)))
-        scenario = replace(scenario, campaigns=tuple(_fit(c, scenario.platform) for c in scenario.campaigns))
+        scenario = replace(
+            scenario, campaigns=tuple(_fit(c, scenario.platform) for c in scenario.campaigns)
+        )
     return scenario
 
 

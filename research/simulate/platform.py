@@ -55,7 +55,14 @@ NEWS_DOMAINS = (
 SHORTENERS = ("bit.ly", "goo.gl", "ow.ly", "tinyurl.com")
 #: Shared hosts whose subdomains are registered domains of their own (the Public Suffix List's
 #: private section): blogs and project pages of ordinary users, and cheap landing pages.
-SHARED_HOSTS = ("blogspot.com", "github.io", "herokuapp.com", "netlify.app", "wixsite.com", "web.app")
+SHARED_HOSTS = (
+    "blogspot.com",
+    "github.io",
+    "herokuapp.com",
+    "netlify.app",
+    "wixsite.com",
+    "web.app",
+)
 #: The platform's own clients: stolen-credential attacks post through these.
 OFFICIAL_CLIENTS = frozenset(
     {"Twitter for iPhone", "Twitter for Android", "Twitter Web Client", "Twitter for iPad",

@@ -81,19 +81,41 @@ def campaign_pool(template: str, rng: np.random.Generator, size: int = 200) -> l
 _PARAPHRASES: dict[str, tuple[tuple[str, ...], ...]] = {
     "weheartit": (
         ("honestly", "ok so", "no joke", "seriously", "I swear", "not gonna lie", ""),
-        ("this diet", "this little trick", "the thing my sister sent me", "this plan", "these pills"),
-        ("changed my life", "worked for me", "made me drop two sizes", "is the real deal", "actually works"),
+        (
+            "this diet",
+            "this little trick",
+            "the thing my sister sent me",
+            "this plan",
+            "these pills",
+        ),
+        (
+            "changed my life",
+            "worked for me",
+            "made me drop two sizes",
+            "is the real deal",
+            "actually works",
+        ),
         ("check it", "look", "see for yourself", "read this", "try it", "you have to see this"),
     ),
     "followers": (
         ("wow", "finally", "guys", "so", "omg", ""),
-        ("I got tons of followers", "my follower count exploded", "followers are pouring in", "so many new fans"),
+        (
+            "I got tons of followers",
+            "my follower count exploded",
+            "followers are pouring in",
+            "so many new fans",
+        ),
         ("with this app", "thanks to this", "using this site", "from this tool"),
         ("try it", "it's free", "go get yours", "link here"),
     ),
     "crypto": (
         ("breaking", "live now", "today only", "hurry", ""),
-        ("they are giving away coins", "double your btc", "free eth for everyone", "huge crypto bonus"),
+        (
+            "they are giving away coins",
+            "double your btc",
+            "free eth for everyone",
+            "huge crypto bonus",
+        ),
         ("for the first users", "while it lasts", "to celebrate the launch", "no catch"),
         ("claim here", "join now", "details", "get yours"),
     ),
@@ -115,12 +137,21 @@ def paraphrase_pool(template: str, rng: np.random.Generator, size: int = 200) ->
         parts = [slot[rng.integers(len(slot))] for slot in slots]
         order = rng.permutation(len(parts)) if rng.random() < 0.5 else np.arange(len(parts))
         filler = " ".join(words[rng.integers(0, len(words), size=int(rng.integers(0, 4)))])
-        text = " ".join(p for p in (parts[i] for i in order) if p) + (" " + filler if filler else "")
+        text = " ".join(p for p in (parts[i] for i in order) if p) + (
+            " " + filler if filler else ""
+        )
         out.append(text[:1].upper() + text[1:])
     return out
 
 
-_PRIZES = ("a new phone", "a year of coffee", "concert tickets", "a $500 gift card", "a trip for two", "the new console")
+_PRIZES = (
+    "a new phone",
+    "a year of coffee",
+    "concert tickets",
+    "a $500 gift card",
+    "a trip for two",
+    "the new console",
+)
 
 
 def giveaway_pool(brand: str, rng: np.random.Generator, size: int) -> list[str]:

@@ -14,8 +14,8 @@ from research.errors import InputFileError
 from research.evidence import _templating, first_post_times
 from research.graph.events import encode
 from research.pipeline import run_pipeline
-from research.rule import Rule
 from research.posts import read_posts, write_posts
+from research.rule import Rule
 from research.scale import ParquetColumn, detect_parquet, read_events
 from research.simulate import simulate
 from tests.conftest import make_posts
@@ -121,7 +121,9 @@ def test_templating_finds_what_minhash_lsh_query_finds():
     events = encode(posts)
     table = pa.array(texts)
     post_group = np.zeros(events.n_posts, dtype=np.int64)
-    got = _templating(events, np.arange(events.n_posts), post_group, table, np.array([0]), Rule())[0]
+    got = _templating(events, np.arange(events.n_posts), post_group, table, np.array([0]), Rule())[
+        0
+    ]
 
     # the reference: one MinHash per text, an LSH index, a query per text
     lsh, hashes = MinHashLSH(threshold=0.5, num_perm=64), []
