@@ -35,7 +35,9 @@ cluster's members pushed and that were *new* when they did.
 4. **Evidence** over the adopters and their signature posts (one row per group):
 
 ======================  ========================================================
-``size``                adopters
+``n_adopters``          adopters (the accounts judged with the group; an account
+                        may adopt several groups; ``size``, added with the
+                        verdicts, counts the accounts listed in the group)
 ``n_members``           adopters placed by the graph; ``n_attached`` the others;
                         ``n_unsigned`` members without a signature link;
                         ``n_pieces`` clusters pooled
@@ -483,7 +485,7 @@ def _first_use(site: np.ndarray, account: np.ndarray, when: np.ndarray, n_sites:
 
 
 EVIDENCE_COLUMNS = (
-    "cluster", "size", "n_members", "n_attached", "n_unsigned", "n_pieces", "n_signature_posts",
+    "cluster", "n_adopters", "n_members", "n_attached", "n_unsigned", "n_pieces", "n_signature_posts",
     "top_site", "site_share", "n_sites", "top_app", "app_share", "app_novelty", "exclusivity",
     "history", "routine", "repost_share", "link_reuse", "synchrony", "app_lift", "templating", "prevalence",
     "median_gap_s", "onset", "last_post", "span_hours", "span_share", "top_urls",
@@ -581,7 +583,7 @@ def group_evidence(
     return pd.DataFrame(
         {
             "cluster": np.arange(n),
-            "size": size,
+            "n_adopters": size,
             "n_members": n_members,
             "n_attached": size - n_members,
             "n_unsigned": n_unsigned,

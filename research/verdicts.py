@@ -52,6 +52,7 @@ import pandas as pd
 import pyarrow as pa
 
 from research.detect.clustering import Clustering
+from research.graph.codes import group_sizes
 from research.graph.events import Events
 from research.rule import Rule
 
@@ -179,16 +180,18 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
 
     Examples
     --------
-    >>> row = {"size": 40, "n_sites": 1, "top_site": "diet.com", "exclusivity": 0.99, "history": 0.9,
-    ...        "routine": 0.0, "repost_share": 0.0, "push": 0.95}
-    >>> out = ladder(pd.DataFrame([row, {**row, "history": 0.0}]), Rule())
+    >>> row = {"n_adopters": 40, "n_sites": 1, "top_site": "diet.com", "exclusivity": 0.99,
+    ...        "span_share": 0.01, "history": 0.9, "routine": 0.0, "repost_share": 0.0,
+    ...        "link_reuse": 0.95, "synchrony": 0.8, "templating": float("nan"),
+    ...        "app_lift": 0.9, "prevalence": float("nan")}
+    >>> out = ladder(pd.DataFrame([row, {**row, "routine": 0.9}]), Rule())
     >>> out["verdict"].tolist()
     ['compromised', 'coordinated']
     >>> out["reason"][1]
-    'history 0.00 < 0.20'
+    'routine 0.90 > 0.50'
     """
     n = len(evidence)
-    size = evidence["size"].to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+    size = evidence["n_adopters"].to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
     has_site = evidence["n_sites"].to_numpy() > 0 if n else np.zeros(0, dtype=bool)
     passes = {t.name: t.passes(evidence, rule) for t in TERMS}
     all_pass = np.logical_and.reduce(list(passes.values())) if n else np.zeros(0, dtype=bool)
@@ -200,7 +203,7 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     for i in range(n):
         row = evidence.iloc[i]
         if size[i] < rule.min_size:
-            reasons.append(f"size {size[i]} < {rule.min_size}")
+            reasons.append(f"adopters {size[i]} < {rule.min_size}")
         elif not has_site[i]:
             reasons.append(
                 "no site of its own: its links go to sites others had been linking before"
@@ -247,7 +250,7 @@ def needs_costly_terms(evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
     if len(evidence) == 0:
         return np.zeros(0, dtype=np.int64)
     ok = np.logical_and.reduce([t.passes(evidence, rule) for t in TERMS[:-1]])
-    ok &= (evidence["size"].to_numpy() >= rule.min_size) & (evidence["n_sites"].to_numpy() > 0)
+    ok &= (evidence["n_adopters"].to_numpy() >= rule.min_size) & (evidence["n_sites"].to_numpy() > 0)
     ok &= ~TERMS[-1].passes(evidence, rule)
     return np.flatnonzero(ok)
 
@@ -259,19 +262,20 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
 
     Examples
     --------
-    >>> row = {"cluster": 0, "size": 40, "verdict": "compromised", "score": 0.9, "top_site": "diet.com",
-    ...        "n_sites": 1, "n_signature_posts": 120, "top_app": "We Heart It", "app_share": 0.97,
-    ...        "app_novelty": 0.1, "exclusivity": 0.99, "history": 0.9, "routine": 0.0,
-    ...        "repost_share": 0.0, "push": 0.95, "link_reuse": 0.95, "templating": float("nan"),
+    >>> row = {"cluster": 0, "n_adopters": 40, "verdict": "compromised", "score": 0.9,
+    ...        "top_site": "diet.com", "n_sites": 1, "n_signature_posts": 120, "top_app": "We Heart It",
+    ...        "app_share": 0.97, "app_novelty": 0.1, "exclusivity": 0.99, "span_share": 0.01,
+    ...        "history": 0.9, "routine": 0.0, "repost_share": 0.0, "link_reuse": 0.95,
+    ...        "synchrony": 0.8, "templating": float("nan"), "app_lift": 0.9, "prevalence": float("nan"),
     ...        "median_gap_s": 12.0, "span_hours": 5.0, "n_attached": 3, "n_unsigned": 0, "n_pieces": 2}
     >>> print(explain(row))
-    Group 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.80; history 0.90 ≥ 0.20; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.50; push 0.95 ≥ 0.50. 2 clusters pooled by their signature; 3 accounts attached by it.
+    Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.80; span 0.01 ≤ 0.60; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.50; reuse 0.95 ≥ 0.50; concert (any of: synchrony 0.80 ≥ 0.50, app lift 0.90 ≥ 0.50). 2 clusters pooled by their signature; 3 accounts attached by it.
     """
     rule = rule or Rule()
     r = dict(row)
     verdict = str(r.get("verdict", "none"))
-    size = int(r.get("size", 0))
-    head = f"Group {int(r['cluster'])} ({size} account{'s' if size != 1 else ''}) is {verdict}"
+    size = int(r.get("n_adopters", r.get("size", 0)))
+    head = f"Cluster {int(r['cluster'])} ({size} account{'s' if size != 1 else ''}) is {verdict}"
     if verdict == "compromised":
         head += f" (score {float(r.get('score', 0.0)):.2f})"
     site = str(r.get("top_site") or "")
@@ -351,11 +355,12 @@ class Decision:
     ----------
     clusters
         One row per group (ids ``0..k-1``: compromised first, then coordinated, then none;
-        larger groups first): the evidence of :mod:`research.evidence`, ``verdict``,
-        ``flagged``, ``reason``, ``score`` and ``explanation``.
+        more adopters first): ``size`` (accounts listed in it), the evidence of
+        :mod:`research.evidence`, ``verdict``, ``flagged``, ``reason``, ``score`` and
+        ``explanation``.
     accounts
-        One row per account: ``account``, ``cluster`` (-1: none), ``verdict``, ``flagged``,
-        ``score``, ``attached``, ``unsigned``.
+        One row per account: ``account``, ``cluster`` (-1: none), ``flagged``, ``score``,
+        ``verdict``, ``attached``, ``unsigned``.
     membership
         ``accounts["cluster"]`` as an array.
     """
@@ -397,12 +402,11 @@ def decide(
     table = pd.concat([evidence, judged], axis=1)
     # Ids: compromised first, then coordinated, then none; larger groups first; ties by old id.
     rank = table["verdict"].map({v: i for i, v in enumerate(VERDICTS)}).to_numpy()
-    order = np.lexsort((table["cluster"].to_numpy(), -table["size"].to_numpy(), rank))
+    order = np.lexsort((table["cluster"].to_numpy(), -table["n_adopters"].to_numpy(), rank))
     new_id = np.empty(len(order), dtype=np.int64)
     new_id[order] = np.arange(len(order))
     table = table.iloc[order].reset_index(drop=True)
     table["cluster"] = np.arange(len(table))
-    table["explanation"] = [explain(row, rule) for _, row in table.iterrows()]
     # Each account: the most severe group it adopted (new ids are ordered by severity).
     n_acc = len(clustering.membership)
     membership = groups.primary(rank=new_id)
@@ -421,13 +425,15 @@ def decide(
     member_of = np.zeros(n_acc, dtype=bool)
     chosen = pair_group == membership[groups.pair_account]
     member_of[groups.pair_account[chosen & groups.pair_member]] = True
+    table.insert(1, "size", group_sizes(membership[membership >= 0], len(table)))
+    table["explanation"] = [explain(row, rule) for _, row in table.iterrows()]
     accounts = pd.DataFrame(
         {
             "account": clustering.accounts.to_numpy(),
             "cluster": membership,
-            "verdict": verdict,
             "flagged": verdict == "compromised",
             "score": account_score,
+            "verdict": verdict,
             "attached": adopter & ~member_of,
             "unsigned": ~adopter & groups.unsigned(),
         }

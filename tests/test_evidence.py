@@ -93,7 +93,7 @@ def test_a_campaign_of_established_accounts_is_compromised(rng):
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "compromised", group["reason"]
-    assert group["size"] == 8 and group["top_site"] == "slim-diet.com"
+    assert group["n_adopters"] == 8 and group["top_site"] == "slim-diet.com"
     assert group["exclusivity"] == 1.0 and group["history"] == 1.0
     assert group["routine"] == 0.0 and group["repost_share"] == 0.0
     assert group["link_reuse"] == 1.0  # one page, per-post query strings stripped
@@ -192,7 +192,7 @@ def test_too_few_accounts_is_none(rng):
     _campaign(rows, VICTIMS[:3])
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS[:3], 0))
     group = _group_of(decision, accounts, "v0")
-    assert group["verdict"] == "none" and group["reason"] == "size 3 < 5"
+    assert group["verdict"] == "none" and group["reason"] == "adopters 3 < 5"
     assert not accounts["flagged"].any()
 
 
@@ -209,7 +209,7 @@ def test_fragments_are_pooled_and_single_posters_attached(rng):
     decision, accounts = _decide(rows, members)
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "compromised"
-    assert group["n_pieces"] == 2 and group["size"] == 10 and group["n_attached"] == 2
+    assert group["n_pieces"] == 2 and group["n_adopters"] == 10 and group["n_attached"] == 2
     assert accounts.loc["late0", "attached"] and accounts.loc["late0", "flagged"]
     # b0 sat in a piece but never linked the signature: unsigned, not judged with the group
     assert accounts.loc["b0", "unsigned"] and not accounts.loc["b0", "flagged"]
@@ -227,14 +227,14 @@ def test_an_account_in_two_groups_takes_the_most_severe_verdict(rng):
         )
     members = {**dict.fromkeys(VICTIMS, 0), **dict.fromkeys(OTHERS[:6], 1)}
     decision, accounts = _decide(rows, members)
-    verdicts = set(decision.clusters["verdict"][decision.clusters["size"] >= 5])
+    verdicts = set(decision.clusters["verdict"][decision.clusters["n_adopters"] >= 5])
     assert verdicts == {"compromised", "coordinated"}
     assert accounts.loc["v0", "verdict"] == "compromised" and accounts.loc["v0", "flagged"]
     assert accounts.loc["b0", "verdict"] == "coordinated" and not accounts.loc["b0", "flagged"]
 
 
 def test_each_failed_term_is_named_with_its_threshold():
-    row = {"size": 40, "n_sites": 1, "exclusivity": 0.14, "span_share": 0.1, "history": 0.9,
+    row = {"n_adopters": 40, "n_sites": 1, "exclusivity": 0.14, "span_share": 0.1, "history": 0.9,
            "routine": 0.0, "repost_share": 0.0, "link_reuse": 0.9, "synchrony": 0.8,
            "templating": np.nan, "app_lift": np.nan, "prevalence": np.nan}  # fmt: skip
     out = ladder(pd.DataFrame([row]), Rule())

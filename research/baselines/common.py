@@ -87,6 +87,7 @@ def finish(
         with timer.stage("describe"):
             texts = posts.column("text").combine_chunks() if posts.table.num_rows else None
             table = group_evidence(events, cluster_groups(events, clustering), texts=texts)
+            table.insert(1, "size", clustering.sizes())
     else:
         table = pd.DataFrame({"cluster": np.arange(n_clusters), "size": clustering.sizes()})
     table["score"] = np.asarray(verdict.score, dtype=np.float64)
