@@ -10,7 +10,7 @@ cluster's members pushed and that were *new* when they did.
 1. **Signature sites.** A site is a candidate signature when at least two
    members of one cluster linked it and the site is *short-lived*: the central
    ``1 - 2 * rule.span_quantile`` of all its links, platform-wide, fall within
-   at most ``rule.max_span`` of the observed window. A campaign's sites are born
+   at most ``rule.candidate_span`` of the observed window. A campaign's sites are born
    and abandoned with it; sites that everybody links (a video site, a news
    site) and sites that accounts link all the time (a feed's, an
    organisation's) are linked throughout the window. (The data cannot tell
@@ -18,12 +18,12 @@ cluster's members pushed and that were *new* when they did.
    lasts the whole observation is not seen as one.)
 2. **Pooling.** Candidate sites whose adopters (every account that linked
    them) overlap — at least two shared, and at least ``rule.pool_overlap`` of
-   the larger set — are one **group** (a campaign candidate: the days of a
-   rotated domain, the short links of one campaign); a site with fewer than
-   ``rule.minor_sites`` times the adopters of its group's largest site is left
-   alone (two victims who happen to share a rare site). The clusters whose
-   adopters mostly adopted the group are its *pieces* (``n_pieces``): the group
-   is judged over all of them, however the graph split it.
+   the smaller set — and that lived alongside each other (at least
+   ``rule.pool_cospan`` of the smaller site's links within the larger's span)
+   are one **group** (a campaign candidate: the days of a rotated domain, the
+   short links of one campaign). The clusters whose adopters mostly adopted
+   the group are its *pieces* (``n_pieces``): the group is judged over all of
+   them, however the graph split it.
 3. **Adopters.** The group's *span* runs from its members' first to last
    signature link. Every account that linked a signature site within the span
    (widened by ``margin_s``) and had not linked it before is an **adopter**:
@@ -218,7 +218,7 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
     # window) and linked by at least two members of one cluster.
     spans = site_spans(link_site, when, n_sites, rule.span_quantile)
     window = max(int(np.ptp(when)) if len(when) else 0, 1)
-    short_lived = (spans[:, 1] - spans[:, 0]) <= rule.max_span * window
+    short_lived = (spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window
     member = np.flatnonzero(membership[account] >= 0)
     pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
     pair = np.searchsorted(
@@ -239,7 +239,10 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
         local[link_site[on_candidate]], account[on_candidate], n_acc
     )
     n_adopters = group_sizes(s_site, len(candidates))
-    site_group = _site_groups(s_site, s_acc, n_adopters, n_acc, rule)
+    site_group = _site_groups(
+        s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when[on_candidate],
+        spans[candidates], rule,
+    )  # fmt: skip
     n_groups = int(site_group.max(initial=-1)) + 1
     sites = [np.zeros(0, dtype=np.int64) for _ in range(n_groups)]
     order = np.argsort(site_group, kind="stable")
@@ -333,7 +336,7 @@ def cluster_groups(events: Events, clustering: Clustering, rule: Rule | None = N
     n = clustering.n_clusters
     spans = site_spans(link_site, when, n_sites, rule.span_quantile)
     window = max(int(np.ptp(when)) if len(when) else 0, 1)
-    short_lived = (spans[:, 1] - spans[:, 0]) <= rule.max_span * window
+    short_lived = (spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window
     member = np.flatnonzero(membership[account] >= 0)
     pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
     pair = np.searchsorted(
@@ -366,13 +369,19 @@ def _site_groups(
     s_acc: np.ndarray,
     n_adopters: np.ndarray,
     n_acc: int,
+    link_site: np.ndarray,
+    link_time: np.ndarray,
+    spans: np.ndarray,
     rule: Rule,
 ) -> np.ndarray:
-    """Group of each candidate site: sites whose adopters overlap (at least two shared, and at
-    least ``pool_overlap`` of the larger set: two big groups of active accounts share some
-    members by chance, the days of one campaign share its returning victims) are joined;
-    then, in each group, sites with fewer than ``minor_sites`` times the adopters of its
-    largest site leave it (alone)."""
+    """Group of each candidate site (local codes ``0..n-1``; ``link_site``/``link_time`` are the
+    candidates' links, ``spans`` their spans). Two sites join when their adopters overlap (at
+    least two shared, and at least ``pool_overlap`` of the smaller set: most of a short link's
+    pushers also pushed the campaign's domain, the days of one campaign share its returning
+    victims, while unrelated groups share only accounts active in both) and the smaller site
+    lived alongside the larger (at least ``pool_cospan`` of its links within the larger's span,
+    widened by ``margin_s``: a rare site two victims happened to link on other days does not
+    join)."""
     n = len(n_adopters)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -380,16 +389,22 @@ def _site_groups(
         return np.arange(n)
     incidence = sp.csr_matrix((np.ones(len(s_site)), (s_site, s_acc)), shape=(n, n_acc))
     shared = sp.triu(incidence @ incidence.T, k=1).tocoo()
-    larger = np.maximum(n_adopters[shared.row], n_adopters[shared.col])
-    strong = (shared.data >= 2) & (shared.data >= rule.pool_overlap * larger)
+    rows, cols = shared.row.astype(np.int64), shared.col.astype(np.int64)
+    small = np.where(n_adopters[rows] <= n_adopters[cols], rows, cols)
+    large = np.where(small == rows, cols, rows)
+    strong = (shared.data >= 2) & (shared.data >= rule.pool_overlap * n_adopters[small])
+    # Links of the smaller site within the larger site's span (one sorted pass, then searches).
+    t0 = int(link_time.min()) if len(link_time) else 0
+    keys = np.sort(link_site.astype(np.int64) * 2**32 + (link_time - t0))
+    lo = small * 2**32 + np.clip(spans[large, 0] - rule.margin_s - t0, 0, 2**32 - 1)
+    hi = small * 2**32 + np.clip(spans[large, 1] + rule.margin_s - t0, 0, 2**32 - 1)
+    inside = np.searchsorted(keys, hi, side="right") - np.searchsorted(keys, lo, side="left")
+    links_small = np.bincount(link_site, minlength=n)[small]
+    strong &= inside >= rule.pool_cospan * np.maximum(links_small, 1)
     join = sp.coo_matrix(
         (np.ones(int(strong.sum())), (shared.row[strong], shared.col[strong])), shape=(n, n)
     )
     _k, group = connected_components(join, directed=False)
-    largest = np.zeros(n, dtype=np.int64)
-    np.maximum.at(largest, group, n_adopters)
-    minor = n_adopters < rule.minor_sites * largest[group]
-    group = np.where(minor, group.max(initial=0) + 1 + np.arange(n), group)
     return _renumber(group)
 
 

@@ -375,30 +375,8 @@ def run_pipeline(
     with timer.stage("filter"):
         filtered = apply_filters(projection, later)
     _check_edge_budget(filtered, spec)
-    stability = None
     with timer.stage("detect"):
-        if spec.multiplex == "layers":
-            assert layers is not None
-            kept = [restrict_to(layer, filtered) for layer in layers]
-            clustering = detect_multiplex(
-                kept, layer_weights=[la.weight for la in spec.layers], seed=seed,
-                min_size=spec.min_cluster_size, **spec.detector_params,
-            )  # fmt: skip
-        elif spec.consensus_runs:
-            seeds = [(seed or 0) + k for k in range(spec.consensus_runs)]
-            agreed = consensus(
-                filtered, spec.detector, seeds=seeds, threshold=spec.consensus_threshold,
-                min_size=spec.min_cluster_size, **spec.detector_params,
-            )  # fmt: skip
-            clustering, stability = agreed.clustering, agreed.stability
-        else:
-            clustering = detect(
-                filtered,
-                spec.detector,
-                seed=seed,
-                min_size=spec.min_cluster_size,
-                **spec.detector_params,
-            )
+        clustering, stability = _detect(filtered, layers, spec, seed)
     timer.split("detect", "graph", clustering.timings.get("graph", 0.0))
     with timer.stage("verdicts"):
         decision = decide(
@@ -436,6 +414,44 @@ def run_pipeline(
         timings=timer.timings,
         stats=stats,
     )
+
+
+def _detect(
+    filtered: Projection, layers: list[Projection] | None, spec: PipelineSpec, seed: int | None
+) -> tuple[Clustering, np.ndarray | None]:
+    """The spec's detector on the filtered projection (and, for a consensus, the stability of
+    each cluster)."""
+    if spec.multiplex == "layers":
+        assert layers is not None
+        kept = [restrict_to(layer, filtered) for layer in layers]
+        clustering = detect_multiplex(
+            kept, layer_weights=[la.weight for la in spec.layers], seed=seed,
+            min_size=spec.min_cluster_size, **spec.detector_params,
+        )  # fmt: skip
+        return clustering, None
+    if spec.consensus_runs:
+        seeds = [(seed or 0) + k for k in range(spec.consensus_runs)]
+        agreed = consensus(
+            filtered, spec.detector, seeds=seeds, threshold=spec.consensus_threshold,
+            min_size=spec.min_cluster_size, **spec.detector_params,
+        )  # fmt: skip
+        return agreed.clustering, agreed.stability
+    clustering = detect(
+        filtered, spec.detector, seed=seed, min_size=spec.min_cluster_size, **spec.detector_params
+    )
+    return clustering, None
+
+
+def cluster_accounts(
+    events: Events, spec: PipelineSpec | None = None, *, seed: int | None = 0
+) -> Clustering:
+    """The clustering of the spec's graph (projection, filters, detector), before any verdict:
+    what :func:`research.verdicts.decide` judges."""
+    spec = spec or PipelineSpec()
+    projection, _layers, later = project(events, spec)
+    filtered = apply_filters(projection, later)
+    _check_edge_budget(filtered, spec)
+    return _detect(filtered, _layers, spec, seed)[0]
 
 
 def project(

@@ -23,17 +23,15 @@ class Rule:
 
     Attributes
     ----------
-    max_span, span_quantile
+    candidate_span, span_quantile
         A site can be a signature when the central ``1 - 2 * span_quantile`` of its links fill
-        at most ``max_span`` of the observed window (it was born and abandoned within it).
+        at most ``candidate_span`` of the observed window (it was born and abandoned within it).
     margin_s
         Slack around a group's span for novelty, adoption and signature posts.
-    minor_sites
-        A group's signature keeps its sites with at least this share of the links of its top
-        site (sites two members share by chance are dropped).
-    pool_overlap
-        Candidate sites whose adopters overlap by at least two accounts and this share of the
-        larger set are pooled into one group.
+    pool_overlap, pool_cospan
+        Candidate sites whose adopters overlap by at least two accounts and ``pool_overlap``
+        of the smaller set, and with at least ``pool_cospan`` of the smaller site's links
+        within the larger's span (widened by ``margin_s``), are pooled into one group.
     pool
         Pool sites (and so the clusters) that share adopters into one group, judged together.
     attach
@@ -54,15 +52,16 @@ class Rule:
         permutations, and the largest sample of posts compared per group.
     """
 
-    max_span: float = 0.6
+    candidate_span: float = 0.6
     span_quantile: float = 0.02
     margin_s: float = 86_400.0
-    minor_sites: float = 0.2
-    pool_overlap: float = 0.3
+    pool_overlap: float = 0.5
+    pool_cospan: float = 0.9
     pool: bool = True
     attach: bool = True
     min_size: int = 5
     min_exclusivity: float = 0.8
+    max_span: float = 0.6
     min_history: float = 0.0
     max_routine: float = 0.5
     max_reposts: float = 0.5
@@ -80,7 +79,7 @@ class Rule:
     max_texts: int = 1_000
 
     def __post_init__(self) -> None:
-        for name in ("max_span", "span_quantile", "minor_sites", "pool_overlap", "min_exclusivity", "min_history", "max_routine",
+        for name in ("candidate_span", "max_span", "span_quantile", "pool_overlap", "pool_cospan", "min_exclusivity", "min_history", "max_routine",
                      "max_reposts", "min_reuse", "min_synchrony", "min_templating", "min_app_lift", "min_prevalence", "template_similarity", "routine_share", "routine_members"):  # fmt: skip
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -223,6 +223,17 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     )
 
 
+def compromised(evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
+    """Which groups the rule judges compromised (the top rung of :func:`ladder`, without the
+    words: fast enough to score thousands of threshold settings)."""
+    if len(evidence) == 0:
+        return np.zeros(0, dtype=bool)
+    ok = (evidence["n_adopters"].to_numpy() >= rule.min_size) & (evidence["n_sites"].to_numpy() > 0)
+    for term in TERMS:
+        ok &= term.passes(evidence, rule)
+    return ok
+
+
 def score(evidence: pd.DataFrame, rule: Rule | None = None) -> np.ndarray:
     """The product of the terms, each oriented so that 1 is most suspicious (unknown terms
     count 1; ``concert`` is its strongest signal over its threshold, capped at 1)."""
@@ -250,7 +261,9 @@ def needs_costly_terms(evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
     if len(evidence) == 0:
         return np.zeros(0, dtype=np.int64)
     ok = np.logical_and.reduce([t.passes(evidence, rule) for t in TERMS[:-1]])
-    ok &= (evidence["n_adopters"].to_numpy() >= rule.min_size) & (evidence["n_sites"].to_numpy() > 0)
+    ok &= (evidence["n_adopters"].to_numpy() >= rule.min_size) & (
+        evidence["n_sites"].to_numpy() > 0
+    )
     ok &= ~TERMS[-1].passes(evidence, rule)
     return np.flatnonzero(ok)
 
