@@ -29,7 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import REPO, compose_config
 from experiments.protocol import Choice, Draw, choose, dev_draws
-from experiments.tools.latex import booktabs
+from experiments.tools.latex import booktabs, escape
 from research.outputs import to_json_text
 from research.provenance import provenance
 
@@ -161,7 +161,7 @@ def write_selection(
     names = list(default.structural) + list(default.thresholds)
     table = pd.DataFrame(
         {
-            "setting": names,
+            "setting": [escape(n) for n in names],
             "default": [_shown({**default.structural, **default.thresholds}[n]) for n in names],
         }
     )
@@ -169,7 +169,7 @@ def write_selection(
         values = {**choice.structural, **choice.thresholds}
         table[f"w/o {fold.replace('_', ' ')}"] = [_shown(values[n]) for n in names]
     tex_path = generated / "selection.tex"
-    tex_path.write_text(booktabs(table, align="l" + "r" * (len(table.columns) - 1)))
+    tex_path.write_text(booktabs(table))
     return [json_path, tex_path]
 
 
