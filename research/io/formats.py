@@ -32,16 +32,13 @@ import orjson
 from research.errors import InputFileError, unknown_name
 from research.io.accounting import FileLog
 from research.io.assemble import RawBatch
-from research.io.options import ReadOptions
+from research.io.options import FORMATS, ReadOptions
 from research.io.sources import InputFile, read_head
 
 __all__ = ["FORMATS", "detect_format", "reader_for"]
 
 Reader = Callable[[InputFile, FileLog, ReadOptions], Iterator[RawBatch]]
 
-FORMATS: tuple[str, ...] = (
-    "twitter-v1", "twitter-v2", "gnip", "twitter-info-ops", "mastodon", "csv", "parquet",
-)  # fmt: skip
 
 _V1_NOTICES = (
     "delete",

@@ -47,15 +47,13 @@ from research.errors import InputFileError, SchemaError
 from research.io.accounting import FileLog
 from research.io.assemble import RAW_SCHEMA, RawBatch
 from research.io.listliteral import split_links
-from research.io.options import ReadOptions
+from research.io.options import TABULAR_COLUMNS, ReadOptions
 from research.io.sources import InputFile, read_head
 
 __all__ = ["REQUIRED", "read_csv", "read_parquet", "rows_to_raw"]
 
 REQUIRED = ("post_id", "account_id", "timestamp")
-#: The columns a CSV/Parquet file may hold (others are ignored), the targets of ``column_map``.
-TABULAR_COLUMNS = _KNOWN = ("post_id", "account_id", "account_name", "timestamp", "app_name", "app_url", "urls",
-          "platform_urls", "text", "is_repost", "platform")  # fmt: skip
+_KNOWN = TABULAR_COLUMNS
 _TRUE = {"true", "t", "1", "yes", "y"}
 _TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
 
