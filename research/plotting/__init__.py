@@ -48,6 +48,8 @@ METHOD_COLOURS = {
     # Okabe-Ito has eight colours; Leiden (CPM) shares the LFR figure with Infomap's green,
     # so it takes Paul Tol's wine rather than a hashed colour that may land near it.
     "leiden_cpm": "#882255",
+    # Iterated Louvain beside Louvain once: Paul Tol's rose, apart from vermillion in greyscale.
+    "louvain_iterated": "#CC6677",
 }
 _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
@@ -84,6 +86,7 @@ METHOD_LABELS = {
     "leiden": "Leiden",
     "leiden_cpm": "Leiden (CPM)",
     "louvain": "Louvain",
+    "louvain_iterated": "Louvain (iterated)",
     "infomap": "Infomap",
     "label_propagation": "label propagation",
     "components": "components",
