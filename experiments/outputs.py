@@ -35,7 +35,7 @@ NUMBER_KIND = {
     "nmi_all": "score", "ari_all": "score", "campaign_recall_min": "score",
     "fpr": "percent", "fpr_news": "percent", "fpr_feed": "percent", "fpr_org": "percent",
     "disconnected_share": "percent", "seconds": "seconds", "peak_mb": "mb",
-    "n_clusters": "sig", "attack_posts_per_account": "sig", "n_posts": "count",
+    "n_clusters": "sig", "disconnected": "sig", "attack_posts_per_account": "sig", "n_posts": "count",
     "n_accounts": "count", "n_positive": "count", "n_flagged": "count",
     "top10_account_share": "score", "top5_app_share": "score", "url_share": "score", "repost_share": "score",
     "hourly_trough_to_peak": "score", "median_posts_per_account": "sig",

@@ -2,6 +2,8 @@
 
 Every method takes a posts table, a dict of parameters and a seed, and returns
 a :class:`~research.pipeline.Detection`, so that one harness evaluates them all.
+Every baseline also declares a tuning space (:data:`TUNING`): the candidate
+values of its parameters that a selection on development data may try.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from research.baselines import compa, evilcohort, fraudar, pacheco, qut_colink
+from research.baselines import BASELINES
 from research.errors import unknown_name
 from research.graph.events import Events
 from research.pipeline import Detection, PipelineSpec, run_pipeline
@@ -52,11 +54,13 @@ def multilayer(
 METHODS: dict[str, Method] = {
     "joint": joint,
     "multilayer": multilayer,
-    "compa": compa,
-    "pacheco": pacheco,
-    "qut_colink": qut_colink,
-    "evilcohort": evilcohort,
-    "fraudar": fraudar,
+    **BASELINES,
+}
+
+#: Tuning spaces by method name (parameter -> candidate values; the defaults are each
+#: paper's settings): the same budget for every baseline in a selection on development data.
+TUNING: dict[str, dict[str, tuple[Any, ...]]] = {
+    name: baseline.tuning for name, baseline in BASELINES.items()
 }
 
 
