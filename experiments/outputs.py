@@ -165,7 +165,22 @@ def case_study(experiment: Experiment, results: pd.DataFrame, figure: dict[str, 
         "n_posts": len(posts), "n_accounts": len(membership),
         "n_flagged_clusters": len(flagged),
     }])  # fmt: skip
-    return {experiment.name: case_study_figure(events, membership, cluster)}, facts, None
+    signature = signature_links(detection, events) == cluster
+    return {experiment.name: case_study_figure(events, membership, cluster, signature)}, facts, None
+
+
+def signature_links(detection: Any, events: Any) -> np.ndarray:
+    """Per link: the flagged cluster whose signature it carries, or -1, as the method computed
+    it (from the core members: accounts attached by the signature are not core)."""
+    from research.evidence import FlagRule
+    from research.expand import signature_owner
+
+    membership = detection.clustering.membership
+    if "attached" in detection.accounts:
+        membership = np.where(detection.accounts["attached"].to_numpy(dtype=bool), -1, membership)
+    rule = (detection.params or {}).get("rule")
+    rule = FlagRule(**rule) if isinstance(rule, dict) else None
+    return signature_owner(events, membership, detection.clusters, rule)
 
 
 FIGURES: dict[str, Callable[..., Drawn]] = {
