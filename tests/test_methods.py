@@ -143,7 +143,6 @@ def test_every_method_runs_from_hydra_by_name(tmp_path, name):
             overrides=[
                 f"method={name}",
                 "data.n_posts=30000",
-                "write_paper_figures=false",
                 "progress=false",
             ],
         )
