@@ -36,7 +36,7 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     """Execute one run and write its artefacts into ``out_dir``; returns the metrics."""
     from research.evaluate import evaluate
     from research.graph.events import encode
-    from research.methods import run_method
+    from research.methods import check_params, run_method
     from research.outputs import to_json_text, write_detection
     from research.report import write_report
 
@@ -48,6 +48,7 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     (out_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
 
     method = plain["method"]["name"]
+    check_params(method, method_params(plain))  # before any data is read
     log.info("data %s, method %s, seed %d", plain["data"]["name"], method, seed)
     posts, truth, data_info = load_data(plain["data"], seed, progress=progress)
     log.info("read %s posts by %s accounts", f"{len(posts):,}", f"{posts.n_accounts():,}")

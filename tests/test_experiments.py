@@ -73,6 +73,15 @@ def test_run_writes_artefacts_only_in_its_run_directory(tmp_path: Path):
     assert provenance["packages"]["numpy"] and "commit" in provenance["git"]
 
 
+def test_configuration_is_checked_before_the_data_is_read(tmp_path: Path):
+    from research.errors import ConfigError
+
+    # The data path does not exist: reading first would fail on it, not on the window.
+    cfg = _compose(["data=file", f"data.path={tmp_path / 'none.jsonl'}", "projection.window_s=-5"])
+    with pytest.raises(ConfigError, match="window_s must be positive"):
+        run(cfg, tmp_path / "run")
+
+
 def test_same_config_same_bytes(tmp_path: Path):
     cfg = _compose(["data.n_posts=60000", "progress=false"])
     run(cfg, tmp_path / "a")
