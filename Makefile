@@ -10,10 +10,11 @@ PROFILE ?= full
 JOBS ?= 2
 LATEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended poppler-utils
 
-.PHONY: help setup run test test-fast bench lint clean reproduce paper check-paper
+.PHONY: help setup run test test-fast bench lint clean reproduce paper check-paper notebook
 
 help:
 	@echo "make run    set up .venv and run the default experiment (We Heart It scenario)"
+	@echo "make notebook  install JupyterLab (the notebook extra) and open notebooks/weheartit.ipynb"
 	@echo "make test   set up .venv and run the test suite"
 	@echo "make bench  run the benchmarks (writes benchmarks/results/)"
 	@echo "make lint   ruff format --check, ruff check, mypy (the pinned dev extra)"
@@ -32,6 +33,10 @@ setup: $(STAMP)
 
 run: setup
 	$(BIN)/python -m experiments.run
+
+notebook: setup
+	$(BIN)/python -m pip install --quiet -e ".[notebook]"
+	$(BIN)/jupyter lab notebooks/weheartit.ipynb
 
 test: setup
 	$(BIN)/python -m pytest -q
