@@ -23,12 +23,12 @@ from typing import Any
 from research.errors import ConfigError, InputFileError, UserError
 
 _EPILOG_DETECT = """examples:
-  python -m research simulate --preset weheartit --seed 0 --out data/whi
-  python -m research detect data/whi --out results/whi
-  python -m research detect tweets.jsonl.gz --out results/tweets --set window_s=600
-  python -m research detect posts.parquet --out out --config my_method.yaml --seed 3
-  python -m research detect data/whi --out results/whi --export graphml,gexf,csv
-  python -m research detect data/whi --out results/whi --export gexf --export-graph tripartite --export-scope flagged
+  python -m research simulate --preset weheartit --seed 0 --out outputs/data/whi
+  python -m research detect outputs/data/whi --out outputs/detect/whi
+  python -m research detect tweets.jsonl.gz --out outputs/detect/tweets --set window_s=600
+  python -m research detect posts.parquet --out outputs/detect/mine --config my_method.yaml --seed 3
+  python -m research detect outputs/data/whi --out outputs/detect/whi --export graphml,gexf,csv
+  python -m research detect outputs/data/whi --out outputs/detect/whi --export gexf --export-graph tripartite --export-scope flagged
 """
 
 
@@ -61,7 +61,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
         "simulate",
         help="write a simulated platform under attack",
         description="Simulate a platform under attack; the seed fixes every byte of the output.",
-        epilog="example:\n  python -m research simulate --preset weheartit --seed 0 --out data/whi",
+        epilog="example:\n  python -m research simulate --preset weheartit --seed 0 --out outputs/data/whi",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sim.add_argument(
@@ -89,7 +89,8 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
             "a directory written by `simulate`, or raw platform exports (Twitter v1.1/v2 JSON, "
             "information-operations CSV, Mastodon JSON, CSV), which are ingested on the way. "
             "Writes accounts.csv, clusters.csv, summary.json, provenance.json and report.html to --out; "
-            "metrics.json too when ground truth is available."
+            "metrics.json too when ground truth is available, and rejects.jsonl (every row that "
+            "could not be read) when INPUT is raw."
         ),
         epilog=_EPILOG_DETECT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
