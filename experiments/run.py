@@ -70,7 +70,6 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         out_dir / "report.html",
         metrics=metrics or None,
         events=events,
-        seed=seed,
         progress=progress,
     )
     summary = detection.summary()
