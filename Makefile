@@ -1,7 +1,11 @@
 # hijack-clusters: every target sets up .venv itself (Python 3.11-3.13, nothing else needed).
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
-VENV := .venv
+# VENV=/path/to/venv runs the targets in an existing environment (the fresh-clone test points
+# a clone at the tests' own one); it is set up only when it was not from this pyproject.toml.
+VENV ?= .venv
 BIN := $(VENV)/bin
+# The stamp's name holds pyproject.toml's checksum: a changed file means a new stamp (a file
+# that is merely newer, as in a fresh clone, does not).
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EXTRAS ?= test
 
@@ -22,7 +26,7 @@ help:
 	@echo "make paper [PROFILE=quick]                missing figures/tables, then paper/main.pdf (needs: $(LATEX_PACKAGES))"
 	@echo "make check-paper [PROFILE=quick]          check the generated outputs and the PDF"
 
-$(STAMP): pyproject.toml
+$(STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
