@@ -179,7 +179,12 @@ def render_report(
 ) -> str:
     """The report as a string (see :func:`write_report`)."""
     caps = caps or ReportCaps()
-    bar = tqdm(total=4, desc="report", unit="step", disable=not progress, leave=False)
+    # The step under way and the time (as the detect bar): four steps of very different length
+    # make a rate meaningless.
+    bar = tqdm(
+        total=4, desc="report: profiles", bar_format="{desc} [{elapsed}]",
+        disable=not progress, leave=False,
+    )  # fmt: skip
     events = events if events is not None else encode(posts)
     clusters: pd.DataFrame = detection.clusters
     accounts: pd.DataFrame = detection.accounts
@@ -195,6 +200,7 @@ def render_report(
     carded = [int(c) for c in ranked["cluster"].head(caps.cards)]
     profiles = {c: profiler.profile(c, top=caps.top, max_posts=caps.posts) for c in carded}
     bar.update(1)
+    bar.set_description_str("report: network")
 
     # The network shows the flagged clusters; with none flagged, the largest clusters
     # give the reader something to look at (marked "not flagged").
@@ -213,6 +219,7 @@ def render_report(
     attached = _attached(events, accounts)
     network = network_data(profiler, drawn_profiles, caps=caps.network, attached=attached)
     bar.update(1)
+    bar.set_description_str("report: page")
 
     n_flagged = len(flagged)
     n_flagged_accounts = int(accounts["flagged"].sum()) if "flagged" in accounts else 0
