@@ -165,7 +165,26 @@ def case_study(experiment: Experiment, results: pd.DataFrame, figure: dict[str, 
         "n_posts": len(posts), "n_accounts": len(membership),
         "n_flagged_clusters": len(flagged),
     }])  # fmt: skip
-    return {experiment.name: case_study_figure(events, membership, cluster)}, facts, None
+    signature = signature_links(detection, events) == cluster
+    return {experiment.name: case_study_figure(events, membership, cluster, signature)}, facts, None
+
+
+def signature_links(detection: Any, events: Any) -> np.ndarray:
+    """Per link: the flagged cluster whose signature it carries, or -1, as the method computed
+    it (from the core members: accounts attached by the signature are not core). A method that
+    did not expand by signature (``expand: false``, or a baseline) computed none: all -1."""
+    from research.evidence import FlagRule
+    from research.expand import signature_owner
+
+    params = detection.params or {}
+    if not params.get("expand") or "rule" not in params:
+        return np.full(len(events.link_post), -1, dtype=np.int64)
+    membership = detection.clustering.membership
+    if "attached" in detection.accounts:
+        membership = np.where(detection.accounts["attached"].to_numpy(dtype=bool), -1, membership)
+    rule = params["rule"]
+    rule = FlagRule(**rule) if isinstance(rule, dict) else rule
+    return signature_owner(events, membership, detection.clusters, rule)
 
 
 FIGURES: dict[str, Callable[..., Drawn]] = {

@@ -59,22 +59,8 @@ def attach_by_signature(
     in_flagged = (membership >= 0) & flagged[np.maximum(membership, 0)]
 
     link_cluster = membership[events.link_account]
-    core = in_flagged[events.link_account]
-    app = np.where(events.link_app >= 0, events.link_app, len(events.apps))
-    domain = np.where(
-        events.link_domain >= 0, events.link_domain, len(events.domains) + events.link_url
-    )
-    # Two signature levels: (app, domain), and (app, URL) for links whose domain is
-    # shared widely (a shortener) but whose exact short link is the attacker's own.
-    onset = _to_seconds(clusters["onset"])
-    born_after = onset - rule.signature_birth_margin_s
-    owner = _signature_owner(
-        events, link_cluster, core, app, domain, born_after, rule.signature_exclusivity
-    )
-    by_url = _signature_owner(
-        events, link_cluster, core, app, events.link_url, born_after, rule.signature_exclusivity
-    )
-    owner = np.where(owner >= 0, owner, np.where(_on_shortener(events), by_url, -1))
+    owner = signature_owner(events, membership, clusters, rule)
+    born_after = _to_seconds(clusters["onset"]) - rule.signature_birth_margin_s
     signs = (owner >= 0) & (owner == link_cluster)
     unsigned = in_flagged.copy()
     unsigned[events.link_account[signs]] = False
@@ -94,6 +80,50 @@ def attach_by_signature(
     membership[acc[first_of]] = cl[first_of]
     attached[acc[first_of]] = True
     return membership, attached, unsigned
+
+
+def signature_owner(
+    events: Events, membership: np.ndarray, clusters: pd.DataFrame, rule: FlagRule | None = None
+) -> np.ndarray:
+    """For each link of ``events``, the flagged cluster whose signature it carries, or -1.
+
+    ``membership`` is the clustering before expansion (the core members); the figures
+    that show a cluster's signature take it from here rather than define their own.
+
+    Examples
+    --------
+    >>> from research.simulate import simulate
+    >>> from research.pipeline import PipelineSpec, run_pipeline
+    >>> from research.graph.events import encode
+    >>> sim = simulate("weheartit", seed=0, n_posts=30_000)
+    >>> found = run_pipeline(sim.posts, PipelineSpec(expand=False), seed=0)
+    >>> events = encode(sim.posts)
+    >>> owner = signature_owner(events, found.clustering.membership, found.clusters)
+    >>> cluster = int(found.flagged_clusters["cluster"].iloc[0])
+    >>> sorted({events.domains[int(d)] for d in events.link_domain[owner == cluster]})
+    ['bit.ly', 'goo.gl', 'ow.ly', 'slim-secret-today-diet-pills.com', 'tinyurl.com', 'womenshealth-diet-news-diet-pills.com']
+    """
+    rule = rule or FlagRule()
+    if len(clusters) == 0 or not clusters["flagged"].any():
+        return np.full(len(events.link_post), -1, dtype=np.int64)
+    flagged = clusters["flagged"].to_numpy(dtype=bool)
+    in_flagged = (membership >= 0) & flagged[np.maximum(membership, 0)]
+    link_cluster = membership[events.link_account]
+    core = in_flagged[events.link_account]
+    app = np.where(events.link_app >= 0, events.link_app, len(events.apps))
+    domain = np.where(
+        events.link_domain >= 0, events.link_domain, len(events.domains) + events.link_url
+    )
+    # Two signature levels: (app, domain), and (app, URL) for links whose domain is
+    # shared widely (a shortener) but whose exact short link is the attacker's own.
+    born_after = _to_seconds(clusters["onset"]) - rule.signature_birth_margin_s
+    owner = _signature_owner(
+        events, link_cluster, core, app, domain, born_after, rule.signature_exclusivity
+    )
+    by_url = _signature_owner(
+        events, link_cluster, core, app, events.link_url, born_after, rule.signature_exclusivity
+    )
+    return np.where(owner >= 0, owner, np.where(_on_shortener(events), by_url, -1))
 
 
 def _on_shortener(events: Events) -> np.ndarray:

@@ -16,7 +16,7 @@ from experiments.run import run
 from research.baselines import BASELINES
 from research.cli import main
 from research.errors import ConfigError
-from research.methods import METHODS, TUNING, run_method
+from research.methods import _CHECKS, METHODS, TUNING, check_params, run_method
 from research.simulate import simulate
 from tests.conftest import REPO
 
@@ -63,6 +63,16 @@ def test_contract_same_seed_same_output_and_a_valid_clustering(small, name):
     assert "disconnected_clusters" in first.stats
     with pytest.raises(ConfigError):
         run_method(name, small.posts, {"no_such_parameter": 1})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_method_checks_its_parameters_without_data(name):
+    """What run_method refuses, check_params refuses first (the command line calls it before
+    reading anything), and the defaults pass."""
+    check_params(name, {})
+    with pytest.raises(ConfigError, match="no_such_parameter"):
+        check_params(name, {"no_such_parameter": 1})
+    assert name in _CHECKS, "register how this method's parameters are checked in research.methods"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -136,7 +146,6 @@ def test_every_method_runs_from_hydra_by_name(tmp_path, name):
             overrides=[
                 f"method={name}",
                 "data.n_posts=30000",
-                "write_paper_figures=false",
                 "progress=false",
             ],
         )

@@ -88,7 +88,7 @@ class ReadOptions:
         for source, target in self.column_map.items():
             if target not in TABULAR_COLUMNS:
                 raise ConfigError(
-                    f"column_map: {source!r} -> {target!r}: no posts column {target!r}; "
+                    f"--map {source}={target} (column_map in Python): no posts column {target!r}; "
                     f"map onto one of: {', '.join(TABULAR_COLUMNS)}"
                 )
         # A private copy: the caller's dict may change after the options are made.
