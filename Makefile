@@ -1,7 +1,11 @@
 # hijack-clusters: every target sets up .venv itself (Python 3.11-3.13, nothing else needed).
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
-VENV := .venv
+# VENV=/path/to/venv runs the targets in an existing environment (the fresh-clone test points
+# a clone at the tests' own one); it is set up only when it was not from this pyproject.toml.
+VENV ?= .venv
 BIN := $(VENV)/bin
+# The stamp's name holds pyproject.toml's checksum: a changed file means a new stamp (a file
+# that is merely newer, as in a fresh clone, does not).
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EXTRAS ?= test
 
@@ -10,10 +14,11 @@ PROFILE ?= full
 JOBS ?= 2
 LATEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended poppler-utils
 
-.PHONY: help setup run test test-fast bench lint clean reproduce paper check-paper
+.PHONY: help setup run test test-fast bench lint clean reproduce paper check-paper notebook
 
 help:
 	@echo "make run    set up .venv and run the default experiment (We Heart It scenario)"
+	@echo "make notebook  install JupyterLab (the notebook extra) and open notebooks/weheartit.ipynb"
 	@echo "make test   set up .venv and run the test suite"
 	@echo "make bench  run the benchmarks (writes benchmarks/results/)"
 	@echo "make lint   ruff format --check, ruff check, mypy (the pinned dev extra)"
@@ -21,7 +26,7 @@ help:
 	@echo "make paper [PROFILE=quick]                missing figures/tables, then paper/main.pdf (needs: $(LATEX_PACKAGES))"
 	@echo "make check-paper [PROFILE=quick]          check the generated outputs and the PDF"
 
-$(STAMP): pyproject.toml
+$(STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
@@ -32,6 +37,10 @@ setup: $(STAMP)
 
 run: setup
 	$(BIN)/python -m experiments.run
+
+notebook: setup
+	$(BIN)/python -m pip install --quiet -e ".[notebook]"
+	$(BIN)/jupyter lab notebooks/weheartit.ipynb
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -35,7 +35,7 @@ NUMBER_KIND = {
     "nmi_all": "score", "ari_all": "score", "campaign_recall_min": "score",
     "fpr": "percent", "fpr_news": "percent", "fpr_feed": "percent", "fpr_org": "percent",
     "disconnected_share": "percent", "seconds": "seconds", "peak_mb": "mb",
-    "n_clusters": "sig", "attack_posts_per_account": "sig", "n_posts": "count",
+    "n_clusters": "sig", "disconnected": "sig", "attack_posts_per_account": "sig", "n_posts": "count",
     "n_accounts": "count", "n_positive": "count", "n_flagged": "count",
     "top10_account_share": "score", "top5_app_share": "score", "url_share": "score", "repost_share": "score",
     "hourly_trough_to_peak": "score", "median_posts_per_account": "sig",
@@ -165,7 +165,18 @@ def case_study(experiment: Experiment, results: pd.DataFrame, figure: dict[str, 
         "n_posts": len(posts), "n_accounts": len(membership),
         "n_flagged_clusters": len(flagged),
     }])  # fmt: skip
-    return {experiment.name: case_study_figure(events, membership, cluster)}, facts, None
+    signature = signature_links(detection, events) == cluster
+    return {experiment.name: case_study_figure(events, membership, cluster, signature)}, facts, None
+
+
+def signature_links(detection: Any, events: Any) -> np.ndarray:
+    """Per link: the compromised cluster whose signature site it links, or -1, as the method
+    computed it (:func:`research.evidence.signature_links`; a baseline computes none: all -1)."""
+    from research.evidence import signature_links as links_of
+
+    if "signature_sites" not in detection.clusters:
+        return np.full(len(events.link_post), -1, dtype=np.int64)
+    return links_of(events, detection.clusters)
 
 
 FIGURES: dict[str, Callable[..., Drawn]] = {

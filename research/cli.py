@@ -6,6 +6,7 @@ One obvious job per verb:
 - ``ingest``    read platform exports into the posts table (with rejects and counts)
 - ``detect``    find and explain clusters of compromised accounts
 - ``methods``   list the methods, detectors, filters and presets available
+- ``keygen``    write a new pseudonymisation key for ``ingest``
 
 Errors a person can act on print one line to stderr and exit non-zero (no traceback).
 """
@@ -22,12 +23,12 @@ from typing import Any
 from research.errors import ConfigError, InputFileError, UserError
 
 _EPILOG_DETECT = """examples:
-  python -m research simulate --preset weheartit --seed 0 --out data/whi
-  python -m research detect data/whi --out results/whi
-  python -m research detect tweets.jsonl.gz --out results/tweets --set window_s=600
-  python -m research detect posts.parquet --out out --config my_method.yaml --seed 3
-  python -m research detect data/whi --out results/whi --export graphml,gexf,csv
-  python -m research detect data/whi --out results/whi --export gexf --export-graph tripartite --export-scope flagged
+  python -m research simulate --preset weheartit --seed 0 --out outputs/data/whi
+  python -m research detect outputs/data/whi --out outputs/detect/whi
+  python -m research detect tweets.jsonl.gz --out outputs/detect/tweets --set window_s=600
+  python -m research detect posts.parquet --out outputs/detect/mine --config my_method.yaml --seed 3
+  python -m research detect outputs/data/whi --out outputs/detect/whi --export graphml,gexf,csv
+  python -m research detect outputs/data/whi --out outputs/detect/whi --export gexf --export-graph tripartite --export-scope flagged
 """
 
 
@@ -60,7 +61,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
         "simulate",
         help="write a simulated platform under attack",
         description="Simulate a platform under attack; the seed fixes every byte of the output.",
-        epilog="example:\n  python -m research simulate --preset weheartit --seed 0 --out data/whi",
+        epilog="example:\n  python -m research simulate --preset weheartit --seed 0 --out outputs/data/whi",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sim.add_argument(
@@ -88,7 +89,8 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
             "a directory written by `simulate`, or raw platform exports (Twitter v1.1/v2 JSON, "
             "information-operations CSV, Mastodon JSON, CSV), which are ingested on the way. "
             "Writes accounts.csv, clusters.csv, summary.json, provenance.json and report.html to --out; "
-            "metrics.json too when ground truth is available."
+            "metrics.json too when ground truth is available, and rejects.jsonl (every row that "
+            "could not be read) when INPUT is raw."
         ),
         epilog=_EPILOG_DETECT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -111,6 +113,14 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     det.add_argument(
         "--format", default=None, help="input format when INPUT is raw (default: detect)"
+    )
+    det.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="SOURCE=COLUMN",
+        help="raw CSV/Parquet: read column SOURCE as the posts column COLUMN (repeatable), "
+        "e.g. --map user=account_id",
     )
     det.add_argument(
         "--truth",
@@ -140,6 +150,18 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     det.add_argument("--quiet", action="store_true", help="no progress output")
     det.set_defaults(run=_detect)
+
+    key = verbs.add_parser(
+        "keygen",
+        help="write a new pseudonymisation key",
+        description="Write a new random pseudonymisation key (32 bytes, hex) to a file readable by "
+        "you alone, for `ingest --pseudonymise-key-file` (or the environment variable the key "
+        "may come from instead). An existing file is never overwritten.",
+        epilog="example:\n  python -m research keygen --out ~/.secrets/pseudonym.key",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    key.add_argument("--out", required=True, type=Path, help="the key file to create")
+    key.set_defaults(run=_keygen)
 
     meth = verbs.add_parser(
         "methods",
@@ -247,17 +269,19 @@ def method_config(config: Path | None, overrides: Sequence[str] = ()) -> dict[st
 
 def _detect(args: argparse.Namespace) -> int:
     from research.evaluate import evaluate
-    from research.io.loading import load_posts
-    from research.methods import run_method
+    from research.io.cli import parse_column_map
+    from research.methods import check_params, run_method
     from research.outputs import write_detection
     from research.truth import read_truth
 
+    # Every name and value that can be checked without data is checked before any is read.
     params = method_config(args.config, args.set)
+    check_params(args.method, params)
     export_formats = _export_formats(args.export)
-    posts, read_info = load_posts(args.inputs, args.format, progress=not args.quiet)
+    column_map = parse_column_map(args.map)
+    posts, read_info = _read_with_rejects(args, column_map)
     if len(posts) == 0:
         raise InputFileError(f"{args.inputs[0]}: no posts to analyse")
-    _say(args, f"read {len(posts):,} posts by {posts.n_accounts():,} accounts")
     detection = run_method(args.method, posts, params, seed=args.seed, progress=not args.quiet)
 
     truth_dir = args.truth
@@ -288,16 +312,84 @@ def _detect(args: argparse.Namespace) -> int:
     flagged = detection.flagged_clusters
     _say(
         args,
-        f"{len(flagged)} flagged cluster(s), {int(detection.accounts['flagged'].sum()):,} flagged account(s) -> {args.out}",
+        f"{_count(len(flagged), 'flagged cluster')}, "
+        f"{_count(int(detection.accounts['flagged'].sum()), 'flagged account')} -> {args.out}",
     )
-    for cluster in flagged["cluster"].tolist():
-        _say(args, "  " + detection.explain(int(cluster)))
+    for line in _cluster_lines(detection, args.out, report=not args.no_report):
+        _say(args, line)
     if metrics is not None:
         _say(
             args,
             f"F1 {metrics['f1']:.3f}  precision {metrics['precision']:.3f}  recall {metrics['recall']:.3f}  benign FPR {metrics['fpr']:.4f}",
         )
     return 0
+
+
+#: Flagged clusters whose sentence is printed (highest score first); clusters.csv has them all.
+SHOWN_SENTENCES = 10
+
+
+def _cluster_lines(detection: Any, out: Path, *, report: bool) -> list[str]:
+    """The sentences of the highest-scoring flagged clusters, and a count of the rest."""
+    clusters = detection.clusters
+    flagged = detection.flagged_clusters
+    if "score" in flagged:
+        flagged = flagged.sort_values(["score", "cluster"], ascending=[False, True], kind="stable")
+    shown = flagged["cluster"].head(SHOWN_SENTENCES).tolist()
+    lines = ["  " + detection.explain(int(cluster)) for cluster in shown]
+    more, unflagged = len(flagged) - len(shown), len(clusters) - len(flagged)
+    if more or unflagged:
+        rest = [f"{more:,} more flagged (lower scores)"] if more else []
+        rest += [f"{unflagged:,} not flagged"] if unflagged else []
+        where = out / "clusters.csv"
+        lines.append(
+            f"  and {' and '.join(rest)}: every cluster's sentence is in {where}"
+            + (" and report.html" if report else "")
+        )
+    return lines
+
+
+def _count(n: int, noun: str) -> str:
+    """``n noun`` with the plural when needed (``1 post``, ``2 posts``)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _read_with_rejects(args: argparse.Namespace, column_map: dict[str, str]) -> tuple[Any, Any]:
+    """The posts of ``args.inputs``; raw exports leave ``rejects.jsonl`` in ``args.out`` (every
+    row that could not be read, as ``ingest`` writes it) and a line saying how many."""
+    import orjson
+
+    from research.io.loading import load_posts
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    partial = args.out / ".rejects.jsonl.partial"
+    try:
+        with partial.open("wb") as rejects:
+            posts, info = load_posts(
+                args.inputs,
+                args.format,
+                progress=not args.quiet,
+                column_map=column_map,
+                on_reject=lambda reject: rejects.write(orjson.dumps(reject.to_dict()) + b"\n"),
+            )
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    line = f"read {_count(len(posts), 'post')} by {_count(posts.n_accounts(), 'account')}"
+    if info.get("format") == "raw":
+        partial.replace(args.out / "rejects.jsonl")
+        ingest = info["ingest"]
+        rejected = sum(ingest.get("rejected", {}).values())
+        if rejected:
+            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(ingest["rejected"].items()))
+            line += (
+                f"; {_count(rejected, 'row')} rejected ({reasons}): "
+                f"see {args.out / 'rejects.jsonl'}"
+            )
+    else:
+        partial.unlink(missing_ok=True)
+    _say(args, line)
+    return posts, info
 
 
 def _export_formats(value: str) -> list[str]:
@@ -313,6 +405,34 @@ def _write_report(posts: Any, detection: Any, out: Path, **options: Any) -> None
     from research.report import write_report
 
     write_report(posts, detection, out / "report.html", **options)
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    import os
+    import secrets
+
+    from research.io.pseudonymise import KEY_ENV_VAR
+
+    path = args.out.expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: a key that pseudonymised earlier data is never replaced by accident.
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputFileError(
+            f"{path}: exists; a new key would give new pseudonyms (remove it first if that is meant)"
+        ) from None
+    except OSError as err:
+        raise InputFileError(f"{path}: cannot create the key file ({err.strerror})") from None
+    with os.fdopen(handle, "w") as key_file:
+        key_file.write(secrets.token_hex(32) + "\n")
+    print(
+        f"wrote a new pseudonymisation key to {path} (readable by you alone; keep it secret and "
+        f"keep it: the same key gives the same pseudonyms). Use it with "
+        f'--pseudonymise-key-file {path}, or export {KEY_ENV_VAR}="$(cat {path})"',
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _methods(args: argparse.Namespace) -> int:

@@ -74,6 +74,7 @@ cluster's members pushed and that were *new* when they did.
                         span (templating and prevalence are computed only where the
                         verdict hangs on them)
 ``median_gap_s``        median time between consecutive signature posts on a site
+``signature_sites``     the signature's sites, separated by spaces (a site holds no space)
 ``onset``, ``last_post``  the span; ``span_hours`` its length; ``span_share`` its
                         share of the observed window (a group active all along is
                         routine, not an episode)
@@ -503,7 +504,7 @@ EVIDENCE_COLUMNS = (
     "cluster", "n_adopters", "n_members", "n_attached", "n_unsigned", "n_pieces", "n_signature_posts",
     "top_site", "site_share", "n_sites", "top_app", "app_share", "app_novelty", "exclusivity",
     "history", "routine", "repost_share", "link_reuse", "synchrony", "app_lift", "templating", "prevalence",
-    "median_gap_s", "onset", "last_post", "span_hours", "span_share", "top_urls",
+    "median_gap_s", "onset", "last_post", "span_hours", "span_share", "top_urls", "signature_sites",
 )  # fmt: skip
 
 
@@ -630,6 +631,7 @@ def group_evidence(
             "span_hours": np.where(has_span, (end - start) / 3600.0, np.nan),
             "span_share": np.where(has_span, (end - start) / window, np.nan),
             "top_urls": _top_urls(events, sp_post, sp_group, n),
+            "signature_sites": [" ".join(site_labels.take(ks)) for ks in groups.sites],
         }
     )
 
@@ -744,6 +746,35 @@ def _first_app_use(
         else np.zeros(len(probe), dtype=bool)
     )
     return np.where(hit, first[pos] if len(key) else 0, _NEVER)
+
+
+def signature_links(
+    events: Events, clusters: pd.DataFrame, *, flagged_only: bool = True
+) -> np.ndarray:
+    """Per link: the cluster whose signature site it links (``-1``: none), from a clusters
+    table's ``signature_sites`` (only the compromised clusters' with ``flagged_only``).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from research.posts import Posts
+    >>> from research.graph.events import encode
+    >>> ev = encode(Posts.from_records([{"post_id": "1", "account_id": "a", "timestamp": dt.datetime(2014, 5, 1),
+    ...     "urls": ["http://spam.com/1", "http://news.com/2"], "domains": ["spam.com", "news.com"]}]))
+    >>> table = pd.DataFrame({"cluster": [0], "flagged": [True], "signature_sites": ["spam.com"]})
+    >>> signature_links(ev, table).tolist()
+    [0, -1]
+    """
+    link_site, labels = site_keys(events)
+    owner = np.full(len(labels) + 1, -1, dtype=np.int64)
+    if len(clusters) and "signature_sites" in clusters:
+        code = {name: i for i, name in enumerate(labels.values.to_pylist())}
+        rows = clusters[clusters["flagged"].astype(bool)] if flagged_only else clusters
+        for cluster, sites in zip(rows["cluster"], rows["signature_sites"], strict=True):
+            for site in str(sites or "").split():
+                if site in code and owner[code[site]] < 0:
+                    owner[code[site]] = int(cluster)
+    return owner[link_site] if len(link_site) else np.zeros(0, dtype=np.int64)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

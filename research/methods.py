@@ -2,6 +2,8 @@
 
 Every method takes a posts table, a dict of parameters and a seed, and returns
 a :class:`~research.pipeline.Detection`, so that one harness evaluates them all.
+Every baseline also declares a tuning space (:data:`TUNING`): the candidate
+values of its parameters that a selection on development data may try.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from research.baselines import compa, evilcohort, fraudar, pacheco, qut_colink
+from research.baselines import BASELINES
 from research.errors import unknown_name
 from research.graph.events import Events
 from research.pipeline import Detection, PipelineSpec, run_pipeline
@@ -78,11 +80,13 @@ METHODS: dict[str, Method] = {
     "hijack": hijack,
     "joint": joint,
     "multilayer": multilayer,
-    "compa": compa,
-    "pacheco": pacheco,
-    "qut_colink": qut_colink,
-    "evilcohort": evilcohort,
-    "fraudar": fraudar,
+    **BASELINES,
+}
+
+#: Tuning spaces by method name (parameter -> candidate values; the defaults are each
+#: paper's settings): the same budget for every baseline in a selection on development data.
+TUNING: dict[str, dict[str, tuple[Any, ...]]] = {
+    name: baseline.tuning for name, baseline in BASELINES.items()
 }
 
 
@@ -105,3 +109,44 @@ def run_method(
 ) -> Detection:
     """Run a method by name."""
     return get_method(name)(posts, params or {}, seed=seed, events=events, progress=progress)
+
+
+def _check_pipeline(params: dict[str, Any]) -> None:
+    spec = PipelineSpec.from_dict(params)
+    for layer in spec.layers:
+        spec.projection(layer.objects)  # the projection's own checks (window_s, cap, ...)
+    from research.graph.filters import FILTERS
+
+    for entry in spec.all_filters():
+        if entry.get("name") not in FILTERS:
+            raise unknown_name("edge filter", str(entry.get("name")), list(FILTERS))
+
+
+#: How each method's parameters are checked without data (see :func:`check_params`).
+_CHECKS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "joint": _check_pipeline,
+    "multilayer": lambda params: _check_pipeline({"multiplex": "layers", **params}),
+    **{name: baseline.check for name, baseline in BASELINES.items()},
+}
+
+
+def check_params(name: str, params: dict[str, Any] | None = None) -> None:
+    """Refuse an unknown method, an unknown parameter or an invalid value before any data is
+    read (:class:`~research.errors.ConfigError`), so that a typo costs no loading time.
+
+    Examples
+    --------
+    >>> check_params("joint", {"window_s": 600})
+    >>> check_params("joint", {"window_s": -5})
+    Traceback (most recent call last):
+    ...
+    research.errors.ConfigError: projection.window_s must be positive or null, got -5
+    >>> check_params("magic")
+    Traceback (most recent call last):
+    ...
+    research.errors.ConfigError: unknown method 'magic'; choose one of: compa, coornet, copycatch, courl_louvain, fraudar, joint, multilayer, pacheco, qut_colink, synchrotrap
+    """
+    get_method(name)
+    check = _CHECKS.get(name)
+    if check is not None:  # a method registered without a check is checked when it runs
+        check(dict(params or {}))

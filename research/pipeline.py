@@ -276,17 +276,25 @@ class StageTimer:
         self, stages: tuple[str, ...] = STAGES, *, progress: bool = False, label: str = "detect"
     ) -> None:
         self.timings: dict[str, float] = {}
+        # The stage under way and the time so far: no rate (stages differ by orders of
+        # magnitude, and a skipped one ran at "10,000 stages/s") and no count (which stages
+        # run depends on the options).
+        self._label = label
         self._bar = tqdm(
-            total=len(stages), desc=label, unit="stage", disable=not progress, leave=False
-        )
+            total=len(stages), desc=label, bar_format="{desc} [{elapsed}]",
+            disable=not progress, leave=False,
+        )  # fmt: skip
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        """Time one stage."""
-        self._bar.set_postfix_str(name)
+        """Time one stage (an error closes the bar first, so that its message starts a line)."""
+        self._bar.set_description_str(f"{self._label}: {name}")
         start = time.perf_counter()
         try:
             yield
+        except BaseException:
+            self._bar.close()
+            raise
         finally:
             self.timings[name] = round(time.perf_counter() - start, 4)
             self._bar.update(1)

@@ -167,3 +167,137 @@ def test_bad_method_config_is_a_config_error(tmp_path, text, overrides, error, m
 def test_a_missing_config_file_is_an_input_error(tmp_path):
     with pytest.raises(InputFileError, match="no such config file"):
         method_config(tmp_path / "nope.yaml")
+
+
+# --- messages a person reads on the command line -----------------------------------------------
+
+
+def _error_line(err: str) -> str:
+    """The line holding the error as a terminal shows it: what follows the last carriage return
+    (a progress bar redraws its line with "\\r"; text written after it without a newline lands on
+    the bar's line)."""
+    line = next(line for line in err.split("\n") if "error:" in line)
+    return line.split("\r")[-1]
+
+
+def test_csv_with_other_columns_names_them_and_suggests_map(tmp_path, capsys):
+    export = tmp_path / "export.csv"
+    export.write_text("user,t,link\nalice,2021-01-31T12:00:00,https://example.com/a\n")
+    code = main(["detect", str(export), "--out", str(tmp_path / "o"), "--format", "csv", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 4
+    assert "missing column(s) post_id, account_id, timestamp; the file has user, t, link" in err
+    assert "--map SOURCE=post_id --map SOURCE=account_id --map SOURCE=timestamp" in err
+    # ... and --map on detect reads it.
+    mapped = ["--map", "link=post_id", "--map", "user=account_id", "--map", "t=timestamp"]
+    out = tmp_path / "mapped"
+    assert (
+        main(["detect", str(export), "--out", str(out), "--format", "csv", "--quiet", *mapped]) == 0
+    )
+    assert json.loads((out / "summary.json").read_text())["n_accounts"] == 1
+
+
+def test_messages_spell_the_command_lines_options(tmp_path, capsys):
+    export = tmp_path / "export.csv"
+    export.write_text("user,t,link\nalice,2021-01-31T12:00:00,https://example.com/a\n")
+    assert main(["detect", str(export), "--out", str(tmp_path / "o"), "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert "Name it with --format (format= in Python)" in err
+    assert "--format csv --map SOURCE=COLUMN" in err and "Pass format=" not in err
+    typo = ["--map", "user=acount_id"]
+    assert main(["detect", str(export), "--out", str(tmp_path / "o"), "--quiet", *typo]) == 5
+    err = capsys.readouterr().err
+    assert "--map user=acount_id (column_map in Python): no posts column 'acount_id'" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "message"),
+    [
+        (["--set", "window_s=-5"], 5, "error: projection.window_s must be positive or null, got -5"),
+        (["--set", "nope=1"], 5, "error: pipeline: unknown key(s) nope"),
+        (["--method", "magic"], 5, "error: unknown method 'magic'"),
+        (["--method", "pacheco", "--set", "nope=1"], 5, "error: method 'pacheco': unknown parameter(s) nope"),
+    ],
+)  # fmt: skip
+def test_configuration_is_refused_before_any_data_is_read(
+    simulated, tmp_path, capsys, monkeypatch, extra, code, message
+):
+    import research.io.loading
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("data was read before the configuration was checked")
+
+    monkeypatch.setattr(research.io.loading, "load_posts", no_reading)
+    # Without --quiet: progress bars would be drawn, and the message must still start its line.
+    assert main(["detect", str(simulated), "--out", str(tmp_path / "o"), *extra]) == code
+    assert _error_line(capsys.readouterr().err).startswith(message)
+
+
+def test_an_error_during_the_run_starts_its_own_line(simulated, tmp_path, capsys):
+    refuse = ["--set", "pair_budget=10", "--set", "on_budget=refuse"]
+    assert (
+        main(["detect", str(simulated), "--out", str(tmp_path / "o"), "--no-report", *refuse]) == 6
+    )
+    err = capsys.readouterr().err
+    assert "detect: projection" in err  # the bar was drawn, then cleared before the message
+    assert _error_line(err).startswith("error: ")
+    assert "stage/s" not in err
+
+
+def test_detect_on_a_csv_with_rejected_rows_counts_them_and_writes_rejects(tmp_path, capsys):
+    export = tmp_path / "posts.csv"
+    export.write_text(
+        "post_id,account_id,timestamp,urls\n"
+        "1,alice,2021-01-31T12:00:00,https://example.com/a\n"
+        "2,bob,not a time,https://example.com/a\n"
+    )
+    out = tmp_path / "out"
+    assert main(["detect", str(export), "--out", str(out), "--no-report"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        f"read 1 post by 1 account; 1 row rejected (bad_timestamp 1): see {out / 'rejects.jsonl'}"
+        in err
+    )
+    rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
+    assert [(r["record"], r["reason"]) for r in rejects] == [(2, "bad_timestamp")]
+    assert not (out / ".rejects.jsonl.partial").exists()
+
+
+def test_a_baseline_that_flags_every_cluster_prints_the_top_sentences_and_a_count(
+    simulated, tmp_path, capsys
+):
+    from research.cli import SHOWN_SENTENCES
+
+    out = tmp_path / "p"
+    assert (
+        main(["detect", str(simulated), "--out", str(out), "--method", "pacheco", "--no-report"])
+        == 0
+    )
+    err = capsys.readouterr().err
+    clusters = pd.read_csv(out / "clusters.csv")
+    n_flagged = int(clusters["flagged"].sum())
+    assert n_flagged > SHOWN_SENTENCES  # pacheco flags every component it keeps
+    sentences = [line for line in err.splitlines() if line.startswith("  Cluster ")]
+    assert len(sentences) == SHOWN_SENTENCES
+    top = clusters.sort_values(["score", "cluster"], ascending=[False, True]).head(SHOWN_SENTENCES)
+    assert [int(s.split()[1]) for s in sentences] == top["cluster"].tolist()
+    rest = n_flagged - SHOWN_SENTENCES
+    assert f"  and {rest:,} more flagged (lower scores)" in err
+    assert f"every cluster's sentence is in {out / 'clusters.csv'}" in err
+
+
+def test_keygen_writes_a_private_key_that_ingest_accepts_and_never_overwrites(tmp_path, capsys):
+    import stat
+
+    from research.io import read_key
+
+    key = tmp_path / "secrets" / "pseudonym.key"
+    assert main(["keygen", "--out", str(key)]) == 0
+    assert f"--pseudonymise-key-file {key}" in capsys.readouterr().err
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    value = read_key(key)
+    assert value is not None and len(value) == 64 and int(value, 16) >= 0
+    before = key.read_bytes()
+    assert main(["keygen", "--out", str(key)]) == 3
+    assert "exists; a new key would give new pseudonyms" in capsys.readouterr().err
+    assert key.read_bytes() == before

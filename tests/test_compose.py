@@ -32,7 +32,7 @@ def test_composed_method_is_the_runs_method():
 
 
 def test_notebook_and_experiment_give_the_same_bytes(tmp_path):
-    overrides = ["data.n_posts=30000", "write_paper_figures=false", "progress=false", "seed=2"]
+    overrides = ["data.n_posts=30000", "progress=false", "seed=2"]
     run(compose_config(overrides), tmp_path / "experiment")
     data = dataset_from_config(overrides)
     found = method_from_config(overrides).detect(data)

@@ -43,7 +43,7 @@ def test_unknown_key_is_refused():
         _compose(["nope=1"])
 
 
-def test_run_writes_artefacts(tmp_path: Path):
+def test_run_writes_artefacts_only_in_its_run_directory(tmp_path: Path):
     cfg = _compose(["data.n_posts=60000", f"paper_dir={tmp_path / 'paper'}", "progress=false"])
     metrics = run(cfg, tmp_path / "run")
     for name in (
@@ -53,27 +53,47 @@ def test_run_writes_artefacts(tmp_path: Path):
         "accounts.csv",
         "provenance.json",
         "summary.json",
+        "report.html",
     ):
         assert (tmp_path / "run" / name).exists(), name
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["f1"] == pytest.approx(
         metrics["f1"]
     )
     assert metrics["f1"] >= 0.9
-    assert (tmp_path / "run" / "figures" / "timeline.pdf").stat().st_size > 1000
-    assert (tmp_path / "paper" / "figures" / "run_weheartit_timeline.png").exists()
+    # Figures are named by data and method, so that two methods never overwrite each other.
+    figures = sorted(p.name for p in (tmp_path / "run" / "figures").iterdir())
+    assert figures == [
+        "weheartit_joint_evidence_map.pdf", "weheartit_joint_evidence_map.png",
+        "weheartit_joint_timeline.pdf", "weheartit_joint_timeline.png",
+    ]  # fmt: skip
+    assert (tmp_path / "run" / "figures" / "weheartit_joint_timeline.pdf").stat().st_size > 1000
+    # The paper's figures are the paper experiments' alone: a single run writes none.
+    assert not (tmp_path / "paper").exists()
     provenance = json.loads((tmp_path / "run" / "provenance.json").read_text())
     assert provenance["packages"]["numpy"] and "commit" in provenance["git"]
 
 
+def test_configuration_is_checked_before_the_data_is_read(tmp_path: Path):
+    from research.errors import ConfigError
+
+    # The data path does not exist: reading first would fail on it, not on the window.
+    cfg = _compose(["data=file", f"data.path={tmp_path / 'none.jsonl'}", "projection.window_s=-5"])
+    with pytest.raises(ConfigError, match="window_s must be positive"):
+        run(cfg, tmp_path / "run")
+
+
 def test_same_config_same_bytes(tmp_path: Path):
-    cfg = _compose(["data.n_posts=60000", "write_paper_figures=false", "progress=false"])
+    cfg = _compose(["data.n_posts=60000", "progress=false"])
     run(cfg, tmp_path / "a")
     run(cfg, tmp_path / "b")
     for name in (
         "metrics.json",
         "clusters.csv",
         "accounts.csv",
-        "figures/timeline.pdf",
-        "figures/timeline.png",
+        "report.html",
+        "figures/weheartit_joint_timeline.pdf",
+        "figures/weheartit_joint_timeline.png",
+        "figures/weheartit_joint_evidence_map.pdf",
+        "figures/weheartit_joint_evidence_map.png",
     ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

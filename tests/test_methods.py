@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -14,9 +13,10 @@ from omegaconf import OmegaConf
 
 from experiments.config import method_params
 from experiments.run import run
+from research.baselines import BASELINES
 from research.cli import main
 from research.errors import ConfigError
-from research.methods import METHODS, run_method
+from research.methods import _CHECKS, METHODS, TUNING, check_params, run_method
 from research.simulate import simulate
 from tests.conftest import REPO
 
@@ -66,6 +66,16 @@ def test_contract_same_seed_same_output_and_a_valid_clustering(small, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_every_method_checks_its_parameters_without_data(name):
+    """What run_method refuses, check_params refuses first (the command line calls it before
+    reading anything), and the defaults pass."""
+    check_params(name, {})
+    with pytest.raises(ConfigError, match="no_such_parameter"):
+        check_params(name, {"no_such_parameter": 1})
+    assert name in _CHECKS, "register how this method's parameters are checked in research.methods"
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_every_method_has_a_hydra_config_matching_its_defaults(name):
     config = OmegaConf.to_container(OmegaConf.load(REPO / "configs" / "method" / f"{name}.yaml"))
     assert isinstance(config, dict)
@@ -73,14 +83,7 @@ def test_every_method_has_a_hydra_config_matching_its_defaults(name):
     assert set(config) == {"name", "uses_pipeline_groups", "params"}
     if not config["uses_pipeline_groups"]:
         # The config states the defaults of the method's parameter dataclass, all of them.
-        module = METHODS[name].__module__
-        kind = next(
-            v
-            for k, v in vars(__import__(module, fromlist=["_"])).items()
-            if k.endswith("Params") and dataclasses.is_dataclass(v)
-        )
-        defaults = {f.name: f.default for f in dataclasses.fields(kind)}
-        assert config["params"] == defaults
+        assert config["params"] == METHODS[name].defaults()
     configs = {p.stem for p in (REPO / "configs" / "method").glob("*.yaml")}
     assert configs == set(METHODS)
 
@@ -143,7 +146,6 @@ def test_every_method_runs_from_hydra_by_name(tmp_path, name):
             overrides=[
                 f"method={name}",
                 "data.n_posts=30000",
-                "write_paper_figures=false",
                 "progress=false",
             ],
         )
@@ -191,3 +193,25 @@ def test_detections_are_written_like_the_package_method(small, tmp_path: Path):
     assert {"top_app", "top_site", "history", "exclusivity"} <= set(
         table.columns
     )  # described by the package's evidence
+
+
+@pytest.mark.parametrize("name", sorted(BASELINES))
+def test_every_baseline_declares_a_tuning_space_of_valid_values(name):
+    """The selection tries every candidate: each must be a valid value of its parameter, the
+    paper's default among them where the parameter has one listed, and the space small."""
+    baseline = BASELINES[name]
+    space = TUNING[name]
+    assert space and set(space) <= set(baseline.defaults())
+    for parameter, values in space.items():
+        assert len(values) >= 2 and len(set(values)) == len(values)
+        for value in values:
+            baseline.check({parameter: value})
+    assert np.prod([len(v) for v in space.values()]) <= 500
+
+
+def test_the_methods_command_lists_the_new_baselines(capsys):
+    assert main(["methods"]) == 0
+    listed = capsys.readouterr().out
+    for name in ("synchrotrap", "copycatch", "coornet", "courl_louvain"):
+        assert name in listed
+    assert "evilcohort" not in METHODS

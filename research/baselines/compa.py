@@ -44,11 +44,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from research.baselines.common import Verdict, encoded, finish, parse_params
+from research.baselines.common import Found, Verdict, baseline
 from research.detect.clustering import Clustering, canonical_membership
 from research.graph.codes import dense_codes, distinct_pairs, group_sizes
 from research.graph.events import Events
-from research.pipeline import Detection, StageTimer
+from research.pipeline import StageTimer
 from research.posts import Posts
 
 
@@ -67,6 +67,7 @@ class CompaParams:
     group_threshold: float = 0.5
     flag_members: str = "all"
     min_size: int = 2
+    describe: bool = True
 
     def __post_init__(self) -> None:
         if self.flag_members not in ("all", "anomalous"):
@@ -74,7 +75,16 @@ class CompaParams:
                 f"flag_members must be 'all' or 'anomalous', got {self.flag_members!r}"
             )
 
-    describe: bool = True
+
+#: Profile size (the paper's 10 and shorter histories), the weights COMPA learns (here a
+#: grid around ours), and the two thresholds of its decision.
+TUNING = {
+    "min_history": (3, 5, 10),
+    "weight_source": (0.2, 0.4, 0.6),
+    "weight_hour": (0.0, 0.2, 0.4),
+    "anomaly_threshold": (0.4, 0.5, 0.6, 0.8),
+    "group_threshold": (0.3, 0.5, 0.7),
+}
 
 
 @dataclass(frozen=True)
@@ -212,14 +222,10 @@ def _lookup(table: tuple[np.ndarray, np.ndarray], keys: np.ndarray) -> np.ndarra
     return np.where(found, first[pos] if len(uniq) else 0, np.iinfo(np.int64).max)
 
 
+@baseline("compa", CompaParams, stages=("groups",), tuning=TUNING)
 def compa(
-    posts: Posts,
-    params: dict[str, Any] | None = None,
-    *,
-    seed: int | None = 0,
-    events: Events | None = None,
-    progress: bool = False,
-) -> Detection:
+    posts: Posts, events: Events, p: CompaParams, *, seed: int | None, timer: StageTimer
+) -> Found:
     """Run the COMPA-style baseline (see module docstring; deterministic, ``seed`` unused).
 
     Examples
@@ -230,9 +236,6 @@ def compa(
     >>> found.method, int(found.clusters["flagged"].sum()) >= 1
     ('compa', True)
     """
-    p = parse_params(CompaParams, params, "compa")
-    timer = StageTimer(("encode", "groups", "describe"), progress=progress, label="compa")
-    events = encoded(posts, events, timer)
     with timer.stage("groups"):
         membership, messages, prof, group_stats = _campaigns(events, p)
     clustering = Clustering(events.accounts, membership, "compa", asdict(p), seed, None, 0)
@@ -260,18 +263,7 @@ def compa(
         "messages_anomalous": int(prof.anomalous.sum()),
         **group_stats,
     }
-    return finish(
-        "compa",
-        asdict(p),
-        seed,
-        posts,
-        events,
-        clustering,
-        verdict,
-        timer,
-        describe=p.describe,
-        stats=stats,
-    )
+    return Found(clustering, verdict, stats=stats)
 
 
 def _campaigns(

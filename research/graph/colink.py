@@ -227,8 +227,44 @@ def co_link(
         raise ConfigError(f"co-link: cap must be at least 2 or null, got {cap}")
     if on_budget not in ("lower_cap", "refuse"):
         raise ConfigError(f"co-link: on_budget must be lower_cap or refuse, got {on_budget!r}")
+    return co_link_actions(
+        actions(events, objects),
+        events.accounts,
+        window_s,
+        weighting=weighting,
+        cap=cap,
+        pair_budget=pair_budget,
+        on_budget=on_budget,
+        block_pairs=block_pairs,
+    )
+
+
+def co_link_actions(
+    acts: Actions,
+    accounts: Labels,
+    window_s: float,
+    *,
+    weighting: str = "count",
+    cap: int | None = None,
+    pair_budget: float = 2e8,
+    on_budget: str = "refuse",
+    block_pairs: int = BLOCK_PAIRS,
+) -> CoLink:
+    """The co-link network of given actions (what :func:`co_link` computes from one object
+    kind): for callers whose objects are not a kind of :data:`~research.graph.base.OBJECTS`,
+    such as (URL, day) keys that keep matches inside one period. Arguments as for
+    :func:`co_link`, whose checks the caller is expected to have made; ``accounts`` labels
+    the accounts of ``acts``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> acts = Actions("url_day", account=np.array([0, 1, 1]), obj=np.array([0, 0, 1]),
+    ...                time=np.array([0, 30, 40]), n_accounts=2, n_objects=2)
+    >>> co_link_actions(acts, Labels(pa.array(["a", "b"])), 60).edges()
+    [('a', 'b', 1), ('b', 'a', 1)]
+    """
     started = _time.perf_counter()
-    acts = actions(events, objects)
     source, target, count, weight, totals, stats = _range_join(
         acts,
         int(np.floor(window_s)),
@@ -238,10 +274,10 @@ def co_link(
         on_budget=on_budget,
         block_pairs=block_pairs,
     )
-    stats.update(objects=objects, seconds=round(_time.perf_counter() - started, 4))
+    stats.update(objects=acts.name, seconds=round(_time.perf_counter() - started, 4))
     params = {
         "kind": "co_link",
-        "objects": objects,
+        "objects": acts.name,
         "window_s": window_s,
         "window_mode": "exact",
         "weighting": weighting,
@@ -249,7 +285,7 @@ def co_link(
         "pair_budget": pair_budget,
         "on_budget": on_budget,
     }
-    return CoLink(events.accounts, source, target, count, weight, totals, params, stats)
+    return CoLink(accounts, source, target, count, weight, totals, params, stats)
 
 
 def exact_projection(

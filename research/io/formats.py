@@ -18,7 +18,7 @@ Detection looks at the first non-blank line (decompressed): Parquet by its
 v2, ``actor`` with ``postedTime`` or ``verb`` for Gnip, ``account.acct`` for Mastodon); CSV by its header (``tweetid`` and
 ``userid`` for the archive, ``post_id`` and ``account_id`` for the generic
 form). Anything else is an :class:`~research.errors.InputFileError` that
-names the file and what was seen; pass ``format=`` to say what a file is.
+names the file and what was seen; ``--format`` (``format=`` in Python) says what a file is.
 """
 
 from __future__ import annotations
@@ -32,16 +32,13 @@ import orjson
 from research.errors import InputFileError, unknown_name
 from research.io.accounting import FileLog
 from research.io.assemble import RawBatch
-from research.io.options import ReadOptions
+from research.io.options import FORMATS, ReadOptions
 from research.io.sources import InputFile, read_head
 
 __all__ = ["FORMATS", "detect_format", "reader_for"]
 
 Reader = Callable[[InputFile, FileLog, ReadOptions], Iterator[RawBatch]]
 
-FORMATS: tuple[str, ...] = (
-    "twitter-v1", "twitter-v2", "gnip", "twitter-info-ops", "mastodon", "csv", "parquet",
-)  # fmt: skip
 
 _V1_NOTICES = (
     "delete",
@@ -169,7 +166,8 @@ def detect_format(source: InputFile) -> str:
             return found
         raise InputFileError(
             f"{source.name}: JSON of a kind we do not read; first line starts "
-            f"{_quote(first_line)}. Pass format= one of {', '.join(FORMATS)}"
+            f"{_quote(first_line)}. Name its format with --format (format= in Python), one of "
+            f"{', '.join(FORMATS)}"
         )
     header_line = text.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     try:
@@ -182,8 +180,8 @@ def detect_format(source: InputFile) -> str:
         return "csv"
     raise InputFileError(
         f"{source.name}: cannot tell the format; the first line is {_quote(header_line)}. "
-        f"Pass format= one of {', '.join(FORMATS)} (a CSV whose columns have other names: "
-        "format csv with a column map, --map SOURCE=COLUMN on the command line)"
+        f"Name it with --format (format= in Python), one of {', '.join(FORMATS)}; a CSV whose "
+        "columns have other names: --format csv --map SOURCE=COLUMN (column_map= in Python)"
     )
 
 

@@ -367,6 +367,7 @@ def read(
     *,
     pseudonymise_key: bytes | None = None,
     progress: bool = False,
+    on_reject: Callable[[Reject], None] | None = None,
 ) -> tuple[Posts, IngestSummary]:
     """Read exports into an in-memory posts table.
 
@@ -386,6 +387,9 @@ def read(
         :mod:`research.io.pseudonymise`).
     progress
         Show a progress bar.
+    on_reject
+        Called with every rejected row as it is found (``summary.rejects`` keeps the
+        first 1000 only), e.g. to write them all as :func:`ingest` does.
 
     Returns
     -------
@@ -424,7 +428,7 @@ def read(
     summary = _run(
         inputs,
         tables.append,
-        lambda reject: None,
+        on_reject or (lambda reject: None),
         pseudonymise_key=pseudonymise_key,
         options=options or ReadOptions(),
         progress=progress,

@@ -9,11 +9,12 @@ rejects, counts).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from research.errors import InputFileError
+from research.io.accounting import Reject
 from research.io.ingest import read
 from research.io.options import ReadOptions
 from research.posts import Posts
@@ -25,7 +26,12 @@ _DATA_NAME = re.compile(r"\.(json|jsonl|ndjson|csv|parquet)(\.(gz|bz2|zst))?$")
 
 
 def load_posts(
-    inputs: Sequence[Path], fmt: str | None = None, *, progress: bool = True
+    inputs: Sequence[Path],
+    fmt: str | None = None,
+    *,
+    progress: bool = True,
+    column_map: Mapping[str, str] | None = None,
+    on_reject: Callable[[Reject], None] | None = None,
 ) -> tuple[Posts, dict[str, Any]]:
     """Posts from Parquet files/folders, a ``simulate`` folder, or raw exports.
 
@@ -37,6 +43,11 @@ def load_posts(
         The format of raw exports (default: detected per file).
     progress
         Show a progress bar while reading raw exports.
+    column_map
+        Raw CSV/Parquet: source column -> posts column (``--map``); any map reads the
+        inputs as raw exports.
+    on_reject
+        Raw exports: called with every rejected row (see :func:`research.io.read`).
 
     Returns
     -------
@@ -76,7 +87,7 @@ def load_posts(
             return (path / "posts.parquet").exists() or any(path.glob("*.parquet"))
         return path.suffix == ".parquet"
 
-    if fmt in (None, "parquet") and all(is_parquet(p) for p in inputs):
+    if fmt in (None, "parquet") and not column_map and all(is_parquet(p) for p in inputs):
         parts = [
             read_posts(p / "posts.parquet" if (p / "posts.parquet").exists() else p)
             if p.is_dir()
@@ -84,7 +95,8 @@ def load_posts(
             for p in inputs
         ]
         return concat_posts(parts), {"format": "parquet", "inputs": [str(p) for p in inputs]}
-    posts, summary = read(list(inputs), ReadOptions(format=fmt), progress=progress)
+    options = ReadOptions(format=fmt, column_map=dict(column_map or {}))
+    posts, summary = read(list(inputs), options, progress=progress, on_reject=on_reject)
     unreadable = summary.unreadable()
     if unreadable:
         first = next((r for r in summary.rejects if r.file in unreadable[0]), None)

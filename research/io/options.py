@@ -10,6 +10,17 @@ from research.io.sources import DEFAULT_MAX_LINE_BYTES
 
 __all__ = ["ENGINES", "ReadOptions"]
 
+#: The input formats, by name (each read by a reader of :mod:`research.io.formats`).
+FORMATS: tuple[str, ...] = (
+    "twitter-v1", "twitter-v2", "gnip", "twitter-info-ops", "mastodon", "csv", "parquet",
+)  # fmt: skip
+
+#: The columns a CSV/Parquet file may hold (others are ignored), the targets of ``column_map``.
+TABULAR_COLUMNS: tuple[str, ...] = (
+    "post_id", "account_id", "account_name", "timestamp", "app_name", "app_url", "urls",
+    "platform_urls", "text", "is_repost", "platform",
+)  # fmt: skip
+
 #: Engines of the Twitter v1.1 reader (the other formats have one engine each).
 ENGINES: tuple[str, ...] = ("auto", "duckdb", "python")
 
@@ -62,9 +73,6 @@ class ReadOptions:
     platform: str | None = None
 
     def __post_init__(self) -> None:
-        from research.io.formats import FORMATS
-        from research.io.tabular import TABULAR_COLUMNS
-
         if self.format is not None and self.format not in FORMATS:
             raise ConfigError(
                 f"unknown input format {self.format!r}; choose one of: {', '.join(FORMATS)}"
@@ -80,7 +88,7 @@ class ReadOptions:
         for source, target in self.column_map.items():
             if target not in TABULAR_COLUMNS:
                 raise ConfigError(
-                    f"column_map: {source!r} -> {target!r}: no posts column {target!r}; "
+                    f"--map {source}={target} (column_map in Python): no posts column {target!r}; "
                     f"map onto one of: {', '.join(TABULAR_COLUMNS)}"
                 )
         # A private copy: the caller's dict may change after the options are made.

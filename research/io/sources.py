@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import numpy as np
 
@@ -299,7 +299,7 @@ def _entry(path: Path) -> InputFile | Archive:
     return Archive(source) if _is_tar(source) else source
 
 
-def _spool(stream: BinaryIO, folder: Path, name: str) -> tuple[Path, str | None]:
+def _spool(stream: IO[bytes], folder: Path, name: str) -> tuple[Path, str | None]:
     """Copy a stream to a temporary file (readers open files more than once); the error, if any."""
     target = folder / f"{len(os.listdir(folder))}.data"
     error = None

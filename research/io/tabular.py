@@ -47,15 +47,13 @@ from research.errors import InputFileError, SchemaError
 from research.io.accounting import FileLog
 from research.io.assemble import RAW_SCHEMA, RawBatch
 from research.io.listliteral import split_links
-from research.io.options import ReadOptions
+from research.io.options import TABULAR_COLUMNS, ReadOptions
 from research.io.sources import InputFile, read_head
 
 __all__ = ["REQUIRED", "read_csv", "read_parquet", "rows_to_raw"]
 
 REQUIRED = ("post_id", "account_id", "timestamp")
-#: The columns a CSV/Parquet file may hold (others are ignored), the targets of ``column_map``.
-TABULAR_COLUMNS = _KNOWN = ("post_id", "account_id", "account_name", "timestamp", "app_name", "app_url", "urls",
-          "platform_urls", "text", "is_repost", "platform")  # fmt: skip
+_KNOWN = TABULAR_COLUMNS
 _TRUE = {"true", "t", "1", "yes", "y"}
 _TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
 
@@ -70,15 +68,40 @@ def csv_header(source: InputFile) -> list[str]:
 
 
 def check_columns(
-    source: InputFile, present: list[str], needed: tuple[str, ...], hint: str = ""
+    source: InputFile,
+    present: list[str],
+    needed: tuple[str, ...],
+    hint: str = "",
+    *,
+    found: list[str] | None = None,
 ) -> None:
-    """Raise :class:`SchemaError` naming the file and the missing columns."""
+    """Raise :class:`SchemaError` naming the file, the missing columns and the columns found
+    (``found``: the file's own names, when ``present`` holds them after renaming)."""
     missing = [c for c in needed if c not in present]
     if missing:
-        raise SchemaError(
-            f"{source.name}: missing column(s) {', '.join(missing)}; found "
-            f"{', '.join(present[:40]) or 'no columns'}{hint}"
+        names = present if found is None else found
+        shown = ", ".join(names[:40]) + (
+            f" (and {len(names) - 40} more)" if len(names) > 40 else ""
         )
+        raise SchemaError(
+            f"{source.name}: missing column(s) {', '.join(missing)}; the file has "
+            f"{shown or 'no columns'}{hint}"
+        )
+
+
+def map_hint(missing: tuple[str, ...]) -> str:
+    """How to read a table whose columns have other names, on the command line and in Python.
+
+    Examples
+    --------
+    >>> map_hint(("post_id", "timestamp"))
+    '; say which of its columns holds each with --map SOURCE=COLUMN: --map SOURCE=post_id --map SOURCE=timestamp (column_map={SOURCE: COLUMN} in Python)'
+    """
+    maps = " ".join(f"--map SOURCE={column}" for column in missing)
+    return (
+        f"; say which of its columns holds each with --map SOURCE=COLUMN: {maps} "
+        "(column_map={SOURCE: COLUMN} in Python)"
+    )
 
 
 class RecordNumbers:
@@ -414,9 +437,16 @@ def _renamed(source: InputFile, names: list[str], column_map: Mapping[str, str])
         )
         raise SchemaError(
             f"{source.name}: the header names a column we read more than once ({where}); "
-            "rename one of them (or map another column onto it with column_map / --map)"
+            "rename one of them (or map another column onto it with --map, column_map in Python)"
         )
     return {name: chosen[name] for name in names if name in chosen}
+
+
+def _check_mapped(source: InputFile, header: list[str], chosen: dict[str, str]) -> None:
+    """The required columns are there once renamed; else say what the file has and how to map it."""
+    present = list(chosen.values())
+    missing = tuple(c for c in REQUIRED if c not in present)
+    check_columns(source, present, REQUIRED, hint=map_hint(missing), found=header)
 
 
 def read_csv(source: InputFile, log: FileLog, options: ReadOptions) -> Iterator[RawBatch]:
@@ -424,9 +454,7 @@ def read_csv(source: InputFile, log: FileLog, options: ReadOptions) -> Iterator[
     log.engine = "pyarrow"
     header = csv_header(source)
     chosen = _renamed(source, header, options.column_map)
-    check_columns(
-        source, list(chosen.values()), REQUIRED, hint=" (map other names with column_map)"
-    )
+    _check_mapped(source, header, chosen)
     record = 1
     numbers = RecordNumbers()
     for table in csv_batches(source, list(chosen), log, options, numbers):
@@ -445,9 +473,7 @@ def read_parquet(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
     except (pa.ArrowInvalid, OSError) as err:
         raise InputFileError(f"{source.name}: not a readable Parquet file ({err})") from None
     chosen = _renamed(source, parquet.schema_arrow.names, options.column_map)
-    check_columns(
-        source, list(chosen.values()), REQUIRED, hint=" (map other names with column_map)"
-    )
+    _check_mapped(source, parquet.schema_arrow.names, chosen)
     record = 1
     batches = parquet.iter_batches(batch_size=options.chunk_rows, columns=list(chosen))
     while True:

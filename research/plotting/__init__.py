@@ -37,7 +37,7 @@ METHOD_COLOURS = {
     "compa": OKABE_ITO["orange"],
     "pacheco": OKABE_ITO["green"],
     "qut_colink": OKABE_ITO["vermillion"],
-    "evilcohort": OKABE_ITO["purple"],
+    "courl_louvain": OKABE_ITO["purple"],
     "fraudar": OKABE_ITO["sky"],
     "co_url": OKABE_ITO["yellow"],
     "leiden": OKABE_ITO["blue"],
@@ -48,6 +48,8 @@ METHOD_COLOURS = {
     # Okabe-Ito has eight colours; Leiden (CPM) shares the LFR figure with Infomap's green,
     # so it takes Paul Tol's wine rather than a hashed colour that may land near it.
     "leiden_cpm": "#882255",
+    # Iterated Louvain beside Louvain once: Paul Tol's rose, apart from vermillion in greyscale.
+    "louvain_iterated": "#CC6677",
 }
 _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
@@ -75,12 +77,16 @@ METHOD_LABELS = {
     "compa": "COMPA",
     "pacheco": "Pacheco et al.",
     "qut_colink": "QUT co-link",
-    "evilcohort": "EvilCohort",
+    "courl_louvain": "co-URL + Louvain",
+    "synchrotrap": "SynchroTrap",
+    "copycatch": "CopyCatch",
+    "coornet": "CooRnet",
     "fraudar": "FRAUDAR",
     "co_url": "co-URL",
     "leiden": "Leiden",
     "leiden_cpm": "Leiden (CPM)",
     "louvain": "Louvain",
+    "louvain_iterated": "Louvain (iterated)",
     "infomap": "Infomap",
     "label_propagation": "label propagation",
     "components": "components",

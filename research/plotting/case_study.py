@@ -1,8 +1,14 @@
-"""The case-study figure: one detected cluster as its accounts × apps × URLs subgraph, and its timeline."""
+"""The case-study figure: one detected cluster as its accounts × apps × URLs subgraph, and its timeline.
+
+What is drawn in colour is the cluster's **signature** as the method computed it
+(:func:`research.evidence.signature_links`): the caller passes, for every link, whether
+it carries the cluster's signature. The figure decides nothing itself.
+"""
 
 from __future__ import annotations
 
 from typing import cast
+from urllib.parse import urlsplit
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -14,73 +20,48 @@ from research.graph.events import Events
 from research.plotting import DOUBLE_COLUMN, OKABE_ITO, new_figure, paper_style, plain_text
 
 _GREY = "#9a9a9a"
+_ELLIPSIS = "…"
+_MIN_PATH = 10  # characters of a path shown, however long the host
 
 
-def _shorten(text: str, width: int) -> str:
-    """Scheme dropped; long names keep their start and end (where URLs differ)."""
-    text = text.split("://", 1)[-1]
-    if len(text) <= width:
-        return text
-    tail = width // 2
-    return text[: width - tail - 1] + "…" + text[-tail:]
-
-
-def signature_objects(
-    events: Events,
-    membership: np.ndarray,
-    cluster: int,
-    exclusive: float = 0.5,
-    min_members: float = 0.05,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Apps and URL stems that belong to a cluster: members made at least ``exclusive`` of their
-    posts, and at least ``min_members`` of the members (a share; never fewer than 3) used them.
-
-    The second condition keeps out the one-off links any account posts alone.
-    Returns boolean masks over app codes and over stem codes.
+def shorten_name(text: str, width: int) -> str:
+    """A name cut in its middle to ``width`` characters (its start and end kept).
 
     Examples
     --------
-    >>> import datetime as dt
-    >>> import numpy as np
-    >>> from research.graph.events import encode
-    >>> from research.posts import Posts
-    >>> t0 = dt.datetime(2014, 5, 1, tzinfo=dt.timezone.utc)
-    >>> def post(i, account, app, url):
-    ...     return {"post_id": str(i), "account_id": account, "timestamp": t0 + dt.timedelta(minutes=i),
-    ...             "app_name": app, "urls": [url], "domains": [url.split("/")[2]], "text": "hi"}
-    >>> rows = [post(i, a, "Spam App", "http://x.example/p") for i, a in enumerate("abc")]
-    >>> events = encode(Posts.from_records([*rows, post(3, "d", "Twitter", "http://news.example/1")]))
-    >>> membership = np.array([0 if a in "abc" else -1 for a in events.accounts.to_numpy()])
-    >>> apps, stems = signature_objects(events, membership, 0)
-    >>> [events.apps[i] for i in np.flatnonzero(apps)]
-    ['Spam App']
+    >>> shorten_name("Twitter for Android Tablets", 16)
+    'Twitter …Tablets'
     """
-    in_cluster = membership == cluster
-    need = max(3, int(np.ceil(min_members * in_cluster.sum())))
-    member_post = in_cluster[events.post_account]
-    known = events.post_app >= 0
-    n_apps = len(events.apps)
-    app_total = group_sizes(events.post_app[known], n_apps)
-    mine = known & member_post
-    app_mine = group_sizes(events.post_app[mine], n_apps)
-    app_users = group_sizes(
-        np.unique(np.column_stack([events.post_account[mine], events.post_app[mine]]), axis=0)[
-            :, 1
-        ],
-        n_apps,
-    )
-    stem_labels, link_stem = events.stems()
-    n_stems = len(stem_labels)
-    link_member = member_post[events.link_post]
-    stem_total = group_sizes(link_stem, n_stems)
-    stem_mine = group_sizes(link_stem[link_member], n_stems)
-    pairs = np.unique(
-        np.column_stack([events.link_account[link_member], link_stem[link_member]]), axis=0
-    )
-    stem_users = group_sizes(pairs[:, 1], n_stems)
-    own_apps = (app_users >= need) & (app_mine >= exclusive * app_total)
-    own_stems = (stem_users >= need) & (stem_mine >= exclusive * stem_total)
-    return own_apps, own_stems
+    if len(text) <= width:
+        return text
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + _ELLIPSIS + text[len(text) - tail :]
+
+
+def shorten_url(url: str, width: int) -> str:
+    """A URL label of about ``width`` characters: the scheme dropped, the host kept whole,
+    the path cut in its middle (its start and its end, where URLs of one campaign differ).
+
+    Examples
+    --------
+    >>> shorten_url("https://slim-secret-today-diet-pills.com/offer/2014/05/landing-page-7", 44)
+    'slim-secret-today-diet-pills.com/offer…age-7'
+    >>> shorten_url("http://bit.ly/1a2b3c", 12)
+    'bit.ly/1a2b3c'
+    >>> shorten_url("https://a-very-long-host-name.example.com/offer/2014/05/17", 10)
+    'a-very-long-host-name.example.com/offe…5/17'
+    """
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return shorten_name(url, width)
+    host = parts.netloc
+    path = url.split("://", 1)[-1][len(host) :]
+    # The host is never cut, and the path keeps its ends even when the host fills the width.
+    room = max(width - len(host), _MIN_PATH)
+    if len(path) <= room:
+        return host + path
+    tail = (room - 1) // 2
+    return host + path[: room - 1 - tail] + _ELLIPSIS + (path[len(path) - tail :] if tail else "")
 
 
 def _top(codes: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
@@ -91,23 +72,50 @@ def _top(codes: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
     return codes[order[:k]]
 
 
+def signature_posts(events: Events, signature: np.ndarray) -> np.ndarray:
+    """Per post: whether one of its links carries the signature (``signature`` is per link)."""
+    marked = np.zeros(events.n_posts, dtype=bool)
+    marked[events.link_post[np.asarray(signature, dtype=bool)]] = True
+    return marked
+
+
+def _toy_case() -> tuple[Events, np.ndarray, np.ndarray]:
+    """Three accounts pushing one link through one app, and a bystander (for the examples)."""
+    import datetime as dt
+
+    from research.graph.events import encode
+    from research.posts import Posts
+
+    t0 = dt.datetime(2014, 5, 1, tzinfo=dt.UTC)
+    rows = [
+        {"post_id": str(i), "account_id": a, "timestamp": t0 + dt.timedelta(minutes=i),
+         "app_name": app, "urls": [url], "domains": [url.split("/")[2]], "text": "hi"}
+        for i, (a, app, url) in enumerate([
+            ("a", "Spam App", "http://x.example/p"), ("b", "Spam App", "http://x.example/p"),
+            ("c", "Spam App", "http://x.example/p"), ("d", "Twitter", "http://news.example/1"),
+        ])
+    ]  # fmt: skip
+    events = encode(Posts.from_records(rows))
+    membership = np.array([0 if a in "abc" else -1 for a in events.accounts.to_numpy()])
+    return events, membership, membership[events.link_account] == 0
+
+
 def cluster_subgraph(
     events: Events,
     membership: np.ndarray,
     cluster: int,
+    signature: np.ndarray,
     *,
     max_apps: int = 6,
     max_urls: int = 8,
-    exclusive: float = 0.5,
     ax: Axes | None = None,
 ) -> Figure:
     """A cluster's members between the apps they posted through and the URLs they posted.
 
     Apps (left) and URLs with their query strings stripped (right) are the
     members' most used; the rest are pooled into one "other" node per side.
-    Edge width follows the number of posts; an app or URL is drawn in colour
-    when members made at least ``exclusive`` of all its posts (it belongs to
-    the cluster rather than to the platform), in grey otherwise.
+    Edge width follows the number of posts. An app, a URL and an edge are drawn
+    in colour when they carry the cluster's signature, in grey otherwise.
 
     Parameters
     ----------
@@ -117,29 +125,28 @@ def cluster_subgraph(
         Cluster of each account code.
     cluster
         The cluster to draw.
+    signature
+        Per link of ``events``: whether it carries the cluster's signature, as the
+        method computed it (:func:`research.evidence.signature_links`).
     max_apps, max_urls
         How many apps and URLs get their own node.
-    exclusive
-        Members' share of an object's posts from which it is coloured.
+    ax
+        Axes to draw into (default: a new figure).
 
     Examples
     --------
-    >>> from research.simulate import simulate
-    >>> from research.pipeline import run_pipeline
-    >>> from research.graph.events import encode
-    >>> sim = simulate("weheartit", seed=0, n_posts=30_000)
-    >>> found = run_pipeline(sim.posts, seed=0)
-    >>> cluster = int(found.flagged_clusters["cluster"].iloc[0])
-    >>> fig = cluster_subgraph(encode(sim.posts), found.clustering.membership, cluster)
-    >>> "We Heart It" in [t.get_text() for t in fig.axes[0].texts]
-    True
+    >>> events, membership, signature = _toy_case()
+    >>> fig = cluster_subgraph(events, membership, 0, signature)
+    >>> sorted(t.get_text() for t in fig.axes[0].texts if "example" in t.get_text() or "App" in t.get_text())
+    ['Spam App', 'x.example/p']
     """
+    signature = np.asarray(signature, dtype=bool)
     in_cluster = membership == cluster
     members = np.flatnonzero(in_cluster)
     member_post = in_cluster[events.post_account]
     stem_labels, link_stem = events.stems()
+    signed_post = signature_posts(events, signature)
 
-    # Members' posts by app, and each app's share of its posts made by members.
     post_app = events.post_app
     mine = member_post & (post_app >= 0)
     app_mine = group_sizes(post_app[mine], len(events.apps))
@@ -148,6 +155,9 @@ def cluster_subgraph(
     link_member = member_post[events.link_post]
     stem_mine = group_sizes(link_stem[link_member], len(stem_labels))
     top_stems = _top(link_stem[link_member], np.ones(int(link_member.sum())), max_urls)
+    # The apps and URLs of the signature: those of the members' signature posts and links.
+    signed_apps = {int(a) for a in np.unique(post_app[mine & signed_post])}
+    signed_stems = {int(u) for u in np.unique(link_stem[link_member & signature])}
 
     with paper_style():
         fig, axis = (
@@ -161,40 +171,40 @@ def cluster_subgraph(
             zip(members.tolist(), np.linspace(0.98, 0.02, len(members)).tolist(), strict=True)
         )
 
-        def side_nodes(top: np.ndarray, x: float) -> dict[int, float]:
+        def side_nodes(top: np.ndarray) -> dict[int, float]:
             ys = np.linspace(0.92, 0.08, len(top) + 1)
             return {
                 **{int(c): float(y) for c, y in zip(top, ys[:-1], strict=True)},
                 -2: float(ys[-1]),
             }
 
-        y_app, y_stem = side_nodes(top_apps, 0.0), side_nodes(top_stems, 2.0)
+        y_app, y_stem = side_nodes(top_apps), side_nodes(top_stems)
 
         def edges(
             objects: np.ndarray,
             accounts: np.ndarray,
+            signed: np.ndarray,
             y_obj: dict[int, float],
             x_obj: float,
-            coloured: set[int],
         ) -> None:
             obj = np.where(np.isin(objects, list(y_obj)), objects, -2)
-            pairs, counts = np.unique(np.column_stack([accounts, obj]), axis=0, return_counts=True)
+            pairs, inverse, counts = np.unique(
+                np.column_stack([accounts, obj]), axis=0, return_inverse=True, return_counts=True
+            )
+            # An edge is coloured when any of its posts (links) carries the signature.
+            coloured = np.bincount(inverse.ravel(), weights=signed, minlength=len(pairs)) > 0
             segments = [((x_obj, y_obj[o]), (1.0, y_member[a])) for a, o in pairs.tolist()]
-            colours = [
-                OKABE_ITO["vermillion"] if o in coloured else _GREY for o in pairs[:, 1].tolist()
-            ]
+            colours = [OKABE_ITO["vermillion"] if c else _GREY for c in coloured.tolist()]
             widths = 0.25 + 0.35 * np.log1p(counts)
             axis.add_collection(
                 LineCollection(segments, colors=colours, linewidths=widths, alpha=0.35, zorder=1)
             )
 
-        own_apps, own_stems = signature_objects(events, membership, cluster, exclusive)
-        exclusive_apps = {int(a) for a in top_apps if own_apps[a]}
-        exclusive_stems = {int(s) for s in top_stems if own_stems[s]}
-        edges(post_app[mine], events.post_account[mine], y_app, 0.0, exclusive_apps)
+        edges(post_app[mine], events.post_account[mine], signed_post[mine], y_app, 0.0)
         edges(
-            link_stem[link_member], events.link_account[link_member], y_stem, 2.0, exclusive_stems
-        )
+            link_stem[link_member], events.link_account[link_member],
+            signature[link_member], y_stem, 2.0,
+        )  # fmt: skip
 
         axis.scatter(
             np.ones(len(members)),
@@ -204,28 +214,21 @@ def cluster_subgraph(
             zorder=3,
             linewidths=0,
         )
-        for nodes, x, labels, coloured, align, n_other in (
-            (
-                y_app,
-                0.0,
-                events.apps,
-                exclusive_apps,
-                "right",
-                int(mine.sum() - app_mine[top_apps].sum()),
-            ),
-            (
-                y_stem,
-                2.0,
-                stem_labels,
-                exclusive_stems,
-                "left",
-                int(link_member.sum() - stem_mine[top_stems].sum()),
-            ),
+        n_other_apps = int(mine.sum() - app_mine[top_apps].sum())
+        n_other_urls = int(link_member.sum() - stem_mine[top_stems].sum())
+        for nodes, x, coloured, align, n_other in (
+            (y_app, 0.0, signed_apps, "right", n_other_apps),
+            (y_stem, 2.0, signed_stems, "left", n_other_urls),
         ):
             for code, y in nodes.items():
                 colour = OKABE_ITO["vermillion"] if code in coloured else _GREY
                 axis.scatter([x], [y], s=18, color=colour, zorder=4, linewidths=0)
-                text = f"other ({n_other} posts)" if code == -2 else _shorten(labels[code], 26)
+                if code == -2:
+                    text = f"other ({n_other} posts)"
+                elif align == "right":
+                    text = shorten_name(str(events.apps[code]), 26)
+                else:
+                    text = shorten_url(str(stem_labels[code]), 38)
                 offset = -0.06 if align == "right" else 0.06
                 axis.text(x + offset, y, plain_text(text), ha=align, va="center", fontsize=6)
         axis.text(0.05, 1.04, "apps", ha="right", fontsize=7, weight="bold")
@@ -241,38 +244,25 @@ def signature_timeline(
     events: Events,
     membership: np.ndarray,
     cluster: int,
+    signature: np.ndarray,
     *,
     bin_minutes: int = 60,
-    exclusive: float = 0.5,
     ax: Axes | None = None,
 ) -> Figure:
-    """Posts per time bin: the members' posts carrying one of the cluster's own URLs (see
-    :func:`signature_objects`), the members' other posts, and everyone else (symmetric log scale).
+    """Posts per time bin: the members' posts that carry the cluster's signature, the members'
+    other posts, and everyone else (symmetric log scale).
 
-    URLs rather than apps mark the attack: an abused app is one the victims
-    had used legitimately all along.
+    ``signature`` is per link, as in :func:`cluster_subgraph`.
 
     Examples
     --------
-    >>> import datetime as dt
-    >>> import numpy as np
-    >>> from research.graph.events import encode
-    >>> from research.posts import Posts
-    >>> t0 = dt.datetime(2014, 5, 1, tzinfo=dt.timezone.utc)
-    >>> def post(i, account, app, url):
-    ...     return {"post_id": str(i), "account_id": account, "timestamp": t0 + dt.timedelta(minutes=i),
-    ...             "app_name": app, "urls": [url], "domains": [url.split("/")[2]], "text": "hi"}
-    >>> events = encode(Posts.from_records([post(i, a, "Spam App", "http://x.example/p") for i, a in enumerate("abc")]))
-    >>> fig = signature_timeline(events, np.zeros(3, dtype=int), 0)
+    >>> events, membership, signature = _toy_case()
+    >>> fig = signature_timeline(events, membership, 0, signature)
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][2]
-    "members, posts with the cluster's URLs"
+    "members, posts with the cluster's signature"
     """
-    _, own_stems = signature_objects(events, membership, cluster, exclusive)
     member_post = (membership == cluster)[events.post_account]
-    _, link_stem = events.stems()
-    signature = np.zeros(events.n_posts, dtype=bool)
-    signature[events.link_post[own_stems[link_stem]]] = True
-    signature &= member_post
+    signed = signature_posts(events, signature) & member_post
     t = events.post_time
     start = int(t.min()) if len(t) else 0
     edges = np.arange(start, int(t.max(initial=start)) + bin_minutes * 60 + 1, bin_minutes * 60)
@@ -282,8 +272,8 @@ def signature_timeline(
         peak = 1
         for mask, colour, label in (
             (~member_post, _GREY, "all other accounts"),
-            (member_post & ~signature, OKABE_ITO["blue"], "members, other posts"),
-            (signature, OKABE_ITO["vermillion"], "members, posts with the cluster's URLs"),
+            (member_post & ~signed, OKABE_ITO["blue"], "members, other posts"),
+            (signed, OKABE_ITO["vermillion"], "members, posts with the cluster's signature"),
         ):
             counts, _ = np.histogram(t[mask], bins=edges)
             peak = max(peak, int(counts.max(initial=0)))
@@ -298,23 +288,20 @@ def signature_timeline(
 
 
 def case_study_figure(
-    events: Events, membership: np.ndarray, cluster: int, *, bin_minutes: int = 60
+    events: Events,
+    membership: np.ndarray,
+    cluster: int,
+    signature: np.ndarray,
+    *,
+    bin_minutes: int = 60,
 ) -> Figure:
     """Double-column figure: (a) the cluster's accounts × apps × URLs subgraph, (b) its posts
-    per hour against all other accounts.
+    per hour against all other accounts; the cluster's signature (per link) in colour.
 
     Examples
     --------
-    >>> import datetime as dt
-    >>> import numpy as np
-    >>> from research.graph.events import encode
-    >>> from research.posts import Posts
-    >>> t0 = dt.datetime(2014, 5, 1, tzinfo=dt.timezone.utc)
-    >>> def post(i, account, app, url):
-    ...     return {"post_id": str(i), "account_id": account, "timestamp": t0 + dt.timedelta(minutes=i),
-    ...             "app_name": app, "urls": [url], "domains": [url.split("/")[2]], "text": "hi"}
-    >>> events = encode(Posts.from_records([post(i, a, "Spam App", "http://x.example/p") for i, a in enumerate("abc")]))
-    >>> len(case_study_figure(events, np.zeros(3, dtype=int), 0).axes)
+    >>> events, membership, signature = _toy_case()
+    >>> len(case_study_figure(events, membership, 0, signature).axes)
     2
     """
     with paper_style():
@@ -322,8 +309,10 @@ def case_study_figure(
             DOUBLE_COLUMN, 2.5, ncols=2, gridspec_kw={"width_ratios": [1.15, 1.0]}
         )
         left, right = axes  # type: ignore[misc]
-        cluster_subgraph(events, membership, cluster, ax=left)
-        signature_timeline(events, membership, cluster, bin_minutes=bin_minutes, ax=right)
+        cluster_subgraph(events, membership, cluster, signature, ax=left)
+        signature_timeline(
+            events, membership, cluster, signature, bin_minutes=bin_minutes, ax=right
+        )
         left.set_title("(a) detected cluster: apps, accounts, URLs", fontsize=8, loc="left", pad=4)
         right.set_title("(b) its posts against all other accounts", fontsize=8, loc="left", pad=4)
         fig.tight_layout(pad=0.3, w_pad=1.5)

@@ -34,6 +34,7 @@ METRIC_LABELS = {
     "peak_mb": "peak memory (MB)",
     "n_clusters": "clusters found",
     "disconnected_share": "disconnected clusters (%)",
+    "disconnected": "disconnected clusters",
 }
 _PERCENT = {"fpr", "disconnected_share"}
 # Metrics that live in [0, 1]: their confidence intervals are clipped to it (a t-interval

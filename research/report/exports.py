@@ -500,13 +500,17 @@ def write_exports(
     """
     chosen = parse_formats(formats)
     out = Path(out_dir)
-    bar = tqdm(total=len(chosen) + 1, desc="export", unit="step", disable=not progress, leave=False)
+    bar = tqdm(
+        total=len(chosen) + 1, desc="export: graph", bar_format="{desc} [{elapsed}]",
+        disable=not progress, leave=False,
+    )  # fmt: skip
     nodes, edges, attributes = graph_tables(
         posts, detection, graph=graph, scope=scope or default_scope(graph), events=events
     )
     bar.update(1)
     written: list[Path] = []
     for fmt in chosen:
+        bar.set_description_str(f"export: {fmt}")
         suffix = {"graphml": ".graphml", "gexf": ".gexf", "csv": ".csv"}[fmt]
         written += export_graph(nodes, edges, out / f"{stem}{suffix}", fmt, attributes)
         bar.update(1)

@@ -2,14 +2,23 @@
 
 Layout: a summary (data, method, counts, metrics when truth is known), an
 interactive network of the flagged clusters, one card per flagged cluster
-(why it was flagged, its evidence, apps before and during the attack, top
-domains and URLs with shares, a timeline, sample posts, members), and a
-table of the highest-scoring clusters.
+(why it was flagged, its evidence in words, apps before and during the attack,
+top domains and URLs with shares, a timeline, sample posts, and its members:
+the first rows in view, all of them as a CSV download held in the page), and a
+table of the highest-scoring clusters with the reason each was or was not
+flagged.
+
+The markup is in Jinja2 templates (``templates/``); this module prepares plain
+data for them. Evidence is shown generically: every column of the detection's
+clusters table appears, named by :mod:`research.report.fields` (the one place a
+new field gets words), so that a method's new columns need no change here.
 
 Safety, since every string from the data was written by an attacker:
 
-- all data text is HTML-escaped (:mod:`research.report.escape`); only
-  ``http(s)`` URLs become links (``rel="noopener noreferrer nofollow"``);
+- autoescape is on, and every value the templates print goes through
+  :func:`research.report.escape.text` (the environment's ``finalize``), so
+  escaping is the default, not a call to remember; only ``http(s)`` URLs
+  become links (``rel="noopener noreferrer nofollow"``);
 - the network's data is JSON in a ``<script type="application/json">`` block
   with ``<``, ``>``, ``&``, U+2028/2029 escaped, and the script inserts
   strings with ``textContent`` (or draws them on the canvas), never as HTML;
@@ -18,7 +27,7 @@ Safety, since every string from the data was written by an attacker:
   run a script or load a resource.
 
 Sizes are bounded (:class:`ReportCaps`): the page says where it cut.
-The same inputs give the same bytes (no clock, seeded layout).
+The same inputs give the same bytes (no clock, no randomness).
 """
 
 from __future__ import annotations
@@ -27,57 +36,35 @@ import base64
 import hashlib
 import math
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import jinja2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 from tqdm import tqdm
 
 from research.graph.events import Events, encode
 from research.outputs import to_json_text
-from research.report.escape import json_for_script, safe_href, text
+from research.report.escape import clean, json_for_script, safe_href, text
+from research.report.fields import FIELDS, describe, format_value
 from research.report.network import NetworkCaps, network_data
 from research.report.profile import ClusterProfile, Profiler, aligned_membership, explanation
 
-# Evidence fields shown on a card, in order, with how to read them (see research.evidence).
-EVIDENCE_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("size", "count", "accounts judged with the group (adopters of its signature)"),
-    ("n_members", "count", "of those, placed in the group's clusters by the graph"),
-    ("n_attached", "count", "of those, attached by the signature alone"),
-    ("n_unsigned", "count", "members of its clusters that never linked the signature"),
-    ("n_pieces", "count", "clusters pooled by the signature"),
-    ("score", "number", "ranking score (0-1): product of the rule's terms"),
-    ("exclusivity", "share", "share of all links to the signature sites that are theirs"),
-    ("span_share", "share", "share of the observed window their signature posts cover"),
-    ("history", "share", "accounts with posts outside the campaign"),
-    ("routine", "share", "accounts coordinated outside the campaign too"),
-    ("repost_share", "share", "signature posts that are reposts"),
-    ("link_reuse", "share", "signature posts whose page another of them posted"),
-    ("synchrony", "share", "burstiness of the signature posts' times (1: in waves)"),
-    ("templating", "share", "signature posts with a near-duplicate text"),
-    ("app_lift", "share", "extra share through the top app, over their other posts"),
-    ("prevalence", "share", "of the accounts active during the span, share that are in the group"),
-    ("app_novelty", "share", "accounts with earlier posts that never used the top app before"),
-    ("app_share", "share", "signature posts through the top app"),
-    ("site_share", "share", "signature posts to the top site"),
-    ("median_gap_s", "seconds", "median gap between consecutive signature posts on a site"),
-    ("span_hours", "hours", "from the first to the last signature post"),
-    ("n_signature_posts", "count", "posts linking the signature in the span"),
-)
+#: Columns a card shows elsewhere than in its evidence table (title, meta line, why).
 _SHOWN_ELSEWHERE = {
-    "cluster",
-    "flagged",
-    "verdict",
-    "reason",
-    "explanation",
-    "top_app",
-    "top_site",
-    "top_urls",
-    "onset",
-    "last_post",
-}
+    "cluster", "flagged", "verdict", "reason", "top_urls", "onset", "first_post", "last_post",
+    "explanation", "top_app", "top_site", "top_domain",
+}  # fmt: skip
+#: Columns of the table of highest-scoring clusters, in order, when the table has them.
+_TABLE_COLUMNS = (
+    "cluster", "size", "top_app", "top_site", "top_domain", "exclusivity", "history", "synchrony",
+    "score", "verdict", "flagged",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -125,7 +112,6 @@ def write_report(
     events: Events | None = None,
     caps: ReportCaps | None = None,
     title: str | None = None,
-    seed: int = 0,
     progress: bool = False,
 ) -> Path:
     """Write the HTML report of a detection.
@@ -147,8 +133,6 @@ def write_report(
         Size bounds.
     title
         Page title (default: from the counts).
-    seed
-        Seed of the network layout.
     progress
         Show a progress bar.
 
@@ -175,7 +159,6 @@ def write_report(
         events=events,
         caps=caps,
         title=title,
-        seed=seed,
         progress=progress,
     )
     path = Path(path)
@@ -192,12 +175,16 @@ def render_report(
     events: Events | None = None,
     caps: ReportCaps | None = None,
     title: str | None = None,
-    seed: int = 0,
     progress: bool = False,
 ) -> str:
     """The report as a string (see :func:`write_report`)."""
     caps = caps or ReportCaps()
-    bar = tqdm(total=4, desc="report", unit="step", disable=not progress, leave=False)
+    # The step under way and the time (as the detect bar): four steps of very different length
+    # make a rate meaningless.
+    bar = tqdm(
+        total=4, desc="report: profiles", bar_format="{desc} [{elapsed}]",
+        disable=not progress, leave=False,
+    )  # fmt: skip
     events = events if events is not None else encode(posts)
     clusters: pd.DataFrame = detection.clusters
     accounts: pd.DataFrame = detection.accounts
@@ -213,6 +200,7 @@ def render_report(
     carded = [int(c) for c in ranked["cluster"].head(caps.cards)]
     profiles = {c: profiler.profile(c, top=caps.top, max_posts=caps.posts) for c in carded}
     bar.update(1)
+    bar.set_description_str("report: network")
 
     # The network shows the flagged clusters; with none flagged, the largest clusters
     # give the reader something to look at (marked "not flagged").
@@ -229,32 +217,60 @@ def render_report(
         profiles.get(c) or profiler.profile(c, top=caps.top, max_posts=0) for c in drawn
     ]
     attached = _attached(events, accounts)
-    network = network_data(
-        profiler, drawn_profiles, caps=caps.network, attached=attached, seed=seed
-    )
+    network = network_data(profiler, drawn_profiles, caps=caps.network, attached=attached)
     bar.update(1)
+    bar.set_description_str("report: page")
 
     n_flagged = len(flagged)
+    n_flagged_accounts = int(accounts["flagged"].sum()) if "flagged" in accounts else 0
     page_title = (
         title
         or f"hijack-clusters report: {n_flagged} flagged cluster{'s' if n_flagged != 1 else ''}"
     )
-    body = [
-        "<header>",
-        f"<h1>{text(page_title)}</h1>",
-        f'<p class="lede">{_lede(detection, flagged, accounts)}</p>',
-        "</header>",
-        "<main>",
-        _summary(posts, events, detection, metrics),
-        _network_section(network, context, len(carded), caps),
-        _cards_section(profiles, profiler, attached, flagged, caps),
-        _table_section(clusters, caps),
-        "</main>",
-        _footer(),
-    ]
+    style, script = _asset("report.css"), _asset("report.js")
+    from research.provenance import version
+
+    html_text = _template().render(
+        title=page_title,
+        policy=Markup(_policy(style, script)),  # our own text, with quotes that need none
+        style=Markup(style),
+        script=Markup(script),
+        network_json=Markup(json_for_script(network)),
+        method=detection.method,
+        n_flagged=n_flagged,
+        n_flagged_accounts=n_flagged_accounts,
+        n_accounts=len(accounts),
+        facts=_facts(events, detection, n_flagged, n_flagged_accounts),
+        metrics=_metrics(metrics) if metrics else None,
+        params=to_json_text(detection.params or {}),
+        network_notes=_network_notes(network, context, len(carded), caps),
+        cards=[_card(p, profiler, attached, accounts, caps) for p in profiles.values()],
+        table=_table(clusters, caps),
+        version=version(),
+    )
     bar.update(1)
     bar.close()
-    return _page(page_title, "\n".join(body), json_for_script(network))
+    return html_text
+
+
+@cache
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("research.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        keep_trailing_newline=True,
+    )
+    environment.filters["fmt"] = format_value
+    return environment.get_template("report.html.j2")
+
+
+def _finalize(value: Any) -> Any:
+    """Every value printed by a template: the page's own markup as it is, anything else as
+    escaped text (:func:`research.report.escape.text`: control characters dropped, then
+    HTML-escaped), so that no value reaches the page unescaped by default."""
+    return value if isinstance(value, Markup) else Markup(text(value))
 
 
 def _flagged(clusters: pd.DataFrame) -> pd.DataFrame:
@@ -272,34 +288,11 @@ def _attached(events: Events, accounts: pd.DataFrame) -> np.ndarray:
     return aligned_membership(events, frame) > 0
 
 
-def _page(title: str, body: str, network_json: str) -> str:
-    style = _asset("report.css")
-    script = _asset("report.js")
-    policy = (
+def _policy(style: str, script: str) -> str:
+    return (
         "default-src 'none'; "
         f"script-src '{_hash(script)}'; style-src '{_hash(style)}'; "
         "img-src data:; base-uri 'none'; form-action 'none'"
-    )
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            "<head>",
-            '<meta charset="utf-8">',
-            f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
-            '<meta name="referrer" content="no-referrer">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{text(title)}</title>",
-            f"<style>{style}</style>",
-            "</head>",
-            "<body>",
-            body,
-            f'<script type="application/json" id="network-data">{network_json}</script>',
-            f"<script>{script}</script>",
-            "</body>",
-            "</html>",
-            "",
-        ]
     )
 
 
@@ -312,61 +305,28 @@ def _hash(content: str) -> str:
     return "sha256-" + base64.b64encode(digest).decode("ascii")
 
 
-def _lede(detection: Any, flagged: pd.DataFrame, accounts: pd.DataFrame) -> str:
-    n_flagged_accounts = int(accounts["flagged"].sum()) if "flagged" in accounts else 0
-    if len(flagged) == 0:
-        return (
-            f"No cluster was flagged by the <code>{text(detection.method)}</code> method "
-            f"among {len(accounts):,} accounts."
-        )
-    return (
-        f"The <code>{text(detection.method)}</code> method flagged <strong>{len(flagged):,} cluster"
-        f"{'s' if len(flagged) != 1 else ''}</strong> holding <strong>{n_flagged_accounts:,} account"
-        f"{'s' if n_flagged_accounts != 1 else ''}</strong> as likely compromised."
-    )
-
-
-def _fact(label: str, value: str) -> str:
-    return f"<div><dt>{text(label)}</dt><dd>{value}</dd></div>"
-
-
-def _summary(posts: Any, events: Events, detection: Any, metrics: dict[str, Any] | None) -> str:
+def _facts(
+    events: Events, detection: Any, n_flagged: int, n_flagged_accounts: int
+) -> list[tuple[str, str, bool]]:
+    """(label, value, as code) of the summary."""
     times = events.post_time
     span = f"{_time(int(times.min()))} to {_time(int(times.max()))}" if len(times) else "no posts"
-    clusters = detection.clusters
-    flagged = _flagged(clusters)
-    facts = [
-        _fact("posts", f"{events.n_posts:,}"),
-        _fact("accounts", f"{events.n_accounts:,}"),
-        _fact("apps", f"{len(events.apps):,}"),
-        _fact("distinct URLs", f"{len(events.urls):,}"),
-        _fact("domains", f"{len(events.domains):,}"),
-        _fact("time span (UTC)", text(span)),
-        _fact("method", f"<code>{text(detection.method)}</code>"),
-        _fact("seed", text(detection.seed)),
-        _fact("clusters", f"{len(clusters):,}"),
-        _fact("flagged clusters", f"{len(flagged):,}"),
-        _fact(
-            "flagged accounts",
-            f"{int(detection.accounts['flagged'].sum()) if 'flagged' in detection.accounts else 0:,}",
-        ),
+    return [
+        ("posts", f"{events.n_posts:,}", False),
+        ("accounts", f"{events.n_accounts:,}", False),
+        ("apps", f"{len(events.apps):,}", False),
+        ("distinct URLs", f"{len(events.urls):,}", False),
+        ("domains", f"{len(events.domains):,}", False),
+        ("time span (UTC)", span, False),
+        ("method", str(detection.method), True),
+        ("seed", str(detection.seed), False),
+        ("clusters", f"{len(detection.clusters):,}", False),
+        ("flagged clusters", f"{n_flagged:,}", False),
+        ("flagged accounts", f"{n_flagged_accounts:,}", False),
     ]
-    parts = [
-        '<section id="summary">',
-        "<h2>Summary</h2>",
-        f'<dl class="facts">{"".join(facts)}</dl>',
-    ]
-    if metrics:
-        parts.append(_metrics(metrics))
-    params = to_json_text(detection.params or {})
-    parts.append(
-        f"<details><summary>Method parameters</summary><pre>{text(params)}</pre></details>"
-    )
-    parts.append("</section>")
-    return "\n".join(parts)
 
 
-def _metrics(metrics: dict[str, Any]) -> str:
+def _metrics(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     shown = [
         ("precision", "precision"),
         ("recall", "recall"),
@@ -374,17 +334,19 @@ def _metrics(metrics: dict[str, Any]) -> str:
         ("fpr", "benign false-positive rate"),
     ]
     facts = [
-        _fact(label, _format(metrics.get(key), "share3")) for key, label in shown if key in metrics
+        (label, format_value(metrics.get(key), "share3")) for key, label in shown if key in metrics
     ]
     campaigns = metrics.get("campaign_recall") or {}
     facts += [
-        _fact(f"recall of campaign {name}", _format(value, "share3"))
+        (f"recall of campaign {name}", format_value(value, "share3"))
         for name, value in sorted(campaigns.items())
     ]
-    return f'<h3>Against ground truth</h3><dl class="facts">{"".join(facts)}</dl>'
+    return facts
 
 
-def _network_section(network: dict[str, Any], context: bool, n_cards: int, caps: ReportCaps) -> str:
+def _network_notes(
+    network: dict[str, Any], context: bool, n_cards: int, caps: ReportCaps
+) -> list[str]:
     notes = []
     if context:
         notes.append("No cluster was flagged; the largest clusters are drawn for context.")
@@ -392,60 +354,22 @@ def _network_section(network: dict[str, Any], context: bool, n_cards: int, caps:
         notes.append(
             f"The network shows the {caps.network_clusters} highest-scoring of {n_cards} flagged clusters."
         )
-    cut = [c for c in network["clusters"] if c["shown"] < c["size"]]
-    if cut:
+    if any(c["shown"] < c["size"] for c in network["clusters"]):
         notes.append(
             f"Clusters larger than {caps.network.members_per_cluster} accounts show their "
             f"{caps.network.members_per_cluster} most active members during the attack."
         )
-    note_html = "".join(f'<p class="note">{text(n)}</p>' for n in notes)
-    return "\n".join(
-        [
-            '<section id="network-section">',
-            "<h2>Network</h2>",
-            '<p class="muted">Each box is a cluster: its accounts, linked to the apps they posted through and the '
-            "domains they linked during the attack. Scroll to zoom, drag to pan, hover for details, click a "
-            "cluster (or its button) to focus on it; Esc shows all.</p>",
-            note_html,
-            '<div class="controls" id="network-controls"></div>',
-            '<div class="network-wrap"><canvas id="network" aria-label="network of flagged clusters"></canvas>'
-            '<div class="tooltip" id="network-tooltip" hidden></div></div>',
-            '<div class="legend"><span><span class="swatch flagged"></span>account in a flagged cluster</span>'
-            '<span><span class="swatch other"></span>account in an unflagged cluster</span>'
-            '<span><span class="swatch app"></span>app</span><span><span class="swatch domain"></span>domain</span></div>',
-            '<p class="muted" id="network-status"></p>',
-            '<noscript><p class="note">The network view needs JavaScript; the rest of this report does not.</p></noscript>',
-            "</section>",
-        ]
-    )
-
-
-def _cards_section(
-    profiles: dict[int, ClusterProfile],
-    profiler: Profiler,
-    attached: np.ndarray,
-    flagged: pd.DataFrame,
-    caps: ReportCaps,
-) -> str:
-    parts = ['<section id="clusters">', "<h2>Flagged clusters</h2>"]
-    if not profiles:
-        parts.append('<p class="muted">No cluster was flagged.</p>')
-    if len(flagged) > len(profiles):
-        parts.append(
-            f'<p class="note">Showing the {len(profiles)} highest-scoring of {len(flagged)} flagged clusters; '
-            "all of them are in clusters.csv.</p>"
-        )
-    parts += [_card(profile, profiler, attached, caps) for profile in profiles.values()]
-    parts.append("</section>")
-    return "\n".join(parts)
+    return notes
 
 
 def _card(
-    profile: ClusterProfile, profiler: Profiler, attached: np.ndarray, caps: ReportCaps
-) -> str:
+    profile: ClusterProfile,
+    profiler: Profiler,
+    attached: np.ndarray,
+    accounts: pd.DataFrame,
+    caps: ReportCaps,
+) -> dict[str, Any]:
     ev = profile.evidence
-    cid = profile.cluster
-    flagged = bool(ev.get("flagged", False))
     size = int(ev.get("size", profile.size))
     meta = [f"{size:,} accounts"]
     if "n_attached" in ev and _finite(ev["n_attached"]) and int(ev["n_attached"]) > 0:
@@ -454,96 +378,90 @@ def _card(
         meta.append(f"score {float(ev['score']):.2f}")
     start, end = profile.span
     meta.append(f"active {_time(start)} to {_time(end)} UTC")
-    why = explanation(ev, cid, profile.size)
-    parts = [
-        f'<article class="cluster-card{"" if flagged else " unflagged"}" id="cluster-{cid}" data-cluster="{cid}">',
-        f"<h3>Cluster {cid} {'<span class=badge>flagged</span>' if flagged else ''}</h3>",
-        f'<p class="muted">{text(" · ".join(meta))}</p>',
-        f'<p class="why">{text(why)}</p>',
-        f'<button type="button" class="show-in-network" data-cluster="{cid}" hidden>Show in network</button>',
-        '<div class="grid">',
-        f"<div><h4>Evidence</h4>{_evidence_table(ev)}</div>",
-        "<div>",
-        f"<h4>Apps during the attack</h4>{_share_table(profile.apps, 'app', 'posts', caps)}",
-        f"<h4>Apps before it (members' history)</h4>{_share_table(profile.apps_before, 'app', 'posts', caps)}",
-        "</div>",
-        "<div>",
-        f"<h4>Domains linked during the attack</h4>{_share_table(profile.domains, 'domain', 'links', caps)}",
-        f"<h4>URLs</h4>{_share_table(profile.urls, 'url', 'links', caps, links=True)}",
-        "</div>",
-        "</div>",
-        f"<h4>Members' posts over time ({_bin_name(profile.bin_s)} bins)</h4>",
-        _timeline_svg(profile, profiler),
-        f"<h4>Sample posts ({len(profile.sample)} of {profile.n_span_posts:,} during the attack)</h4>",
-        _posts_table(profile.sample, caps),
-        _members(profile, profiler, attached, caps),
-        "</article>",
-    ]
-    return "\n".join(parts)
+    return {
+        "id": profile.cluster,
+        "flagged": bool(ev.get("flagged", False)),
+        "meta": " · ".join(meta),
+        "why": explanation(ev, profile.cluster, profile.size),
+        "evidence": _evidence_rows(ev, caps),
+        "apps": _share_rows(profile.apps, "app", "posts", caps),
+        "apps_before": _share_rows(profile.apps_before, "app", "posts", caps),
+        "domains": _share_rows(profile.domains, "domain", "links", caps),
+        "urls": _share_rows(profile.urls, "url", "links", caps, links=True),
+        "bin_name": _bin_name(profile.bin_s),
+        "timeline": _timeline(profile, profiler),
+        "n_span_posts": profile.n_span_posts,
+        "posts": _posts(profile.sample, caps),
+        "members": _members(profile, profiler, attached, accounts, caps),
+    }
 
 
-def _evidence_table(ev: dict[str, Any]) -> str:
+def _evidence_rows(ev: dict[str, Any], caps: ReportCaps) -> list[dict[str, str]]:
+    """The cluster's row as words: the top app and domain, then every other column in the order
+    of :data:`research.report.fields.FIELDS`, then columns it does not know, as they come."""
+    known = [name for name in FIELDS if name in ev]
+    others = [name for name in ev if name not in FIELDS]
     rows = []
-    known = set()
-    for key, kind, meaning in EVIDENCE_FIELDS:
-        known.add(key)
-        if key in ev:
-            rows.append(
-                f'<tr><th title="{text(key)}">{text(meaning)}</th><td class="num">{_format(ev[key], kind)}</td></tr>'
-            )
-    if ev.get("top_app") is not None:
-        rows.insert(0, f"<tr><th>top app</th><td>{text(ev['top_app'], 80)}</td></tr>")
-    if ev.get("top_site") is not None:
-        rows.insert(1, f'<tr><th>top site</th><td class="url">{text(ev["top_site"], 80)}</td></tr>')
-    for key, value in ev.items():
-        # Fields a method adds beyond the package's evidence are shown as they are.
-        if key not in known and key not in _SHOWN_ELSEWHERE and not isinstance(value, list | dict):
-            rows.append(
-                f'<tr><th>{text(key)}</th><td class="num">{_format(value, "number")}</td></tr>'
-            )
-    return f"<table>{''.join(rows)}</table>"
+    for name in ["top_app", "top_site", "top_domain"] + [
+        n for n in known + others if n not in _SHOWN_ELSEWHERE
+    ]:
+        value = ev.get(name)
+        if name not in ev or value is None or isinstance(value, list | dict | np.ndarray):
+            continue
+        kind = describe(name).kind
+        rows.append(
+            {
+                "name": name,
+                "words": describe(name).words,
+                "value": clean(format_value(value, kind), caps.name_chars),
+                "align": "url"
+                if name in ("top_site", "top_domain")
+                else ""
+                if kind == "text"
+                else "num",
+            }
+        )
+    return rows
 
 
-def _share_table(
+def _share_rows(
     frame: pd.DataFrame, name: str, unit: str, caps: ReportCaps, *, links: bool = False
-) -> str:
-    if len(frame) == 0:
-        return '<p class="muted">none</p>'
+) -> dict[str, Any]:
     rows = []
     for label, count, share in zip(frame[name], frame[unit], frame["share"], strict=True):
-        shown = "(unknown)" if label is None else label
-        cell = (
-            _link(shown, caps.url_chars)
-            if links and label is not None
-            else text(shown, caps.name_chars if not links else caps.url_chars)
-        )
         rows.append(
-            f'<tr><td class="{"url" if links or name == "domain" else ""}">{cell}</td>'
-            f'<td class="num">{int(count):,}</td>'
-            f'<td class="num">{100 * float(share):.0f}%</td>'
-            f'<td><meter min="0" max="1" value="{float(share):.4f}"></meter></td></tr>'
+            {
+                "label": "(unknown)"
+                if label is None
+                else clean(label, caps.url_chars if links else caps.name_chars),
+                "href": _target(label) if links else None,
+                "count": int(count),
+                "percent": f"{100 * float(share):.0f}%",
+                "share": f"{float(share):.4f}",
+            }
         )
-    return f'<table><tr><th>{text(name)}</th><th class="num">{text(unit)}</th><th class="num">share</th><th></th></tr>{"".join(rows)}</table>'
+    return {
+        "name": name,
+        "unit": unit,
+        "rows": rows,
+        "cell_class": "url" if links or name == "domain" else "",
+    }
 
 
-def _link(url: str, limit: int) -> str:
-    href = safe_href(url)
-    if href is None:
-        return text(url, limit)
-    return f'<a href="{href}" rel="noopener noreferrer nofollow" target="_blank">{text(url, limit)}</a>'
+def _target(url: Any) -> str | None:
+    """The URL itself when it may be a link (``http(s)`` with a host), else ``None``; the
+    template escapes it."""
+    return url if safe_href(url) is not None else None
 
 
-def _timeline_svg(profile: ClusterProfile, profiler: Profiler) -> str:
+def _timeline(profile: ClusterProfile, profiler: Profiler) -> dict[str, Any]:
     frame = profile.timeline
     n = len(frame)
     width, height, left, bottom, top_pad = 760, 130, 34, 18, 8
     plot_w, plot_h = width - left - 6, height - bottom - top_pad
     peak = max(int(frame["posts"].max()) if n else 0, 1)
     bar_w = plot_w / max(n, 1)
-    parts = [
-        f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="posts of cluster {profile.cluster} members over time">'
-    ]
+    bars = []
     for i, (start, all_posts, top_posts) in enumerate(
         zip(frame["start"], frame["posts"], frame["top_site"], strict=True)
     ):
@@ -552,146 +470,143 @@ def _timeline_svg(profile: ClusterProfile, profiler: Profiler) -> str:
         x = left + i * bar_w
         h_all = plot_h * math.sqrt(all_posts / peak)
         h_top = plot_h * math.sqrt(top_posts / peak)
-        tip = f"{start:%Y-%m-%d %H:%M}: {int(all_posts)} posts, {int(top_posts)} to the top domain"
-        parts.append(
-            f'<rect class="all" x="{x:.1f}" y="{top_pad + plot_h - h_all:.1f}" width="{max(bar_w, 1.0):.1f}" '
-            f'height="{h_all:.1f}"><title>{text(tip)}</title></rect>'
+        bars.append(
+            {
+                "x": f"{x:.1f}",
+                "w": f"{max(bar_w, 1.0):.1f}",
+                "y_all": f"{top_pad + plot_h - h_all:.1f}",
+                "h_all": f"{h_all:.1f}",
+                "y_top": f"{top_pad + plot_h - h_top:.1f}",
+                "h_top": f"{h_top:.1f}" if top_posts else None,
+                "tip": f"{start:%Y-%m-%d %H:%M}: {int(all_posts)} posts, {int(top_posts)} to the top domain",
+            }
         )
-        if top_posts:
-            parts.append(
-                f'<rect class="top" x="{x:.1f}" y="{top_pad + plot_h - h_top:.1f}" '
-                f'width="{max(bar_w, 1.0):.1f}" height="{h_top:.1f}"></rect>'
-            )
     onset = _seconds_or_none(profile.evidence.get("onset"))
-    if onset is not None and n:
-        x = left + (onset - profiler.t0) / profile.bin_s * bar_w
-        parts.append(
-            f'<line class="onset" x1="{x:.1f}" x2="{x:.1f}" y1="{top_pad}" y2="{top_pad + plot_h}"></line>'
-        )
-        parts.append(f'<text x="{x + 3:.1f}" y="{top_pad + 10}">onset</text>')
-    if n:
-        first, last = frame["start"].iloc[0], frame["start"].iloc[-1]
-        parts.append(f'<text x="{left}" y="{height - 4}">{first:%Y-%m-%d}</text>')
-        parts.append(
-            f'<text x="{width - 6}" y="{height - 4}" text-anchor="end">{last:%Y-%m-%d}</text>'
-        )
-    parts.append(f'<text x="{left - 4}" y="{top_pad + 9}" text-anchor="end">{peak}</text>')
-    parts.append(f'<text x="{left - 4}" y="{top_pad + plot_h}" text-anchor="end">0</text>')
-    parts.append("</svg>")
-    legend = (
-        '<p class="muted">Grey: all posts of the members; vermillion: posts linking the top domain '
-        "(bar heights on a square-root scale).</p>"
-    )
-    return "".join(parts) + legend
+    onset_x = left + (onset - profiler.t0) / profile.bin_s * bar_w if onset is not None else None
+    return {
+        "cluster": profile.cluster,
+        "width": width,
+        "height": height,
+        "left": left,
+        "top": top_pad,
+        "bottom": top_pad + plot_h,
+        "bars": bars,
+        "onset": f"{onset_x:.1f}" if onset_x is not None and n else None,
+        "onset_label": f"{onset_x + 3:.1f}" if onset_x is not None and n else None,
+        "first": f"{frame['start'].iloc[0]:%Y-%m-%d}" if n else None,
+        "last": f"{frame['start'].iloc[-1]:%Y-%m-%d}" if n else None,
+        "peak": peak,
+    }
 
 
-def _posts_table(sample: pd.DataFrame, caps: ReportCaps) -> str:
-    if len(sample) == 0:
-        return '<p class="muted">none</p>'
-    rows = []
-    for row in sample.itertuples(index=False):
-        who = text(row.account, caps.name_chars)
-        if row.account_name:
-            who += f"<br><span class=muted>@{text(row.account_name, caps.name_chars)}</span>"
-        links = "<br>".join(_link(u, caps.url_chars) for u in (row.urls or [])[:5])
-        rows.append(
-            f'<tr><td class="num">{row.time:%Y-%m-%d %H:%M:%S}</td><td>{who}</td>'
-            f"<td>{text(row.app if row.app is not None else '(unknown)', caps.name_chars)}</td>"
-            f'<td class="text">{text(row.text, caps.text_chars)}</td><td class="url">{links}</td></tr>'
-        )
-    return (
-        "<table><tr><th>time (UTC)</th><th>account</th><th>app</th><th>text</th><th>links</th></tr>"
-        + "".join(rows)
-        + "</table>"
-    )
+def _posts(sample: pd.DataFrame, caps: ReportCaps) -> list[dict[str, Any]]:
+    return [
+        {
+            "time": f"{row.time:%Y-%m-%d %H:%M:%S}",
+            "account": clean(row.account, caps.name_chars),
+            "name": clean(row.account_name, caps.name_chars) if row.account_name else None,
+            "app": clean(row.app if row.app is not None else "(unknown)", caps.name_chars),
+            "text": clean(row.text, caps.text_chars),
+            "links": [
+                {"label": clean(url, caps.url_chars), "href": _target(url)}
+                for url in (row.urls or [])[:5]
+            ],
+        }
+        for row in sample.itertuples(index=False)
+    ]
 
 
 def _members(
-    profile: ClusterProfile, profiler: Profiler, attached: np.ndarray, caps: ReportCaps
-) -> str:
-    shown = profile.members[: caps.members]
-    names = profiler.account_names(shown)
-    items = []
-    for code, name, count in zip(shown, names, profile.member_posts[: caps.members], strict=True):
-        label = text(profiler.events.accounts[int(code)], caps.name_chars)
-        if name:
-            label += f" (@{text(name, caps.name_chars)})"
-        label += f' <span class="muted">{int(count)} post{"s" if count != 1 else ""}'
-        label += ", attached" if attached[int(code)] else ""
-        items.append(f"<li>{label}</span></li>")
-    count_note = (
-        f"showing the {len(shown)} most active of {profile.size:,}"
-        if len(shown) < profile.size
-        else f"all {profile.size:,}"
+    profile: ClusterProfile,
+    profiler: Profiler,
+    attached: np.ndarray,
+    accounts: pd.DataFrame,
+    caps: ReportCaps,
+) -> dict[str, Any]:
+    """The first members in view and all of them as a CSV held in the page (a ``data:`` URL:
+    it downloads without a network, a server or a script)."""
+    ids = [str(profiler.events.accounts[int(code)]) for code in profile.members]
+    names = profiler.account_names(profile.members)
+    items = [
+        {
+            "account": clean(account, caps.name_chars),
+            "name": clean(name, caps.name_chars) if name else None,
+            "posts": int(count),
+            "attached": bool(attached[int(code)]),
+        }
+        for account, name, count, code in zip(
+            ids[: caps.members],
+            names[: caps.members],
+            profile.member_posts[: caps.members],
+            profile.members[: caps.members],
+            strict=True,
+        )
+    ]
+    n = len(profile.members)
+    note = f"showing the {len(items)} most active of {n:,}" if len(items) < n else f"all {n:,}"
+    table = pd.DataFrame(
+        {"account": ids, "account_name": names, "posts_during_attack": profile.member_posts}
     )
-    return (
-        f"<details><summary>Members ({count_note}; posts during the attack)</summary>"
-        f'<ul class="members">{"".join(items)}</ul></details>'
-    )
+    # The verdict's own columns, whatever the method wrote (cluster, flagged, score, attached...).
+    verdicts = accounts.assign(account=accounts["account"].astype(str)).drop_duplicates("account")
+    table = table.merge(verdicts, on="account", how="left", sort=False)
+    csv_text = table.to_csv(index=False, lineterminator="\n", float_format="%.6f")
+    return {
+        "note": note,
+        "listed": items,
+        "size": n,
+        "csv_name": f"cluster-{profile.cluster}-members.csv",
+        "csv_href": "data:text/csv;charset=utf-8," + quote(csv_text, safe=""),
+    }
 
 
-def _table_section(clusters: pd.DataFrame, caps: ReportCaps) -> str:
+def _table(clusters: pd.DataFrame, caps: ReportCaps) -> dict[str, Any] | None:
+    """The highest-scoring clusters, with the reason for each verdict: the cluster row's own
+    ``reason`` when the method writes one, else its sentence (folded)."""
     if len(clusters) == 0:
-        return ""
+        return None
     order = ["score", "cluster"] if "score" in clusters else ["size", "cluster"]
     top = clusters.sort_values(order, ascending=[False, True]).head(caps.table_rows)
+    names = [name for name in _TABLE_COLUMNS if name in top]
+    names.append("reason" if "reason" in top else "explanation")
     columns = [
-        ("cluster", "cluster", "count"), ("size", "accounts", "count"), ("top_app", "top app", "text"),
-        ("top_site", "top site", "text"), ("exclusivity", "exclusivity", "share"),
-        ("history", "history", "share"), ("synchrony", "synchrony", "share"),
-        ("score", "score", "number"), ("verdict", "verdict", "text"), ("reason", "reason", "text"),
-    ]  # fmt: skip
-    columns = [c for c in columns if c[0] in top]
-    head = "".join(
-        f'<th class="{"num" if kind != "text" else ""}">{text(label)}</th>'
-        for _, label, kind in columns
-    )
+        {
+            "name": name,
+            "label": describe(name).label,
+            "tip": f"{describe(name).words} ({name})",
+            "align": _table_class(name),
+        }
+        for name in names
+    ]
     rows = []
     for _, row in top.iterrows():
-        cells = []
-        for key, _label, kind in columns:
-            value = row[key]
-            if kind == "text":
-                cells.append(f"<td>{text(value, caps.name_chars)}</td>")
-            else:
-                cells.append(f'<td class="num">{_format(value, kind)}</td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
+        cells = [
+            {
+                "value": clean(format_value(row[name], describe(name).kind), caps.name_chars),
+                "align": _table_class(name),
+                "details": None,
+            }
+            for name in names[:-1]
+        ]
+        cells.append(_reason_cell(row))
+        rows.append(cells)
     note = f"The {len(top)} highest-scoring of {len(clusters):,} clusters; all are in clusters.csv."
-    return (
-        f'<section id="all-clusters"><h2>Highest-scoring clusters</h2><p class="muted">{text(note)}</p>'
-        f"<table><tr>{head}</tr>{''.join(rows)}</table></section>"
-    )
+    return {"columns": columns, "rows": rows, "note": note}
 
 
-def _footer() -> str:
-    from research.provenance import version
-
-    return (
-        f"<footer>Written by hijack-clusters {text(version())}. Every string from the data (names, texts, URLs) "
-        "is shown as text; only http(s) links are clickable and they open without a referrer. "
-        "This page loads nothing from the network.</footer>"
-    )
+def _reason_cell(row: pd.Series) -> dict[str, Any]:
+    reason = row.get("reason")
+    if isinstance(reason, str) and reason:
+        return {"value": reason, "align": "reason", "details": None}
+    sentence = explanation(row.to_dict(), int(row["cluster"]), int(row.get("size", 0)))
+    return {"value": "why", "align": "reason", "details": sentence}
 
 
-def _format(value: Any, kind: str) -> str:
-    if value is None or (isinstance(value, float | np.floating) and not np.isfinite(value)):
-        return "n/a"
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if not isinstance(value, int | float | np.integer | np.floating):
-        return text(value, 80)
-    number = float(value)
-    if kind == "share":
-        return f"{100 * number:.0f}%"
-    if kind == "share3":
-        return f"{number:.3f}"
-    if kind == "count":
-        return f"{int(number):,}"
-    if kind == "days":
-        return f"{number:.1f} d"
-    if kind == "seconds":
-        return f"{number:.0f} s"
-    return f"{number:.3g}"
+def _table_class(name: str) -> str:
+    """Numbers right-aligned; names on one line (cut with an ellipsis); reasons wrap."""
+    if name in ("reason", "explanation"):
+        return "reason"
+    return "name" if describe(name).kind == "text" else "num"
 
 
 def _finite(value: Any) -> bool:

@@ -3,9 +3,17 @@
 Each shown cluster is drawn as its members (the most active first, up to a
 cap) linked to the cluster's top apps and top domains during the attack: the
 accounts x apps x URLs fingerprint, at the domain level so that per-post URL
-mutations do not scatter it. Positions are computed here (igraph's
-Kamada-Kawai layout, seeded) and each cluster is packed into its own
-box, so that the page's script only draws, zooms and focuses.
+mutations do not scatter it. Positions are computed here and each cluster is
+packed into its own box, so that the page's script only draws, zooms and focuses.
+
+The layout is a ring: the apps and domains sit evenly on a circle (apps first,
+each kind in order of use), and each member at the weighted mean of the
+objects it used, drawn in towards the centre, members at one spot spread on a
+sunflower spiral. A member's place says which objects it used; the objects
+never pile up in the middle, where a force-directed or Kamada-Kawai layout puts
+the objects every member shares (the labels of the top app and the top
+domains overlapped there), and each object's label has the outside of the
+ring to itself. No randomness: the same clusters give the same bytes.
 """
 
 from __future__ import annotations
@@ -14,12 +22,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import igraph as ig
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from research.detect.communities import seeded
 from research.report.escape import clean
 from research.report.profile import ClusterProfile, Profiler
 
@@ -43,7 +49,6 @@ def network_data(
     *,
     caps: NetworkCaps | None = None,
     attached: np.ndarray | None = None,
-    seed: int = 0,
 ) -> dict[str, Any]:
     """Node positions, labels and edges of the given clusters, ready for JSON.
 
@@ -57,8 +62,6 @@ def network_data(
         How many members, apps and domains per cluster.
     attached
         Per account code of the events: joined by signature rather than by the graph.
-    seed
-        Layout seed.
 
     Returns
     -------
@@ -66,7 +69,9 @@ def network_data(
         ``kinds``; ``clusters`` (``id``, ``flagged``, ``size``, ``shown``,
         ``box``); ``nodes`` as parallel lists ``x``, ``y``, ``kind``
         (index into ``kinds``), ``cluster`` (index into ``clusters``),
-        ``label``, ``info``; ``edges`` as ``s``, ``t``, ``w``.
+        ``label``, ``info``, ``rank`` (order among the cluster's nodes of that
+        kind, most used first: the page labels the top ones first); ``edges`` as
+        ``s``, ``t``, ``w``.
     """
     caps = caps or NetworkCaps()
     events = profiler.events
@@ -77,6 +82,7 @@ def network_data(
         "cluster": [],
         "label": [],
         "info": [],
+        "rank": [],
     }
     edges: dict[str, list[Any]] = {"s": [], "t": [], "w": []}
     clusters = []
@@ -121,14 +127,21 @@ def network_data(
                 position[account], n_members + len(app_codes) + offset, local_src, local_dst, weight
             )
 
-        n_local = n_members + len(app_codes) + len(domain_codes)
-        xy = _layout(n_local, local_src, local_dst, weight, seed)
+        # The top app and the top domain take the places with the most room for a label,
+        # then the second of each, and so on.
+        n_apps, n_domains = len(app_codes), len(domain_codes)
+        priority = sorted(
+            range(n_apps + n_domains),
+            key=lambda k: (k if k < n_apps else k - n_apps, k >= n_apps),
+        )
+        xy = ring_layout(n_members, n_apps + n_domains, local_src, local_dst, weight, priority)
         if cursor_x > 0 and cursor_x + side > row_limit:
             cursor_x, cursor_y = 0.0, cursor_y + row_height * _GAP
             row_height = 0.0
         box = [cursor_x, cursor_y, cursor_x + side, cursor_y + side]
-        xs = box[0] + side * (0.08 + 0.84 * xy[:, 0])
-        ys = box[1] + side * (0.12 + 0.84 * xy[:, 1])
+        # The ring leaves a margin for the labels outside it.
+        xs = box[0] + side * (0.12 + 0.76 * xy[:, 0])
+        ys = box[1] + side * (0.14 + 0.76 * xy[:, 1])
         cursor_x += side * _GAP
         row_height = max(row_height, side)
         row_width = max(row_width, cursor_x)
@@ -148,7 +161,7 @@ def network_data(
             lines.append(f"cluster {profile.cluster}; {int(activity[i])} post(s) during the attack")
             if is_attached[i]:
                 lines.append("attached by the cluster's signature")
-            _node(nodes, xs[i], ys[i], 0, slot, clean(label, _LABEL_LIMIT), "\n".join(lines))
+            _node(nodes, xs[i], ys[i], 0, slot, clean(label, _LABEL_LIMIT), "\n".join(lines), i)
         for j, (name, count, share) in enumerate(
             zip(apps["app"], apps["posts"], apps["share"], strict=True)
         ):
@@ -161,13 +174,14 @@ def network_data(
                 slot,
                 clean(name, _LABEL_LIMIT),
                 info,
+                j,
             )
         for j, (name, count, share) in enumerate(
             zip(domains["domain"], domains["links"], domains["share"], strict=True)
         ):
             k = n_members + len(app_codes) + j
             info = f"domain {clean(name, _LABEL_LIMIT)}\n{100 * share:.0f}% of the cluster's links during the attack ({int(count)})"
-            _node(nodes, xs[k], ys[k], 2, slot, clean(name, _LABEL_LIMIT), info)
+            _node(nodes, xs[k], ys[k], 2, slot, clean(name, _LABEL_LIMIT), info, j)
         edges["s"] += [base + s for s in local_src]
         edges["t"] += [base + t for t in local_dst]
         edges["w"] += weight
@@ -221,31 +235,108 @@ def _add_counts(
     weight += counts[users].tolist()
 
 
-def _layout(n: int, src: list[int], dst: list[int], weight: list[int], seed: int) -> np.ndarray:
-    """Positions in the unit square (rounded, so that the page's bytes are stable)."""
+#: Members sit at this share of the way from the centre to the objects they used.
+_PULL = 0.72
+#: Radius step of the sunflower spiral that spreads members at one spot (ring radius = 1).
+_SPREAD = 0.035
+_GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
+
+
+def ring_layout(
+    n_members: int,
+    n_objects: int,
+    src: list[int],
+    dst: list[int],
+    weight: list[int],
+    priority: list[int] | None = None,
+) -> np.ndarray:
+    """Positions in the unit square: objects (nodes ``n_members..``) evenly on a circle, each
+    member at the weighted mean of its objects pulled towards the centre, members at one spot
+    spread on a sunflower spiral (rounded: stable bytes).
+
+    Objects take the places on the circle in the order of ``priority`` (indices into the
+    objects; default their order), the first the places whose labels have the most room: the
+    left and right ends (labels run outwards, into the margin), then the lower half, the top
+    last (where the page writes the cluster's title).
+
+    Examples
+    --------
+    >>> xy = ring_layout(3, 2, [0, 1, 1, 2], [3, 3, 4, 4], [1, 1, 1, 1])
+    >>> xy[3:].tolist()  # the two objects, at the left and the right end
+    [[0.0, 0.5], [1.0, 0.5]]
+    >>> bool(xy[0, 0] < xy[1, 0] < xy[2, 0])  # members between the objects they used
+    True
+    """
+    n = n_members + n_objects
     if n == 0:
         return np.zeros((0, 2))
+    angle = math.pi - 2 * math.pi * np.arange(n_objects) / max(n_objects, 1)
+    # Places by room for a label: ends first (|sin| small), then lower (sin < 0), top last.
+    places = sorted(
+        range(n_objects),
+        key=lambda k: (round(abs(math.sin(angle[k])), 6), round(math.sin(angle[k]), 6), k),
+    )
+    order = list(range(n_objects)) if priority is None else list(priority)
+    slot = np.zeros(n_objects, dtype=np.int64)
+    slot[order] = places
+    ring = np.column_stack([np.cos(angle[slot]), -np.sin(angle[slot])])  # y grows downwards
+    xy = np.zeros((n, 2))
+    xy[n_members:] = ring
+    if n_members:
+        src_a, dst_a = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+        w = np.asarray(weight, dtype=np.float64)
+        total = np.bincount(src_a, weights=w, minlength=n_members)
+        for axis in (0, 1):
+            pulled = np.bincount(
+                src_a, weights=w * ring[dst_a - n_members, axis], minlength=n_members
+            )
+            xy[:n_members, axis] = _PULL * np.divide(
+                pulled, total, out=np.zeros(n_members), where=total > 0
+            )
+        xy[:n_members] = _spread(np.round(xy[:n_members], 6))
     if n == 1:
         return np.array([[0.5, 0.5]])
-    graph = ig.Graph(n=n, edges=np.column_stack([src, dst]) if src else [], directed=False)
-    with seeded(seed):
-        # Kamada-Kawai keeps graph distances: two hubs that share members sit two steps
-        # apart with the shared members between them, instead of on top of each other
-        # (as force-directed layouts put them).
-        layout = graph.layout_kamada_kawai(maxiter=50 * n)
-    xy = np.asarray(layout.coords, dtype=np.float64)
     low, high = xy.min(axis=0), xy.max(axis=0)
+    if n_objects > 1:  # the ring fills the square, whatever the members do
+        low, high = np.minimum(low, -1.0), np.maximum(high, 1.0)
     scale = float(np.max(high - low)) or 1.0
     xy = (xy - low) / scale + (1.0 - (high - low) / scale) / 2.0
-    return np.round(xy, 4)
+    return np.round(xy + 0.0, 4)
+
+
+def _spread(points: np.ndarray) -> np.ndarray:
+    """Members at the same spot placed on a sunflower spiral around it (in their order)."""
+    out = points.copy()
+    _, group, counts = np.unique(points, axis=0, return_inverse=True, return_counts=True)
+    group = group.ravel()
+    rank = np.zeros(len(points), dtype=np.int64)
+    seen = np.zeros(len(counts), dtype=np.int64)
+    for i, g in enumerate(group.tolist()):
+        rank[i] = seen[g]
+        seen[g] += 1
+    crowded = counts[group] > 1
+    radius = _SPREAD * np.sqrt(rank + 0.5)
+    theta = rank * _GOLDEN_ANGLE
+    out[crowded, 0] += (radius * np.cos(theta))[crowded]
+    out[crowded, 1] += (radius * np.sin(theta))[crowded]
+    return out
 
 
 def _node(
-    nodes: dict[str, list[Any]], x: float, y: float, kind: int, cluster: int, label: str, info: str
+    nodes: dict[str, list[Any]],
+    x: float,
+    y: float,
+    kind: int,
+    cluster: int,
+    label: str,
+    info: str,
+    rank: int,
 ) -> None:
+    """Append one node; ``rank`` orders nodes of one kind in a cluster (0 = the most used)."""
     nodes["x"].append(round(float(x), 2))
     nodes["y"].append(round(float(y), 2))
     nodes["kind"].append(kind)
     nodes["cluster"].append(cluster)
     nodes["label"].append(label)
     nodes["info"].append(info)
+    nodes["rank"].append(rank)

@@ -315,13 +315,29 @@ class Profiler:
 
 
 def explanation(evidence: dict[str, Any], cluster: int, size: int) -> str:
-    """Why a cluster got its verdict, in words: the row's own ``explanation`` (every method
-    writes one), else :func:`research.verdicts.explain` of its evidence."""
-    if evidence.get("explanation"):
-        return str(evidence["explanation"])
+    """Why a cluster was (or was not) flagged, in words: the method's own sentence when its row
+    carries one (``explanation``: baselines, by their rule), else
+    :func:`research.verdicts.explain` when the row has the package's evidence, else a plain
+    verdict (methods with other evidence). Which one is decided by the columns present, so
+    that an error inside ``explain`` is raised, not hidden.
+
+    Examples
+    --------
+    >>> explanation({"flagged": True}, 3, 12)
+    'Cluster 3 (12 accounts) is flagged.'
+    >>> explanation({"flagged": False, "explanation": "Cluster 3 is not flagged by x: too small."}, 3, 2)
+    'Cluster 3 is not flagged by x: too small.'
+    """
+    from research.evidence import EVIDENCE_COLUMNS
     from research.verdicts import explain
 
-    return explain({"cluster": cluster, "size": size, **evidence})
+    own = evidence.get("explanation")
+    if isinstance(own, str) and own:
+        return own
+    if all(name in evidence for name in EVIDENCE_COLUMNS):
+        return explain(evidence)
+    verdict = "is flagged" if evidence.get("flagged") else "is not flagged"
+    return f"Cluster {cluster} ({size} accounts) {verdict}."
 
 
 def first_rows(events: Events) -> np.ndarray:

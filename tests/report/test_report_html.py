@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import re
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from research.report import ReportCaps, render_report, write_report
 from research.report.escape import clean, json_for_script, safe_href, text
@@ -143,3 +145,112 @@ def test_any_methods_detection_renders_with_its_own_columns(small):
     assert (
         "burstiness" in card and "We Heart It" in card
     )  # the profile still shows what the cluster did
+
+
+# --- the evidence in words, the reasons, the member list --------------------------------------
+
+
+def _card(page: str) -> str:
+    start = page.index('<article class="cluster-card')
+    return page[start : page.index("</article>", start)]
+
+
+def test_evidence_is_in_words_with_the_field_name_in_a_tooltip(small):
+    from research.report.fields import describe
+
+    card = _card(render_report(small.posts, small.detection))
+    row = small.detection.flagged_clusters.iloc[0]
+    assert (
+        '<th title="n_unsigned">members who never posted the signature (not flagged)</th>' in card
+    )
+    assert '<th title="url_share">coordinated links to the top URL (query stripped)</th>' in card
+    assert '<th title="n_with_history">members who posted before the onset</th>' in card
+    shown = {"cluster", "flagged", "top_urls", "onset", "first_post", "last_post", "explanation"}
+    for name in row.index:
+        if name not in shown:
+            assert f'<th title="{name}">{text(describe(name).words)}</th>' in card, name
+    # No raw field name is a heading any more.
+    assert not re.search(r"<th>[a-z]+_[a-z_]+</th>", card)
+
+
+def test_a_methods_new_columns_show_without_code_changes(small):
+    """verdict and reason (the lead's coming columns) and any other field a method adds."""
+    detection = small.detection
+    clusters = detection.clusters.assign(
+        verdict=np.where(detection.clusters["flagged"], "compromised", "none"),
+        reason=[f"exclusivity {e:.2f} {'≥' if f else '<'} 0.50"
+                for e, f in zip(detection.clusters["exclusivity"], detection.clusters["flagged"], strict=True)],
+        new_measure=0.25,
+    )  # fmt: skip
+    page = render_report(small.posts, replace(detection, clusters=clusters))
+    card = _card(page)
+    assert '<th title="verdict">verdict</th><td class="">compromised</td>' in card
+    assert '<th title="new_measure">new measure</th><td class="num">0.25</td>' in card
+    table = page[page.index('<section id="all-clusters">') :]
+    assert (
+        '<th class="reason" title="the rule&#x27;s term that decided, against its threshold (reason)">why (not) flagged</th>'
+        in table
+    )
+    unflagged = clusters[~clusters["flagged"]].sort_values(
+        ["score", "cluster"], ascending=[False, True]
+    )
+    for reason in unflagged["reason"].head(5):
+        assert f'<td class="reason">{text(reason)}</td>' in table
+    assert '<td class="name">none</td>' in table and "<details>" not in table
+
+
+def test_without_a_reason_column_the_table_folds_each_clusters_sentence(small):
+    page = render_report(small.posts, small.detection)
+    table = page[page.index('<section id="all-clusters">') :]
+    top = small.detection.clusters.sort_values(["score", "cluster"], ascending=[False, True])
+    second = int(top["cluster"].iloc[1])
+    assert f"<details><summary>why</summary>Cluster {second} (" in table
+    assert table.count("<details>") == min(len(top), ReportCaps().table_rows)
+
+
+def _members_csv(card: str) -> pd.DataFrame:
+    from urllib.parse import unquote
+
+    href = re.search(r'<a class="download" href="data:text/csv;charset=utf-8,([^"]*)"', card).group(
+        1
+    )
+    return pd.read_csv(io.StringIO(unquote(href)), dtype={"account": str})
+
+
+def test_member_list_is_open_and_every_member_downloads_as_csv_from_the_page(small):
+    caps = ReportCaps(members=10)
+    card = _card(render_report(small.posts, small.detection, caps=caps))
+    size = int(small.detection.flagged_clusters["size"].iloc[0])
+    # Open: the list is not inside a <details> (which the old page kept closed).
+    before = card[: card.index('<ul class="members">')]
+    assert before.count("<details") == before.count("</details>")
+    assert f"Download all {size:,} members (CSV)</a>" in card
+    assert 'download="cluster-0-members.csv"' in card
+    members = _members_csv(card)
+    assert len(members) == size and members["account"].is_unique
+    assert list(members.columns[:3]) == ["account", "account_name", "posts_during_attack"]
+    assert {"cluster", "flagged", "score", "attached", "unsigned"} <= set(members.columns)
+    accounts = small.detection.accounts
+    assert set(members["account"]) == set(
+        accounts.loc[accounts["cluster"] == 0, "account"].astype(str)
+    )
+    # The listed ten are the CSV's first ten (most active first), ids on one line.
+    listed = re.findall(r'<li><span class="account">([^<]*)</span>', card)
+    assert listed == members["account"].head(10).tolist()
+
+
+def test_account_ids_do_not_wrap(small):
+    page = render_report(small.posts, small.detection)
+    assert re.search(r"\.account \{ white-space: nowrap;", page)
+    posts = page[page.index("Sample posts") :]
+    assert re.search(
+        r'<td><span class="account">\d+</span><br><span class="muted account">@', posts
+    )
+
+
+def test_hostile_names_stay_text_in_the_download_too(hostile):
+    card = _card(render_report(hostile.posts, hostile.detection))
+    href = re.search(r'<a class="download" href="([^"]*)"', card).group(1)
+    assert "<" not in href and ">" not in href and '"' not in href
+    members = _members_csv(card)
+    assert NAME_PAYLOAD in set(members["account_name"])  # verbatim in the file, as in accounts.csv

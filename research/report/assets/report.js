@@ -86,13 +86,17 @@
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.font = "12px system-ui, sans-serif";
     ctx.textBaseline = "top";
+    var titles = [];
     for (var c = 0; c < clusters.length; c++) {
       var b = clusters[c].box;
       ctx.globalAlpha = focus >= 0 && focus !== c ? 0.25 : 1;
       ctx.strokeStyle = COLOURS.box;
       ctx.strokeRect(b[0] * view.k + view.x, b[1] * view.k + view.y, (b[2] - b[0]) * view.k, (b[3] - b[1]) * view.k);
       ctx.fillStyle = COLOURS.text;
-      ctx.fillText(fitted(clusterTitle(c), (b[2] - b[0]) * view.k - 8), b[0] * view.k + view.x + 4, b[1] * view.k + view.y + 4);
+      var title = fitted(clusterTitle(c), (b[2] - b[0]) * view.k - 8);
+      var tx = b[0] * view.k + view.x + 4, ty = b[1] * view.k + view.y + 4;
+      ctx.fillText(title, tx, ty);
+      titles.push([tx, ty, tx + ctx.measureText(title).width, ty + LINE]);
     }
     ctx.lineWidth = 1;
     for (var e = 0; e < edges.s.length; e++) {
@@ -107,37 +111,75 @@
       shape(i, radius(nodes.kind[i]));
       ctx.fill();
     }
-    drawLabels();
+    drawLabels(titles);
     if (hover >= 0) { drawHover(hover); }
   }
 
-  // Labels of apps and domains, placed greedily where they overlap no label drawn
-  // before; a label with no free place is left out (hover still shows it).
-  function drawLabels() {
+  var LINE = 13;  // height of a label, px
+  // Apps and domains in the order their labels are placed: the most used of every cluster
+  // first (its top app and top domain), then the next ones.
+  var labelOrder = (function () {
+    var order = [];
+    for (var j = 0; j < n; j++) { if (nodes.kind[j] !== 0) { order.push(j); } }
+    order.sort(function (a, b) {
+      return (nodes.rank[a] - nodes.rank[b]) || (nodes.cluster[a] - nodes.cluster[b]) || (a - b);
+    });
+    return order;
+  }());
+
+  // Labels of apps and domains. Each goes on the side of its node that faces away from its
+  // cluster's centre (the ring's outside) or, if that is taken, on another side; a place is
+  // taken when it overlaps a label or cluster title drawn before, or another app or domain
+  // marker. A label with no free place is left out: hovering shows every name. The boxes
+  // drawn are recorded on the canvas (data-label-boxes, data-marker-boxes: node, x, y, width,
+  // height in px), so that tests measure them.
+  function drawLabels(titles) {
     ctx.globalAlpha = 1;
     ctx.fillStyle = COLOURS.text;
-    var placed = [];
-    for (var j = 0; j < n; j++) {
-      if (nodes.kind[j] === 0 || dimmed(j)) { continue; }
-      var r = radius(nodes.kind[j]) + 3, w = ctx.measureText(nodes.label[j]).width, h = 13;
-      var x = sx(j), y = sy(j);
-      var candidates = [[x + r, y - h / 2], [x - r - w, y - h / 2], [x - w / 2, y + r], [x - w / 2, y - r - h],
-                        [x + r, y + r], [x + r, y - r - h], [x - r - w, y + r], [x - r - w, y - r - h]];
-      for (var c = 0; c < candidates.length; c++) {
-        var box = [candidates[c][0], candidates[c][1], candidates[c][0] + w, candidates[c][1] + h];
-        if (!overlaps(box, placed)) {
+    var placed = titles.slice(), markers = [], drawn = [];
+    for (var m = 0; m < labelOrder.length; m++) {
+      var q = labelOrder[m], rq = 1.3 * radius(nodes.kind[q]);
+      markers.push([sx(q) - rq, sy(q) - rq, sx(q) + rq, sy(q) + rq, q]);
+    }
+    for (var o = 0; o < labelOrder.length; o++) {
+      var j = labelOrder[o];
+      if (dimmed(j)) { continue; }
+      var r = 1.3 * radius(nodes.kind[j]) + 3, w = ctx.measureText(nodes.label[j]).width, h = LINE;
+      var x = sx(j), y = sy(j), b = clusters[nodes.cluster[j]].box;
+      var dx = x - ((b[0] + b[2]) / 2 * view.k + view.x), dy = y - ((b[1] + b[3]) / 2 * view.k + view.y);
+      var right = [x + r, y - h / 2], left = [x - r - w, y - h / 2], below = [x - w / 2, y + r], above = [x - w / 2, y - r - h];
+      var sides = Math.abs(dx) >= Math.abs(dy)
+        ? (dx >= 0 ? [right, below, above, left] : [left, below, above, right])
+        : (dy >= 0 ? [below, right, left, above] : [above, right, left, below]);
+      sides.push([x + r, y + r], [x + r, y - r - h], [x - r - w, y + r], [x - r - w, y - r - h]);
+      for (var c = 0; c < sides.length; c++) {
+        var box = [sides[c][0], sides[c][1], sides[c][0] + w, sides[c][1] + h];
+        if (!overlaps(box, placed) && !coversMarker(box, markers, j)) {
           placed.push(box);
+          drawn.push([j, box[0], box[1], w, h].map(function (v) { return Math.round(v * 10) / 10; }).join(","));
           ctx.fillText(nodes.label[j], box[0], box[1]);
           break;
         }
       }
     }
+    canvas.setAttribute("data-label-boxes", drawn.join(";"));
+    canvas.setAttribute("data-marker-boxes", markers.filter(function (o) { return !dimmed(o[4]); }).map(function (o) {
+      return [o[4], o[0], o[1], o[2] - o[0], o[3] - o[1]].map(function (v) { return Math.round(v * 10) / 10; }).join(",");
+    }).join(";"));
   }
 
   function overlaps(box, placed) {
     for (var p = 0; p < placed.length; p++) {
       var o = placed[p];
       if (box[0] < o[2] && box[2] > o[0] && box[1] < o[3] && box[3] > o[1]) { return true; }
+    }
+    return false;
+  }
+
+  function coversMarker(box, markers, own) {
+    for (var p = 0; p < markers.length; p++) {
+      var o = markers[p];
+      if (o[4] !== own && !dimmed(o[4]) && box[0] < o[2] && box[2] > o[0] && box[1] < o[3] && box[3] > o[1]) { return true; }
     }
     return false;
   }
@@ -318,9 +360,22 @@
     }
   }
 
+  function pageRect(element) {
+    var rect = element.getBoundingClientRect();
+    return [rect.left + window.scrollX, rect.top + window.scrollY, rect.width, rect.height].map(Math.round).join(",");
+  }
+
   showAll();
-  var rect = canvas.getBoundingClientRect();
-  canvas.setAttribute("data-rect", [rect.left + window.scrollX, rect.top + window.scrollY, rect.width, rect.height].map(Math.round).join(","));
+  canvas.setAttribute("data-rect", pageRect(canvas));
+  // Where the member lists are on the page, and whether the browser renders them (they show
+  // without a click; tests check it).
+  var boxes = document.querySelectorAll(".members-box");
+  for (var mb = 0; mb < boxes.length; mb++) {
+    boxes[mb].setAttribute("data-rect", pageRect(boxes[mb]));
+    var first = boxes[mb].querySelector("li");
+    var shown = first && first.checkVisibility ? first.checkVisibility({ contentVisibilityAuto: true, opacityProperty: true, visibilityProperty: true }) : null;
+    boxes[mb].setAttribute("data-first-shown", String(shown));
+  }
   canvas.setAttribute("data-drawn-nodes", String(n));
   canvas.setAttribute("data-inked", String(inkedPixels()));
   if (status) {
