@@ -75,13 +75,29 @@ def test_draws(families: Iterable[str], n: int, scale: float) -> list[Draw]:
     return [Draw(f, k, scale) for f in families for k in range(n)]
 
 
+#: The modules a draw's evidence depends on (the simulator, the graph, the detectors, the
+#: evidence): a change to any of them recomputes the caches; a change elsewhere (the ladder's
+#: words, the report) does not.
+EVIDENCE_SOURCES = (
+    "simulate",
+    "graph",
+    "detect",
+    "evidence.py",
+    "pipeline.py",
+    "posts.py",
+    "canonical.py",
+)
+
+
 def source_hash() -> str:
-    """Hash of the package's source (``research/**/*.py``): caches die with the code."""
+    """Hash of the source the evidence depends on (:data:`EVIDENCE_SOURCES`)."""
     root = Path(__file__).resolve().parents[1] / "research"
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
+    for name in EVIDENCE_SOURCES:
+        target = root / name
+        for path in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -165,7 +181,8 @@ _KEPT = ("n_adopters", "n_sites", "exclusivity", "span_share", "history", "routi
 def cached_evidence(draw: Draw, structural: dict[str, Any], cache_dir: Path) -> DrawEvidence:
     """:func:`draw_evidence`, read from ``cache_dir`` when it was computed with the same draw,
     settings and source (Parquet and JSON: nothing executable is ever read back)."""
-    key = _key({"draw": asdict(draw), "structural": structural, "source": source_hash()})
+    spec = structural_spec(structural).to_dict()
+    key = _key({"draw": asdict(draw), "spec": spec, "source": source_hash()})
     folder = Path(cache_dir) / "evidence" / key
     table_path, meta_path = folder / "groups.parquet", folder / "draw.json"
     if table_path.exists() and meta_path.exists():
@@ -205,6 +222,23 @@ def cached_evidence(draw: Draw, structural: dict[str, Any], cache_dir: Path) -> 
     )
     result.evidence = result.evidence[list(_KEPT)]
     return result
+
+
+def precompute(
+    draws: Sequence[Draw], structural: dict[str, Any], cache_dir: Path, *, n_jobs: int = 1
+) -> None:
+    """Fill the cache for every draw (in ``n_jobs`` processes; the results do not depend on it)."""
+    if n_jobs <= 1:
+        for d in draws:
+            cached_evidence(d, structural, cache_dir)
+        return
+    from joblib import Parallel, delayed
+
+    Parallel(n_jobs=n_jobs)(delayed(_fill)(d, structural, str(cache_dir)) for d in draws)
+
+
+def _fill(draw: Draw, structural: dict[str, Any], cache_dir: str) -> None:
+    cached_evidence(draw, structural, Path(cache_dir))
 
 
 def _key(data: dict[str, Any]) -> str:
@@ -397,6 +431,7 @@ def choose(
     n_random: int = 400,
     seed: int = 0,
     progress: bool = False,
+    n_jobs: int = 1,
 ) -> Choice:
     """The settings chosen on ``draws`` for the ``attack`` families (see module docstring)."""
     base_structural = {k: _default_structural(k) for k in structural_space}
@@ -405,6 +440,7 @@ def choose(
     def evaluate(structural: dict[str, Any]) -> tuple[float, dict[str, Any]]:
         key = json.dumps(structural, sort_keys=True)
         if key not in scored:
+            precompute(draws, structural, cache_dir, n_jobs=n_jobs)
             items = [cached_evidence(d, structural, cache_dir) for d in draws]
             pool = Pool.of(items)
             base = structural_spec(structural).rule

@@ -93,6 +93,7 @@ def run_select(cfg: DictConfig, *, freeze: bool = False, progress: bool = True) 
         "n_random": int(spec["n_random"]),
         "seed": int(spec.get("search_seed", 0)),
         "progress": progress,
+        "n_jobs": int(plain["sweep"].get("n_jobs", 1)),
     }
     if progress:
         print(

@@ -92,6 +92,7 @@ FIELDS: dict[str, Field] = {
     "last_post": Field("last signature post", "time"),
     "flagged": Field("compromised", "flag"),
     "top_urls": Field("top URLs", "list"),
+    "signature_sites": Field("the signature's sites", "text", "signature"),
     "explanation": Field("why, in words", "text", "why"),
     # Baselines' own measures (research.baselines).
     "anomalous_posts": Field("posts unlike the account's own history (COMPA)", "count"),
@@ -100,6 +101,13 @@ FIELDS: dict[str, Field] = {
     "mean_shared": Field("mean objects shared per pair (co-URL + Louvain)", "number"),
     "block_density": Field("density of the dense block (FRAUDAR)", "number"),
     "block_objects": Field("objects in the dense block (FRAUDAR)", "count"),
+    "total_cosine": Field("summed TF-IDF cosine of internal edges (Pacheco et al.)", "number"),
+    "total_weight": Field("summed co-link weight of internal edges (QUT co-link)", "number"),
+    "mean_similarity": Field("mean pair similarity of matched actions (SynchroTrap)", "number"),
+    "similar_pairs": Field("pairs above the similarity threshold (SynchroTrap)", "count"),
+    "lockstep_objects": Field("objects acted on in lockstep (CopyCatch)", "count"),
+    "mean_hits": Field("mean lockstep objects per member (CopyCatch)", "number"),
+    "coordinated_shares": Field("URL shares within the coordination interval (CooRnet)", "count"),
 }
 
 

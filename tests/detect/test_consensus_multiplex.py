@@ -13,6 +13,7 @@ from research.errors import ConfigError
 from research.graph.base import Projection
 from research.graph.events import Labels
 from research.graph.projection import combine
+from research.methods import JOINT_GRAPH
 from research.pipeline import PipelineSpec, run_pipeline
 
 
@@ -73,7 +74,8 @@ def test_multiplex_finds_groups_that_live_in_different_layers_and_is_seeded():
 def test_pipeline_multiplex_and_consensus_options(weheartit):
     with pytest.raises(ConfigError, match="needs detector 'leiden'"):
         PipelineSpec(multiplex="layers", detector="louvain")
-    layered = run_pipeline(weheartit.posts, PipelineSpec(multiplex="layers"), seed=0)
+    layers = PipelineSpec.from_dict({**JOINT_GRAPH, "multiplex": "layers"})
+    layered = run_pipeline(weheartit.posts, layers, seed=0)
     assert layered.flagged_clusters["top_app"].tolist() == ["We Heart It"]
     agreed = run_pipeline(weheartit.posts, PipelineSpec(consensus_runs=3), seed=0)
     assert agreed.flagged_clusters["stability"].iloc[0] > 0.9
@@ -115,6 +117,7 @@ def test_multiplex_finishes_where_leidenalg_looped_on_raw_idf_weights():
     from research.simulate import simulate
 
     sim = simulate("weheartit", seed=3, overrides={"campaign": {"n_victims": 10}})
-    detection = run_pipeline(sim.posts, PipelineSpec.from_dict({"multiplex": "layers"}), seed=3)
+    layers = PipelineSpec.from_dict({**JOINT_GRAPH, "multiplex": "layers"})
+    detection = run_pipeline(sim.posts, layers, seed=3)
     assert detection.clustering.n_clusters > 0
     assert evaluate(detection.accounts, sim.truth)["fpr"] <= 0.001
