@@ -32,8 +32,9 @@ OKABE_ITO = {
     "purple": "#CC79A7", "sky": "#56B4E9", "yellow": "#F0E442", "black": "#000000",
 }  # fmt: skip
 METHOD_COLOURS = {
-    "joint": OKABE_ITO["blue"],
-    "multilayer": OKABE_ITO["black"],
+    "hijack": OKABE_ITO["blue"],
+    "joint": OKABE_ITO["black"],
+    "multilayer": "#332288",
     "compa": OKABE_ITO["orange"],
     "pacheco": OKABE_ITO["green"],
     "qut_colink": OKABE_ITO["vermillion"],
@@ -72,8 +73,9 @@ _EXTRA_COLOURS = (
     "#AA4499",
 )
 METHOD_LABELS = {
-    "joint": "ours (joint)",
-    "multilayer": "ours (multilayer)",
+    "hijack": "ours",
+    "joint": "ours, 15-min windows",
+    "multilayer": "ours, windows, multilayer",
     "compa": "COMPA",
     "pacheco": "Pacheco et al.",
     "qut_colink": "QUT co-link",
@@ -99,7 +101,7 @@ def method_colour(name: str) -> str:
 
     Examples
     --------
-    >>> method_colour("joint")
+    >>> method_colour("hijack")
     '#0072B2'
     >>> method_colour("some_new_baseline") == method_colour("some_new_baseline")
     True
@@ -118,7 +120,7 @@ def method_marker(name: str) -> str:
 
 #: The package's own methods: drawn on top of the baselines, with heavier lines; the variant
 #: dashed with open markers, so that it does not hide the main method where both score the same.
-OWN_METHODS = ("joint", "multilayer")
+OWN_METHODS = ("hijack", "joint", "multilayer")
 
 
 def method_style(name: str) -> dict[str, Any]:

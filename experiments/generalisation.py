@@ -1,0 +1,390 @@
+"""Generalisation: every method on test draws of each family, its settings chosen without it.
+
+    python -m experiments.generalisation [--profile quick]      # or experiment=generalisation
+
+For each attack family, the package's method runs with the settings chosen without that
+family's draws (``paper/generated/selection.json``, written by ``python -m experiments.select``),
+and every baseline with the settings its own tuning space gave best on the other families'
+development draws, under the same objective and a budget of full runs per draw
+(``baseline_budget``, about what the package's structural choice ran). Benign look-alike
+families alone run with the defaults chosen on every family. The results: one row per method
+and test draw (``outputs/results/<profile>/generalisation.csv``), the table of median and
+10th-percentile F1 per family, benign FPR and flagged share of each look-alike
+(``paper/generated/generalisation.{tex,csv}``), a figure of F1 per family and method, and a
+figure of where the package's method breaks along each knob of the families.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from experiments.config import compose_config
+from experiments.protocol import (
+    Choice,
+    Draw,
+    Pool,
+    cached_evidence,
+    dev_draws,
+    objective,
+    per_draw_metrics,
+    precompute,
+    source_hash,
+    test_draws,
+    truth_labels,
+)
+from experiments.select import ProtocolRun, families
+from research.outputs import to_json_text
+from research.provenance import provenance
+
+#: The package's method.
+OURS = "hijack"
+
+
+def load_selection(paper_dir: Path) -> dict[str, Any]:
+    """The record of ``python -m experiments.select`` (its settings per fold)."""
+    path = paper_dir / "generated" / "selection.json"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: run `python -m experiments.select` first (it chooses the settings reported here)"
+        )
+    return json.loads(path.read_text())
+
+
+def choice_of(record: dict[str, Any]) -> Choice:
+    return Choice(
+        record["structural"], record["thresholds"], record["score"], tuple(record["attack"])
+    )
+
+
+def ours_on(draws: Sequence[Draw], choice: Choice, cache_dir: Path, n_jobs: int) -> pd.DataFrame:
+    """The package's method with a choice on some draws: per-draw metrics and knobs."""
+    precompute(draws, choice.structural, cache_dir, n_jobs=n_jobs)
+    items = [cached_evidence(d, choice.structural, cache_dir) for d in draws]
+    pool = Pool.of(items)
+    table = per_draw_metrics(pool, pool.flags(choice.rule()))
+    knobs = pd.DataFrame([_flat_knobs(i.knobs) for i in items])
+    return pd.concat([table, knobs], axis=1)
+
+
+def _flat_knobs(knobs: dict[str, Any]) -> dict[str, Any]:
+    wanted = ("n_victims", "fake_share", "victim_activity", "duration_days", "n_waves", "wave_minutes",
+              "posts_per_victim", "timing", "start_day", "n_urls", "n_domains", "shortener_share",
+              "query_mutation", "rotate_daily", "host", "text_mode", "camouflage", "camouflage_amount",
+              "app_mode", "platform_n_accounts", "platform_days")  # fmt: skip
+    return {f"knob_{k}": knobs.get(k) for k in wanted}
+
+
+def _run_key(method: str, params: dict[str, Any], draw: Draw) -> str:
+    data = {"method": method, "params": params, "draw": asdict(draw), "source": source_hash()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def method_on(method: str, params: dict[str, Any], draw: Draw, cache_dir: Path) -> dict[str, Any]:
+    """One method with some parameters on one draw: the draw's metrics (cached as JSON)."""
+    path = Path(cache_dir) / "runs" / f"{_run_key(method, params, draw)}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    from research.graph.events import encode
+    from research.methods import run_method
+
+    sim = draw.simulate()
+    events = encode(sim.posts)
+    detection = run_method(method, sim.posts, params, seed=0, events=events)
+    positive, decoy = truth_labels(sim.truth, detection.accounts["account"].astype(str).tolist())
+    pool = Pool([draw], pd.DataFrame(), np.zeros(0, int), np.zeros(0, int), np.zeros(0, int),
+                positive, decoy, np.zeros(len(positive), dtype=int))  # fmt: skip
+    row = (
+        per_draw_metrics(pool, detection.accounts["flagged"].to_numpy(dtype=bool)).iloc[0].to_dict()
+    )
+    row = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(row, default=_plain, sort_keys=True))
+    return row
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    raise TypeError(type(value))
+
+
+def _runs(
+    method: str,
+    points: Sequence[dict[str, Any]],
+    draws: Sequence[Draw],
+    cache_dir: Path,
+    n_jobs: int,
+) -> dict[tuple[int, int], dict[str, Any]]:
+    jobs = [(i, j) for i in range(len(points)) for j in range(len(draws))]
+    if n_jobs > 1:
+        from joblib import Parallel, delayed
+
+        rows = Parallel(n_jobs=n_jobs)(
+            delayed(method_on)(method, points[i], draws[j], cache_dir) for i, j in jobs
+        )
+    else:
+        rows = [method_on(method, points[i], draws[j], cache_dir) for i, j in jobs]
+    return dict(zip(jobs, rows, strict=True))
+
+
+def budget_points(tuning: dict[str, Sequence[Any]], budget: int, seed: int) -> list[dict[str, Any]]:
+    """The paper's settings (``{}``) and up to ``budget - 1`` other points of the grid, drawn
+    without replacement with a fixed seed.
+
+    Examples
+    --------
+    >>> budget_points({"k": (5, 10)}, 3, 0)
+    [{}, {'k': 5}, {'k': 10}]
+    """
+    grid = [
+        dict(zip(tuning, values, strict=True)) for values in itertools.product(*tuning.values())
+    ]
+    rng = np.random.default_rng(seed)
+    picked = rng.permutation(len(grid))[: max(budget - 1, 0)] if grid else []
+    return [{}] + [grid[int(i)] for i in sorted(picked)]
+
+
+def tune(method: str, points: Sequence[dict[str, Any]], draws: Sequence[Draw], attack: Sequence[str],
+         runs: dict[tuple[int, int], dict[str, Any]]) -> tuple[dict[str, Any], float]:  # fmt: skip
+    """The point of ``points`` with the best :func:`experiments.protocol.objective` on ``draws``
+    (ties: the earlier point, the paper's settings first)."""
+    best, best_score = points[0], -np.inf
+    for i, point in enumerate(points):
+        rows = pd.DataFrame([runs[(i, j)] for j in range(len(draws))])
+        score = objective(rows, attack)
+        if score > best_score + 1e-12:
+            best, best_score = point, score
+    return dict(best), float(best_score)
+
+
+def run_generalisation(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun:
+    """Run every method on the test draws with its fold's settings; write the table and figures."""
+    from research.methods import METHODS, TUNING
+
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(plain, dict)
+    spec = plain["experiment"]
+    attack, benign = families(spec)
+    scale = float(spec["scale"])
+    n_test = int(spec["test_draws"])
+    cache_dir = Path(str(plain["sweep"]["cache_dir"]))
+    n_jobs = int(plain["sweep"].get("n_jobs", 1))
+    paper_dir = Path(str(plain.get("paper_dir", "paper")))
+    selection = load_selection(paper_dir)
+    methods = [m for m in (METHODS if spec.get("methods") in (None, "all") else spec["methods"])]
+    methods = [OURS] + [m for m in methods if m != OURS and m in TUNING]
+    frames = []
+    chosen: dict[str, dict[str, Any]] = {}
+    # The package's method: each attack family with the settings chosen without it.
+    for fam in attack:
+        draws = test_draws([fam], n_test, scale)
+        table = ours_on(draws, choice_of(selection["folds"][fam]), cache_dir, n_jobs)
+        frames.append(table.assign(method=OURS, settings=f"chosen without {fam}"))
+        if progress:
+            print(
+                f"generalisation: {OURS} on {fam}: median F1 {table['f1'].median():.3f}", flush=True
+            )
+    benign_draws = test_draws(benign, n_test, scale)
+    if benign_draws:
+        table = ours_on(benign_draws, choice_of(selection["default"]), cache_dir, n_jobs)
+        frames.append(table.assign(method=OURS, settings="defaults"))
+    # Baselines: tuned on the development draws of the other families, same objective.
+    tune_draws = dev_draws(attack, int(spec["baseline_dev_draws"]), scale) + dev_draws(
+        benign, int(spec["dev_draws_benign"]), scale
+    )
+    for method in methods[1:]:
+        points = budget_points(
+            TUNING[method], int(spec["baseline_budget"]), int(spec.get("search_seed", 0))
+        )
+        runs = _runs(method, points, tune_draws, cache_dir, n_jobs)
+        for fam in attack:
+            kept = [j for j, d in enumerate(tune_draws) if d.family != fam]
+            sub = {(i, k): runs[(i, j)] for i in range(len(points)) for k, j in enumerate(kept)}
+            params, _score = tune(
+                method, points, [tune_draws[j] for j in kept], [a for a in attack if a != fam], sub
+            )
+            chosen[f"{method}/{fam}"] = params
+            draws = test_draws([fam], n_test, scale)
+            rows = _runs(method, [params], draws, cache_dir, n_jobs)
+            frames.append(
+                pd.DataFrame([rows[(0, j)] for j in range(len(draws))]).assign(
+                    method=method, settings=f"tuned without {fam}"
+                )
+            )
+        params_all, _ = tune(method, points, tune_draws, attack, runs)
+        chosen[f"{method}/defaults"] = params_all
+        if benign_draws:
+            rows = _runs(method, [params_all], benign_draws, cache_dir, n_jobs)
+            frames.append(
+                pd.DataFrame([rows[(0, j)] for j in range(len(benign_draws))]).assign(
+                    method=method, settings="tuned on every family"
+                )
+            )
+        if progress:
+            print(f"generalisation: {method} done", flush=True)
+    results = pd.concat(frames, ignore_index=True)
+    results_dir = Path(str(plain["sweep"]["results_dir"])) / str(plain["profile"]["name"])
+    results_dir.mkdir(parents=True, exist_ok=True)
+    results_path = results_dir / "generalisation.csv"
+    results.to_csv(results_path, index=False)
+    paths = [
+        results_path,
+        *write_generalisation(paper_dir, results, attack, benign, methods, chosen, plain),
+    ]
+    return ProtocolRun("generalisation", [], results, paths)
+
+
+def summary(results: pd.DataFrame, attack: Sequence[str], methods: Sequence[str]) -> pd.DataFrame:
+    """Per attack family and method: median and 10th-percentile F1, benign FPR (pooled)."""
+    rows = []
+    for fam in attack:
+        for method in methods:
+            part = results[(results["family"] == fam) & (results["method"] == method)]
+            if len(part) == 0:
+                continue
+            f1 = part["f1"].fillna(0.0).to_numpy()
+            rows.append({
+                "family": fam, "method": method, "draws": len(part),
+                "f1_median": float(np.median(f1)), "f1_p10": float(np.quantile(f1, 0.1)),
+                "fpr": float(part["fp"].sum() / max(part["n_benign"].sum(), 1)),
+                "nothing_flagged": int((part["n_flagged"] == 0).sum()),
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def benign_shares(results: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+    """Per method: the flagged share of each benign look-alike kind, pooled over every test draw."""
+    kinds = sorted(c.removeprefix("flagged_") for c in results if c.startswith("flagged_"))
+    rows = []
+    for method in methods:
+        part = results[results["method"] == method]
+        row: dict[str, Any] = {"method": method}
+        for kind in kinds:
+            total = part[f"n_{kind}"].fillna(0).sum()
+            flagged = (part[f"flagged_{kind}"].fillna(0) * part[f"n_{kind}"].fillna(0)).sum()
+            row[kind] = float(flagged / total) if total else float("nan")
+        row["fpr"] = float(part["fp"].sum() / max(part["n_benign"].sum(), 1))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_generalisation(
+    paper_dir: Path, results: pd.DataFrame, attack: Sequence[str], benign: Sequence[str],
+    methods: Sequence[str], chosen: dict[str, dict[str, Any]], cfg: dict[str, Any],
+) -> list[Path]:  # fmt: skip
+    from experiments.outputs import write_macros
+    from experiments.tools.latex import booktabs, escape, fmt_number
+    from research.plotting import method_label, save_figure
+    from research.plotting.generalisation import f1_by_family, knob_breakdown
+
+    generated = paper_dir / "generated"
+    generated.mkdir(parents=True, exist_ok=True)
+    table = summary(results, attack, methods)
+    shares = benign_shares(results, methods)
+    table.to_csv(generated / "generalisation.csv", index=False)
+    shares.to_csv(generated / "generalisation_benign.csv", index=False)
+    # The headline table: one row per attack family, one column per method, "median (p10)".
+    cells = pd.DataFrame({"family": [escape(f.replace("_", " ")) for f in attack]})
+    for method in methods:
+        column = []
+        for fam in attack:
+            row = table[(table["family"] == fam) & (table["method"] == method)]
+            best = table.loc[table["family"] == fam, "f1_median"].max()
+            if len(row) == 0:
+                column.append("--")
+                continue
+            text = f"{fmt_number(row['f1_median'].iloc[0], 'score')} ({fmt_number(row['f1_p10'].iloc[0], 'score')})"
+            column.append(
+                f"\\textbf{{{text}}}" if row["f1_median"].iloc[0] >= best - 1e-12 else text
+            )
+        cells[method_label(method)] = column
+    fpr_row = {"family": "benign FPR"} | {
+        method_label(m): fmt_number(shares.loc[shares["method"] == m, "fpr"].iloc[0], "percent")
+        for m in methods
+    }
+    cells = pd.concat([cells, pd.DataFrame([fpr_row])], ignore_index=True)
+    (generated / "generalisation.tex").write_text(booktabs(cells, sections=[len(attack)]))
+    kinds = [c for c in shares.columns if c not in ("method", "percent")]
+    bt = pd.DataFrame({"method": [escape(method_label(m)) for m in shares["method"]]})
+    for kind in kinds:
+        bt[kind.replace("_", " ")] = [fmt_number(v, "percent") for v in shares[kind]]
+    (generated / "generalisation_benign.tex").write_text(booktabs(bt))
+    outputs = [
+        generated / n
+        for n in (
+            "generalisation.csv",
+            "generalisation_benign.csv",
+            "generalisation.tex",
+            "generalisation_benign.tex",
+        )
+    ]
+    outputs += save_figure(
+        f1_by_family(results, attack, methods), paper_dir / "figures" / "generalisation"
+    )
+    ours = results[(results["method"] == OURS) & results["family"].isin(attack)]
+    outputs += save_figure(knob_breakdown(ours), paper_dir / "figures" / "generalisation_knobs")
+    values: dict[str, str] = {}
+    for _, row in table.iterrows():
+        stem = f"gen/{row['family'].replace('_', '')}/{row['method'].replace('_', '')}"
+        values[f"{stem}/f1"] = fmt_number(row["f1_median"], "score")
+        values[f"{stem}/f1p10"] = fmt_number(row["f1_p10"], "score")
+        values[f"{stem}/fpr"] = fmt_number(row["fpr"], "percent")
+    for _, row in shares.iterrows():
+        for kind in kinds:
+            values[f"gen/benign/{row['method'].replace('_', '')}/{kind.replace('_', '')}"] = (
+                fmt_number(row[kind], "percent")
+            )
+        values[f"gen/benign/{row['method'].replace('_', '')}/fpr"] = fmt_number(
+            row["fpr"], "percent"
+        )
+    ours_rows = table[table["method"] == OURS]
+    values["gen/hijack/minmedian"] = fmt_number(ours_rows["f1_median"].min(), "score")
+    values["gen/hijack/minp10"] = fmt_number(ours_rows["f1_p10"].min(), "score")
+    values["gen/testdraws"] = str(int(cfg["experiment"]["test_draws"]))
+    outputs += write_macros(paper_dir, "generalisation", values, cfg["profile"], cfg)
+    record = provenance(
+        experiment=cfg["experiment"], profile=cfg["profile"], chosen=chosen,
+        outputs={str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs if p.exists() and p.name != "macros.tex"},
+    )  # fmt: skip
+    record_path = generated / "provenance" / "generalisation.json"
+    record_path.parent.mkdir(parents=True, exist_ok=True)
+    record_path.write_text(to_json_text(record))
+    return [*outputs, record_path]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.generalisation", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--profile", default="full", help="full, quick or tiny (configs/profile)")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides")
+    args = parser.parse_args(argv)
+    cfg = compose_config(["experiment=generalisation", f"profile={args.profile}", *args.overrides])
+    done = run_generalisation(cfg)
+    print(
+        summary(
+            done.results,
+            *families(OmegaConf.to_container(cfg.experiment, resolve=True))[:1],
+            [OURS],
+        ).to_string(index=False)
+    )
+    print("\n".join(f"wrote {p}" for p in done.paths))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Figures of the generalisation experiment: F1 per family and method, and where a method breaks.
+
+Pure functions: a results table in (one row per method and test draw, as
+``experiments/generalisation.py`` writes it), a ``Figure`` out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from research.plotting import DOUBLE_COLUMN, method_colour, method_label, new_figure, paper_style
+
+#: Knobs of the attack families drawn in the breakdown: (column, axis label, log scale).
+KNOBS: tuple[tuple[str, str, bool], ...] = (
+    ("knob_n_victims", "victims", True),
+    ("knob_duration_days", "duration (days)", True),
+    ("knob_posts_per_victim", "posts per victim (mean)", True),
+    ("knob_n_waves", "waves", True),
+    ("knob_wave_minutes", "wave length (minutes)", True),
+    ("knob_fake_share", "share of fake accounts", False),
+    ("knob_victim_activity", "victims' activity exponent", False),
+    ("knob_camouflage_amount", "camouflage posts per attack post", False),
+    ("knob_n_urls", "landing URLs", True),
+    ("knob_shortener_share", "share through short links", False),
+    ("knob_text_mode", "texts", False),
+    ("knob_timing", "timing", False),
+)
+
+
+def f1_by_family(results: pd.DataFrame, families: Sequence[str], methods: Sequence[str]) -> Figure:
+    """One panel per attack family: each method's F1 on every test draw (dots) and its median
+    (bar); methods in a fixed order and colour."""
+    with paper_style():
+        n = len(families)
+        cols = 2 if n > 1 else 1
+        rows = int(np.ceil(n / cols))
+        fig, _ = new_figure(width=DOUBLE_COLUMN, height=1.9 * rows)
+        fig.clear()
+        axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+        rng = np.random.default_rng(0)  # horizontal jitter only; the same in every run
+        for k, fam in enumerate(families):
+            axis = axes[k // cols][k % cols]
+            for i, method in enumerate(methods):
+                f1 = results.loc[(results["family"] == fam) & (results["method"] == method), "f1"]
+                f1 = f1.fillna(0.0).to_numpy()
+                if len(f1) == 0:
+                    continue
+                x = i + rng.uniform(-0.18, 0.18, size=len(f1))
+                colour = method_colour(method)
+                axis.scatter(x, f1, s=6, color=colour, alpha=0.6, linewidths=0)
+                axis.hlines(np.median(f1), i - 0.3, i + 0.3, color=colour, linewidth=1.6)
+            axis.set_title(fam.replace("_", " "), fontsize=8)
+            axis.set_xticks(range(len(methods)))
+            axis.set_xticklabels([method_label(m) for m in methods], rotation=45, ha="right")
+            axis.set_ylim(-0.04, 1.04)
+            if k % cols == 0:
+                axis.set_ylabel("F1 (per test draw)")
+        for k in range(n, rows * cols):
+            axes[k // cols][k % cols].set_visible(False)
+        fig.tight_layout()
+    return fig
+
+
+def knob_breakdown(results: pd.DataFrame) -> Figure:
+    """Where a method breaks: its F1 on every test draw against each knob of the draw (dots),
+    with the median F1 in bins of the knob (line; categories: one bar each)."""
+    knobs = [k for k in KNOBS if k[0] in results and results[k[0]].notna().any()]
+    with paper_style():
+        cols = 4
+        rows = max(1, int(np.ceil(len(knobs) / cols)))
+        fig, _ = new_figure(width=DOUBLE_COLUMN, height=1.45 * rows)
+        fig.clear()
+        axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+        f1 = results["f1"].fillna(0.0).to_numpy()
+        for k, (column, label, log) in enumerate(knobs):
+            axis = axes[k // cols][k % cols]
+            values = results[column]
+            if values.dtype == object or values.dtype == bool:
+                cats = sorted(str(v) for v in values.dropna().unique())
+                for i, cat in enumerate(cats):
+                    mine = f1[(values.astype(str) == cat).to_numpy()]
+                    axis.scatter(
+                        np.full(len(mine), i), mine, s=4, color="#777777", alpha=0.5, linewidths=0
+                    )
+                    axis.hlines(
+                        np.median(mine),
+                        i - 0.3,
+                        i + 0.3,
+                        color=method_colour("hijack"),
+                        linewidth=1.4,
+                    )
+                axis.set_xticks(range(len(cats)))
+                axis.set_xticklabels(cats, rotation=30, ha="right")
+            else:
+                x = values.astype(float).to_numpy()
+                axis.scatter(x, f1, s=4, color="#777777", alpha=0.5, linewidths=0)
+                finite = np.isfinite(x) & ((x > 0) if log else True)
+                if finite.sum() >= 4:
+                    edges = np.quantile(x[finite], np.linspace(0, 1, 6))
+                    centres, medians = [], []
+                    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+                        mine = finite & (x >= lo) & (x <= hi)
+                        if mine.any():
+                            centres.append(np.median(x[mine]))
+                            medians.append(np.median(f1[mine]))
+                    axis.plot(centres, medians, color=method_colour("hijack"), linewidth=1.4)
+                if log and (x[finite] > 0).all() and finite.any():
+                    axis.set_xscale("log")
+            axis.set_xlabel(label)
+            axis.set_ylim(-0.04, 1.04)
+            if k % cols == 0:
+                axis.set_ylabel("F1")
+        for k in range(len(knobs), rows * cols):
+            axes[k // cols][k % cols].set_visible(False)
+        fig.tight_layout()
+    return fig
