@@ -103,7 +103,7 @@ def test_detect_explain_and_evaluate_find_the_campaign(found):
     assert why.apps["app"].iloc[0] == "We Heart It" and why.apps["share"].iloc[0] > 0.5
     assert "We Heart It" in why.apps_before["app"].tolist()
     assert why.domains["domain"].iloc[0].endswith("diet-pills.com")
-    assert why.timeline["top_domain"].sum() > 0 and (why.timeline.index >= why.span[0]).any()
+    assert why.timeline["top_site"].sum() > 0 and (why.timeline.index >= why.span[0]).any()
     assert len(why.sample) and set(why.sample["app"]) == {"We Heart It"}
     metrics = found.evaluate()
     assert metrics["recall"] == 1.0 and metrics["precision"] == 1.0
@@ -134,7 +134,8 @@ def test_subgraphs_carry_kind_and_name(found):
     assert (
         members.vcount() == size and set(members.vs["kind"]) == {"account"} and members.ecount() > 0
     )
-    assert min(members.es["weight"]) >= 3.0  # the method's edge filter
+    floor = next(f["w"] for f in found.params["filters"] if f["name"] == "min_weight")
+    assert min(members.es["weight"]) >= floor  # the method's edge filter
     members_nx = found.subgraph(cluster, "networkx", tripartite=False)
     assert members_nx.number_of_edges() == members.ecount()
     with pytest.raises(ConfigError):

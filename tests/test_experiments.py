@@ -24,7 +24,7 @@ def _compose(overrides: list[str]):
 
 @pytest.mark.parametrize(
     "group",
-    ["data", "projection", "filter", "detect", "evidence", "method", "profile", "experiment"],
+    ["data", "projection", "filter", "detect", "rule", "method", "profile", "experiment"],
 )
 def test_every_group_option_composes(group):
     options = sorted(p.stem for p in (REPO / "configs" / group).glob("*.yaml"))
