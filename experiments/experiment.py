@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from omegaconf import DictConfig
@@ -33,12 +34,29 @@ class ExperimentResult:
     paths: list[Path]
 
 
-def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> ExperimentResult:
+#: Experiment kinds that follow the evaluation protocol over scenario families
+#: (:mod:`experiments.protocol`) rather than a sweep over presets.
+PROTOCOL_KINDS = ("select", "generalisation")
+
+
+def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
     """Plan, compute (or read from the cache), tabulate and draw one experiment.
 
     Paths in ``cfg`` (``sweep.cache_dir``, ``sweep.results_dir``, ``paper_dir``) are
-    relative to the working directory (the repository root).
+    relative to the working directory (the repository root). Protocol kinds
+    (:data:`PROTOCOL_KINDS`) run :func:`experiments.select.run_select` or
+    :func:`experiments.generalisation.run_generalisation`.
     """
+    kind = str(cfg.experiment.kind)
+    progress = bool(cfg.get("progress", False))
+    if kind == "select":
+        from experiments.select import run_select
+
+        return run_select(cfg, progress=progress)
+    if kind == "generalisation":
+        from experiments.generalisation import run_generalisation
+
+        return run_generalisation(cfg, progress=progress)
     experiment = plan(cfg, overrides)
     sweep = cfg.sweep
     n_shards = int(sweep.n_shards)

@@ -184,6 +184,15 @@ def run_generalisation(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun
     cache_dir = Path(str(plain["sweep"]["cache_dir"]))
     n_jobs = int(plain["sweep"].get("n_jobs", 1))
     paper_dir = Path(str(plain.get("paper_dir", "paper")))
+    if not (paper_dir / "generated" / "selection.json").exists():
+        # The settings reported here are chosen first, on the same profile's development draws.
+        from experiments.select import run_select
+
+        select = compose_config(["experiment=select", f"profile={plain['profile']['name']}"])
+        select_cfg = cfg.copy()
+        OmegaConf.set_struct(select_cfg, False)
+        select_cfg.experiment = select.experiment
+        run_select(select_cfg, progress=progress)
     selection = load_selection(paper_dir)
     methods = [m for m in (METHODS if spec.get("methods") in (None, "all") else spec["methods"])]
     methods = [OURS] + [m for m in methods if m != OURS and m in TUNING]
@@ -237,6 +246,11 @@ def run_generalisation(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun
         if progress:
             print(f"generalisation: {method} done", flush=True)
     results = pd.concat(frames, ignore_index=True)
+    results["status"] = "ok"
+    results["key"] = [
+        f"{m}/{f}/{s}"
+        for m, f, s in zip(results["method"], results["family"], results["seed"], strict=True)
+    ]
     results_dir = Path(str(plain["sweep"]["results_dir"])) / str(plain["profile"]["name"])
     results_dir.mkdir(parents=True, exist_ok=True)
     results_path = results_dir / "generalisation.csv"
@@ -357,7 +371,8 @@ def write_generalisation(
     values["gen/testdraws"] = str(int(cfg["experiment"]["test_draws"]))
     outputs += write_macros(paper_dir, "generalisation", values, cfg["profile"], cfg)
     record = provenance(
-        experiment=cfg["experiment"], profile=cfg["profile"], chosen=chosen,
+        experiment=cfg["experiment"], profile=cfg["profile"], config=cfg, chosen=chosen,
+        seeds=sorted({int(s) for s in results["seed"]}),
         outputs={str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs if p.exists() and p.name != "macros.tex"},
     )  # fmt: skip
     record_path = generated / "provenance" / "generalisation.json"

@@ -18,6 +18,7 @@ checks that configs and dataclasses agree).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -87,7 +88,7 @@ def run_select(cfg: DictConfig, *, freeze: bool = False, progress: bool = True) 
     draws = selection_draws(spec)
     cache_dir = Path(str(plain["sweep"]["cache_dir"]))
     common = {
-        "structural_space": spec["structural"],
+        "structural_space": spec["structural"] if spec.get("structural_search", True) else {},
         "threshold_space": spec["thresholds"],
         "cache_dir": cache_dir,
         "n_random": int(spec["n_random"]),
@@ -108,15 +109,21 @@ def run_select(cfg: DictConfig, *, freeze: bool = False, progress: bool = True) 
             print(f"select: choice without {held_out}", flush=True)
         folds[held_out] = choose(kept, [a for a in attack if a != held_out], **common)
     paper_dir = Path(str(plain.get("paper_dir", "paper")))
-    paths = write_selection(paper_dir, default, folds, draws, plain)
-    if freeze:
-        paths += freeze_defaults(default)
     rows = [{"fold": "all", "score": default.score, **default.structural, **default.thresholds}]
     rows += [
         {"fold": f"without {f}", "score": c.score, **c.structural, **c.thresholds}
         for f, c in folds.items()
     ]
-    return ProtocolRun("select", draws, pd.DataFrame(rows), paths)
+    results = pd.DataFrame(rows)
+    results = results.assign(status="ok", key=results["fold"], method="hijack")
+    results_dir = Path(str(plain["sweep"]["results_dir"])) / str(plain["profile"]["name"])
+    results_dir.mkdir(parents=True, exist_ok=True)
+    results_path = results_dir / "select.csv"
+    results.to_csv(results_path, index=False)
+    paths = [results_path, *write_selection(paper_dir, default, folds, draws, plain)]
+    if freeze:
+        paths += freeze_defaults(default)
+    return ProtocolRun("select", draws, results, paths)
 
 
 def choice_record(choice: Choice) -> dict[str, Any]:
@@ -149,7 +156,7 @@ def write_selection(
             "look-alike but giveaways"
         ),
         draws=[asdict(d) for d in draws],
-        profile=cfg.get("profile", {}).get("name"),
+        profile=cfg.get("profile", {}),
         default=choice_record(default),
         folds={f: choice_record(c) for f, c in folds.items()},
         spaces={
@@ -171,7 +178,16 @@ def write_selection(
         table[f"w/o {fold.replace('_', ' ')}"] = [_shown(values[n]) for n in names]
     tex_path = generated / "selection.tex"
     tex_path.write_text(booktabs(table))
-    return [json_path, tex_path]
+    outputs = [json_path, tex_path]
+    check_record = provenance(
+        experiment=cfg["experiment"], profile=cfg["profile"], config=cfg,
+        seeds=sorted({d.seed for d in draws}),
+        outputs={str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs},
+    )  # fmt: skip
+    record_path = generated / "provenance" / "select.json"
+    record_path.parent.mkdir(parents=True, exist_ok=True)
+    record_path.write_text(to_json_text(check_record))
+    return [*outputs, record_path]
 
 
 def _shown(value: Any) -> str:
