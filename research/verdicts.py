@@ -54,6 +54,7 @@ import pyarrow as pa
 from research.detect.clustering import Clustering
 from research.graph.codes import group_sizes
 from research.graph.events import Events
+from research.canonical import neutralise_bidi
 from research.rule import Rule
 
 #: The ladder's rungs, from most to least severe.
@@ -291,7 +292,7 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     head = f"Cluster {int(r['cluster'])} ({size} account{'s' if size != 1 else ''}) is {verdict}"
     if verdict == "compromised":
         head += f" (score {float(r.get('score', 0.0)):.2f})"
-    site = str(r.get("top_site") or "")
+    site = neutralise_bidi(str(r.get("top_site") or ""))
     if int(r.get("n_sites", 0) or 0) == 0 or not site:
         return head + f": {r.get('reason') or 'no site of its own'}."
     facts = _facts(r, site, judged=verdict == "compromised")
@@ -326,7 +327,7 @@ def _facts(r: dict, site: str, *, judged: bool) -> str:
         text += f" over {_duration(float(r['span_hours']))}"
     if not _is_nan(r.get("median_gap_s")):
         text += f", a median {float(r['median_gap_s']):.0f} s apart"
-    app = str(r.get("top_app") or "")
+    app = neutralise_bidi(str(r.get("top_app") or ""))
     if app and not _is_nan(r.get("app_share")):
         text += f", {_pct(r['app_share'])} through {app}"
         novelty = r.get("app_novelty")

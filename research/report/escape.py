@@ -16,6 +16,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from research.canonical import neutralise_bidi
+
 ELLIPSIS = "…"
 # C0 controls other than tab, newline and carriage return, DEL, C1 controls, and the
 # non-characters XML 1.0 forbids: none of them is needed to read a post.
@@ -32,16 +34,20 @@ _SCRIPT_UNSAFE = {
 
 def clean(value: Any, limit: int | None = None) -> str:
     """A display string: ``None`` becomes ``""``, control characters and lone surrogates
-    are dropped, and strings longer than ``limit`` are cut with an ellipsis.
+    are dropped, bidirectional controls shown as ``<U+202E>`` (so that an app name cannot
+    reverse the sentence around it), and strings longer than ``limit`` are cut with an
+    ellipsis.
 
     Examples
     --------
     >>> clean("a\\x00b\\x1b[31m"), clean("x" * 10, limit=4), clean(None)
     ('ab[31m', 'xxx…', '')
+    >>> clean("Free\\u202egnp.exe")
+    'Free<U+202E>gnp.exe'
     """
     if value is None:
         return ""
-    out = _SURROGATE.sub("", _CONTROL.sub("", str(value)))
+    out = _SURROGATE.sub("", _CONTROL.sub("", neutralise_bidi(str(value))))
     if limit is not None and len(out) > limit:
         out = out[: max(limit - 1, 0)] + ELLIPSIS
     return out
