@@ -36,7 +36,7 @@ class ExperimentResult:
 
 #: Experiment kinds that follow the evaluation protocol over scenario families
 #: (:mod:`experiments.protocol`) rather than a sweep over presets.
-PROTOCOL_KINDS = ("select", "generalisation")
+PROTOCOL_KINDS = ("select", "generalisation", "ablation")
 
 
 def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
@@ -57,6 +57,10 @@ def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
         from experiments.generalisation import run_generalisation
 
         return run_generalisation(cfg, progress=progress)
+    if kind == "ablation":
+        from experiments.ablation import run_ablation
+
+        return run_ablation(cfg, progress=progress)
     experiment = plan(cfg, overrides)
     sweep = cfg.sweep
     n_shards = int(sweep.n_shards)

@@ -51,10 +51,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from research.canonical import neutralise_bidi
 from research.detect.clustering import Clustering
 from research.graph.codes import group_sizes
 from research.graph.events import Events
-from research.canonical import neutralise_bidi
 from research.rule import Rule
 
 #: The ladder's rungs, from most to least severe.

@@ -17,7 +17,7 @@ from scipy import stats
 
 from experiments.check import blank_png, check_experiment, check_pdf
 from experiments.config import experiment_names
-from experiments.experiment import run_experiment
+from experiments.experiment import PROTOCOL_KINDS, run_experiment
 from experiments.paper import is_missing
 from experiments.sweep import merge_overrides, plan, thin
 from experiments.tools.latex import booktabs, escape, macros
@@ -30,7 +30,7 @@ CONFIGS = str(REPO / "configs")
 EXPERIMENTS = experiment_names()
 #: Experiments that sweep presets (the protocol's, select and generalisation, are planned by
 #: experiments/protocol.py and tested in tests/test_protocol.py).
-SWEEPS = [n for n in EXPERIMENTS if n not in ("select", "generalisation")]
+SWEEPS = [n for n in EXPERIMENTS if n not in PROTOCOL_KINDS]
 
 
 def _compose(overrides: list[str], **kwargs):

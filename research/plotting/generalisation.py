@@ -118,3 +118,34 @@ def knob_breakdown(results: pd.DataFrame) -> Figure:
             axes[k // cols][k % cols].set_visible(False)
         fig.tight_layout()
     return fig
+
+
+def ablation_grid(
+    table: pd.DataFrame, clusterings: Sequence[str], decisions: Sequence[str]
+) -> Figure:
+    """Median F1 over every attack family of each clustering (rows) and decision (columns), as
+    shaded cells with the F1 and the benign FPR written in them."""
+    labels = {"flag_all": "flag every cluster", "rule": "verdict ladder"}
+    with paper_style():
+        fig, axis = new_figure(height=0.35 * len(clusterings) + 0.9)
+        grid = np.full((len(clusterings), len(decisions)), np.nan)
+        for i, c in enumerate(clusterings):
+            for j, d in enumerate(decisions):
+                row = table[(table["clustering"] == c) & (table["decision"] == d)]
+                if len(row):
+                    grid[i, j] = float(row["f1_median"].iloc[0])
+                    fpr = float(row["fpr"].iloc[0])
+                    colour = "white" if grid[i, j] > 0.55 else "black"
+                    axis.text(j, i, f"F1 {grid[i, j]:.2f}\nFPR {100 * fpr:.2f}%", ha="center",
+                              va="center", fontsize=6.5, color=colour)  # fmt: skip
+        axis.imshow(grid, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        axis.set_xticks(range(len(decisions)))
+        axis.set_xticklabels([labels.get(d, d) for d in decisions])
+        axis.set_yticks(range(len(clusterings)))
+        axis.set_yticklabels(
+            [method_label(c) if c != "components" else "components" for c in clusterings]
+        )
+        axis.set_xlabel("decision")
+        axis.set_ylabel("clustering")
+        fig.tight_layout()
+    return fig
