@@ -73,7 +73,7 @@ def ours_on(draws: Sequence[Draw], choice: Choice, cache_dir: Path, n_jobs: int)
     precompute(draws, choice.structural, cache_dir, n_jobs=n_jobs)
     items = [cached_evidence(d, choice.structural, cache_dir) for d in draws]
     pool = Pool.of(items)
-    table = per_draw_metrics(pool, pool.flags(choice.rule()))
+    table = per_draw_metrics(pool, pool.flags(choice.rule()), pool.scores(choice.rule()))
     knobs = pd.DataFrame([_flat_knobs(i.knobs) for i in items])
     return pd.concat([table, knobs], axis=1)
 
@@ -207,7 +207,7 @@ def run_generalisation(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun
             print(
                 f"generalisation: {OURS} on {fam}: median F1 {table['f1'].median():.3f}", flush=True
             )
-    benign_draws = test_draws(benign, n_test, scale)
+    benign_draws = test_draws(benign, int(spec.get("benign_test_draws", n_test)), scale)
     if benign_draws:
         table = ours_on(benign_draws, choice_of(selection["default"]), cache_dir, n_jobs)
         frames.append(table.assign(method=OURS, settings="defaults"))
@@ -263,7 +263,12 @@ def run_generalisation(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun
 
 
 def summary(results: pd.DataFrame, attack: Sequence[str], methods: Sequence[str]) -> pd.DataFrame:
-    """Per attack family and method: median and 10th-percentile F1, benign FPR (pooled)."""
+    """Per attack family and method: median and 10th-percentile F1, mean F1 with its
+    percentile-bootstrap 95% interval (clipped to [0, 1]), precision (undefined on draws where
+    nothing was flagged: their count is kept), recall, mean average precision, benign FPR
+    (pooled), and detection latency where measured."""
+    from experiments.tools.stats import bootstrap_ci, precision_summary
+
     rows = []
     for fam in attack:
         for method in methods:
@@ -271,11 +276,17 @@ def summary(results: pd.DataFrame, attack: Sequence[str], methods: Sequence[str]
             if len(part) == 0:
                 continue
             f1 = part["f1"].fillna(0.0).to_numpy()
+            mean, low, high = bootstrap_ci(f1, seed=0)
+            prec = precision_summary(part["tp"].to_numpy(), part["fp"].to_numpy(), seed=0)
             rows.append({
                 "family": fam, "method": method, "draws": len(part),
                 "f1_median": float(np.median(f1)), "f1_p10": float(np.quantile(f1, 0.1)),
+                "f1_mean": mean, "f1_lo": low, "f1_hi": high,
+                "precision": prec.mean, "precision_lo": prec.low, "precision_hi": prec.high,
+                "precision_text": prec.text(), "nothing_flagged": prec.n_flagged_nothing,
+                "recall": float(part["recall"].mean()),
+                "ap": float(part["ap"].mean()) if "ap" in part else float("nan"),
                 "fpr": float(part["fp"].sum() / max(part["n_benign"].sum(), 1)),
-                "nothing_flagged": int((part["n_flagged"] == 0).sum()),
             })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -303,7 +314,7 @@ def write_generalisation(
     from experiments.outputs import write_macros
     from experiments.tools.latex import booktabs, escape, fmt_number
     from research.plotting import method_label, save_figure
-    from research.plotting.generalisation import f1_by_family, knob_breakdown
+    from research.plotting.generalisation import f1_by_family, knob_breakdown, pr_curves
 
     generated = paper_dir / "generated"
     generated.mkdir(parents=True, exist_ok=True)
@@ -351,12 +362,20 @@ def write_generalisation(
     )
     ours = results[(results["method"] == OURS) & results["family"].isin(attack)]
     outputs += save_figure(knob_breakdown(ours), paper_dir / "figures" / "generalisation_knobs")
+    outputs += save_figure(
+        pr_curves(results, attack, methods), paper_dir / "figures" / "generalisation_pr"
+    )
     values: dict[str, str] = {}
     for _, row in table.iterrows():
         stem = f"gen/{row['family'].replace('_', '')}/{row['method'].replace('_', '')}"
         values[f"{stem}/f1"] = fmt_number(row["f1_median"], "score")
         values[f"{stem}/f1p10"] = fmt_number(row["f1_p10"], "score")
         values[f"{stem}/fpr"] = fmt_number(row["fpr"], "percent")
+        values[f"{stem}/f1mean"] = fmt_number(row["f1_mean"], "score")
+        values[f"{stem}/f1lo"] = fmt_number(row["f1_lo"], "score")
+        values[f"{stem}/f1hi"] = fmt_number(row["f1_hi"], "score")
+        values[f"{stem}/ap"] = fmt_number(row["ap"], "score")
+        values[f"{stem}/precision"] = escape(row["precision_text"])
     for _, row in shares.iterrows():
         for kind in kinds:
             values[f"gen/benign/{row['method'].replace('_', '')}/{kind.replace('_', '')}"] = (

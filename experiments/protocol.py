@@ -292,6 +292,15 @@ class Pool:
             cat(account_draw) if account_draw else np.zeros(0, int),
         )
 
+    def scores(self, rule: Rule) -> np.ndarray:
+        """Each account's score under the rule: the highest score of the groups it adopted."""
+        from research.verdicts import score
+
+        group_score = score(self.evidence, rule)
+        out = np.zeros(len(self.positive))
+        np.maximum.at(out, self.pair_key, group_score[self.pair_group])
+        return out
+
     def flags(self, rule: Rule) -> np.ndarray:
         """Which accounts (over all draws) the rule flags."""
         from research.verdicts import compromised
@@ -302,9 +311,12 @@ class Pool:
         return flagged
 
 
-def per_draw_metrics(pool: Pool, flagged: np.ndarray) -> pd.DataFrame:
-    """F1, precision (NaN when nothing is flagged), recall, benign FPR and flagged share of
-    each benign look-alike kind, per draw."""
+def per_draw_metrics(
+    pool: Pool, flagged: np.ndarray, score: np.ndarray | None = None
+) -> pd.DataFrame:
+    r"""F1, precision (NaN when nothing is flagged), recall, benign FPR and flagged share of
+    each benign look-alike kind, per draw; with account ``score``\ s also the average
+    precision (``ap``) and interpolated precision at recall levels (``pr_0.00`` ...)."""
     n = len(pool.draws)
     d = pool.account_draw
     pos, neg = pool.positive, ~pool.positive
@@ -329,6 +341,17 @@ def per_draw_metrics(pool: Pool, flagged: np.ndarray) -> pd.DataFrame:
             "precision": precision, "recall": recall, "f1": f1, "fpr": fpr,
         }
     )  # fmt: skip
+    if score is not None:
+        from research.evaluate import RECALL_LEVELS, average_precision, precision_at_recall
+
+        ap, curves = [], []
+        for k in range(n):
+            mine = d == k
+            ap.append(average_precision(score[mine], pos[mine]))
+            curves.append(precision_at_recall(score[mine], pos[mine]))
+        table["ap"] = ap
+        for j, level in enumerate(RECALL_LEVELS):
+            table[f"pr_{level:.2f}"] = [c[j] for c in curves]
     for kind in sorted({k for k in pool.decoy if k}):
         members = (pool.decoy == kind) & neg
         total = count(members)

@@ -184,3 +184,62 @@ def _compare(a: np.ndarray, b: np.ndarray, method: str) -> float:
             a.tolist(), b.tolist(), method={"ari": "adjusted_rand"}.get(method, method)
         )
     )
+
+
+#: Recall levels at which precision-recall curves are kept (interpolated precision).
+RECALL_LEVELS = np.linspace(0.0, 1.0, 21)
+
+
+def average_precision(score: np.ndarray, positive: np.ndarray) -> float:
+    """Average precision of a ranking of accounts by ``score`` (higher = more suspicious):
+    the mean of the precision at each positive's rank, ties ranked together at their last
+    rank; NaN when there is no positive. Accounts scored 0 were not ranked by the method and
+    count as ranked last.
+
+    Examples
+    --------
+    >>> average_precision(np.array([0.9, 0.8, 0.1, 0.0]), np.array([True, False, True, False]))
+    0.8333333333333333
+    """
+    score = np.asarray(score, dtype=np.float64)
+    positive = np.asarray(positive, dtype=bool)
+    n_pos = int(positive.sum())
+    if n_pos == 0:
+        return float("nan")
+    order = np.argsort(-score, kind="stable")
+    s, p = score[order], positive[order]
+    # Ties share their last rank: precision is counted after the whole tied block.
+    last = np.r_[s[1:] != s[:-1], True]
+    ends = np.flatnonzero(last)
+    end_of = ends[np.searchsorted(ends, np.arange(len(s)))]
+    hits = np.cumsum(p)
+    precision_at_end = hits[end_of] / (end_of + 1)
+    return float(precision_at_end[p].sum() / n_pos)
+
+
+def precision_at_recall(
+    score: np.ndarray, positive: np.ndarray, levels: np.ndarray = RECALL_LEVELS
+) -> np.ndarray:
+    """Interpolated precision (the best precision at any recall at least the level) of a
+    ranking, at each recall level; NaN when there is no positive.
+
+    Examples
+    --------
+    >>> precision_at_recall(np.array([0.9, 0.8, 0.1]), np.array([True, False, True]), np.array([0.5, 1.0])).tolist()
+    [1.0, 0.6666666666666666]
+    """
+    score = np.asarray(score, dtype=np.float64)
+    positive = np.asarray(positive, dtype=bool)
+    n_pos = int(positive.sum())
+    if n_pos == 0:
+        return np.full(len(levels), np.nan)
+    order = np.argsort(-score, kind="stable")
+    s, p = score[order], positive[order]
+    last = np.r_[s[1:] != s[:-1], True]
+    ends = np.flatnonzero(last)
+    hits = np.cumsum(p)[ends]
+    precision = hits / (ends + 1)
+    recall = hits / n_pos
+    best = np.maximum.accumulate(precision[::-1])[::-1]
+    idx = np.searchsorted(recall, levels, side="left")
+    return np.where(idx < len(best), best[np.minimum(idx, len(best) - 1)], 0.0)

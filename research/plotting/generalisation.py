@@ -139,6 +139,7 @@ def ablation_grid(
                     axis.text(j, i, f"F1 {grid[i, j]:.2f}\nFPR {100 * fpr:.2f}%", ha="center",
                               va="center", fontsize=6.5, color=colour)  # fmt: skip
         axis.imshow(grid, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        axis.grid(False)
         axis.set_xticks(range(len(decisions)))
         axis.set_xticklabels([labels.get(d, d) for d in decisions])
         axis.set_yticks(range(len(clusterings)))
@@ -147,5 +148,41 @@ def ablation_grid(
         )
         axis.set_xlabel("decision")
         axis.set_ylabel("clustering")
+        fig.tight_layout()
+    return fig
+
+
+def pr_curves(results: pd.DataFrame, families: Sequence[str], methods: Sequence[str]) -> Figure:
+    """Precision-recall curves per attack family: each method's interpolated precision at each
+    recall level, averaged over the test draws (columns ``pr_<level>``), with its mean average
+    precision in the legend."""
+    levels = sorted(float(c.removeprefix("pr_")) for c in results if c.startswith("pr_"))
+    with paper_style():
+        n = len(families)
+        cols = 2 if n > 1 else 1
+        rows = int(np.ceil(n / cols))
+        fig, _ = new_figure(width=DOUBLE_COLUMN, height=1.9 * rows)
+        fig.clear()
+        axes = fig.subplots(rows, cols, squeeze=False, sharey=True, sharex=True)
+        for k, fam in enumerate(families):
+            axis = axes[k // cols][k % cols]
+            for method in methods:
+                part = results[(results["family"] == fam) & (results["method"] == method)]
+                if len(part) == 0 or f"pr_{levels[0]:.2f}" not in part:
+                    continue
+                curve = [part[f"pr_{lv:.2f}"].mean() for lv in levels]
+                ap = part["ap"].mean() if "ap" in part else float("nan")
+                axis.plot(levels, curve, color=method_colour(method), linewidth=1.1,
+                          label=f"{method_label(method)} (AP {ap:.2f})")  # fmt: skip
+            axis.set_title(fam.replace("_", " "), fontsize=8)
+            axis.set_xlim(0, 1)
+            axis.set_ylim(0, 1.04)
+            if k % cols == 0:
+                axis.set_ylabel("precision")
+            if k // cols == rows - 1:
+                axis.set_xlabel("recall")
+            axis.legend(fontsize=5.5, loc="lower left")
+        for k in range(n, rows * cols):
+            axes[k // cols][k % cols].set_visible(False)
         fig.tight_layout()
     return fig
