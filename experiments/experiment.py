@@ -36,7 +36,7 @@ class ExperimentResult:
 
 #: Experiment kinds that follow the evaluation protocol over scenario families
 #: (:mod:`experiments.protocol`) rather than a sweep over presets.
-PROTOCOL_KINDS = ("select", "generalisation", "ablation")
+PROTOCOL_KINDS = ("select", "generalisation", "ablation", "sensitivity")
 
 
 def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
@@ -61,6 +61,10 @@ def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
         from experiments.ablation import run_ablation
 
         return run_ablation(cfg, progress=progress)
+    if kind == "sensitivity":
+        from experiments.sensitivity import run_sensitivity
+
+        return run_sensitivity(cfg, progress=progress)
     experiment = plan(cfg, overrides)
     sweep = cfg.sweep
     n_shards = int(sweep.n_shards)

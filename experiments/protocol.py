@@ -493,6 +493,11 @@ def choose(
     return Choice(best, best_thresholds, best_score, tuple(attack), trace)
 
 
+def default_structural(name: str) -> Any:
+    """The default value of a structural setting (see :func:`structural_spec`)."""
+    return _default_structural(name)
+
+
 def _default_structural(name: str) -> Any:
     spec = PipelineSpec()
     if name == "min_weight":

@@ -186,3 +186,39 @@ def pr_curves(results: pd.DataFrame, families: Sequence[str], methods: Sequence[
             axes[k // cols][k % cols].set_visible(False)
         fig.tight_layout()
     return fig
+
+
+def sensitivity_panels(results: pd.DataFrame) -> Figure:
+    """One panel per setting: median F1 over the attack families' test draws (solid) and the
+    pooled benign FPR (dashed, right axis, percent) against the setting's value; the chosen
+    value is a vertical line."""
+    settings = list(dict.fromkeys(results["setting"]))
+    with paper_style():
+        cols = 4
+        rows = max(1, int(np.ceil(len(settings) / cols)))
+        fig, _ = new_figure(width=DOUBLE_COLUMN, height=1.35 * rows)
+        fig.clear()
+        axes = fig.subplots(rows, cols, squeeze=False)
+        colour = method_colour("hijack")
+        for k, name in enumerate(settings):
+            axis = axes[k // cols][k % cols]
+            part = results[results["setting"] == name].sort_values("value")
+            x = part["value"].astype(float).to_numpy()
+            axis.plot(x, part["f1_median"], color=colour, marker="o", markersize=2.5, linewidth=1.1)
+            axis.set_ylim(-0.04, 1.04)
+            chosen = part.loc[part["chosen"].astype(bool), "value"]
+            if len(chosen):
+                axis.axvline(float(chosen.iloc[0]), color="#555555", linestyle=":", linewidth=0.8)
+            twin = axis.twinx()
+            twin.plot(x, 100 * part["fpr"], color="#D55E00", linestyle="--", linewidth=0.9)
+            twin.set_ylim(0, max(1.0, 100 * float(results["fpr"].max()) * 1.1))
+            twin.tick_params(labelsize=5.5)
+            axis.set_xlabel(name.replace("_", " "), fontsize=7)
+            if k % cols == 0:
+                axis.set_ylabel("median F1")
+            if k % cols == cols - 1 or k == len(settings) - 1:
+                twin.set_ylabel("benign FPR (%)", fontsize=6.5)
+        for k in range(len(settings), rows * cols):
+            axes[k // cols][k % cols].set_visible(False)
+        fig.tight_layout()
+    return fig
