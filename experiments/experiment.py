@@ -36,7 +36,7 @@ class ExperimentResult:
 
 #: Experiment kinds that follow the evaluation protocol over scenario families
 #: (:mod:`experiments.protocol`) rather than a sweep over presets.
-PROTOCOL_KINDS = ("select", "generalisation", "ablation", "sensitivity")
+PROTOCOL_KINDS = ("select", "generalisation", "ablation", "sensitivity", "latency")
 
 
 def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
@@ -65,6 +65,10 @@ def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
         from experiments.sensitivity import run_sensitivity
 
         return run_sensitivity(cfg, progress=progress)
+    if kind == "latency":
+        from experiments.latency import run_latency
+
+        return run_latency(cfg, progress=progress)
     experiment = plan(cfg, overrides)
     sweep = cfg.sweep
     n_shards = int(sweep.n_shards)

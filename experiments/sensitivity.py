@@ -28,8 +28,8 @@ from experiments.config import compose_config
 from experiments.generalisation import choice_of, load_selection
 from experiments.protocol import (
     Pool,
-    default_structural,
     cached_evidence,
+    default_structural,
     per_draw_metrics,
     precompute,
     test_draws,

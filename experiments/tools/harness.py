@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,15 +209,17 @@ def detection_latency(
     min_accounts: int = 5,
     min_share: float = 0.5,
     max_steps: int | None = None,
+    offsets_s: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """How long after its first malicious post each campaign is flagged, running the method on
     the data seen so far.
 
     The method runs on the posts up to ``t_k = first onset + k * step_s`` for
-    ``k = 0, 1, ...`` (and finally on all posts) until every campaign is held
-    by a flagged cluster (see :func:`detected_campaigns`). Latency is
-    ``t_k - onset`` at the first ``t_k`` where the campaign is held: an upper
-    bound at ``step_s`` resolution; NaN when never.
+    ``k = 0, 1, ...`` (or ``first onset + offsets_s[k]``: e.g. geometric steps of 1 h, 3 h,
+    12 h, ...), and finally on all posts, until every campaign is held by a flagged
+    cluster (see :func:`detected_campaigns`). Latency is ``t_k - onset`` at the first
+    ``t_k`` where the campaign is held: an upper bound at the steps' resolution; NaN when
+    never.
 
     Returns
     -------
@@ -234,10 +236,13 @@ def detection_latency(
     cuts: list[int] = []
     if onsets and len(times):
         first, end = min(onsets.values()), int(times.max())
-        k = 0
-        while first + k * step_s < end and (max_steps is None or k < max_steps):
-            cuts.append(int(first + k * step_s))
-            k += 1
+        if offsets_s is not None:
+            cuts = [int(first + o) for o in offsets_s if first + o < end]
+        else:
+            k = 0
+            while first + k * step_s < end and (max_steps is None or k < max_steps):
+                cuts.append(int(first + k * step_s))
+                k += 1
         cuts.append(end)
     runs = 0
     for cut in cuts:
