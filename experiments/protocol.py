@@ -159,11 +159,15 @@ def draw_evidence(draw: Draw, structural: dict[str, Any], *, seed: int = 0) -> D
     clustering = cluster_accounts(events, spec, seed=seed)
     groups = signature_groups(events, clustering, spec.rule)
     texts = sim.posts.column("text").combine_chunks()
-    first = group_evidence(events, groups, rule=spec.rule)
-    costly = np.flatnonzero(
-        (first["n_sites"].to_numpy() > 0) & (first["n_adopters"].to_numpy() >= 2)
+    evidence = group_evidence(
+        events,
+        groups,
+        texts=texts,
+        rule=spec.rule,
+        costly_for=lambda e: np.flatnonzero(
+            (e["n_sites"].to_numpy() > 0) & (e["n_adopters"].to_numpy() >= 2)
+        ),
     )
-    evidence = group_evidence(events, groups, texts=texts, rule=spec.rule, costly_for=costly)
     positive, decoy = truth_labels(sim.truth, events.accounts.values.to_pylist())
     campaign = sim.scenario.campaigns[0] if sim.scenario.campaigns else None
     knobs = asdict(campaign) if campaign is not None else {}

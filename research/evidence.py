@@ -64,9 +64,11 @@ cluster's members pushed and that were *new* when they did.
                         another adopter also posted: the same link pushed, not
                         each account's own pages
 ``synchrony``           burstiness of the signature posts' times (0: at random
-                        times, near 1: in waves; scale-free)
+                        times, near 1: in waves; scale-free; corrected for the
+                        number of posts)
 ``app_lift``            how much more the signature posts went through the top app
-                        than the adopters' other posts did
+                        than the adopters' other posts did (the lower end of a 95%
+                        interval of the share, so a handful of posts proves little)
 ``templating``          share of (a sample of) signature posts whose text is a
                         near-duplicate (MinHash Jaccard of word 3-shingles at least
                         ``template_similarity``) of another adopter's
@@ -86,6 +88,7 @@ The verdict that these numbers feed is in :mod:`research.verdicts`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,7 +98,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from research.detect.clustering import Clustering
-from research.graph.codes import distinct_pairs, group_sizes
+from research.graph.codes import distinct_pairs, group_sizes, pair_dense_codes, site_spans
 from research.graph.events import Events, site_keys, stem_codes
 from research.rule import Rule
 
@@ -409,31 +412,6 @@ def _site_groups(
     return _renumber(group)
 
 
-def site_spans(site: np.ndarray, when: np.ndarray, n_sites: int, quantile: float) -> np.ndarray:
-    """``(n_sites, 2)``: the ``quantile`` and ``1 - quantile`` quantiles (lower) of each site's
-    link times (0, 0 for a site without links).
-
-    Examples
-    --------
-    >>> site_spans(np.array([0, 0, 0, 1]), np.array([5, 1, 9, 4]), 2, 0.0).tolist()
-    [[1, 9], [4, 4]]
-    """
-    out = np.zeros((n_sites, 2), dtype=np.int64)
-    if len(site) == 0:
-        return out
-    order = np.lexsort((when, site))
-    s, t = site[order], when[order]
-    starts = np.searchsorted(s, np.arange(n_sites), side="left")
-    ends = np.searchsorted(s, np.arange(n_sites), side="right")
-    has = ends > starts
-    width = ends - starts - 1
-    lo = starts + np.floor(quantile * width).astype(np.int64)
-    hi = starts + np.ceil((1 - quantile) * width).astype(np.int64)
-    out[has, 0] = t[lo[has]]
-    out[has, 1] = t[hi[has]]
-    return out
-
-
 def _renumber(labels: np.ndarray) -> np.ndarray:
     """Labels renumbered ``0..k-1`` in order of first appearance."""
     if len(labels) == 0:
@@ -514,13 +492,14 @@ def group_evidence(
     *,
     texts: pa.ChunkedArray | pa.Array | None = None,
     rule: Rule | None = None,
-    costly_for: np.ndarray | None = None,
+    costly_for: np.ndarray | Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Evidence of every group (one row each, in group order); see the module docstring.
 
     ``costly_for`` selects the groups whose texts are compared and whose prevalence is
-    counted (the costly terms; NaN elsewhere); default none. ``texts`` are the posts' texts
-    aligned with the posts table.
+    counted (the costly terms; NaN elsewhere): their indices, or a function of the rest of
+    the evidence that returns them (as :func:`research.verdicts.needs_costly_terms`);
+    default none. ``texts`` are the posts' texts aligned with the posts table.
     """
     rule = rule or Rule()
     n = groups.n_groups
@@ -578,25 +557,20 @@ def group_evidence(
     app_novelty = _ratio(group_sizes(pg[before & ~used], n), group_sizes(pg[before], n))
     routine_pairs = _routine(events, groups, link_group, rule)
     routine = _ratio(group_sizes(pg[routine_pairs], n), group_sizes(pg[before | after], n))
+    routine[[len(ks) == 0 for ks in groups.sites]] = np.nan  # judged only with a signature
 
     repost_share = np.full(n, np.nan)
     if events.post_repost is not None:
         repost_share = _ratio(group_sizes(sp_group[events.post_repost[sp_post]], n), n_sig_posts)
     link_reuse = _link_reuse(events, s_links, s_group, n)
-    templating = np.full(n, np.nan)
-    prevalence = np.full(n, np.nan)
-    if costly_for is not None and len(costly_for):
-        if texts is not None:
-            templating[costly_for] = _templating(events, sp_post, sp_group, texts, costly_for, rule)
-        prevalence[costly_for] = size[costly_for] / np.maximum(
-            _active_during(events, start[costly_for], end[costly_for]), 1
-        )
     synchrony = _synchrony(when[s_links], post[s_links], s_group, n)
-    app_lift = _app_lift(events, groups, top_app, app_share, signature_post, post_app)
+    app_lift = _app_lift(
+        events, groups, top_app, wilson_lower(app_share, n_sig_posts), signature_post, post_app
+    )
     window = max(float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0)
     median_gap = _median_gap(link_site[s_links], when[s_links], s_group, n)
     has_span = n_sig_posts > 0
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "cluster": np.arange(n),
             "n_adopters": size,
@@ -621,10 +595,10 @@ def group_evidence(
             "routine": routine,
             "repost_share": repost_share,
             "link_reuse": link_reuse,
-            "templating": templating,
+            "templating": np.nan,
             "synchrony": synchrony,
             "app_lift": app_lift,
-            "prevalence": prevalence,
+            "prevalence": np.nan,
             "median_gap_s": median_gap,
             "onset": _stamps(start, has_span),
             "last_post": _stamps(end, has_span),
@@ -634,6 +608,19 @@ def group_evidence(
             "signature_sites": [" ".join(site_labels.take(ks)) for ks in groups.sites],
         }
     )
+    # The costly terms, for the groups that need them.
+    templating = np.full(n, np.nan)
+    prevalence = np.full(n, np.nan)
+    costly = costly_for(table) if callable(costly_for) else costly_for
+    if costly is not None and len(costly):
+        if texts is not None:
+            templating[costly] = _templating(events, sp_post, sp_group, texts, costly, rule)
+        prevalence[costly] = size[costly] / np.maximum(
+            _active_during(events, start[costly], end[costly]), 1
+        )
+    table["templating"] = templating
+    table["prevalence"] = prevalence
+    return table
 
 
 def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -656,12 +643,30 @@ def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.nda
     return out
 
 
+def wilson_lower(share: np.ndarray, n: np.ndarray, z: float = 1.96) -> np.ndarray:
+    """Lower end of the Wilson score interval (95% by default) of a share seen in ``n`` trials:
+    what the share is at least, given how few trials there were (NaN stays NaN).
+
+    Examples
+    --------
+    >>> wilson_lower(np.array([1.0, 1.0]), np.array([8, 800])).round(2).tolist()
+    [0.68, 1.0]
+    """
+    p = np.asarray(share, dtype=np.float64)
+    k = np.maximum(np.asarray(n, dtype=np.float64), 1.0)
+    centre = p + z * z / (2 * k)
+    spread = z * np.sqrt(np.maximum(p * (1 - p), 0.0) / k + z * z / (4 * k * k))
+    return (centre - spread) / (1 + z * z / k)
+
+
 def _synchrony(when: np.ndarray, post: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
-    """Burstiness of each group's signature posts: ``(sigma - mu) / (sigma + mu)`` of the gaps
-    between consecutive posts (Goh and Barabási 2008), clipped at 0. About 0 for posts at
-    independent random times (a popular link shared at each account's own pace), negative
-    (clipped) for regular posting, near 1 for posts in waves; scale-free. NaN with fewer
-    than three posts."""
+    """Burstiness of each group's signature posts (Goh and Barabási 2008), clipped at 0, with
+    the correction of Kim and Jo (2016) for the number of posts ``m``: with ``r = sigma / mu``
+    of the gaps between consecutive posts, ``(sqrt(m+1) r - sqrt(m-1)) / ((sqrt(m+1) - 2) r +
+    sqrt(m-1))``, which tends to ``(r - 1) / (r + 1)`` for many posts. About 0 for posts at
+    independent random times (a popular link shared at each account's own pace) however
+    few, negative (clipped) for regular posting, near 1 for posts in waves; scale-free. NaN
+    with fewer than three posts."""
     out = np.full(n, np.nan)
     if len(post) == 0:
         return out
@@ -680,8 +685,11 @@ def _synchrony(when: np.ndarray, post: np.ndarray, group: np.ndarray, n: int) ->
         np.bincount(gg, weights=gaps**2, minlength=n), count, out=np.zeros(n), where=count > 0
     )
     sigma = np.sqrt(np.maximum(var - mean**2, 0.0))
-    enough = (count >= 2) & (sigma + mean > 0)
-    out[enough] = np.clip((sigma[enough] - mean[enough]) / (sigma[enough] + mean[enough]), 0.0, 1.0)
+    enough = (count >= 2) & (mean > 0)
+    r = sigma[enough] / mean[enough]
+    up, down = np.sqrt(count[enough] + 2), np.sqrt(count[enough])  # m = gaps + 1 posts
+    out[enough] = np.clip((up * r - down) / ((up - 2) * r + down), 0.0, 1.0)
+    out[(count >= 2) & (mean == 0)] = 1.0  # all in the same second
     return out
 
 
@@ -694,17 +702,15 @@ def _app_lift(
     post_app: np.ndarray,
 ) -> np.ndarray:
     """How much more the group's signature posts went through its top app than its adopters'
-    other posts did: ``app_share`` minus the top app's share of the adopters' other posts
-    (pooled). Near 1 for an app used for the campaign alone (a rogue app, or an abused one
-    the victims seldom use), near 0 for each account's usual client; NaN when the app is
-    unknown."""
+    other posts did: ``app_share`` (pass a cautious estimate, as :func:`wilson_lower`) minus
+    the top app's share of the adopters' other posts (pooled). Near 1 for an app used for
+    the campaign alone (a rogue app, or an abused one the victims seldom use), near 0 for
+    each account's usual client; NaN when the app is unknown."""
     n = groups.n_groups
     known = (top_app >= 0) & (top_app < len(events.apps))
     other = ~signature_post
     # Other posts per adopter pair, and those through the group's top app.
-    offsets = np.searchsorted(groups.pair_account, np.arange(events.n_accounts + 1))
     per_account = group_sizes(events.post_account[other], events.n_accounts)
-    n_other = group_sizes(groups.pair_group, n)
     total = np.bincount(groups.pair_group, weights=per_account[groups.pair_account], minlength=n)
     a_acc, a_app, a_n = distinct_pairs(
         events.post_account[other], post_app[other], len(events.apps) + 1
@@ -721,7 +727,6 @@ def _app_lift(
     )
     through = np.bincount(groups.pair_group, weights=via, minlength=n)
     usual = np.divide(through, total, out=np.zeros(n), where=total > 0)
-    del offsets, n_other
     return np.where(known, np.clip(app_share - usual, 0.0, 1.0), np.nan)
 
 
@@ -825,26 +830,41 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     a feed network). Links to the group's own sites are its signature, not routine."""
     n = max(groups.n_groups, 1)
     start, end = groups.span[:, 0], groups.span[:, 1]
+    out = np.zeros(len(groups.pair_account), dtype=bool)
+    # Only groups with a signature are judged on it: the others' adopters are left out.
+    # (a group with one adopter coordinates with nobody).
+    size = group_sizes(groups.pair_group, n)
+    judged = np.flatnonzero(
+        (np.array([len(ks) > 0 for ks in groups.sites], dtype=bool) & (size >= 2))[
+            groups.pair_group
+        ]
+    )
+    pair_account, pair_group = groups.pair_account[judged], groups.pair_group[judged]
     account, when, url = events.link_account, events.link_time, events.link_url
-    # Expand each link to the groups its account adopted.
-    offsets = np.searchsorted(groups.pair_account, np.arange(events.n_accounts + 1))
-    count = np.diff(offsets)[account]
-    links = np.repeat(np.arange(len(account)), count)
-    pair = np.repeat(offsets[account], count) + (
+    n_urls = max(len(events.urls), 1)
+    # Only links of adopters to URLs that two accounts or more linked can be routine.
+    offsets = np.searchsorted(pair_account, np.arange(events.n_accounts + 1))
+    count = np.diff(offsets)
+    candidate = np.flatnonzero(count[account] > 0)
+    u_of, _a, _k = distinct_pairs(url[candidate], account[candidate], events.n_accounts)
+    candidate = candidate[group_sizes(u_of, n_urls)[url[candidate]] >= 2]
+    # Expand each of those links to the groups its account adopted.
+    count = count[account[candidate]]
+    links = np.repeat(candidate, count)
+    pair = np.repeat(offsets[account[candidate]], count) + (
         np.arange(len(links)) - np.repeat(np.cumsum(count) - count, count)
     )
-    g = groups.pair_group[pair]
+    g = pair_group[pair]
     t = when[links]
     keep = (link_group[links] != g) & (
         (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
     )
     links, pair, g = links[keep], pair[keep], g[keep]
-    out = np.zeros(len(groups.pair_account), dtype=bool)
     if len(links) == 0:
         return out
-    n_urls = max(len(events.urls), 1)
-    gu_g, gu_u, gu_links = distinct_pairs(g, url[links], n_urls)
-    gu_of = np.searchsorted(gu_g * n_urls + gu_u, g.astype(np.int64) * n_urls + url[links])
+    gu_key, gu_of = pair_dense_codes(g, url[links], n, n_urls)
+    gu_g, gu_u = gu_key // n_urls, gu_key % n_urls
+    gu_links = group_sizes(gu_of, len(gu_key))
     gu_adopters = group_sizes(
         distinct_pairs(gu_of, account[links], events.n_accounts)[0], len(gu_g)
     )
@@ -857,7 +877,6 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
         when[relevant] > end[fg] + rule.history_margin_s
     )
     all_outside = np.bincount(url[relevant[far]], minlength=n_urls).astype(np.float64)
-    size = group_sizes(groups.pair_group, n)
     shared = (
         (gu_adopters >= 2)
         & (gu_adopters >= rule.routine_members * size[gu_g])
@@ -865,7 +884,7 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     )
     hits = shared[gu_of]
     p_of, _u, _c = distinct_pairs(pair[hits], url[links[hits]], n_urls)
-    out[:] = group_sizes(p_of, len(groups.pair_account)) >= rule.routine_urls
+    out[judged] = group_sizes(p_of, len(judged)) >= rule.routine_urls
     return out
 
 

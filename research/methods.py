@@ -114,7 +114,7 @@ def run_method(
 def _check_pipeline(params: dict[str, Any]) -> None:
     spec = PipelineSpec.from_dict(params)
     for layer in spec.layers:
-        spec.projection(layer.objects)  # the projection's own checks (window_s, cap, ...)
+        spec.projection_spec(layer.objects)  # the projection's own checks (window_s, cap, ...)
     from research.graph.filters import FILTERS
 
     for entry in spec.all_filters():
@@ -124,8 +124,9 @@ def _check_pipeline(params: dict[str, Any]) -> None:
 
 #: How each method's parameters are checked without data (see :func:`check_params`).
 _CHECKS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "joint": _check_pipeline,
-    "multilayer": lambda params: _check_pipeline({"multiplex": "layers", **params}),
+    "hijack": _check_pipeline,
+    "joint": lambda params: _check_pipeline({**JOINT_GRAPH, **params}),
+    "multilayer": lambda params: _check_pipeline({**JOINT_GRAPH, "multiplex": "layers", **params}),
     **{name: baseline.check for name, baseline in BASELINES.items()},
 }
 
@@ -144,7 +145,7 @@ def check_params(name: str, params: dict[str, Any] | None = None) -> None:
     >>> check_params("magic")
     Traceback (most recent call last):
     ...
-    research.errors.ConfigError: unknown method 'magic'; choose one of: compa, coornet, copycatch, courl_louvain, fraudar, joint, multilayer, pacheco, qut_colink, synchrotrap
+    research.errors.ConfigError: unknown method 'magic'; choose one of: compa, coornet, copycatch, courl_louvain, fraudar, hijack, joint, multilayer, pacheco, qut_colink, synchrotrap
     """
     get_method(name)
     check = _CHECKS.get(name)

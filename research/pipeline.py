@@ -61,7 +61,8 @@ class PipelineSpec:
     (a link's registered domain, or the page itself on a URL shortener) is
     paired with the next ``neighbours`` uses of that site by other accounts,
     whenever they came (no time window; uses further apart than ``max_gap_s``
-    are not paired), each pairing weighted by the site's rarity ``log(N / d)``;
+    are not paired; sites linked through more than ``rule.candidate_span`` of the
+    window are not paired at all), each pairing weighted by the site's rarity ``log(N / d)``;
     edges lighter than ``min_weight`` are dropped; Leiden CPM finds dense
     groups; the groups are pooled into campaign candidates by their signature
     sites, every account that pushed a signature is judged with its campaign,
@@ -135,7 +136,7 @@ class PipelineSpec:
             raise ConfigError(
                 f"pipeline.edge_budget must be at least 0 or null, got {self.edge_budget}"
             )
-        NeighbourSpec(tuple(self.objects), self.neighbours, self.max_gap_s)
+        self.neighbour_spec()
 
     def all_filters(self) -> list[dict[str, Any]]:
         """The edge filters, then the edge budget (as a ``max_edges`` filter)."""
@@ -158,8 +159,16 @@ class PipelineSpec:
         )
 
     def neighbour_spec(self) -> NeighbourSpec:
-        """The spec of the ``neighbours`` engine."""
-        return NeighbourSpec(tuple(self.objects), self.neighbours, self.max_gap_s)
+        """The spec of the ``neighbours`` engine; its sites are the rule's candidates
+        (``rule.candidate_span``, ``rule.span_quantile``): a site too long-lived to be a
+        signature is not paired."""
+        return NeighbourSpec(
+            tuple(self.objects),
+            self.neighbours,
+            self.max_gap_s,
+            max_span=self.rule.candidate_span,
+            span_quantile=self.rule.span_quantile,
+        )
 
     def projection_spec(self, objects: str) -> ProjectionSpec:
         """The projection spec of one layer."""

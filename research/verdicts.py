@@ -200,18 +200,16 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     verdict = np.where(
         coordinated & all_pass, "compromised", np.where(coordinated, "coordinated", "none")
     )
-    reasons = []
-    for i in range(n):
-        row = evidence.iloc[i]
-        if size[i] < rule.min_size:
-            reasons.append(f"adopters {size[i]} < {rule.min_size}")
-        elif not has_site[i]:
-            reasons.append(
-                "no site of its own: its links go to sites others had been linking before"
-            )
-        else:
-            failed = [t.text(row, rule) for t in TERMS if not passes[t.name][i]]
-            reasons.append("; ".join(failed) if failed else "all terms hold")
+    reasons = [
+        f"adopters {k} < {rule.min_size}"
+        if k < rule.min_size
+        else "no site of its own: its links go to sites others had been linking before"
+        for k in size.tolist()
+    ]
+    rows = evidence.iloc[np.flatnonzero(coordinated)].to_dict("records")
+    for i, row in zip(np.flatnonzero(coordinated).tolist(), rows):
+        failed = [t.text(row, rule) for t in TERMS if not passes[t.name][i]]
+        reasons[i] = "; ".join(failed) if failed else "all terms hold"
     return pd.DataFrame(
         {
             "concert": TERMS[-1].values(evidence, rule),
@@ -408,10 +406,9 @@ def decide(
 
     rule = rule or Rule()
     groups = signature_groups(events, clustering, rule)
-    evidence = group_evidence(events, groups, texts=texts, rule=rule)
-    need = needs_costly_terms(evidence, rule)
-    if len(need):
-        evidence = group_evidence(events, groups, texts=texts, rule=rule, costly_for=need)
+    evidence = group_evidence(
+        events, groups, texts=texts, rule=rule, costly_for=lambda e: needs_costly_terms(e, rule)
+    )
     judged = ladder(evidence, rule)
     table = pd.concat([evidence, judged], axis=1)
     # Ids: compromised first, then coordinated, then none; larger groups first; ties by old id.
@@ -424,7 +421,11 @@ def decide(
     # Each account: the most severe group it adopted (new ids are ordered by severity).
     n_acc = len(clustering.membership)
     membership = groups.primary(rank=new_id)
-    membership = np.where(membership >= 0, new_id[np.maximum(membership, 0)], -1)
+    membership = (
+        np.where(membership >= 0, new_id[np.maximum(membership, 0)], -1)
+        if len(new_id)
+        else np.full(n_acc, -1, dtype=np.int64)
+    )
     pair_group = new_id[groups.pair_group]
     verdicts = table["verdict"].to_numpy()
     severity = np.array([VERDICTS.index(v) for v in verdicts], dtype=np.int64)
@@ -440,7 +441,7 @@ def decide(
     chosen = pair_group == membership[groups.pair_account]
     member_of[groups.pair_account[chosen & groups.pair_member]] = True
     table.insert(1, "size", group_sizes(membership[membership >= 0], len(table)))
-    table["explanation"] = [explain(row, rule) for _, row in table.iterrows()]
+    table["explanation"] = [explain(row, rule) for row in table.to_dict("records")]
     accounts = pd.DataFrame(
         {
             "account": clustering.accounts.to_numpy(),

@@ -98,7 +98,10 @@ def test_a_campaign_of_established_accounts_is_compromised(rng):
     assert group["routine"] == 0.0 and group["repost_share"] == 0.0
     assert group["link_reuse"] == 1.0  # one page, per-post query strings stripped
     assert group["synchrony"] > 0.5  # two waves five hours apart: bursty
-    assert group["app_lift"] == 1.0  # We Heart It carried none of their other posts
+    # We Heart It carried all 16 signature posts and none of their other posts: the lift is
+    # the lower end of the 95% Wilson interval of 16 out of 16.
+    assert group["n_signature_posts"] == 16
+    assert group["app_lift"] == pytest.approx(16 / (16 + 1.96**2))
     assert accounts.loc[VICTIMS, "flagged"].all()
     assert not accounts.loc[OTHERS, "flagged"].any()
     assert "Every term holds: exclusivity 1.00 ≥ 0.80" in group["explanation"]

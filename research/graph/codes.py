@@ -176,3 +176,28 @@ def edge_budget_cut(weight: np.ndarray, n: int) -> float | None:
     if len(weight) <= n:
         return None
     return float(np.partition(weight, len(weight) - n - 1)[len(weight) - n - 1])
+
+
+def site_spans(site: np.ndarray, when: np.ndarray, n_sites: int, quantile: float) -> np.ndarray:
+    """``(n_sites, 2)``: the ``quantile`` and ``1 - quantile`` quantiles (lower) of each site's
+    link times (0, 0 for a site without links).
+
+    Examples
+    --------
+    >>> site_spans(np.array([0, 0, 0, 1]), np.array([5, 1, 9, 4]), 2, 0.0).tolist()
+    [[1, 9], [4, 4]]
+    """
+    out = np.zeros((n_sites, 2), dtype=np.int64)
+    if len(site) == 0:
+        return out
+    order = np.lexsort((when, site))
+    s, t = site[order], when[order]
+    starts = np.searchsorted(s, np.arange(n_sites), side="left")
+    ends = np.searchsorted(s, np.arange(n_sites), side="right")
+    has = ends > starts
+    width = ends - starts - 1
+    lo = starts + np.floor(quantile * width).astype(np.int64)
+    hi = starts + np.ceil((1 - quantile) * width).astype(np.int64)
+    out[has, 0] = t[lo[has]]
+    out[has, 1] = t[hi[has]]
+    return out

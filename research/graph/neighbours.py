@@ -32,7 +32,7 @@ import numpy as np
 
 from research.errors import ConfigError
 from research.graph.base import Actions, Projection, actions
-from research.graph.codes import distinct_pairs, group_sizes
+from research.graph.codes import distinct_pairs, group_sizes, site_spans
 from research.graph.events import Events
 
 
@@ -48,13 +48,29 @@ class NeighbourSpec:
         Each use is paired with this many following uses of the same object by other accounts.
     max_gap_s
         Uses further apart than this are never paired (``None``: no limit).
+    max_span
+        Objects whose uses spread over more than this share of the observed window are not
+        paired at all (``None``: all are): a site linked all through the data is a news
+        site, a shop, a feed, never a campaign's own. The spread runs from the
+        ``span_quantile`` to the ``1 - span_quantile`` quantile of the uses' times, so that
+        a stray early or late link does not stretch it. This is the candidate test of
+        :mod:`research.evidence` (``Rule.candidate_span``) applied before clustering; it
+        removes most pairings of a busy platform.
+    span_quantile
+        See ``max_span``.
     """
 
     objects: tuple[str, ...] = ("site",)
     neighbours: int = 8
     max_gap_s: float | None = 7 * 86_400.0
+    max_span: float | None = 0.6
+    span_quantile: float = 0.02
 
     def __post_init__(self) -> None:
+        if self.max_span is not None and not 0 < self.max_span <= 1:
+            raise ConfigError(f"max_span must be in (0, 1] or null, got {self.max_span}")
+        if not 0 <= self.span_quantile < 0.5:
+            raise ConfigError(f"span_quantile must be in [0, 0.5), got {self.span_quantile}")
         if self.neighbours < 1:
             raise ConfigError(f"neighbours must be at least 1, got {self.neighbours}")
         if self.max_gap_s is not None and self.max_gap_s <= 0:
@@ -91,7 +107,7 @@ def neighbour_projection(
     ...     {"post_id": str(i), "account_id": a, "timestamp": t + dt.timedelta(seconds=s), "urls": [u], "domains": ["x.com"]}
     ...     for i, (a, s, u) in enumerate([("a", 0, "http://x.com/1"), ("b", 10, "http://x.com/2"),
     ...                                    ("c", 99_999, "http://x.com/3")])]))
-    >>> p = neighbour_projection(ev, NeighbourSpec(neighbours=1, max_gap_s=3600))
+    >>> p = neighbour_projection(ev, NeighbourSpec(neighbours=1, max_gap_s=3600, max_span=None))
     >>> [(p.accounts[i], p.accounts[j]) for i, j in zip(p.rows, p.cols)], p.support.tolist()
     ([('a', 'b')], [1])
     """
@@ -131,6 +147,13 @@ def _pairings(
     d = _distinct_users(account, obj, layer.n_objects)
     n_users = int(np.count_nonzero(group_sizes(account, layer.n_accounts))) if len(account) else 0
     idf = np.log(np.maximum(n_users, 1) / np.maximum(d, 1))
+    if spec.max_span is not None and len(account):
+        raw_obj, raw_time = np.asarray(layer.obj), np.asarray(layer.time)
+        spans = site_spans(raw_obj, raw_time, layer.n_objects, spec.span_quantile)
+        window = max(int(np.ptp(raw_time)), 1)
+        brief = (spans[:, 1] - spans[:, 0]) <= spec.max_span * window
+        keep = brief[obj]
+        account, obj, when = account[keep], obj[keep], when[keep]
     parts = []
     for j in range(1, spec.neighbours + 1):
         if j >= len(account):
