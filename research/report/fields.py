@@ -92,6 +92,13 @@ FIELDS: dict[str, Field] = {
     "mean_shared": Field("mean objects shared per pair (EvilCohort)", "number"),
     "block_density": Field("density of the dense block (FRAUDAR)", "number"),
     "block_objects": Field("objects in the dense block (FRAUDAR)", "count"),
+    "total_cosine": Field("summed TF-IDF cosine of internal edges (Pacheco et al.)", "number"),
+    "total_weight": Field("summed co-link weight of internal edges (QUT co-link)", "number"),
+    "coordinated_shares": Field("co-shares within the coordination interval (CooRnet)", "number"),
+    "lockstep_objects": Field("objects the lockstep group acted on together (CopyCatch)", "count"),
+    "mean_hits": Field("mean share of the group's objects each member hit in time (CopyCatch)", "share"),
+    "mean_similarity": Field("mean Jaccard similarity of linked pairs (SynchroTrap)", "number"),
+    "similar_pairs": Field("pairs above the similarity threshold (SynchroTrap)", "count"),
 }
 
 
