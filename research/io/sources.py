@@ -456,9 +456,12 @@ def iter_lines(
 ) -> Iterator[Line]:
     """The non-blank lines of a file, with their 1-based line numbers.
 
-    Lines holding only ASCII white space are not yielded (they are not rows);
-    runs of them are passed over in bulk (a file of a billion newlines takes
-    seconds, not minutes). A line longer than ``max_line_bytes`` is yielded
+    Lines holding only ASCII white space are not yielded (they are not rows),
+    however long; runs of them are passed over in bulk (a file of a billion
+    newlines takes seconds, not minutes). A line's bytes (``raw``, or
+    ``head``) start at its first byte that is not white space, wherever the
+    reading blocks happen to end; its length, which ``max_line_bytes``
+    bounds, counts every byte between its newlines. A longer line is yielded
     with ``raw=None`` and its first ``head_bytes`` bytes, and is never held
     whole in memory. If the bytes stop decompressing (a truncated gzip
     stream, say), one last line is yielded with ``raw=None``, the bytes of
@@ -481,7 +484,7 @@ def iter_lines(
                 yield Line(
                     number + 1,
                     None,
-                    head[:head_bytes],
+                    head.lstrip()[:head_bytes],
                     error=f"cannot be decompressed after line {number} ({err})",
                 )
                 return
@@ -508,12 +511,16 @@ def iter_lines(
                         pending.append(piece)
                         pending_size += len(piece)
                         if pending_size + carried > max_line_bytes:
-                            too_long_head = b"".join(pending)[:head_bytes]
+                            too_long_head = b"".join(pending).lstrip()[:head_bytes]
                             pending, pending_size = [], 0
+                    elif len(too_long_head) < head_bytes:
+                        too_long_head = (too_long_head + piece).lstrip()[:head_bytes]
                     break
                 number += 1
                 piece = block[start:end]
                 if too_long_head is not None:
+                    if len(too_long_head) < head_bytes:
+                        too_long_head = (too_long_head + piece).lstrip()[:head_bytes]
                     yield Line(number, None, too_long_head)
                     too_long_head = None
                 else:
@@ -521,20 +528,22 @@ def iter_lines(
                         pending.append(piece)
                         piece = b"".join(pending)
                         pending, pending_size = [], 0
-                    if len(piece) + carried > max_line_bytes:
-                        yield Line(number, None, piece[:head_bytes])
-                    elif piece.strip():
-                        yield Line(number, piece, b"")
+                    if piece.strip():
+                        if len(piece) + carried > max_line_bytes:
+                            yield Line(number, None, piece.lstrip()[:head_bytes])
+                        else:
+                            yield Line(number, piece.lstrip(), b"")
                 carried = 0
                 start = end + 1
         if too_long_head is not None:
             yield Line(number + 1, None, too_long_head)
         elif pending:
             piece = b"".join(pending)
-            if len(piece) + carried > max_line_bytes:
-                yield Line(number + 1, None, piece[:head_bytes])
-            elif piece.strip():
-                yield Line(number + 1, piece, b"")
+            if piece.strip():
+                if len(piece) + carried > max_line_bytes:
+                    yield Line(number + 1, None, piece.lstrip()[:head_bytes])
+                else:
+                    yield Line(number + 1, piece.lstrip(), b"")
 
 
 # The bytes that bytes.strip() removes.
