@@ -1,5 +1,5 @@
 """iter_lines yields a file's lines as a plain split would, whatever its reading blocks;
-count_lines (the DuckDB lane's check of row positions) counts them."""
+count_lines (the DuckDB lane's check of row positions) counts them; long_lines finds the long ones."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from research.io import sources
-from research.io.sources import InputFile, count_lines, iter_lines
+from research.io.sources import InputFile, count_lines, iter_lines, long_lines, rows_before
 
 _pieces = st.lists(
     st.sampled_from(
@@ -106,3 +106,30 @@ def test_iter_lines_is_a_plain_split_whatever_the_blocks(
         )
     finally:
         sources._BLOCK = original
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 90), max_size=30),
+    blank=st.lists(st.booleans(), max_size=30),
+    max_line=st.integers(1, 40),
+)
+def test_long_lines_finds_every_longer_line_and_its_row(
+    tmp_path_factory: pytest.TempPathFactory, lengths: list[int], blank: list[bool], max_line: int
+) -> None:
+    lines = [
+        (b" " if b else b"x") * n
+        for n, b in zip(lengths, blank + [False] * len(lengths), strict=False)
+    ]
+    data = b"\n".join(lines)
+    path = tmp_path_factory.mktemp("long") / "f.jsonl"
+    path.write_bytes(data)
+    starts, rows, offset, row = [], [], 0, 0
+    for line in lines:
+        if line.strip() and len(line) > max_line:
+            starts.append(offset)
+            rows.append(row)
+        row += bool(line.strip())
+        offset += len(line) + 1
+    assert long_lines(path, max_line) == starts
+    assert rows_before(path, starts) == rows
