@@ -284,6 +284,7 @@ def _query(path: str, compression: str, max_line_bytes: int) -> str:
     # batches (vectorised, once per distinct value where possible).
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in _COLUMNS.items()) + "}"
     notices = " ".join(f"WHEN \"{k}\" IS NOT NULL THEN '{k}'" for k in NOISE_KEYS)
+    notice_values = " ".join(f'WHEN "{k}" IS NOT NULL THEN "{k}"' for k in NOISE_KEYS)
     return f"""
     SELECT
         coalesce(nullif(id_str, ''), nullif(id, '')) AS post_id,
@@ -301,7 +302,8 @@ def _query(path: str, compression: str, max_line_bytes: int) -> str:
              WHEN extended_tweet IS NOT NULL THEN extended_tweet.entities
              ELSE entities END AS links,
         statuses IS NOT NULL AS page,
-        CASE {notices} END AS notice
+        CASE {notices} END AS notice,
+        CASE {notice_values} END AS notice_value
     FROM read_json({_literal(path)}, format='newline_delimited', records=true,
                    ignore_errors=true, compression='{compression}', columns={columns},
                    maximum_object_size={max_line_bytes})
@@ -380,6 +382,9 @@ def _clean_ids(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return _mask(pc.and_(pc.ascii_is_decimal(ids), fits))
 
 
+# A JSON value that is a number or NaN / infinity (as DuckDB writes a JSON column).
+_NUMBER_OR_CONSTANT = r"^\s*-?(?:[0-9]|(?i:nan|inf))"
+
 # What DuckDB makes of a JSON number, boolean, object or array read into a text
 # column; the Python engine reads such a value as no text at all.
 _NOT_A_STRING = r"^(?:-?[0-9][0-9.eE+-]*|true|false|-?(?i:nan|inf|infinity))$"
@@ -438,6 +443,10 @@ def _needs_exact_engine(table: pa.Table) -> np.ndarray:
         ("links", ("urls", "media")),
     ):
         odd |= _not_an_object(table.column(name), fields)
+    # A retweet's extended_tweet decides where its links are read from, as the tweet's own does.
+    odd |= _not_an_object(
+        pc.struct_field(table.column("retweet"), "extended_tweet"), ("full_text", "entities")
+    )
     links = table.column("links").combine_chunks()
     odd |= _maybe_not_string_links(pc.struct_field(links, "urls"), _URL_FIELDS)
     odd |= _maybe_not_string_links(pc.struct_field(links, "media"), _MEDIA_FIELDS)
@@ -559,10 +568,22 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
         page = _mask(table.column("page"))
         notice = table.column("notice")
         noticed = _mask(notice.is_valid()) & ~page
+        odd_notice = np.zeros(n, dtype=bool)
+        if noticed.any():
+            # A notice whose value is a number may be NaN, an infinity or beyond a
+            # double's range, which the dialect reads as null (no notice): the exact
+            # engine decides.
+            odd_notice = noticed & _mask(
+                pc.match_substring_regex(
+                    table.column("notice_value").cast(pa.string()), _NUMBER_OR_CONSTANT
+                )
+            )
+            noticed &= ~odd_notice
         times_ms, timed = twitter_times_ms(table.column("created_at"))
         ok = (
             ~page
             & ~noticed
+            & ~odd_notice
             & timed
             & _clean_ids(table.column("post_id"))
             & _clean_ids(table.column("account_id"))
