@@ -207,6 +207,25 @@ def test_blank_line_bombs_are_skipped_in_bulk(tmp_path: Path, fmt: str, line: by
     assert elapsed < 10, elapsed
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+@pytest.mark.parametrize("compressed", [False, True])
+def test_posts_around_a_blank_line_bomb_keep_their_line_numbers(
+    tmp_path: Path, engine: str, compressed: bool
+) -> None:
+    # Every post before and after the bomb is written and the broken line after
+    # it is named by its own number: blank lines of every kind count as lines,
+    # a blank line longer than max_line_bytes included.
+    bomb = [b""] * (1 << 21) + [b"  \r"] * 1000 + [b" " * (2 << 20), b"\r" * 1000, b"\t\x0b\x0c"]
+    lines = [tweet(i) for i in range(1, 100)] + bomb + [tweet(i) for i in range(100, 200)]
+    lines += [b"{broken", tweet(200)]
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / ("bomb.jsonl.gz" if compressed else "bomb.jsonl")
+    path.write_bytes(gzip.compress(data, 1) if compressed else data)
+    posts, summary = read(path, ReadOptions(engine=engine, max_line_bytes=1 << 20))
+    assert ids(posts) == [str(i) for i in range(1, 201)] and summary.reconciles()
+    assert [(r.line, r.reason) for r in summary.rejects] == [(len(lines) - 1, "invalid_json")]
+
+
 # 9. Bidirectional controls are shown, not obeyed, in terminal output.
 def test_bidi_controls_are_neutralised_in_terminal_messages(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
