@@ -34,7 +34,7 @@ _pieces = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(pieces=_pieces, block=st.integers(1, 9), max_line=st.integers(0, 12), gz=st.booleans())
 def test_count_lines_equals_iter_lines(tmp_path_factory: pytest.TempPathFactory, pieces: list[bytes],
                                        block: int, max_line: int, gz: bool) -> None:  # fmt: skip
@@ -76,7 +76,7 @@ def _split(data: bytes, max_line: int, head: int) -> list[tuple[int, bytes | Non
     return out
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(
     pieces=st.lists(
         st.sampled_from([b"\n", b" " * 7, b"\r", b"\x0b\x0c\t", b"x", b"{}", b"\n" * 5]),
@@ -108,7 +108,7 @@ def test_iter_lines_is_a_plain_split_whatever_the_blocks(
         sources._BLOCK = original
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(
     lengths=st.lists(st.integers(0, 90), max_size=30),
     blank=st.lists(st.booleans(), max_size=30),

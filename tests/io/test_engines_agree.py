@@ -145,6 +145,54 @@ def test_deep_objects_and_pages_are_rows_in_both_engines(tmp_path: Path) -> None
         assert [(r.line, r.item, r.reason) for r in summary.rejects] == [(1, 0, "missing_post_id")]
 
 
+# --- the real sample and the issue's reproducers -----------------------------------------
+
+
+def _reproducer(kind: str, path: Path) -> Path:
+    """A v1.1 file of one of issue 13's failures, made small."""
+    from tests.io.test_never_lose_a_post import ODD_LINES
+
+    lines = [tweet(i) for i in range(1, 301)]
+    if kind == "giant_line":
+        lines.insert(150, tweet(999, "y" * (40 * MB)))
+    elif kind == "odd_lines":
+        lines += ODD_LINES
+    elif kind == "repeated_keys":
+        lines += [b'{"id_str": "7", "id_str": "8", "created_at": "' + TIME.encode()
+                  + b'", "user": {"id_str": "1", "id_str": "2"}, "text": "a", "text": 5}']  # fmt: skip
+    elif kind == "page_before_a_copy":
+        lines.insert(10, render({"statuses": [orjson.loads(tweet(5, "first"))]}))
+    elif kind == "blank_line_bomb":
+        lines.insert(100, b"\n" * (16 * MB) + b"  \r\n" * 1000)
+    data = b"\n".join(lines) + b"\n"
+    if kind == "truncated_gzip":
+        packed = gzip.compress(b"\n".join(tweet(i) for i in range(1, 20_001)) + b"\n")
+        path = path.with_suffix(".jsonl.gz")
+        path.write_bytes(packed[: len(packed) * 2 // 3])
+    else:
+        path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["sample", "giant_line", "truncated_gzip", "odd_lines", "repeated_keys", "page_before_a_copy",
+     "blank_line_bomb"],
+)  # fmt: skip
+def test_the_engines_agree_on_the_real_sample_and_the_issues_reproducers(
+    tmp_path: Path, data: Path, kind: str
+) -> None:
+    if kind == "sample":
+        path = data / "twitter-v1/original_format_examples.jsonl"
+    else:
+        path = _reproducer(kind, tmp_path / "reproducer.jsonl")
+    fast_table, fast = _read_all(path, "duckdb")
+    exact_table, exact = _read_all(path, "python")
+    assert fast == exact and fast[3]
+    assert fast_table.equals(exact_table)
+    assert fast_table.num_rows > 20
+
+
 # --- the differential test: generated tweets, damaged as exporters and attackers do -------
 
 
