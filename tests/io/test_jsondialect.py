@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from research.io import ReadOptions, read
 from research.io.jsondialect import MAX_BUILT_DEPTH, parse_exact, parse_json
 
 _scalars = (
@@ -108,3 +110,21 @@ def test_no_nesting_limit_and_deep_containers_kept_empty() -> None:
         level = level["a"]
     assert level == {"a": {}}  # the last level built holds an empty one
     orjson.dumps(value)  # every value handed out can be written back (snippets of rejects)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "line"),
+    [
+        ("twitter-v2", b'{"id": "1", "id": "2", "author_id": "7", "created_at": "2021-01-01T00:00:00Z"}'),
+        ("mastodon", b'{"id": "1", "account": {"id": "7", "acct": "a"}, "id": "2", '
+                     b'"created_at": "2021-01-01T00:00:00Z"}'),
+        ("gnip", b'{"id": "tag:search.twitter.com,2005:1", "verb": "post", "postedTime": '
+                 b'"2014-01-01T00:00:00Z", "actor": {"id": "id:twitter.com:7"}, '
+                 b'"id": "tag:search.twitter.com,2005:2"}'),
+    ],
+)  # fmt: skip
+def test_every_json_reader_reads_the_first_copy(tmp_path: Path, fmt: str, line: bytes) -> None:
+    path = tmp_path / "repeated.jsonl"
+    path.write_bytes(line + b"\n")
+    posts, _ = read(path, ReadOptions(format=fmt))
+    assert posts.table.column("post_id").to_pylist() == ["1"]
