@@ -15,6 +15,12 @@ itself are timed). Reports the median rows/s of each, their ratio, peak RSS
 ``benchmarks/results/ingest.json``.
 
 Run: ``PYTHONPATH=. python benchmarks/bench_ingest.py [--sizes 250000 1000000] [--threads 2] [--repeats 3]``
+
+``--giant-only`` times only the ingest of the largest size with and without
+one ``--giant-line-mb`` line in its middle (alternating, in fresh processes;
+issue 13 asks that the other posts be written at the normal rate within 20%)
+and writes ``benchmarks/results/ingest_giant_line.json``, leaving the main
+results alone.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import numpy as np
 import pyarrow as pa
 
 RESULTS = Path(__file__).parent / "results" / "ingest.json"
+RESULTS_GIANT = Path(__file__).parent / "results" / "ingest_giant_line.json"
 
 # Peak RSS (VmHWM) as every measurement of the repository reads it: experiments/tools/memory.py
 # (the children run from the repository root, as run_all and the docstring run them).
@@ -195,6 +202,68 @@ def _median(runs: list[dict[str, float]], key: str) -> float:
     return float(statistics.median(r[key] for r in runs))
 
 
+def _giant_only(args: argparse.Namespace) -> None:
+    """Ingest of the largest size with and without one giant line, alternating."""
+    from research.io.writers import write_twitter_v1
+
+    size = max(args.sizes)
+    megabytes = args.giant_line_mb or 40
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / f"tweets_{size}.jsonl"
+        write_twitter_v1(synthetic_posts(size), path)
+        giant = Path(work) / f"tweets_{size}_giant.jsonl"
+        _with_giant_line(path, giant, megabytes)
+        normal: list[dict[str, float]] = []
+        with_giant: list[dict[str, float]] = []
+        for _ in range(args.repeats):
+            for runs, source in ((normal, path), (with_giant, giant)):
+                runs.append(
+                    _child(
+                        _INGEST_CHILD,
+                        str(source),
+                        str(Path(work) / "out"),
+                        args.threads,
+                        quiet_wait_s=args.quiet_wait,
+                    )
+                )
+        rates = {
+            name: statistics.median(r["rows"] / r["seconds"] for r in runs)
+            for name, runs in (("normal", normal), ("giant", with_giant))
+        }
+        row = {
+            "posts": size,
+            "file_mb": round(path.stat().st_size / 2**20, 1),
+            "giant_line_mb": megabytes,
+            "repeats": args.repeats,
+            "normal_rows_per_s": round(rates["normal"]),
+            "giant_rows_per_s": round(rates["giant"]),
+            "giant_rate_vs_normal": round(rates["giant"] / rates["normal"], 2),
+            "normal_written": int(normal[0]["written"]),
+            "giant_written": int(with_giant[0]["written"]),
+            "normal_cpu_s": round(_median(normal, "cpu_s"), 2),
+            "giant_cpu_s": round(_median(with_giant, "cpu_s"), 2),
+            "normal_peak_rss_mb": round(_median(normal, "peak_rss_mb"), 1),
+            "giant_peak_rss_mb": round(_median(with_giant, "peak_rss_mb"), 1),
+            "normal_runs_s": [round(r["seconds"], 3) for r in normal],
+            "giant_runs_s": [round(r["seconds"], 3) for r in with_giant],
+            "others_cpu_s": [round(r["others_cpu_s"], 2) for r in normal + with_giant],
+        }
+    RESULTS_GIANT.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_GIANT.write_text(
+        json.dumps(
+            {
+                "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+                "duckdb_threads": args.threads,
+                "statistic": "median of repeats, runs alternating",
+                "results": [row],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(json.dumps(row, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[250_000, 1_000_000])
@@ -212,12 +281,20 @@ def main() -> None:
         "--no-parsers", action="store_true", help="skip the msgspec and simdjson parse loops"
     )
     parser.add_argument(
+        "--giant-only",
+        action="store_true",
+        help="time only ingest with and without the giant line (results/ingest_giant_line.json)",
+    )
+    parser.add_argument(
         "--quiet-wait",
         type=float,
         default=0.0,
         help="before each run, wait up to this many seconds for other processes to go quiet",
     )
     args = parser.parse_args()
+    if args.giant_only:
+        _giant_only(args)
+        return
     from research.io.writers import write_twitter_v1
 
     results = []

@@ -1,6 +1,6 @@
 """Walking a JSON-lines file value by value, with line numbers, without ever failing.
 
-Each non-blank line is parsed with orjson. A file whose first line does not
+Each non-blank line is parsed by :func:`research.io.jsondialect.parse_json`. A file whose first line does not
 parse but which holds, as a whole, one JSON document (a pretty-printed
 response saved with ``jq .``, say) of at most :data:`MAX_DOCUMENT_BYTES` is
 read as that document instead; its rows then have no line number but an
@@ -9,17 +9,15 @@ item index.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import pyarrow as pa
 
 from research.io.accounting import FileLog
 from research.io.assemble import RawBatch, RawRows
+from research.io.jsondialect import parse_json
 from research.io.options import ReadOptions
 from research.io.sources import DEFAULT_MAX_LINE_BYTES, InputFile, iter_lines, open_binary
 
@@ -44,70 +42,6 @@ class JsonValue:
     value: Any = None
     error: str | None = None
     reason: str | None = None
-
-
-# Tokens outside strings that DuckDB's JSON parser (yyjson with inf/nan and
-# trailing commas allowed) reads and orjson does not.
-_LENIENT_TOKENS = re.compile(
-    rb'"(?:[^"\\]|\\.)*"'
-    rb"|(?P<const>-?(?i:infinity|inf|nan))(?![A-Za-z0-9_])"
-    rb"|(?P<number>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
-    rb'|(?P<comma>(?<=[\]}"0-9A-Za-z])[ \t\r\n]*,(?=[ \t\r\n]*[\]}]))',
-    re.DOTALL,
-)
-
-
-def _lenient_token(match: re.Match[bytes]) -> bytes:
-    if match.group("const") is not None:
-        return b"null"
-    number = match.group("number")
-    if number is not None:
-        return b"null" if math.isinf(float(number)) else number
-    if match.group("comma") is not None:
-        return match.group("comma")[:-1]
-    return match.group(0)
-
-
-def _lenient(raw: bytes) -> bytes | None:
-    """The line in strict JSON if it is in DuckDB's dialect (None if nothing changes)."""
-    stripped = raw.strip(b" \t\r\n\x0b\x0c")
-    rewritten = _LENIENT_TOKENS.sub(_lenient_token, stripped)
-    return rewritten if rewritten != raw else None
-
-
-def parse_json(raw: bytes) -> tuple[Any, str | None, str | None]:
-    """A JSON value, or the error and reject reason: ``(value, error, reason)``.
-
-    The one JSON dialect of every reader and engine, DuckDB's: RFC 8259, plus
-    ``NaN``/``Infinity``/``inf`` (any case, optional minus) and numbers
-    beyond a double's range, which are read as null (no value), a trailing
-    comma before ``]`` or ``}``, and form feeds or vertical tabs around the
-    value. orjson reads the strict part; the rest is rewritten and read
-    again only when orjson refuses a line.
-
-    Examples
-    --------
-    >>> parse_json(b'{"a": NaN, "b": [1, 2,], "c": 1e400}')
-    ({'a': None, 'b': [1, 2], 'c': None}, None, None)
-    >>> parse_json(b'{"a": "NaN",}')[0], parse_json(b"[1,,]")[2]
-    ({'a': 'NaN'}, 'invalid_json')
-    """
-    try:
-        return orjson.loads(raw), None, None
-    except orjson.JSONDecodeError as err:
-        error = str(err)
-    except RecursionError:
-        return None, "nested too deeply", "invalid_json"
-    try:
-        lenient = _lenient(raw)
-    except RecursionError:
-        lenient = None
-    if lenient is not None:
-        try:
-            return orjson.loads(lenient), None, None
-        except (orjson.JSONDecodeError, RecursionError):
-            pass
-    return None, error, "invalid_json"
 
 
 _parse = parse_json

@@ -16,6 +16,7 @@ import bz2
 import errno
 import gzip
 import io
+import mmap
 import os
 import re
 import stat
@@ -41,8 +42,10 @@ __all__ = [
     "count_lines",
     "expand_inputs",
     "iter_lines",
+    "long_lines",
     "open_binary",
     "open_inputs",
+    "rows_before",
     "sniff_compression",
 ]
 
@@ -456,9 +459,12 @@ def iter_lines(
 ) -> Iterator[Line]:
     """The non-blank lines of a file, with their 1-based line numbers.
 
-    Lines holding only ASCII white space are not yielded (they are not rows);
-    runs of them are passed over in bulk (a file of a billion newlines takes
-    seconds, not minutes). A line longer than ``max_line_bytes`` is yielded
+    Lines holding only ASCII white space are not yielded (they are not rows),
+    however long; runs of them are passed over in bulk (a file of a billion
+    newlines takes seconds, not minutes). A line's bytes (``raw``, or
+    ``head``) start at its first byte that is not white space, wherever the
+    reading blocks happen to end; its length, which ``max_line_bytes``
+    bounds, counts every byte between its newlines. A longer line is yielded
     with ``raw=None`` and its first ``head_bytes`` bytes, and is never held
     whole in memory. If the bytes stop decompressing (a truncated gzip
     stream, say), one last line is yielded with ``raw=None``, the bytes of
@@ -481,7 +487,7 @@ def iter_lines(
                 yield Line(
                     number + 1,
                     None,
-                    head[:head_bytes],
+                    head.lstrip()[:head_bytes],
                     error=f"cannot be decompressed after line {number} ({err})",
                 )
                 return
@@ -508,12 +514,16 @@ def iter_lines(
                         pending.append(piece)
                         pending_size += len(piece)
                         if pending_size + carried > max_line_bytes:
-                            too_long_head = b"".join(pending)[:head_bytes]
+                            too_long_head = b"".join(pending).lstrip()[:head_bytes]
                             pending, pending_size = [], 0
+                    elif len(too_long_head) < head_bytes:
+                        too_long_head = (too_long_head + piece).lstrip()[:head_bytes]
                     break
                 number += 1
                 piece = block[start:end]
                 if too_long_head is not None:
+                    if len(too_long_head) < head_bytes:
+                        too_long_head = (too_long_head + piece).lstrip()[:head_bytes]
                     yield Line(number, None, too_long_head)
                     too_long_head = None
                 else:
@@ -521,24 +531,72 @@ def iter_lines(
                         pending.append(piece)
                         piece = b"".join(pending)
                         pending, pending_size = [], 0
-                    if len(piece) + carried > max_line_bytes:
-                        yield Line(number, None, piece[:head_bytes])
-                    elif piece.strip():
-                        yield Line(number, piece, b"")
+                    if piece.strip():
+                        if len(piece) + carried > max_line_bytes:
+                            yield Line(number, None, piece.lstrip()[:head_bytes])
+                        else:
+                            yield Line(number, piece.lstrip(), b"")
                 carried = 0
                 start = end + 1
         if too_long_head is not None:
             yield Line(number + 1, None, too_long_head)
         elif pending:
             piece = b"".join(pending)
-            if len(piece) + carried > max_line_bytes:
-                yield Line(number + 1, None, piece[:head_bytes])
-            elif piece.strip():
-                yield Line(number + 1, piece, b"")
+            if piece.strip():
+                if len(piece) + carried > max_line_bytes:
+                    yield Line(number + 1, None, piece.lstrip()[:head_bytes])
+                else:
+                    yield Line(number + 1, piece.lstrip(), b"")
 
 
 # The bytes that bytes.strip() removes.
 _SPACE_BYTES = np.frombuffer(b" \t\n\r\x0b\x0c", np.uint8)
+
+
+class _RowCounter:
+    """Counts the lines :func:`iter_lines` yields, block by block, with array operations."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        # Whether the line still open at the end of the last block holds anything but white space.
+        self.open_content = False
+
+    def feed(self, block: bytes) -> None:
+        """Count the lines a block closes (the last one may go on in the next block)."""
+        data = np.frombuffer(block, np.uint8)
+        newlines = np.flatnonzero(data == 10)
+        if not len(newlines):
+            self.open_content = self.open_content or _NOT_SPACE.search(block) is not None
+            return
+        if len(newlines) * 64 > len(block):
+            # Mostly short (often blank) lines: walk from one line with content to the next.
+            position, first = 0, int(newlines[0])
+            while (found := _NOT_SPACE.search(block, position)) is not None:
+                end = block.find(b"\n", found.start())
+                if end < 0:
+                    break
+                self.count += not (end == first and self.open_content)
+                position = end + 1
+            self.count += self.open_content
+            self.open_content = found is not None
+            return
+        starts = np.concatenate([[0], newlines[:-1] + 1])
+        # Only lines that start with white space (or are empty) can be blank.
+        maybe = (newlines == starts) | np.isin(
+            data[np.minimum(starts, len(data) - 1)], _SPACE_BYTES
+        )
+        content = np.ones(len(starts), dtype=bool)
+        if maybe.any():
+            before = np.zeros(len(data) + 1, dtype=np.int64)
+            np.cumsum(~np.isin(data, _SPACE_BYTES), out=before[1:])
+            content = before[newlines] - before[starts] > 0
+        content[0] |= self.open_content
+        self.count += int(np.count_nonzero(content))
+        self.open_content = _NOT_SPACE.search(block, int(newlines[-1]) + 1) is not None
+
+    def total(self) -> int:
+        """The lines so far, the open one included."""
+        return int(self.count + self.open_content)
 
 
 def count_lines(source: InputFile, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> int:
@@ -562,46 +620,68 @@ def count_lines(source: InputFile, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYT
     >>> count_lines(InputFile(p, None))
     2
     """
-    count = 0
-    # Whether the line still open at the end of the last block holds anything but white space.
-    open_content = False
+    counter = _RowCounter()
     with open_binary(source) as stream:
         blocks = _blocks(stream)
         while True:
             try:
                 block = next(blocks, b"")
             except _STREAM_ERRORS:
-                return count + 1  # the undecodable tail is one row
+                return counter.count + 1  # the undecodable tail is one row
             if not block:
                 break
-            data = np.frombuffer(block, np.uint8)
-            newlines = np.flatnonzero(data == 10)
-            if not len(newlines):
-                open_content = open_content or _NOT_SPACE.search(block) is not None
-                continue
-            if len(newlines) * 64 > len(block):
-                # Mostly short (often blank) lines: walk from one line with content to the next.
-                position, first = 0, int(newlines[0])
-                while (found := _NOT_SPACE.search(block, position)) is not None:
-                    end = block.find(b"\n", found.start())
-                    if end < 0:
-                        break
-                    count += not (end == first and open_content)
-                    position = end + 1
-                count += open_content
-                open_content = found is not None
-                continue
-            starts = np.concatenate([[0], newlines[:-1] + 1])
-            # Only lines that start with white space (or are empty) can be blank.
-            maybe = (newlines == starts) | np.isin(
-                data[np.minimum(starts, len(data) - 1)], _SPACE_BYTES
-            )
-            content = np.ones(len(starts), dtype=bool)
-            if maybe.any():
-                before = np.zeros(len(data) + 1, dtype=np.int64)
-                np.cumsum(~np.isin(data, _SPACE_BYTES), out=before[1:])
-                content = before[newlines] - before[starts] > 0
-            content[0] |= open_content
-            count += int(np.count_nonzero(content))
-            open_content = _NOT_SPACE.search(block, int(newlines[-1]) + 1) is not None
-    return int(count + open_content)
+            counter.feed(block)
+    return counter.total()
+
+
+def long_lines(path: Path, max_line_bytes: int) -> list[int]:
+    """Where the lines longer than ``max_line_bytes`` start, in an uncompressed file.
+
+    Only lines :func:`iter_lines` yields (holding anything but white space)
+    are counted. The file is probed every ``max_line_bytes // 2`` bytes (a
+    longer line covers a probe): a few bounded searches per probe, not a
+    pass over the file. The DuckDB lane uses it because DuckDB reads lines
+    longer than its ``maximum_object_size``, up to twice that, depending on
+    where they fall in its buffers.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.jsonl"
+    >>> _ = p.write_bytes(b'{"a": 1}\\n' + b"x" * 50 + b"\\n" + b" " * 50 + b"\\n{}")
+    >>> long_lines(p, 20)
+    [9]
+    """
+    size = path.stat().st_size
+    if size <= max_line_bytes:
+        return []
+    step = max(max_line_bytes // 2, 1)
+    starts: list[int] = []
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        probe = step
+        while probe < size:
+            start = data.rfind(b"\n", 0, probe) + 1
+            end = data.find(b"\n", probe)
+            if end < 0:
+                end = size
+            if end - start > max_line_bytes and _NOT_SPACE.search(data, start, end) is not None:  # type: ignore[call-overload]
+                starts.append(start)
+            probe = max(probe + step, end + 1)
+    return starts
+
+
+def rows_before(path: Path, offsets: list[int]) -> list[int]:
+    """How many lines :func:`iter_lines` yields before each line start (uncompressed, sorted)."""
+    counter = _RowCounter()
+    rows: list[int] = []
+    position = 0
+    with path.open("rb") as handle:
+        for offset in offsets:
+            while position < offset:
+                block = handle.read(min(_BLOCK, offset - position))
+                if not block:
+                    break
+                counter.feed(block)
+                position += len(block)
+            rows.append(counter.total())
+    return rows

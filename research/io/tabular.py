@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Mapping
+import sys
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -132,33 +133,91 @@ def csv_batches(
     ``max_line_bytes``; if the file stops being readable (a longer field, a
     truncated compressed stream), the records read so far are kept and the
     rest of the file is one rejected row (``unreadable_rest``).
+
+    Arrow hands a malformed record to its handler as UTF-8 text, so a
+    malformed record that is not UTF-8 stopped the reader (and lost the
+    file). The file is then read again from the start as Latin-1, where
+    every byte is a character (nothing fails to decode, and every byte is
+    given back as it was), passing over what the first pass handed on.
     """
+    delivered = 0
+    failure: BaseException | None = None
+    for as_latin1 in (False, True):
+        delivered, failure, undecodable = yield from _csv_pass(
+            source, columns, log, options, numbers, delivered, as_latin1=as_latin1
+        )
+        if failure is None:
+            return
+        if not undecodable:
+            break
+    log.read()
+    log.reject(
+        "unreadable_rest",
+        record=numbers(delivered + 1),
+        detail=f"the rest of the file cannot be read from about here on ({failure})",
+    )
+
+
+def _csv_pass(
+    source: InputFile,
+    columns: list[str],
+    log: FileLog,
+    options: ReadOptions,
+    numbers: RecordNumbers,
+    skip: int,
+    *,
+    as_latin1: bool,
+) -> Generator[pa.Table, None, tuple[int, BaseException | None, bool]]:
+    """One reading of a CSV file, past its first ``skip`` well-formed records.
+
+    Returns the well-formed records handed on (``skip`` included), the error
+    that stopped the reader (or None), and whether a malformed record that
+    is not UTF-8 stopped it.
+    """
+    already = set(numbers.malformed)  # rejected by an earlier pass
+    undecodable = False
 
     def on_invalid(row: Any) -> str:
-        log.read()
         record = row.number - 1 if row.number is not None else None
+        if record is not None and record in already:
+            return "skip"
+        log.read()
         if record is not None:
             numbers.malformed.append(record)
         log.reject(
             "malformed_record",
-            raw=row.text,
+            raw=row.text.encode("latin-1") if as_latin1 else row.text,
             record=record,
             detail=f"{row.actual_columns} fields where the header has {row.expected_columns}",
         )
         return "skip"
 
+    # Arrow reports a handler that raised (here: the record's text did not
+    # decode) through sys.unraisablehook, then stops reading.
+    previous_hook = sys.unraisablehook
+
+    def on_unraisable(info: Any) -> None:
+        nonlocal undecodable
+        if isinstance(info.exc_value, UnicodeDecodeError):
+            undecodable = True
+        else:
+            previous_hook(info)
+
     compression = {"gzip": "gzip", "bzip2": "bz2", "zstd": "zstd", None: None}[source.compression]
     # Arrow's own stream (not a Python file object): Arrow's reading threads then
     # never call back into Python while a failing reader is torn down.
     stream = pa.input_stream(str(source.path), compression=compression)
-    delivered = 0
+    seen = 0
     reader = None
+    failure: BaseException | None = None
+    sys.unraisablehook = on_unraisable
     try:
         reader = pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(
                 block_size=max(1 << 24, min(options.max_line_bytes, 1 << 28)) + (1 << 20),
                 use_threads=False,
+                encoding="latin1" if as_latin1 else "utf8",
             ),
             parse_options=pacsv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=on_invalid
@@ -177,25 +236,47 @@ def csv_batches(
                 batch = reader.read_next_batch()
             except StopIteration:
                 break
-            pending.append(batch)
+            if seen + batch.num_rows <= skip:  # handed on by an earlier pass
+                seen += batch.num_rows
+                continue
+            if seen < skip:
+                batch = batch.slice(skip - seen)
+                seen = skip
+            pending.append(_from_latin1(batch) if as_latin1 else batch)
             rows += batch.num_rows
             if rows >= options.chunk_rows:
-                delivered += rows
+                seen += rows
                 yield pa.Table.from_batches(pending)
                 pending, rows = [], 0
         if pending:
-            delivered += rows
+            seen += rows
             yield pa.Table.from_batches(pending)
     except (pa.ArrowInvalid, OSError, EOFError) as err:
-        log.read()
-        log.reject(
-            "unreadable_rest",
-            record=numbers(delivered + 1),
-            detail=f"the rest of the file cannot be read from about here on ({err})",
-        )
+        failure = err
     finally:
+        sys.unraisablehook = previous_hook
         del reader
         stream.close()
+    return max(seen, skip), failure, undecodable
+
+
+def _from_latin1(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A batch read as Latin-1 with each value's bytes as they were in the file."""
+    columns = []
+    for column in batch.columns:
+        if (
+            pc.all(
+                pc.equal(pc.binary_length(column), pc.utf8_length(column.cast(pa.string())))
+            ).as_py()
+            is not False
+        ):
+            columns.append(column)  # ASCII only: the same bytes either way
+            continue
+        values = [
+            None if v is None else v.decode("utf-8").encode("latin-1") for v in column.to_pylist()
+        ]
+        columns.append(pa.array(values, pa.binary()))
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
 def _utf8(column: pa.Array) -> tuple[pa.Array, np.ndarray]:

@@ -44,6 +44,18 @@ Engines
     Python engine reads every line with orjson and is the reference: both
     give the same posts. Bzip2 files, files starting with a page, and single
     JSON documents are read with the Python engine.
+Long lines
+    Both engines reject a line longer than ``max_line_bytes``
+    (``line_too_long``). DuckDB reads lines longer than its
+    ``maximum_object_size``, up to twice that depending on where they fall
+    in its buffers, so in an uncompressed file the longer lines are found
+    beforehand (a few probes of the file, :func:`~research.io.sources.long_lines`)
+    and left to the exact engine; a compressed file is read with half the
+    limit, so that DuckDB cannot read a longer line (its lines between half
+    and all of it make DuckDB stop and the exact engine read the rest). As
+    DuckDB raises the limit to 16 MiB at least, compressed files with
+    ``max_line_bytes`` below 32 MiB (and plain ones below 64 KiB) are read
+    by the Python engine.
 """
 
 from __future__ import annotations
@@ -71,7 +83,7 @@ from research.io.assemble import (
 from research.io.jsonlines import JsonValue, as_id, json_row_batches, parse_json
 from research.io.markup import parse_source
 from research.io.options import ReadOptions
-from research.io.sources import InputFile, Line, iter_lines, read_head
+from research.io.sources import InputFile, Line, iter_lines, long_lines, read_head, rows_before
 
 __all__ = ["NOISE_KEYS", "read_twitter_v1", "tweet_row"]
 
@@ -272,6 +284,7 @@ def _query(path: str, compression: str, max_line_bytes: int) -> str:
     # batches (vectorised, once per distinct value where possible).
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in _COLUMNS.items()) + "}"
     notices = " ".join(f"WHEN \"{k}\" IS NOT NULL THEN '{k}'" for k in NOISE_KEYS)
+    notice_values = " ".join(f'WHEN "{k}" IS NOT NULL THEN "{k}"' for k in NOISE_KEYS)
     return f"""
     SELECT
         coalesce(nullif(id_str, ''), nullif(id, '')) AS post_id,
@@ -289,7 +302,8 @@ def _query(path: str, compression: str, max_line_bytes: int) -> str:
              WHEN extended_tweet IS NOT NULL THEN extended_tweet.entities
              ELSE entities END AS links,
         statuses IS NOT NULL AS page,
-        CASE {notices} END AS notice
+        CASE {notices} END AS notice,
+        CASE {notice_values} END AS notice_value
     FROM read_json({_literal(path)}, format='newline_delimited', records=true,
                    ignore_errors=true, compression='{compression}', columns={columns},
                    maximum_object_size={max_line_bytes})
@@ -368,6 +382,9 @@ def _clean_ids(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return _mask(pc.and_(pc.ascii_is_decimal(ids), fits))
 
 
+# A JSON value that is a number or NaN / infinity (as DuckDB writes a JSON column).
+_NUMBER_OR_CONSTANT = r"^\s*-?(?:[0-9]|(?i:nan|inf))"
+
 # What DuckDB makes of a JSON number, boolean, object or array read into a text
 # column; the Python engine reads such a value as no text at all.
 _NOT_A_STRING = r"^(?:-?[0-9][0-9.eE+-]*|true|false|-?(?i:nan|inf|infinity))$"
@@ -426,6 +443,10 @@ def _needs_exact_engine(table: pa.Table) -> np.ndarray:
         ("links", ("urls", "media")),
     ):
         odd |= _not_an_object(table.column(name), fields)
+    # A retweet's extended_tweet decides where its links are read from, as the tweet's own does.
+    odd |= _not_an_object(
+        pc.struct_field(table.column("retweet"), "extended_tweet"), ("full_text", "entities")
+    )
     links = table.column("links").combine_chunks()
     odd |= _maybe_not_string_links(pc.struct_field(links, "urls"), _URL_FIELDS)
     odd |= _maybe_not_string_links(pc.struct_field(links, "media"), _MEDIA_FIELDS)
@@ -526,6 +547,14 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
     seeker = _LineSeeker(source, options.max_line_bytes)
     consumed = 0
     exact_rows = 0
+    # DuckDB reads lines longer than its maximum_object_size (up to twice that,
+    # depending on where they fall in its buffers): those longer than
+    # max_line_bytes are found first and left to the exact engine (line_too_long).
+    too_long = np.empty(0, dtype=np.int64)
+    if source.compression is None:
+        starts = long_lines(source.path, options.max_line_bytes)
+        if starts:
+            too_long = np.asarray(rows_before(source.path, starts), dtype=np.int64)
 
     def chunk(table: pa.Table) -> RawBatch | None:
         # Rows of the usual shape are taken as DuckDB read them; stream notices
@@ -539,15 +568,29 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
         page = _mask(table.column("page"))
         notice = table.column("notice")
         noticed = _mask(notice.is_valid()) & ~page
+        odd_notice = np.zeros(n, dtype=bool)
+        if noticed.any():
+            # A notice whose value is a number may be NaN, an infinity or beyond a
+            # double's range, which the dialect reads as null (no notice): the exact
+            # engine decides.
+            odd_notice = noticed & _mask(
+                pc.match_substring_regex(
+                    table.column("notice_value").cast(pa.string()), _NUMBER_OR_CONSTANT
+                )
+            )
+            noticed &= ~odd_notice
         times_ms, timed = twitter_times_ms(table.column("created_at"))
         ok = (
             ~page
             & ~noticed
+            & ~odd_notice
             & timed
             & _clean_ids(table.column("post_id"))
             & _clean_ids(table.column("account_id"))
         )
         ok &= ~_needs_exact_engine(table)
+        if len(too_long):
+            ok &= ~np.isin(np.arange(base, base + n), too_long)
         exact = ~ok & ~noticed
         log.read(n - int(exact.sum()))  # the exact engine counts its own rows
         if noticed.any():
@@ -583,7 +626,7 @@ def _read_duckdb(source: InputFile, log: FileLog, options: ReadOptions) -> Itera
     batches: Iterator[pa.RecordBatch] = iter(())
     try:
         try:
-            query = _query(str(source.path), compression, options.max_line_bytes)
+            query = _query(str(source.path), compression, _object_size(source, options))
             batches = _prefetched(con.sql(query).to_arrow_reader(options.chunk_rows))
         except Exception as err:  # DuckDB could not start: the exact engine reads the file
             failure = err
@@ -672,6 +715,28 @@ def _prefetched(reader: pa.RecordBatchReader, depth: int = 16) -> Iterator[pa.Re
                 worker.join(timeout=0.05)
 
 
+#: DuckDB never reads a line longer than twice its maximum_object_size, which it
+#: raises to at least 16 MiB.
+_DUCKDB_MIN_OBJECT = 16 << 20
+#: Below this max_line_bytes, finding the longer lines of a file would take too many probes.
+_MIN_PROBED_LINE = 64 << 10
+
+
+def _object_size(source: InputFile, options: ReadOptions) -> int:
+    """DuckDB's maximum_object_size: all of max_line_bytes where longer lines are found
+    beforehand (uncompressed files), else half, so that DuckDB cannot read a longer line."""
+    if source.compression is None:
+        return options.max_line_bytes
+    return options.max_line_bytes // 2
+
+
+def _duckdb_bounds_lines(source: InputFile, options: ReadOptions) -> bool:
+    """Whether the DuckDB lane can hold lines to ``max_line_bytes`` exactly, as the Python engine does."""
+    if source.compression is None:
+        return options.max_line_bytes >= _MIN_PROBED_LINE
+    return options.max_line_bytes // 2 >= _DUCKDB_MIN_OBJECT
+
+
 def _python_only(source: InputFile) -> bool:
     if source.compression == "bzip2":
         return True
@@ -697,9 +762,14 @@ def read_twitter_v1(source: InputFile, log: FileLog, options: ReadOptions) -> It
     use_duckdb = options.engine == "duckdb" or (
         options.engine == "auto" and not _python_only(source)
     )
-    if use_duckdb and source.compression != "bzip2":
+    if use_duckdb and source.compression != "bzip2" and _duckdb_bounds_lines(source, options):
         log.engine = "duckdb"
         yield from _read_duckdb(source, log, options)
     else:
+        if use_duckdb and source.compression != "bzip2":
+            log.notes.append(
+                f"read by the Python engine: DuckDB cannot hold {source.compression or 'plain'} "
+                f"lines to max_line_bytes={options.max_line_bytes}"
+            )
         log.engine = "python"
         yield from _read_python(source, log, options)

@@ -170,6 +170,28 @@ def test_csv_bad_utf8_and_giant_field_reject_or_keep_only_their_record(tmp_path:
     assert summary.rejects[0].record == 2
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [(b"post_id,account_id,timestamp", b"%d,a,2021-01-31T12:00:00Z"),
+     (b"tweetid,userid,tweet_time", b"%d,a,2021-01-31 12:00")],
+)  # fmt: skip
+def test_a_malformed_csv_record_that_is_not_utf8_rejects_only_itself(
+    tmp_path: Path, header: bytes, row: bytes
+) -> None:
+    # Arrow hands a malformed record to its handler as UTF-8 text: one that was
+    # not UTF-8 printed a traceback and lost the whole file (0 posts).
+    rows = [row % i for i in range(1, 2001)]
+    rows[1499] = b"1500,caf\xe9"  # one field short, and Latin-1
+    path = tmp_path / "posts.csv"
+    path.write_bytes(header + b"\n" + b"\n".join(rows) + b"\n")
+    posts, summary = read(path)
+    assert len(posts) == 1999 and summary.rejected == {"malformed_record": 1}
+    (reject,) = summary.rejects
+    assert reject.record == 1500 and reject.snippet == "1500,caf\ufffd"
+    assert "1501" in ids(posts) and summary.reconciles()
+
+
 def test_one_truncated_gzip_among_several_inputs(tmp_path: Path) -> None:
     good = tmp_path / "a.jsonl"
     good.write_bytes(tweet(1) + b"\n")
@@ -205,6 +227,25 @@ def test_blank_line_bombs_are_skipped_in_bulk(tmp_path: Path, fmt: str, line: by
     assert ids(posts) == ["1"] and summary.rows_read == 1
     # 128 Mi blank lines: walking them one by one took ~15 s here; in bulk, ~1 s.
     assert elapsed < 10, elapsed
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+@pytest.mark.parametrize("compressed", [False, True])
+def test_posts_around_a_blank_line_bomb_keep_their_line_numbers(
+    tmp_path: Path, engine: str, compressed: bool
+) -> None:
+    # Every post before and after the bomb is written and the broken line after
+    # it is named by its own number: blank lines of every kind count as lines,
+    # a blank line longer than max_line_bytes included.
+    bomb = [b""] * (1 << 21) + [b"  \r"] * 1000 + [b" " * (2 << 20), b"\r" * 1000, b"\t\x0b\x0c"]
+    lines = [tweet(i) for i in range(1, 100)] + bomb + [tweet(i) for i in range(100, 200)]
+    lines += [b"{broken", tweet(200)]
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / ("bomb.jsonl.gz" if compressed else "bomb.jsonl")
+    path.write_bytes(gzip.compress(data, 1) if compressed else data)
+    posts, summary = read(path, ReadOptions(engine=engine, max_line_bytes=1 << 20))
+    assert ids(posts) == [str(i) for i in range(1, 201)] and summary.reconciles()
+    assert [(r.line, r.reason) for r in summary.rejects] == [(len(lines) - 1, "invalid_json")]
 
 
 # 9. Bidirectional controls are shown, not obeyed, in terminal output.
