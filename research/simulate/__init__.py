@@ -71,7 +71,7 @@ class Simulation:
     """A simulated dataset: posts, ground truth, and the scenario and seed that made it.
 
     ``injection`` is set when the campaign was planted into an existing posts table
-    (:func:`research.simulate.inject`): the family, the background and what was
+    (:func:`research.simulate.inject.inject`): the family, the background and what was
     adapted to it, as plain JSON-ready data.
     """
 
