@@ -36,7 +36,7 @@ class ExperimentResult:
 
 #: Experiment kinds that follow the evaluation protocol over scenario families
 #: (:mod:`experiments.protocol`) rather than a sweep over presets.
-PROTOCOL_KINDS = ("select", "generalisation", "ablation", "sensitivity", "latency")
+PROTOCOL_KINDS = ("select", "generalisation", "ablation", "sensitivity", "latency", "inject")
 
 
 def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
@@ -69,6 +69,10 @@ def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
         from experiments.latency import run_latency
 
         return run_latency(cfg, progress=progress)
+    if kind == "inject":
+        from experiments.inject import run_inject
+
+        return run_inject(cfg, progress=progress)
     experiment = plan(cfg, overrides)
     sweep = cfg.sweep
     n_shards = int(sweep.n_shards)

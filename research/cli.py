@@ -5,6 +5,7 @@ One obvious job per verb:
 - ``simulate``  write a simulated platform under attack (posts + ground truth)
 - ``ingest``    read platform exports into the posts table (with rejects and counts)
 - ``detect``    find and explain clusters of compromised accounts
+- ``inject``    plant a simulated campaign into a posts table (posts + ground truth)
 - ``methods``   list the methods, detectors, filters and presets available
 - ``keygen``    write a new pseudonymisation key for ``ingest``
 
@@ -29,6 +30,13 @@ _EPILOG_DETECT = """examples:
   python -m research detect posts.parquet --out outputs/detect/mine --config my_method.yaml --seed 3
   python -m research detect outputs/data/whi --out outputs/detect/whi --export graphml,gexf,csv
   python -m research detect outputs/data/whi --out outputs/detect/whi --export gexf --export-graph tripartite --export-scope flagged
+"""
+
+_EPILOG_INJECT = """examples:
+  python -m research inject --into tests/data/twitter-v2 --family stolen_credentials --seed 0 \\
+      --out outputs/inject/v2 --max-victims 30
+  python -m research detect outputs/inject/v2 --out outputs/detect/v2     # metrics against the truth
+  python -m research inject --into posts.parquet --family abused_app --seed 3 --out outputs/inject/mine
 """
 
 
@@ -151,6 +159,72 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     det.add_argument("--quiet", action="store_true", help="no progress output")
     det.set_defaults(run=_detect)
 
+    inj = verbs.add_parser(
+        "inject",
+        help="plant a simulated campaign into a posts table (your own export)",
+        description=(
+            "Plant one campaign of an attack family into a posts table, so that false positives "
+            "are measured on real benign behaviour. Victims are the background's own accounts, "
+            "the attack's app follows the family's channel among the background's own apps, and "
+            "the campaign is placed inside the background's observed time window. POSTS is a "
+            "posts Parquet file or directory, a directory written by `simulate`, `ingest` or "
+            "`inject` (its ground truth is carried over), or raw platform exports. Writes "
+            "posts.parquet, truth_accounts.parquet, truth_posts.parquet and scenario.json (the "
+            "family, seed, drawn and planted knobs, and the background's source) to --out, as "
+            "`simulate` does; rejects.jsonl too when POSTS is raw. `detect` then reads --out."
+        ),
+        epilog=_EPILOG_INJECT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inj.add_argument(
+        "--into",
+        required=True,
+        type=Path,
+        metavar="POSTS",
+        help="the background: posts to plant into",
+    )
+    inj.add_argument(
+        "--family", required=True, help="attack family to draw the campaign from (see `methods`)"
+    )
+    inj.add_argument(
+        "--seed", type=int, default=0, help="draws the campaign and its victims (default 0)"
+    )
+    inj.add_argument("--out", required=True, type=Path, help="output directory")
+    inj.add_argument(
+        "--max-victims",
+        type=int,
+        default=None,
+        metavar="N",
+        help="at most N victims (hijacked and fake accounts); a draw too large for the "
+        "background is refused and the error names the largest N that fits",
+    )
+    inj.add_argument(
+        "--scale-victims",
+        type=float,
+        default=None,
+        metavar="F",
+        help="multiply the drawn number of victims by F (before --max-victims)",
+    )
+    inj.add_argument(
+        "--truth",
+        type=Path,
+        default=None,
+        help="directory with the background's truth_accounts.parquet (default: POSTS when it "
+        "holds one)",
+    )
+    inj.add_argument(
+        "--format", default=None, help="input format when POSTS is raw (default: detect)"
+    )
+    inj.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="SOURCE=COLUMN",
+        help="raw CSV/Parquet: read column SOURCE as the posts column COLUMN (repeatable)",
+    )
+    inj.add_argument("--quiet", action="store_true", help="no progress output")
+    inj.set_defaults(run=_inject)
+
     key = verbs.add_parser(
         "keygen",
         help="write a new pseudonymisation key",
@@ -226,6 +300,59 @@ def _simulate(args: argparse.Namespace) -> int:
         args,
         f"simulated {len(sim.posts):,} posts by {sim.posts.n_accounts():,} accounts "
         f"({len(sim.truth.campaigns)} campaign(s)) in {time.perf_counter() - start:.1f} s -> {args.out}",
+    )
+    return 0
+
+
+def _inject(args: argparse.Namespace) -> int:
+    from research.io.cli import parse_column_map
+    from research.provenance import file_digests
+    from research.simulate.families import check_attack_family
+    from research.simulate.inject import inject
+    from research.truth import read_truth
+
+    # Names and values are checked before any data is read.
+    check_attack_family(args.family)
+    if args.max_victims is not None and args.max_victims < 1:
+        raise ConfigError(f"--max-victims must be at least 1, got {args.max_victims}")
+    if args.scale_victims is not None and not args.scale_victims > 0:
+        raise ConfigError(f"--scale-victims must be positive, got {args.scale_victims}")
+    column_map = parse_column_map(args.map)
+    start = time.perf_counter()
+    args.inputs = [args.into]
+    posts, read_info = _read_with_rejects(args, column_map)
+    truth_dir = args.truth
+    if truth_dir is None and (args.into / "truth_accounts.parquet").exists():
+        truth_dir = args.into
+    truth = read_truth(truth_dir) if truth_dir is not None else None
+    if truth is not None:
+        _say(args, f"carrying the background's ground truth from {truth_dir}")
+    source = {
+        "inputs": [str(args.into)],
+        "read_as": read_info.get("format"),
+        "truth": str(truth_dir) if truth_dir is not None else None,
+        "sha256": file_digests(args.into),
+    }
+    planted = inject(
+        posts,
+        args.family,
+        args.seed,
+        scale_victims=args.scale_victims,
+        max_victims=args.max_victims,
+        truth=truth,
+        source=source,
+    )
+    planted.write(args.out)
+    record = planted.injection or {}
+    victims, app = record.get("victims", {}), record.get("app", {})
+    through = f" through {app['name']!r}" if app.get("name") else f" ({app.get('mode')} app)"
+    _say(
+        args,
+        f"planted {record.get('campaign')!r} ({args.family}, seed {args.seed}): "
+        f"{_count(record.get('attack_posts', 0), 'post')} by {victims.get('hijacked', 0):,} hijacked "
+        f"and {victims.get('fake', 0):,} fake accounts{through}, into "
+        f"{_count(len(posts), 'post')} by {_count(posts.n_accounts(), 'account')} "
+        f"in {time.perf_counter() - start:.1f} s -> {args.out}",
     )
     return 0
 
@@ -441,6 +568,7 @@ def _methods(args: argparse.Namespace) -> int:
     from research.graph.filters import FILTERS
     from research.methods import METHODS
     from research.simulate import PRESETS
+    from research.simulate.families import ATTACK_FAMILIES, BENIGN_FAMILIES
 
     listing: dict[str, Iterable[str]] = {
         "methods": METHODS,
@@ -449,6 +577,8 @@ def _methods(args: argparse.Namespace) -> int:
         "projection objects": OBJECTS,
         "weightings": WEIGHTINGS,
         "presets": PRESETS,
+        "attack families (simulate, inject)": ATTACK_FAMILIES,
+        "benign families (simulate)": BENIGN_FAMILIES,
     }
     for title, registry in listing.items():
         print(f"{title}: {', '.join(sorted(registry))}")

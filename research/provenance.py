@@ -93,3 +93,37 @@ def provenance(**extra: Any) -> dict[str, Any]:
         "command": sys.argv,
         **extra,
     }
+
+
+def file_digests(path: str | Path) -> dict[str, str]:
+    """SHA-256 of a file, or of every file below a folder (hidden ones aside), by path: which
+    bytes an input was, whatever it is called later.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp()); _ = (folder / "a.csv").write_text("x")
+    >>> list(file_digests(folder).values())
+    ['2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881']
+    """
+    import hashlib
+
+    path = Path(path)
+    if str(path) == "-" or not path.exists():
+        return {}
+    if path.is_file():
+        files = [path]
+    else:
+        files = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+    digests = {}
+    for file in files:
+        digest = hashlib.sha256()
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digests[str(file)] = digest.hexdigest()
+    return digests

@@ -68,12 +68,18 @@ DECOY_KINDS = (
 
 @dataclass(frozen=True)
 class Simulation:
-    """A simulated dataset: posts, ground truth, and the scenario and seed that made it."""
+    """A simulated dataset: posts, ground truth, and the scenario and seed that made it.
+
+    ``injection`` is set when the campaign was planted into an existing posts table
+    (:func:`research.simulate.inject.inject`): the family, the background and what was
+    adapted to it, as plain JSON-ready data.
+    """
 
     posts: Posts
     truth: GroundTruth
     scenario: Scenario
     seed: int
+    injection: dict[str, Any] | None = None
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``posts.parquet``, the truth tables and ``scenario.json`` into ``out_dir``."""
@@ -81,7 +87,9 @@ class Simulation:
         out.mkdir(parents=True, exist_ok=True)
         write_posts(self.posts, out / "posts.parquet")
         self.truth.write(out)
-        meta = {"seed": self.seed, "scenario": self.scenario.to_dict()}
+        meta: dict[str, Any] = {"seed": self.seed, "scenario": self.scenario.to_dict()}
+        if self.injection is not None:
+            meta["injection"] = self.injection
         (out / "scenario.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         return out
 
@@ -95,6 +103,7 @@ def read_simulation(directory: str | Path) -> Simulation:
         truth=read_truth(directory),
         scenario=Scenario.from_dict(meta["scenario"]),
         seed=int(meta["seed"]),
+        injection=meta.get("injection"),
     )
 
 
@@ -202,45 +211,20 @@ def _assemble(
         "user_", pc.cast(pa.array(np.arange(n_acc)), pa.string()), ""
     )
 
-    acc = batch.account[order]
-    app = batch.app[order]
-    app_names = pa.array(world.apps.values, pa.string())
-    app_urls = pa.array(world.app_urls, pa.string())
-    app_idx = pa.array(app, mask=(app < 0) | (not spec.platform.app_field))
-
-    counts = np.diff(batch.url_offsets)[order]
-    starts = batch.url_offsets[:-1][order]
-    offsets = np.zeros(len(order) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    gather = np.repeat(starts - offsets[:-1], counts) + np.arange(offsets[-1])
-    url_codes = pa.array(batch.url_codes[gather])
-    url_values = world.urls.values().take(url_codes)
-    domain_values = world.urls.all_labels().take(url_codes)
-    pa_offsets = pa.array(offsets.astype(np.int32) if offsets[-1] < 2**31 else offsets)
-    list_type = pa.ListArray if offsets[-1] < 2**31 else pa.LargeListArray
-    n = len(order)
     post_ids = pc.cast(
-        pa.array(np.arange(n, dtype=np.int64) + 460_000_000_000_000_000), pa.string()
+        pa.array(np.arange(len(order), dtype=np.int64) + 460_000_000_000_000_000), pa.string()
     )
-    columns = {
-        "post_id": post_ids,
-        "account_id": account_ids.take(pa.array(acc)),
-        "account_name": names.take(pa.array(acc)),
-        "timestamp": pa.array(batch.time[order] * 1000, pa.timestamp("ms", tz="UTC")),
-        "app_name": app_names.take(app_idx),
-        "app_url": app_urls.take(app_idx),
-        "urls": list_type.from_arrays(pa_offsets, url_values).cast(pa.list_(pa.string())),
-        "domains": list_type.from_arrays(pa_offsets, domain_values).cast(pa.list_(pa.string())),
-        "platform_urls": pa.ListArray.from_arrays(
-            pa.array(np.zeros(n + 1, np.int32)), pa.array([], pa.string())
-        ),
-        "text": world.texts.values().take(pa.array(batch.text[order])),
-        "is_repost": pa.array(batch.is_repost[order]),
-        "platform": pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(n, np.int8)), pa.array(["simulated"])
-        ).cast(pa.string()),
-    }
-    posts = Posts(pa.Table.from_pydict(columns, schema=POSTS_SCHEMA))
+    posts = Posts(
+        batch_table(
+            world,
+            batch,
+            order,
+            account_ids=account_ids,
+            account_names=names,
+            post_ids=post_ids,
+            app_field=spec.platform.app_field,
+        )
+    )
 
     campaign_idx = batch.campaign[order]
     names_of_campaigns = pa.array([c.name for c in spec.campaigns], pa.string())
@@ -261,6 +245,58 @@ def _assemble(
         spec,
         seed,
     )
+
+
+def batch_table(
+    world: World,
+    batch: Batch,
+    order: np.ndarray,
+    *,
+    account_ids: pa.Array,
+    account_names: pa.Array,
+    post_ids: pa.Array,
+    app_field: bool,
+    platform: str = "simulated",
+) -> pa.Table:
+    """The posts of ``batch`` taken in ``order`` as a posts table: codes become the world's
+    strings (``account_ids`` and ``account_names`` are indexed by account code), ``post_ids``
+    are given in output order, and every app is null unless ``app_field``."""
+    acc = batch.account[order]
+    app = batch.app[order]
+    app_names = pa.array(world.apps.values, pa.string())
+    app_urls = pa.array(world.app_urls, pa.string())
+    app_idx = pa.array(app, mask=(app < 0) | (not app_field))
+
+    counts = np.diff(batch.url_offsets)[order]
+    starts = batch.url_offsets[:-1][order]
+    offsets = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    gather = np.repeat(starts - offsets[:-1], counts) + np.arange(offsets[-1])
+    url_codes = pa.array(batch.url_codes[gather])
+    url_values = world.urls.values().take(url_codes)
+    domain_values = world.urls.all_labels().take(url_codes)
+    pa_offsets = pa.array(offsets.astype(np.int32) if offsets[-1] < 2**31 else offsets)
+    list_type = pa.ListArray if offsets[-1] < 2**31 else pa.LargeListArray
+    n = len(order)
+    columns = {
+        "post_id": post_ids,
+        "account_id": account_ids.take(pa.array(acc)),
+        "account_name": account_names.take(pa.array(acc)),
+        "timestamp": pa.array(batch.time[order] * 1000, pa.timestamp("ms", tz="UTC")),
+        "app_name": app_names.take(app_idx),
+        "app_url": app_urls.take(app_idx),
+        "urls": list_type.from_arrays(pa_offsets, url_values).cast(pa.list_(pa.string())),
+        "domains": list_type.from_arrays(pa_offsets, domain_values).cast(pa.list_(pa.string())),
+        "platform_urls": pa.ListArray.from_arrays(
+            pa.array(np.zeros(n + 1, np.int32)), pa.array([], pa.string())
+        ),
+        "text": world.texts.values().take(pa.array(batch.text[order])),
+        "is_repost": pa.array(batch.is_repost[order]),
+        "platform": pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(n, np.int8)), pa.array([platform])
+        ).cast(pa.string()),
+    }
+    return pa.Table.from_pydict(columns, schema=POSTS_SCHEMA)
 
 
 def _account_truth(

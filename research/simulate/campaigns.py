@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from research.errors import ConfigError
-from research.simulate.platform import DAY, OFFICIAL_CLIENTS, SHARED_HOSTS, SHORTENERS, World
+from research.simulate.platform import DAY, SHARED_HOSTS, SHORTENERS, World
 from research.simulate.registry import Batch, concat_batches
 from research.simulate.scenario import CampaignSpec
 from research.simulate.text import campaign_pool, organic_pool, paraphrase_pool
@@ -53,7 +53,7 @@ def choose_victims(
     eligible = np.ones(n_bg, dtype=bool)
     eligible[taken[taken < n_bg]] = False
     if spec.app_mode == "abused":
-        eligible &= (world.primary_app[:n_bg] == app) | (world.second_app[:n_bg] == app)
+        eligible &= world.users_of(app)[:n_bg]
     n_fake = round(spec.n_victims * spec.fake_share)
     n_hijacked = spec.n_victims - n_fake
     pool = np.flatnonzero(eligible)
@@ -171,14 +171,9 @@ def _attack_apps(
     if spec.app_mode == "none":
         return np.full(len(account), -1, dtype=np.int64)
     if spec.app_mode == "official":
-        # Stolen credentials: the attacker logs in and posts through the official client the
-        # victim already uses (or the web client when the victim's usual app is a third party's).
-        official = np.array(
-            [world.apps.values[a] in OFFICIAL_CLIENTS for a in range(len(world.apps))]
-        )
-        usual = world.primary_app[account]
-        web = world.app("Twitter Web Client")
-        return np.where(official[usual], usual, web)
+        # Stolen credentials: the attacker logs in and posts through a client the victim
+        # already uses (the world decides which: World.stolen_client).
+        return world.stolen_client(account)
     fallback = world.app(spec.fallback_app)
     via_app = rng.random(len(account)) < spec.malicious_app_share
     return np.where(via_app, app, fallback)

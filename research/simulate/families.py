@@ -311,6 +311,24 @@ def get_family(name: str) -> Family:
         raise unknown_name("scenario family", name, list(FAMILIES)) from None
 
 
+def check_attack_family(name: str) -> Family:
+    """An attack family by name; a benign or unknown name is a :class:`ConfigError` listing the
+    attack families.
+
+    Examples
+    --------
+    >>> check_attack_family("rogue_app").kind
+    'attack'
+    """
+    family = FAMILIES.get(name)
+    if family is None or family.kind != "attack":
+        why = "is a benign look-alike family (no campaign)" if family else "is not a family"
+        raise ConfigError(
+            f"{name!r} {why}; choose one of the attack families: {', '.join(ATTACK_FAMILIES)}"
+        )
+    return family
+
+
 def sample_scenario(family: str, seed: int, *, scale: float = 1.0) -> Scenario:
     """Draw the scenario of ``family`` for ``seed`` (the same seed gives the same scenario).
 

@@ -127,6 +127,18 @@ class World:
         self.serial += n
         return out
 
+    def users_of(self, app: int) -> np.ndarray:
+        """Whether each account had authorised ``app`` (its primary or its second app)."""
+        return (self.primary_app == app) | (self.second_app == app)
+
+    def stolen_client(self, accounts: np.ndarray) -> np.ndarray:
+        """The app an attacker holding each account's password posts through: the account's
+        usual app when it is an official client, else the web client."""
+        official = np.array([name in OFFICIAL_CLIENTS for name in self.apps.values])
+        usual = self.primary_app[accounts]
+        web = self.app("Twitter Web Client")
+        return np.where(official[usual], usual, web)
+
     def new_accounts(self, n: int, rng: np.random.Generator, app: int | None = None) -> np.ndarray:
         """Append ``n`` accounts (low organic activity); returns their indices."""
         first = self.n_accounts
