@@ -287,7 +287,8 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     r = dict(row)
     verdict = str(r.get("verdict", "none"))
     size = int(r.get("n_adopters", r.get("size", 0)))
-    head = f"Cluster {int(r['cluster'])} ({size} account{'s' if size != 1 else ''}) is {verdict}"
+    said = {"none": "not flagged", "coordinated": "coordinated, not flagged"}.get(verdict, verdict)
+    head = f"Cluster {int(r['cluster'])} ({size} account{'s' if size != 1 else ''}) is {said}"
     if verdict == "compromised":
         head += f" (score {float(r.get('score', 0.0)):.2f})"
     site = neutralise_bidi(str(r.get("top_site") or ""))

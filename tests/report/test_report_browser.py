@@ -178,7 +178,7 @@ def test_network_labels_do_not_overlap_and_the_top_ones_are_drawn(small, tmp_pat
     hubs = [i for i, kind in enumerate(network["nodes"]["kind"]) if kind != 0]
     assert drawn == {labels[i] for i in hubs}
     row = small.detection.flagged_clusters.iloc[0]
-    assert {row["top_app"], row["top_domain"]} <= drawn
+    assert {row["top_app"], row["top_site"]} <= drawn
 
 
 def test_network_labels_do_not_overlap_when_many_clusters_are_drawn(small, tmp_path):

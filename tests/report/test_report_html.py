@@ -33,7 +33,7 @@ def test_one_card_per_flagged_cluster_with_its_evidence(small):
     card = page[page.index('<article class="cluster-card') :]
     # Why (the explanation), the top app with its share, the top domain, a timeline, sample posts, members.
     assert (
-        "is flagged:" in card
+        "is compromised (score" in card
         and "We Heart It" in card
         and "slim-secret-today-diet-pills.com" in card
     )
@@ -160,12 +160,10 @@ def test_evidence_is_in_words_with_the_field_name_in_a_tooltip(small):
 
     card = _card(render_report(small.posts, small.detection))
     row = small.detection.flagged_clusters.iloc[0]
-    assert (
-        '<th title="n_unsigned">members who never posted the signature (not flagged)</th>' in card
-    )
-    assert '<th title="url_share">coordinated links to the top URL (query stripped)</th>' in card
-    assert '<th title="n_with_history">members who posted before the onset</th>' in card
-    shown = {"cluster", "flagged", "top_urls", "onset", "first_post", "last_post", "explanation"}
+    assert '<th title="n_adopters">accounts judged with it (they pushed its signature)</th>' in card
+    assert '<th title="exclusivity">share of all links to the signature&#x27;s sites that are theirs</th>' in card
+    assert '<th title="history">accounts with posts outside the campaign</th>' in card
+    from research.report.html import _SHOWN_ELSEWHERE as shown
     for name in row.index:
         if name not in shown:
             assert f'<th title="{name}">{text(describe(name).words)}</th>' in card, name
@@ -174,7 +172,8 @@ def test_evidence_is_in_words_with_the_field_name_in_a_tooltip(small):
 
 
 def test_a_methods_new_columns_show_without_code_changes(small):
-    """verdict and reason (the lead's coming columns) and any other field a method adds."""
+    """A reason column and any other field a method adds show without code changes."""
+    from research.report.fields import describe
     detection = small.detection
     clusters = detection.clusters.assign(
         verdict=np.where(detection.clusters["flagged"], "compromised", "none"),
@@ -184,13 +183,10 @@ def test_a_methods_new_columns_show_without_code_changes(small):
     )  # fmt: skip
     page = render_report(small.posts, replace(detection, clusters=clusters))
     card = _card(page)
-    assert '<th title="verdict">verdict</th><td class="">compromised</td>' in card
     assert '<th title="new_measure">new measure</th><td class="num">0.25</td>' in card
     table = page[page.index('<section id="all-clusters">') :]
-    assert (
-        '<th class="reason" title="the rule&#x27;s term that decided, against its threshold (reason)">why (not) flagged</th>'
-        in table
-    )
+    words = describe("reason")
+    assert f'<th class="reason" title="{text(words.words)} (reason)">{text(words.label)}</th>' in table
     unflagged = clusters[~clusters["flagged"]].sort_values(
         ["score", "cluster"], ascending=[False, True]
     )
@@ -200,7 +196,8 @@ def test_a_methods_new_columns_show_without_code_changes(small):
 
 
 def test_without_a_reason_column_the_table_folds_each_clusters_sentence(small):
-    page = render_report(small.posts, small.detection)
+    detection = replace(small.detection, clusters=small.detection.clusters.drop(columns="reason"))
+    page = render_report(small.posts, detection)
     table = page[page.index('<section id="all-clusters">') :]
     top = small.detection.clusters.sort_values(["score", "cluster"], ascending=[False, True])
     second = int(top["cluster"].iloc[1])
