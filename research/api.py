@@ -45,7 +45,7 @@ import pandas as pd
 
 from research.detection import Detection, Explanation, facts_table, stamp
 from research.errors import ConfigError
-from research.graph.codes import distinct_pairs, group_sizes
+from research.graph.codes import distinct_pairs, group_sizes, top_per_group
 from research.graph.events import Events, encode
 from research.posts import Posts
 from research.report.escape import text as _esc
@@ -198,7 +198,7 @@ class Dataset:
         n = ev.n_accounts
         app = np.where(ev.post_app >= 0, ev.post_app, -1)
         known = app >= 0
-        top_app = _top_by_group(ev.post_account[known], app[known], n, len(ev.apps))
+        top_app = top_per_group(ev.post_account[known], app[known], n, len(ev.apps))[0]
         frame = pd.DataFrame(
             {
                 "account": ev.accounts.values.to_pylist(),
@@ -398,20 +398,6 @@ def _distinct_per_group(
 ) -> np.ndarray:
     g, _v, _count = distinct_pairs(groups, values, max(n_values, 1))
     return group_sizes(g, n)
-
-
-def _top_by_group(groups: np.ndarray, values: np.ndarray, n: int, n_values: int) -> np.ndarray:
-    """Most frequent value per group (ties: smallest code; ``-1`` for empty groups)."""
-    out = np.full(n, -1, dtype=np.int64)
-    g, v, count = distinct_pairs(groups, values, max(n_values, 1))
-    if len(g) == 0:
-        return out
-    order = np.lexsort((v, -count, g))
-    g, v = g[order], v[order]
-    first = np.ones(len(g), dtype=bool)
-    first[1:] = g[1:] != g[:-1]
-    out[g[first]] = v[first]
-    return out
 
 
 def _ranked(frame: pd.DataFrame, by: str, name: str) -> pd.DataFrame:
