@@ -204,6 +204,29 @@ def top_k(score: np.ndarray, k: int | None) -> np.ndarray:
     return flagged
 
 
+def top_weight_verdict(
+    projection: Projection,
+    clustering: Clustering,
+    k: int | None,
+    *,
+    what: str,
+    weight: str,
+    columns: tuple[str, str],
+) -> Verdict:
+    """Clusters scored by their total internal edge weight, the ``k`` heaviest flagged (the
+    decision of the methods that rank their clusters by weight).
+
+    ``what`` says what each cluster is (the reason of a flagged one); ``weight`` names the
+    total in the reason of the others; ``columns`` names the total and the mean per edge.
+    """
+    total, mean = cluster_weight_score(projection, clustering)
+    flagged = top_k(total, k)
+    reasons = [what + ("" if f else f", outside the top {k} by total {weight}") for f in flagged]
+    return Verdict(
+        score=total, flagged=flagged, reasons=reasons, columns={columns[0]: total, columns[1]: mean}
+    )
+
+
 def encoded(posts: Posts, events: Events | None, timer: StageTimer) -> Events:
     """The encoded posts (reusing ``events`` when the caller has them)."""
     with timer.stage("encode"):
