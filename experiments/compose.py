@@ -35,7 +35,7 @@ class ComposedMethod:
     config: dict[str, Any] = field(repr=False)
 
     def detect(self, dataset: Any, *, progress: bool = False) -> Any:
-        """Run this method on a :class:`research.api.Dataset`; returns its ``Findings``."""
+        """Run this method on a :class:`research.api.Dataset`; returns its :class:`~research.detection.Detection`."""
         return dataset.detect(self.name, seed=self.seed, params=self.params, progress=progress)
 
 

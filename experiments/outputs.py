@@ -146,7 +146,7 @@ def case_study(experiment: Experiment, results: pd.DataFrame, figure: dict[str, 
         seed=int(config["seed"]),
         events=events,
     )
-    flagged = detection.flagged_clusters
+    flagged = detection.flagged.sort_values("cluster")
     if flagged.empty:
         raise ConfigError(
             f"experiment {experiment.name}: nothing was flagged, there is no cluster to show"

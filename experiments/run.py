@@ -89,9 +89,9 @@ def draw_figures(detection: Any, events: Any, folder: Path, prefix: str) -> list
     from research.plotting.figures import cluster_timeline, evidence_map
 
     paths: list[Path] = []
-    flagged = detection.flagged_clusters
+    flagged = detection.flagged
     if len(flagged):
-        cluster = int(flagged["cluster"].iloc[0])
+        cluster = int(flagged["cluster"].min())  # the most severe, largest group
         timeline = cluster_timeline(events, detection.clustering.membership, cluster)
         paths += save_figure(timeline, folder / f"{prefix}_timeline")
     # Baselines may describe their clusters without the package's evidence.

@@ -9,8 +9,9 @@ For notebooks::
     found.explain(0)                             # why, in words and numbers
     found.report("report.html")                  # a self-contained page
 
-``load``, ``from_posts``, ``Dataset``, ``Findings`` and ``Explanation`` come from
-:mod:`research.api`, imported on first use so that ``import research`` stays cheap;
+``load``, ``from_posts`` and ``Dataset`` come from :mod:`research.api`, ``Detection``
+(what every method returns, knowing its data) and ``Explanation`` from
+:mod:`research.detection`, all imported on first use so that ``import research`` stays cheap;
 ``__version__`` is read from the installed package's metadata
 (:func:`research.provenance.version`), also on first use.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_API = ("Dataset", "Explanation", "Findings", "from_posts", "load")
+_API = ("Dataset", "Detection", "Explanation", "from_posts", "load")
 __all__ = ["__version__", *_API]
 
 

@@ -436,11 +436,11 @@ def _detect(args: argparse.Namespace) -> int:
             scope=args.export_scope,
             progress=not args.quiet,
         )
-    flagged = detection.flagged_clusters
+    summary = detection.summary()
     _say(
         args,
-        f"{_count(len(flagged), 'flagged cluster')}, "
-        f"{_count(int(detection.accounts['flagged'].sum()), 'flagged account')} -> {args.out}",
+        f"{_count(summary['n_flagged_clusters'], 'flagged cluster')}, "
+        f"{_count(summary['n_flagged_accounts'], 'flagged account')} -> {args.out}",
     )
     for line in _cluster_lines(detection, args.out, report=not args.no_report):
         _say(args, line)
@@ -459,11 +459,9 @@ SHOWN_SENTENCES = 10
 def _cluster_lines(detection: Any, out: Path, *, report: bool) -> list[str]:
     """The sentences of the highest-scoring flagged clusters, and a count of the rest."""
     clusters = detection.clusters
-    flagged = detection.flagged_clusters
-    if "score" in flagged:
-        flagged = flagged.sort_values(["score", "cluster"], ascending=[False, True], kind="stable")
+    flagged = detection.flagged  # highest score first
     shown = flagged["cluster"].head(SHOWN_SENTENCES).tolist()
-    lines = ["  " + detection.explain(int(cluster)) for cluster in shown]
+    lines = ["  " + detection.explain(int(cluster)).text for cluster in shown]
     more, unflagged = len(flagged) - len(shown), len(clusters) - len(flagged)
     if more or unflagged:
         rest = [f"{more:,} more flagged (lower scores)"] if more else []

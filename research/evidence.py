@@ -98,7 +98,13 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from research.detect.clustering import Clustering
-from research.graph.codes import distinct_pairs, group_sizes, pair_dense_codes, site_spans
+from research.graph.codes import (
+    distinct_pairs,
+    group_sizes,
+    pair_dense_codes,
+    site_spans,
+    top_per_group,
+)
 from research.graph.events import Events, site_keys, stem_codes
 from research.rule import Rule
 
@@ -211,8 +217,6 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
     ([0, 0, 0, -1], [0, 1, 2], [True, True, False])
     """
     rule = rule or Rule()
-    link_site, _labels = site_keys(events)
-    n_sites = int(link_site.max(initial=-1)) + 1
     n_acc = events.n_accounts
     account, when = events.link_account, events.link_time
     membership = clustering.membership
@@ -220,16 +224,9 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
 
     # 1. Candidate sites: short-lived (their links fill at most ``max_span`` of the observed
     # window) and linked by at least two members of one cluster.
-    spans = site_spans(link_site, when, n_sites, rule.span_quantile)
-    window = max(int(np.ptp(when)) if len(when) else 0, 1)
-    short_lived = (spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window
-    member = np.flatnonzero(membership[account] >= 0)
-    pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
-    pair = np.searchsorted(
-        pc * n_sites + pk,
-        membership[account[member]].astype(np.int64) * n_sites + link_site[member],
+    link_site, n_sites, spans, short_lived, _member, _pc, pk, _pair, p_members = _cluster_sites(
+        events, clustering, rule
     )
-    p_members = group_sizes(distinct_pairs(pair, account[member], n_acc)[0], len(pc))
     is_candidate = np.zeros(n_sites, dtype=bool)
     is_candidate[pk[p_members >= 2]] = True
     is_candidate &= short_lived
@@ -333,21 +330,12 @@ def cluster_groups(events: Events, clustering: Clustering, rule: Rule | None = N
     A cluster's signature is its candidate sites (short-lived, linked by two members or more).
     """
     rule = rule or Rule()
-    link_site, _labels = site_keys(events)
-    n_sites = int(link_site.max(initial=-1)) + 1
     account, when = events.link_account, events.link_time
     membership = clustering.membership
     n = clustering.n_clusters
-    spans = site_spans(link_site, when, n_sites, rule.span_quantile)
-    window = max(int(np.ptp(when)) if len(when) else 0, 1)
-    short_lived = (spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window
-    member = np.flatnonzero(membership[account] >= 0)
-    pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
-    pair = np.searchsorted(
-        pc * n_sites + pk,
-        membership[account[member]].astype(np.int64) * n_sites + link_site[member],
+    _site, _n_sites, _spans, short_lived, member, pc, pk, pair, p_members = _cluster_sites(
+        events, clustering, rule
     )
-    p_members = group_sizes(distinct_pairs(pair, account[member], events.n_accounts)[0], len(pc))
     keep = (p_members >= 2) & short_lived[pk]
     bounds = np.searchsorted(pc[keep], np.arange(n + 1))
     sites = [pk[keep][bounds[c] : bounds[c + 1]] for c in range(n)]
@@ -366,6 +354,40 @@ def cluster_groups(events: Events, clustering: Clustering, rule: Rule | None = N
         n_pieces=np.ones(n, dtype=np.int64),
         stats={"n_clusters": n, "n_groups": n},
     )
+
+
+def _cluster_sites(
+    events: Events, clustering: Clustering, rule: Rule
+) -> tuple[
+    np.ndarray,
+    int,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]:
+    """What both kinds of groups start from: each link's site and the number of sites, each
+    site's span and whether it is short-lived (its links fill at most ``candidate_span`` of the
+    observed window), the links of clustered accounts (``member``), their distinct (cluster,
+    site) pairs (``pc``, ``pk``), each such link's pair, and the members behind each pair."""
+    link_site, _labels = site_keys(events)
+    n_sites = int(link_site.max(initial=-1)) + 1
+    account, when = events.link_account, events.link_time
+    membership = clustering.membership
+    spans = site_spans(link_site, when, n_sites, rule.span_quantile)
+    window = max(int(np.ptp(when)) if len(when) else 0, 1)
+    short_lived = (spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window
+    member = np.flatnonzero(membership[account] >= 0)
+    pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
+    pair = np.searchsorted(
+        pc * n_sites + pk,
+        membership[account[member]].astype(np.int64) * n_sites + link_site[member],
+    )
+    p_members = group_sizes(distinct_pairs(pair, account[member], events.n_accounts)[0], len(pc))
+    return link_site, n_sites, spans, short_lived, member, pc, pk, pair, p_members
 
 
 def _site_groups(
@@ -528,7 +550,7 @@ def group_evidence(
     unsigned = groups.unsigned()
     n_unsigned = group_sizes(groups.piece_group[unsigned], n)
 
-    top_site, site_share = _top_per_group(s_group, link_site[s_links], n, n_sites)
+    top_site, site_share = top_per_group(s_group, link_site[s_links], n, n_sites)
     # Exclusivity: links to the group's sites in its span by accounts new to them, over all
     # links to those sites (whoever else they adopted).
     n_site_links = group_sizes(link_group[link_group >= 0], n).astype(np.float64)
@@ -536,7 +558,7 @@ def group_evidence(
     fresh = (link_group >= 0) & in_span & (first >= start[safe] - rule.margin_s)
     exclusivity = _ratio(group_sizes(link_group[fresh], n), n_site_links)
     post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
-    top_app, app_share = _top_per_group(sp_group, post_app[sp_post], n, len(events.apps) + 1)
+    top_app, app_share = top_per_group(sp_group, post_app[sp_post], n, len(events.apps) + 1)
 
     # History: each adopter's posts other than those linking any group's signature sites.
     signature_post = np.zeros(events.n_posts, dtype=bool)
@@ -801,25 +823,6 @@ def _names(
     if unknown is not None:
         out = [("" if u else v) for v, u in zip(out, unknown, strict=True)]
     return out
-
-
-def _top_per_group(
-    group: np.ndarray, value: np.ndarray, n: int, n_values: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Most frequent value per group (ties: smallest code) and its share (``-1``/NaN if none)."""
-    top = np.full(n, -1, dtype=np.int64)
-    share = np.full(n, np.nan)
-    if len(group) == 0:
-        return top, share
-    g, v, count = distinct_pairs(group, value, max(n_values, 1))
-    order = np.lexsort((v, -count, g))
-    g, v, count = g[order], v[order], count[order]
-    first = np.ones(len(g), dtype=bool)
-    first[1:] = g[1:] != g[:-1]
-    totals = np.bincount(g, weights=count, minlength=n)
-    top[g[first]] = v[first]
-    share[g[first]] = count[first] / totals[g[first]]
-    return top, share
 
 
 def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Detection methods by name: the package's method and the published baselines.
 
 Every method takes a posts table, a dict of parameters and a seed, and returns
-a :class:`~research.pipeline.Detection`, so that one harness evaluates them all.
+a :class:`~research.detection.Detection`, so that one harness evaluates them all.
 Every baseline also declares a tuning space (:data:`TUNING`): the candidate
 values of its parameters that a selection on development data may try.
 """
@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from research.baselines import BASELINES
+from research.detection import Detection
 from research.errors import unknown_name
 from research.graph.events import Events
-from research.pipeline import Detection, PipelineSpec, run_pipeline
+from research.pipeline import PipelineSpec, run_pipeline
 from research.posts import Posts
 
 Method = Callable[..., Detection]
@@ -107,8 +108,9 @@ def run_method(
     events: Events | None = None,
     progress: bool = False,
 ) -> Detection:
-    """Run a method by name."""
-    return get_method(name)(posts, params or {}, seed=seed, events=events, progress=progress)
+    """Run a method by name; the detection knows the posts it ran on."""
+    detection = get_method(name)(posts, params or {}, seed=seed, events=events, progress=progress)
+    return detection if detection.posts is not None else detection.with_data(posts)
 
 
 def _check_pipeline(params: dict[str, Any]) -> None:

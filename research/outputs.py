@@ -8,40 +8,14 @@ and seed give the same bytes. Timings, which vary from run to run, go to
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from research.pipeline import Detection
-from research.provenance import provenance
+from research.detection import Detection
+from research.provenance import provenance, to_json_text
 from research.verdicts import explain
-
-
-def to_json_text(data: Any) -> str:
-    """Deterministic JSON (sorted keys, numpy scalars converted, floats rounded to 10 digits)."""
-    return json.dumps(_plain(data), indent=2, sort_keys=True, allow_nan=False) + "\n"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        return None if not np.isfinite(value) else round(value, 10)
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
 
 
 def clusters_table(detection: Detection) -> pd.DataFrame:

@@ -127,3 +127,33 @@ def file_digests(path: str | Path) -> dict[str, str]:
                 digest.update(block)
         digests[str(file)] = digest.hexdigest()
     return digests
+
+
+def to_json_text(data: Any) -> str:
+    """Deterministic JSON (sorted keys, numpy scalars converted, floats rounded to 10 digits)."""
+    import json
+
+    return json.dumps(_plain(data), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    # numpy and pandas on use: importing provenance (for ``--version``) stays cheap.
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        return None if not np.isfinite(value) else round(value, 10)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value

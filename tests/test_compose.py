@@ -36,7 +36,7 @@ def test_notebook_and_experiment_give_the_same_bytes(tmp_path):
     run(compose_config(overrides), tmp_path / "experiment")
     data = dataset_from_config(overrides)
     found = method_from_config(overrides).detect(data)
-    write_detection(found.detection, tmp_path / "notebook")
+    write_detection(found, tmp_path / "notebook")
     for name in ("accounts.csv", "clusters.csv"):
         assert (tmp_path / "notebook" / name).read_bytes() == (
             tmp_path / "experiment" / name

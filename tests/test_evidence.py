@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from research.detect.clustering import Clustering
+from research.evidence import wilson_lower
 from research.graph.events import encode
 from research.posts import Posts
 from research.rule import Rule
@@ -244,3 +245,54 @@ def test_each_failed_term_is_named_with_its_threshold():
     assert out["verdict"][0] == "coordinated" and out["reason"][0] == "exclusivity 0.14 < 0.80"
     tight = Rule(min_exclusivity=0.1)
     assert ladder(pd.DataFrame([row]), tight)["verdict"][0] == "compromised"
+
+
+def test_the_app_share_and_lift_of_a_campaign_split_over_two_apps(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    _campaign(rows, VICTIMS[:6])
+    _campaign(rows, VICTIMS[6:], app="Twitter for iPhone")  # two victims used their own app
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["n_signature_posts"] == 16 and group["top_app"] == "We Heart It"
+    assert group["app_share"] == 12 / 16
+    # None of their other posts went through We Heart It: the lift is the whole cautious share.
+    assert group["app_lift"] == pytest.approx(wilson_lower(np.array([0.75]), np.array([16]))[0])
+    assert group["verdict"] == "compromised" and "75% through We Heart It" in group["explanation"]
+
+
+def test_fresh_accounts_have_no_history_and_fail_a_history_threshold(rng):
+    rows: list[dict] = []
+    fresh = [f"f{k}" for k in range(8)]
+    _background(rows, OTHERS, rng)
+    _campaign(rows, fresh)  # accounts that post nothing but the campaign
+    members = dict.fromkeys(fresh, 0)
+    lenient, _ = _decide(rows, members)
+    strict, accounts = _decide(rows, members, Rule(min_size=5, min_history=0.5))
+    assert lenient.clusters["history"][0] == 0.0 and lenient.clusters["verdict"][0] == "compromised"
+    group = _group_of(strict, accounts, "f0")
+    assert group["verdict"] == "coordinated" and group["reason"] == "history 0.00 < 0.50"
+    assert not accounts.loc[fresh, "flagged"].any()
+
+
+def test_waves_alone_make_concert_and_a_stricter_synchrony_undoes_it(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    for wave in (10 * DAY, 10 * DAY + 5 * HOUR):  # two waves through their usual app,
+        for k, v in enumerate(VICTIMS):  # each in their own words
+            words = " ".join(rng.choice(WORDS, size=10))
+            rows.append(
+                _post(len(rows), v, wave + 20 * k, "http://slim-diet.com/offer", text=words)
+            )
+    # Prevalence out of reach, as in the test above: synchrony is the only sign of concert.
+    rule = Rule(min_size=5, min_prevalence=1.0)
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0), rule)
+    group = _group_of(decision, accounts, "v0")
+    assert group["app_lift"] < 0.5 and not group["templating"] >= 0.5
+    assert 0.5 <= group["synchrony"] < 1.0 and group["verdict"] == "compromised", group["reason"]
+    strict = Rule(min_size=5, min_prevalence=1.0, min_synchrony=min(group["synchrony"] + 0.01, 1.0))
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0), strict)
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "coordinated" and group["reason"].startswith(
+        "concert (any of: synchrony"
+    )

@@ -94,7 +94,7 @@ def test_case_study_colours_the_methods_signature(camouflage, small):
     sim, detection = camouflage
     events = encode(sim.posts)
     owner = signature_links(detection, events)
-    cluster = int(detection.flagged_clusters["cluster"].iloc[0])
+    cluster = int(detection.flagged["cluster"].iloc[0])
     signers = np.zeros(events.n_accounts, dtype=bool)
     signers[events.link_account[owner == cluster]] = True
     codes = {str(a): i for i, a in enumerate(events.accounts.values.to_pylist())}

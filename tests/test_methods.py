@@ -49,7 +49,7 @@ def _check_valid(detection, posts) -> None:
     assert np.array_equal(accounts["flagged"].to_numpy(dtype=bool), expected)
     assert np.isfinite(accounts["score"].to_numpy()).all()
     for cluster in range(min(k, 3)):
-        assert detection.explain(cluster).startswith(f"Cluster {cluster} ")
+        assert detection.explain(cluster).text.startswith(f"Cluster {cluster} ")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -16,7 +16,7 @@ def test_weheartit_campaign_found_decoys_not_flagged(weheartit, weheartit_detect
     assert metrics["f1"] >= 0.95
     assert metrics["fpr"] <= 0.005
     assert metrics["fpr_decoys"] == {"news": 0.0, "feed": 0.0, "org": 0.0}
-    flagged = weheartit_detection.flagged_clusters
+    flagged = weheartit_detection.flagged
     assert flagged["top_app"].tolist() == ["We Heart It"]
     assert flagged["top_domain"].iloc[0].endswith("diet-pills.com")
 
@@ -47,9 +47,9 @@ def test_rogue_app_campaign_is_flagged_and_explained():
     detection = run_pipeline(sim.posts, seed=0)
     metrics = evaluate(detection.accounts, sim.truth)
     assert metrics["f1"] >= 0.9 and metrics["fpr"] <= 0.005
-    row = detection.flagged_clusters.iloc[0]
+    row = detection.flagged.iloc[0]
     assert row["app_novelty"] > 0.9  # nobody had used the rogue app before
-    text = detection.explain(int(row["cluster"]))
+    text = detection.explain(int(row["cluster"])).text
     assert "Social Booster Pro" in text and "rogue app" in text and "is flagged" in text
 
 
@@ -110,4 +110,4 @@ def test_heavy_camouflage_does_not_hide_the_attack_domain(mode):
     detection = run_pipeline(sim.posts, seed=0)
     metrics = evaluate(detection.accounts, sim.truth)
     assert metrics["f1"] >= 0.95 and metrics["fp"] == 0
-    assert detection.flagged_clusters["top_domain"].iloc[0].endswith("diet-pills.com")
+    assert detection.flagged["top_domain"].iloc[0].endswith("diet-pills.com")

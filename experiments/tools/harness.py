@@ -150,7 +150,7 @@ def _child(argv: list[str]) -> int:
         "peak_rss_bytes": peak_rss_bytes(),
         "rss_before_bytes": before,
         "n_posts": len(posts),
-        "n_flagged_accounts": int(detection.accounts["flagged"].sum()),
+        "n_flagged_accounts": detection.summary()["n_flagged_accounts"],
     }
     print(json.dumps(report))
     return 0

@@ -1,4 +1,4 @@
-"""Published methods under the package's interface (each returns a :class:`~research.pipeline.Detection`).
+"""Published methods under the package's interface (each returns a :class:`~research.detection.Detection`).
 
 Each module's docstring gives the citation, the method as implemented here,
 its decision rule and which parameters are the paper's; each declares a

@@ -17,7 +17,7 @@ A baseline is a parameters dataclass and one function decorated with
 The decorator gives it the interface of every method in
 :data:`research.methods.METHODS` (``posts, params, *, seed, events, progress``),
 checks the parameters (:func:`parse_params`), times the stages, and assembles
-the :class:`~research.pipeline.Detection` (:func:`finish`).
+the :class:`~research.detection.Detection` (:func:`finish`).
 
 A baseline decides by its own published rule (which clusters it flags and
 how it scores them). So that its output reads like the package's, each of
@@ -44,11 +44,12 @@ import numpy as np
 import pandas as pd
 
 from research.detect.clustering import Clustering
+from research.detection import Detection
 from research.errors import ConfigError
 from research.evidence import cluster_groups, group_evidence
 from research.graph.events import Events, encode
 from research.graph.projection import Projection
-from research.pipeline import Detection, StageTimer
+from research.pipeline import StageTimer
 from research.posts import Posts
 
 P = TypeVar("P")
@@ -102,7 +103,7 @@ class Baseline(Generic[P]):
     """A published method under the package's interface (see the module docstring).
 
     Calling it runs the method: ``baseline(posts, params, seed=..., events=..., progress=...)``
-    returns a :class:`~research.pipeline.Detection`. It also knows its name, its parameters
+    returns a :class:`~research.detection.Detection`. It also knows its name, its parameters
     dataclass (``params``), its tuning space (``tuning``) and its stages.
     """
 
@@ -203,6 +204,29 @@ def top_k(score: np.ndarray, k: int | None) -> np.ndarray:
     return flagged
 
 
+def top_weight_verdict(
+    projection: Projection,
+    clustering: Clustering,
+    k: int | None,
+    *,
+    what: str,
+    weight: str,
+    columns: tuple[str, str],
+) -> Verdict:
+    """Clusters scored by their total internal edge weight, the ``k`` heaviest flagged (the
+    decision of the methods that rank their clusters by weight).
+
+    ``what`` says what each cluster is (the reason of a flagged one); ``weight`` names the
+    total in the reason of the others; ``columns`` names the total and the mean per edge.
+    """
+    total, mean = cluster_weight_score(projection, clustering)
+    flagged = top_k(total, k)
+    reasons = [what + ("" if f else f", outside the top {k} by total {weight}") for f in flagged]
+    return Verdict(
+        score=total, flagged=flagged, reasons=reasons, columns={columns[0]: total, columns[1]: mean}
+    )
+
+
 def encoded(posts: Posts, events: Events | None, timer: StageTimer) -> Events:
     """The encoded posts (reusing ``events`` when the caller has them)."""
     with timer.stage("encode"):
@@ -286,6 +310,7 @@ def finish(
         accounts=accounts,
         timings=timer.timings,
         stats={**base_stats, **(stats or {})},
+        posts=posts,
     )
 
 

@@ -52,7 +52,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from research.baselines.common import Found, Verdict, baseline
-from research.detect.clustering import Clustering, canonical_membership
+from research.detect.clustering import Clustering, first_group_wins
 from research.graph.base import actions
 from research.graph.events import Events
 from research.pipeline import StageTimer
@@ -257,16 +257,11 @@ def copycatch(
         groups, stats = lockstep_groups(
             acts.account, acts.obj, acts.time, events.n_accounts, p, seed=seed
         )
-        raw = np.full(events.n_accounts, -1, dtype=np.int64)
-        for g, group in enumerate(groups):
-            fresh = group.users[raw[group.users] < 0]
-            raw[fresh] = g
-        membership = canonical_membership(raw, min_size=p.n)
+        membership, group_of = first_group_wins(
+            events.n_accounts, [group.users for group in groups], min_size=p.n
+        )
     clustering = Clustering(events.accounts, membership, "copycatch", asdict(p), seed, None, 0)
     k = clustering.n_clusters
-    group_of = np.full(k, -1, dtype=np.int64)
-    clustered = membership >= 0
-    group_of[membership[clustered]] = raw[clustered]
     score = np.array([groups[g].hits.mean() for g in group_of]) if k else np.zeros(0)
     n_objects = np.array([len(groups[g].objects) for g in group_of], dtype=np.int64)
     reasons = [

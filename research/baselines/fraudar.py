@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from research.baselines.common import Found, Verdict, baseline
-from research.detect.clustering import Clustering, canonical_membership
+from research.detect.clustering import Clustering, first_group_wins
 from research.graph.codes import distinct_pairs
 from research.graph.events import Events
 from research.graph.projection import actions
@@ -194,17 +194,12 @@ def fraudar(
         )
     with timer.stage("detect"):
         blocks = detect_blocks(matrix, p.k, constant=p.constant)
-        raw = np.full(events.n_accounts, -1, dtype=np.int64)
-        for b, block in enumerate(blocks):
-            fresh = block.rows[raw[block.rows] < 0]
-            raw[fresh] = b
-        membership = canonical_membership(raw, min_size=p.min_size)
+        # Each canonical cluster keeps its block, for the block's density and size.
+        membership, block_of = first_group_wins(
+            events.n_accounts, [block.rows for block in blocks], min_size=p.min_size
+        )
     clustering = Clustering(events.accounts, membership, "fraudar", asdict(p), seed, None, 0)
     n = clustering.n_clusters
-    # Map canonical clusters back to their block for the block's density and size.
-    block_of = np.full(n, -1, dtype=np.int64)
-    clustered = membership >= 0
-    block_of[membership[clustered]] = raw[clustered]
     density = np.array([blocks[b].density for b in block_of]) if n else np.zeros(0)
     n_objects = np.array([len(blocks[b].cols) for b in block_of]) if n else np.zeros(0, np.int64)
     reasons = [

@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from research.baselines.common import Found, Verdict, baseline, cluster_weight_score, top_k
+from research.baselines.common import Found, baseline, top_weight_verdict
 from research.detect.communities import detect
 from research.graph.events import Events
 from research.graph.filters import top_quantile
@@ -108,20 +108,15 @@ def pacheco(
         kept = top_quantile(projection, p.q)
     with timer.stage("detect"):
         clustering = detect(kept, "components", seed=seed, min_size=p.min_size)
-    total, mean = cluster_weight_score(kept, clustering)
-    flagged = top_k(total, p.top_k)
     threshold = kept.stats.get("top_quantile_threshold", float("nan"))
-    reasons = [
-        f"a connected component of the top {100 * (1 - p.q):.1f}% TF-IDF cosine edges "
-        f"(cosine >= {threshold:.3f})"
-        + ("" if f else f", outside the top {p.top_k} by total cosine")
-        for f in flagged
-    ]
-    verdict = Verdict(
-        score=total,
-        flagged=flagged,
-        reasons=reasons,
-        columns={"total_cosine": total, "mean_cosine": mean},
+    verdict = top_weight_verdict(
+        kept,
+        clustering,
+        p.top_k,
+        what=f"a connected component of the top {100 * (1 - p.q):.1f}% TF-IDF cosine edges "
+        f"(cosine >= {threshold:.3f})",
+        weight="cosine",
+        columns=("total_cosine", "mean_cosine"),
     )
     stats = {
         "edges_projected": projection.n_edges,

@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from research.baselines.common import Found, Verdict, baseline, cluster_weight_score, top_k
+from research.baselines.common import Found, baseline, top_weight_verdict
 from research.detect.communities import detect
 from research.graph.colink import CoLink, co_link
 from research.graph.events import Events
@@ -102,20 +102,15 @@ def qut_colink(
     with timer.stage("detect"):
         extra = {"resolution": p.resolution} if p.detector == "louvain" else {}
         clustering = detect(graph, p.detector, seed=seed, min_size=p.min_size, **extra)
-    total, mean = cluster_weight_score(graph, clustering)
-    flagged = top_k(total, p.top_k)
     how = "connected component" if p.detector == "components" else "Louvain community"
-    reasons = [
-        f"a {how} of the co-link network (same URL within {p.window_s:g} s, directed weight "
-        f">= {p.min_edge_weight})"
-        + ("" if f else f", outside the top {p.top_k} by total co-link weight")
-        for f in flagged
-    ]
-    verdict = Verdict(
-        score=total,
-        flagged=flagged,
-        reasons=reasons,
-        columns={"total_weight": total, "mean_weight": mean},
+    verdict = top_weight_verdict(
+        graph,
+        clustering,
+        p.top_k,
+        what=f"a {how} of the co-link network (same URL within {p.window_s:g} s, directed weight "
+        f">= {p.min_edge_weight})",
+        weight="co-link weight",
+        columns=("total_weight", "mean_weight"),
     )
     stats = {
         "edges_directed": network.n_edges,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,3 +108,25 @@ def canonical_membership(raw: np.ndarray, min_size: int = 2) -> np.ndarray:
     new_id[order] = np.arange(len(order))
     out[valid] = new_id[inverse]
     return out
+
+
+def first_group_wins(
+    n: int, groups: Sequence[np.ndarray], min_size: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Overlapping groups of accounts as a partition: each account in the first group that
+    holds it, relabelled by :func:`canonical_membership`; with the group each cluster came from.
+
+    Examples
+    --------
+    >>> membership, origin = first_group_wins(6, [np.array([0, 1]), np.array([1, 2, 3, 4])])
+    >>> membership.tolist(), origin.tolist()
+    ([1, 1, 0, 0, 0, -1], [1, 0])
+    """
+    raw = np.full(n, UNCLUSTERED, dtype=np.int64)
+    for g, members in enumerate(groups):
+        raw[members[raw[members] < 0]] = g
+    membership = canonical_membership(raw, min_size=min_size)
+    clustered = membership >= 0
+    origin = np.full(int(membership.max(initial=-1)) + 1, -1, dtype=np.int64)
+    origin[membership[clustered]] = raw[clustered]
+    return membership, origin

@@ -201,3 +201,29 @@ def site_spans(site: np.ndarray, when: np.ndarray, n_sites: int, quantile: float
     out[has, 0] = t[lo[has]]
     out[has, 1] = t[hi[has]]
     return out
+
+
+def top_per_group(
+    group: np.ndarray, value: np.ndarray, n: int, n_values: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Most frequent value per group (ties: smallest code) and its share (``-1``/NaN if none).
+
+    Examples
+    --------
+    >>> top, share = top_per_group(np.array([0, 0, 0, 2]), np.array([5, 3, 5, 1]), 3, 6)
+    >>> top.tolist(), share.round(2).tolist()
+    ([5, -1, 1], [0.67, nan, 1.0])
+    """
+    top = np.full(n, -1, dtype=np.int64)
+    share = np.full(n, np.nan)
+    if len(group) == 0:
+        return top, share
+    g, v, count = distinct_pairs(group, value, max(n_values, 1))
+    order = np.lexsort((v, -count, g))
+    g, v, count = g[order], v[order], count[order]
+    first = np.ones(len(g), dtype=bool)
+    first[1:] = g[1:] != g[:-1]
+    totals = np.bincount(g, weights=count, minlength=n)
+    top[g[first]] = v[first]
+    share[g[first]] = count[first] / totals[g[first]]
+    return top, share

@@ -82,7 +82,7 @@ def graph_tables(
     posts
         The posts the detection was run on.
     detection
-        A :class:`~research.pipeline.Detection` (any method).
+        A :class:`~research.detection.Detection` (any method).
     graph
         ``"coaction"`` or ``"tripartite"`` (see the module docstring).
     scope
@@ -209,7 +209,7 @@ def coaction_projection(
     default projection.
     """
     from research.graph.filters import apply_filters
-    from research.pipeline import PIPELINE_METHODS, PipelineSpec, project
+    from research.spec import PIPELINE_METHODS, PipelineSpec, project
 
     if detection.method in PIPELINE_METHODS:
         spec = PipelineSpec.from_dict(dict(detection.params))

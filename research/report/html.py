@@ -49,11 +49,11 @@ from markupsafe import Markup
 from tqdm import tqdm
 
 from research.graph.events import Events, encode
-from research.outputs import to_json_text
+from research.provenance import to_json_text
 from research.report.escape import clean, json_for_script, safe_href, text
 from research.report.fields import FIELDS, describe, format_value
 from research.report.network import NetworkCaps, network_data
-from research.report.profile import ClusterProfile, Profiler, aligned_membership, explanation
+from research.report.profile import ClusterProfile, Profiler, aligned_membership
 
 #: Columns a card shows elsewhere than in its evidence table (title, meta line, why).
 _SHOWN_ELSEWHERE = {
@@ -121,7 +121,7 @@ def write_report(
     posts
         The posts table the detection was run on.
     detection
-        A :class:`~research.pipeline.Detection` (any method: only its
+        A :class:`~research.detection.Detection` (any method: only its
         ``clusters``, ``accounts``, ``method``, ``params`` and ``seed`` are read).
     path
         The ``.html`` file to write (parent folders are created).
@@ -191,13 +191,8 @@ def render_report(
     profiler = Profiler(posts, events, clusters, accounts)
     bar.update(1)
 
-    flagged = _flagged(clusters)
-    ranked = (
-        flagged.sort_values(["score", "cluster"], ascending=[False, True])
-        if "score" in flagged
-        else flagged
-    )
-    carded = [int(c) for c in ranked["cluster"].head(caps.cards)]
+    flagged = detection.flagged  # highest score first
+    carded = [int(c) for c in flagged["cluster"].head(caps.cards)]
     profiles = {c: profiler.profile(c, top=caps.top, max_posts=caps.posts) for c in carded}
     bar.update(1)
     bar.set_description_str("report: network")
@@ -221,8 +216,8 @@ def render_report(
     bar.update(1)
     bar.set_description_str("report: page")
 
-    n_flagged = len(flagged)
-    n_flagged_accounts = int(accounts["flagged"].sum()) if "flagged" in accounts else 0
+    summary = detection.summary()
+    n_flagged, n_flagged_accounts = summary["n_flagged_clusters"], summary["n_flagged_accounts"]
     page_title = (
         title
         or f"hijack-clusters report: {n_flagged} flagged cluster{'s' if n_flagged != 1 else ''}"
@@ -244,8 +239,11 @@ def render_report(
         metrics=_metrics(metrics) if metrics else None,
         params=to_json_text(detection.params or {}),
         network_notes=_network_notes(network, context, len(carded), caps),
-        cards=[_card(p, profiler, attached, accounts, caps) for p in profiles.values()],
-        table=_table(clusters, caps),
+        cards=[
+            _card(p, profiler, attached, accounts, caps, detection.explain(p.cluster).text)
+            for p in profiles.values()
+        ],
+        table=_table(detection, caps),
         version=version(),
     )
     bar.update(1)
@@ -271,12 +269,6 @@ def _finalize(value: Any) -> Any:
     escaped text (:func:`research.report.escape.text`: control characters dropped, then
     HTML-escaped), so that no value reaches the page unescaped by default."""
     return value if isinstance(value, Markup) else Markup(text(value))
-
-
-def _flagged(clusters: pd.DataFrame) -> pd.DataFrame:
-    if len(clusters) == 0 or "flagged" not in clusters:
-        return clusters.iloc[0:0]
-    return clusters[clusters["flagged"].astype(bool)]
 
 
 def _attached(events: Events, accounts: pd.DataFrame) -> np.ndarray:
@@ -368,6 +360,7 @@ def _card(
     attached: np.ndarray,
     accounts: pd.DataFrame,
     caps: ReportCaps,
+    why: str,
 ) -> dict[str, Any]:
     ev = profile.evidence
     size = int(ev.get("size", profile.size))
@@ -382,7 +375,7 @@ def _card(
         "id": profile.cluster,
         "flagged": bool(ev.get("flagged", False)),
         "meta": " · ".join(meta),
-        "why": explanation(ev, profile.cluster, profile.size),
+        "why": why,
         "evidence": _evidence_rows(ev, caps),
         "apps": _share_rows(profile.apps, "app", "posts", caps),
         "apps_before": _share_rows(profile.apps_before, "app", "posts", caps),
@@ -560,9 +553,10 @@ def _members(
     }
 
 
-def _table(clusters: pd.DataFrame, caps: ReportCaps) -> dict[str, Any] | None:
+def _table(detection: Any, caps: ReportCaps) -> dict[str, Any] | None:
     """The highest-scoring clusters, with the reason for each verdict: the cluster row's own
     ``reason`` when the method writes one, else its sentence (folded)."""
+    clusters: pd.DataFrame = detection.clusters
     if len(clusters) == 0:
         return None
     order = ["score", "cluster"] if "score" in clusters else ["size", "cluster"]
@@ -588,18 +582,21 @@ def _table(clusters: pd.DataFrame, caps: ReportCaps) -> dict[str, Any] | None:
             }
             for name in names[:-1]
         ]
-        cells.append(_reason_cell(row))
+        cells.append(_reason_cell(row, detection))
         rows.append(cells)
     note = f"The {len(top)} highest-scoring of {len(clusters):,} clusters; all are in clusters.csv."
     return {"columns": columns, "rows": rows, "note": note}
 
 
-def _reason_cell(row: pd.Series) -> dict[str, Any]:
+def _reason_cell(row: pd.Series, detection: Any) -> dict[str, Any]:
     reason = row.get("reason")
     if isinstance(reason, str) and reason:
         return {"value": reason, "align": "reason", "details": None}
-    sentence = explanation(row.to_dict(), int(row["cluster"]), int(row.get("size", 0)))
-    return {"value": "why", "align": "reason", "details": sentence}
+    return {
+        "value": "why",
+        "align": "reason",
+        "details": detection.explain(int(row["cluster"])).text,
+    }
 
 
 def _table_class(name: str) -> str:

@@ -4,8 +4,8 @@ The evidence table (:mod:`research.evidence`) says *how suspicious* a cluster
 is in numbers; a profile shows *what it did*, for a person to check: the apps
 its members posted through during the attack and before it, the URLs and
 domains they pushed, their posts over time, and a few of the posts
-themselves. The HTML report, the notebook API's ``explain`` and the graph
-exports all read profiles.
+themselves. The HTML report, :meth:`research.detection.Detection.explain` and the
+graph exports all read profiles.
 
 Only a detection's public fields are used (``clusters`` with at least
 ``cluster`` and ``size``; ``accounts`` with ``account`` and ``cluster``), so
@@ -144,8 +144,8 @@ class Profiler:
     >>> sim = simulate("weheartit", seed=0, n_posts=30_000)
     >>> found = run_pipeline(sim.posts, seed=0)
     >>> profiler = Profiler(sim.posts, encode(sim.posts), found.clusters, found.accounts)
-    >>> profile = profiler.profile(int(found.flagged_clusters["cluster"].iloc[0]))
-    >>> profile.apps["app"].iloc[0], profile.size == int(found.flagged_clusters["size"].iloc[0])
+    >>> profile = profiler.profile(int(found.flagged["cluster"].iloc[0]))
+    >>> profile.apps["app"].iloc[0], profile.size == int(found.flagged["size"].iloc[0])
     ('We Heart It', True)
     """
 
@@ -312,32 +312,6 @@ class Profiler:
         if self._first_row is None:
             self._first_row = first_rows(self.events)
         return names_at(self.posts, self._first_row[np.asarray(codes, dtype=np.int64)])
-
-
-def explanation(evidence: dict[str, Any], cluster: int, size: int) -> str:
-    """Why a cluster was (or was not) flagged, in words: the method's own sentence when its row
-    carries one (``explanation``: baselines, by their rule), else
-    :func:`research.verdicts.explain` when the row has the package's evidence, else a plain
-    verdict (methods with other evidence). Which one is decided by the columns present, so
-    that an error inside ``explain`` is raised, not hidden.
-
-    Examples
-    --------
-    >>> explanation({"flagged": True}, 3, 12)
-    'Cluster 3 (12 accounts) is flagged.'
-    >>> explanation({"flagged": False, "explanation": "Cluster 3 is not flagged by x: too small."}, 3, 2)
-    'Cluster 3 is not flagged by x: too small.'
-    """
-    from research.evidence import EVIDENCE_COLUMNS
-    from research.verdicts import explain
-
-    own = evidence.get("explanation")
-    if isinstance(own, str) and own:
-        return own
-    if all(name in evidence for name in EVIDENCE_COLUMNS):
-        return explain(evidence)
-    verdict = "is flagged" if evidence.get("flagged") else "is not flagged"
-    return f"Cluster {cluster} ({size} accounts) {verdict}."
 
 
 def first_rows(events: Events) -> np.ndarray:

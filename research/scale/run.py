@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from research.pipeline import Detection, PipelineSpec, run_pipeline
+from research.detection import Detection
+from research.pipeline import PipelineSpec, run_pipeline
 from research.scale.backend import BackendSpec, dask_client
 from research.scale.parquet import read_events
 
@@ -32,7 +33,7 @@ def detect_parquet(
     >>> import tempfile
     >>> from research.simulate import simulate
     >>> path = simulate("weheartit", seed=0, n_posts=30_000).write(tempfile.mkdtemp()) / "posts.parquet"
-    >>> detect_parquet(path, seed=0).flagged_clusters["top_app"].tolist()
+    >>> detect_parquet(path, seed=0).flagged["top_app"].tolist()
     ['We Heart It']
     """
     spec = spec or PipelineSpec()

@@ -161,7 +161,7 @@ def test_qut_colink_clusters_are_the_components_of_the_co_link_network():
     )  # a-b and b-c within 60 s: one component
     assert cluster["d"] == cluster["e"] == -1
     louvain = qut_colink(make_posts(rows), {"describe": False, "detector": "louvain"})
-    assert set(louvain.flagged_accounts()) == set(found.flagged_accounts())
+    assert set(louvain.flagged_accounts["account"]) == set(found.flagged_accounts["account"])
 
 
 def test_courl_louvain_needs_two_shared_objects_and_a_large_enough_community():
@@ -172,7 +172,7 @@ def test_courl_louvain_needs_two_shared_objects_and_a_large_enough_community():
         (f"s{m}", 50 * m, "Bot", ["http://one.com"]) for m in range(12)
     ]  # share only one object
     found = courl_louvain(make_posts(rows), {"describe": False})
-    flagged = set(found.flagged_accounts())
+    flagged = set(found.flagged_accounts["account"])
     assert flagged == {f"c{m}" for m in range(12)}
     small = courl_louvain(make_posts(rows), {"describe": False, "min_size": 13})
     assert not small.clusters["flagged"].any()
@@ -188,7 +188,7 @@ def test_qut_colink_flags_the_top_k_clusters_by_total_co_link_weight():
     # Directed weights summed: a-b-c has 3 pairs x 3 URLs x 2 directions = 18; d-e has 2.
     assert table["total_weight"].tolist() == [18.0, 2.0]
     assert table["flagged"].tolist() == [True, False]
-    assert set(found.flagged_accounts()) == {"a", "b", "c"}
+    assert set(found.flagged_accounts["account"]) == {"a", "b", "c"}
 
 
 # --- SynchroTrap, CopyCatch, CooRnet on cases worked by hand from their papers ------------
@@ -233,11 +233,11 @@ def test_synchrotrap_jaccard_of_matched_actions_and_single_linkage():
         ("c", "d"): 0.167,
     }
     found = synchrotrap(make_posts(rows), {"describe": False, "min_size": 2})
-    assert set(found.flagged_accounts()) == {"a", "b"}
+    assert set(found.flagged_accounts["account"]) == {"a", "b"}
     assert found.clusters["score"].tolist() == [1.0]
     # At threshold 0.3 single linkage chains a-b-c-d (c-d itself is only 0.17).
     low = synchrotrap(make_posts(rows), {"describe": False, "min_size": 2, "threshold": 0.3})
-    assert set(low.flagged_accounts()) == {"a", "b", "c", "d"}
+    assert set(low.flagged_accounts["account"]) == {"a", "b", "c", "d"}
 
 
 def test_synchrotrap_needs_sustained_synchrony_over_the_span():
@@ -248,7 +248,7 @@ def test_synchrotrap_needs_sustained_synchrony_over_the_span():
     assert found.clustering.n_clusters == 0
     # With spans of one day, the day of the match alone counts: 1 / (1 + 1 - 1) = 1.
     daily = synchrotrap(make_posts(rows), {"describe": False, "min_size": 2, "span_s": 86400})
-    assert set(daily.flagged_accounts()) == {"a", "b"}
+    assert set(daily.flagged_accounts["account"]) == {"a", "b"}
 
 
 def test_copycatch_finds_the_lockstep_core_and_nothing_else():
@@ -271,15 +271,15 @@ def test_copycatch_finds_the_lockstep_core_and_nothing_else():
     rows += [(m, 20000 + k, "X", ["http://u.com/4"]) for k, m in enumerate("ghi")]
     params = {"describe": False, "n": 3, "m": 2, "delta_t_s": 300, "rho": 1.0}
     found = copycatch(make_posts(rows), params)
-    assert set(found.flagged_accounts()) == {"a", "b", "c", "d"}
+    assert set(found.flagged_accounts["account"]) == {"a", "b", "c", "d"}
     assert found.clusters["lockstep_objects"].tolist() == [3]
     assert found.clusters["score"].tolist() == [3.0]
     # rho = 0.3 lets e in: one object of three is at least 30% of them.
     loose = copycatch(make_posts(rows), {**params, "rho": 0.3})
-    assert set(loose.flagged_accounts()) == {"a", "b", "c", "d", "e"}
+    assert set(loose.flagged_accounts["account"]) == {"a", "b", "c", "d", "e"}
     # The same seed gives the same groups.
     again = copycatch(make_posts(rows), params, seed=5)
-    assert set(again.flagged_accounts()) == set(found.flagged_accounts())
+    assert set(again.flagged_accounts["account"]) == set(found.flagged_accounts["account"])
 
 
 def test_coornet_interval_is_estimated_as_coornet_does():
@@ -316,7 +316,7 @@ def test_coornet_links_accounts_that_repeatedly_share_in_the_same_interval():
     ]
     params = {"describe": False, "interval_s": 60, "percentile_edge_weight": 0.0}
     found = coornet(make_posts(rows), params)
-    assert set(found.flagged_accounts()) == {"a", "b"}
+    assert set(found.flagged_accounts["account"]) == {"a", "b"}
     assert found.clusters["coordinated_shares"].tolist() == [2.0]
     once = coornet(make_posts(rows), {**params, "repetition": 1})
-    assert set(once.flagged_accounts()) == {"a", "b", "c"}
+    assert set(once.flagged_accounts["account"]) == {"a", "b", "c"}

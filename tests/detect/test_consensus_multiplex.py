@@ -76,9 +76,9 @@ def test_pipeline_multiplex_and_consensus_options(weheartit):
         PipelineSpec(multiplex="layers", detector="louvain")
     layers = PipelineSpec.from_dict({**JOINT_GRAPH, "multiplex": "layers"})
     layered = run_pipeline(weheartit.posts, layers, seed=0)
-    assert layered.flagged_clusters["top_app"].tolist() == ["We Heart It"]
+    assert layered.flagged["top_app"].tolist() == ["We Heart It"]
     agreed = run_pipeline(weheartit.posts, PipelineSpec(consensus_runs=3), seed=0)
-    assert agreed.flagged_clusters["stability"].iloc[0] > 0.9
+    assert agreed.flagged["stability"].iloc[0] > 0.9
     assert agreed.clustering.method == "consensus:leiden"
 
 

@@ -74,7 +74,7 @@ def test_graphml_and_gexf_round_trip_through_networkx_and_igraph(small, tmp_path
 
 def test_exports_carry_verdicts_and_evidence(small):
     nodes, edges, attributes = graph_tables(small.posts, small.detection, scope="clustered")
-    flagged = small.detection.flagged_clusters
+    flagged = small.detection.flagged
     cluster = int(flagged["cluster"].iloc[0])
     members = nodes[nodes["cluster"] == cluster]
     assert len(members) == int(flagged["size"].iloc[0]) and members["flagged"].all()

@@ -60,7 +60,7 @@ def rendered(hostile, tmp_path_factory) -> tuple[str, Path, int, str]:
     shot = ARTIFACTS / "report.png"
     shot.unlink(missing_ok=True)
     _run(page, folder / "profile-shot", f"--screenshot={shot}")
-    return dom, shot, len(hostile.detection.flagged_clusters), console
+    return dom, shot, len(hostile.detection.flagged), console
 
 
 def test_cards_render_one_per_flagged_cluster(rendered):
@@ -177,7 +177,7 @@ def test_network_labels_do_not_overlap_and_the_top_ones_are_drawn(small, tmp_pat
     # Every app and domain of the one flagged cluster has room: all are labelled, top ones too.
     hubs = [i for i, kind in enumerate(network["nodes"]["kind"]) if kind != 0]
     assert drawn == {labels[i] for i in hubs}
-    row = small.detection.flagged_clusters.iloc[0]
+    row = small.detection.flagged.iloc[0]
     assert {row["top_app"], row["top_site"]} <= drawn
 
 

@@ -28,7 +28,7 @@ def _network(page: str) -> dict:
 
 def test_one_card_per_flagged_cluster_with_its_evidence(small):
     page = render_report(small.posts, small.detection)
-    flagged = small.detection.flagged_clusters
+    flagged = small.detection.flagged
     assert page.count('<article class="cluster-card') == len(flagged) == 1
     card = page[page.index('<article class="cluster-card') :]
     # Why (the explanation), the top app with its share, the top domain, a timeline, sample posts, members.
@@ -54,7 +54,7 @@ def test_report_is_byte_stable(small, tmp_path):
 
 def test_hostile_strings_are_text_never_markup(hostile):
     page = render_report(hostile.posts, hostile.detection)
-    assert hostile.detection.flagged_clusters["top_app"].tolist() == [APP_PAYLOAD]
+    assert hostile.detection.flagged["top_app"].tolist() == [APP_PAYLOAD]
     # Only the page's own two script elements exist; no payload survives as markup.
     assert page.count("<script") == 2
     for payload in (TEXT_PAYLOAD, APP_PAYLOAD, NAME_PAYLOAD, "<img src=x", "<!--"):
@@ -89,7 +89,7 @@ def test_content_security_policy_allows_only_the_pages_own_script_and_style(smal
 def test_caps_bound_the_page_and_say_so(small):
     caps = ReportCaps(members=10, posts=3, network=NetworkCaps(members_per_cluster=20))
     page = render_report(small.posts, small.detection, caps=caps)
-    size = int(small.detection.flagged_clusters["size"].iloc[0])
+    size = int(small.detection.flagged["size"].iloc[0])
     assert f"showing the 10 most active of {size}" in page
     assert (
         page.count('<ul class="members">') == 1
@@ -159,7 +159,7 @@ def test_evidence_is_in_words_with_the_field_name_in_a_tooltip(small):
     from research.report.fields import describe
 
     card = _card(render_report(small.posts, small.detection))
-    row = small.detection.flagged_clusters.iloc[0]
+    row = small.detection.flagged.iloc[0]
     assert '<th title="n_adopters">accounts judged with it (they pushed its signature)</th>' in card
     assert '<th title="exclusivity">share of all links to the signature&#x27;s sites that are theirs</th>' in card
     assert '<th title="history">accounts with posts outside the campaign</th>' in card
@@ -217,7 +217,7 @@ def _members_csv(card: str) -> pd.DataFrame:
 def test_member_list_is_open_and_every_member_downloads_as_csv_from_the_page(small):
     caps = ReportCaps(members=10)
     card = _card(render_report(small.posts, small.detection, caps=caps))
-    size = int(small.detection.flagged_clusters["size"].iloc[0])
+    size = int(small.detection.flagged["size"].iloc[0])
     # Open: the list is not inside a <details> (which the old page kept closed).
     before = card[: card.index('<ul class="members">')]
     assert before.count("<details") == before.count("</details>")
