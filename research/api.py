@@ -320,7 +320,7 @@ class Dataset:
 
     def detect(
         self,
-        method: str = "joint",
+        method: str = "hijack",
         seed: int | None = 0,
         *,
         params: dict[str, Any] | None = None,
@@ -332,7 +332,7 @@ class Dataset:
         Parameters
         ----------
         method
-            Method name (default: the package's method, ``joint``).
+            Method name (default: the package's method, ``hijack``).
         seed
             Seed of the method's randomness.
         params

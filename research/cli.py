@@ -106,7 +106,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     det.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="posts to analyse")
     det.add_argument("--out", required=True, type=Path, help="output directory")
     det.add_argument(
-        "--method", default="joint", help="method name (default joint, this package's method)"
+        "--method", default="hijack", help="method name (default hijack, this package's method)"
     )
     det.add_argument("--config", type=Path, default=None, help="YAML file of method parameters")
     det.add_argument(
