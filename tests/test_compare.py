@@ -52,7 +52,9 @@ def test_compare_writes_tables_and_replaces_the_readme_block(tmp_path):
 def test_params_come_from_the_method_configs():
     assert config_params("qut_colink")["window_s"] == 60
     joint = config_params("joint")
-    assert joint["detector"] == "leiden" and joint["window_s"] == 900  # from the pipeline groups
+    assert joint["detector"] == "leiden" and joint["projection"] == "windows"  # its own graph
+    hijack = config_params("hijack")  # from the pipeline groups
+    assert hijack["projection"] == "neighbours" and hijack["detector_params"]["objective"] == "CPM"
     assert config_params("multilayer")["multiplex"] == "layers"
 
 

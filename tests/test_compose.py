@@ -13,16 +13,9 @@ from research.pipeline import PipelineSpec
 
 def test_composed_method_is_the_runs_method():
     method = method_from_config()
-    assert method.name == "joint" and method.seed == 0
-    # The configs describe the package's method: its layers, windows and flag rule.
-    spec = PipelineSpec.from_dict(method.params)
-    default = PipelineSpec()
-    assert (spec.layers, spec.window_s, spec.weighting, spec.rule) == (
-        default.layers,
-        default.window_s,
-        default.weighting,
-        default.rule,
-    )
+    assert method.name == "hijack" and method.seed == 0
+    # The configs describe the package's method: its projection, detector and rule.
+    assert PipelineSpec.from_dict(method.params) == PipelineSpec()
     tuned = method_from_config(["detect=louvain", "seed=4", "filter=min_support"])
     assert tuned.params["detector"] == "louvain" and tuned.seed == 4
     assert tuned.params["filters"][0]["name"] == "min_support"

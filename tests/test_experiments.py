@@ -63,10 +63,10 @@ def test_run_writes_artefacts_only_in_its_run_directory(tmp_path: Path):
     # Figures are named by data and method, so that two methods never overwrite each other.
     figures = sorted(p.name for p in (tmp_path / "run" / "figures").iterdir())
     assert figures == [
-        "weheartit_joint_evidence_map.pdf", "weheartit_joint_evidence_map.png",
-        "weheartit_joint_timeline.pdf", "weheartit_joint_timeline.png",
+        "weheartit_hijack_evidence_map.pdf", "weheartit_hijack_evidence_map.png",
+        "weheartit_hijack_timeline.pdf", "weheartit_hijack_timeline.png",
     ]  # fmt: skip
-    assert (tmp_path / "run" / "figures" / "weheartit_joint_timeline.pdf").stat().st_size > 1000
+    assert (tmp_path / "run" / "figures" / "weheartit_hijack_timeline.pdf").stat().st_size > 1000
     # The paper's figures are the paper experiments' alone: a single run writes none.
     assert not (tmp_path / "paper").exists()
     provenance = json.loads((tmp_path / "run" / "provenance.json").read_text())
@@ -77,8 +77,8 @@ def test_configuration_is_checked_before_the_data_is_read(tmp_path: Path):
     from research.errors import ConfigError
 
     # The data path does not exist: reading first would fail on it, not on the window.
-    cfg = _compose(["data=file", f"data.path={tmp_path / 'none.jsonl'}", "projection.window_s=-5"])
-    with pytest.raises(ConfigError, match="window_s must be positive"):
+    cfg = _compose(["data=file", f"data.path={tmp_path / 'none.jsonl'}", "projection.neighbours=0"])
+    with pytest.raises(ConfigError, match="neighbours"):
         run(cfg, tmp_path / "run")
 
 
@@ -91,9 +91,9 @@ def test_same_config_same_bytes(tmp_path: Path):
         "clusters.csv",
         "accounts.csv",
         "report.html",
-        "figures/weheartit_joint_timeline.pdf",
-        "figures/weheartit_joint_timeline.png",
-        "figures/weheartit_joint_evidence_map.pdf",
-        "figures/weheartit_joint_evidence_map.png",
+        "figures/weheartit_hijack_timeline.pdf",
+        "figures/weheartit_hijack_timeline.png",
+        "figures/weheartit_hijack_evidence_map.pdf",
+        "figures/weheartit_hijack_evidence_map.png",
     ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
