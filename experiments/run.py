@@ -130,7 +130,9 @@ def run_on_backend(plain: dict[str, Any], posts: Any, out_dir: Path, seed: int) 
 
     if plain["method"]["name"] != "joint":
         raise ConfigError(
-            f"backend={plain['backend']['name']} runs the package's method only, not {plain['method']['name']!r}"
+            f"backend={plain['backend']['name']} projects time windows across workers, which only "
+            f"method=joint uses; {plain['method']['name']!r} needs backend=memory (a Dask engine "
+            "for the neighbours projection of hijack is not written yet)"
         )
     data = plain["data"]
     path = Path(data["path"]) if data.get("kind") == "file" and data.get("path") else None

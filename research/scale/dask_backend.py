@@ -88,9 +88,12 @@ def _read(part: str, row_group: int, columns: list[str]) -> pa.Table:
 def _values(table: pa.Table, include_platform_urls: bool, include_reposts: bool) -> dict[str, Any]:
     """A partition's posts (reposts dropped if asked) and its link values, as in ``encode_table``."""
     rows = np.arange(table.num_rows, dtype=np.int64)
-    if not include_reposts:
-        keep = ~np.asarray(table.column("is_repost").to_numpy(), dtype=bool)
-        rows = rows[keep]
+    repost = None
+    if "is_repost" in table.column_names:
+        repost = np.asarray(table.column("is_repost").fill_null(False).to_numpy(), dtype=bool)
+    if not include_reposts and repost is not None:
+        keep = ~repost
+        rows, repost = rows[keep], repost[keep]
         table = table.filter(pa.array(keep))
     urls = table.column("urls").combine_chunks()
     domains = table.column("domains").combine_chunks()
@@ -110,6 +113,8 @@ def _values(table: pa.Table, include_platform_urls: bool, include_reposts: bool)
         "urls": url_values.filter(pa.array(present)),
         "domains": domain_values.filter(pa.array(present)),
     }
+    if repost is not None:
+        out["repost"] = repost
     if include_platform_urls:
         platform = table.column("platform_urls").combine_chunks()
         values = pc.list_flatten(platform)
@@ -181,6 +186,8 @@ def _encode_partition(
         "url_code": _codes(values["urls"], maps["urls"]),
         "url_domain": _codes(values["domains"], maps["domains"]),
     }
+    if "repost" in values:
+        out["post_repost"] = values["repost"]
     if "platform" in values:
         out["platform_post"] = values["platform_post"]
         out["platform_code"] = _codes(values["platform"], maps["platform"])
@@ -213,6 +220,11 @@ def _events(parts: list[_Arrays], dictionaries: dict[str, Any]) -> Events:
         link_post=cat(link_post),
         link_url=cat(link_url),
         link_domain=cat(link_domain),
+        post_repost=(
+            np.concatenate([p["post_repost"] for p in parts])
+            if parts and all("post_repost" in p for p in parts)
+            else None
+        ),
     )
 
 

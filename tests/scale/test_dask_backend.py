@@ -99,8 +99,10 @@ def test_dask_projection_equals_memory(dataset, client, specs, weights, filters)
 
 
 def test_dask_pipeline_gives_the_same_clusters_and_finds_the_campaign(dataset):
+    from research.methods import JOINT_GRAPH
+
     sim, path = dataset
-    spec = PipelineSpec()
+    spec = PipelineSpec.from_dict(JOINT_GRAPH)  # the windowed graph: what Dask projects
     memory = detect_parquet(path, spec, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
