@@ -64,7 +64,7 @@ class PipelineSpec:
 
     projection: str = "neighbours"
     objects: tuple[str, ...] = ("site",)
-    neighbours: int = 8
+    neighbours: int = 16
     max_gap_s: float | None = 7 * 86_400.0
     layers: tuple[Layer, ...] = (Layer("app_domain", 1.0), Layer("app_url", 1.0))
     window_s: float | None = 900.0

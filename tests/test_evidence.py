@@ -105,7 +105,7 @@ def test_a_campaign_of_established_accounts_is_compromised(rng):
     assert group["app_lift"] == pytest.approx(16 / (16 + 1.96**2))
     assert accounts.loc[VICTIMS, "flagged"].all()
     assert not accounts.loc[OTHERS, "flagged"].any()
-    assert "Every term holds: exclusivity 1.00 ≥ 0.80" in group["explanation"]
+    assert "Every term holds: exclusivity 1.00 ≥ 0.70" in group["explanation"]
 
 
 def test_a_site_everybody_links_gives_no_signature(rng):
@@ -127,7 +127,7 @@ def test_a_retweet_storm_is_coordinated_not_compromised(rng):
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
-    assert group["reason"] == "reposts 1.00 > 0.50"
+    assert group["reason"] == "reposts 1.00 > 0.20"
     assert (
         "compromised" not in group["explanation"].split(":")[0]
         and "hijack" not in group["explanation"]
@@ -242,7 +242,7 @@ def test_each_failed_term_is_named_with_its_threshold():
            "routine": 0.0, "repost_share": 0.0, "link_reuse": 0.9, "synchrony": 0.8,
            "templating": np.nan, "app_lift": np.nan, "prevalence": np.nan}  # fmt: skip
     out = ladder(pd.DataFrame([row]), Rule())
-    assert out["verdict"][0] == "coordinated" and out["reason"][0] == "exclusivity 0.14 < 0.80"
+    assert out["verdict"][0] == "coordinated" and out["reason"][0] == "exclusivity 0.14 < 0.70"
     tight = Rule(min_exclusivity=0.1)
     assert ladder(pd.DataFrame([row]), tight)["verdict"][0] == "compromised"
 

@@ -61,7 +61,7 @@ class NeighbourSpec:
     """
 
     objects: tuple[str, ...] = ("site",)
-    neighbours: int = 8
+    neighbours: int = 16
     max_gap_s: float | None = 7 * 86_400.0
     max_span: float | None = 0.6
     span_quantile: float = 0.02
