@@ -69,9 +69,7 @@ def test_evidence_map_spreads_the_clusters_near_zero_exclusivity():
     # Popular sites give exclusivities of 10^-4 to 10^-2; on a linear axis they sat within 1%
     # of its width of x = 0, here they spread over a fifth of it.
     small = np.geomspace(1e-4, 1e-2, 12)
-    clusters = pd.DataFrame(
-        {"exclusivity": small, "concert": 0.5, "size": 10, "flagged": False}
-    )
+    clusters = pd.DataFrame({"exclusivity": small, "concert": 0.5, "size": 10, "flagged": False})
     axis = evidence_map(clusters, rule=Rule()).axes[0]
     pixels = axis.transData.transform(np.column_stack([small, np.zeros_like(small)]))[:, 0]
     width = axis.get_window_extent().width

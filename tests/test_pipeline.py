@@ -91,13 +91,17 @@ def test_same_seed_same_result(weheartit, weheartit_detection):
 
 
 def test_attaching_by_signature_only_adds_campaign_accounts(weheartit, weheartit_detection):
-    core = run_pipeline(weheartit.posts, PipelineSpec.from_dict({"rule": {"attach": False}}), seed=0)
+    core = run_pipeline(
+        weheartit.posts, PipelineSpec.from_dict({"rule": {"attach": False}}), seed=0
+    )
     m_core = evaluate(core.accounts, weheartit.truth)
     m_attached = evaluate(weheartit_detection.accounts, weheartit.truth)
     # Victims whose token posted once or twice reach no graph cluster; the signature finds them.
     assert m_attached["recall"] > m_core["recall"]
     assert m_attached["fp"] == m_core["fp"] == 0
-    added = weheartit_detection.accounts["flagged"].to_numpy() & ~core.accounts["flagged"].to_numpy()
+    added = (
+        weheartit_detection.accounts["flagged"].to_numpy() & ~core.accounts["flagged"].to_numpy()
+    )
     truth = weheartit.truth.campaign_of(weheartit_detection.accounts["account"][added].tolist())
     assert added.sum() == m_attached["tp"] - m_core["tp"] and all(c is not None for c in truth)
 

@@ -111,6 +111,39 @@ FIELDS: dict[str, Field] = {
 }
 
 
+#: The columns of ``accounts.csv`` (one row per account), in words.
+ACCOUNT_FIELDS: dict[str, str] = {
+    "account": "the account's id (a pseudonym when ingest was given a key)",
+    "cluster": "the group it is judged with (-1: none)",
+    "flagged": "its group is compromised",
+    "score": "its group's ranking score",
+    "verdict": "its group's verdict (compromised, coordinated or none)",
+    "attached": "judged with its group because it linked the signature in the span, not "
+    "because the graph placed it there",
+    "unsigned": "in one of a group's graph clusters but never linked its signature (not "
+    "judged with it)",
+}
+
+
+def columns_markdown(clusters: list[str], accounts: list[str]) -> str:
+    """The Markdown table of what each column of ``clusters.csv`` and ``accounts.csv`` holds
+    (README's copy is checked against it by a test).
+
+    Examples
+    --------
+    >>> print(columns_markdown(["cluster", "exclusivity"], ["account"]))
+    | file | column | what it holds |
+    |:--|:--|:--|
+    | clusters.csv | `cluster` | cluster |
+    | clusters.csv | `exclusivity` | share of all links to the signature's sites that are theirs |
+    | accounts.csv | `account` | the account's id (a pseudonym when ingest was given a key) |
+    """
+    rows = ["| file | column | what it holds |", "|:--|:--|:--|"]
+    rows += [f"| clusters.csv | `{c}` | {describe(c).words} |" for c in clusters]
+    rows += [f"| accounts.csv | `{c}` | {ACCOUNT_FIELDS.get(c, c)} |" for c in accounts]
+    return "\n".join(rows)
+
+
 def describe(name: str) -> Field:
     """The field's words and kind; an unknown field is named by itself (``_`` as spaces).
 

@@ -161,9 +161,13 @@ def test_evidence_is_in_words_with_the_field_name_in_a_tooltip(small):
     card = _card(render_report(small.posts, small.detection))
     row = small.detection.flagged.iloc[0]
     assert '<th title="n_adopters">accounts judged with it (they pushed its signature)</th>' in card
-    assert '<th title="exclusivity">share of all links to the signature&#x27;s sites that are theirs</th>' in card
+    assert (
+        '<th title="exclusivity">share of all links to the signature&#x27;s sites that are theirs</th>'
+        in card
+    )
     assert '<th title="history">accounts with posts outside the campaign</th>' in card
     from research.report.html import _SHOWN_ELSEWHERE as shown
+
     for name in row.index:
         if name not in shown:
             assert f'<th title="{name}">{text(describe(name).words)}</th>' in card, name
@@ -174,6 +178,7 @@ def test_evidence_is_in_words_with_the_field_name_in_a_tooltip(small):
 def test_a_methods_new_columns_show_without_code_changes(small):
     """A reason column and any other field a method adds show without code changes."""
     from research.report.fields import describe
+
     detection = small.detection
     clusters = detection.clusters.assign(
         verdict=np.where(detection.clusters["flagged"], "compromised", "none"),
@@ -186,7 +191,9 @@ def test_a_methods_new_columns_show_without_code_changes(small):
     assert '<th title="new_measure">new measure</th><td class="num">0.25</td>' in card
     table = page[page.index('<section id="all-clusters">') :]
     words = describe("reason")
-    assert f'<th class="reason" title="{text(words.words)} (reason)">{text(words.label)}</th>' in table
+    assert (
+        f'<th class="reason" title="{text(words.words)} (reason)">{text(words.label)}</th>' in table
+    )
     unflagged = clusters[~clusters["flagged"]].sort_values(
         ["score", "cluster"], ascending=[False, True]
     )
