@@ -574,7 +574,7 @@ class Findings:
         return projection, aligned_membership(events, self.detection.accounts)
 
     def _coaction_subgraph(self, cluster: int, members: np.ndarray, kind: str) -> Any:
-        import igraph as ig
+        from research._igraph import ig
 
         projection, membership = self._coaction
         inside = (membership[projection.rows] == cluster) & (membership[projection.cols] == cluster)
