@@ -1017,13 +1017,29 @@ def _templating(
     # candidates when they agree on a whole band, which is what MinHashLSH.query returns.
     perm = rule.minhash_permutations
     bands = MinHashLSH(threshold=rule.template_similarity, num_perm=perm).hashranges
+    # The sample of every group first (the same draws, in the same order, as one group at a
+    # time), then all their texts in one take: a lazy Parquet column reads each row group
+    # once instead of once per group (at 10^7 posts, 200 s of re-reading the text column).
+    samples: list[tuple[int, np.ndarray]] = []
+    order = np.argsort(post_group, kind="stable")
+    sorted_groups = post_group[order]
     for slot, group in enumerate(np.asarray(groups).tolist()):
-        chosen = posts[post_group == group]
+        first = int(np.searchsorted(sorted_groups, group, side="left"))
+        last = int(np.searchsorted(sorted_groups, group, side="right"))
+        chosen = posts[order[first:last]]  # the group's posts in table order (the sort is stable)
         if len(chosen) < 2:
             continue
         if len(chosen) > rule.max_texts:
             chosen = np.sort(rng.choice(chosen, size=rule.max_texts, replace=False))
-        values = texts.take(pa.array(events.post_row[chosen])).to_pylist()
+        samples.append((slot, chosen))
+    if not samples:
+        return out
+    bounds = np.cumsum([0, *(len(chosen) for _, chosen in samples)])
+    every_text = texts.take(
+        pa.array(events.post_row[np.concatenate([chosen for _, chosen in samples])])
+    ).to_pylist()
+    for (slot, chosen), start, stop in zip(samples, bounds[:-1], bounds[1:], strict=True):
+        values = every_text[start:stop]
         shingled = []
         for text in values:
             words = normalise_text(text or "").split()
