@@ -258,7 +258,6 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
     g_of_site = np.full(n_sites, -1, dtype=np.int64)
     g_of_site[candidates] = site_group
     link_group = g_of_site[link_site]
-    first_use = _first_use(link_site, account, when, n_sites)
     signed = np.flatnonzero(link_group >= 0)
     span = site_spans(link_group[signed], when[signed], n_groups, rule.span_quantile)
     start, end = span[:, 0], span[:, 1]
@@ -269,7 +268,7 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
         (link_group >= 0)
         & (when >= start[safe] - rule.margin_s)
         & (when <= end[safe] + rule.margin_s)
-        & (first_use.of_link(link_site, account) >= start[safe] - rule.margin_s)
+        & (_first_use_of_links(events) >= start[safe] - rule.margin_s)
     )
     if not rule.attach:
         adopting &= membership[account] >= 0
@@ -422,60 +421,21 @@ def _renumber(labels: np.ndarray) -> np.ndarray:
     return rank[inverse]
 
 
-@dataclass(frozen=True)
-class _FirstUse:
-    """Each (site, account)'s first use, sorted by site then time, with cumulative link counts."""
+def _first_use_of_links(events: Events) -> np.ndarray:
+    """For every link: when its account first linked its site (cached on the events).
 
-    keys: np.ndarray  # site * 2**32 + (first use - t0), sorted
-    cum_links: np.ndarray  # links by the adopters up to and including each entry
-    site_start: np.ndarray  # index of each site's first entry
-    links: np.ndarray  # links per site
-    t0: int
-    pair_site: np.ndarray
-    pair_account: np.ndarray
-    pair_first: np.ndarray
-    n_accounts: int
-
-    def links_before(self, site: np.ndarray, moment: np.ndarray) -> np.ndarray:
-        """Links to ``site`` by accounts whose first use of it was before ``moment``."""
-        offset = np.clip(np.asarray(moment) - self.t0, 0, 2**32 - 1)
-        pos = np.searchsorted(self.keys, site.astype(np.int64) * 2**32 + offset, side="left")
-        before = np.where(pos > 0, self.cum_links[np.maximum(pos - 1, 0)], 0)
-        base = np.where(
-            self.site_start[site] > 0, self.cum_links[np.maximum(self.site_start[site] - 1, 0)], 0
+    The pair index of each link comes with the distinct (site, account) pairs (two
+    counting sorts), not from a binary search of every link among them (at 10^7 posts
+    that search took ~5 s, and both signature_groups and group_evidence ran it)."""
+    if "first_use_of_links" not in events._cache:
+        link_site, labels = site_keys(events)
+        _keys, pair = pair_dense_codes(
+            link_site, events.link_account, len(labels), events.n_accounts
         )
-        return (before - base).astype(np.float64)
-
-    def of_link(self, site: np.ndarray, account: np.ndarray) -> np.ndarray:
-        """The first use of its site by its account, for every link."""
-        key = site.astype(np.int64) * self.n_accounts + account
-        pair_key = self.pair_site * self.n_accounts + self.pair_account
-        return self.pair_first[np.searchsorted(pair_key, key)]
-
-
-def _first_use(site: np.ndarray, account: np.ndarray, when: np.ndarray, n_sites: int) -> _FirstUse:
-    n_acc = int(account.max(initial=0)) + 1
-    ps, pa_, n_links = distinct_pairs(site, account, n_acc)
-    pair = np.searchsorted(ps * n_acc + pa_, site.astype(np.int64) * n_acc + account)
-    first = np.full(len(ps), _NEVER, dtype=np.int64)
-    np.minimum.at(first, pair, when)
-    t0 = int(when.min()) if len(when) else 0
-    keys = ps * 2**32 + (first - t0)
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    cum = np.cumsum(n_links[order])
-    site_start = np.searchsorted(keys, np.arange(n_sites, dtype=np.int64) * 2**32)
-    return _FirstUse(
-        keys=keys,
-        cum_links=cum,
-        site_start=site_start,
-        links=np.maximum(group_sizes(site, n_sites), 1).astype(np.float64),
-        t0=t0,
-        pair_site=ps,
-        pair_account=pa_,
-        pair_first=first,
-        n_accounts=n_acc,
-    )
+        first = np.full(len(_keys), _NEVER, dtype=np.int64)
+        np.minimum.at(first, pair, events.link_time)
+        events._cache["first_use_of_links"] = first[pair]
+    return events._cache["first_use_of_links"]
 
 
 EVIDENCE_COLUMNS = (
@@ -532,7 +492,7 @@ def group_evidence(
     # Exclusivity: links to the group's sites in its span by accounts new to them, over all
     # links to those sites (whoever else they adopted).
     n_site_links = group_sizes(link_group[link_group >= 0], n).astype(np.float64)
-    first = _first_use(link_site, account, when, n_sites).of_link(link_site, account)
+    first = _first_use_of_links(events)
     fresh = (link_group >= 0) & in_span & (first >= start[safe] - rule.margin_s)
     exclusivity = _ratio(group_sizes(link_group[fresh], n), n_site_links)
     post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
@@ -629,17 +589,27 @@ def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.nda
         events._cache["time_order"] = np.argsort(events.post_time, kind="stable")
     order = events._cache["time_order"]
     times = events.post_time[order]
-    seen = np.zeros(events.n_accounts, dtype=bool)
+    if "previous_post" not in events._cache:
+        # For each post in time order: the position of the same account's previous post
+        # (-1 for its first). The accounts posting in positions lo..hi are counted once each
+        # by counting the positions whose previous post is before lo: one contiguous
+        # comparison per interval instead of scattering every account of the interval.
+        accounts = events.post_account[order]
+        by_account = np.argsort(accounts, kind="stable")
+        previous = np.full(len(order), -1, dtype=np.int64)
+        same = accounts[by_account[1:]] == accounts[by_account[:-1]]
+        previous[by_account[1:][same]] = by_account[:-1][same]
+        events._cache["previous_post"] = previous
+    previous = events._cache["previous_post"]
     out = np.zeros(len(start), dtype=np.int64)
     for i, (lo, hi) in enumerate(
         zip(
-            np.searchsorted(times, start, "left"), np.searchsorted(times, end, "right"), strict=True
+            np.searchsorted(times, start, "left").tolist(),
+            np.searchsorted(times, end, "right").tolist(),
+            strict=True,
         )
     ):
-        accounts = events.post_account[order[lo:hi]]
-        seen[accounts] = True
-        out[i] = int(np.count_nonzero(seen))
-        seen[accounts] = False
+        out[i] = int(np.count_nonzero(previous[lo:hi] < lo))
     return out
 
 
@@ -735,14 +705,10 @@ def _first_app_use(
 ) -> np.ndarray:
     """When each account first posted through the matching app (never: the largest int)."""
     n_apps = len(events.apps) + 1
-    pa_acc, pa_app, _n = distinct_pairs(events.post_account, post_app, n_apps)
-    key = pa_acc * n_apps + pa_app
+    # Each post's (account, app) pair index comes with the pairs (no search of every post).
+    key, pair = pair_dense_codes(events.post_account, post_app, events.n_accounts, n_apps)
     first = np.full(len(key), _NEVER, dtype=np.int64)
-    np.minimum.at(
-        first,
-        np.searchsorted(key, events.post_account.astype(np.int64) * n_apps + post_app),
-        events.post_time,
-    )
+    np.minimum.at(first, pair, events.post_time)
     probe = accounts.astype(np.int64) * n_apps + np.maximum(apps, 0)
     pos = np.minimum(np.searchsorted(key, probe), max(len(key) - 1, 0))
     hit = (
