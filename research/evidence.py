@@ -98,7 +98,13 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from research.detect.clustering import Clustering
-from research.graph.codes import distinct_pairs, group_sizes, pair_dense_codes, site_spans
+from research.graph.codes import (
+    distinct_pairs,
+    group_sizes,
+    pair_dense_codes,
+    site_spans,
+    stable_group,
+)
 from research.graph.events import Events, site_keys, stem_codes
 from research.rule import Rule
 
@@ -595,7 +601,7 @@ def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.nda
         # by counting the positions whose previous post is before lo: one contiguous
         # comparison per interval instead of scattering every account of the interval.
         accounts = events.post_account[order]
-        by_account = np.argsort(accounts, kind="stable")
+        _bounds, by_account = stable_group(accounts, events.n_accounts)
         previous = np.full(len(order), -1, dtype=np.int64)
         same = accounts[by_account[1:]] == accounts[by_account[:-1]]
         previous[by_account[1:][same]] = by_account[:-1][same]
@@ -817,9 +823,9 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     # Expand each of those links to the groups its account adopted.
     count = count[account[candidate]]
     links = np.repeat(candidate, count)
-    pair = np.repeat(offsets[account[candidate]], count) + (
-        np.arange(len(links)) - np.repeat(np.cumsum(count) - count, count)
-    )
+    # (first pair of the account - first expanded entry of the link) + entry: one repeat.
+    pair = np.repeat(offsets[account[candidate]] - (np.cumsum(count) - count), count)
+    pair += np.arange(len(links))
     g = pair_group[pair]
     t = when[links]
     keep = (link_group[links] != g) & (
