@@ -571,7 +571,7 @@ def group_evidence(
             "span_hours": np.where(has_span, (end - start) / 3600.0, np.nan),
             "span_share": np.where(has_span, (end - start) / window, np.nan),
             "top_urls": _top_urls(events, sp_post, sp_group, n),
-            "signature_sites": [" ".join(site_labels.take(ks)) for ks in groups.sites],
+            "signature_sites": [" ".join(map(str, site_labels.take(ks))) for ks in groups.sites],
         }
     )
     # The costly terms, for the groups that need them.
