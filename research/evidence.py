@@ -87,6 +87,7 @@ The verdict that these numbers feed is in :mod:`research.verdicts`.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,6 +100,7 @@ from scipy.sparse.csgraph import connected_components
 
 from research.detect.clustering import Clustering
 from research.graph.codes import (
+    dense_codes,
     distinct_pairs,
     group_sizes,
     pair_dense_codes,
@@ -794,6 +796,10 @@ def _top_per_group(
     return top, share
 
 
+#: Expanded entries per block in :func:`_routine` (~8 arrays of 8 bytes each at a time).
+_ROUTINE_BLOCK = 1 << 23
+
+
 def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule) -> np.ndarray:
     """For each adopter pair: whether the account, outside the group's span, co-posted
     ``routine_urls`` URLs or more with other adopters of the group, each URL posted (outside
@@ -820,26 +826,44 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     candidate = np.flatnonzero(count[account] > 0)
     u_of, _a, _k = distinct_pairs(url[candidate], account[candidate], events.n_accounts)
     candidate = candidate[group_sizes(u_of, n_urls)[url[candidate]] >= 2]
-    # Expand each of those links to the groups its account adopted.
+    # Expand each of those links to the groups its account adopted (at 10^7 posts, 34 M
+    # entries from 4 M links), a block of links at a time, keeping only each block's
+    # distinct (adopter pair, URL) keys and their link counts: the terms below need no
+    # more, as a pair is one account in one group.
     count = count[account[candidate]]
-    links = np.repeat(candidate, count)
-    # (first pair of the account - first expanded entry of the link) + entry: one repeat.
-    pair = np.repeat(offsets[account[candidate]] - (np.cumsum(count) - count), count)
-    pair += np.arange(len(links))
-    g = pair_group[pair]
-    t = when[links]
-    keep = (link_group[links] != g) & (
-        (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
+    n_judged = max(len(judged), 1)
+    blocks = np.searchsorted(
+        np.cumsum(count), np.arange(_ROUTINE_BLOCK, int(count.sum()), _ROUTINE_BLOCK)
     )
-    links, pair, g = links[keep], pair[keep], g[keep]
-    if len(links) == 0:
+    key_parts, count_parts = [], []
+    for lo, hi in itertools.pairwise([0, *blocks.tolist(), len(candidate)]):
+        some, k = candidate[lo:hi], count[lo:hi]
+        links = np.repeat(some, k)
+        # (first pair of the account - first expanded entry of the link) + entry: one repeat.
+        pair = np.repeat(offsets[account[some]] - (np.cumsum(k) - k), k)
+        pair += np.arange(len(links))
+        g = pair_group[pair]
+        t = when[links]
+        keep = (link_group[links] != g) & (
+            (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
+        )
+        links, pair = links[keep], pair[keep]
+        del g, t, keep
+        key, of = pair_dense_codes(pair, url[links], n_judged, n_urls)
+        key_parts.append(key)
+        count_parts.append(group_sizes(of, len(key)))
+    pu_key = np.concatenate(key_parts) if key_parts else np.zeros(0, dtype=np.int64)
+    pu_links = np.concatenate(count_parts) if count_parts else np.zeros(0, dtype=np.int64)
+    if len(pu_key) == 0:
         return out
-    gu_key, gu_of = pair_dense_codes(g, url[links], n, n_urls)
+    if len(key_parts) > 1:  # a pair's links may lie in two blocks
+        pu_key, of = dense_codes(pu_key)
+        pu_links = np.bincount(of, weights=pu_links, minlength=len(pu_key)).astype(np.int64)
+    pu_pair, pu_url = pu_key // n_urls, pu_key % n_urls
+    gu_key, gu_of = pair_dense_codes(pair_group[pu_pair], pu_url, n, n_urls)
     gu_g, gu_u = gu_key // n_urls, gu_key % n_urls
-    gu_links = group_sizes(gu_of, len(gu_key))
-    gu_adopters = group_sizes(
-        distinct_pairs(gu_of, account[links], events.n_accounts)[0], len(gu_g)
-    )
+    gu_links = np.bincount(gu_of, weights=pu_links, minlength=len(gu_key)).astype(np.int64)
+    gu_adopters = group_sizes(gu_of, len(gu_key))  # one account per (pair, URL) of a group
     # All links to those URLs outside the span of the (first) group that has them.
     first_group = np.full(n_urls, -1, dtype=np.int64)
     first_group[gu_u[::-1]] = gu_g[::-1]
@@ -854,9 +878,8 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
         & (gu_adopters >= rule.routine_members * size[gu_g])
         & (gu_links >= rule.routine_share * np.maximum(all_outside[gu_u], 1))
     )
-    hits = shared[gu_of]
-    p_of, _u, _c = distinct_pairs(pair[hits], url[links[hits]], n_urls)
-    out[judged] = group_sizes(p_of, len(judged)) >= rule.routine_urls
+    # URLs per pair among the shared ones (each (pair, URL) key is one URL of the pair).
+    out[judged] = group_sizes(pu_pair[shared[gu_of]], len(judged)) >= rule.routine_urls
     return out
 
 
