@@ -127,7 +127,8 @@ def summary(results: Path = RESULTS) -> str:
                 )
             lines += [
                 "",
-                f"{big['n_posts']:,} posts, Parquet to verdicts with evidence (`hijack`): {wall:.1f} s, {peak:.2f} GB: "
+                f"{big['n_posts']:,} posts, Parquet to verdicts with evidence (`hijack`): {wall:.1f} s wall "
+                f"({big['median_cpu_s']:.1f} s CPU: the wall time includes waiting for the shared cores), {peak:.2f} GB: "
                 + (
                     "; ".join(misses)
                     + f". Reading and encoding the five columns took {st['load']:.1f} s, the projection "

@@ -123,3 +123,21 @@ def test_igraph_keeps_matplotlib_when_it_was_loaded_first() -> None:
         "import igraph.drawing.shapes as shapes; assert shapes.mpl is matplotlib"
     )
     assert "igraph" in loaded_heavy_modules(code)
+
+
+def test_detect_on_parquet_imports_neither_matplotlib_nor_duckdb(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The whole detect verb (graph, Leiden, evidence, report.html) on a posts Parquet
+    # dataset: igraph comes without matplotlib, and DuckDB is only for Twitter v1.1 files.
+    from research.simulate import simulate
+
+    data = simulate("weheartit", seed=0, n_posts=5_000).write(tmp_path / "data")
+    code = (
+        "from research.cli import main; "
+        f"assert main(['detect', {str(data)!r}, '--out', {str(tmp_path / 'out')!r}, "
+        "'--method', 'hijack', '--quiet']) == 0"
+    )
+    loaded = loaded_heavy_modules(code)
+    assert {"igraph", "pyarrow", "numpy"} <= set(loaded)  # the detection did run
+    assert "matplotlib" not in loaded
+    assert "duckdb" not in loaded
+    assert (tmp_path / "out" / "report.html").exists()
