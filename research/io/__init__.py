@@ -15,6 +15,8 @@ only in the step that reads a Twitter v1.1 file with it.
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +49,23 @@ __all__ = [
     "read",
     "read_key",
 ]
+
+
+class _Package(types.ModuleType):
+    """This package, where ``ingest`` stays the function when the submodule of the same name loads.
+
+    The import system binds each submodule on its package when it first loads it
+    (``research.io.ingest``, the module); when this package imported its names eagerly, the
+    function rebound the name afterwards. Loading on first use, the binding is refused.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "ingest" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
