@@ -232,11 +232,11 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
     window = max(int(np.ptp(when)) if len(when) else 0, 1)
     short_lived = (spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window
     member = np.flatnonzero(membership[account] >= 0)
-    pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
-    pair = np.searchsorted(
-        pc * n_sites + pk,
-        membership[account[member]].astype(np.int64) * n_sites + link_site[member],
+    # The (cluster, site) pairs and each member link's pair, from two counting sorts.
+    key, pair = pair_dense_codes(
+        membership[account[member]], link_site[member], max(n_clusters, 1), n_sites
     )
+    pc, pk = key // max(n_sites, 1), key % max(n_sites, 1)
     p_members = group_sizes(distinct_pairs(pair, account[member], n_acc)[0], len(pc))
     is_candidate = np.zeros(n_sites, dtype=bool)
     is_candidate[pk[p_members >= 2]] = True
@@ -349,11 +349,9 @@ def cluster_groups(events: Events, clustering: Clustering, rule: Rule | None = N
     window = max(int(np.ptp(when)) if len(when) else 0, 1)
     short_lived = (spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window
     member = np.flatnonzero(membership[account] >= 0)
-    pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
-    pair = np.searchsorted(
-        pc * n_sites + pk,
-        membership[account[member]].astype(np.int64) * n_sites + link_site[member],
-    )
+    # The (cluster, site) pairs and each member link's pair, from two counting sorts.
+    key, pair = pair_dense_codes(membership[account[member]], link_site[member], max(n, 1), n_sites)
+    pc, pk = key // max(n_sites, 1), key % max(n_sites, 1)
     p_members = group_sizes(distinct_pairs(pair, account[member], events.n_accounts)[0], len(pc))
     keep = (p_members >= 2) & short_lived[pk]
     bounds = np.searchsorted(pc[keep], np.arange(n + 1))
@@ -713,10 +711,16 @@ def _first_app_use(
 ) -> np.ndarray:
     """When each account first posted through the matching app (never: the largest int)."""
     n_apps = len(events.apps) + 1
-    # Each post's (account, app) pair index comes with the pairs (no search of every post).
-    key, pair = pair_dense_codes(events.post_account, post_app, events.n_accounts, n_apps)
+    # Only the posts of the accounts asked about (the adopters: at 10^7 posts a tenth of them);
+    # each post's (account, app) pair index comes with the pairs (no search of every post).
+    asked = np.zeros(events.n_accounts, dtype=bool)
+    asked[accounts] = True
+    theirs = np.flatnonzero(asked[events.post_account])
+    key, pair = pair_dense_codes(
+        events.post_account[theirs], post_app[theirs], events.n_accounts, n_apps
+    )
     first = np.full(len(key), _NEVER, dtype=np.int64)
-    np.minimum.at(first, pair, events.post_time)
+    np.minimum.at(first, pair, events.post_time[theirs])
     probe = accounts.astype(np.int64) * n_apps + np.maximum(apps, 0)
     pos = np.minimum(np.searchsorted(key, probe), max(len(key) - 1, 0))
     hit = (
