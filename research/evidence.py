@@ -100,7 +100,6 @@ from scipy.sparse.csgraph import connected_components
 
 from research.detect.clustering import Clustering
 from research.graph.codes import (
-    dense_codes,
     distinct_pairs,
     group_sizes,
     pair_dense_codes,
@@ -831,16 +830,22 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     u_of, _a, _k = distinct_pairs(url[candidate], account[candidate], events.n_accounts)
     candidate = candidate[group_sizes(u_of, n_urls)[url[candidate]] >= 2]
     # Expand each of those links to the groups its account adopted (at 10^7 posts, 34 M
-    # entries from 4 M links), a block of links at a time, keeping only each block's
+    # entries from 4 M links), a block of accounts at a time, keeping only each block's
     # distinct (adopter pair, URL) keys and their link counts: the terms below need no
-    # more, as a pair is one account in one group.
+    # more, as a pair is one account in one group. In account order, the blocks' pairs are
+    # disjoint and increasing, so their sorted keys concatenate into the sorted whole.
+    candidate = candidate[stable_group(account[candidate], events.n_accounts)[1]]
     count = count[account[candidate]]
     n_judged = max(len(judged), 1)
-    blocks = np.searchsorted(
-        np.cumsum(count), np.arange(_ROUTINE_BLOCK, int(count.sum()), _ROUTINE_BLOCK)
-    )
+    before = np.cumsum(count) - count  # entries before each link
+    first_of_account = np.flatnonzero(
+        np.diff(account[candidate], prepend=-1) != 0
+    )  # a block starts with an account
+    wanted = np.arange(_ROUTINE_BLOCK, int(count.sum()), _ROUTINE_BLOCK)
+    at = np.searchsorted(before[first_of_account], wanted)
+    cuts = np.unique(first_of_account[at[at < len(first_of_account)]])
     key_parts, count_parts = [], []
-    for lo, hi in itertools.pairwise([0, *blocks.tolist(), len(candidate)]):
+    for lo, hi in itertools.pairwise([0, *cuts[cuts > 0].tolist(), len(candidate)]):
         some, k = candidate[lo:hi], count[lo:hi]
         links = np.repeat(some, k)
         # (first pair of the account - first expanded entry of the link) + entry: one repeat.
@@ -860,9 +865,6 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     pu_links = np.concatenate(count_parts) if count_parts else np.zeros(0, dtype=np.int64)
     if len(pu_key) == 0:
         return out
-    if len(key_parts) > 1:  # a pair's links may lie in two blocks
-        pu_key, of = dense_codes(pu_key)
-        pu_links = np.bincount(of, weights=pu_links, minlength=len(pu_key)).astype(np.int64)
     pu_pair, pu_url = pu_key // n_urls, pu_key % n_urls
     gu_key, gu_of = pair_dense_codes(pair_group[pu_pair], pu_url, n, n_urls)
     gu_g, gu_u = gu_key // n_urls, gu_key % n_urls
