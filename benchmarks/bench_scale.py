@@ -6,7 +6,7 @@ Python process runs :func:`research.scale.detect_parquet` with the package's
 default method (evidence and signature expansion included) and reports wall
 time, CPU time, peak RSS (VmHWM) and the stage breakdown: load (read +
 encode), incidence, projection (with the streamed filters), graph build,
-detection (Leiden), scoring (evidence + expansion). Detection quality against
+detection (Leiden), scoring (evidence, expansion and verdicts). Detection quality against
 the simulator's truth is measured after the clock stops. Medians over repeats;
 the growth exponent is the slope of log(median time) on log(posts).
 
@@ -53,7 +53,7 @@ STAGES = {
     "projection": ("projection", "filter"),
     "graph_build": ("graph",),
     "detection": ("detect",),
-    "scoring": ("evidence", "expand"),
+    "scoring": ("evidence", "expand", "verdicts"),
 }
 
 

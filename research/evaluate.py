@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import igraph as ig
 import numpy as np
 import pandas as pd
 
+from research._igraph import ig
 from research.truth import GroundTruth
 
 

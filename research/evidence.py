@@ -87,6 +87,7 @@ The verdict that these numbers feed is in :mod:`research.verdicts`.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,6 +104,7 @@ from research.graph.codes import (
     group_sizes,
     pair_dense_codes,
     site_spans,
+    stable_group,
     top_per_group,
 )
 from research.graph.events import Events, site_keys, stem_codes
@@ -255,7 +257,6 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
     g_of_site = np.full(n_sites, -1, dtype=np.int64)
     g_of_site[candidates] = site_group
     link_group = g_of_site[link_site]
-    first_use = _first_use(link_site, account, when, n_sites)
     signed = np.flatnonzero(link_group >= 0)
     span = site_spans(link_group[signed], when[signed], n_groups, rule.span_quantile)
     start, end = span[:, 0], span[:, 1]
@@ -266,7 +267,7 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
         (link_group >= 0)
         & (when >= start[safe] - rule.margin_s)
         & (when <= end[safe] + rule.margin_s)
-        & (first_use.of_link(link_site, account) >= start[safe] - rule.margin_s)
+        & (_first_use_of_links(events) >= start[safe] - rule.margin_s)
     )
     if not rule.attach:
         adopting &= membership[account] >= 0
@@ -381,11 +382,11 @@ def _cluster_sites(
     window = max(int(np.ptp(when)) if len(when) else 0, 1)
     short_lived = (spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window
     member = np.flatnonzero(membership[account] >= 0)
-    pc, pk, _n = distinct_pairs(membership[account[member]], link_site[member], n_sites)
-    pair = np.searchsorted(
-        pc * n_sites + pk,
-        membership[account[member]].astype(np.int64) * n_sites + link_site[member],
+    # The (cluster, site) pairs and each member link's pair, from two counting sorts.
+    key, pair = pair_dense_codes(
+        membership[account[member]], link_site[member], max(clustering.n_clusters, 1), n_sites
     )
+    pc, pk = key // max(n_sites, 1), key % max(n_sites, 1)
     p_members = group_sizes(distinct_pairs(pair, account[member], events.n_accounts)[0], len(pc))
     return link_site, n_sites, spans, short_lived, member, pc, pk, pair, p_members
 
@@ -444,60 +445,21 @@ def _renumber(labels: np.ndarray) -> np.ndarray:
     return rank[inverse]
 
 
-@dataclass(frozen=True)
-class _FirstUse:
-    """Each (site, account)'s first use, sorted by site then time, with cumulative link counts."""
+def _first_use_of_links(events: Events) -> np.ndarray:
+    """For every link: when its account first linked its site (cached on the events).
 
-    keys: np.ndarray  # site * 2**32 + (first use - t0), sorted
-    cum_links: np.ndarray  # links by the adopters up to and including each entry
-    site_start: np.ndarray  # index of each site's first entry
-    links: np.ndarray  # links per site
-    t0: int
-    pair_site: np.ndarray
-    pair_account: np.ndarray
-    pair_first: np.ndarray
-    n_accounts: int
-
-    def links_before(self, site: np.ndarray, moment: np.ndarray) -> np.ndarray:
-        """Links to ``site`` by accounts whose first use of it was before ``moment``."""
-        offset = np.clip(np.asarray(moment) - self.t0, 0, 2**32 - 1)
-        pos = np.searchsorted(self.keys, site.astype(np.int64) * 2**32 + offset, side="left")
-        before = np.where(pos > 0, self.cum_links[np.maximum(pos - 1, 0)], 0)
-        base = np.where(
-            self.site_start[site] > 0, self.cum_links[np.maximum(self.site_start[site] - 1, 0)], 0
+    The pair index of each link comes with the distinct (site, account) pairs (two
+    counting sorts), not from a binary search of every link among them (at 10^7 posts
+    that search took ~5 s, and both signature_groups and group_evidence ran it)."""
+    if "first_use_of_links" not in events._cache:
+        link_site, labels = site_keys(events)
+        _keys, pair = pair_dense_codes(
+            link_site, events.link_account, len(labels), events.n_accounts
         )
-        return (before - base).astype(np.float64)
-
-    def of_link(self, site: np.ndarray, account: np.ndarray) -> np.ndarray:
-        """The first use of its site by its account, for every link."""
-        key = site.astype(np.int64) * self.n_accounts + account
-        pair_key = self.pair_site * self.n_accounts + self.pair_account
-        return self.pair_first[np.searchsorted(pair_key, key)]
-
-
-def _first_use(site: np.ndarray, account: np.ndarray, when: np.ndarray, n_sites: int) -> _FirstUse:
-    n_acc = int(account.max(initial=0)) + 1
-    ps, pa_, n_links = distinct_pairs(site, account, n_acc)
-    pair = np.searchsorted(ps * n_acc + pa_, site.astype(np.int64) * n_acc + account)
-    first = np.full(len(ps), _NEVER, dtype=np.int64)
-    np.minimum.at(first, pair, when)
-    t0 = int(when.min()) if len(when) else 0
-    keys = ps * 2**32 + (first - t0)
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    cum = np.cumsum(n_links[order])
-    site_start = np.searchsorted(keys, np.arange(n_sites, dtype=np.int64) * 2**32)
-    return _FirstUse(
-        keys=keys,
-        cum_links=cum,
-        site_start=site_start,
-        links=np.maximum(group_sizes(site, n_sites), 1).astype(np.float64),
-        t0=t0,
-        pair_site=ps,
-        pair_account=pa_,
-        pair_first=first,
-        n_accounts=n_acc,
-    )
+        first = np.full(len(_keys), _NEVER, dtype=np.int64)
+        np.minimum.at(first, pair, events.link_time)
+        events._cache["first_use_of_links"] = first[pair]
+    return events._cache["first_use_of_links"]
 
 
 EVIDENCE_COLUMNS = (
@@ -554,7 +516,7 @@ def group_evidence(
     # Exclusivity: links to the group's sites in its span by accounts new to them, over all
     # links to those sites (whoever else they adopted).
     n_site_links = group_sizes(link_group[link_group >= 0], n).astype(np.float64)
-    first = _first_use(link_site, account, when, n_sites).of_link(link_site, account)
+    first = _first_use_of_links(events)
     fresh = (link_group >= 0) & in_span & (first >= start[safe] - rule.margin_s)
     exclusivity = _ratio(group_sizes(link_group[fresh], n), n_site_links)
     post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
@@ -627,7 +589,7 @@ def group_evidence(
             "span_hours": np.where(has_span, (end - start) / 3600.0, np.nan),
             "span_share": np.where(has_span, (end - start) / window, np.nan),
             "top_urls": _top_urls(events, sp_post, sp_group, n),
-            "signature_sites": [" ".join(site_labels.take(ks)) for ks in groups.sites],
+            "signature_sites": [" ".join(map(str, site_labels.take(ks))) for ks in groups.sites],
         }
     )
     # The costly terms, for the groups that need them.
@@ -651,17 +613,27 @@ def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.nda
         events._cache["time_order"] = np.argsort(events.post_time, kind="stable")
     order = events._cache["time_order"]
     times = events.post_time[order]
-    seen = np.zeros(events.n_accounts, dtype=bool)
+    if "previous_post" not in events._cache:
+        # For each post in time order: the position of the same account's previous post
+        # (-1 for its first). The accounts posting in positions lo..hi are counted once each
+        # by counting the positions whose previous post is before lo: one contiguous
+        # comparison per interval instead of scattering every account of the interval.
+        accounts = events.post_account[order]
+        _bounds, by_account = stable_group(accounts, events.n_accounts)
+        previous = np.full(len(order), -1, dtype=np.int64)
+        same = accounts[by_account[1:]] == accounts[by_account[:-1]]
+        previous[by_account[1:][same]] = by_account[:-1][same]
+        events._cache["previous_post"] = previous
+    previous = events._cache["previous_post"]
     out = np.zeros(len(start), dtype=np.int64)
     for i, (lo, hi) in enumerate(
         zip(
-            np.searchsorted(times, start, "left"), np.searchsorted(times, end, "right"), strict=True
+            np.searchsorted(times, start, "left").tolist(),
+            np.searchsorted(times, end, "right").tolist(),
+            strict=True,
         )
     ):
-        accounts = events.post_account[order[lo:hi]]
-        seen[accounts] = True
-        out[i] = int(np.count_nonzero(seen))
-        seen[accounts] = False
+        out[i] = int(np.count_nonzero(previous[lo:hi] < lo))
     return out
 
 
@@ -757,14 +729,16 @@ def _first_app_use(
 ) -> np.ndarray:
     """When each account first posted through the matching app (never: the largest int)."""
     n_apps = len(events.apps) + 1
-    pa_acc, pa_app, _n = distinct_pairs(events.post_account, post_app, n_apps)
-    key = pa_acc * n_apps + pa_app
-    first = np.full(len(key), _NEVER, dtype=np.int64)
-    np.minimum.at(
-        first,
-        np.searchsorted(key, events.post_account.astype(np.int64) * n_apps + post_app),
-        events.post_time,
+    # Only the posts of the accounts asked about (the adopters: at 10^7 posts a tenth of them);
+    # each post's (account, app) pair index comes with the pairs (no search of every post).
+    asked = np.zeros(events.n_accounts, dtype=bool)
+    asked[accounts] = True
+    theirs = np.flatnonzero(asked[events.post_account])
+    key, pair = pair_dense_codes(
+        events.post_account[theirs], post_app[theirs], events.n_accounts, n_apps
     )
+    first = np.full(len(key), _NEVER, dtype=np.int64)
+    np.minimum.at(first, pair, events.post_time[theirs])
     probe = accounts.astype(np.int64) * n_apps + np.maximum(apps, 0)
     pos = np.minimum(np.searchsorted(key, probe), max(len(key) - 1, 0))
     hit = (
@@ -825,6 +799,10 @@ def _names(
     return out
 
 
+#: Expanded entries per block in :func:`_routine` (~8 arrays of 8 bytes each at a time).
+_ROUTINE_BLOCK = 1 << 23
+
+
 def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule) -> np.ndarray:
     """For each adopter pair: whether the account, outside the group's span, co-posted
     ``routine_urls`` URLs or more with other adopters of the group, each URL posted (outside
@@ -851,26 +829,47 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     candidate = np.flatnonzero(count[account] > 0)
     u_of, _a, _k = distinct_pairs(url[candidate], account[candidate], events.n_accounts)
     candidate = candidate[group_sizes(u_of, n_urls)[url[candidate]] >= 2]
-    # Expand each of those links to the groups its account adopted.
+    # Expand each of those links to the groups its account adopted (at 10^7 posts, 34 M
+    # entries from 4 M links), a block of accounts at a time, keeping only each block's
+    # distinct (adopter pair, URL) keys and their link counts: the terms below need no
+    # more, as a pair is one account in one group. In account order, the blocks' pairs are
+    # disjoint and increasing, so their sorted keys concatenate into the sorted whole.
+    candidate = candidate[stable_group(account[candidate], events.n_accounts)[1]]
     count = count[account[candidate]]
-    links = np.repeat(candidate, count)
-    pair = np.repeat(offsets[account[candidate]], count) + (
-        np.arange(len(links)) - np.repeat(np.cumsum(count) - count, count)
-    )
-    g = pair_group[pair]
-    t = when[links]
-    keep = (link_group[links] != g) & (
-        (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
-    )
-    links, pair, g = links[keep], pair[keep], g[keep]
-    if len(links) == 0:
+    n_judged = max(len(judged), 1)
+    before = np.cumsum(count) - count  # entries before each link
+    first_of_account = np.flatnonzero(
+        np.diff(account[candidate], prepend=-1) != 0
+    )  # a block starts with an account
+    wanted = np.arange(_ROUTINE_BLOCK, int(count.sum()), _ROUTINE_BLOCK)
+    at = np.searchsorted(before[first_of_account], wanted)
+    cuts = np.unique(first_of_account[at[at < len(first_of_account)]])
+    key_parts, count_parts = [], []
+    for lo, hi in itertools.pairwise([0, *cuts[cuts > 0].tolist(), len(candidate)]):
+        some, k = candidate[lo:hi], count[lo:hi]
+        links = np.repeat(some, k)
+        # (first pair of the account - first expanded entry of the link) + entry: one repeat.
+        pair = np.repeat(offsets[account[some]] - (np.cumsum(k) - k), k)
+        pair += np.arange(len(links))
+        g = pair_group[pair]
+        t = when[links]
+        keep = (link_group[links] != g) & (
+            (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
+        )
+        links, pair = links[keep], pair[keep]
+        del g, t, keep
+        key, of = pair_dense_codes(pair, url[links], n_judged, n_urls)
+        key_parts.append(key)
+        count_parts.append(group_sizes(of, len(key)))
+    pu_key = np.concatenate(key_parts) if key_parts else np.zeros(0, dtype=np.int64)
+    pu_links = np.concatenate(count_parts) if count_parts else np.zeros(0, dtype=np.int64)
+    if len(pu_key) == 0:
         return out
-    gu_key, gu_of = pair_dense_codes(g, url[links], n, n_urls)
+    pu_pair, pu_url = pu_key // n_urls, pu_key % n_urls
+    gu_key, gu_of = pair_dense_codes(pair_group[pu_pair], pu_url, n, n_urls)
     gu_g, gu_u = gu_key // n_urls, gu_key % n_urls
-    gu_links = group_sizes(gu_of, len(gu_key))
-    gu_adopters = group_sizes(
-        distinct_pairs(gu_of, account[links], events.n_accounts)[0], len(gu_g)
-    )
+    gu_links = np.bincount(gu_of, weights=pu_links, minlength=len(gu_key)).astype(np.int64)
+    gu_adopters = group_sizes(gu_of, len(gu_key))  # one account per (pair, URL) of a group
     # All links to those URLs outside the span of the (first) group that has them.
     first_group = np.full(n_urls, -1, dtype=np.int64)
     first_group[gu_u[::-1]] = gu_g[::-1]
@@ -885,9 +884,8 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
         & (gu_adopters >= rule.routine_members * size[gu_g])
         & (gu_links >= rule.routine_share * np.maximum(all_outside[gu_u], 1))
     )
-    hits = shared[gu_of]
-    p_of, _u, _c = distinct_pairs(pair[hits], url[links[hits]], n_urls)
-    out[judged] = group_sizes(p_of, len(judged)) >= rule.routine_urls
+    # URLs per pair among the shared ones (each (pair, URL) key is one URL of the pair).
+    out[judged] = group_sizes(pu_pair[shared[gu_of]], len(judged)) >= rule.routine_urls
     return out
 
 
@@ -1020,13 +1018,29 @@ def _templating(
     # candidates when they agree on a whole band, which is what MinHashLSH.query returns.
     perm = rule.minhash_permutations
     bands = MinHashLSH(threshold=rule.template_similarity, num_perm=perm).hashranges
+    # The sample of every group first (the same draws, in the same order, as one group at a
+    # time), then all their texts in one take: a lazy Parquet column reads each row group
+    # once instead of once per group (at 10^7 posts, 200 s of re-reading the text column).
+    samples: list[tuple[int, np.ndarray]] = []
+    order = np.argsort(post_group, kind="stable")
+    sorted_groups = post_group[order]
     for slot, group in enumerate(np.asarray(groups).tolist()):
-        chosen = posts[post_group == group]
+        first = int(np.searchsorted(sorted_groups, group, side="left"))
+        last = int(np.searchsorted(sorted_groups, group, side="right"))
+        chosen = posts[order[first:last]]  # the group's posts in table order (the sort is stable)
         if len(chosen) < 2:
             continue
         if len(chosen) > rule.max_texts:
             chosen = np.sort(rng.choice(chosen, size=rule.max_texts, replace=False))
-        values = texts.take(pa.array(events.post_row[chosen])).to_pylist()
+        samples.append((slot, chosen))
+    if not samples:
+        return out
+    bounds = np.cumsum([0, *(len(chosen) for _, chosen in samples)])
+    every_text = texts.take(
+        pa.array(events.post_row[np.concatenate([chosen for _, chosen in samples])])
+    ).to_pylist()
+    for (slot, chosen), start, stop in zip(samples, bounds[:-1], bounds[1:], strict=True):
+        values = every_text[start:stop]
         shingled = []
         for text in values:
             words = normalise_text(text or "").split()

@@ -46,6 +46,7 @@ terms, each oriented so that 1 is most suspicious.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -207,7 +208,7 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
         for k in size.tolist()
     ]
     rows = evidence.iloc[np.flatnonzero(coordinated)].to_dict("records")
-    for i, row in zip(np.flatnonzero(coordinated).tolist(), rows):
+    for i, row in zip(np.flatnonzero(coordinated).tolist(), rows, strict=True):
         failed = [t.text(row, rule) for t in TERMS if not passes[t.name][i]]
         reasons[i] = "; ".join(failed) if failed else "all terms hold"
     return pd.DataFrame(
@@ -284,7 +285,7 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; span 0.01 ≤ 0.30; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.20; reuse 0.95 ≥ 0.50; concert (any of: synchrony 0.80 ≥ 0.60, app lift 0.90 ≥ 0.50). 2 clusters pooled by their signature; 3 accounts attached by it.
     """
     rule = rule or Rule()
-    r = dict(row)
+    r: dict[str, Any] = dict(row)
     verdict = str(r.get("verdict", "none"))
     size = int(r.get("n_adopters", r.get("size", 0)))
     said = {"none": "not flagged", "coordinated": "coordinated, not flagged"}.get(verdict, verdict)
@@ -329,7 +330,7 @@ def _facts(r: dict, site: str, *, judged: bool) -> str:
     app = neutralise_bidi(str(r.get("top_app") or ""))
     if app and not _is_nan(r.get("app_share")):
         text += f", {_pct(r['app_share'])} through {app}"
-        novelty = r.get("app_novelty")
+        novelty: Any = r.get("app_novelty")
         if not _is_nan(novelty):
             used = 1.0 - float(novelty)
             if judged and used >= 0.5:

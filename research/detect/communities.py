@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import igraph as ig
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from research._igraph import ig
 from research.detect.clustering import Clustering, canonical_membership
 from research.errors import ConfigError, unknown_name
 from research.graph.base import Projection

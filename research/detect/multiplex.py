@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import igraph as ig
-import leidenalg as la
 import numpy as np
 
+from research._igraph import ig
 from research.detect.clustering import Clustering, canonical_membership
 from research.detect.communities import count_disconnected
 from research.errors import ConfigError
@@ -84,6 +83,8 @@ def detect_multiplex(
     full = np.full(n_accounts, -1, dtype=np.int64)
     quality = None
     if len(nodes):
+        import leidenalg as la  # here: only the multiplex methods need it (~0.1 s to import)
+
         graphs = [_layer_graph(p, nodes) for p in layers]
         kind = la.CPMVertexPartition if objective == "CPM" else la.RBConfigurationVertexPartition
         partitions = [kind(g, weights="weight", resolution_parameter=resolution) for g in graphs]

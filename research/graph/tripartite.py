@@ -27,10 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import igraph as ig
 import numpy as np
 import scipy.sparse as sp
 
+from research._igraph import ig
 from research.graph.codes import dense_codes
 from research.graph.events import Events, Labels
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import igraph as ig
 import numpy as np
 
+from research._igraph import ig
 from research.graph.base import Projection
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from research.canonical import neutralise_bidi
 from research.errors import ConfigError, InputFileError, UserError
-from research.io.formats import FORMATS
-from research.io.ingest import ingest
-from research.io.options import ENGINES, ReadOptions
+from research.io.options import ENGINES, FORMATS, TABULAR_COLUMNS, ReadOptions
 from research.io.pseudonymise import KEY_ENV_VAR, read_key
-from research.io.tabular import TABULAR_COLUMNS
+
+# Only light modules above: `--help` builds this parser; the readers (numpy, pyarrow)
+# are imported by run_ingest.
 
 __all__ = ["add_ingest_parser", "parse_column_map", "run_ingest"]
 
@@ -114,6 +113,9 @@ def parse_column_map(pairs: list[str]) -> dict[str, str]:
 
 def run_ingest(args: argparse.Namespace) -> int:
     """Run ``ingest`` from parsed arguments; the exit code (0 on success)."""
+    from research.canonical import neutralise_bidi
+    from research.io.ingest import ingest
+
     try:
         key = read_key(args.pseudonymise_key_file)
         options = ReadOptions(

@@ -6,9 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from research.errors import ConfigError
-from research.io.sources import DEFAULT_MAX_LINE_BYTES
 
 __all__ = ["ENGINES", "ReadOptions"]
+
+# This module imports nothing heavy: the command line's parser reads its names.
+
+#: Lines longer than this are rejected (``line_too_long``) without being held in memory.
+DEFAULT_MAX_LINE_BYTES = 64 << 20
 
 #: The input formats, by name (each read by a reader of :mod:`research.io.formats`).
 FORMATS: tuple[str, ...] = (

@@ -18,10 +18,12 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from research.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["KEY_ENV_VAR", "key_id", "pseudonymise", "read_key"]
 
@@ -101,6 +103,8 @@ def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes, *, kind: str) -
     >>> out[0] == out[2], out[1].as_py()
     (True, None)
     """
+    import pyarrow as pa  # here: the command line reads KEY_ENV_VAR without pyarrow
+
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     encoded = values.dictionary_encode()

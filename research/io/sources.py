@@ -31,6 +31,7 @@ from typing import IO, BinaryIO
 import numpy as np
 
 from research.errors import InputFileError
+from research.io.options import DEFAULT_MAX_LINE_BYTES
 
 __all__ = [
     "Archive",
@@ -51,8 +52,6 @@ __all__ = [
 
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd"}
 _BLOCK = 1 << 20
-#: Lines longer than this are rejected (``line_too_long``) without being held in memory.
-DEFAULT_MAX_LINE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)

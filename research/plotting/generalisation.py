@@ -6,6 +6,7 @@ Pure functions: a results table in (one row per method and test draw, as
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -102,7 +103,7 @@ def knob_breakdown(results: pd.DataFrame) -> Figure:
                 if finite.sum() >= 4:
                     edges = np.quantile(x[finite], np.linspace(0, 1, 6))
                     centres, medians = [], []
-                    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+                    for lo, hi in itertools.pairwise(edges):
                         mine = finite & (x >= lo) & (x <= hi)
                         if mine.any():
                             centres.append(np.median(x[mine]))

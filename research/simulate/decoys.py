@@ -93,7 +93,9 @@ def organisations(
     Returns the posts, the members of organisations that kept their site, and the members
     of those that moved.
     """
-    batches, members, movers = [], [], []
+    batches: list[Batch] = []
+    members: list[np.ndarray] = []
+    movers: list[np.ndarray] = []
     for o in range(spec.orgs):
         name, url = ORG_APPS[o % len(ORG_APPS)]
         app = world.app(name, url)

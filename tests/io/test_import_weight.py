@@ -26,3 +26,15 @@ def test_reading_a_csv_does_not_import_duckdb(tmp_path) -> None:  # type: ignore
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_ingest_is_the_function_whichever_module_loads_first() -> None:
+    # research.io loads its names on first use; the submodule research.io.ingest must not
+    # take the place of the function of the same name when it is imported first.
+    code = (
+        "import research.io.ingest, research.io.loading; from research.io import ingest, read; "
+        "import research.io as io, sys; "
+        "print(callable(ingest), callable(read), io.ingest is sys.modules['research.io.ingest'].ingest)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True", "True"]
