@@ -72,7 +72,7 @@ def method_from_config(
     --------
     >>> method = method_from_config(["detect.detector_params.resolution=0.5"])
     >>> method.name, method.params["detector_params"]["resolution"], method.seed
-    ('joint', 0.5, 0)
+    ('hijack', 0.5, 0)
     """
     plain = _plain(compose_config(overrides, config_dir))
     return ComposedMethod(

@@ -234,7 +234,8 @@ def test_configuration_is_refused_before_any_data_is_read(
 
 
 def test_an_error_during_the_run_starts_its_own_line(simulated, tmp_path, capsys):
-    refuse = ["--set", "pair_budget=10", "--set", "on_budget=refuse"]
+    # The windowed graph has a pair budget to exceed (hijack's neighbours are bounded by k).
+    refuse = ["--method", "joint", "--set", "pair_budget=10", "--set", "on_budget=refuse"]
     assert (
         main(["detect", str(simulated), "--out", str(tmp_path / "o"), "--no-report", *refuse]) == 6
     )
