@@ -91,6 +91,44 @@ def _changed_since_recorded(name: str, record: dict) -> list[str]:
     ]
 
 
+#: Generated-table metrics that are shares, so their interval bounds must lie in [0, 1].
+SHARE_METRICS = ("f1", "precision", "recall", "fpr", "bcubed_f1", "ap")
+
+
+def check_intervals(paper_dir: Path) -> list[str]:
+    """Interval bounds (``<metric>_lo``, ``<metric>_hi``) of share metrics outside [0, 1] in
+    the generated tables (an unclipped Student-t interval runs below 0 on small samples)."""
+    problems = []
+    for path in sorted((paper_dir / "generated").glob("*.csv")):
+        table = pd.read_csv(path)
+        for column in table.columns:
+            base, _, end = column.rpartition("_")
+            share = base in SHARE_METRICS or base.startswith("fpr_") or base.endswith("_share")
+            if end not in ("lo", "hi") or not share:
+                continue
+            values = pd.to_numeric(table[column], errors="coerce").dropna().to_numpy()
+            bad = values[(values < 0) | (values > 1)]
+            if len(bad):
+                problems.append(
+                    f"{path}: {len(bad)} values of {column} outside [0, 1] (e.g. {bad[0]})"
+                )
+    return problems
+
+
+def check_figures_included(paper_dir: Path) -> list[str]:
+    """Figures in ``paper/figures/`` that ``main.tex`` does not include (a generated figure the
+    paper never shows is either dead weight or a result left out of the text)."""
+    tex = (paper_dir / "main.tex").read_text()
+    included = {
+        Path(name).stem for name in re.findall(r"\\includegraphics(?:\[[^]]*\])?\{([^}]+)\}", tex)
+    }
+    return [
+        f"{path}: a generated figure main.tex does not include"
+        for path in sorted((paper_dir / "figures").glob("*.pdf"))
+        if path.stem not in included
+    ]
+
+
 def blank_png(path: Path) -> bool:
     """Whether a PNG holds a single colour (nothing drawn)."""
     import matplotlib.image as mpimg
@@ -180,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{bench}: no benchmark numbers (make paper writes them from benchmarks/results/)"
         )
     problems += check_macros(args.paper_dir)
+    problems += check_intervals(args.paper_dir)
+    problems += check_figures_included(args.paper_dir)
     if args.pdf is not None:
         problems += check_pdf(args.pdf)
     for problem in problems:

@@ -21,7 +21,7 @@ from experiments.experiment import PROTOCOL_KINDS, run_experiment
 from experiments.paper import is_missing
 from experiments.sweep import merge_overrides, plan, thin
 from experiments.tools.latex import booktabs, escape, macros
-from experiments.tools.results import RunCache, mean_ci, run_key, summarise
+from experiments.tools.results import RunCache, run_key, summarise
 from research import methods as registry
 from research.detect.lfr import LFRSpec, lfr_graph
 from tests.conftest import REPO
@@ -119,11 +119,18 @@ def test_axis_values_and_overrides_helpers():
 # --- results, cache, LaTeX -------------------------------------------------------------------------
 
 
-def test_mean_ci_is_the_student_t_interval():
-    values = np.array([0.71, 0.93, 0.88, 0.9, 0.67])
-    mean, lo, hi = mean_ci(values)
-    expected = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
-    assert mean == pytest.approx(values.mean()) and (lo, hi) == pytest.approx(expected)
+def test_summarise_gives_bootstrap_intervals_clipped_for_shares():
+    # Shares near 1 with 5 seeds: a Student-t interval runs above 1; the bootstrap stays inside.
+    runs = pd.DataFrame(
+        {"m": ["a"] * 5, "f1": [1.0, 1.0, 1.0, 1.0, 0.6], "seconds": [1, 2, 3, 4, 30]}
+    )
+    row = summarise(runs, ["m"], ["f1", "seconds"]).iloc[0]
+    student = stats.t.interval(0.95, 4, loc=runs["f1"].mean(), scale=stats.sem(runs["f1"]))
+    assert student[1] > 1.0 and 0.0 <= row["f1_lo"] <= row["f1"] <= row["f1_hi"] <= 1.0
+    assert row["f1_hi"] == 1.0 and row["f1_lo"] == pytest.approx(0.76)  # three 0.6s in 5 draws
+    assert row["seconds_hi"] > 10  # not a share: not clipped
+    again = summarise(runs, ["m"], ["f1", "seconds"]).iloc[0]
+    assert again.equals(row)  # seeded resampling: the same bytes every time
 
 
 def test_summarise_groups_and_counts():

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from experiments.tools.stats import bootstrap_ci
 
 #: Bump when the meaning of a cached result changes (new metrics, changed evaluation),
 #: so that old cache entries are not mistaken for new ones. 3: the evidence rule picks a
@@ -97,36 +98,26 @@ class RunCache:
         os.replace(tmp, path)
 
 
-def mean_ci(
-    values: Sequence[float] | np.ndarray, level: float = 0.95
-) -> tuple[float, float, float]:
-    """Mean and the two ends of its Student-t confidence interval (NaNs ignored).
-
-    A single value has no spread to estimate: its interval is the value itself.
+def is_share(metric: str) -> bool:
+    """Whether a metric is a share in [0, 1], so that its interval is clipped to that range.
 
     Examples
     --------
-    >>> m, lo, hi = mean_ci([0.8, 0.9, 1.0])
-    >>> round(m, 3), round(lo, 3), round(hi, 3)
-    (0.9, 0.652, 1.148)
-    >>> mean_ci([0.5])
-    (0.5, 0.5, 0.5)
+    >>> [is_share(m) for m in ("f1", "fpr_feed", "app_share", "seconds", "n_posts")]
+    [True, True, True, False, False]
     """
-    x = np.asarray(values, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return (float("nan"),) * 3  # type: ignore[return-value]
-    mean = float(x.mean())
-    if len(x) == 1:
-        return mean, mean, mean
-    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
-    return mean, mean - half, mean + half
+    return (
+        metric in ("f1", "precision", "recall", "fpr", "bcubed_f1", "ap", "nmi", "purity")
+        or metric.startswith(("fpr_", "nmi_"))
+        or metric.endswith("_share")
+    )
 
 
 def summarise(
     results: pd.DataFrame, by: Sequence[str], metrics: Sequence[str], *, level: float = 0.95
 ) -> pd.DataFrame:
-    """Mean, confidence interval and count over seeds of each metric, per group.
+    """Mean, percentile-bootstrap interval of the mean (clipped to [0, 1] for shares; see
+    :mod:`experiments.tools.stats`) and count over seeds of each metric, per group.
 
     Parameters
     ----------
@@ -157,7 +148,9 @@ def summarise(
             zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True)
         )
         for metric in metrics:
-            mean, lo, hi = mean_ci(group[metric].to_numpy(dtype=np.float64), level)
+            mean, lo, hi = bootstrap_ci(
+                group[metric].to_numpy(dtype=np.float64), level=level, share=is_share(metric)
+            )
             row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = mean, lo, hi
         row["n"] = len(group)
         rows.append(row)

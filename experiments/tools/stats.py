@@ -1,7 +1,7 @@
 """Intervals and precision for the paper's tables: seeded percentile bootstrap, clipped shares,
 and a precision that is undefined (not 0) when a run flags nothing.
 
-Why not Student-t (:func:`experiments.tools.results.mean_ci`): with 5-10 seeds and shares near
+Why not Student-t: with 5-10 seeds and shares near
 0 or 1, a t interval runs outside [0, 1] (COMPA's precision 0.16 ± 0.19 in issue 12). A
 percentile bootstrap of the mean stays inside the range of the data, and a share's interval is
 clipped to [0, 1] in any case.
