@@ -38,7 +38,9 @@ def test_every_explanation_is_complete_and_judges_only_when_the_rule_did(detecti
         assert "nan" not in text.lower().split() and "nan " not in text and " nan" not in text, text
         assert "n/a of" not in text and not EMPTY_NAME.search(text), text
         verdict = row["verdict"]
-        said = {"none": "not flagged", "coordinated": "coordinated, not flagged"}.get(verdict, verdict)
+        said = {"none": "not flagged", "coordinated": "coordinated, not flagged"}.get(
+            verdict, verdict
+        )
         assert f" is {said}" in text.split(":")[0], text
         if verdict != "compromised":
             assert not JUDGING.search(text), text
