@@ -20,7 +20,7 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 
-RUN_DIR = Path("outputs/run/weheartit/joint/seed=0")
+RUN_DIR = Path("outputs/run/weheartit/hijack/seed=0")
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -61,6 +61,6 @@ def test_make_run_in_a_fresh_clone_leaves_a_clean_tree_and_the_report(tmp_path):
     assert provenance["git"]["dirty"] is False
     # The last lines say where the report and the figures are, and run.log holds them too.
     assert f"report:  {RUN_DIR / 'report.html'}" in done.stdout
-    assert f"figure:  {RUN_DIR / 'figures' / 'weheartit_joint_timeline.pdf'}" in done.stdout
+    assert f"figure:  {RUN_DIR / 'figures' / 'weheartit_hijack_timeline.pdf'}" in done.stdout
     log = (run / "run.log").read_text()
     assert "report:  " in log and "F1 1.000" in log
