@@ -428,9 +428,17 @@ def _site_groups(
     inside = np.searchsorted(keys, hi, side="right") - np.searchsorted(keys, lo, side="left")
     links_small = np.bincount(link_site, minlength=n)[small]
     strong &= inside >= rule.pool_cospan * np.maximum(links_small, 1)
-    join = sp.coo_matrix(
-        (np.ones(int(strong.sum())), (shared.row[strong], shared.col[strong])), shape=(n, n)
-    )
+    small, large, overlap = small[strong], large[strong], shared.data[strong]
+    if rule.pool_linkage == "best":
+        # Each site keeps one parent: the partner above it in (adopters, code) order holding the
+        # largest share of its adopters (ties: the larger partner, then the lower code). Parents
+        # rank strictly above their children, so the links form a forest.
+        order = np.lexsort((large, -n_adopters[large], -overlap, small))
+        small, large = small[order], large[order]
+        first = np.ones(len(small), dtype=bool)
+        first[1:] = small[1:] != small[:-1]
+        small, large = small[first], large[first]
+    join = sp.coo_matrix((np.ones(len(small)), (small, large)), shape=(n, n))
     _k, group = connected_components(join, directed=False)
     return _renumber(group)
 

@@ -16,6 +16,9 @@ from typing import Any
 
 from research.errors import ConfigError
 
+#: How qualifying pairs of signature sites are linked into groups (:attr:`Rule.pool_linkage`).
+POOL_LINKAGES = ("single", "best")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -34,6 +37,12 @@ class Rule:
         within the larger's span (widened by ``margin_s``), are pooled into one group.
     pool
         Pool sites (and so the clusters) that share adopters into one group, judged together.
+    pool_linkage
+        How qualifying pairs of sites make groups: ``"single"``, every pair joins (connected
+        components: two large sites are one group as soon as one small site qualifies with
+        both); ``"best"``, each site joins only the partner larger than itself (more adopters)
+        that holds the largest share of its adopters, so groups are trees and small sites
+        shared by two groups' adopters cannot bridge them (the chaining of single linkage).
     attach
         Judge every account that linked the signature in the span, not only those the
         graph placed in the group's clusters.
@@ -57,18 +66,19 @@ class Rule:
     margin_s: float = 86_400.0
     pool_overlap: float = 0.5
     pool_cospan: float = 0.9
-    pool: bool = True
+    pool: bool = False
+    pool_linkage: str = "best"
     attach: bool = True
     min_size: int = 3
     min_exclusivity: float = 0.7
-    max_span: float = 0.3
+    max_span: float = 0.5
     min_history: float = 0.0
     max_routine: float = 0.5
     max_reposts: float = 0.2
     min_reuse: float = 0.5
-    min_synchrony: float = 0.6
+    min_synchrony: float = 0.7
     min_templating: float = 0.2
-    min_app_lift: float = 0.5
+    min_app_lift: float = 0.3
     min_prevalence: float = 0.01
     history_margin_s: float = 3_600.0
     routine_share: float = 0.9
@@ -87,6 +97,11 @@ class Rule:
         for name in ("margin_s", "history_margin_s"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"rule.{name} must be at least 0, got {getattr(self, name)}")
+        if self.pool_linkage not in POOL_LINKAGES:
+            raise ConfigError(
+                f"rule.pool_linkage must be one of {', '.join(POOL_LINKAGES)}, "
+                f"got {self.pool_linkage!r}"
+            )
         if self.min_size < 1 or self.minhash_permutations < 8 or self.max_texts < 2:
             raise ConfigError(
                 "rule.min_size must be >= 1, rule.minhash_permutations >= 8, rule.max_texts >= 2"

@@ -220,6 +220,60 @@ def test_fragments_are_pooled_and_single_posters_attached(rng):
     assert group["n_unsigned"] == 1
 
 
+def _two_campaigns_and_a_shared_blog(rng) -> tuple[list[dict], dict[str, int], list[str]]:
+    """Two campaigns a day apart (eight victims each, their own domains) and a small blog that
+    two victims of each linked in their own lives between them."""
+    first, second = VICTIMS, [f"w{k}" for k in range(8)]
+    rows: list[dict] = []
+    _background(rows, first + second + OTHERS, rng)
+    for start, victims, domain in (
+        (10 * DAY, first, "slim-diet.com"),
+        (11 * DAY, second, "crypto-win.net"),
+    ):
+        for wave in (start, start + 5 * HOUR):
+            for k, v in enumerate(victims):
+                rows.append(
+                    _post(
+                        len(rows),
+                        v,
+                        wave + 20 * k,
+                        f"http://{domain}/offer?id={k}",
+                        app="Photo Pro",
+                    )
+                )
+    for k, v in enumerate(first[:2] + second[:2]):
+        rows.append(
+            _post(len(rows), v, 10 * DAY + 14 * HOUR + 600 * k, f"https://friends-blog.net/p/{k}")
+        )
+    members = {**dict.fromkeys(first, 0), **dict.fromkeys(second, 1)}
+    return rows, members, ["slim-diet.com", "crypto-win.net", "friends-blog.net"]  # fmt: skip
+
+
+@pytest.mark.parametrize(("linkage", "n_groups"), [("single", 1), ("best", 2)])
+def test_best_linkage_keeps_a_small_shared_site_from_bridging_two_campaigns(rng, linkage, n_groups):
+    from research.evidence import signature_groups
+    from research.graph.events import site_keys
+
+    rows, members, sites = _two_campaigns_and_a_shared_blog(rng)
+    events = encode(Posts.from_records(rows))
+    ids = events.accounts.values.to_pylist()
+    membership = np.full(events.n_accounts, -1, dtype=np.int64)
+    for account, cluster in members.items():
+        membership[ids.index(account)] = cluster
+    groups = signature_groups(
+        events,
+        Clustering(events.accounts, membership, "hand"),
+        Rule(pool=True, pool_linkage=linkage),
+    )
+    _link_site, labels = site_keys(events)
+    names = [[str(labels[s]) for s in g] for g in groups.sites]
+    holding = {site: next(k for k, g in enumerate(names) if site in g) for site in sites}
+    # Single linkage chains both campaigns through the blog; best linkage hangs the blog on one
+    # of them (the blog's four adopters are half of either) and keeps the campaigns apart.
+    assert len({holding["slim-diet.com"], holding["crypto-win.net"]}) == n_groups
+    assert holding["friends-blog.net"] in (holding["slim-diet.com"], holding["crypto-win.net"])
+
+
 def test_an_account_in_two_groups_takes_the_most_severe_verdict(rng):
     rows: list[dict] = []
     _background(rows, VICTIMS + OTHERS, rng)
