@@ -475,6 +475,8 @@ def method_macros(cfg: dict[str, Any]) -> dict[str, str]:
     for key, value in rule.items():
         if isinstance(value, bool):
             values[f"config/rule/{key}"] = "yes" if value else "no"
+        elif isinstance(value, str):
+            values[f"config/rule/{key}"] = escape(value)
         elif key.endswith("_s"):
             values[f"config/rule/{key[:-2]}_h"] = fmt_number(float(value) / 3600, "sig")
         else:

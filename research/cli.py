@@ -439,8 +439,14 @@ def _detect(args: argparse.Namespace) -> int:
     summary = detection.summary()
     _say(
         args,
-        f"{_count(summary['n_flagged_clusters'], 'flagged cluster')}, "
-        f"{_count(summary['n_flagged_accounts'], 'flagged account')} -> {args.out}",
+        f"{_count(summary['n_flagged_clusters'], 'flagged cluster')}"
+        + (
+            f" in {_count(summary['n_campaigns'], 'campaign')}"
+            if summary["n_campaigns"] != summary["n_flagged_clusters"]
+            else ""
+        )
+        + ", "
+        + f"{_count(summary['n_flagged_accounts'], 'flagged account')} -> {args.out}",
     )
     for line in _cluster_lines(detection, args.out, report=not args.no_report):
         _say(args, line)

@@ -135,7 +135,9 @@ class Detection:
         return self._named(self.accounts[self.accounts["cluster"] == cluster])
 
     def summary(self) -> dict[str, Any]:
-        """Counts for a one-line report: method, seed, clusters, flagged clusters and accounts."""
+        """Counts for a one-line report: method, seed, clusters, flagged clusters and accounts, and
+        the campaigns the flagged clusters make (each flagged cluster its own for a method
+        without the ``campaign`` column)."""
         return {
             "method": self.method,
             "seed": self.seed,
@@ -143,6 +145,11 @@ class Detection:
             "n_clusters": len(self.clusters),
             "n_flagged_clusters": int(self.clusters["flagged"].sum()) if len(self.clusters) else 0,
             "n_flagged_accounts": int(self.accounts["flagged"].sum()),
+            "n_campaigns": int(self.clusters["campaign"].to_numpy().max(initial=-1)) + 1
+            if "campaign" in self.clusters
+            else int(self.clusters["flagged"].sum())
+            if len(self.clusters)
+            else 0,
         }
 
     # --- one cluster ------------------------------------------------------------------

@@ -28,7 +28,8 @@ def account_labels(
 
 
 def evaluate(accounts: pd.DataFrame, truth: GroundTruth) -> dict[str, Any]:
-    """Account-level metrics of a verdict table (``account``, ``cluster``, ``flagged``).
+    """Account-level metrics of a verdict table (``account``, ``cluster``, ``flagged``; the
+    grouping metrics compare ``campaign`` with the planted campaigns where the table has it).
 
     Returns
     -------
@@ -51,7 +52,9 @@ def evaluate(accounts: pd.DataFrame, truth: GroundTruth) -> dict[str, Any]:
     """
     campaign, decoy, positive = account_labels(accounts, truth)
     flagged = accounts["flagged"].to_numpy(dtype=bool)
-    cluster = accounts["cluster"].to_numpy()
+    # The predicted groups: campaigns where the method joins its flagged clusters into them
+    # (the package's ``campaign`` column), else the clusters.
+    cluster = accounts["campaign" if "campaign" in accounts else "cluster"].to_numpy()
     tp = int(np.sum(flagged & positive))
     fp = int(np.sum(flagged & ~positive))
     fn = int(np.sum(~flagged & positive))

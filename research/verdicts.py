@@ -51,6 +51,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from research.canonical import neutralise_bidi
 from research.detect.clustering import Clustering
@@ -443,6 +445,8 @@ def decide(
     chosen = pair_group == membership[groups.pair_account]
     member_of[groups.pair_account[chosen & groups.pair_member]] = True
     table.insert(1, "size", group_sizes(membership[membership >= 0], len(table)))
+    campaign = campaigns(groups.pair_account, pair_group, verdicts == "compromised", rule)
+    table.insert(table.columns.get_loc("verdict") + 1, "campaign", campaign)
     table["explanation"] = [explain(row, rule) for row in table.to_dict("records")]
     accounts = pd.DataFrame(
         {
@@ -451,8 +455,56 @@ def decide(
             "flagged": verdict == "compromised",
             "score": account_score,
             "verdict": verdict,
+            "campaign": np.where(
+                (verdict == "compromised") & (membership >= 0),
+                campaign[np.maximum(membership, 0)] if len(campaign) else -1,
+                -1,
+            ),
             "attached": adopter & ~member_of,
             "unsigned": ~adopter & groups.unsigned(),
         }
     )
     return Decision(clusters=table, accounts=accounts, membership=membership)
+
+
+def campaigns(
+    pair_account: np.ndarray, pair_group: np.ndarray, judged: np.ndarray, rule: Rule
+) -> np.ndarray:
+    """The campaign of each group (``-1``: not compromised): compromised groups whose adopters
+    overlap (at least two shared, and at least ``rule.pool_overlap`` of the smaller group) are
+    one campaign, numbered in order of their lowest group id.
+
+    Groups are judged each on its own signature (pooling them first lets small sites that
+    victims link in their own lives chain a campaign with them; the selection chose not to);
+    a campaign that pushed several sites (its rotated domains, its short links) is then several
+    compromised groups sharing their victims, and this puts them back together for the reader.
+    Only groups that were judged compromised alone are joined, so the join cannot make a verdict.
+
+    Examples
+    --------
+    >>> campaigns(np.array([0, 1, 2, 0, 1, 5, 6]), np.array([0, 0, 0, 1, 1, 2, 2]),
+    ...           np.array([True, True, True, False]), Rule())
+    array([ 0,  0,  1, -1])
+    """
+    n = len(judged)
+    out = np.full(n, -1, dtype=np.int64)
+    keep = judged[pair_group] if n else np.zeros(0, dtype=bool)
+    if not keep.any():
+        return out
+    acc, grp = pair_account[keep], pair_group[keep]
+    n_acc = int(acc.max()) + 1
+    incidence = sp.csr_matrix((np.ones(len(acc)), (grp, acc)), shape=(n, n_acc))
+    adopters = np.asarray(incidence.sum(axis=1)).ravel()
+    shared = sp.triu(incidence @ incidence.T, k=1).tocoo()
+    smaller = np.minimum(adopters[shared.row], adopters[shared.col])
+    strong = (shared.data >= 2) & (shared.data >= rule.pool_overlap * smaller)
+    join = sp.coo_matrix(
+        (np.ones(int(strong.sum())), (shared.row[strong], shared.col[strong])), shape=(n, n)
+    )
+    _k, label = connected_components(join, directed=False)
+    ids = np.flatnonzero(judged)
+    _u, first, inverse = np.unique(label[ids], return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(ids[first], kind="stable")] = np.arange(len(first))
+    out[ids] = rank[inverse]
+    return out

@@ -47,6 +47,9 @@ FIELDS: dict[str, Field] = {
     "reason": Field(
         "the rule's terms that failed, against their thresholds", "text", "why (not) compromised"
     ),
+    "campaign": Field(
+        "campaign: compromised groups sharing their victims (-1: not compromised)", "count"
+    ),
     "top_app": Field("top app of the signature posts", "text", "top app"),
     "top_site": Field("top signature site (a domain, or a short link)", "text", "top site"),
     "top_domain": Field("top domain", "text"),
@@ -118,6 +121,7 @@ ACCOUNT_FIELDS: dict[str, str] = {
     "flagged": "its group is compromised",
     "score": "its group's ranking score",
     "verdict": "its group's verdict (compromised, coordinated or none)",
+    "campaign": "its compromised group's campaign (-1: not flagged)",
     "attached": "judged with its group because it linked the signature in the span, not "
     "because the graph placed it there",
     "unsigned": "in one of a group's graph clusters but never linked its signature (not "

@@ -233,6 +233,7 @@ def render_report(
         network_json=Markup(json_for_script(network)),
         method=detection.method,
         n_flagged=n_flagged,
+        n_campaigns=summary["n_campaigns"],
         n_flagged_accounts=n_flagged_accounts,
         n_accounts=len(accounts),
         facts=_facts(events, detection, n_flagged, n_flagged_accounts),
