@@ -89,7 +89,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -175,6 +175,10 @@ class Groups:
             else np.zeros(len(probe), dtype=bool)
         )
 
+    def site_group(self) -> dict[int, int]:
+        """The group of each signature site (by site code)."""
+        return {int(site): g for g, sites in enumerate(self.sites) for site in sites}
+
     def unsigned(self) -> np.ndarray:
         """Members of a group's pieces that did not adopt it (per account)."""
         accounts = np.arange(len(self.piece_group))
@@ -195,11 +199,19 @@ class Groups:
         return out
 
 
-def signature_groups(events: Events, clustering: Clustering, rule: Rule | None = None) -> Groups:
+def signature_groups(
+    events: Events,
+    clustering: Clustering,
+    rule: Rule | None = None,
+    *,
+    together: Sequence[np.ndarray] = (),
+) -> Groups:
     """Pool clusters by signature and find each group's adopters (see module docstring).
 
     With ``rule.pool`` false every signature site is its own group; with ``rule.attach``
-    false only the clusters' members are adopters.
+    false only the clusters' members are adopters. ``together`` lists sets of site codes
+    (:func:`research.graph.events.site_keys`) that are one group whatever the pooling says
+    (:func:`research.verdicts.decide` joins the sites of one campaign's compromised groups).
 
     Examples
     --------
@@ -246,6 +258,8 @@ def signature_groups(events: Events, clustering: Clustering, rule: Rule | None =
         s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when[on_candidate],
         spans[candidates], rule,
     )  # fmt: skip
+    if len(together) and len(candidates):
+        site_group = _join(site_group, [local[np.asarray(t)] for t in together])
     n_groups = int(site_group.max(initial=-1)) + 1
     sites = [np.zeros(0, dtype=np.int64) for _ in range(n_groups)]
     order = np.argsort(site_group, kind="stable")
@@ -441,6 +455,26 @@ def _site_groups(
     join = sp.coo_matrix((np.ones(len(small)), (small, large)), shape=(n, n))
     _k, group = connected_components(join, directed=False)
     return _renumber(group)
+
+
+def _join(label: np.ndarray, sets: Sequence[np.ndarray]) -> np.ndarray:
+    """``label`` (a group per item) with the items of each set (codes; ``-1`` ignored) joined
+    into one group, renumbered ``0..k-1`` in order of first appearance."""
+    n = len(label)
+    first_of = np.zeros(n, dtype=np.int64)
+    order = np.argsort(label, kind="stable")
+    starts = np.flatnonzero(np.r_[True, label[order][1:] != label[order][:-1]])
+    first_of[order] = order[np.repeat(starts, np.diff(np.r_[starts, n]))]
+    rows, cols = [np.arange(n)], [first_of]
+    for items in sets:
+        items = items[items >= 0]
+        if len(items) > 1:
+            rows.append(items[:-1])
+            cols.append(items[1:])
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    graph = sp.coo_matrix((np.ones(len(r)), (r, c)), shape=(n, n))
+    _k, joined = connected_components(graph, directed=False)
+    return _renumber(joined)
 
 
 def _renumber(labels: np.ndarray) -> np.ndarray:

@@ -409,12 +409,32 @@ def decide(
     from research.evidence import group_evidence, signature_groups
 
     rule = rule or Rule()
-    groups = signature_groups(events, clustering, rule)
-    evidence = group_evidence(
-        events, groups, texts=texts, rule=rule, costly_for=lambda e: needs_costly_terms(e, rule)
-    )
-    judged = ladder(evidence, rule)
-    table = pd.concat([evidence, judged], axis=1)
+
+    def judge(together: list[np.ndarray]) -> tuple[Any, pd.DataFrame]:
+        groups = signature_groups(events, clustering, rule, together=together)
+        evidence = group_evidence(
+            events, groups, texts=texts, rule=rule, costly_for=lambda e: needs_costly_terms(e, rule)
+        )
+        return groups, pd.concat([evidence, ladder(evidence, rule)], axis=1)
+
+    # Each group is judged on its own signature; then the compromised groups of one campaign
+    # (sharing their victims: :func:`campaigns`) are judged again as one group, and kept as one
+    # where the union is compromised too (a campaign's rotated domains and short links, one card).
+    groups, table = judge([])
+    found = campaigns(groups.pair_account, groups.pair_group, _is(table, "compromised"), rule)
+    together = [
+        np.concatenate([groups.sites[g] for g in np.flatnonzero(found == c)])
+        for c in range(int(found.max(initial=-1)) + 1)
+        if np.count_nonzero(found == c) > 1
+    ]
+    if together:
+        joined_groups, joined = judge(together)
+        group_of = joined_groups.site_group()
+        kept = [t for t in together if _is(joined, "compromised")[group_of[int(t[0])]]]
+        if len(kept) == len(together):
+            groups, table = joined_groups, joined
+        elif kept:
+            groups, table = judge(kept)
     # Ids: compromised first, then coordinated, then none; larger groups first; ties by old id.
     rank = table["verdict"].map({v: i for i, v in enumerate(VERDICTS)}).to_numpy()
     order = np.lexsort((table["cluster"].to_numpy(), -table["n_adopters"].to_numpy(), rank))
@@ -465,6 +485,14 @@ def decide(
         }
     )
     return Decision(clusters=table, accounts=accounts, membership=membership)
+
+
+def _is(table: pd.DataFrame, verdict: str) -> np.ndarray:
+    """Whether each row of a judged table has ``verdict`` (by the group's id, ``cluster``)."""
+    ids = table["cluster"].to_numpy(dtype=np.int64)
+    out = np.zeros(int(ids.max(initial=-1)) + 1, dtype=bool)
+    out[ids[(table["verdict"] == verdict).to_numpy(dtype=bool)]] = True
+    return out
 
 
 def campaigns(
