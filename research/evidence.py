@@ -21,7 +21,12 @@ cluster's members pushed and that were *new* when they did.
    the smaller set — and that lived alongside each other (at least
    ``rule.pool_cospan`` of the smaller site's links within the larger's span)
    are one **group** (a campaign candidate: the days of a rotated domain, the
-   short links of one campaign). The clusters whose adopters mostly adopted
+   short links of one campaign). With ``rule.pool`` false each site is its own
+   group (the frozen default, chosen by ``experiments.select``: pooling also
+   chains a campaign with the small sites its victims link in their own lives),
+   and :func:`research.verdicts.decide` joins a campaign's sites after judging.
+   ``rule.pool_linkage`` ``"best"`` links each site only to its best larger
+   partner, so that shared small sites cannot bridge two groups. The clusters whose adopters mostly adopted
    the group are its *pieces* (``n_pieces``): the group is judged over all of
    them, however the graph split it.
 3. **Adopters.** The group's *span* runs from its members' first to last

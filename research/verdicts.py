@@ -37,6 +37,13 @@ retweet storms push the same links together too. A group of accounts
                                         their own pace fail here
     ================================  =================================================
 
+:func:`decide` judges each group on its own signature first; the compromised groups of one
+campaign (its rotated domains, its short links: groups sharing their victims, :func:`campaigns`)
+are then judged again as one group, kept as one where the union is compromised too, so that a
+campaign is one row and one card. Pooling sites *before* judging (``rule.pool``) lets the small
+sites that victims link in their own lives chain into the campaign's group and spoil its
+evidence; joining only what was judged compromised alone cannot.
+
 Every threshold is a field of :class:`research.rule.Rule`. An unknown term
 (no reposts recorded, no earlier posts to look at) does not fail. The
 ``score`` ranks groups for precision-recall curves: the product of the
