@@ -204,12 +204,15 @@ def sensitivity_panels(results: pd.DataFrame) -> Figure:
         for k, name in enumerate(settings):
             axis = axes[k // cols][k % cols]
             part = results[results["setting"] == name].sort_values("value")
-            x = part["value"].astype(float).to_numpy()
+            x, labels = _positions(part["value"].tolist())
             axis.plot(x, part["f1_median"], color=colour, marker="o", markersize=2.5, linewidth=1.1)
+            if labels is not None:  # a categorical setting (a linkage, a switch)
+                axis.set_xticks(x, labels)
+                axis.set_xlim(x[0] - 0.5, x[-1] + 0.5)
             axis.set_ylim(-0.04, 1.04)
-            chosen = part.loc[part["chosen"].astype(bool), "value"]
+            chosen = np.flatnonzero(part["chosen"].astype(bool).to_numpy())
             if len(chosen):
-                axis.axvline(float(chosen.iloc[0]), color="#555555", linestyle=":", linewidth=0.8)
+                axis.axvline(x[chosen[0]], color="#555555", linestyle=":", linewidth=0.8)
             twin = axis.twinx()
             twin.plot(x, 100 * part["fpr"], color="#D55E00", linestyle="--", linewidth=0.9)
             twin.set_ylim(0, max(1.0, 100 * float(results["fpr"].max()) * 1.1))
@@ -223,3 +226,12 @@ def sensitivity_panels(results: pd.DataFrame) -> Figure:
             axes[k // cols][k % cols].set_visible(False)
         fig.tight_layout()
     return fig
+
+
+def _positions(values: list[object]) -> tuple[np.ndarray, list[str] | None]:
+    """Where a setting's values go on the x axis: the numbers themselves, or ``0..k-1`` with
+    the values as tick labels when any is not a number."""
+    try:
+        return np.array([float(v) for v in values]), None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return np.arange(len(values), dtype=float), [str(v) for v in values]
