@@ -437,17 +437,11 @@ def _detect(args: argparse.Namespace) -> int:
             progress=not args.quiet,
         )
     summary = detection.summary()
-    _say(
-        args,
-        f"{_count(summary['n_flagged_clusters'], 'flagged cluster')}"
-        + (
-            f" in {_count(summary['n_campaigns'], 'campaign')}"
-            if summary["n_campaigns"] != summary["n_flagged_clusters"]
-            else ""
-        )
-        + ", "
-        + f"{_count(summary['n_flagged_accounts'], 'flagged account')} -> {args.out}",
-    )
+    clusters = _count(summary["n_flagged_clusters"], "flagged cluster")
+    if summary["n_campaigns"] != summary["n_flagged_clusters"]:
+        clusters += f" in {_count(summary['n_campaigns'], 'campaign')}"
+    accounts = _count(summary["n_flagged_accounts"], "flagged account")
+    _say(args, f"{clusters}, {accounts} -> {args.out}")
     for line in _cluster_lines(detection, args.out, report=not args.no_report):
         _say(args, line)
     if metrics is not None:

@@ -138,18 +138,19 @@ class Detection:
         """Counts for a one-line report: method, seed, clusters, flagged clusters and accounts, and
         the campaigns the flagged clusters make (each flagged cluster its own for a method
         without the ``campaign`` column)."""
+        n_flagged = int(self.clusters["flagged"].sum()) if len(self.clusters) else 0
+        if "campaign" in self.clusters:
+            n_campaigns = int(self.clusters["campaign"].to_numpy().max(initial=-1)) + 1
+        else:
+            n_campaigns = n_flagged
         return {
             "method": self.method,
             "seed": self.seed,
             "n_accounts": len(self.accounts),
             "n_clusters": len(self.clusters),
-            "n_flagged_clusters": int(self.clusters["flagged"].sum()) if len(self.clusters) else 0,
+            "n_flagged_clusters": n_flagged,
             "n_flagged_accounts": int(self.accounts["flagged"].sum()),
-            "n_campaigns": int(self.clusters["campaign"].to_numpy().max(initial=-1)) + 1
-            if "campaign" in self.clusters
-            else int(self.clusters["flagged"].sum())
-            if len(self.clusters)
-            else 0,
+            "n_campaigns": n_campaigns,
         }
 
     # --- one cluster ------------------------------------------------------------------

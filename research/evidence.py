@@ -100,13 +100,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from research.detect.clustering import Clustering
 from research.graph.codes import (
+    components,
     distinct_pairs,
     group_sizes,
+    overlapping_pairs,
     pair_dense_codes,
     site_spans,
     stable_group,
@@ -433,12 +433,9 @@ def _site_groups(
         return np.zeros(0, dtype=np.int64)
     if not rule.pool:
         return np.arange(n)
-    incidence = sp.csr_matrix((np.ones(len(s_site)), (s_site, s_acc)), shape=(n, n_acc))
-    shared = sp.triu(incidence @ incidence.T, k=1).tocoo()
-    rows, cols = shared.row.astype(np.int64), shared.col.astype(np.int64)
+    rows, cols, overlap = overlapping_pairs(s_site, s_acc, n, n_acc, rule.pool_overlap)
     small = np.where(n_adopters[rows] <= n_adopters[cols], rows, cols)
     large = np.where(small == rows, cols, rows)
-    strong = (shared.data >= 2) & (shared.data >= rule.pool_overlap * n_adopters[small])
     # Links of the smaller site within the larger site's span (one sorted pass, then searches).
     t0 = int(link_time.min()) if len(link_time) else 0
     keys = np.sort(link_site.astype(np.int64) * 2**32 + (link_time - t0))
@@ -446,8 +443,8 @@ def _site_groups(
     hi = small * 2**32 + np.clip(spans[large, 1] + rule.margin_s - t0, 0, 2**32 - 1)
     inside = np.searchsorted(keys, hi, side="right") - np.searchsorted(keys, lo, side="left")
     links_small = np.bincount(link_site, minlength=n)[small]
-    strong &= inside >= rule.pool_cospan * np.maximum(links_small, 1)
-    small, large, overlap = small[strong], large[strong], shared.data[strong]
+    strong = inside >= rule.pool_cospan * np.maximum(links_small, 1)
+    small, large, overlap = small[strong], large[strong], overlap[strong]
     if rule.pool_linkage == "best":
         # Each site keeps one parent: the partner above it in (adopters, code) order holding the
         # largest share of its adopters (ties: the larger partner, then the lower code). Parents
@@ -457,29 +454,18 @@ def _site_groups(
         first = np.ones(len(small), dtype=bool)
         first[1:] = small[1:] != small[:-1]
         small, large = small[first], large[first]
-    join = sp.coo_matrix((np.ones(len(small)), (small, large)), shape=(n, n))
-    _k, group = connected_components(join, directed=False)
-    return _renumber(group)
+    return components(n, small, large)
 
 
 def _join(label: np.ndarray, sets: Sequence[np.ndarray]) -> np.ndarray:
-    """``label`` (a group per item) with the items of each set (codes; ``-1`` ignored) joined
-    into one group, renumbered ``0..k-1`` in order of first appearance."""
-    n = len(label)
-    first_of = np.zeros(n, dtype=np.int64)
-    order = np.argsort(label, kind="stable")
-    starts = np.flatnonzero(np.r_[True, label[order][1:] != label[order][:-1]])
-    first_of[order] = order[np.repeat(starts, np.diff(np.r_[starts, n]))]
-    rows, cols = [np.arange(n)], [first_of]
-    for items in sets:
-        items = items[items >= 0]
-        if len(items) > 1:
-            rows.append(items[:-1])
-            cols.append(items[1:])
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    graph = sp.coo_matrix((np.ones(len(r)), (r, c)), shape=(n, n))
-    _k, joined = connected_components(graph, directed=False)
-    return _renumber(joined)
+    """``label`` (a group per item, ``0..k-1``) with the items of each set (codes; ``-1``
+    ignored) joined into one group, renumbered ``0..`` in order of first appearance. Each item
+    is tied to a node of its label (``n + label``), and each set's items to each other."""
+    n, k = len(label), int(label.max(initial=-1)) + 1
+    chains = [items[items >= 0] for items in sets]
+    rows = np.concatenate([np.arange(n), *(c[:-1] for c in chains)])
+    cols = np.concatenate([n + label, *(c[1:] for c in chains)])
+    return _renumber(components(n + k, rows, cols)[:n])
 
 
 def _renumber(labels: np.ndarray) -> np.ndarray:

@@ -58,12 +58,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from research.canonical import neutralise_bidi
 from research.detect.clustering import Clustering
-from research.graph.codes import group_sizes
+from research.graph.codes import components, group_sizes, overlapping_pairs
 from research.graph.events import Events
 from research.rule import Rule
 
@@ -428,7 +426,8 @@ def decide(
     # (sharing their victims: :func:`campaigns`) are judged again as one group, and kept as one
     # where the union is compromised too (a campaign's rotated domains and short links, one card).
     groups, table = judge([])
-    found = campaigns(groups.pair_account, groups.pair_group, _is(table, "compromised"), rule)
+    # Rows are in group order (``cluster`` is ``0..n-1``) until they are ranked below.
+    found = campaigns(groups.pair_account, groups.pair_group, _compromised(table), rule)
     together = [
         np.concatenate([groups.sites[g] for g in np.flatnonzero(found == c)])
         for c in range(int(found.max(initial=-1)) + 1)
@@ -437,7 +436,7 @@ def decide(
     if together:
         joined_groups, joined = judge(together)
         group_of = joined_groups.site_group()
-        kept = [t for t in together if _is(joined, "compromised")[group_of[int(t[0])]]]
+        kept = [t for t in together if _compromised(joined)[group_of[int(t[0])]]]
         if len(kept) == len(together):
             groups, table = joined_groups, joined
         elif kept:
@@ -494,12 +493,9 @@ def decide(
     return Decision(clusters=table, accounts=accounts, membership=membership)
 
 
-def _is(table: pd.DataFrame, verdict: str) -> np.ndarray:
-    """Whether each row of a judged table has ``verdict`` (by the group's id, ``cluster``)."""
-    ids = table["cluster"].to_numpy(dtype=np.int64)
-    out = np.zeros(int(ids.max(initial=-1)) + 1, dtype=bool)
-    out[ids[(table["verdict"] == verdict).to_numpy(dtype=bool)]] = True
-    return out
+def _compromised(table: pd.DataFrame) -> np.ndarray:
+    """Whether each row of a judged table is compromised."""
+    return (table["verdict"] == "compromised").to_numpy(dtype=bool)
 
 
 def campaigns(
@@ -527,19 +523,8 @@ def campaigns(
     if not keep.any():
         return out
     acc, grp = pair_account[keep], pair_group[keep]
-    n_acc = int(acc.max()) + 1
-    incidence = sp.csr_matrix((np.ones(len(acc)), (grp, acc)), shape=(n, n_acc))
-    adopters = np.asarray(incidence.sum(axis=1)).ravel()
-    shared = sp.triu(incidence @ incidence.T, k=1).tocoo()
-    smaller = np.minimum(adopters[shared.row], adopters[shared.col])
-    strong = (shared.data >= 2) & (shared.data >= rule.pool_overlap * smaller)
-    join = sp.coo_matrix(
-        (np.ones(int(strong.sum())), (shared.row[strong], shared.col[strong])), shape=(n, n)
-    )
-    _k, label = connected_components(join, directed=False)
+    rows, cols, _shared = overlapping_pairs(grp, acc, n, int(acc.max()) + 1, rule.pool_overlap)
     ids = np.flatnonzero(judged)
-    _u, first, inverse = np.unique(label[ids], return_index=True, return_inverse=True)
-    rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(ids[first], kind="stable")] = np.arange(len(first))
-    out[ids] = rank[inverse]
+    out[ids] = components(n, rows, cols)[ids]
+    out[ids] = np.unique(out[ids], return_inverse=True)[1].ravel()  # 0.. in order of lowest id
     return out

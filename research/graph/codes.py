@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 # A counting pass over the key range costs about as much as hashing when the range
 # is this many times the number of keys.
@@ -227,3 +228,44 @@ def top_per_group(
     top[g[first]] = v[first]
     share[g[first]] = count[first] / totals[g[first]]
     return top, share
+
+
+def overlapping_pairs(
+    item: np.ndarray, account: np.ndarray, n_items: int, n_accounts: int, min_share: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of items (``row < col``) whose accounts overlap: at least two shared, and at least
+    ``min_share`` of the smaller item's accounts. ``(item, account)`` pairs must be distinct.
+    Returns the rows, the columns and the number of shared accounts.
+
+    Examples
+    --------
+    >>> overlapping_pairs(np.array([0, 0, 1, 1, 1, 2]), np.array([0, 1, 0, 1, 2, 2]), 3, 3, 0.5)
+    (array([0]), array([1]), array([2]))
+    """
+    incidence = sp.csr_matrix((np.ones(len(item)), (item, account)), shape=(n_items, n_accounts))
+    shared = sp.triu(incidence @ incidence.T, k=1).tocoo()
+    sizes = np.bincount(item, minlength=n_items)
+    smaller = np.minimum(sizes[shared.row], sizes[shared.col])
+    keep = (shared.data >= 2) & (shared.data >= min_share * smaller)
+    return (
+        shared.row[keep].astype(np.int64),
+        shared.col[keep].astype(np.int64),
+        shared.data[keep].astype(np.int64),
+    )
+
+
+def components(n: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Connected components of ``n`` nodes joined by the edges ``(rows, cols)``, numbered
+    ``0..k-1`` in order of each component's lowest node.
+
+    Examples
+    --------
+    >>> components(5, np.array([3, 1]), np.array([4, 3])).tolist()
+    [0, 1, 2, 1, 1]
+    """
+    graph = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    _k, label = connected_components(graph, directed=False)
+    _u, first, inverse = np.unique(label, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.ravel()]
