@@ -49,6 +49,10 @@ REPORTED_ONLY = ("giveaway",)
 #: Benign false-positive rate and per-look-alike flagged share the choice must respect.
 MAX_FPR = 0.005
 MAX_DECOY_SHARE = 0.01
+#: Every benign account flagged costs this much per unit of pooled benign FPR, within the
+#: bar too: among settings that find the campaigns equally well, the one flagging fewer
+#: benign accounts wins (without it the choice is blind to anything under ``MAX_FPR``).
+BENIGN_COST = 1.0
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,7 @@ def draw_evidence(draw: Draw, structural: dict[str, Any], *, seed: int = 0) -> D
 
 
 #: Evidence columns the thresholds read (the rest is for people).
-_KEPT = ("n_adopters", "n_sites", "exclusivity", "span_share", "history", "routine",
+_KEPT = ("n_adopters", "n_sites", "exclusivity", "prior", "span_share", "history", "routine",
          "repost_share", "link_reuse", "synchrony", "templating", "app_lift", "prevalence")  # fmt: skip
 
 
@@ -368,8 +372,9 @@ def per_draw_metrics(
 
 def objective(metrics: pd.DataFrame, attack: Sequence[str]) -> float:
     """The choice's score on development draws: the mean over the training attack families of
-    (median F1 + 10th-percentile F1) / 2, minus 20 x the pooled benign FPR above 0.5% and 5 x
-    each benign look-alike's flagged share above 1% (giveaways only reported)."""
+    (median F1 + 10th-percentile F1) / 2, minus the pooled benign FPR (``BENIGN_COST``), 20 x
+    the pooled benign FPR above 0.5% and 5 x each benign look-alike's flagged share above 1%
+    (giveaways count only in the pooled FPR)."""
     parts = []
     for fam in attack:
         f1 = metrics.loc[metrics["family"] == fam, "f1"].fillna(0.0).to_numpy()
@@ -377,7 +382,7 @@ def objective(metrics: pd.DataFrame, attack: Sequence[str]) -> float:
             parts.append(0.5 * (np.median(f1) + np.quantile(f1, 0.1)))
     score = float(np.mean(parts)) if parts else 0.0
     fpr = float(metrics["fp"].sum() / max(metrics["n_benign"].sum(), 1))
-    score -= 20 * max(0.0, fpr - MAX_FPR)
+    score -= BENIGN_COST * fpr + 20 * max(0.0, fpr - MAX_FPR)
     for column in [c for c in metrics if c.startswith("flagged_")]:
         kind = column.removeprefix("flagged_")
         if kind in REPORTED_ONLY:

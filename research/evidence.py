@@ -54,6 +54,11 @@ cluster's members pushed and that were *new* when they did.
                         never used that app before the span
 ``exclusivity``         share of all links to the signature sites (whole data)
                         that are the adopters' signature posts
+``prior``               accounts that linked the signature sites before the span
+                        (widened by ``margin_s``): a campaign's sites are born with
+                        it, a brand's or a host's site had a life before (a count,
+                        which the group's own volume cannot dilute as it dilutes
+                        ``exclusivity``)
 ``history``             share of adopters with a post outside the span (widened
                         by ``history_margin_s``): accounts with a life of their
                         own, which fresh fake, dormant and automated accounts lack
@@ -498,7 +503,7 @@ def _first_use_of_links(events: Events) -> np.ndarray:
 EVIDENCE_COLUMNS = (
     "cluster", "n_adopters", "n_members", "n_attached", "n_unsigned", "n_pieces", "n_signature_posts",
     "top_site", "site_share", "n_sites", "top_app", "app_share", "app_novelty", "exclusivity",
-    "history", "routine", "repost_share", "link_reuse", "synchrony", "app_lift", "templating", "prevalence",
+    "prior", "history", "routine", "repost_share", "link_reuse", "synchrony", "app_lift", "templating", "prevalence",
     "median_gap_s", "onset", "last_post", "span_hours", "span_share", "top_urls", "signature_sites",
 )  # fmt: skip
 
@@ -552,6 +557,11 @@ def group_evidence(
     first = _first_use_of_links(events)
     fresh = (link_group >= 0) & in_span & (first >= start[safe] - rule.margin_s)
     exclusivity = _ratio(group_sizes(link_group[fresh], n), n_site_links)
+    # Prior: accounts that had linked the group's sites before it (an established site has a
+    # life before them that no burst of theirs can dilute, as it dilutes exclusivity).
+    earlier = np.flatnonzero((link_group >= 0) & (when < start[safe] - rule.margin_s))
+    _g, _a, _k = distinct_pairs(link_group[earlier], account[earlier], events.n_accounts)
+    prior = group_sizes(_g, n)
     post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
     top_app, app_share = top_per_group(sp_group, post_app[sp_post], n, len(events.apps) + 1)
 
@@ -608,6 +618,7 @@ def group_evidence(
             "app_share": app_share,
             "app_novelty": app_novelty,
             "exclusivity": exclusivity,
+            "prior": prior,
             "history": history,
             "routine": routine,
             "repost_share": repost_share,

@@ -48,8 +48,10 @@ class Rule:
         graph placed in the group's clusters.
     min_size
         Groups with fewer adopters get ``none``.
-    min_exclusivity, min_history, max_routine, max_reposts, min_push
-        Thresholds of the terms of the ladder (see :mod:`research.verdicts`).
+    min_exclusivity, max_prior, max_span, min_history, max_routine, max_reposts, min_reuse,
+    min_synchrony, min_templating, min_app_lift, min_prevalence
+        Thresholds of the terms of the ladder (see :mod:`research.verdicts`); ``max_prior`` is
+        a count of accounts, the others shares.
     history_margin_s
         A post counts as outside the span (history) beyond this distance from it.
     routine_share, routine_members, routine_urls
@@ -71,6 +73,7 @@ class Rule:
     attach: bool = True
     min_size: int = 3
     min_exclusivity: float = 0.7
+    max_prior: int = 1_000_000
     max_span: float = 0.5
     min_history: float = 0.0
     max_routine: float = 0.5
@@ -94,7 +97,7 @@ class Rule:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"rule.{name} must be in [0, 1], got {value}")
-        for name in ("margin_s", "history_margin_s"):
+        for name in ("margin_s", "history_margin_s", "max_prior"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"rule.{name} must be at least 0, got {getattr(self, name)}")
         if self.pool_linkage not in POOL_LINKAGES:

@@ -16,6 +16,9 @@ retweet storms push the same links together too. A group of accounts
     ================================  =================================================
     ``exclusivity >= min_exclusivity``  the signature's links are theirs (not a popular
                                         site: a news burst fails here)
+    ``prior <= max_prior``              the sites were born with them: at most ``max_prior``
+                                        other accounts had linked them before (a brand's site
+                                        that a giveaway swamps fails here)
     ``span_share <= max_span``          an episode, not routine: their signature posts do
                                         not fill the observed window (an organisation that
                                         moved to a new site fails here)
@@ -80,6 +83,8 @@ class Term:
     says: str
 
     def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
+        if self.column not in evidence:  # a table from before the term existed: unknown
+            return np.full(len(evidence), np.nan)
         return evidence[self.column].to_numpy(dtype=np.float64)
 
     def passes(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
@@ -147,6 +152,7 @@ TERMS: tuple[Term, ...] = (
         "min_exclusivity",
         "share of the signature's links that are theirs",
     ),
+    Term("prior", "prior", "<=", "max_prior", "accounts that had linked the signature's sites before them"),
     Term(
         "span",
         "span_share",
@@ -175,6 +181,8 @@ def _compare(name: str, value: float, op: str, limit: float) -> str:
         return f"{name} n/a"
     holds = value >= limit if op == ">=" else value <= limit
     sign = ("≥" if op == ">=" else "≤") if holds else ("<" if op == ">=" else ">")
+    if isinstance(limit, int):  # a count (``max_prior``), not a share
+        return f"{name} {value:.0f} {sign} {limit}"
     return f"{name} {value:.2f} {sign} {limit:.2f}"
 
 
@@ -190,7 +198,7 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     Examples
     --------
     >>> row = {"n_adopters": 40, "n_sites": 1, "top_site": "diet.com", "exclusivity": 0.99,
-    ...        "span_share": 0.01, "history": 0.9, "routine": 0.0, "repost_share": 0.0,
+    ...        "prior": 0, "span_share": 0.01, "history": 0.9, "routine": 0.0, "repost_share": 0.0,
     ...        "link_reuse": 0.95, "synchrony": 0.8, "templating": float("nan"),
     ...        "app_lift": 0.9, "prevalence": float("nan")}
     >>> out = ladder(pd.DataFrame([row, {**row, "routine": 0.9}]), Rule())
@@ -284,12 +292,12 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     --------
     >>> row = {"cluster": 0, "n_adopters": 40, "verdict": "compromised", "score": 0.9,
     ...        "top_site": "diet.com", "n_sites": 1, "n_signature_posts": 120, "top_app": "We Heart It",
-    ...        "app_share": 0.97, "app_novelty": 0.1, "exclusivity": 0.99, "span_share": 0.01,
+    ...        "app_share": 0.97, "app_novelty": 0.1, "exclusivity": 0.99, "prior": 0, "span_share": 0.01,
     ...        "history": 0.9, "routine": 0.0, "repost_share": 0.0, "link_reuse": 0.95,
     ...        "synchrony": 0.8, "templating": float("nan"), "app_lift": 0.9, "prevalence": float("nan"),
     ...        "median_gap_s": 12.0, "span_hours": 5.0, "n_attached": 3, "n_unsigned": 0, "n_pieces": 2}
     >>> print(explain(row))
-    Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; span 0.01 ≤ 0.50; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.20; reuse 0.95 ≥ 0.50; concert (any of: synchrony 0.80 ≥ 0.70, app lift 0.90 ≥ 0.30). 2 clusters pooled by their signature; 3 accounts attached by it.
+    Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; prior 0 ≤ 1000000; span 0.01 ≤ 0.50; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.20; reuse 0.95 ≥ 0.50; concert (any of: synchrony 0.80 ≥ 0.70, app lift 0.90 ≥ 0.30). 2 clusters pooled by their signature; 3 accounts attached by it.
     """
     rule = rule or Rule()
     r: dict[str, Any] = dict(row)

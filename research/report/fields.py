@@ -69,6 +69,11 @@ FIELDS: dict[str, Field] = {
     "exclusivity": Field(
         "share of all links to the signature's sites that are theirs", "share", "exclusivity"
     ),
+    "prior": Field(
+        "accounts that had linked the signature's sites before them (an established site)",
+        "count",
+        "prior",
+    ),
     "span_share": Field(
         "share of the observed window their signature posts cover", "share", "span"
     ),
