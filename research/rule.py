@@ -73,7 +73,7 @@ class Rule:
     attach: bool = True
     min_size: int = 3
     min_exclusivity: float = 0.7
-    max_prior: int = 1_000_000
+    max_prior: int = 5
     max_span: float = 0.5
     min_history: float = 0.0
     max_routine: float = 0.5
