@@ -152,7 +152,13 @@ TERMS: tuple[Term, ...] = (
         "min_exclusivity",
         "share of the signature's links that are theirs",
     ),
-    Term("prior", "prior", "<=", "max_prior", "accounts that had linked the signature's sites before them"),
+    Term(
+        "prior",
+        "prior",
+        "<=",
+        "max_prior",
+        "accounts that had linked the signature's sites before them",
+    ),
     Term(
         "span",
         "span_share",
