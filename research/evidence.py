@@ -1046,7 +1046,6 @@ def _templating(
     from datasketch import MinHash, MinHashLSH
 
     out = np.zeros(len(groups))
-    rng = np.random.default_rng(0)
     # The LSH index only fixes the banding (bands of rows of the hash values); two texts are
     # candidates when they agree on a whole band, which is what MinHashLSH.query returns.
     perm = rule.minhash_permutations
@@ -1064,6 +1063,9 @@ def _templating(
         if len(chosen) < 2:
             continue
         if len(chosen) > rule.max_texts:
+            # A generator of its own: a group's sample does not depend on which other groups
+            # needed texts (nor on their order), so its row can be reused once computed.
+            rng = np.random.default_rng(0)
             chosen = np.sort(rng.choice(chosen, size=rule.max_texts, replace=False))
         samples.append((slot, chosen))
     if not samples:
