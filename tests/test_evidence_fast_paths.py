@@ -81,3 +81,27 @@ def test_a_groups_text_sample_does_not_depend_on_the_other_groups() -> None:
     alone = group_evidence(events, groups, texts=texts, rule=rule, costly_for=large[2:])
     assert together["templating"][large[2]] == alone["templating"][large[2]]
     assert together["templating"][large].notna().all()
+
+
+def test_judging_joined_groups_again_equals_computing_every_row_anew(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # decide judges a campaign's joined groups again and copies the other groups' costly
+    # terms from the first judgement; computing every row anew gives the same tables.
+    import research.evidence as evidence
+    from research.pipeline import run_pipeline
+
+    sim = simulate("multi_campaign", seed=3, n_posts=30_000)
+    joins: list[int] = []
+    signature_groups = evidence.signature_groups
+
+    def counting(*args, together=(), **kwargs):  # type: ignore[no-untyped-def]
+        joins.append(len(together))
+        return signature_groups(*args, together=together, **kwargs)
+
+    monkeypatch.setattr(evidence, "signature_groups", counting)
+    reused = run_pipeline(sim.posts, seed=0)
+    assert max(joins) >= 1  # campaigns' groups were joined and judged again
+    anew = evidence.group_evidence
+    monkeypatch.setattr(evidence, "group_evidence", lambda *a, previous=None, **k: anew(*a, **k))
+    full = run_pipeline(sim.posts, seed=0)
+    assert reused.clusters.equals(full.clusters)
+    assert reused.accounts.equals(full.accounts)
