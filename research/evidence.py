@@ -508,6 +508,12 @@ EVIDENCE_COLUMNS = (
 )  # fmt: skip
 
 
+#: The costly terms that depend on nothing but the group's own sites, span and adopters.
+REUSABLE_COLUMNS = (
+    "app_novelty", "link_reuse", "synchrony", "app_lift", "median_gap_s", "templating", "prevalence",
+)  # fmt: skip
+
+
 def group_evidence(
     events: Events,
     groups: Groups,
@@ -515,6 +521,7 @@ def group_evidence(
     texts: pa.ChunkedArray | pa.Array | None = None,
     rule: Rule | None = None,
     costly_for: np.ndarray | Callable[[pd.DataFrame], np.ndarray] | None = None,
+    previous: tuple[Groups, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Evidence of every group (one row each, in group order); see the module docstring.
 
@@ -522,11 +529,23 @@ def group_evidence(
     counted (the costly terms; NaN elsewhere): their indices, or a function of the rest of
     the evidence that returns them (as :func:`research.verdicts.needs_costly_terms`);
     default none. ``texts`` are the posts' texts aligned with the posts table.
+
+    ``previous`` is an earlier ``(groups, evidence)`` of the same events, clustering and rule
+    with other sites joined (:func:`research.verdicts.decide` judges a campaign's groups again
+    as one). A group with the same sites as an earlier one has the same span and adopters, so
+    its :data:`REUSABLE_COLUMNS` are copied from the earlier row; the table equals the one
+    computed without ``previous``. The other terms are computed for every group, cheap ones
+    and those that depend on the other groups too: ``routine`` (a URL's links are counted
+    outside the span of the first group whose adopters posted it), ``top_urls`` (a post
+    signed for two groups counts for the later), the members, attached, unsigned and pieces
+    (a cluster is a piece of the group most of its members adopted).
     """
     rule = rule or Rule()
     n = groups.n_groups
     if n == 0:
         return pd.DataFrame({c: [] for c in EVIDENCE_COLUMNS})
+    old_row = _same_sites(groups, previous[0]) if previous is not None else np.full(n, -1)
+    anew = old_row < 0  # the groups whose reusable terms are computed here
     link_site, site_labels = site_keys(events)
     n_sites = len(site_labels)
     account, when, post = events.link_account, events.link_time, events.link_post
@@ -579,7 +598,10 @@ def group_evidence(
     after = last_other[pa_] > end[pg] + rule.history_margin_s
     history = _ratio(group_sizes(pg[before | after], n), size)
     # App novelty: adopters with earlier posts who had never used the top app before.
-    first_app = _first_app_use(events, pa_, top_app[pg], post_app)
+    fp = anew[pg]  # their pairs and signature links
+    fs = s_links[anew[s_group]]
+    first_app = np.full(len(pg), _NEVER, dtype=np.int64)
+    first_app[fp] = _first_app_use(events, pa_[fp], top_app[pg[fp]], post_app)
     used = first_app < start[pg] - rule.history_margin_s
     app_novelty = _ratio(group_sizes(pg[before & ~used], n), group_sizes(pg[before], n))
     routine_pairs = _routine(events, groups, link_group, rule)
@@ -589,13 +611,14 @@ def group_evidence(
     repost_share = np.full(n, np.nan)
     if events.post_repost is not None:
         repost_share = _ratio(group_sizes(sp_group[events.post_repost[sp_post]], n), n_sig_posts)
-    link_reuse = _link_reuse(events, s_links, s_group, n)
-    synchrony = _synchrony(when[s_links], post[s_links], s_group, n)
+    link_reuse = _link_reuse(events, fs, link_group[fs], n)
+    synchrony = _synchrony(when[fs], post[fs], link_group[fs], n)
     app_lift = _app_lift(
-        events, groups, top_app, wilson_lower(app_share, n_sig_posts), signature_post, post_app
-    )
+        events, pa_[fp], pg[fp], top_app, wilson_lower(app_share, n_sig_posts), signature_post,
+        post_app,
+    )  # fmt: skip
     window = max(float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0)
-    median_gap = _median_gap(link_site[s_links], when[s_links], s_group, n)
+    median_gap = _median_gap(link_site[fs], when[fs], link_group[fs], n)
     has_span = n_sig_posts > 0
     table = pd.DataFrame(
         {
@@ -636,11 +659,19 @@ def group_evidence(
             "signature_sites": [" ".join(map(str, site_labels.take(ks))) for ks in groups.sites],
         }
     )
-    # The costly terms, for the groups that need them.
-    templating = np.full(n, np.nan)
-    prevalence = np.full(n, np.nan)
+    if previous is not None:
+        again = np.flatnonzero(~anew)
+        rows = previous[1].iloc[old_row[again]]
+        if not np.array_equal(rows["n_adopters"].to_numpy(), size[again]):
+            raise ValueError("previous evidence is not of these events, clustering and rule")
+        table.loc[again, list(REUSABLE_COLUMNS)] = rows[list(REUSABLE_COLUMNS)].to_numpy()
+    # The costly terms, for the groups that need them (the earlier groups' were copied).
+    templating = table["templating"].to_numpy(dtype=np.float64, copy=True)
+    prevalence = table["prevalence"].to_numpy(dtype=np.float64, copy=True)
     costly = costly_for(table) if callable(costly_for) else costly_for
-    if costly is not None and len(costly):
+    costly = np.asarray([] if costly is None else costly, dtype=np.int64)
+    costly = costly[anew[costly]]
+    if len(costly):
         if texts is not None:
             templating[costly] = _templating(events, sp_post, sp_group, texts, costly, rule)
         prevalence[costly] = size[costly] / np.maximum(
@@ -649,6 +680,18 @@ def group_evidence(
     table["templating"] = templating
     table["prevalence"] = prevalence
     return table
+
+
+def _same_sites(groups: Groups, earlier: Groups) -> np.ndarray:
+    """For each group: the group of ``earlier`` with the same signature sites (``-1``: none, or
+    no site)."""
+    group_of = earlier.site_group()
+    out = np.full(groups.n_groups, -1, dtype=np.int64)
+    for g, sites in enumerate(groups.sites):
+        old = group_of.get(int(sites[0]), -1) if len(sites) else -1
+        if old >= 0 and np.array_equal(earlier.sites[old], sites):
+            out[g] = old
+    return out
 
 
 def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -733,7 +776,8 @@ def _synchrony(when: np.ndarray, post: np.ndarray, group: np.ndarray, n: int) ->
 
 def _app_lift(
     events: Events,
-    groups: Groups,
+    pair_account: np.ndarray,
+    pair_group: np.ndarray,
     top_app: np.ndarray,
     app_share: np.ndarray,
     signature_post: np.ndarray,
@@ -743,19 +787,23 @@ def _app_lift(
     other posts did: ``app_share`` (pass a cautious estimate, as :func:`wilson_lower`) minus
     the top app's share of the adopters' other posts (pooled). Near 1 for an app used for
     the campaign alone (a rogue app, or an abused one the victims seldom use), near 0 for
-    each account's usual client; NaN when the app is unknown."""
-    n = groups.n_groups
+    each account's usual client; NaN when the app is unknown. Groups without adopter pairs
+    given count no other posts."""
+    n = len(top_app)
     known = (top_app >= 0) & (top_app < len(events.apps))
-    other = ~signature_post
-    # Other posts per adopter pair, and those through the group's top app.
+    # Other posts per adopter pair (only the given adopters' are read), and those through the
+    # group's top app.
+    asked = np.zeros(events.n_accounts, dtype=bool)
+    asked[pair_account] = True
+    other = ~signature_post & asked[events.post_account]
     per_account = group_sizes(events.post_account[other], events.n_accounts)
-    total = np.bincount(groups.pair_group, weights=per_account[groups.pair_account], minlength=n)
+    total = np.bincount(pair_group, weights=per_account[pair_account], minlength=n)
     a_acc, a_app, a_n = distinct_pairs(
         events.post_account[other], post_app[other], len(events.apps) + 1
     )
     key = a_acc * (len(events.apps) + 1) + a_app
-    probe = groups.pair_account.astype(np.int64) * (len(events.apps) + 1) + np.maximum(
-        top_app[groups.pair_group], 0
+    probe = pair_account.astype(np.int64) * (len(events.apps) + 1) + np.maximum(
+        top_app[pair_group], 0
     )
     pos = np.minimum(np.searchsorted(key, probe), max(len(key) - 1, 0))
     via = (
@@ -763,7 +811,7 @@ def _app_lift(
         if len(key)
         else np.zeros(len(probe))
     )
-    through = np.bincount(groups.pair_group, weights=via, minlength=n)
+    through = np.bincount(pair_group, weights=via, minlength=n)
     usual = np.divide(through, total, out=np.zeros(n), where=total > 0)
     return np.where(known, np.clip(app_share - usual, 0.0, 1.0), np.nan)
 
@@ -1057,7 +1105,6 @@ def _templating(
     from datasketch import MinHash, MinHashLSH
 
     out = np.zeros(len(groups))
-    rng = np.random.default_rng(0)
     # The LSH index only fixes the banding (bands of rows of the hash values); two texts are
     # candidates when they agree on a whole band, which is what MinHashLSH.query returns.
     perm = rule.minhash_permutations
@@ -1075,6 +1122,9 @@ def _templating(
         if len(chosen) < 2:
             continue
         if len(chosen) > rule.max_texts:
+            # A generator of its own: a group's sample does not depend on which other groups
+            # needed texts (nor on their order), so its row can be reused once computed.
+            rng = np.random.default_rng(0)
             chosen = np.sort(rng.choice(chosen, size=rule.max_texts, replace=False))
         samples.append((slot, chosen))
     if not samples:

@@ -429,16 +429,20 @@ def decide(
 
     rule = rule or Rule()
 
-    def judge(together: list[np.ndarray]) -> tuple[Any, pd.DataFrame]:
+    def judge(
+        together: list[np.ndarray], previous: tuple[Any, pd.DataFrame] | None = None
+    ) -> tuple[Any, pd.DataFrame]:
         groups = signature_groups(events, clustering, rule, together=together)
         evidence = group_evidence(
-            events, groups, texts=texts, rule=rule, costly_for=lambda e: needs_costly_terms(e, rule)
-        )
+            events, groups, texts=texts, rule=rule, costly_for=lambda e: needs_costly_terms(e, rule),
+            previous=previous,
+        )  # fmt: skip
         return groups, pd.concat([evidence, ladder(evidence, rule)], axis=1)
 
     # Each group is judged on its own signature; then the compromised groups of one campaign
     # (sharing their victims: :func:`campaigns`) are judged again as one group, and kept as one
     # where the union is compromised too (a campaign's rotated domains and short links, one card).
+    # Judging again reuses the costly terms of the groups left as they were.
     groups, table = judge([])
     # Rows are in group order (``cluster`` is ``0..n-1``) until they are ranked below.
     found = campaigns(groups.pair_account, groups.pair_group, _compromised(table), rule)
@@ -448,13 +452,13 @@ def decide(
         if np.count_nonzero(found == c) > 1
     ]
     if together:
-        joined_groups, joined = judge(together)
+        joined_groups, joined = judge(together, previous=(groups, table))
         group_of = joined_groups.site_group()
         kept = [t for t in together if _compromised(joined)[group_of[int(t[0])]]]
         if len(kept) == len(together):
             groups, table = joined_groups, joined
         elif kept:
-            groups, table = judge(kept)
+            groups, table = judge(kept, previous=(groups, table))
     # Ids: compromised first, then coordinated, then none; larger groups first; ties by old id.
     rank = table["verdict"].map({v: i for i, v in enumerate(VERDICTS)}).to_numpy()
     order = np.lexsort((table["cluster"].to_numpy(), -table["n_adopters"].to_numpy(), rank))

@@ -79,11 +79,12 @@ OTHERS = [f"b{k}" for k in range(30)]
 
 
 def _campaign(rows: list[dict], victims: list[str], *, start: float = 10 * DAY, app: str = "We Heart It",
-              repost: bool = False, text: str = "If I didn't try this my life wouldn't have changed") -> None:  # fmt: skip
+              repost: bool = False, text: str = "If I didn't try this my life wouldn't have changed",
+              site: str = "slim-diet.com") -> None:  # fmt: skip
     """Two waves of a few minutes, each victim posting the same landing page (per-post query)."""
     for wave in (start, start + 5 * HOUR):
         for k, v in enumerate(victims):
-            rows.append(_post(len(rows), v, wave + 20 * k, f"http://slim-diet.com/offer?id={k}{int(wave)}",
+            rows.append(_post(len(rows), v, wave + 20 * k, f"http://{site}/offer?id={k}{int(wave)}",
                               app=app, text=text, repost=repost))  # fmt: skip
 
 
@@ -350,3 +351,44 @@ def test_waves_alone_make_concert_and_a_stricter_synchrony_undoes_it(rng):
     assert group["verdict"] == "coordinated" and group["reason"].startswith(
         "concert (any of: synchrony"
     )
+
+
+def _campaigns_on_two_sites_each(rng) -> tuple[list[dict], dict[str, int]]:
+    """Two campaigns, each pushing two sites through the same victims: one a few hours between
+    its sites, the other two weeks (each of its sites an episode, both together not)."""
+    near, far = VICTIMS, [f"w{k}" for k in range(8)]
+    rows: list[dict] = []
+    _background(rows, near + far + OTHERS, rng)
+    _campaign(rows, near, start=10 * DAY)
+    _campaign(rows, near, start=10 * DAY + 8 * HOUR, site="slim.ly")
+    _campaign(rows, far, start=2 * DAY, site="crypto-win.net")
+    _campaign(rows, far, start=17 * DAY, site="crypto-gain.net")
+    return rows, {**dict.fromkeys(near, 0), **dict.fromkeys(far, 1)}
+
+
+def test_a_campaigns_sites_are_one_group_only_where_the_union_is_compromised_too(rng):
+    rows, members = _campaigns_on_two_sites_each(rng)
+    decision, accounts = _decide(rows, members)
+    flagged = decision.clusters[decision.clusters["flagged"]]
+    # The near campaign's sites are judged together and kept as one group; the far campaign's
+    # union covers most of the window (not an episode), so its sites stay two groups.
+    assert sorted(flagged["signature_sites"]) == [
+        "crypto-gain.net", "crypto-win.net", "slim-diet.com slim.ly",
+    ]  # fmt: skip
+    far = flagged[flagged["signature_sites"].str.startswith("crypto")]
+    assert far["campaign"].nunique() == 1  # still reported as one campaign
+    assert accounts.loc[VICTIMS + [f"w{k}" for k in range(8)], "flagged"].all()
+
+
+def test_judging_joined_groups_again_reuses_rows_as_a_full_recomputation_would(rng, monkeypatch):
+    # decide judges the joined groups again, copying the costly terms of the groups left as
+    # they were; without the copies (every row computed anew) the tables are the same.
+    import research.evidence as evidence
+
+    rows, members = _campaigns_on_two_sites_each(rng)
+    reused, _ = _decide(rows, members)
+    anew = evidence.group_evidence
+    monkeypatch.setattr(evidence, "group_evidence", lambda *a, previous=None, **k: anew(*a, **k))
+    full, _ = _decide(rows, members)
+    pd.testing.assert_frame_equal(reused.clusters, full.clusters)
+    pd.testing.assert_frame_equal(reused.accounts, full.accounts)

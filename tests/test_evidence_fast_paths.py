@@ -59,3 +59,49 @@ def test_routine_in_blocks_equals_routine_in_one_pass(monkeypatch) -> None:  # t
     assert whole.clusters.equals(blocks.clusters)
     assert whole.accounts.equals(blocks.accounts)
     assert (whole.clusters["routine"] > 0).any()  # the term is not trivially zero here
+
+
+def test_a_groups_text_sample_does_not_depend_on_the_other_groups() -> None:
+    # Templating compares a sample of a large group's texts; each group draws its own, so its
+    # value is the same whichever other groups were sampled before it.
+    from research.evidence import group_evidence, signature_groups
+    from research.pipeline import run_pipeline
+    from research.rule import Rule
+
+    sim = simulate("weheartit", seed=3, n_posts=20_000)
+    events = encode(sim.posts)
+    clustering = run_pipeline(sim.posts, seed=0).clustering
+    rule = Rule(max_texts=4)
+    groups = signature_groups(events, clustering, rule)
+    texts = sim.posts.table.column("text")
+    sampled = group_evidence(events, groups, texts=texts, rule=rule)
+    large = np.flatnonzero(sampled["n_signature_posts"].to_numpy() > 2 * rule.max_texts)[:3]
+    assert len(large) == 3
+    together = group_evidence(events, groups, texts=texts, rule=rule, costly_for=large)
+    alone = group_evidence(events, groups, texts=texts, rule=rule, costly_for=large[2:])
+    assert together["templating"][large[2]] == alone["templating"][large[2]]
+    assert together["templating"][large].notna().all()
+
+
+def test_judging_joined_groups_again_equals_computing_every_row_anew(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # decide judges a campaign's joined groups again and copies the other groups' costly
+    # terms from the first judgement; computing every row anew gives the same tables.
+    import research.evidence as evidence
+    from research.pipeline import run_pipeline
+
+    sim = simulate("multi_campaign", seed=3, n_posts=30_000)
+    joins: list[int] = []
+    signature_groups = evidence.signature_groups
+
+    def counting(*args, together=(), **kwargs):  # type: ignore[no-untyped-def]
+        joins.append(len(together))
+        return signature_groups(*args, together=together, **kwargs)
+
+    monkeypatch.setattr(evidence, "signature_groups", counting)
+    reused = run_pipeline(sim.posts, seed=0)
+    assert max(joins) >= 1  # campaigns' groups were joined and judged again
+    anew = evidence.group_evidence
+    monkeypatch.setattr(evidence, "group_evidence", lambda *a, previous=None, **k: anew(*a, **k))
+    full = run_pipeline(sim.posts, seed=0)
+    assert reused.clusters.equals(full.clusters)
+    assert reused.accounts.equals(full.accounts)
