@@ -31,6 +31,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import compose_config
+from experiments.outputs import registry
 from experiments.protocol import (
     Choice,
     Draw,
@@ -406,12 +407,8 @@ def write_generalisation(
     values["gen/hijack/minp10"] = fmt_number(ours_rows["f1_p10"].min(), "score")
     values["gen/testdraws"] = str(int(cfg["experiment"]["test_draws"]))
     outputs += write_macros(paper_dir, "generalisation", values, cfg["profile"], cfg)
-    from research.methods import METHODS
-
-    # ``registry``: a record of ``methods: all`` made before a new method was merged is stale
-    # (``experiments.paper.is_missing``).
     record = provenance(
-        experiment=cfg["experiment"], profile=cfg["profile"], config=cfg, registry=list(METHODS), chosen=chosen,
+        experiment=cfg["experiment"], profile=cfg["profile"], config=cfg, registry=registry(), chosen=chosen,
         seeds=sorted({int(s) for s in results["seed"]}),
         outputs={str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs if p.exists() and p.name != "macros.tex"},
     )  # fmt: skip

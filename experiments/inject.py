@@ -275,9 +275,8 @@ def write_inject(
     cfg: dict[str, Any],
 ) -> list[Path]:
     """``generated/inject.csv`` and ``inject.tex``, macros and provenance."""
-    from experiments.outputs import write_macros
+    from experiments.outputs import registry, write_macros
     from experiments.tools.latex import booktabs, escape, fmt_number
-    from research.methods import METHODS
     from research.plotting import method_label
 
     generated = paper_dir / "generated"
@@ -306,7 +305,7 @@ def write_inject(
     outputs += write_macros(paper_dir, "inject", values, cfg["profile"], cfg)
     record = provenance(
         experiment=cfg["experiment"], profile=cfg["profile"], config=cfg, background=background,
-        registry=list(METHODS), settings=settings,
+        registry=registry(), settings=settings,
         seeds=sorted({int(s) for s in results.loc[results["family"] != ALONE, "seed"]}),
         outputs={str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs if p.exists() and p.name != "macros.tex"},
     )  # fmt: skip

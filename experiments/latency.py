@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import compose_config
 from experiments.generalisation import OURS, choice_of, load_selection
+from experiments.outputs import registry
 from experiments.protocol import Draw, source_hash, test_draws
 from experiments.select import ProtocolRun, families
 from research.outputs import to_json_text
@@ -173,12 +174,8 @@ def write_latency(
         values[f"{stem}/median"] = fmt_number(row["latency_h_median"], "sig")
         values[f"{stem}/never"] = str(int(row["never"]))
     outputs += write_macros(paper_dir, "latency", values, cfg["profile"], cfg)
-    from research.methods import METHODS
-
-    # ``registry``: a record of ``methods: all`` made before a new method was merged is stale
-    # (``experiments.paper.is_missing``).
     record = provenance(
-        experiment=cfg["experiment"], profile=cfg["profile"], config=cfg, registry=list(METHODS), steps_s=list(STEPS_S),
+        experiment=cfg["experiment"], profile=cfg["profile"], config=cfg, registry=registry(), steps_s=list(STEPS_S),
         seeds=sorted({int(s) for s in results["seed"]}),
         outputs={str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs if p.exists() and p.name != "macros.tex"},
     )  # fmt: skip

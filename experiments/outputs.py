@@ -42,7 +42,9 @@ NUMBER_KIND = {
 }  # fmt: skip
 
 
-def _registry() -> list[str]:
+def registry() -> list[str]:
+    """The registered methods' names, recorded in provenance: a record of ``methods: all`` made
+    before a new method was merged is stale (``experiments.paper.is_missing``)."""
     from research.methods import METHODS
 
     return list(METHODS)
@@ -744,7 +746,7 @@ def write_outputs(
         profile=profile,
         overrides=list(overrides),
         config=plain,
-        registry=_registry(),
+        registry=registry(),
         runs=len(experiment.runs),
         failed=int((results["status"] != "ok").sum()),
         seeds=sorted({r["labels"]["seed"] for r in experiment.runs}),

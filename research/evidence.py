@@ -579,8 +579,10 @@ def group_evidence(
     # Prior: accounts that had linked the group's sites before it (an established site has a
     # life before them that no burst of theirs can dilute, as it dilutes exclusivity).
     earlier = np.flatnonzero((link_group >= 0) & (when < start[safe] - rule.margin_s))
-    _g, _a, _k = distinct_pairs(link_group[earlier], account[earlier], events.n_accounts)
-    prior = group_sizes(_g, n)
+    prior_group, _account, _links = distinct_pairs(
+        link_group[earlier], account[earlier], events.n_accounts
+    )
+    prior = group_sizes(prior_group, n)
     post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
     top_app, app_share = top_per_group(sp_group, post_app[sp_post], n, len(events.apps) + 1)
 
