@@ -58,7 +58,10 @@ cluster's members pushed and that were *new* when they did.
                         (widened by ``margin_s``): a campaign's sites are born with
                         it, a brand's or a host's site had a life before (a count,
                         which the group's own volume cannot dilute as it dilutes
-                        ``exclusivity``)
+                        ``exclusivity``; the span trims a site's earliest
+                        ``span_quantile`` of links, so prior sees the earlier links
+                        of a site the group swamps, and a site with more earlier
+                        links has a span reaching back to them, failing ``max_span``)
 ``history``             share of adopters with a post outside the span (widened
                         by ``history_margin_s``): accounts with a life of their
                         own, which fresh fake, dormant and automated accounts lack

@@ -392,3 +392,25 @@ def test_judging_joined_groups_again_reuses_rows_as_a_full_recomputation_would(r
     full, _ = _decide(rows, members)
     pd.testing.assert_frame_equal(reused.clusters, full.clusters)
     pd.testing.assert_frame_equal(reused.accounts, full.accounts)
+
+
+def test_a_site_others_had_linked_before_fails_prior_however_much_the_group_swamps_it(rng):
+    """A giveaway on a brand's site: the group's 400 posts are almost all of the site's links
+    (exclusivity holds, and the site's span is theirs: its earliest 2% of links are trimmed),
+    yet six other accounts had linked the site days before."""
+    crowd = [f"c{k}" for k in range(40)]
+    rows: list[dict] = []
+    _background(rows, crowd + OTHERS, rng)
+    for k, fan in enumerate(OTHERS[:6]):
+        rows.append(_post(len(rows), fan, (2 + k) * DAY, f"http://brand.com/shop/{k}"))
+    for wave in range(5):
+        _campaign(rows, crowd, start=10 * DAY + wave * 600, site="brand.com")
+    decision, accounts = _decide(rows, dict.fromkeys(crowd, 0))
+    group = _group_of(decision, accounts, "c0")
+    assert group["top_site"] == "brand.com" and group["exclusivity"] >= 0.7
+    assert group["prior"] == 6
+    assert group["verdict"] == "coordinated" and group["reason"] == "prior 6 > 5"
+    lenient, lenient_accounts = _decide(
+        rows, dict.fromkeys(crowd, 0), Rule(min_size=5, max_prior=6)
+    )
+    assert _group_of(lenient, lenient_accounts, "c0")["verdict"] == "compromised"
