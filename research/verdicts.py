@@ -257,7 +257,9 @@ def compromised(evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
 
 def score(evidence: pd.DataFrame, rule: Rule | None = None) -> np.ndarray:
     """The product of the terms, each oriented so that 1 is most suspicious (unknown terms
-    count 1; ``concert`` is its strongest signal over its threshold, capped at 1)."""
+    count 1; ``concert`` is its strongest signal over its threshold, capped at 1; ``prior``, a
+    count, as ``(max_prior + 1) / (max_prior + 1 + prior)``: 1 for a site born with the group,
+    1/2 just past the threshold)."""
     rule = rule or Rule()
     if len(evidence) == 0:
         return np.zeros(0)
@@ -265,8 +267,14 @@ def score(evidence: pd.DataFrame, rule: Rule | None = None) -> np.ndarray:
     def col(name: str, fill: float) -> np.ndarray:
         return np.nan_to_num(evidence[name].to_numpy(dtype=np.float64), nan=fill).clip(0, 1)
 
+    prior = (
+        np.nan_to_num(evidence["prior"].to_numpy(dtype=np.float64), nan=0.0).clip(0, None)
+        if "prior" in evidence
+        else np.zeros(len(evidence))
+    )
     return (
         col("exclusivity", 0.0)
+        * ((rule.max_prior + 1) / (rule.max_prior + 1 + prior))
         * col("history", 1.0)
         * (1 - col("routine", 0.0))
         * (1 - col("repost_share", 0.0))

@@ -19,7 +19,7 @@ from research.evidence import wilson_lower
 from research.graph.events import encode
 from research.posts import Posts
 from research.rule import Rule
-from research.verdicts import decide, ladder
+from research.verdicts import decide, ladder, score
 
 T0 = dt.datetime(2014, 5, 1)
 DAY = 86_400
@@ -414,3 +414,8 @@ def test_a_site_others_had_linked_before_fails_prior_however_much_the_group_swam
         rows, dict.fromkeys(crowd, 0), Rule(min_size=5, max_prior=6)
     )
     assert _group_of(lenient, lenient_accounts, "c0")["verdict"] == "compromised"
+    # The ranking sees it too: a site with a life before the group ranks lower than a site born
+    # with it, other terms equal ((5 + 1) / (5 + 1 + 6): half the score of prior 0).
+    fresh = pd.DataFrame([group]).assign(prior=0)
+    assert score(pd.DataFrame([group]))[0] == pytest.approx(score(fresh)[0] * 6 / 12)
+    assert score(fresh)[0] > 0
