@@ -132,6 +132,9 @@ __all__ = [
     "signature_groups",
 ]
 
+#: A manual retweet: "RT @name" at the start of the text (the convention before retweets were
+#: marked, and still how many clients and CSV exports write them).
+_MANUAL_REPOST = re.compile(r"\s*RT\s?@\w", re.IGNORECASE)
 _NEVER = np.iinfo(np.int64).max
 
 
@@ -1105,8 +1108,12 @@ def _templating(
     groups: np.ndarray,
     rule: Rule,
 ) -> np.ndarray:
-    """Share of (a sample of) each given group's posts whose text is a near-duplicate of
-    another account's post in the same group."""
+    """Share of (a sample of) each given group's own posts whose text is a near-duplicate of
+    another account's own post in the same group.
+
+    A repost (marked as one, or a manual retweet, a text that starts ``RT @name``) carries
+    someone else's text: it is left out of the sample, or an original and its retweets would
+    count as a template."""
     from datasketch import MinHash, MinHashLSH
 
     out = np.zeros(len(groups))
@@ -1138,8 +1145,16 @@ def _templating(
     every_text = texts.take(
         pa.array(events.post_row[np.concatenate([chosen for _, chosen in samples])])
     ).to_pylist()
+    marked = events.post_repost
     for (slot, chosen), start, stop in zip(samples, bounds[:-1], bounds[1:], strict=True):
-        values = every_text[start:stop]
+        own = [
+            k for k, text in enumerate(every_text[start:stop])
+            if not (marked is not None and marked[chosen[k]]) and not _MANUAL_REPOST.match(text or "")
+        ]  # fmt: skip
+        if len(own) < 2:
+            continue
+        chosen = chosen[own]
+        values = [every_text[start + k] for k in own]
         shingled = []
         for text in values:
             words = normalise_text(text or "").split()
