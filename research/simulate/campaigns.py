@@ -253,6 +253,25 @@ def _links_of_day(
     ]
     doms = [domains[t % len(domains)] for t in target[mutate]]
     codes[mutate] = world.urls.add_block(mutated, doms) + np.arange(len(mutate))
+    if spec.short_links_per_url == 0:
+        # A fresh short link for every post: no two posts share a link at all.
+        fresh = np.flatnonzero(short)
+        serial = world.next_serials(len(fresh))
+        names = [SHORTENERS[int(s) % len(SHORTENERS)] for s in serial]
+        urls = [f"http://{d}/y{s:x}" for d, s in zip(names, serial, strict=True)]
+        codes[fresh] = world.urls.add_block(urls, names) + np.arange(len(fresh))
+    if spec.host == "shared_host_per_post":
+        # A fresh subdomain of a shared host for every landing link (each its own registered
+        # domain under the Public Suffix List's private section).
+        landing = np.flatnonzero(~short)
+        serial = world.next_serials(len(landing))
+        stems = _DOMAIN_STEMS.get(spec.text_template, _DOMAIN_STEMS["weheartit"])
+        hosts = [
+            f"{stems[int(s) % len(stems)]}{s:x}.{SHARED_HOSTS[int(s) % len(SHARED_HOSTS)]}"
+            for s in serial
+        ]
+        urls = [f"http://{h}/offer" for h in hosts]
+        codes[landing] = world.urls.add_block(urls, hosts) + np.arange(len(landing))
     return codes
 
 

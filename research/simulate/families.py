@@ -154,7 +154,8 @@ def attack_knobs(
     duration of an hour to a week, sometimes from the very start of the observation window
     (no history to break); links as one URL, a few or many URLs on 1-5 domains, per-post
     tracking parameters, domains rotated daily, the attacker's own short links on public
-    shorteners, or landing pages on shared hosts; templated, paraphrased or unrelated
+    shorteners (a few per landing URL, or a fresh one for every post), or landing pages on
+    shared hosts (a few subdomains, or a fresh one for every post); templated, paraphrased or unrelated
     texts; camouflage (popular links posted from the victims) in 40% of draws; recovery
     after hours to days, unless the token outlives a password change.
     """
@@ -193,9 +194,11 @@ def attack_knobs(
         "shortener_share": 0.0
         if shortener < 0.5
         else (1.0 if shortener > 0.8 else float(rng.uniform(0.2, 0.6))),
-        "short_links_per_url": round(_log_uniform(rng, 1, 5)),
+        "short_links_per_url": 0 if rng.random() < 0.25 else round(_log_uniform(rng, 1, 5)),
         "rotate_daily": bool(duration >= 2 and rng.random() < 0.3),
-        "host": "shared_host" if rng.random() < 0.2 else "own",
+        "host": str(rng.choice(["shared_host", "shared_host_per_post"]))
+        if rng.random() < 0.2
+        else "own",
         "text_template": str(rng.choice(template_names())),
         "text_mode": str(rng.choice(["templated", "templated", "paraphrased", "unrelated"])),
         "camouflage": str(rng.choice(["popularity", "random"])) if camouflage else "none",

@@ -105,6 +105,8 @@ class World:
     timezone: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     domains: list[str] = field(default_factory=list)
     serial: int = 0
+    #: The pages' titles (a block of ``texts``, made at first use): ``(first code, count)``.
+    titles: tuple[int, int] = (-1, 0)
 
     @property
     def n_accounts(self) -> int:
@@ -126,6 +128,16 @@ class World:
         out = np.arange(self.serial, self.serial + n)
         self.serial += n
         return out
+
+    def title_of(self, page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Text code of each page's title (a page keeps one title; titles are drawn from a
+        generator spawned from ``rng``, so ``rng``'s own stream is left as it was)."""
+        first, count = self.titles
+        if first < 0:
+            count = 20_000
+            first = self.texts.add_block(organic_pool(rng.spawn(1)[0], count))
+            self.titles = (first, count)
+        return first + _mix(page.astype(np.uint64), 0x9E3779B97F4A7C15) % np.uint64(count)
 
     def users_of(self, app: int) -> np.ndarray:
         """Whether each account had authorised ``app`` (its primary or its second app)."""
@@ -220,6 +232,13 @@ def organic_posts(world: World, rng: np.random.Generator, account: np.ndarray) -
     np.cumsum(n_links, out=offsets[1:])
     link_post = np.repeat(np.arange(n), n_links)
     codes = _organic_links(world, rng, app[link_post])
+    if spec.title_share > 0 and len(codes):
+        # Share buttons: an account that shares a page with its title does so every time.
+        linking = np.flatnonzero(has_url)
+        page = codes[offsets[linking]]
+        pair = _mix(page.astype(np.uint64), account[linking].astype(np.uint64))
+        titled = (pair >> np.uint64(11)).astype(np.float64) < spec.title_share * 2.0**53
+        text[linking[titled]] = world.title_of(page[titled], rng)
     return Batch(
         account=account.astype(np.int64),
         time=time,
@@ -314,3 +333,15 @@ def _article_urls(
         for d, s in zip(names, serial, strict=True)
     ]
     return urls, names
+
+
+def _mix(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+    """A fixed pseudo-random ``uint64`` of each pair (splitmix64's finaliser of ``a * K + b``):
+    a property of the pair, drawn without touching any generator's stream."""
+    with np.errstate(over="ignore"):
+        x = a * np.uint64(0xBF58476D1CE4E5B9) + np.asarray(b, dtype=np.uint64)
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))

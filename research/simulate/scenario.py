@@ -27,8 +27,9 @@ TimingMode = Literal["waves", "slow"]
 TextMode = Literal["templated", "paraphrased", "unrelated"]
 #: ``own``: the attacker's own registered domains; ``shared_host``: subdomains of shared hosts
 #: (``*.blogspot.com``, ``*.github.io``, ...), each a registered domain of its own under the
-#: Public Suffix List's private section.
-HostMode = Literal["own", "shared_host"]
+#: Public Suffix List's private section; ``shared_host_per_post``: a fresh such subdomain for
+#: every landing link.
+HostMode = Literal["own", "shared_host", "shared_host_per_post"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class PlatformSpec:
     shortener_share: float = 0.12
     unwound_share: float = 0.5
     repost_share: float = 0.2
+    #: Share of (account, page) pairs whose posts of the page carry the page's title as their
+    #: text: what a site's share button or a client's link preview writes, so that people who
+    #: share one page often post the same words without any coordination.
+    title_share: float = 0.3
     #: Share of fresh links that point to pages on shared hosts (blogs and sites under
     #: ``blogspot.com``, ``github.io``, ...), each subdomain a registered domain of its own.
     shared_host_share: float = 0.0
@@ -129,7 +134,8 @@ class CampaignSpec:
     #: A fresh set of ``n_domains`` landing domains every day of the campaign.
     rotate_daily: bool = False
     shortener_share: float = 0.3
-    #: The attacker's own short links per landing URL, on public shorteners.
+    #: The attacker's own short links per landing URL, on public shorteners (0: a fresh short
+    #: link for every post, so that no two posts share one).
     short_links_per_url: int = 3
     query_mutation: float = 0.3
     start_day: float = 8.0
