@@ -26,7 +26,15 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import compose_config
-from experiments.protocol import Draw, Pool, per_draw_metrics, source_hash, test_draws, truth_labels
+from experiments.protocol import (
+    METHOD_SOURCES,
+    Draw,
+    Pool,
+    per_draw_metrics,
+    source_hash,
+    test_draws,
+    truth_labels,
+)
 from experiments.select import ProtocolRun, families
 from research.outputs import to_json_text
 from research.provenance import provenance
@@ -60,7 +68,7 @@ def _flag_all(clustering: Any, min_size: int) -> np.ndarray:
 
 def ablation_draw(draw: Draw, cache_dir: Path, min_size: int) -> list[dict[str, Any]]:
     """Every clustering x decision on one draw: one metrics row each (cached as JSON)."""
-    key = hashlib.sha256(json.dumps({"draw": asdict(draw), "source": source_hash(), "min_size": min_size,
+    key = hashlib.sha256(json.dumps({"draw": asdict(draw), "source": source_hash(METHOD_SOURCES), "min_size": min_size,
                                      "clusterings": CLUSTERINGS}, sort_keys=True).encode()).hexdigest()[:20]  # fmt: skip
     path = Path(cache_dir) / "ablation" / f"{key}.json"
     if path.exists():

@@ -5,8 +5,9 @@
 For each attack family, the package's method runs with the settings chosen without that
 family's draws (``paper/generated/selection.json``, written by ``python -m experiments.select``),
 and every baseline with the settings its own tuning space gave best on the other families'
-development draws, under the same objective and a budget of full runs per draw
-(``baseline_budget``, about what the package's structural choice ran). Benign look-alike
+development draws (the same draws as ours), under the same objective, with ``baseline_budget``
+settings of its grid, each a full run on every draw (more full runs than the package's
+structural choice made; ours searches its thresholds on cached evidence instead). Benign look-alike
 families alone run with the defaults chosen on every family. The results: one row per method
 and test draw (``outputs/results/<profile>/generalisation.csv``), the table of median and
 10th-percentile F1 per family, benign FPR and flagged share of each look-alike
@@ -33,6 +34,7 @@ from omegaconf import DictConfig, OmegaConf
 from experiments.config import compose_config
 from experiments.outputs import registry
 from experiments.protocol import (
+    BASELINE_SOURCES,
     Choice,
     Draw,
     Pool,
@@ -81,38 +83,57 @@ def ours_on(draws: Sequence[Draw], choice: Choice, cache_dir: Path, n_jobs: int)
 
 def _flat_knobs(knobs: dict[str, Any]) -> dict[str, Any]:
     wanted = ("n_victims", "fake_share", "victim_activity", "duration_days", "n_waves", "wave_minutes",
-              "posts_per_victim", "timing", "start_day", "n_urls", "n_domains", "shortener_share",
+              "posts_per_victim", "timing", "start_day", "n_urls", "n_domains", "shortener_share", "short_links_per_url",
               "query_mutation", "rotate_daily", "host", "text_mode", "camouflage", "camouflage_amount",
               "app_mode", "platform_n_accounts", "platform_days")  # fmt: skip
     return {f"knob_{k}": knobs.get(k) for k in wanted}
 
 
 def _run_key(method: str, params: dict[str, Any], draw: Draw) -> str:
-    data = {"method": method, "params": params, "draw": asdict(draw), "source": source_hash()}
+    data = {
+        "method": method,
+        "params": params,
+        "draw": asdict(draw),
+        "source": source_hash(BASELINE_SOURCES),
+    }
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 def method_on(method: str, params: dict[str, Any], draw: Draw, cache_dir: Path) -> dict[str, Any]:
     """One method with some parameters on one draw: the draw's metrics (cached as JSON)."""
-    path = Path(cache_dir) / "runs" / f"{_run_key(method, params, draw)}.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    from research.graph.events import encode
-    from research.methods import run_method
+    return draw_runs([(method, params)], draw, cache_dir)[0]
 
-    sim = draw.simulate()
-    events = encode(sim.posts)
-    detection = run_method(method, sim.posts, params, seed=0, events=events)
-    positive, decoy = truth_labels(sim.truth, detection.accounts["account"].astype(str).tolist())
-    pool = Pool([draw], pd.DataFrame(), np.zeros(0, int), np.zeros(0, int), np.zeros(0, int),
-                positive, decoy, np.zeros(len(positive), dtype=int))  # fmt: skip
-    row = (
-        per_draw_metrics(pool, detection.accounts["flagged"].to_numpy(dtype=bool)).iloc[0].to_dict()
-    )
-    row = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(row, default=_plain, sort_keys=True))
-    return row
+
+def draw_runs(
+    jobs: Sequence[tuple[str, dict[str, Any]]], draw: Draw, cache_dir: Path
+) -> list[dict[str, Any]]:
+    """Each ``(method, params)`` of ``jobs`` on one draw: its metrics, cached as JSON per run.
+    The draw is simulated and encoded once, and only if some run is not cached."""
+    paths = [Path(cache_dir) / "runs" / f"{_run_key(m, p, draw)}.json" for m, p in jobs]
+    rows: list[dict[str, Any] | None] = [
+        json.loads(path.read_text()) if path.exists() else None for path in paths
+    ]
+    todo = [i for i, row in enumerate(rows) if row is None]
+    if todo:
+        from research.graph.events import encode
+        from research.methods import run_method
+
+        sim = draw.simulate()
+        events = encode(sim.posts)
+        for i in todo:
+            method, params = jobs[i]
+            detection = run_method(method, sim.posts, params, seed=0, events=events)
+            ids = detection.accounts["account"].astype(str).tolist()
+            positive, decoy = truth_labels(sim.truth, ids)
+            pool = Pool([draw], pd.DataFrame(), np.zeros(0, int), np.zeros(0, int),
+                        np.zeros(0, int), positive, decoy, np.zeros(len(positive), dtype=int))  # fmt: skip
+            flagged = detection.accounts["flagged"].to_numpy(dtype=bool)
+            row = per_draw_metrics(pool, flagged).iloc[0].to_dict()
+            row = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+            paths[i].parent.mkdir(parents=True, exist_ok=True)
+            paths[i].write_text(json.dumps(row, default=_plain, sort_keys=True))
+            rows[i] = json.loads(paths[i].read_text())
+    return [row for row in rows if row is not None]
 
 
 def _plain(value: Any) -> Any:
@@ -124,22 +145,20 @@ def _plain(value: Any) -> Any:
 
 
 def _runs(
-    method: str,
-    points: Sequence[dict[str, Any]],
+    jobs: Sequence[tuple[str, dict[str, Any]]],
     draws: Sequence[Draw],
     cache_dir: Path,
     n_jobs: int,
 ) -> dict[tuple[int, int], dict[str, Any]]:
-    jobs = [(i, j) for i in range(len(points)) for j in range(len(draws))]
-    if n_jobs > 1:
+    """Every job ``(method, params)`` on every draw, keyed by (job, draw) index; in parallel
+    over draws, each simulated once."""
+    if n_jobs > 1 and len(draws) > 1:
         from joblib import Parallel, delayed
 
-        rows = Parallel(n_jobs=n_jobs)(
-            delayed(method_on)(method, points[i], draws[j], cache_dir) for i, j in jobs
-        )
+        per_draw = Parallel(n_jobs=n_jobs)(delayed(draw_runs)(jobs, d, cache_dir) for d in draws)
     else:
-        rows = [method_on(method, points[i], draws[j], cache_dir) for i, j in jobs]
-    return dict(zip(jobs, rows, strict=True))
+        per_draw = [draw_runs(jobs, d, cache_dir) for d in draws]
+    return {(i, j): rows[i] for j, rows in enumerate(per_draw) for i in range(len(jobs))}
 
 
 def budget_points(tuning: dict[str, Sequence[Any]], budget: int, seed: int) -> list[dict[str, Any]]:
@@ -212,40 +231,53 @@ def run_generalisation(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun
     if benign_draws:
         table = ours_on(benign_draws, choice_of(selection["default"]), cache_dir, n_jobs)
         frames.append(table.assign(method=OURS, settings="defaults"))
-    # Baselines: tuned on the development draws of the other families, same objective.
-    tune_draws = dev_draws(attack, int(spec["baseline_dev_draws"]), scale) + dev_draws(
+    # Baselines: tuned on our development draws of the other families, same objective.
+    tune_draws = dev_draws(attack, int(spec["dev_draws"]), scale) + dev_draws(
         benign, int(spec["dev_draws_benign"]), scale
     )
+    budget, search_seed = int(spec["baseline_budget"]), int(spec.get("search_seed", 0))
+    points = {m: budget_points(TUNING[m], budget, search_seed) for m in methods[1:]}
+    jobs = [(m, p) for m in methods[1:] for p in points[m]]
+    tuning_runs = _runs(jobs, tune_draws, cache_dir, n_jobs)
+    tuned: dict[str, dict[str, dict[str, Any]]] = {}
     for method in methods[1:]:
-        points = budget_points(
-            TUNING[method], int(spec["baseline_budget"]), int(spec.get("search_seed", 0))
-        )
-        runs = _runs(method, points, tune_draws, cache_dir, n_jobs)
+        first = jobs.index((method, points[method][0]))
+        runs = {(i, j): tuning_runs[(first + i, j)] for i in range(len(points[method]))
+                for j in range(len(tune_draws))}  # fmt: skip
+        tuned[method] = {}
         for fam in attack:
             kept = [j for j, d in enumerate(tune_draws) if d.family != fam]
-            sub = {(i, k): runs[(i, j)] for i in range(len(points)) for k, j in enumerate(kept)}
-            params, _score = tune(
-                method, points, [tune_draws[j] for j in kept], [a for a in attack if a != fam], sub
-            )
-            chosen[f"{method}/{fam}"] = params
-            draws = test_draws([fam], n_test, scale)
-            rows = _runs(method, [params], draws, cache_dir, n_jobs)
+            sub = {
+                (i, k): runs[(i, j)] for i in range(len(points[method])) for k, j in enumerate(kept)
+            }
+            tuned[method][fam], _score = tune(
+                method, points[method], [tune_draws[j] for j in kept],
+                [a for a in attack if a != fam], sub,
+            )  # fmt: skip
+        tuned[method]["defaults"], _score = tune(method, points[method], tune_draws, attack, runs)
+        chosen.update({f"{method}/{key}": params for key, params in tuned[method].items()})
+    # Each baseline on the held-out draws of each family with the settings tuned without it.
+    for fam in attack:
+        draws = test_draws([fam], n_test, scale)
+        fam_jobs = [(m, tuned[m][fam]) for m in methods[1:]]
+        rows = _runs(fam_jobs, draws, cache_dir, n_jobs)
+        for i, method in enumerate(methods[1:]):
             frames.append(
-                pd.DataFrame([rows[(0, j)] for j in range(len(draws))]).assign(
+                pd.DataFrame([rows[(i, j)] for j in range(len(draws))]).assign(
                     method=method, settings=f"tuned without {fam}"
                 )
             )
-        params_all, _ = tune(method, points, tune_draws, attack, runs)
-        chosen[f"{method}/defaults"] = params_all
-        if benign_draws:
-            rows = _runs(method, [params_all], benign_draws, cache_dir, n_jobs)
+    if benign_draws:
+        benign_jobs = [(m, tuned[m]["defaults"]) for m in methods[1:]]
+        rows = _runs(benign_jobs, benign_draws, cache_dir, n_jobs)
+        for i, method in enumerate(methods[1:]):
             frames.append(
-                pd.DataFrame([rows[(0, j)] for j in range(len(benign_draws))]).assign(
+                pd.DataFrame([rows[(i, j)] for j in range(len(benign_draws))]).assign(
                     method=method, settings="tuned on every family"
                 )
             )
-        if progress:
-            print(f"generalisation: {method} done", flush=True)
+    if progress:
+        print(f"generalisation: {len(methods) - 1} baselines done", flush=True)
     results = pd.concat(frames, ignore_index=True)
     results["status"] = "ok"
     results["key"] = [
@@ -406,6 +438,16 @@ def write_generalisation(
     values["gen/hijack/minmedian"] = fmt_number(ours_rows["f1_median"].min(), "score")
     values["gen/hijack/minp10"] = fmt_number(ours_rows["f1_p10"].min(), "score")
     values["gen/testdraws"] = str(int(cfg["experiment"]["test_draws"]))
+    # How many structural settings the package's choice ran (each a full run on every draw).
+    selection = load_selection(paper_dir)
+    searched = [
+        len(r.get("structural_trace", []))
+        for r in [selection["default"], *selection["folds"].values()]
+    ]
+    values["gen/structural/min"], values["gen/structural/max"] = (
+        str(min(searched)),
+        str(max(searched)),
+    )
     outputs += write_macros(paper_dir, "generalisation", values, cfg["profile"], cfg)
     record = provenance(
         experiment=cfg["experiment"], profile=cfg["profile"], config=cfg, registry=registry(), chosen=chosen,

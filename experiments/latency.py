@@ -30,7 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 from experiments.config import compose_config
 from experiments.generalisation import OURS, choice_of, load_selection
 from experiments.outputs import registry
-from experiments.protocol import Draw, source_hash, test_draws
+from experiments.protocol import METHOD_SOURCES, Draw, source_hash, test_draws
 from experiments.select import ProtocolRun, families
 from research.outputs import to_json_text
 from research.provenance import provenance
@@ -55,7 +55,7 @@ def latency_draw(
 ) -> dict[str, Any]:
     """One method's latency on one draw (cached as JSON)."""
     key = hashlib.sha256(json.dumps({"method": method, "params": params, "draw": asdict(draw), "steps": STEPS_S,
-                                     "source": source_hash()}, sort_keys=True, default=str).encode()).hexdigest()[:20]  # fmt: skip
+                                     "source": source_hash(METHOD_SOURCES)}, sort_keys=True, default=str).encode()).hexdigest()[:20]  # fmt: skip
     path = Path(cache_dir) / "latency" / f"{key}.json"
     if path.exists():
         return json.loads(path.read_text())

@@ -450,6 +450,10 @@ def profile_macros(profile: dict[str, Any]) -> dict[str, str]:
         "profile/n_posts": "the preset's size"
         if profile.get("n_posts") is None
         else fmt_number(profile["n_posts"], "count"),
+    } | {
+        f"profile/protocol/{key}": str(value)
+        for key, value in profile.get("protocol", {}).items()
+        if isinstance(value, int) and not isinstance(value, bool)
     }
 
 

@@ -92,12 +92,22 @@ EVIDENCE_SOURCES = (
     "canonical.py",
 )
 
+#: The modules a baseline's flags depend on (its evidence is description only).
+BASELINE_SOURCES = (
+    *(s for s in EVIDENCE_SOURCES if s != "evidence.py"),
+    "baselines",
+    "methods.py",
+    "detection.py",
+)
+#: The modules any method's run depends on, the package's or a baseline's.
+METHOD_SOURCES = (*EVIDENCE_SOURCES, "baselines", "methods.py", "detection.py", "verdicts.py")
 
-def source_hash() -> str:
-    """Hash of the source the evidence depends on (:data:`EVIDENCE_SOURCES`)."""
+
+def source_hash(sources: Sequence[str] = EVIDENCE_SOURCES) -> str:
+    """Hash of the source a cached result depends on (default :data:`EVIDENCE_SOURCES`)."""
     root = Path(__file__).resolve().parents[1] / "research"
     digest = hashlib.sha256()
-    for name in EVIDENCE_SOURCES:
+    for name in sources:
         target = root / name
         for path in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
             digest.update(path.relative_to(root).as_posix().encode())

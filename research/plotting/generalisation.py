@@ -27,6 +27,8 @@ KNOBS: tuple[tuple[str, str, bool], ...] = (
     ("knob_camouflage_amount", "camouflage posts per attack post", False),
     ("knob_n_urls", "landing URLs", True),
     ("knob_shortener_share", "share through short links", False),
+    ("knob_short_links_per_url", "short links per landing URL (0: one per post)", False),
+    ("knob_host", "landing host", False),
     ("knob_text_mode", "texts", False),
     ("knob_timing", "timing", False),
 )
