@@ -63,7 +63,7 @@ class Rule:
         permutations, and the largest sample of posts compared per group.
     """
 
-    candidate_span: float = 0.6
+    candidate_span: float = 0.8
     span_quantile: float = 0.02
     margin_s: float = 86_400.0
     pool_overlap: float = 0.5
@@ -74,13 +74,13 @@ class Rule:
     min_size: int = 3
     min_exclusivity: float = 0.7
     max_prior: int = 5
-    max_span: float = 0.5
+    max_span: float = 0.3
     min_history: float = 0.0
     max_routine: float = 0.5
     max_reposts: float = 0.2
-    min_reuse: float = 0.5
+    min_reuse: float = 0.2
     min_synchrony: float = 0.7
-    min_templating: float = 0.2
+    min_templating: float = 0.5
     min_app_lift: float = 0.3
     min_prevalence: float = 0.01
     history_margin_s: float = 3_600.0

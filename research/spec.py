@@ -77,7 +77,7 @@ class PipelineSpec:
     edge_budget: int | None = 2_000_000
     detector: str = "leiden"
     detector_params: dict[str, Any] = field(
-        default_factory=lambda: {"objective": "CPM", "resolution": 0.5}
+        default_factory=lambda: {"objective": "CPM", "resolution": 0.25}
     )
     min_cluster_size: int = 2
     rule: Rule = field(default_factory=Rule)

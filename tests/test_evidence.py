@@ -168,7 +168,7 @@ def test_adopters_of_a_new_app_post_their_own_pages(rng):
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
-    assert group["link_reuse"] == 0.0 and "reuse 0.00 < 0.50" in group["reason"]
+    assert group["link_reuse"] == 0.0 and "reuse 0.00 < 0.20" in group["reason"]
 
 
 def test_sharing_a_page_at_ones_own_pace_is_not_concert(rng):
