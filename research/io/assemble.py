@@ -4,8 +4,11 @@ Every reader yields :class:`RawBatch` tables (:data:`RAW_SCHEMA`: ids, time,
 the app name and site *as written*, links *as written*) and :func:`assemble`
 does the rest the same way for all formats: canonical app names and sites,
 canonical URLs split into external ``urls`` and ``platform_urls``, registered
-domains, each distinct URL once per post (first occurrence kept). All of it
-is computed once per distinct value.
+domains, each distinct URL once per post (first occurrence kept), and a post
+whose text starts with ``RT @name`` counted as a repost whatever the export's
+flag says (a manual retweet: the convention before retweets were marked, which
+many clients and CSV exports still write). All of it is computed once per
+distinct value.
 """
 
 from __future__ import annotations
@@ -413,10 +416,24 @@ def assemble(batch: RawBatch) -> pa.Table:
         "domains": domains,
         "platform_urls": platform_urls,
         "text": table.column("text"),
-        "is_repost": pc.fill_null(table.column("is_repost"), False),
+        "is_repost": pc.or_(
+            pc.fill_null(table.column("is_repost"), False), _manual_retweets(table.column("text"))
+        ),
         "platform": table.column("platform"),
     }
     return pa.Table.from_arrays([columns[f.name] for f in POSTS_SCHEMA], schema=POSTS_SCHEMA)
+
+
+def _manual_retweets(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Whether each text is a manual retweet (starts with ``RT @name``; no text: false).
+
+    Examples
+    --------
+    >>> _manual_retweets(pa.array(["RT @bbc: news", " rt @a x", "ART @b", None])).to_pylist()
+    [True, True, False, False]
+    """
+    found = pc.match_substring_regex(text, r"^\s*RT\s?@\w", ignore_case=True)
+    return pc.fill_null(found, False)
 
 
 def empty_raw() -> pa.Table:

@@ -250,3 +250,18 @@ def test_vectorised_twitter_times_on_field_boundaries() -> None:
     for value, m, r in zip(values, ms.tolist(), read.tolist(), strict=True):
         expected = parse_twitter_time_ms(value)
         assert (m if r else None) == expected or (not r and value[4:7] not in _MONTHS_TEXT[:12])
+
+
+def test_manual_retweets_are_reposts_whatever_the_flag_says(tmp_path: Path) -> None:
+    # "RT @name: ..." is a retweet written by hand (and how many CSV exports keep retweets):
+    # someone else's words, so the evidence must not read a storm of them as a template.
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "post_id,account_id,timestamp,text,is_repost\n"
+        "1,a,2021-01-31T12:00:00Z,RT @bbc: big news http://x.co/1,false\n"
+        "2,b,2021-01-31T12:01:00Z, rt @bbc big news,\n"
+        "3,c,2021-01-31T12:02:00Z,ART @ the museum,false\n"
+        "4,d,2021-01-31T12:03:00Z,my own words,true\n"
+    )
+    posts, _ = read(path, ReadOptions(format="csv"))
+    assert posts.table.column("is_repost").to_pylist() == [True, True, False, True]
