@@ -100,7 +100,16 @@ BASELINE_SOURCES = (
     "detection.py",
 )
 #: The modules any method's run depends on, the package's or a baseline's.
-METHOD_SOURCES = (*EVIDENCE_SOURCES, "baselines", "methods.py", "detection.py", "verdicts.py")
+METHOD_SOURCES = (
+    *EVIDENCE_SOURCES,
+    "baselines",
+    "methods.py",
+    "detection.py",
+    "verdicts.py",
+    "rule.py",
+    "spec.py",
+    "io",
+)
 
 
 def source_hash(sources: Sequence[str] = EVIDENCE_SOURCES) -> str:

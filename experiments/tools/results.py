@@ -9,6 +9,7 @@ mean.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -40,8 +41,18 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False, default=str)
 
 
+@functools.cache
+def _method_source() -> str:
+    """Hash of the modules a run's result depends on (once per process)."""
+    from experiments.protocol import METHOD_SOURCES, source_hash
+
+    return source_hash(METHOD_SOURCES)
+
+
 def run_key(config: dict[str, Any], *, kind: str = "detection") -> str:
-    """The cache key of a run: SHA-256 of its resolved configuration, kind and cache version.
+    """The cache key of a run: SHA-256 of its resolved configuration, kind, cache version and
+    the source of the simulator, graph, detectors, evidence, verdicts and baselines (a change
+    there recomputes the run; a change to the report or the plots does not).
 
     Examples
     --------
@@ -50,7 +61,9 @@ def run_key(config: dict[str, Any], *, kind: str = "detection") -> str:
     >>> run_key({"seed": 0}) == run_key({"seed": 1})
     False
     """
-    text = canonical_json({"config": config, "kind": kind, "cache_version": CACHE_VERSION})
+    text = canonical_json(
+        {"config": config, "kind": kind, "cache_version": CACHE_VERSION, "source": _method_source()}
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
