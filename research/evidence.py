@@ -108,6 +108,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import scipy.sparse as sp
 
 from research.detect.clustering import Clustering
 from research.graph.codes import (
@@ -896,10 +897,6 @@ def _names(
     return out
 
 
-#: Expanded entries per block in :func:`_routine` (~8 arrays of 8 bytes each at a time).
-_ROUTINE_BLOCK = 1 << 23
-
-
 def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule) -> np.ndarray:
     """For each adopter pair: whether the account, outside the group's span, co-posted
     ``routine_urls`` URLs or more with other adopters of the group, each URL posted (outside
@@ -917,6 +914,8 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
             groups.pair_group
         ]
     )
+    if len(judged) == 0:
+        return out
     pair_account, pair_group = groups.pair_account[judged], groups.pair_group[judged]
     account, when, url = events.link_account, events.link_time, events.link_url
     n_urls = max(len(events.urls), 1)
@@ -926,56 +925,79 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     candidate = np.flatnonzero(count[account] > 0)
     u_of, _a, _k = distinct_pairs(url[candidate], account[candidate], events.n_accounts)
     candidate = candidate[group_sizes(u_of, n_urls)[url[candidate]] >= 2]
-    # Expand each of those links to the groups its account adopted (at 10^7 posts, 34 M
-    # entries from 4 M links), a block of accounts at a time, keeping only each block's
-    # distinct (adopter pair, URL) keys and their link counts: the terms below need no
-    # more, as a pair is one account in one group. In account order, the blocks' pairs are
-    # disjoint and increasing, so their sorted keys concatenate into the sorted whole.
-    candidate = candidate[stable_group(account[candidate], events.n_accounts)[1]]
-    count = count[account[candidate]]
-    n_judged = max(len(judged), 1)
-    before = np.cumsum(count) - count  # entries before each link
-    first_of_account = np.flatnonzero(
-        np.diff(account[candidate], prepend=-1) != 0
-    )  # a block starts with an account
-    wanted = np.arange(_ROUTINE_BLOCK, int(count.sum()), _ROUTINE_BLOCK)
-    at = np.searchsorted(before[first_of_account], wanted)
-    cuts = np.unique(first_of_account[at[at < len(first_of_account)]])
-    key_parts, count_parts = [], []
-    for lo, hi in itertools.pairwise([0, *cuts[cuts > 0].tolist(), len(candidate)]):
-        some, k = candidate[lo:hi], count[lo:hi]
-        links = np.repeat(some, k)
-        # (first pair of the account - first expanded entry of the link) + entry: one repeat.
-        pair = np.repeat(offsets[account[some]] - (np.cumsum(k) - k), k)
-        pair += np.arange(len(links))
-        g = pair_group[pair]
+
+    def counted(links: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """Whether each link counts for the matching group: not to its sites, outside its span."""
         t = when[links]
-        keep = (link_group[links] != g) & (
+        return (link_group[links] != g) & (
             (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
         )
-        links, pair = links[keep], pair[keep]
-        del g, t, keep
-        key, of = pair_dense_codes(pair, url[links], n_judged, n_urls)
-        key_parts.append(key)
-        count_parts.append(group_sizes(of, len(key)))
-    pu_key = np.concatenate(key_parts) if key_parts else np.zeros(0, dtype=np.int64)
-    pu_links = np.concatenate(count_parts) if count_parts else np.zeros(0, dtype=np.int64)
-    if len(pu_key) == 0:
-        return out
-    pu_pair, pu_url = pu_key // n_urls, pu_key % n_urls
-    gu_key, gu_of = pair_dense_codes(pair_group[pu_pair], pu_url, n, n_urls)
-    gu_g, gu_u = gu_key // n_urls, gu_key % n_urls
-    gu_links = np.bincount(gu_of, weights=pu_links, minlength=len(gu_key)).astype(np.int64)
-    gu_adopters = group_sizes(gu_of, len(gu_key))  # one account per (pair, URL) of a group
-    # All links to those URLs outside the span of the (first) group that has them.
-    first_group = np.full(n_urls, -1, dtype=np.int64)
-    first_group[gu_u[::-1]] = gu_g[::-1]
+
+    # The first (lowest) group whose adopters posted each URL outside its span: the span
+    # outside which all links to the URL are counted. An account's pairs are in group order,
+    # so a link's first group is its account's first pair that counts it.
+    link_first = np.full(len(candidate), -1, dtype=np.int64)
+    active = np.arange(len(candidate))
+    for j in itertools.count():
+        active = active[count[account[candidate[active]]] > j]
+        if len(active) == 0:
+            break
+        g = pair_group[offsets[account[candidate[active]]] + j]
+        ok = counted(candidate[active], g)
+        link_first[active[ok]] = g[ok]
+        active = active[~ok]
+    found = link_first >= 0
+    first_group = np.full(n_urls, n, dtype=np.int64)
+    np.minimum.at(first_group, url[candidate[found]], link_first[found])
+    first_group[first_group == n] = -1
     relevant = np.flatnonzero(first_group[url] >= 0)
     fg = first_group[url[relevant]]
     far = (when[relevant] < start[fg] - rule.history_margin_s) | (
         when[relevant] > end[fg] + rule.history_margin_s
     )
     all_outside = np.bincount(url[relevant[far]], minlength=n_urls).astype(np.float64)
+    # A group shares a URL when its adopters' counted links to it are at least routine_share
+    # of all links outside, and at least two and routine_members of its adopters posted them.
+    # Every link of its adopters to the URL, counted or not, bounds both: one sparse product
+    # (adopters x URLs, links and accounts packed in one integer) leaves the few (group, URL)
+    # within the bounds, whose links are then checked one by one.
+    linked = np.bincount(url[candidate], minlength=n_urls)
+    candidate = candidate[
+        (linked >= rule.routine_share * np.maximum(all_outside, 1))[url[candidate]]
+    ]
+    au_account, au_url, au_links = distinct_pairs(account[candidate], url[candidate], n_urls)
+    posted = sp.csr_matrix(
+        ((au_links << 32) + 1, (au_account, au_url)), shape=(events.n_accounts, n_urls)
+    )
+    adopted = sp.csr_matrix(
+        (np.ones(len(judged), dtype=np.int64), (pair_group, pair_account)),
+        shape=(n, events.n_accounts),
+    )
+    bound = (adopted @ posted).tocoo()
+    most_links, most_adopters = bound.data >> 32, bound.data & 0xFFFFFFFF
+    maybe = (
+        (most_adopters >= 2)
+        & (most_adopters >= rule.routine_members * size[bound.row])
+        & (most_links >= rule.routine_share * np.maximum(all_outside[bound.col], 1))
+    )
+    maybe_group, maybe_url = bound.row[maybe].astype(np.int64), bound.col[maybe].astype(np.int64)
+    # Each link to such a URL, against each group that may share it.
+    by_url = candidate[np.argsort(url[candidate], kind="stable")]
+    bounds = np.searchsorted(url[by_url], np.arange(n_urls + 1))
+    k = bounds[maybe_url + 1] - bounds[maybe_url]
+    links = by_url[np.repeat(bounds[maybe_url] - (np.cumsum(k) - k), k) + np.arange(k.sum())]
+    g = np.repeat(maybe_group, k)
+    pair_key = pair_account * np.int64(n) + pair_group  # sorted: pairs are by account, group
+    probe = account[links] * np.int64(n) + g
+    pair = np.minimum(np.searchsorted(pair_key, probe), len(pair_key) - 1)
+    keep = (pair_key[pair] == probe) & counted(links, g)
+    pu_pair, pu_url, pu_links = distinct_pairs(pair[keep], url[links[keep]], n_urls)
+    if len(pu_pair) == 0:
+        return out
+    gu_key, gu_of = pair_dense_codes(pair_group[pu_pair], pu_url, n, n_urls)
+    gu_g, gu_u = gu_key // n_urls, gu_key % n_urls
+    gu_links = np.bincount(gu_of, weights=pu_links, minlength=len(gu_key)).astype(np.int64)
+    gu_adopters = group_sizes(gu_of, len(gu_key))  # one account per (pair, URL) of a group
     shared = (
         (gu_adopters >= 2)
         & (gu_adopters >= rule.routine_members * size[gu_g])
