@@ -178,16 +178,17 @@ class Groups:
         return len(self.sites)
 
     def adopts(self, account: np.ndarray, group: np.ndarray) -> np.ndarray:
-        """Whether each ``account`` adopted the matching ``group``."""
+        """Whether each ``account`` adopted the matching ``group`` (never for a group ``-1``)."""
+        out = np.zeros(len(group), dtype=bool)
+        asked = np.flatnonzero(np.asarray(group) >= 0)
+        if len(self.pair_account) == 0 or len(asked) == 0:
+            return out
         n = np.int64(max(self.n_groups, 1))
         keys = self.pair_account * n + self.pair_group
-        probe = np.asarray(account, dtype=np.int64) * n + np.asarray(group, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(keys, probe), max(len(keys) - 1, 0))
-        return (
-            (np.asarray(group) >= 0) & (len(keys) > 0) & (keys[pos] == probe)
-            if len(keys)
-            else np.zeros(len(probe), dtype=bool)
-        )
+        probe = np.asarray(account, dtype=np.int64)[asked] * n + np.asarray(group)[asked]
+        pos = np.minimum(np.searchsorted(keys, probe), len(keys) - 1)
+        out[asked] = keys[pos] == probe
+        return out
 
     def site_group(self) -> dict[int, int]:
         """The group of each signature site (by site code)."""
@@ -593,12 +594,7 @@ def group_evidence(
     # History: each adopter's posts other than those linking any group's signature sites.
     signature_post = np.zeros(events.n_posts, dtype=bool)
     signature_post[post[link_group >= 0]] = True
-    other = np.flatnonzero(~signature_post)
-    o_acc, o_time = events.post_account[other], events.post_time[other]
-    first_other = np.full(events.n_accounts, _NEVER, dtype=np.int64)
-    last_other = np.full(events.n_accounts, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first_other, o_acc, o_time)
-    np.maximum.at(last_other, o_acc, o_time)
+    first_other, last_other = _other_posts_span(events, signature_post)
     pa_ = groups.pair_account
     before = first_other[pa_] < start[pg] - rule.history_margin_s
     after = last_other[pa_] > end[pg] + rule.history_margin_s
@@ -686,6 +682,27 @@ def group_evidence(
     table["templating"] = templating
     table["prevalence"] = prevalence
     return table
+
+
+def _other_posts_span(events: Events, signature_post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each account's first and last post time among the posts not flagged in
+    ``signature_post`` (``_NEVER`` and the smallest int64 without any). The last result is
+    cached on the events: judging joined groups again flags the same posts."""
+    key = np.packbits(signature_post).tobytes()
+    cached = events._cache.get("other_posts_span")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    other = np.flatnonzero(~signature_post)
+    bounds, order = stable_group(events.post_account[other], events.n_accounts)
+    times = events.post_time[other[order]]
+    has = np.flatnonzero(bounds[1:] > bounds[:-1])
+    first = np.full(events.n_accounts, _NEVER, dtype=np.int64)
+    last = np.full(events.n_accounts, np.iinfo(np.int64).min, dtype=np.int64)
+    if len(has):
+        first[has] = np.minimum.reduceat(times, bounds[has])
+        last[has] = np.maximum.reduceat(times, bounds[has])
+    events._cache["other_posts_span"] = (key, (first, last))
+    return first, last
 
 
 def _same_sites(groups: Groups, earlier: Groups) -> np.ndarray:
