@@ -250,30 +250,12 @@ def signature_groups(
     account, when = events.link_account, events.link_time
     membership = clustering.membership
     n_clusters = clustering.n_clusters
-
-    # 1. Candidate sites: short-lived (their links fill at most ``max_span`` of the observed
-    # window) and linked by at least two members of one cluster.
-    link_site, n_sites, spans, short_lived, _member, _pc, pk, _pair, p_members = _cluster_sites(
-        events, clustering, rule
-    )
-    is_candidate = np.zeros(n_sites, dtype=bool)
-    is_candidate[pk[p_members >= 2]] = True
-    is_candidate &= short_lived
-    candidates = np.flatnonzero(is_candidate)
-
-    # 2. Adopters of each candidate site, and groups of sites that share adopters.
-    on_candidate = np.flatnonzero(is_candidate[link_site])
-    local = np.full(n_sites, -1, dtype=np.int64)
-    local[candidates] = np.arange(len(candidates))
-    s_site, s_acc, _links = distinct_pairs(
-        local[link_site[on_candidate]], account[on_candidate], n_acc
-    )
-    n_adopters = group_sizes(s_site, len(candidates))
-    site_group = _site_groups(
-        s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when[on_candidate],
-        spans[candidates], rule,
-    )  # fmt: skip
+    link_site, _labels = site_keys(events)
+    n_sites = len(_labels)
+    candidates, site_group = _candidate_sites(events, clustering, rule)
     if len(together) and len(candidates):
+        local = np.full(n_sites, -1, dtype=np.int64)
+        local[candidates] = np.arange(len(candidates))
         site_group = _join(site_group, [local[np.asarray(t)] for t in together])
     n_groups = int(site_group.max(initial=-1)) + 1
     sites = [np.zeros(0, dtype=np.int64) for _ in range(n_groups)]
@@ -351,6 +333,46 @@ def signature_groups(
             "n_candidate_sites": len(candidates),
         },
     )
+
+
+def _candidate_sites(
+    events: Events, clustering: Clustering, rule: Rule
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 1 and 2 of the module docstring: the candidate signature sites (codes) and the
+    group of each before any join (``0..k-1``). The last result is cached on the events:
+    :func:`research.verdicts.decide` asks again, with the same clustering and rule, to join
+    a campaign's groups."""
+    key = (rule, clustering.membership.tobytes())
+    cached = events._cache.get("candidate_sites")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    n_acc = events.n_accounts
+    account, when = events.link_account, events.link_time
+
+    # 1. Candidate sites: short-lived (their links fill at most ``max_span`` of the observed
+    # window) and linked by at least two members of one cluster.
+    link_site, n_sites, spans, short_lived, _member, _pc, pk, _pair, p_members = _cluster_sites(
+        events, clustering, rule
+    )
+    is_candidate = np.zeros(n_sites, dtype=bool)
+    is_candidate[pk[p_members >= 2]] = True
+    is_candidate &= short_lived
+    candidates = np.flatnonzero(is_candidate)
+
+    # 2. Adopters of each candidate site, and groups of sites that share adopters.
+    on_candidate = np.flatnonzero(is_candidate[link_site])
+    local = np.full(n_sites, -1, dtype=np.int64)
+    local[candidates] = np.arange(len(candidates))
+    s_site, s_acc, _links = distinct_pairs(
+        local[link_site[on_candidate]], account[on_candidate], n_acc
+    )
+    n_adopters = group_sizes(s_site, len(candidates))
+    site_group = _site_groups(
+        s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when[on_candidate],
+        spans[candidates], rule,
+    )  # fmt: skip
+    events._cache["candidate_sites"] = (key, (candidates, site_group))
+    return candidates, site_group
 
 
 def cluster_groups(events: Events, clustering: Clustering, rule: Rule | None = None) -> Groups:
