@@ -755,7 +755,10 @@ def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.nda
         previous = np.full(len(order), -1, dtype=np.int64)
         same = accounts[by_account[1:]] == accounts[by_account[:-1]]
         previous[by_account[1:][same]] = by_account[:-1][same]
-        events._cache["previous_post"] = previous
+        # Half the bytes to scan per interval (an interval may hold millions of posts).
+        events._cache["previous_post"] = (
+            previous.astype(np.int32) if len(previous) < 2**31 else previous
+        )
     previous = events._cache["previous_post"]
     out = np.zeros(len(start), dtype=np.int64)
     for i, (lo, hi) in enumerate(
