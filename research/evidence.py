@@ -121,7 +121,7 @@ from research.graph.codes import (
     stable_group,
     top_per_group,
 )
-from research.graph.events import Events, site_keys, stem_codes
+from research.graph.events import Events, Labels, site_keys, stem_codes
 from research.rule import Rule
 
 __all__ = [
@@ -680,7 +680,7 @@ def group_evidence(
             "span_hours": np.where(has_span, (end - start) / 3600.0, np.nan),
             "span_share": np.where(has_span, (end - start) / window, np.nan),
             "top_urls": _top_urls(events, sp_post, sp_group, n),
-            "signature_sites": [" ".join(map(str, site_labels.take(ks))) for ks in groups.sites],
+            "signature_sites": _joined_names(site_labels, groups.sites),
         }
     )
     if previous is not None:
@@ -923,6 +923,13 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     num = np.asarray(numerator, dtype=np.float64)
     den = np.asarray(denominator, dtype=np.float64)
     return np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
+
+
+def _joined_names(labels: Labels, codes: list[np.ndarray]) -> list[str]:
+    """The names of each list of codes, separated by spaces (one take for all lists)."""
+    names = labels.take(np.concatenate(codes)) if codes else []
+    bounds = np.cumsum([0, *(len(c) for c in codes)]).tolist()
+    return [" ".join(map(str, names[a:b])) for a, b in itertools.pairwise(bounds)]
 
 
 def _stamps(seconds: np.ndarray, valid: np.ndarray) -> pd.Series:
