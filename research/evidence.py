@@ -108,6 +108,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import scipy.sparse as sp
 
 from research.detect.clustering import Clustering
 from research.graph.codes import (
@@ -120,7 +121,7 @@ from research.graph.codes import (
     stable_group,
     top_per_group,
 )
-from research.graph.events import Events, site_keys, stem_codes
+from research.graph.events import Events, Labels, site_keys, stem_codes
 from research.rule import Rule
 
 __all__ = [
@@ -180,16 +181,17 @@ class Groups:
         return len(self.sites)
 
     def adopts(self, account: np.ndarray, group: np.ndarray) -> np.ndarray:
-        """Whether each ``account`` adopted the matching ``group``."""
+        """Whether each ``account`` adopted the matching ``group`` (never for a group ``-1``)."""
+        out = np.zeros(len(group), dtype=bool)
+        asked = np.flatnonzero(np.asarray(group) >= 0)
+        if len(self.pair_account) == 0 or len(asked) == 0:
+            return out
         n = np.int64(max(self.n_groups, 1))
         keys = self.pair_account * n + self.pair_group
-        probe = np.asarray(account, dtype=np.int64) * n + np.asarray(group, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(keys, probe), max(len(keys) - 1, 0))
-        return (
-            (np.asarray(group) >= 0) & (len(keys) > 0) & (keys[pos] == probe)
-            if len(keys)
-            else np.zeros(len(probe), dtype=bool)
-        )
+        probe = np.asarray(account, dtype=np.int64)[asked] * n + np.asarray(group)[asked]
+        pos = np.minimum(np.searchsorted(keys, probe), len(keys) - 1)
+        out[asked] = keys[pos] == probe
+        return out
 
     def site_group(self) -> dict[int, int]:
         """The group of each signature site (by site code)."""
@@ -251,30 +253,12 @@ def signature_groups(
     account, when = events.link_account, events.link_time
     membership = clustering.membership
     n_clusters = clustering.n_clusters
-
-    # 1. Candidate sites: short-lived (their links fill at most ``max_span`` of the observed
-    # window) and linked by at least two members of one cluster.
-    link_site, n_sites, spans, short_lived, _member, _pc, pk, _pair, p_members = _cluster_sites(
-        events, clustering, rule
-    )
-    is_candidate = np.zeros(n_sites, dtype=bool)
-    is_candidate[pk[p_members >= 2]] = True
-    is_candidate &= short_lived
-    candidates = np.flatnonzero(is_candidate)
-
-    # 2. Adopters of each candidate site, and groups of sites that share adopters.
-    on_candidate = np.flatnonzero(is_candidate[link_site])
-    local = np.full(n_sites, -1, dtype=np.int64)
-    local[candidates] = np.arange(len(candidates))
-    s_site, s_acc, _links = distinct_pairs(
-        local[link_site[on_candidate]], account[on_candidate], n_acc
-    )
-    n_adopters = group_sizes(s_site, len(candidates))
-    site_group = _site_groups(
-        s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when[on_candidate],
-        spans[candidates], rule,
-    )  # fmt: skip
+    link_site, _labels = site_keys(events)
+    n_sites = len(_labels)
+    candidates, site_group = _candidate_sites(events, clustering, rule)
     if len(together) and len(candidates):
+        local = np.full(n_sites, -1, dtype=np.int64)
+        local[candidates] = np.arange(len(candidates))
         site_group = _join(site_group, [local[np.asarray(t)] for t in together])
     n_groups = int(site_group.max(initial=-1)) + 1
     sites = [np.zeros(0, dtype=np.int64) for _ in range(n_groups)]
@@ -352,6 +336,46 @@ def signature_groups(
             "n_candidate_sites": len(candidates),
         },
     )
+
+
+def _candidate_sites(
+    events: Events, clustering: Clustering, rule: Rule
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 1 and 2 of the module docstring: the candidate signature sites (codes) and the
+    group of each before any join (``0..k-1``). The last result is cached on the events:
+    :func:`research.verdicts.decide` asks again, with the same clustering and rule, to join
+    a campaign's groups."""
+    key = (rule, clustering.membership.tobytes())
+    cached = events._cache.get("candidate_sites")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    n_acc = events.n_accounts
+    account, when = events.link_account, events.link_time
+
+    # 1. Candidate sites: short-lived (their links fill at most ``max_span`` of the observed
+    # window) and linked by at least two members of one cluster.
+    link_site, n_sites, spans, short_lived, _member, _pc, pk, _pair, p_members = _cluster_sites(
+        events, clustering, rule
+    )
+    is_candidate = np.zeros(n_sites, dtype=bool)
+    is_candidate[pk[p_members >= 2]] = True
+    is_candidate &= short_lived
+    candidates = np.flatnonzero(is_candidate)
+
+    # 2. Adopters of each candidate site, and groups of sites that share adopters.
+    on_candidate = np.flatnonzero(is_candidate[link_site])
+    local = np.full(n_sites, -1, dtype=np.int64)
+    local[candidates] = np.arange(len(candidates))
+    s_site, s_acc, _links = distinct_pairs(
+        local[link_site[on_candidate]], account[on_candidate], n_acc
+    )
+    n_adopters = group_sizes(s_site, len(candidates))
+    site_group = _site_groups(
+        s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when[on_candidate],
+        spans[candidates], rule,
+    )  # fmt: skip
+    events._cache["candidate_sites"] = (key, (candidates, site_group))
+    return candidates, site_group
 
 
 def cluster_groups(events: Events, clustering: Clustering, rule: Rule | None = None) -> Groups:
@@ -595,12 +619,7 @@ def group_evidence(
     # History: each adopter's posts other than those linking any group's signature sites.
     signature_post = np.zeros(events.n_posts, dtype=bool)
     signature_post[post[link_group >= 0]] = True
-    other = np.flatnonzero(~signature_post)
-    o_acc, o_time = events.post_account[other], events.post_time[other]
-    first_other = np.full(events.n_accounts, _NEVER, dtype=np.int64)
-    last_other = np.full(events.n_accounts, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first_other, o_acc, o_time)
-    np.maximum.at(last_other, o_acc, o_time)
+    first_other, last_other = _other_posts_span(events, signature_post)
     pa_ = groups.pair_account
     before = first_other[pa_] < start[pg] - rule.history_margin_s
     after = last_other[pa_] > end[pg] + rule.history_margin_s
@@ -664,7 +683,7 @@ def group_evidence(
             "span_hours": np.where(has_span, (end - start) / 3600.0, np.nan),
             "span_share": np.where(has_span, (end - start) / window, np.nan),
             "top_urls": _top_urls(events, sp_post, sp_group, n),
-            "signature_sites": [" ".join(map(str, site_labels.take(ks))) for ks in groups.sites],
+            "signature_sites": _joined_names(site_labels, groups.sites),
         }
     )
     if previous is not None:
@@ -688,6 +707,27 @@ def group_evidence(
     table["templating"] = templating
     table["prevalence"] = prevalence
     return table
+
+
+def _other_posts_span(events: Events, signature_post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each account's first and last post time among the posts not flagged in
+    ``signature_post`` (``_NEVER`` and the smallest int64 without any). The last result is
+    cached on the events: judging joined groups again flags the same posts."""
+    key = np.packbits(signature_post).tobytes()
+    cached = events._cache.get("other_posts_span")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    other = np.flatnonzero(~signature_post)
+    bounds, order = stable_group(events.post_account[other], events.n_accounts)
+    times = events.post_time[other[order]]
+    has = np.flatnonzero(bounds[1:] > bounds[:-1])
+    first = np.full(events.n_accounts, _NEVER, dtype=np.int64)
+    last = np.full(events.n_accounts, np.iinfo(np.int64).min, dtype=np.int64)
+    if len(has):
+        first[has] = np.minimum.reduceat(times, bounds[has])
+        last[has] = np.maximum.reduceat(times, bounds[has])
+    events._cache["other_posts_span"] = (key, (first, last))
+    return first, last
 
 
 def _same_sites(groups: Groups, earlier: Groups) -> np.ndarray:
@@ -718,7 +758,10 @@ def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.nda
         previous = np.full(len(order), -1, dtype=np.int64)
         same = accounts[by_account[1:]] == accounts[by_account[:-1]]
         previous[by_account[1:][same]] = by_account[:-1][same]
-        events._cache["previous_post"] = previous
+        # Half the bytes to scan per interval (an interval may hold millions of posts).
+        events._cache["previous_post"] = (
+            previous.astype(np.int32) if len(previous) < 2**31 else previous
+        )
     previous = events._cache["previous_post"]
     out = np.zeros(len(start), dtype=np.int64)
     for i, (lo, hi) in enumerate(
@@ -885,6 +928,13 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
 
 
+def _joined_names(labels: Labels, codes: list[np.ndarray]) -> list[str]:
+    """The names of each list of codes, separated by spaces (one take for all lists)."""
+    names = labels.take(np.concatenate(codes)) if codes else []
+    bounds = np.cumsum([0, *(len(c) for c in codes)]).tolist()
+    return [" ".join(map(str, names[a:b])) for a, b in itertools.pairwise(bounds)]
+
+
 def _stamps(seconds: np.ndarray, valid: np.ndarray) -> pd.Series:
     return pd.Series(pd.to_datetime(np.where(valid, seconds, 0), unit="s", utc=True)).where(valid)
 
@@ -897,10 +947,6 @@ def _names(
     if unknown is not None:
         out = [("" if u else v) for v, u in zip(out, unknown, strict=True)]
     return out
-
-
-#: Expanded entries per block in :func:`_routine` (~8 arrays of 8 bytes each at a time).
-_ROUTINE_BLOCK = 1 << 23
 
 
 def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule) -> np.ndarray:
@@ -920,6 +966,8 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
             groups.pair_group
         ]
     )
+    if len(judged) == 0:
+        return out
     pair_account, pair_group = groups.pair_account[judged], groups.pair_group[judged]
     account, when, url = events.link_account, events.link_time, events.link_url
     n_urls = max(len(events.urls), 1)
@@ -929,56 +977,79 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     candidate = np.flatnonzero(count[account] > 0)
     u_of, _a, _k = distinct_pairs(url[candidate], account[candidate], events.n_accounts)
     candidate = candidate[group_sizes(u_of, n_urls)[url[candidate]] >= 2]
-    # Expand each of those links to the groups its account adopted (at 10^7 posts, 34 M
-    # entries from 4 M links), a block of accounts at a time, keeping only each block's
-    # distinct (adopter pair, URL) keys and their link counts: the terms below need no
-    # more, as a pair is one account in one group. In account order, the blocks' pairs are
-    # disjoint and increasing, so their sorted keys concatenate into the sorted whole.
-    candidate = candidate[stable_group(account[candidate], events.n_accounts)[1]]
-    count = count[account[candidate]]
-    n_judged = max(len(judged), 1)
-    before = np.cumsum(count) - count  # entries before each link
-    first_of_account = np.flatnonzero(
-        np.diff(account[candidate], prepend=-1) != 0
-    )  # a block starts with an account
-    wanted = np.arange(_ROUTINE_BLOCK, int(count.sum()), _ROUTINE_BLOCK)
-    at = np.searchsorted(before[first_of_account], wanted)
-    cuts = np.unique(first_of_account[at[at < len(first_of_account)]])
-    key_parts, count_parts = [], []
-    for lo, hi in itertools.pairwise([0, *cuts[cuts > 0].tolist(), len(candidate)]):
-        some, k = candidate[lo:hi], count[lo:hi]
-        links = np.repeat(some, k)
-        # (first pair of the account - first expanded entry of the link) + entry: one repeat.
-        pair = np.repeat(offsets[account[some]] - (np.cumsum(k) - k), k)
-        pair += np.arange(len(links))
-        g = pair_group[pair]
+
+    def counted(links: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """Whether each link counts for the matching group: not to its sites, outside its span."""
         t = when[links]
-        keep = (link_group[links] != g) & (
+        return (link_group[links] != g) & (
             (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
         )
-        links, pair = links[keep], pair[keep]
-        del g, t, keep
-        key, of = pair_dense_codes(pair, url[links], n_judged, n_urls)
-        key_parts.append(key)
-        count_parts.append(group_sizes(of, len(key)))
-    pu_key = np.concatenate(key_parts) if key_parts else np.zeros(0, dtype=np.int64)
-    pu_links = np.concatenate(count_parts) if count_parts else np.zeros(0, dtype=np.int64)
-    if len(pu_key) == 0:
-        return out
-    pu_pair, pu_url = pu_key // n_urls, pu_key % n_urls
-    gu_key, gu_of = pair_dense_codes(pair_group[pu_pair], pu_url, n, n_urls)
-    gu_g, gu_u = gu_key // n_urls, gu_key % n_urls
-    gu_links = np.bincount(gu_of, weights=pu_links, minlength=len(gu_key)).astype(np.int64)
-    gu_adopters = group_sizes(gu_of, len(gu_key))  # one account per (pair, URL) of a group
-    # All links to those URLs outside the span of the (first) group that has them.
-    first_group = np.full(n_urls, -1, dtype=np.int64)
-    first_group[gu_u[::-1]] = gu_g[::-1]
+
+    # The first (lowest) group whose adopters posted each URL outside its span: the span
+    # outside which all links to the URL are counted. An account's pairs are in group order,
+    # so a link's first group is its account's first pair that counts it.
+    link_first = np.full(len(candidate), -1, dtype=np.int64)
+    active = np.arange(len(candidate))
+    for j in itertools.count():
+        active = active[count[account[candidate[active]]] > j]
+        if len(active) == 0:
+            break
+        g = pair_group[offsets[account[candidate[active]]] + j]
+        ok = counted(candidate[active], g)
+        link_first[active[ok]] = g[ok]
+        active = active[~ok]
+    found = link_first >= 0
+    first_group = np.full(n_urls, n, dtype=np.int64)
+    np.minimum.at(first_group, url[candidate[found]], link_first[found])
+    first_group[first_group == n] = -1
     relevant = np.flatnonzero(first_group[url] >= 0)
     fg = first_group[url[relevant]]
     far = (when[relevant] < start[fg] - rule.history_margin_s) | (
         when[relevant] > end[fg] + rule.history_margin_s
     )
     all_outside = np.bincount(url[relevant[far]], minlength=n_urls).astype(np.float64)
+    # A group shares a URL when its adopters' counted links to it are at least routine_share
+    # of all links outside, and at least two and routine_members of its adopters posted them.
+    # Every link of its adopters to the URL, counted or not, bounds both: one sparse product
+    # (adopters x URLs, links and accounts packed in one integer) leaves the few (group, URL)
+    # within the bounds, whose links are then checked one by one.
+    linked = np.bincount(url[candidate], minlength=n_urls)
+    candidate = candidate[
+        (linked >= rule.routine_share * np.maximum(all_outside, 1))[url[candidate]]
+    ]
+    au_account, au_url, au_links = distinct_pairs(account[candidate], url[candidate], n_urls)
+    posted = sp.csr_matrix(
+        ((au_links << 32) + 1, (au_account, au_url)), shape=(events.n_accounts, n_urls)
+    )
+    adopted = sp.csr_matrix(
+        (np.ones(len(judged), dtype=np.int64), (pair_group, pair_account)),
+        shape=(n, events.n_accounts),
+    )
+    bound = (adopted @ posted).tocoo()
+    most_links, most_adopters = bound.data >> 32, bound.data & 0xFFFFFFFF
+    maybe = (
+        (most_adopters >= 2)
+        & (most_adopters >= rule.routine_members * size[bound.row])
+        & (most_links >= rule.routine_share * np.maximum(all_outside[bound.col], 1))
+    )
+    maybe_group, maybe_url = bound.row[maybe].astype(np.int64), bound.col[maybe].astype(np.int64)
+    # Each link to such a URL, against each group that may share it.
+    by_url = candidate[np.argsort(url[candidate], kind="stable")]
+    bounds = np.searchsorted(url[by_url], np.arange(n_urls + 1))
+    k = bounds[maybe_url + 1] - bounds[maybe_url]
+    links = by_url[np.repeat(bounds[maybe_url] - (np.cumsum(k) - k), k) + np.arange(k.sum())]
+    g = np.repeat(maybe_group, k)
+    pair_key = pair_account * np.int64(n) + pair_group  # sorted: pairs are by account, group
+    probe = account[links] * np.int64(n) + g
+    pair = np.minimum(np.searchsorted(pair_key, probe), len(pair_key) - 1)
+    keep = (pair_key[pair] == probe) & counted(links, g)
+    pu_pair, pu_url, pu_links = distinct_pairs(pair[keep], url[links[keep]], n_urls)
+    if len(pu_pair) == 0:
+        return out
+    gu_key, gu_of = pair_dense_codes(pair_group[pu_pair], pu_url, n, n_urls)
+    gu_g, gu_u = gu_key // n_urls, gu_key % n_urls
+    gu_links = np.bincount(gu_of, weights=pu_links, minlength=len(gu_key)).astype(np.int64)
+    gu_adopters = group_sizes(gu_of, len(gu_key))  # one account per (pair, URL) of a group
     shared = (
         (gu_adopters >= 2)
         & (gu_adopters >= rule.routine_members * size[gu_g])

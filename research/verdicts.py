@@ -55,6 +55,7 @@ terms, each oriented so that 1 is most suspicious.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -385,7 +386,7 @@ def _pct(x: object) -> str:
 
 def _is_nan(x: object) -> bool:
     try:
-        return x is None or bool(np.isnan(float(x)))  # type: ignore[arg-type]
+        return x is None or math.isnan(float(x))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return True
 

@@ -2,12 +2,16 @@
 
 ``_active_during`` counts distinct accounts through each post's previous post by the same
 account, and ``_first_use_of_links`` takes each link's (site, account) pair from two
-counting sorts; both are checked here against the plain definition.
+counting sorts; ``_routine`` bounds each (group, URL) by a sparse product before counting
+links one by one; each is checked here against the plain definition.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+
 import numpy as np
+import pytest
 
 from research.evidence import _active_during, _first_use_of_links
 from research.graph.events import encode, site_keys
@@ -46,19 +50,77 @@ def test_first_use_of_links_is_each_accounts_first_link_to_the_site() -> None:
     assert (got < when).any()  # some links are not their account's first use of the site
 
 
-def test_routine_in_blocks_equals_routine_in_one_pass(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    # _routine expands adopters' links a block at a time and merges the blocks' keys; tiny
-    # blocks (a pair's links split across many) must give the same verdict tables.
-    import research.evidence as evidence
-    from research.pipeline import run_pipeline
+def _routine_by_definition(events, groups, link_group, rule):  # type: ignore[no-untyped-def]
+    """``_routine`` as its docstring defines it, with dictionaries and loops."""
+    start, end, margin = groups.span[:, 0], groups.span[:, 1], rule.history_margin_s
+    pairs = list(zip(groups.pair_account.tolist(), groups.pair_group.tolist(), strict=True))
+    size = Counter(g for _a, g in pairs)
+    judged = [i for i, (_a, g) in enumerate(pairs) if len(groups.sites[g]) and size[g] >= 2]
+    groups_of: dict[int, list[int]] = defaultdict(list)
+    for i in judged:
+        groups_of[pairs[i][0]].append(pairs[i][1])
+    account, when, url = (
+        x.tolist() for x in (events.link_account, events.link_time, events.link_url)
+    )
+    linkers: dict[int, set[int]] = defaultdict(set)
+    for a, u in zip(account, url, strict=True):
+        if a in groups_of:
+            linkers[u].add(a)
 
-    sim = simulate("weheartit", seed=3, n_posts=20_000)
-    whole = run_pipeline(sim.posts, seed=0)
-    monkeypatch.setattr(evidence, "_ROUTINE_BLOCK", 37)
-    blocks = run_pipeline(sim.posts, seed=0)
-    assert whole.clusters.equals(blocks.clusters)
-    assert whole.accounts.equals(blocks.accounts)
-    assert (whole.clusters["routine"] > 0).any()  # the term is not trivially zero here
+    def outside(link: int, g: int) -> bool:
+        return when[link] < start[g] - margin or when[link] > end[g] + margin
+
+    # Links of each adopter to each URL (two accounts or more linked it) that count for the
+    # group: not to its sites, outside its span.
+    counted: Counter[tuple[int, int, int]] = Counter()
+    for link, (a, u) in enumerate(zip(account, url, strict=True)):
+        if len(linkers[u]) >= 2:
+            for g in groups_of.get(a, []):
+                if link_group[link] != g and outside(link, g):
+                    counted[(g, a, u)] += 1
+    first: dict[int, int] = {}
+    for g, _a, u in counted:
+        first[u] = min(first.get(u, g), g)
+    all_outside = Counter(u for link, u in enumerate(url) if u in first and outside(link, first[u]))
+    links: Counter[tuple[int, int]] = Counter()
+    adopters: Counter[tuple[int, int]] = Counter()
+    for (g, _a, u), c in counted.items():
+        links[(g, u)] += c
+        adopters[(g, u)] += 1
+    shared = {
+        key
+        for key in links
+        if adopters[key] >= 2
+        and adopters[key] >= rule.routine_members * size[key[0]]
+        and links[key] >= rule.routine_share * max(all_outside[key[1]], 1)
+    }
+    per_pair = Counter((a, g) for g, a, u in counted if (g, u) in shared)
+    out = np.zeros(len(pairs), dtype=bool)
+    for i in judged:
+        out[i] = per_pair[pairs[i]] >= rule.routine_urls
+    return out
+
+
+@pytest.mark.parametrize("preset", ["weheartit", "multi_campaign"])
+def test_routine_is_its_definition(preset: str) -> None:
+    # _routine bounds each (group, URL) by a sparse product before counting links one by one;
+    # the plain definition must give the same adopter pairs.
+    from research.evidence import _routine, signature_groups
+    from research.pipeline import run_pipeline
+    from research.rule import Rule
+
+    sim = simulate(preset, seed=3, n_posts=20_000)
+    events = encode(sim.posts)
+    rule = Rule()
+    groups = signature_groups(events, run_pipeline(sim.posts, seed=0).clustering, rule)
+    link_site, labels = site_keys(events)
+    site_group = np.full(len(labels), -1, dtype=np.int64)
+    for g, sites in enumerate(groups.sites):
+        site_group[sites] = g
+    link_group = site_group[link_site]
+    got = _routine(events, groups, link_group, rule)
+    assert got.tolist() == _routine_by_definition(events, groups, link_group, rule).tolist()
+    assert got.any()  # the term is not trivially zero here
 
 
 def test_a_groups_text_sample_does_not_depend_on_the_other_groups() -> None:

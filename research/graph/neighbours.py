@@ -32,7 +32,7 @@ import numpy as np
 
 from research.errors import ConfigError
 from research.graph.base import Actions, Projection, actions
-from research.graph.codes import distinct_pairs, group_sizes, site_spans
+from research.graph.codes import distinct_pairs, group_sizes, site_spans, stable_group
 from research.graph.events import Events
 
 
@@ -176,15 +176,31 @@ def _pairings(
 def _uses(actions: Actions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Uses in (object, time, account) order, consecutive uses by one account on one object
     counted once."""
-    order = np.lexsort((actions.account, actions.time, actions.obj))
-    account = np.asarray(actions.account, dtype=np.int64)[order]
-    obj = np.asarray(actions.obj, dtype=np.int64)[order]
-    when = np.asarray(actions.time, dtype=np.int64)[order]
+    account = np.asarray(actions.account, dtype=np.int64)
+    obj = np.asarray(actions.obj, dtype=np.int64)
+    when = np.asarray(actions.time, dtype=np.int64)
+    order = _by_object_time_account(obj, when, account, actions.n_objects, actions.n_accounts)
+    account, obj, when = account[order], obj[order], when[order]
     if len(order) < 2:
         return account, obj, when
     repeat = np.zeros(len(order), dtype=bool)
     repeat[1:] = (obj[1:] == obj[:-1]) & (account[1:] == account[:-1])
     return account[~repeat], obj[~repeat], when[~repeat]
+
+
+def _by_object_time_account(
+    obj: np.ndarray, when: np.ndarray, account: np.ndarray, n_objects: int, n_accounts: int
+) -> np.ndarray:
+    """``np.lexsort((account, when, obj))``: a stable sort on one (time, account) key, which
+    takes one pass over uses already in time order (posts usually are), then a stable
+    counting sort by object."""
+    if len(obj) == 0:
+        return np.zeros(0, dtype=np.int64)
+    t0, span = int(when.min()), int(np.ptp(when)) + 1
+    if span * max(n_accounts, 1) >= 2**63:
+        return np.lexsort((account, when, obj))
+    order = np.argsort((when - t0) * np.int64(max(n_accounts, 1)) + account, kind="stable")
+    return order[stable_group(obj[order], max(n_objects, 1))[1]]
 
 
 def _distinct_users(account: np.ndarray, obj: np.ndarray, n_objects: int) -> np.ndarray:

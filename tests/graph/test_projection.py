@@ -175,3 +175,20 @@ def test_combine_sums_layers_and_spec_validates():
         ProjectionSpec(objects="hashtag")
     with pytest.raises(ConfigError, match="window_s must be positive"):
         ProjectionSpec(window_s=0)
+
+
+@pytest.mark.parametrize("sorted_by_time", [True, False])
+def test_neighbour_uses_are_ordered_as_lexsort(sorted_by_time):
+    # The neighbour projection orders uses by (object, time, account) with a stable sort on
+    # one (time, account) key and a counting sort by object: the order of np.lexsort, ties
+    # (same object, second and account) in input order.
+    from research.graph.neighbours import _by_object_time_account
+
+    rng = np.random.default_rng(0)
+    n = 5_000
+    obj, account = rng.integers(0, 40, n), rng.integers(0, 30, n)
+    when = 1_400_000_000 + rng.integers(0, 500, n)
+    if sorted_by_time:
+        when = np.sort(when)
+    got = _by_object_time_account(obj, when, account, 40, 30)
+    assert got.tolist() == np.lexsort((account, when, obj)).tolist()
