@@ -130,9 +130,10 @@ def draw_runs(
             flagged = detection.accounts["flagged"].to_numpy(dtype=bool)
             row = per_draw_metrics(pool, flagged).iloc[0].to_dict()
             row = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+            text = json.dumps(row, default=_plain, sort_keys=True)
             paths[i].parent.mkdir(parents=True, exist_ok=True)
-            paths[i].write_text(json.dumps(row, default=_plain, sort_keys=True))
-            rows[i] = json.loads(paths[i].read_text())
+            paths[i].write_text(text)
+            rows[i] = json.loads(text)  # as a cached run reads it back
     return [row for row in rows if row is not None]
 
 
@@ -240,8 +241,8 @@ def run_generalisation(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun
     jobs = [(m, p) for m in methods[1:] for p in points[m]]
     tuning_runs = _runs(jobs, tune_draws, cache_dir, n_jobs)
     tuned: dict[str, dict[str, dict[str, Any]]] = {}
+    first = 0  # each method's first job
     for method in methods[1:]:
-        first = jobs.index((method, points[method][0]))
         runs = {(i, j): tuning_runs[(first + i, j)] for i in range(len(points[method]))
                 for j in range(len(tune_draws))}  # fmt: skip
         tuned[method] = {}
@@ -255,6 +256,7 @@ def run_generalisation(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun
                 [a for a in attack if a != fam], sub,
             )  # fmt: skip
         tuned[method]["defaults"], _score = tune(method, points[method], tune_draws, attack, runs)
+        first += len(points[method])
         chosen.update({f"{method}/{key}": params for key, params in tuned[method].items()})
     # Each baseline on the held-out draws of each family with the settings tuned without it.
     for fam in attack:

@@ -25,6 +25,7 @@ source, so a code change recomputes them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -112,8 +113,10 @@ METHOD_SOURCES = (
 )
 
 
+@functools.cache
 def source_hash(sources: Sequence[str] = EVIDENCE_SOURCES) -> str:
-    """Hash of the source a cached result depends on (default :data:`EVIDENCE_SOURCES`)."""
+    """Hash of the source a cached result depends on (default :data:`EVIDENCE_SOURCES`; read
+    once per process: every run key of an experiment asks for it)."""
     root = Path(__file__).resolve().parents[1] / "research"
     digest = hashlib.sha256()
     for name in sources:

@@ -71,6 +71,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "MANUAL_RETWEET",
     "SHORTENERS",
     "TRACKING_PARAMETERS",
     "TRACKING_PREFIXES",
@@ -124,6 +125,10 @@ TWITTER_HOSTS: frozenset[str] = frozenset(
         "abs.twimg.com", "ton.twimg.com",
     }
 )  # fmt: skip
+
+#: A manual retweet: a text that starts with ``RT @name`` (the convention before retweets were
+#: marked, and still how many clients and CSV exports write them); match case-insensitively.
+MANUAL_RETWEET = r"^\s*RT\s?@\w"
 
 _MAX_URL_CHARS = 8192
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

@@ -110,6 +110,7 @@ import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 
+from research.canonical import MANUAL_RETWEET
 from research.detect.clustering import Clustering
 from research.graph.codes import (
     components,
@@ -133,9 +134,7 @@ __all__ = [
     "signature_groups",
 ]
 
-#: A manual retweet: "RT @name" at the start of the text (the convention before retweets were
-#: marked, and still how many clients and CSV exports write them).
-_MANUAL_REPOST = re.compile(r"\s*RT\s?@\w", re.IGNORECASE)
+_MANUAL_RETWEET = re.compile(MANUAL_RETWEET, re.IGNORECASE)
 _NEVER = np.iinfo(np.int64).max
 
 
@@ -1220,7 +1219,7 @@ def _templating(
     for (slot, chosen), start, stop in zip(samples, bounds[:-1], bounds[1:], strict=True):
         own = [
             k for k, text in enumerate(every_text[start:stop])
-            if not (marked is not None and marked[chosen[k]]) and not _MANUAL_REPOST.match(text or "")
+            if not (marked is not None and marked[chosen[k]]) and not _MANUAL_RETWEET.match(text or "")
         ]  # fmt: skip
         if len(own) < 2:
             continue

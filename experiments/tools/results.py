@@ -9,7 +9,6 @@ mean.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -41,9 +40,8 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False, default=str)
 
 
-@functools.cache
 def _method_source() -> str:
-    """Hash of the modules a run's result depends on (once per process)."""
+    """Hash of the modules a run's result depends on."""
     from experiments.protocol import METHOD_SOURCES, source_hash
 
     return source_hash(METHOD_SOURCES)

@@ -22,7 +22,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from research.canonical import TWITTER_HOSTS, canonical_app, canonical_url, canonicalise_urls
+from research.canonical import (
+    MANUAL_RETWEET,
+    TWITTER_HOSTS,
+    canonical_app,
+    canonical_url,
+    canonicalise_urls,
+)
 from research.posts import POSTS_SCHEMA
 
 __all__ = [
@@ -432,7 +438,7 @@ def _manual_retweets(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.A
     >>> _manual_retweets(pa.array(["RT @bbc: news", " rt @a x", "ART @b", None])).to_pylist()
     [True, True, False, False]
     """
-    found = pc.match_substring_regex(text, r"^\s*RT\s?@\w", ignore_case=True)
+    found = pc.match_substring_regex(text, MANUAL_RETWEET, ignore_case=True)
     return pc.fill_null(found, False)
 
 
