@@ -205,7 +205,8 @@ def draw_evidence(draw: Draw, structural: dict[str, Any], *, seed: int = 0) -> D
 
 #: Evidence columns the thresholds read (the rest is for people).
 _KEPT = ("n_adopters", "n_sites", "exclusivity", "prior", "span_share", "history", "routine",
-         "repost_share", "link_reuse", "synchrony", "templating", "app_lift", "prevalence")  # fmt: skip
+         "repost_share", "link_reuse", "coarse_share", "synchrony", "templating", "app_lift",
+         "prevalence")  # fmt: skip
 
 
 def cached_evidence(draw: Draw, structural: dict[str, Any], cache_dir: Path) -> DrawEvidence:

@@ -82,6 +82,7 @@ __all__ = [
     "is_platform_link",
     "is_shortener",
     "registered_domain",
+    "shared_host",
 ]
 
 #: Query parameters removed from every URL (compared case-insensitively).
@@ -405,6 +406,26 @@ def registered_domain(url_or_host: str) -> str:
     else:
         host = _canonical_host(text.split("/", 1)[0].split(":", 1)[0]) or ""
     return _registered_domain_of_host(host) if host else ""
+
+
+@lru_cache(maxsize=262_144)
+def shared_host(domain: str) -> str:
+    """The shared host that a registered domain is a subdomain of, or ``""``.
+
+    Shared hosts (blog platforms, code pages, cloud apps) hand out subdomains that the
+    Public Suffix List's private section makes registered domains of their own, so that
+    two users' pages are two sites; a campaign that puts each victim's landing page on a
+    fresh subdomain leaves one site per victim, and only the host in common.
+
+    Examples
+    --------
+    >>> shared_host("alice.blogspot.com"), shared_host("bbc.co.uk"), shared_host("bit.ly")
+    ('blogspot.com', '', '')
+    """
+    if not domain or domain.startswith("[") or _IPV4.match(domain):
+        return ""
+    parts = _extractor()(domain)
+    return parts.suffix if parts.is_private and parts.domain else ""
 
 
 def _host_of(canonical: str) -> str:

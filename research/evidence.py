@@ -15,7 +15,10 @@ cluster's members pushed and that were *new* when they did.
    site) and sites that accounts link all the time (a feed's, an
    organisation's) are linked throughout the window. (The data cannot tell
    whether a site linked from the first day on was new then: a campaign that
-   lasts the whole observation is not seen as one.)
+   lasts the whole observation is not seen as one.) A campaign that gives every post a
+   fresh short link, or every victim a fresh subdomain of a shared host, has one site per
+   account; its links meet in a *coarse* site (the shortener or host, and the app:
+   :func:`research.graph.events.site_keys`), judged like any other.
 2. **Pooling.** Candidate sites whose adopters (every account that linked
    them) overlap — at least two shared, and at least ``rule.pool_overlap`` of
    the smaller set — and that lived alongside each other (at least
@@ -75,7 +78,14 @@ cluster's members pushed and that were *new* when they did.
                         of someone else's post, not posts written as the account)
 ``link_reuse``          share of signature posts whose page (URL without query)
                         another adopter also posted: the same link pushed, not
-                        each account's own pages
+                        each account's own pages (posts to coarse sites, a
+                        shortener's or shared host's one-account links, are left
+                        out: unknown when there are no others)
+``coarse_share``        share of signature links on coarse sites (a shortener's or
+                        a shared host's one-account links through one app,
+                        :func:`research.graph.events.site_keys`): where most are,
+                        the app carries the signature, and the ladder asks that it
+                        be one the adopters seldom use otherwise (``app_lift``)
 ``synchrony``           burstiness of the signature posts' times (0: at random
                         times, near 1: in waves; scale-free; corrected for the
                         number of posts)
@@ -84,10 +94,13 @@ cluster's members pushed and that were *new* when they did.
                         interval of the share, so a handful of posts proves little)
 ``templating``          share of (a sample of) signature posts whose text is a
                         near-duplicate (MinHash Jaccard of word 3-shingles at least
-                        ``template_similarity``) of another adopter's
+                        ``template_similarity``) of another adopter's (the lower end
+                        of a 95% interval, as ``app_lift``: strangers who share a page
+                        with its title through a share button make two or three
+                        near-duplicates, which prove little)
 ``prevalence``          adopters among the accounts that posted anything during the
-                        span (templating and prevalence are computed only where the
-                        verdict hangs on them)
+                        span (the lower end of a 95% interval; templating and
+                        prevalence are computed only where the verdict hangs on them)
 ``median_gap_s``        median time between consecutive signature posts on a site
 ``signature_sites``     the signature's sites, separated by spaces (a site holds no space)
 ``onset``, ``last_post``  the span; ``span_hours`` its length; ``span_share`` its
@@ -122,7 +135,7 @@ from research.graph.codes import (
     stable_group,
     top_per_group,
 )
-from research.graph.events import Events, Labels, site_keys, stem_codes
+from research.graph.events import Events, Labels, coarse_sites, site_keys, stem_codes
 from research.rule import Rule
 
 __all__ = [
@@ -532,7 +545,7 @@ def _first_use_of_links(events: Events) -> np.ndarray:
 EVIDENCE_COLUMNS = (
     "cluster", "n_adopters", "n_members", "n_attached", "n_unsigned", "n_pieces", "n_signature_posts",
     "top_site", "site_share", "n_sites", "top_app", "app_share", "app_novelty", "exclusivity",
-    "prior", "history", "routine", "repost_share", "link_reuse", "synchrony", "app_lift", "templating", "prevalence",
+    "prior", "history", "routine", "repost_share", "link_reuse", "coarse_share", "synchrony", "app_lift", "templating", "prevalence",
     "median_gap_s", "onset", "last_post", "span_hours", "span_share", "top_urls", "signature_sites",
 )  # fmt: skip
 
@@ -638,6 +651,8 @@ def group_evidence(
     if events.post_repost is not None:
         repost_share = _ratio(group_sizes(sp_group[events.post_repost[sp_post]], n), n_sig_posts)
     link_reuse = _link_reuse(events, fs, link_group[fs], n)
+    on_coarse = coarse_sites(events)[link_site[s_links]]
+    coarse_share = _ratio(group_sizes(s_group[on_coarse], n), group_sizes(s_group, n))
     synchrony = _synchrony(when[fs], post[fs], link_group[fs], n)
     app_lift = _app_lift(
         events, pa_[fp], pg[fp], top_app, wilson_lower(app_share, n_sig_posts), signature_post,
@@ -672,6 +687,7 @@ def group_evidence(
             "routine": routine,
             "repost_share": repost_share,
             "link_reuse": link_reuse,
+            "coarse_share": coarse_share,
             "templating": np.nan,
             "synchrony": synchrony,
             "app_lift": app_lift,
@@ -700,9 +716,8 @@ def group_evidence(
     if len(costly):
         if texts is not None:
             templating[costly] = _templating(events, sp_post, sp_group, texts, costly, rule)
-        prevalence[costly] = size[costly] / np.maximum(
-            _active_during(events, start[costly], end[costly]), 1
-        )
+        active = np.maximum(_active_during(events, start[costly], end[costly]), 1)
+        prevalence[costly] = wilson_lower(size[costly] / active, active)
     table["templating"] = templating
     table["prevalence"] = prevalence
     return table
@@ -1060,7 +1075,12 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
 
 
 def _link_reuse(events: Events, s_links: np.ndarray, s_group: np.ndarray, n: int) -> np.ndarray:
-    """Share of each group's signature links whose page another adopter also linked."""
+    """Share of each group's signature links whose page another adopter also linked (links to
+    coarse sites left out: their pages are one account's each by construction; NaN for a
+    group with no other link)."""
+    link_site, _labels = site_keys(events)
+    keep = ~coarse_sites(events)[link_site[s_links]]
+    s_links, s_group = s_links[keep], s_group[keep]
     if len(s_links) == 0:
         return np.full(n, np.nan)
     stem = stem_codes(events, events.link_url[s_links])
@@ -1179,7 +1199,7 @@ def _templating(
     rule: Rule,
 ) -> np.ndarray:
     """Share of (a sample of) each given group's own posts whose text is a near-duplicate of
-    another account's own post in the same group.
+    another account's own post in the same group: the lower end of its 95% Wilson interval.
 
     A repost (marked as one, or a manual retweet, a text that starts ``RT @name``) carries
     someone else's text: it is left out of the sample, or an original and its retweets would
@@ -1252,5 +1272,9 @@ def _templating(
             bucket, _owner, _n = distinct_pairs(band, owners, len(events.accounts))
             mixed = group_sizes(bucket, int(band.max()) + 1) >= 2
             near |= mixed[band]
-        out[slot] = int(near.sum()) / len(chosen)
+        # The lower end of a 95% interval: two of three strangers' posts sharing a page's title
+        # prove little; ten of ten templated posts prove a template.
+        out[slot] = float(
+            wilson_lower(np.array([near.sum() / len(chosen)]), np.array([len(chosen)]))[0]
+        )
     return out

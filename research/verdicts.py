@@ -31,6 +31,11 @@ retweet storms push the same links together too. A group of accounts
                                         else's (a retweet storm fails here)
     ``link_reuse >= min_reuse``         they pushed the same pages, not each their own
                                         (adopters of a new app fail here)
+    coarse app lift                     where the signature is a shortener's or shared
+                                        host's one-account links (``coarse_share`` above
+                                        1/2), ``app_lift >= min_app_lift``: the app their
+                                        posts went through carries it (people posting their
+                                        own short links through their usual client fail here)
     concert                             any of ``synchrony >= min_synchrony`` (posts in
                                         waves), ``templating >= min_templating`` (the same
                                         words), ``app_lift >= min_app_lift`` (an app they
@@ -100,6 +105,45 @@ class Term:
 
     def known(self, row: pd.Series | dict) -> bool:
         return not _is_nan(dict(row).get(self.column))
+
+    def applies(self, row: pd.Series | dict) -> bool:
+        """Whether the term concerns this group at all (an unknown term that applies is
+        named as unknown in the explanation; one that does not apply is left out)."""
+        return True
+
+
+#: A group whose signature links are mostly on coarse sites (share above this) has its app
+#: carry the signature (:class:`CoarseApp`).
+COARSE_MAJORITY = 0.5
+
+
+@dataclass(frozen=True)
+class CoarseApp(Term):
+    """Where most of a group's signature links are on *coarse* sites (a shortener's or a shared
+    host's one-account links through one app: :func:`research.graph.events.site_keys`), their
+    pages are each one account's and what the accounts share is the host and the app. The app
+    then carries the signature, and must be one they seldom use otherwise: ``app_lift >=
+    min_app_lift`` (an unknown lift counts 0: through no known app, a host's one-account links
+    are anybody's). People posting their own short links through their usual client fail here.
+    Other groups: does not apply (holds)."""
+
+    def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
+        if "coarse_share" not in evidence or "app_lift" not in evidence:
+            return np.full(len(evidence), np.nan)
+        coarse = evidence["coarse_share"].to_numpy(dtype=np.float64) > COARSE_MAJORITY
+        lift = np.nan_to_num(evidence["app_lift"].to_numpy(dtype=np.float64), nan=0.0)
+        return np.where(coarse, lift, np.nan)
+
+    def text(self, row: pd.Series | dict, rule: Rule) -> str:
+        value = float(self.values(pd.DataFrame([dict(row)]), rule)[0])
+        return _compare(self.name, value, ">=", rule.min_app_lift)
+
+    def known(self, row: pd.Series | dict) -> bool:
+        return self.applies(row)
+
+    def applies(self, row: pd.Series | dict) -> bool:
+        share = dict(row).get("coarse_share")
+        return not _is_nan(share) and float(share) > COARSE_MAJORITY  # type: ignore[arg-type]
 
 
 #: The signals of ``concert``, each with its threshold: any one of them suffices.
@@ -179,8 +223,18 @@ TERMS: tuple[Term, ...] = (
         "min_reuse",
         "share of posts with a page another of them posted",
     ),
+    CoarseApp(
+        "coarse app lift",
+        "app_lift",
+        ">=",
+        "min_app_lift",
+        "app lift, where the signature is a shortener's or host's one-account links",
+    ),
     Concert("concert", "concert", ">=", "", "a sign that they acted in concert"),
 )
+
+
+_COARSE_APP = next(t for t in TERMS if isinstance(t, CoarseApp))
 
 
 def _compare(name: str, value: float, op: str, limit: float) -> str:
@@ -260,7 +314,7 @@ def score(evidence: pd.DataFrame, rule: Rule | None = None) -> np.ndarray:
     """The product of the terms, each oriented so that 1 is most suspicious (unknown terms
     count 1; ``concert`` is its strongest signal over its threshold, capped at 1; ``prior``, a
     count, as ``(max_prior + 1) / (max_prior + 1 + prior)``: 1 for a site born with the group,
-    1/2 just past the threshold)."""
+    1/2 just past the threshold; reuse, where the signature is coarse, as the app lift)."""
     rule = rule or Rule()
     if len(evidence) == 0:
         return np.zeros(0)
@@ -273,13 +327,16 @@ def score(evidence: pd.DataFrame, rule: Rule | None = None) -> np.ndarray:
         if "prior" in evidence
         else np.zeros(len(evidence))
     )
+    # Reuse, or where the signature is coarse (pages one account's each) the app carrying it.
+    coarse = _COARSE_APP.values(evidence, rule)
+    reuse = np.where(np.isnan(coarse), col("link_reuse", 0.0), np.clip(coarse, 0, 1))
     return (
         col("exclusivity", 0.0)
         * ((rule.max_prior + 1) / (rule.max_prior + 1 + prior))
         * col("history", 1.0)
         * (1 - col("routine", 0.0))
         * (1 - col("repost_share", 0.0))
-        * col("link_reuse", 0.0)
+        * reuse
         * TERMS[-1].values(evidence, rule)
     )
 
@@ -328,8 +385,8 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     facts = _facts(r, site, judged=verdict == "compromised")
     if verdict == "none":
         return f"{head}: {facts} Not judged further: {r.get('reason')}."
-    terms = [t.text(r, rule) for t in TERMS if t.known(r)]
-    unknown = [t.name for t in TERMS if not t.known(r)]
+    terms = [t.text(r, rule) for t in TERMS if t.applies(r) and t.known(r)]
+    unknown = [t.name for t in TERMS if t.applies(r) and not t.known(r)]
     if verdict == "compromised":
         body = f"Every term holds: {'; '.join(terms)}."
     else:

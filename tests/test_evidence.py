@@ -419,3 +419,80 @@ def test_a_site_others_had_linked_before_fails_prior_however_much_the_group_swam
     fresh = pd.DataFrame([group]).assign(prior=0)
     assert score(pd.DataFrame([group]))[0] == pytest.approx(score(fresh)[0] * 6 / 12)
     assert score(fresh)[0] > 0
+
+
+def _short_links_all_along(rows: list[dict], accounts: list[str], rng: np.random.Generator) -> None:
+    """Benign accounts post short links of their own (each one account's) all window long,
+    through the client everybody uses."""
+    for a in accounts:
+        for _ in range(3):
+            t = float(int(rng.uniform(0, 20 * DAY)))
+            rows.append(_post(len(rows), a, t, f"https://bit.ly/{a}{int(rng.integers(1e9))}"))
+
+
+def _per_post_campaign(rows: list[dict], victims: list[str], url_of, *, app: str) -> None:
+    """Two waves; every post a link no one else posts (a fresh short link, a fresh subdomain)."""
+    for wave in (10 * DAY, 10 * DAY + 5 * HOUR):
+        for k, v in enumerate(victims):
+            rows.append(_post(len(rows), v, wave + 20 * k, url_of(v, k, wave), app=app,
+                              text="If I didn't try this my life wouldn't have changed"))  # fmt: skip
+
+
+def test_a_fresh_short_link_per_post_meets_in_the_shortener_and_the_abused_app(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    _short_links_all_along(rows, OTHERS, rng)
+    _per_post_campaign(
+        rows, VICTIMS, lambda v, k, w: f"http://bit.ly/s{v}{int(w)}", app="We Heart It"
+    )
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "compromised", group["reason"]
+    assert group["signature_sites"] == "bit.ly/*@We%20Heart%20It"
+    assert group["n_adopters"] == 8 and group["exclusivity"] == 1.0
+    # Every page is one post's own: whether links were reused is unknown, not failed.
+    assert np.isnan(group["link_reuse"])
+    assert accounts.loc[VICTIMS, "flagged"].all()
+    assert not accounts.loc[OTHERS, "flagged"].any()
+
+
+def test_fresh_short_links_through_the_client_everybody_uses_give_no_signature(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    _short_links_all_along(rows, OTHERS, rng)
+    # Stolen credentials: the same campaign through the official client. The shortener's
+    # one-account links through that client run all window long: no site is the victims'.
+    _per_post_campaign(rows, VICTIMS, lambda v, k, w: f"http://bit.ly/s{v}{int(w)}",
+                       app="Twitter for iPhone")  # fmt: skip
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "none" and group["n_sites"] == 0
+    assert not accounts["flagged"].any()
+
+
+def test_a_fresh_subdomain_of_a_shared_host_per_victim_meets_in_the_host(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    for a in OTHERS[:10]:  # bloggers on the same host, all window long, through their client
+        for j in range(4):
+            rows.append(_post(len(rows), a, float(int(rng.uniform(0, 20 * DAY))),
+                              f"https://{a}.blogspot.com/{j}"))  # fmt: skip
+    _per_post_campaign(rows, VICTIMS, lambda v, k, w: f"http://slim{v}.blogspot.com/offer.html",
+                       app="Diet Quiz")  # fmt: skip
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "compromised", group["reason"]
+    assert group["signature_sites"] == "*.blogspot.com@Diet%20Quiz"
+    assert accounts.loc[VICTIMS, "flagged"].all()
+    assert not accounts.loc[OTHERS, "flagged"].any()
+
+
+def test_links_without_a_domain_keep_their_own_site():
+    from research.graph.events import coarse_sites, site_keys
+
+    rows = [{**_post(0, "a", 0, None), "urls": ["no-host-here"]}, _post(1, "b", 9, None)]
+    events = encode(
+        Posts.from_records([{k: v for k, v in r.items() if k != "domains"} for r in rows])
+    )
+    codes, labels = site_keys(events)
+    assert labels.values.to_pylist() == ["no-host-here"] and not coarse_sites(events)[codes].any()

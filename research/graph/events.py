@@ -11,14 +11,15 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from research.canonical import is_shortener
-from research.graph.codes import dense_codes
+from research.canonical import is_shortener, shared_host
+from research.graph.codes import dense_codes, distinct_pairs, group_sizes
 from research.posts import Posts, epoch_seconds
 
 NONE = -1  # code of a missing app / domain
@@ -120,12 +121,28 @@ class Events:
 
 def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     """The *site* of each link: its registered domain, or its URL without the query where the
-    domain says nothing of the page (a known URL shortener, or no domain).
+    domain says nothing of the page (a known URL shortener, or no domain); and, for a link
+    that no other account ever posted on a shortener or a shared host, what it shares with
+    others: the shortener or the host, and the app that posted it.
 
     A site is what a campaign's links have in common however the attacker varies them:
     per-post paths and tracking parameters share the domain; the attacker's own short
     links on a public shortener share nothing but the short link itself. Subdomains of
     shared hosts (``a.blogspot.com``) are registered domains of their own.
+
+    A campaign can also give every post a fresh short link, or every victim a fresh
+    subdomain of a shared host: each such site is one account's alone, and what the
+    victims share is only the shortener (or host) and the app their stolen tokens post
+    through. So a link whose site (as above) has a single account, on a shortener or under
+    a shared host (:func:`research.canonical.shared_host`), and posted through a known app,
+    has the *coarse* site ``bit.ly/*@App`` (``*.blogspot.com@App``; the app name
+    percent-encoded, so a site holds no space; ``bit.ly/*`` through no known app). Through
+    an app that many accounts use for their own short links, or through none where the
+    export has no app, the coarse site is linked all along and is no signature (it is not
+    short-lived); through an abused or a rogue app, or on a host only the campaign uses, it
+    is born with the campaign.
+    :func:`coarse_sites` tells which sites are coarse (their pages are not observed: the
+    evidence does not ask whether a coarse site's links were reused).
 
     Returns
     -------
@@ -137,26 +154,73 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     >>> import datetime as dt
     >>> from research.posts import Posts
     >>> from research.graph.events import encode
-    >>> ev = encode(Posts.from_records([{"post_id": "1", "account_id": "a", "timestamp": dt.datetime(2014, 5, 1),
-    ...     "urls": ["http://d.com/1?u=2", "http://bit.ly/x1", "http://d.com/2"], "domains": ["d.com", "bit.ly", "d.com"]}]))
+    >>> t = dt.datetime(2014, 5, 1)
+    >>> ev = encode(Posts.from_records([
+    ...     {"post_id": "1", "account_id": "a", "timestamp": t, "app_name": "Spam App",
+    ...      "urls": ["http://d.com/1?u=2", "http://bit.ly/x1", "http://d.com/2", "http://z.blogspot.com/"],
+    ...      "domains": ["d.com", "bit.ly", "d.com", "z.blogspot.com"]},
+    ...     {"post_id": "2", "account_id": "b", "timestamp": t, "urls": ["http://bit.ly/x1", "http://bit.ly/y"],
+    ...      "domains": ["bit.ly", "bit.ly"]}]))
     >>> codes, labels = site_keys(ev)
     >>> [labels[c] for c in codes]
-    ['d.com', 'http://bit.ly/x1', 'd.com']
+    ['d.com', 'http://bit.ly/x1', 'd.com', '*.blogspot.com@Spam%20App', 'http://bit.ly/x1', 'bit.ly/*']
+    >>> coarse_sites(ev)[codes].tolist()
+    [False, False, False, True, False, True]
     """
     if "site_keys" in events._cache:
         return events._cache["site_keys"]
     n_domains = len(events.domains)
-    shortener = np.array([is_shortener(d) for d in events.domains.values.to_pylist()], dtype=bool)
+    domain_names = events.domains.values.to_pylist()
+    shortener = np.array([is_shortener(d) for d in domain_names], dtype=bool)
     stem_labels, link_stem = events.stems()
-    by_page = (events.link_domain < 0) | shortener[np.maximum(events.link_domain, 0)]
+    domain = np.where(events.link_domain >= 0, events.link_domain, n_domains)  # last: none
+    by_page = np.append(shortener, True)[domain]
     raw = np.where(by_page, n_domains + link_stem, events.link_domain).astype(np.int64)
-    uniq, codes = dense_codes(raw)
-    names = [
-        events.domains[int(k)] if k < n_domains else stem_labels[int(k - n_domains)] for k in uniq
+
+    # Coarse sites: the links of one-account sites on a shortener or a shared host, by app.
+    hosts = [
+        d if short else shared_host(d) for d, short in zip(domain_names, shortener, strict=True)
     ]
-    result = (codes, Labels(pa.array(names, pa.string())))
+    host_names = sorted({h for h in hosts if h})
+    index = {h: k for k, h in enumerate(host_names)}
+    # The last entry: links without a domain.
+    host_of_domain = np.array([*(index.get(h, -1) for h in hosts), -1], dtype=np.int64)
+    _fine, fine = dense_codes(raw)
+    one_account = (
+        group_sizes(distinct_pairs(fine, events.link_account, events.n_accounts)[0], len(_fine))
+        == 1
+    )
+    app = events.link_app
+    host = host_of_domain[domain]
+    lone = one_account[fine] & (host >= 0)
+    n_fine = n_domains + len(stem_labels)
+    n_apps = len(events.apps) + 1  # the last: no known app
+    raw = np.where(lone, n_fine + host * n_apps + np.where(app >= 0, app, n_apps - 1), raw)
+
+    uniq, codes = dense_codes(raw)
+    apps = events.apps.values.to_pylist()
+
+    def name(k: int) -> str:
+        if k < n_domains:
+            return domain_names[k]
+        if k < n_fine:
+            return str(stem_labels[k - n_domains])
+        h, a = divmod(k - n_fine, n_apps)
+        parent = str(host_names[h])
+        where = f"{parent}/*" if is_shortener(parent) else f"*.{parent}"
+        return f"{where}@{quote(str(apps[a]), safe='')}" if a < len(apps) else where
+
+    result = (codes, Labels(pa.array([name(int(k)) for k in uniq], pa.string())))
     events._cache["site_keys"] = result
+    events._cache["coarse_sites"] = uniq >= n_fine
     return result
+
+
+def coarse_sites(events: Events) -> np.ndarray:
+    """Whether each site of :func:`site_keys` is a coarse one (a shortener's or a shared
+    host's one-account links through one app), by site code."""
+    site_keys(events)
+    return events._cache["coarse_sites"]
 
 
 def strip_query(urls: pa.Array) -> pa.Array:

@@ -81,6 +81,9 @@ FIELDS: dict[str, Field] = {
     "routine": Field("accounts coordinated outside the campaign too", "share", "routine"),
     "repost_share": Field("signature posts that are reposts", "share", "reposts"),
     "link_reuse": Field("signature posts whose page another of them posted", "share", "reuse"),
+    "coarse_share": Field(
+        "signature links on coarse sites (a shortener's or host's, by app)", "share"
+    ),
     "concert": Field(
         "strongest sign of acting in concert, over its threshold", "number", "concert"
     ),
