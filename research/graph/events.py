@@ -178,8 +178,11 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     raw = np.where(by_page, n_domains + link_stem, events.link_domain).astype(np.int64)
 
     # Coarse sites: the links of one-account sites on a shortener or a shared host, by app.
+    # A shared host's subdomain has three labels or more (private suffixes have two or more):
+    # the suffix list is asked only about those.
     hosts = [
-        d if short else shared_host(d) for d, short in zip(domain_names, shortener, strict=True)
+        d if short else (shared_host(d) if d.count(".") >= 2 else "")
+        for d, short in zip(domain_names, shortener, strict=True)
     ]
     host_names = sorted({h for h in hosts if h})
     index = {h: k for k, h in enumerate(host_names)}
