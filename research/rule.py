@@ -79,10 +79,10 @@ class Rule:
     max_routine: float = 0.5
     max_reposts: float = 0.2
     min_reuse: float = 0.2
-    min_synchrony: float = 0.7
-    min_templating: float = 0.5
-    min_app_lift: float = 0.3
-    min_prevalence: float = 0.01
+    min_synchrony: float = 0.6
+    min_templating: float = 0.2
+    min_app_lift: float = 0.5
+    min_prevalence: float = 0.005
     history_margin_s: float = 3_600.0
     routine_share: float = 0.9
     routine_members: float = 0.2

@@ -73,11 +73,11 @@ class PipelineSpec:
     cap: int | None = 200
     pair_budget: float = 2.5e7
     on_budget: str = "lower_cap"
-    filters: tuple[dict[str, Any], ...] = ({"name": "min_weight", "w": 1.0},)
+    filters: tuple[dict[str, Any], ...] = ({"name": "min_weight", "w": 0.5},)
     edge_budget: int | None = 2_000_000
     detector: str = "leiden"
     detector_params: dict[str, Any] = field(
-        default_factory=lambda: {"objective": "CPM", "resolution": 0.25}
+        default_factory=lambda: {"objective": "CPM", "resolution": 0.5}
     )
     min_cluster_size: int = 2
     rule: Rule = field(default_factory=Rule)
