@@ -1032,28 +1032,57 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
         (linked >= rule.routine_share * np.maximum(all_outside, 1))[url[candidate]]
     ]
     au_account, au_url, au_links = distinct_pairs(account[candidate], url[candidate], n_urls)
+    pair_key = pair_account * np.int64(n) + pair_group  # sorted: pairs are by account, group
+    # A (group, URL) needs two adopters, so at least one that is not the URL's busiest poster
+    # (the one in most groups): the product runs without each URL's busiest poster, whose
+    # links are added afterwards where it adopted the group. At 10^7 posts a few accounts in
+    # hundreds of groups with thousands of URLs made the full product 34 M (group, URL) entries,
+    # almost all with that one adopter; the result is the same.
+    busiest = np.lexsort((au_account, -count[au_account], au_url))
+    is_top = np.ones(len(busiest), dtype=bool)
+    is_top[1:] = au_url[busiest[1:]] != au_url[busiest[:-1]]
+    top_entry = np.full(n_urls, -1, dtype=np.int64)
+    top_entry[au_url[busiest[is_top]]] = busiest[is_top]
+    rest = np.ones(len(au_url), dtype=bool)
+    rest[busiest[is_top]] = False
+    # The busiest poster adds at most its links: a (group, URL) whose other adopters' links
+    # fall short of the share less those is dropped, and so is a URL whose other posters'
+    # links together fall short (``need`` is exact: an integer taken from a float).
+    top_links = np.zeros(n_urls, dtype=np.int64)
+    top_links[au_url[busiest[is_top]]] = au_links[busiest[is_top]]
+    need = np.ceil(rule.routine_share * np.maximum(all_outside, 1) - top_links).astype(np.int64)
+    rest &= (np.bincount(au_url[rest], weights=au_links[rest], minlength=n_urls) >= need)[au_url]
     posted = sp.csr_matrix(
-        ((au_links << 32) + 1, (au_account, au_url)), shape=(events.n_accounts, n_urls)
+        ((au_links[rest] << 32) + 1, (au_account[rest], au_url[rest])),
+        shape=(events.n_accounts, n_urls),
     )
     adopted = sp.csr_matrix(
         (np.ones(len(judged), dtype=np.int64), (pair_group, pair_account)),
         shape=(n, events.n_accounts),
     )
-    bound = (adopted @ posted).tocoo()
-    most_links, most_adopters = bound.data >> 32, bound.data & 0xFFFFFFFF
+    bound = adopted @ posted  # CSR: a row per group
+    # Links and adopters are packed (links << 32 | adopters): one comparison with the packed
+    # threshold tests the links.
+    entry = np.flatnonzero(bound.data >= (np.maximum(need, 0) << 32)[bound.indices])
+    b_group = np.searchsorted(bound.indptr, entry, side="right") - 1
+    b_url = bound.indices[entry].astype(np.int64)
+    top = top_entry[b_url]
+    probe = au_account[top] * np.int64(n) + b_group
+    at = np.minimum(np.searchsorted(pair_key, probe), len(pair_key) - 1)
+    packed = bound.data[entry] + np.where(pair_key[at] == probe, (au_links[top] << 32) + 1, 0)
+    most_links, most_adopters = packed >> 32, packed & 0xFFFFFFFF
     maybe = (
         (most_adopters >= 2)
-        & (most_adopters >= rule.routine_members * size[bound.row])
-        & (most_links >= rule.routine_share * np.maximum(all_outside[bound.col], 1))
+        & (most_adopters >= rule.routine_members * size[b_group])
+        & (most_links >= rule.routine_share * np.maximum(all_outside[b_url], 1))
     )
-    maybe_group, maybe_url = bound.row[maybe].astype(np.int64), bound.col[maybe].astype(np.int64)
+    maybe_group, maybe_url = b_group[maybe], b_url[maybe]
     # Each link to such a URL, against each group that may share it.
     by_url = candidate[np.argsort(url[candidate], kind="stable")]
     bounds = np.searchsorted(url[by_url], np.arange(n_urls + 1))
     k = bounds[maybe_url + 1] - bounds[maybe_url]
     links = by_url[np.repeat(bounds[maybe_url] - (np.cumsum(k) - k), k) + np.arange(k.sum())]
     g = np.repeat(maybe_group, k)
-    pair_key = pair_account * np.int64(n) + pair_group  # sorted: pairs are by account, group
     probe = account[links] * np.int64(n) + g
     pair = np.minimum(np.searchsorted(pair_key, probe), len(pair_key) - 1)
     keep = (pair_key[pair] == probe) & counted(links, g)
