@@ -759,23 +759,28 @@ def _same_sites(groups: Groups, earlier: Groups) -> np.ndarray:
 def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Distinct accounts with a post in each ``[start, end]``."""
     if "time_order" not in events._cache:
-        events._cache["time_order"] = np.argsort(events.post_time, kind="stable")
+        # Posts usually come in time order (then the stable order is the identity: no sort,
+        # and no copy of the columns).
+        time = events.post_time
+        in_order = len(time) < 2 or bool(np.all(time[1:] >= time[:-1]))
+        events._cache["time_order"] = None if in_order else np.argsort(time, kind="stable")
     order = events._cache["time_order"]
-    times = events.post_time[order]
+    times = events.post_time if order is None else events.post_time[order]
     if "previous_post" not in events._cache:
         # For each post in time order: the position of the same account's previous post
         # (-1 for its first). The accounts posting in positions lo..hi are counted once each
         # by counting the positions whose previous post is before lo: one contiguous
         # comparison per interval instead of scattering every account of the interval.
-        accounts = events.post_account[order]
-        _bounds, by_account = stable_group(accounts, events.n_accounts)
-        previous = np.full(len(order), -1, dtype=np.int64)
-        same = accounts[by_account[1:]] == accounts[by_account[:-1]]
+        accounts = events.post_account if order is None else events.post_account[order]
+        bounds, by_account = stable_group(accounts, events.n_accounts)
+        # int32: half the bytes to scan per interval (an interval may hold millions of posts).
+        previous = np.full(len(times), -1, dtype=np.int32 if len(times) < 2**31 else np.int64)
+        # Consecutive entries of ``by_account`` are one account's unless an account starts there.
+        same = np.ones(max(len(times) - 1, 0), dtype=bool)
+        starts = bounds[:-1][bounds[:-1] < bounds[1:]]
+        same[starts[starts > 0] - 1] = False
         previous[by_account[1:][same]] = by_account[:-1][same]
-        # Half the bytes to scan per interval (an interval may hold millions of posts).
-        events._cache["previous_post"] = (
-            previous.astype(np.int32) if len(previous) < 2**31 else previous
-        )
+        events._cache["previous_post"] = previous
     previous = events._cache["previous_post"]
     out = np.zeros(len(start), dtype=np.int64)
     for i, (lo, hi) in enumerate(
@@ -888,14 +893,21 @@ def _first_app_use(
     n_apps = len(events.apps) + 1
     # Only the posts of the accounts asked about (the adopters: at 10^7 posts a tenth of them);
     # each post's (account, app) pair index comes with the pairs (no search of every post).
-    asked = np.zeros(events.n_accounts, dtype=bool)
-    asked[accounts] = True
-    theirs = np.flatnonzero(asked[events.post_account])
-    key, pair = pair_dense_codes(
-        events.post_account[theirs], post_app[theirs], events.n_accounts, n_apps
-    )
-    first = np.full(len(key), _NEVER, dtype=np.int64)
-    np.minimum.at(first, pair, events.post_time[theirs])
+    # The table of an earlier call serves every account it covered: judging joined groups again
+    # asks about some of the same adopters.
+    cached = events._cache.get("first_app_use")
+    if cached is not None and bool(np.all(cached[0][accounts])):
+        key, first = cached[1], cached[2]
+    else:
+        asked = np.zeros(events.n_accounts, dtype=bool)
+        asked[accounts] = True
+        theirs = np.flatnonzero(asked[events.post_account])
+        key, pair = pair_dense_codes(
+            events.post_account[theirs], post_app[theirs], events.n_accounts, n_apps
+        )
+        first = np.full(len(key), _NEVER, dtype=np.int64)
+        np.minimum.at(first, pair, events.post_time[theirs])
+        events._cache["first_app_use"] = (asked, key, first)
     probe = accounts.astype(np.int64) * n_apps + np.maximum(apps, 0)
     pos = np.minimum(np.searchsorted(key, probe), max(len(key) - 1, 0))
     hit = (
@@ -988,9 +1000,20 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     # Only links of adopters to URLs that two accounts or more linked can be routine.
     offsets = np.searchsorted(pair_account, np.arange(events.n_accounts + 1))
     count = np.diff(offsets)
-    candidate = np.flatnonzero(count[account] > 0)
-    u_of, _a, _k = distinct_pairs(url[candidate], account[candidate], events.n_accounts)
-    candidate = candidate[group_sizes(u_of, n_urls)[url[candidate]] >= 2]
+    # They depend only on who the adopters are: judging joined groups again reuses them.
+    key = np.packbits(count > 0).tobytes()
+    cached = events._cache.get("routine_candidates")
+    if cached is not None and cached[0] == key:
+        candidate = cached[1]
+    else:
+        candidate = np.flatnonzero(count[account] > 0)
+        # URLs that two accounts or more linked: their lowest and highest posters differ.
+        lowest = np.full(n_urls, events.n_accounts, dtype=np.int64)
+        highest = np.full(n_urls, -1, dtype=np.int64)
+        np.minimum.at(lowest, url[candidate], account[candidate])
+        np.maximum.at(highest, url[candidate], account[candidate])
+        candidate = candidate[(highest > lowest)[url[candidate]]]
+        events._cache["routine_candidates"] = (key, candidate)
 
     def counted(links: np.ndarray, g: np.ndarray) -> np.ndarray:
         """Whether each link counts for the matching group: not to its sites, outside its span."""

@@ -37,6 +37,29 @@ def test_active_during_counts_the_distinct_accounts_of_each_interval() -> None:
     assert max(expected) > 100  # the intervals are not trivially small
 
 
+def test_active_during_on_posts_out_of_time_order() -> None:
+    """Posts in time order skip the sort; shuffled posts take it, with the same counts."""
+    import dataclasses
+
+    events = _events()
+    shuffle = np.random.default_rng(1).permutation(events.n_posts)
+    shuffled = dataclasses.replace(
+        events,
+        post_account=events.post_account[shuffle],
+        post_time=events.post_time[shuffle],
+        _cache={},
+    )
+    t = shuffled.post_time
+    start = np.quantile(t, [0.0, 0.2, 0.5]).astype(np.int64)
+    end = start + int(np.ptp(t)) // 4
+    expected = [
+        len(np.unique(shuffled.post_account[(t >= s) & (t <= e)]))
+        for s, e in zip(start, end, strict=True)
+    ]
+    assert _active_during(shuffled, start, end).tolist() == expected
+    assert _active_during(events, start, end).tolist() == expected
+
+
 def test_first_use_of_links_is_each_accounts_first_link_to_the_site() -> None:
     events = _events()
     site, _labels = site_keys(events)
