@@ -127,6 +127,7 @@ from research.canonical import MANUAL_RETWEET
 from research.detect.clustering import Clustering
 from research.graph.codes import (
     components,
+    dense_codes,
     distinct_pairs,
     group_sizes,
     overlapping_pairs,
@@ -731,15 +732,14 @@ def _other_posts_span(events: Events, signature_post: np.ndarray) -> tuple[np.nd
     cached = events._cache.get("other_posts_span")
     if cached is not None and cached[0] == key:
         return cached[1]
+    # Scattered minima into a table per account (small enough for the cache) beat grouping
+    # the ~10^7 posts by account first (0.07 s against 0.75 s at 10^7 posts).
     other = np.flatnonzero(~signature_post)
-    bounds, order = stable_group(events.post_account[other], events.n_accounts)
-    times = events.post_time[other[order]]
-    has = np.flatnonzero(bounds[1:] > bounds[:-1])
+    account, time = events.post_account[other], events.post_time[other]
     first = np.full(events.n_accounts, _NEVER, dtype=np.int64)
     last = np.full(events.n_accounts, np.iinfo(np.int64).min, dtype=np.int64)
-    if len(has):
-        first[has] = np.minimum.reduceat(times, bounds[has])
-        last[has] = np.maximum.reduceat(times, bounds[has])
+    np.minimum.at(first, account, time)
+    np.maximum.at(last, account, time)
     events._cache["other_posts_span"] = (key, (first, last))
     return first, last
 
@@ -887,35 +887,49 @@ def _app_lift(
 
 
 def _first_app_use(
-    events: Events, accounts: np.ndarray, apps: np.ndarray, post_app: np.ndarray
+    events: Events,
+    accounts: np.ndarray,
+    apps: np.ndarray,
+    post_app: np.ndarray,
+    *,
+    table_limit: int | None = None,
 ) -> np.ndarray:
-    """When each account first posted through the matching app (never: the largest int)."""
+    """When each account first posted through the matching app (never: the largest int).
+
+    Only the posts of the accounts asked about through the apps asked about are read, into a
+    table of every (asked account, asked app) when it holds at most ``table_limit`` entries
+    (default: four per post read, and a million more), else into the pairs asked. Sorting every
+    (account, app) pair of every adopter's posts (at 10^7 posts, 7 M posts sorted twice) had
+    been most of the cost."""
+    out = np.full(len(accounts), _NEVER, dtype=np.int64)
+    asked = np.flatnonzero(np.asarray(apps) >= 0)
+    if len(asked) == 0:
+        return out
     n_apps = len(events.apps) + 1
-    # Only the posts of the accounts asked about (the adopters: at 10^7 posts a tenth of them);
-    # each post's (account, app) pair index comes with the pairs (no search of every post).
-    # The table of an earlier call serves every account it covered: judging joined groups again
-    # asks about some of the same adopters.
-    cached = events._cache.get("first_app_use")
-    if cached is not None and bool(np.all(cached[0][accounts])):
-        key, first = cached[1], cached[2]
-    else:
-        asked = np.zeros(events.n_accounts, dtype=bool)
-        asked[accounts] = True
-        theirs = np.flatnonzero(asked[events.post_account])
-        key, pair = pair_dense_codes(
-            events.post_account[theirs], post_app[theirs], events.n_accounts, n_apps
-        )
-        first = np.full(len(key), _NEVER, dtype=np.int64)
-        np.minimum.at(first, pair, events.post_time[theirs])
-        events._cache["first_app_use"] = (asked, key, first)
-    probe = accounts.astype(np.int64) * n_apps + np.maximum(apps, 0)
-    pos = np.minimum(np.searchsorted(key, probe), max(len(key) - 1, 0))
-    hit = (
-        (apps >= 0) & (len(key) > 0) & (key[pos] == probe)
-        if len(key)
-        else np.zeros(len(probe), dtype=bool)
-    )
-    return np.where(hit, first[pos] if len(key) else 0, _NEVER)
+    account_codes, account_of = dense_codes(accounts[asked])
+    app_codes, app_of = dense_codes(apps[asked])
+    local_account = np.full(events.n_accounts, -1, dtype=np.int64)
+    local_account[account_codes] = np.arange(len(account_codes))
+    local_app = np.full(n_apps, -1, dtype=np.int64)
+    local_app[app_codes] = np.arange(len(app_codes))
+    posts = np.flatnonzero((local_account >= 0)[events.post_account] & (local_app >= 0)[post_app])
+    a, p = local_account[events.post_account[posts]], local_app[post_app[posts]]
+    width = len(app_codes)
+    limit = 4 * len(posts) + 2**20 if table_limit is None else table_limit
+    if len(account_codes) * width <= limit:
+        # A table of every (asked account, asked app): one scattered minimum.
+        first = np.full(len(account_codes) * width, _NEVER, dtype=np.int64)
+        np.minimum.at(first, a * width + p, events.post_time[posts])
+        out[asked] = first[account_of * width + app_of]
+        return out
+    wanted, pair_of = dense_codes(account_of * np.int64(width) + app_of)
+    key = a * np.int64(width) + p
+    at = np.minimum(np.searchsorted(wanted, key), len(wanted) - 1)
+    hit = wanted[at] == key
+    first = np.full(len(wanted), _NEVER, dtype=np.int64)
+    np.minimum.at(first, at[hit], events.post_time[posts[hit]])
+    out[asked] = first[pair_of]
+    return out
 
 
 def signature_links(

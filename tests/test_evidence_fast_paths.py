@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
-from research.evidence import _active_during, _first_use_of_links
+from research.evidence import _active_during, _first_app_use, _first_use_of_links
 from research.graph.events import encode, site_keys
 from research.simulate import simulate
 
@@ -58,6 +58,30 @@ def test_active_during_on_posts_out_of_time_order() -> None:
     ]
     assert _active_during(shuffled, start, end).tolist() == expected
     assert _active_during(events, start, end).tolist() == expected
+
+
+@pytest.mark.parametrize("table_limit", [None, 0])
+def test_first_app_use_is_each_accounts_first_post_through_the_app(table_limit) -> None:  # type: ignore[no-untyped-def]
+    """Through a table of asked accounts x asked apps, or (limit 0) through the asked pairs."""
+    events = _events()
+    post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
+    first: dict[tuple[int, int], int] = {}
+    for a, p, t in zip(
+        events.post_account.tolist(), post_app.tolist(), events.post_time.tolist(), strict=True
+    ):
+        first[(a, p)] = min(t, first.get((a, p), t))
+    rng = np.random.default_rng(2)
+    accounts = rng.integers(0, events.n_accounts, size=300)
+    used = post_app[rng.integers(0, events.n_posts, size=300)]  # mostly pairs that exist
+    apps = np.where(rng.random(300) < 0.5, used, rng.integers(-1, len(events.apps) + 1, size=300))
+    never = np.iinfo(np.int64).max
+    expected = [
+        first.get((a, p), never) if p >= 0 else never
+        for a, p in zip(accounts.tolist(), apps.tolist(), strict=True)
+    ]
+    got = _first_app_use(events, accounts, apps, post_app, table_limit=table_limit)
+    assert got.tolist() == expected
+    assert (got < never).sum() > 10  # some pairs exist
 
 
 def test_first_use_of_links_is_each_accounts_first_link_to_the_site() -> None:
