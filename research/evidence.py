@@ -1061,9 +1061,12 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     all_outside = np.bincount(url[relevant[far]], minlength=n_urls).astype(np.float64)
     # A group shares a URL when its adopters' counted links to it are at least routine_share
     # of all links outside, and at least two and routine_members of its adopters posted them.
-    # Every link of its adopters to the URL, counted or not, bounds both: one sparse product
-    # (adopters x URLs, links and accounts packed in one integer) leaves the few (group, URL)
-    # within the bounds, whose links are then checked one by one.
+    # Every link of its adopters to the URL that a group of its account counts (whether that
+    # group or another) bounds both: one sparse product (adopters x URLs, links and accounts
+    # packed in one integer) leaves the few (group, URL) within the bounds, whose links are then
+    # checked one by one. (A link that none of its account's groups counts, one within their
+    # spans, is in no group's count: leaving it out of the bounds changes nothing.)
+    candidate = candidate[found]
     linked = np.bincount(url[candidate], minlength=n_urls)
     candidate = candidate[
         (linked >= rule.routine_share * np.maximum(all_outside, 1))[url[candidate]]
