@@ -400,8 +400,9 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     facts = _facts(r, site, judged=verdict == "compromised")
     if verdict == "none":
         return f"{head}: {facts} Not judged further: {r.get('reason')}."
-    terms = [t.text(r, rule) for t in TERMS if t.applies(r) and t.known(r)]
-    unknown = [t.name for t in TERMS if t.applies(r) and not t.known(r)]
+    known = {t.name: t.known(r) for t in TERMS if t.applies(r)}  # asked once per term
+    terms = [t.text(r, rule) for t in TERMS if known.get(t.name, False)]
+    unknown = [t.name for t in TERMS if t.name in known and not known[t.name]]
     if verdict == "compromised":
         body = f"Every term holds: {'; '.join(terms)}."
     else:

@@ -214,3 +214,18 @@ def test_judging_joined_groups_again_equals_computing_every_row_anew(monkeypatch
     full = run_pipeline(sim.posts, seed=0)
     assert reused.clusters.equals(full.clusters)
     assert reused.accounts.equals(full.accounts)
+
+
+def test_site_spans_of_links_in_time_order_equal_those_of_shuffled_links() -> None:
+    """Links in time order take a counting sort by site, others a sort by (site, time)."""
+    from research.graph.codes import site_spans
+
+    rng = np.random.default_rng(4)
+    when = np.sort(rng.integers(0, 10_000, size=5_000))
+    site = rng.integers(0, 300, size=5_000)
+    shuffle = rng.permutation(len(when))
+    for quantile in (0.0, 0.05, 0.25):
+        assert np.array_equal(
+            site_spans(site, when, 301, quantile),
+            site_spans(site[shuffle], when[shuffle], 301, quantile),
+        )
