@@ -148,11 +148,17 @@ def _routine_by_definition(events, groups, link_group, rule):  # type: ignore[no
     return out
 
 
+@pytest.mark.parametrize("block", [None, 1000])
 @pytest.mark.parametrize("preset", ["weheartit", "multi_campaign"])
-def test_routine_is_its_definition(preset: str) -> None:
+def test_routine_is_its_definition(preset: str, block: int | None, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # _routine bounds each (group, URL) by a sparse product before counting links one by one;
-    # the plain definition must give the same adopter pairs.
+    # the plain definition must give the same adopter pairs (also with the product cut into
+    # many blocks of groups, as it is at 10^7 posts).
+    import research.evidence
     from research.evidence import _routine, signature_groups
+
+    if block is not None:
+        monkeypatch.setattr(research.evidence, "_ROUTINE_BLOCK", block)
     from research.pipeline import run_pipeline
     from research.rule import Rule
 
