@@ -1039,14 +1039,22 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     # The first (lowest) group whose adopters posted each URL outside its span: the span
     # outside which all links to the URL are counted. An account's pairs are in group order,
     # so a link's first group is its account's first pair that counts it.
+    # (The candidate links' columns are read once, not once per round: an account in
+    # hundreds of groups takes hundreds of rounds.)
     link_first = np.full(len(candidate), -1, dtype=np.int64)
     active = np.arange(len(candidate))
+    c_account = account[candidate]
+    c_pairs, c_offset = count[c_account], offsets[c_account]
+    c_when, c_group = when[candidate], link_group[candidate]
     for j in itertools.count():
-        active = active[count[account[candidate[active]]] > j]
+        active = active[c_pairs[active] > j]
         if len(active) == 0:
             break
-        g = pair_group[offsets[account[candidate[active]]] + j]
-        ok = counted(candidate[active], g)
+        g = pair_group[c_offset[active] + j]
+        t = c_when[active]
+        ok = (c_group[active] != g) & (
+            (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
+        )  # counted(candidate[active], g)
         link_first[active[ok]] = g[ok]
         active = active[~ok]
     found = link_first >= 0
