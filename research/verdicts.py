@@ -100,11 +100,11 @@ class Term:
         return ok | np.isnan(values)
 
     def text(self, row: pd.Series | dict, rule: Rule) -> str:
-        value = float(dict(row)[self.column])
+        value = float(_as_dict(row)[self.column])
         return _compare(self.name, value, self.op, getattr(rule, self.threshold))
 
     def known(self, row: pd.Series | dict) -> bool:
-        return not _is_nan(dict(row).get(self.column))
+        return not _is_nan(_as_dict(row).get(self.column))
 
     def applies(self, row: pd.Series | dict) -> bool:
         """Whether the term concerns this group at all (an unknown term that applies is
@@ -134,15 +134,24 @@ class CoarseApp(Term):
         lift = np.nan_to_num(evidence["app_lift"].to_numpy(dtype=np.float64), nan=0.0)
         return np.where(coarse, lift, np.nan)
 
+    def value(self, row: dict) -> float:
+        """:meth:`values` of one row, without building a table for it (the ladder and the
+        explanations ask it of thousands of rows)."""
+        if "coarse_share" not in row or "app_lift" not in row:
+            return math.nan
+        if not _as_float(row["coarse_share"]) > COARSE_MAJORITY:
+            return math.nan
+        return float(np.nan_to_num(np.float64(_as_float(row["app_lift"])), nan=0.0))
+
     def text(self, row: pd.Series | dict, rule: Rule) -> str:
-        value = float(self.values(pd.DataFrame([dict(row)]), rule)[0])
+        value = self.value(_as_dict(row))
         return _compare(self.name, value, ">=", rule.min_app_lift)
 
     def known(self, row: pd.Series | dict) -> bool:
         return self.applies(row)
 
     def applies(self, row: pd.Series | dict) -> bool:
-        share = dict(row).get("coarse_share")
+        share = _as_dict(row).get("coarse_share")
         return not _is_nan(share) and float(share) > COARSE_MAJORITY  # type: ignore[arg-type]
 
 
@@ -175,7 +184,7 @@ class Concert(Term):
         return self.values(evidence, rule) >= 1.0
 
     def text(self, row: pd.Series | dict, rule: Rule) -> str:
-        r = dict(row)
+        r = _as_dict(row)
         parts = [
             _compare(name, float(r[col]), ">=", getattr(rule, limit))
             for name, col, limit in CONCERT
@@ -283,7 +292,13 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
         else "no site of its own: its links go to sites others had been linking before"
         for k in size.tolist()
     ]
-    rows = evidence.iloc[np.flatnonzero(coordinated)].to_dict("records")
+    # Only the columns the terms read: a row of every column cost more than the words.
+    read = dict.fromkeys(
+        [t.column for t in TERMS[:-1]] + ["coarse_share"] + [col for _n, col, _l in CONCERT]
+    )
+    rows = evidence.iloc[np.flatnonzero(coordinated)][[c for c in read if c in evidence]].to_dict(
+        "records"
+    )
     for i, row in zip(np.flatnonzero(coordinated).tolist(), rows, strict=True):
         failed = [t.text(row, rule) for t in TERMS if not passes[t.name][i]]
         reasons[i] = "; ".join(failed) if failed else "all terms hold"
@@ -372,7 +387,7 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; prior 0 ≤ 5; span 0.01 ≤ 0.30; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.20; reuse 0.95 ≥ 0.20; concert (any of: synchrony 0.80 ≥ 0.60, app lift 0.90 ≥ 0.50). 2 clusters pooled by their signature; 3 accounts attached by it.
     """
     rule = rule or Rule()
-    r: dict[str, Any] = dict(row)
+    r: dict[str, Any] = _as_dict(row)
     verdict = str(r.get("verdict", "none"))
     size = int(r.get("n_adopters", r.get("size", 0)))
     said = {"none": "not flagged", "coordinated": "coordinated, not flagged"}.get(verdict, verdict)
@@ -385,8 +400,9 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     facts = _facts(r, site, judged=verdict == "compromised")
     if verdict == "none":
         return f"{head}: {facts} Not judged further: {r.get('reason')}."
-    terms = [t.text(r, rule) for t in TERMS if t.applies(r) and t.known(r)]
-    unknown = [t.name for t in TERMS if t.applies(r) and not t.known(r)]
+    known = {t.name: t.known(r) for t in TERMS if t.applies(r)}  # asked once per term
+    terms = [t.text(r, rule) for t in TERMS if known.get(t.name, False)]
+    unknown = [t.name for t in TERMS if t.name in known and not known[t.name]]
     if verdict == "compromised":
         body = f"Every term holds: {'; '.join(terms)}."
     else:
@@ -439,6 +455,17 @@ def _duration(hours: float) -> str:
 
 def _pct(x: object) -> str:
     return f"{100 * float(x):.0f}%"  # type: ignore[arg-type]
+
+
+def _as_dict(row: pd.Series | dict) -> dict:
+    """The row as a dict: a dict as it is (not copied: the ladder and the explanations read
+    many terms of tens of thousands of rows), anything else converted."""
+    return row if isinstance(row, dict) else dict(row)
+
+
+def _as_float(x: object) -> float:
+    """A table cell as a float, as ``to_numpy(dtype=float64)`` reads it (``None``: NaN)."""
+    return math.nan if x is None else float(x)  # type: ignore[arg-type]
 
 
 def _is_nan(x: object) -> bool:

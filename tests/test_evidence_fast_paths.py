@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
-from research.evidence import _active_during, _first_use_of_links
+from research.evidence import _active_during, _first_app_use, _first_use_of_links
 from research.graph.events import encode, site_keys
 from research.simulate import simulate
 
@@ -35,6 +35,53 @@ def test_active_during_counts_the_distinct_accounts_of_each_interval() -> None:
     ]
     assert _active_during(events, start, end).tolist() == expected
     assert max(expected) > 100  # the intervals are not trivially small
+
+
+def test_active_during_on_posts_out_of_time_order() -> None:
+    """Posts in time order skip the sort; shuffled posts take it, with the same counts."""
+    import dataclasses
+
+    events = _events()
+    shuffle = np.random.default_rng(1).permutation(events.n_posts)
+    shuffled = dataclasses.replace(
+        events,
+        post_account=events.post_account[shuffle],
+        post_time=events.post_time[shuffle],
+        _cache={},
+    )
+    t = shuffled.post_time
+    start = np.quantile(t, [0.0, 0.2, 0.5]).astype(np.int64)
+    end = start + int(np.ptp(t)) // 4
+    expected = [
+        len(np.unique(shuffled.post_account[(t >= s) & (t <= e)]))
+        for s, e in zip(start, end, strict=True)
+    ]
+    assert _active_during(shuffled, start, end).tolist() == expected
+    assert _active_during(events, start, end).tolist() == expected
+
+
+@pytest.mark.parametrize("table_limit", [None, 0])
+def test_first_app_use_is_each_accounts_first_post_through_the_app(table_limit) -> None:  # type: ignore[no-untyped-def]
+    """Through a table of asked accounts x asked apps, or (limit 0) through the asked pairs."""
+    events = _events()
+    post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
+    first: dict[tuple[int, int], int] = {}
+    for a, p, t in zip(
+        events.post_account.tolist(), post_app.tolist(), events.post_time.tolist(), strict=True
+    ):
+        first[(a, p)] = min(t, first.get((a, p), t))
+    rng = np.random.default_rng(2)
+    accounts = rng.integers(0, events.n_accounts, size=300)
+    used = post_app[rng.integers(0, events.n_posts, size=300)]  # mostly pairs that exist
+    apps = np.where(rng.random(300) < 0.5, used, rng.integers(-1, len(events.apps) + 1, size=300))
+    never = np.iinfo(np.int64).max
+    expected = [
+        first.get((a, p), never) if p >= 0 else never
+        for a, p in zip(accounts.tolist(), apps.tolist(), strict=True)
+    ]
+    got = _first_app_use(events, accounts, apps, post_app, table_limit=table_limit)
+    assert got.tolist() == expected
+    assert (got < never).sum() > 10  # some pairs exist
 
 
 def test_first_use_of_links_is_each_accounts_first_link_to_the_site() -> None:
@@ -101,11 +148,17 @@ def _routine_by_definition(events, groups, link_group, rule):  # type: ignore[no
     return out
 
 
+@pytest.mark.parametrize("block", [None, 1000])
 @pytest.mark.parametrize("preset", ["weheartit", "multi_campaign"])
-def test_routine_is_its_definition(preset: str) -> None:
+def test_routine_is_its_definition(preset: str, block: int | None, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # _routine bounds each (group, URL) by a sparse product before counting links one by one;
-    # the plain definition must give the same adopter pairs.
+    # the plain definition must give the same adopter pairs (also with the product cut into
+    # many blocks of groups, as it is at 10^7 posts).
+    import research.evidence
     from research.evidence import _routine, signature_groups
+
+    if block is not None:
+        monkeypatch.setattr(research.evidence, "_ROUTINE_BLOCK", block)
     from research.pipeline import run_pipeline
     from research.rule import Rule
 
@@ -167,3 +220,18 @@ def test_judging_joined_groups_again_equals_computing_every_row_anew(monkeypatch
     full = run_pipeline(sim.posts, seed=0)
     assert reused.clusters.equals(full.clusters)
     assert reused.accounts.equals(full.accounts)
+
+
+def test_site_spans_of_links_in_time_order_equal_those_of_shuffled_links() -> None:
+    """Links in time order take a counting sort by site, others a sort by (site, time)."""
+    from research.graph.codes import site_spans
+
+    rng = np.random.default_rng(4)
+    when = np.sort(rng.integers(0, 10_000, size=5_000))
+    site = rng.integers(0, 300, size=5_000)
+    shuffle = rng.permutation(len(when))
+    for quantile in (0.0, 0.05, 0.25):
+        assert np.array_equal(
+            site_spans(site, when, 301, quantile),
+            site_spans(site[shuffle], when[shuffle], 301, quantile),
+        )

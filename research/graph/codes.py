@@ -191,7 +191,12 @@ def site_spans(site: np.ndarray, when: np.ndarray, n_sites: int, quantile: float
     out = np.zeros((n_sites, 2), dtype=np.int64)
     if len(site) == 0:
         return out
-    order = np.lexsort((when, site))
+    if bool(np.all(when[1:] >= when[:-1])):
+        # Times in order already (links of posts in time order): a stable counting sort by
+        # site is the same order as the sort by (site, time), at a fraction of the cost.
+        _bounds, order = stable_group(site, n_sites)
+    else:
+        order = np.lexsort((when, site))
     s, t = site[order], when[order]
     starts = np.searchsorted(s, np.arange(n_sites), side="left")
     ends = np.searchsorted(s, np.arange(n_sites), side="right")
