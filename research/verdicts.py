@@ -169,13 +169,22 @@ class Concert(Term):
     """At least one sign that they acted in concert: posts in waves (``synchrony``), the same
     words (``templating``), an app they seldom use otherwise (``app_lift``), or a large share of
     the accounts active at the time (``prevalence``). Its value is the largest signal over its
-    threshold (capped at 1): at least 1 passes."""
+    threshold (capped at 1): at least 1 passes.
+
+    Where the signature is coarse (:class:`CoarseApp`), the app lift already stands in for the
+    reuse of pages that cannot be seen; concert must then come from another sign (people who
+    post their own short links through the client that shortens them have a lift too, and
+    post at their own pace, in their own words)."""
 
     def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
         ratios = [
             evidence[col].to_numpy(dtype=np.float64) / max(getattr(rule, limit), 1e-12)
             for _name, col, limit in CONCERT
         ]
+        if len(evidence) and "coarse_share" in evidence:
+            coarse = evidence["coarse_share"].to_numpy(dtype=np.float64) > COARSE_MAJORITY
+            lift = [col for _name, col, _limit in CONCERT].index("app_lift")
+            ratios[lift] = np.where(coarse, np.nan, ratios[lift])
         stacked = np.vstack(ratios) if len(evidence) else np.zeros((len(CONCERT), 0))
         best = np.where(np.isnan(stacked), -np.inf, stacked).max(axis=0)
         return np.where(np.isfinite(best), np.minimum(best, 1.0), 0.0)
@@ -185,10 +194,11 @@ class Concert(Term):
 
     def text(self, row: pd.Series | dict, rule: Rule) -> str:
         r = _as_dict(row)
+        coarse = not _is_nan(r.get("coarse_share")) and float(r["coarse_share"]) > COARSE_MAJORITY
         parts = [
             _compare(name, float(r[col]), ">=", getattr(rule, limit))
             for name, col, limit in CONCERT
-            if not _is_nan(r.get(col))
+            if not _is_nan(r.get(col)) and not (coarse and col == "app_lift")
         ]
         return (
             "concert (any of: " + ", ".join(parts) + ")" if parts else "concert (no signal known)"

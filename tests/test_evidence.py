@@ -496,3 +496,29 @@ def test_links_without_a_domain_keep_their_own_site():
     )
     codes, labels = site_keys(events)
     assert labels.values.to_pylist() == ["no-host-here"] and not coarse_sites(events)[codes].any()
+
+
+def test_own_short_links_through_the_client_that_shortens_them_are_not_concert(rng):
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    # Eight people post short links of their own through the scheduling client that shortens
+    # them (and everything else through their phone): a coarse site with an app lift, but
+    # each at their own pace, in their own words.
+    for v in VICTIMS:
+        for t in rng.uniform(8 * DAY, 11 * DAY, size=2):
+            words = " ".join(rng.choice(WORDS, size=9))
+            rows.append(_post(len(rows), v, float(int(t)), f"https://ow.ly/{v}{int(t)}",
+                              app="Hootsuite", text=words))  # fmt: skip
+    # (On 38 accounts any eight are a large share of those active: prevalence set out of reach.)
+    decision, accounts = _decide(
+        rows, dict.fromkeys(VICTIMS, 0), Rule(min_size=5, min_prevalence=1.0)
+    )
+    group = _group_of(decision, accounts, "v0")
+    assert group["signature_sites"] == "ow.ly/*@Hootsuite"
+    assert group["app_lift"] >= Rule().min_app_lift  # the app carries the coarse signature...
+    assert group["verdict"] == "coordinated", group["reason"]  # ...but is no sign of concert
+    assert (
+        group["reason"].startswith("concert (any of: synchrony")
+        and "app lift" not in group["reason"]
+    )
+    assert not accounts["flagged"].any()
