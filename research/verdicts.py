@@ -35,7 +35,8 @@ retweet storms push the same links together too. A group of accounts
                                         host's one-account links (``coarse_share`` above
                                         1/2), ``app_lift >= min_app_lift``: the app their
                                         posts went through carries it (people posting their
-                                        own short links through their usual client fail here)
+                                        own short links through their usual client fail here;
+                                        the lift then does not count as concert)
     concert                             any of ``synchrony >= min_synchrony`` (posts in
                                         waves), ``templating >= min_templating`` (the same
                                         words), ``app_lift >= min_app_lift`` (an app they
