@@ -651,8 +651,11 @@ def group_evidence(
     repost_share = np.full(n, np.nan)
     if events.post_repost is not None:
         repost_share = _ratio(group_sizes(sp_group[events.post_repost[sp_post]], n), n_sig_posts)
-    link_reuse = _link_reuse(events, fs, link_group[fs], n)
-    on_coarse = coarse_sites(events)[link_site[s_links]]
+    # Links to coarse sites are left out of reuse: their pages are one account's each.
+    coarse = coarse_sites(events)
+    plain = fs[~coarse[link_site[fs]]]
+    link_reuse = _link_reuse(events, plain, link_group[plain], n)
+    on_coarse = coarse[link_site[s_links]]
     coarse_share = _ratio(group_sizes(s_group[on_coarse], n), group_sizes(s_group, n))
     synchrony = _synchrony(when[fs], post[fs], link_group[fs], n)
     app_lift = _app_lift(
@@ -1196,12 +1199,8 @@ def _blocks(weight: np.ndarray, budget: int) -> list[int]:
 
 
 def _link_reuse(events: Events, s_links: np.ndarray, s_group: np.ndarray, n: int) -> np.ndarray:
-    """Share of each group's signature links whose page another adopter also linked (links to
-    coarse sites left out: their pages are one account's each by construction; NaN for a
-    group with no other link)."""
-    link_site, _labels = site_keys(events)
-    keep = ~coarse_sites(events)[link_site[s_links]]
-    s_links, s_group = s_links[keep], s_group[keep]
+    """Share of each group's signature links whose page another adopter also linked (NaN for a
+    group without links)."""
     if len(s_links) == 0:
         return np.full(n, np.nan)
     stem = stem_codes(events, events.link_url[s_links])

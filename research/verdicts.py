@@ -118,6 +118,18 @@ class Term:
 COARSE_MAJORITY = 0.5
 
 
+def _coarse_rows(evidence: pd.DataFrame) -> np.ndarray:
+    """Which groups of a table have a coarse signature (none in a table without the column)."""
+    if "coarse_share" not in evidence:
+        return np.zeros(len(evidence), dtype=bool)
+    return evidence["coarse_share"].to_numpy(dtype=np.float64) > COARSE_MAJORITY
+
+
+def _is_coarse(row: dict) -> bool:
+    """:func:`_coarse_rows` of one row (a dict)."""
+    return _as_float(row.get("coarse_share")) > COARSE_MAJORITY
+
+
 @dataclass(frozen=True)
 class CoarseApp(Term):
     """Where most of a group's signature links are on *coarse* sites (a shortener's or a shared
@@ -129,31 +141,23 @@ class CoarseApp(Term):
     Other groups: does not apply (holds)."""
 
     def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
-        if "coarse_share" not in evidence or "app_lift" not in evidence:
+        if "app_lift" not in evidence:
             return np.full(len(evidence), np.nan)
-        coarse = evidence["coarse_share"].to_numpy(dtype=np.float64) > COARSE_MAJORITY
         lift = np.nan_to_num(evidence["app_lift"].to_numpy(dtype=np.float64), nan=0.0)
-        return np.where(coarse, lift, np.nan)
-
-    def value(self, row: dict) -> float:
-        """:meth:`values` of one row, without building a table for it (the ladder and the
-        explanations ask it of thousands of rows)."""
-        if "coarse_share" not in row or "app_lift" not in row:
-            return math.nan
-        if not _as_float(row["coarse_share"]) > COARSE_MAJORITY:
-            return math.nan
-        return float(np.nan_to_num(np.float64(_as_float(row["app_lift"])), nan=0.0))
+        return np.where(_coarse_rows(evidence), lift, np.nan)
 
     def text(self, row: pd.Series | dict, rule: Rule) -> str:
-        value = self.value(_as_dict(row))
+        # One row without building a table for it (the ladder asks thousands of rows).
+        r = _as_dict(row)
+        lift = _as_float(r.get("app_lift"))
+        value = (0.0 if math.isnan(lift) else lift) if _is_coarse(r) else math.nan
         return _compare(self.name, value, ">=", rule.min_app_lift)
 
     def known(self, row: pd.Series | dict) -> bool:
         return self.applies(row)
 
     def applies(self, row: pd.Series | dict) -> bool:
-        share = _as_dict(row).get("coarse_share")
-        return not _is_nan(share) and float(share) > COARSE_MAJORITY  # type: ignore[arg-type]
+        return _is_coarse(_as_dict(row))
 
 
 #: The signals of ``concert``, each with its threshold: any one of them suffices.
@@ -182,10 +186,8 @@ class Concert(Term):
             evidence[col].to_numpy(dtype=np.float64) / max(getattr(rule, limit), 1e-12)
             for _name, col, limit in CONCERT
         ]
-        if len(evidence) and "coarse_share" in evidence:
-            coarse = evidence["coarse_share"].to_numpy(dtype=np.float64) > COARSE_MAJORITY
-            lift = [col for _name, col, _limit in CONCERT].index("app_lift")
-            ratios[lift] = np.where(coarse, np.nan, ratios[lift])
+        lift = [col for _name, col, _limit in CONCERT].index("app_lift")
+        ratios[lift] = np.where(_coarse_rows(evidence), np.nan, ratios[lift])
         stacked = np.vstack(ratios) if len(evidence) else np.zeros((len(CONCERT), 0))
         best = np.where(np.isnan(stacked), -np.inf, stacked).max(axis=0)
         return np.where(np.isfinite(best), np.minimum(best, 1.0), 0.0)
@@ -195,7 +197,7 @@ class Concert(Term):
 
     def text(self, row: pd.Series | dict, rule: Rule) -> str:
         r = _as_dict(row)
-        coarse = not _is_nan(r.get("coarse_share")) and float(r["coarse_share"]) > COARSE_MAJORITY
+        coarse = _is_coarse(r)
         parts = [
             _compare(name, float(r[col]), ">=", getattr(rule, limit))
             for name, col, limit in CONCERT
