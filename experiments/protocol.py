@@ -13,8 +13,11 @@ reported on test draws of families they were not chosen on.
   each family's median and 10th-percentile F1, penalised when the pooled benign false-positive
   rate exceeds 0.5% or any benign look-alike other than giveaways is flagged above 1%
   (:func:`objective`): random search over the threshold grid, then coordinate ascent; the
-  structural settings by coordinate ascent around the defaults, each scored by its best
-  thresholds.
+  structural settings by coordinate ascent, each scored by its best thresholds. Every search
+  starts from the middle of each grid (:func:`middle`), not from the frozen defaults (which
+  saw every family), and takes a step only when it gains more than ``margin_se`` bootstrap
+  standard errors over resampled development draws (:class:`Margin`): with a handful of draws
+  a family, a gain of one draw's luck is noise.
 * **Leave-one-family-out.** For each attack family, the choice is made without its draws and
   reported on its test draws (``experiments/generalisation.py``); the package's defaults are
   the choice made on every family (``python -m experiments.select``).
@@ -323,6 +326,14 @@ class Pool:
             cat(account_draw) if account_draw else np.zeros(0, int),
         )
 
+    def decoy_members(self) -> dict[str, np.ndarray]:
+        """The benign accounts of each look-alike kind (computed once: the search asks for
+        them with every setting it scores)."""
+        if not hasattr(self, "_decoy_members"):
+            kinds = sorted({k for k in self.decoy if k})
+            self._decoy_members = {k: (self.decoy == k) & ~self.positive for k in kinds}
+        return self._decoy_members
+
     def scores(self, rule: Rule) -> np.ndarray:
         """Each account's score under the rule: the highest score of the groups it adopted."""
         from research.verdicts import score
@@ -383,14 +394,14 @@ def per_draw_metrics(
         table["ap"] = ap
         for j, level in enumerate(RECALL_LEVELS):
             table[f"pr_{level:.2f}"] = [c[j] for c in curves]
-    for kind in sorted({k for k in pool.decoy if k}):
-        members = (pool.decoy == kind) & neg
+    shares: dict[str, np.ndarray] = {}
+    for kind, members in pool.decoy_members().items():
         total = count(members)
-        table[f"flagged_{kind}"] = np.where(
+        shares[f"flagged_{kind}"] = np.where(
             total > 0, count(members & flagged) / np.maximum(total, 1), np.nan
         )
-        table[f"n_{kind}"] = total.astype(int)
-    return table
+        shares[f"n_{kind}"] = total.astype(int)
+    return pd.concat([table, pd.DataFrame(shares)], axis=1) if shares else table
 
 
 def objective(metrics: pd.DataFrame, attack: Sequence[str]) -> float:
@@ -398,22 +409,32 @@ def objective(metrics: pd.DataFrame, attack: Sequence[str]) -> float:
     (median F1 + 10th-percentile F1) / 2, minus the pooled benign FPR (``BENIGN_COST``), 20 x
     the pooled benign FPR above 0.5% and 5 x each benign look-alike's flagged share above 1%
     (giveaways count only in the pooled FPR)."""
-    parts = []
-    for fam in attack:
-        f1 = metrics.loc[metrics["family"] == fam, "f1"].fillna(0.0).to_numpy()
-        if len(f1):
-            parts.append(0.5 * (np.median(f1) + np.quantile(f1, 0.1)))
-    score = float(np.mean(parts)) if parts else 0.0
-    fpr = float(metrics["fp"].sum() / max(metrics["n_benign"].sum(), 1))
-    score -= BENIGN_COST * fpr + 20 * max(0.0, fpr - MAX_FPR)
+    return float(objectives(metrics, attack, np.arange(len(metrics))[None, :])[0])
+
+
+def objectives(metrics: pd.DataFrame, attack: Sequence[str], rows: np.ndarray) -> np.ndarray:
+    """:func:`objective` of many resamples at once: ``rows`` is a (resamples x draws) matrix
+    of row positions in ``metrics`` in which every column holds draws of one family."""
+    family = metrics["family"].to_numpy()[rows[0]]
+    f1 = metrics["f1"].fillna(0.0).to_numpy()[rows]
+    parts = [
+        0.5 * (np.median(f1[:, mine], axis=1) + np.quantile(f1[:, mine], 0.1, axis=1))
+        for mine in (family == fam for fam in attack)
+        if mine.any()
+    ]
+    score = np.mean(parts, axis=0) if parts else np.zeros(len(rows))
+
+    fp = metrics["fp"].to_numpy(dtype=np.float64)[rows].sum(axis=1)
+    fpr = fp / np.maximum(metrics["n_benign"].to_numpy(dtype=np.float64)[rows].sum(axis=1), 1)
+    score = score - BENIGN_COST * fpr - 20 * np.maximum(0.0, fpr - MAX_FPR)
     for column in [c for c in metrics if c.startswith("flagged_")]:
         kind = column.removeprefix("flagged_")
         if kind in REPORTED_ONLY:
             continue
-        total = metrics[f"n_{kind}"].sum()
-        if total:
-            share = float((metrics[column].fillna(0) * metrics[f"n_{kind}"]).sum() / total)
-            score -= 5 * max(0.0, share - MAX_DECOY_SHARE)
+        flagged = metrics[column].fillna(0) * metrics[f"n_{kind}"]
+        total = metrics[f"n_{kind}"].to_numpy(dtype=np.float64)[rows].sum(axis=1)
+        share = flagged.to_numpy(dtype=np.float64)[rows].sum(axis=1) / np.maximum(total, 1)
+        score = score - 5 * np.maximum(0.0, share - MAX_DECOY_SHARE)
     return score
 
 
@@ -435,6 +456,52 @@ class Choice:
         return replace(structural_spec(self.structural), rule=self.rule()).to_dict()
 
 
+def middle(space: dict[str, Sequence[Any]]) -> dict[str, Any]:
+    """The start of every search: the middle value of each setting's grid (the upper one of
+    two), fixed before any draw is seen. Starting from the frozen defaults instead would let
+    every leave-one-family-out search start from a choice that saw the held-out family."""
+    return {k: list(values)[len(values) // 2] for k, values in space.items()}
+
+
+def resamples(metrics: pd.DataFrame, n: int, seed: int) -> np.ndarray:
+    """``n`` bootstrap resamples of the draws (rows of ``metrics``), each family's draws drawn
+    with replacement among that family's, so that every resample has every family."""
+    rng = np.random.default_rng(seed)
+    by_family = [
+        np.flatnonzero(metrics["family"].to_numpy() == f) for f in metrics["family"].unique()
+    ]
+    return np.vstack(
+        [np.concatenate([rng.choice(rows, size=len(rows)) for rows in by_family]) for _ in range(n)]
+    )
+
+
+class Margin:
+    """When a candidate setting beats the best so far by more than chance: its gain in the
+    objective must exceed ``k`` standard errors of the gain over bootstrap resamples of the
+    draws (paired: both settings scored on the same resampled draws). With 6 or 8 draws a
+    family, the 10th percentile is nearly the minimum, and settings that win by one draw's
+    luck moved the leave-one-family-out choices far from each other; this is the one-standard-
+    error rule of model selection (Hastie, Tibshirani and Friedman, 2009, sec. 7.10)
+    applied to each step of the search. ``k = 0`` accepts any gain."""
+
+    def __init__(self, attack: Sequence[str], k: float, n_resamples: int, seed: int) -> None:
+        self.attack, self.k, self.n, self.seed = list(attack), float(k), int(n_resamples), seed
+        self._rows: np.ndarray | None = None
+
+    def beats(
+        self, new: pd.DataFrame, new_score: float, old: pd.DataFrame, old_score: float
+    ) -> bool:
+        gain = new_score - old_score
+        if gain <= 1e-12:
+            return False
+        if self.k <= 0 or self.n <= 1:
+            return True
+        if self._rows is None:
+            self._rows = resamples(old, self.n, self.seed)
+        gains = objectives(new, self.attack, self._rows) - objectives(old, self.attack, self._rows)
+        return bool(gain > self.k * float(np.std(gains, ddof=1)))
+
+
 def choose_thresholds(
     pool: Pool,
     attack: Sequence[str],
@@ -443,26 +510,32 @@ def choose_thresholds(
     *,
     n_random: int,
     seed: int,
-) -> tuple[dict[str, Any], float, list[dict[str, Any]]]:
-    """Random search over ``space`` then coordinate ascent; ties go to the earlier candidate
-    (the defaults first), so the choice is deterministic."""
+    start: dict[str, Any] | None = None,
+    margin: Margin | None = None,
+) -> tuple[dict[str, Any], float, list[dict[str, Any]], pd.DataFrame]:
+    """Random search over ``space`` then coordinate ascent from ``start`` (default: ``base``'s
+    values), a candidate replacing the best only when ``margin`` says it beats it (default: by
+    any gain); ties and gains within the margin keep the earlier candidate, so the choice is
+    deterministic. Returns the thresholds, their score, the trace and their per-draw metrics."""
     rng = np.random.default_rng(seed)
     names = list(space)
+    margin = margin or Margin(attack, 0.0, 0, seed)
     trace: list[dict[str, Any]] = []
 
-    def score_of(values: dict[str, Any]) -> float:
+    def score_of(values: dict[str, Any]) -> tuple[float, pd.DataFrame]:
         metrics = per_draw_metrics(pool, pool.flags(replace(base, **values)))
         s = objective(metrics, attack)
         trace.append({**values, "score": s})
-        return s
+        return s, metrics
 
-    current = {k: getattr(base, k) for k in names}
-    best, best_score = dict(current), score_of(current)
+    current = {k: getattr(base, k) for k in names} if start is None else dict(start)
+    best = dict(current)
+    best_score, best_metrics = score_of(current)
     for _ in range(n_random):
         values = {k: space[k][int(rng.integers(len(space[k])))] for k in names}
-        s = score_of(values)
-        if s > best_score:
-            best, best_score = values, s
+        s, m = score_of(values)
+        if margin.beats(m, s, best_metrics, best_score):
+            best, best_score, best_metrics = values, s, m
     improved = True
     while improved:
         improved = False
@@ -470,10 +543,10 @@ def choose_thresholds(
             for v in space[k]:
                 if v == best[k]:
                     continue
-                s = score_of({**best, k: v})
-                if s > best_score + 1e-12:
-                    best, best_score, improved = {**best, k: v}, s, True
-    return best, best_score, trace
+                s, m = score_of({**best, k: v})
+                if margin.beats(m, s, best_metrics, best_score):
+                    best, best_score, best_metrics, improved = {**best, k: v}, s, m, True
+    return best, best_score, trace, best_metrics
 
 
 def choose(
@@ -487,28 +560,44 @@ def choose(
     seed: int = 0,
     progress: bool = False,
     n_jobs: int = 1,
+    start: str = "middle",
+    margin_se: float = 1.0,
+    n_resamples: int = 200,
 ) -> Choice:
-    """The settings chosen on ``draws`` for the ``attack`` families (see module docstring)."""
-    base_structural = {k: _default_structural(k) for k in structural_space}
-    scored: dict[str, tuple[float, dict[str, Any]]] = {}
+    """The settings chosen on ``draws`` for the ``attack`` families (see module docstring).
 
-    def evaluate(structural: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    ``start`` is ``"middle"`` (every search starts from the middle of each grid,
+    :func:`middle`) or ``"defaults"`` (from :class:`PipelineSpec`'s); a move is taken only when
+    it beats the best so far by ``margin_se`` bootstrap standard errors (:class:`Margin`)."""
+    if start not in ("middle", "defaults"):
+        raise ValueError(f"start must be 'middle' or 'defaults', not {start!r}")
+    if start == "middle":
+        base_structural = middle(structural_space)
+        threshold_start: dict[str, Any] | None = middle(threshold_space)
+    else:
+        base_structural = {k: _default_structural(k) for k in structural_space}
+        threshold_start = None
+    margin = Margin(attack, margin_se, n_resamples, seed)
+    scored: dict[str, tuple[float, dict[str, Any], pd.DataFrame]] = {}
+
+    def evaluate(structural: dict[str, Any]) -> tuple[float, dict[str, Any], pd.DataFrame]:
         key = json.dumps(structural, sort_keys=True)
         if key not in scored:
             precompute(draws, structural, cache_dir, n_jobs=n_jobs)
             items = [cached_evidence(d, structural, cache_dir) for d in draws]
             pool = Pool.of(items)
             base = structural_spec(structural).rule
-            thresholds, s, _trace = choose_thresholds(
-                pool, attack, threshold_space, base, n_random=n_random, seed=seed
-            )
-            scored[key] = (s, thresholds)
+            thresholds, s, _trace, metrics = choose_thresholds(
+                pool, attack, threshold_space, base, n_random=n_random, seed=seed,
+                start=threshold_start, margin=margin,
+            )  # fmt: skip
+            scored[key] = (s, thresholds, metrics)
             if progress:
                 print(f"  structural {structural}: {s:.4f}", flush=True)
         return scored[key]
 
     best = dict(base_structural)
-    best_score, best_thresholds = evaluate(best)
+    best_score, best_thresholds, best_metrics = evaluate(best)
     improved = True
     while improved:
         improved = False
@@ -516,9 +605,10 @@ def choose(
             for v in values:
                 if v == best[k]:
                     continue
-                s, t = evaluate({**best, k: v})
-                if s > best_score + 1e-12:
-                    best, best_score, best_thresholds, improved = {**best, k: v}, s, t, True
+                s, t, m = evaluate({**best, k: v})
+                if margin.beats(m, s, best_metrics, best_score):
+                    best, best_score, best_thresholds, best_metrics = {**best, k: v}, s, t, m
+                    improved = True
     trace = [
         {"structural": json.loads(k), "score": v[0], "thresholds": v[1]} for k, v in scored.items()
     ]

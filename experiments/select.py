@@ -95,6 +95,9 @@ def run_select(cfg: DictConfig, *, freeze: bool = False, progress: bool = True) 
         "seed": int(spec.get("search_seed", 0)),
         "progress": progress,
         "n_jobs": int(plain["sweep"].get("n_jobs", 1)),
+        "start": str(spec.get("start", "middle")),
+        "margin_se": float(spec.get("margin_se", 1.0)),
+        "n_resamples": int(spec.get("n_resamples", 200)),
     }
     if progress:
         print(
@@ -152,9 +155,14 @@ def write_selection(
     record = provenance(
         objective=(
             "mean over training attack families of (median F1 + 10th-percentile F1) / 2, minus "
-            "20 x (pooled benign FPR - 0.005)+ and 5 x (flagged share - 0.01)+ of each benign "
-            "look-alike but giveaways"
+            "the pooled benign FPR, 20 x (pooled benign FPR - 0.005)+ and 5 x (flagged share - "
+            "0.01)+ of each benign look-alike but giveaways; searches start from the middle of "
+            "each grid and take a step only when it gains more than margin_se bootstrap "
+            "standard errors"
         ),
+        search={
+            k: cfg["experiment"].get(k) for k in ("start", "margin_se", "n_resamples", "n_random")
+        },
         draws=[asdict(d) for d in draws],
         profile=cfg.get("profile", {}),
         default=choice_record(default),

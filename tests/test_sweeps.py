@@ -29,7 +29,7 @@ from tests.conftest import REPO
 CONFIGS = str(REPO / "configs")
 EXPERIMENTS = experiment_names()
 #: Experiments that sweep presets (the protocol's, select and generalisation, are planned by
-#: experiments/protocol.py and tested in tests/test_protocol.py).
+#: experiments/protocol.py; the choice itself is tested in tests/test_protocol.py).
 SWEEPS = [n for n in EXPERIMENTS if n not in PROTOCOL_KINDS]
 
 

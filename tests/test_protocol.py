@@ -1,0 +1,104 @@
+"""The selection protocol's pieces that decide what is chosen: the objective, the bootstrap
+margin a search step must clear, and the neutral start (experiments/protocol.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.generalisation import tune
+from experiments.protocol import Margin, middle, objective, objectives, resamples
+
+ATTACK = ["a", "b"]
+BASE = ([0.5, 0.6, 1.0, 1.0, 1.0, 1.0], [0.8, 0.9, 1.0, 1.0, 1.0, 1.0])
+LUCKY = ([0.65, 0.5, 1.0, 1.0, 1.0, 1.0], [0.8, 0.9, 1.0, 1.0, 1.0, 1.0])
+
+
+def metrics(f1_a, f1_b, fp=0, n_benign=10_000, decoy=None):
+    """Per-draw metrics of two attack families and one benign draw (what per_draw_metrics
+    returns, the columns the objective reads)."""
+    rows = [{"family": "a", "f1": f, "fp": 0, "n_benign": 1000} for f in f1_a]
+    rows += [{"family": "b", "f1": f, "fp": 0, "n_benign": 1000} for f in f1_b]
+    rows.append({"family": "news", "f1": np.nan, "fp": fp, "n_benign": n_benign})
+    table = pd.DataFrame(rows)
+    if decoy is not None:
+        flagged, n = decoy
+        table["flagged_news"] = [np.nan] * (len(rows) - 1) + [flagged / n]
+        table["n_news"] = [0] * (len(rows) - 1) + [n]
+    return table
+
+
+def test_objective_is_median_and_p10_per_family_minus_benign_costs():
+    perfect = metrics([1.0] * 6, [1.0] * 6)
+    assert objective(perfect, ATTACK) == pytest.approx(1.0)
+    one_miss = metrics([0.0] + [1.0] * 5, [1.0] * 6)
+    # family a: median 1, p10 = 0.5 (linear between the two lowest of six) -> 0.75; b: 1
+    assert objective(one_miss, ATTACK) == pytest.approx((0.75 + 1.0) / 2)
+    # 1% pooled benign FPR: 1 x 0.01 + 20 x 0.005 over the bar
+    noisy = metrics([1.0] * 6, [1.0] * 6, fp=132, n_benign=1200)  # 132 of 13,200 benign
+    assert objective(noisy, ATTACK) == pytest.approx(1.0 - 0.01 - 20 * 0.005)
+    # a look-alike flagged at 11%: 5 x 10 points over its 1% bar (and its FPR)
+    decoy = metrics([1.0] * 6, [1.0] * 6, fp=11, n_benign=100, decoy=(11, 100))
+    fpr = 11 / 12_100
+    assert objective(decoy, ATTACK) == pytest.approx(1.0 - fpr - 5 * 0.10)
+
+
+def test_objectives_of_resamples_match_the_objective_of_each():
+    table = metrics([0.2, 0.9, 1.0, 0.5, 0.7, 1.0], [1.0, 0.0, 0.4, 1.0, 1.0, 0.8], fp=7)
+    rows = resamples(table, 25, seed=3)
+    assert rows.shape == (25, len(table))
+    # every resample keeps each family's draws in its own columns
+    assert (table["family"].to_numpy()[rows] == table["family"].to_numpy()[rows[0]]).all()
+    each = [objective(table.iloc[r].reset_index(drop=True), ATTACK) for r in rows]
+    assert objectives(table, ATTACK, rows) == pytest.approx(each)
+    assert np.array_equal(resamples(table, 25, seed=3), rows)  # seeded
+
+
+def test_a_gain_from_one_lucky_draw_is_not_a_step_but_a_gain_on_every_draw_is():
+    margin = Margin(ATTACK, k=1.0, n_resamples=200, seed=0)
+    base = metrics(*BASE)
+    # a setting that trades one draw for another: the objective rises, by which draws were drawn
+    lucky = metrics(*LUCKY)
+    assert objective(lucky, ATTACK) > objective(base, ATTACK)
+    assert not margin.beats(lucky, objective(lucky, ATTACK), base, objective(base, ATTACK))
+    # every draw of both families improves
+    better = metrics([0.9, 1.0, 1.0, 1.0, 1.0, 1.0], [1.0] * 6)
+    assert margin.beats(better, objective(better, ATTACK), base, objective(base, ATTACK))
+    # without a margin any gain is a step; a loss or a tie never is
+    anything = Margin(ATTACK, k=0.0, n_resamples=200, seed=0)
+    assert anything.beats(lucky, objective(lucky, ATTACK), base, objective(base, ATTACK))
+    assert not anything.beats(base, objective(base, ATTACK), base, objective(base, ATTACK))
+
+
+def test_searches_start_from_the_middle_of_each_grid():
+    assert middle({"min_size": [3, 4, 5, 6, 8], "pool": [True, False], "x": [1]}) == {
+        "min_size": 5, "pool": False, "x": 1,
+    }  # fmt: skip
+
+
+def test_baseline_tuning_keeps_its_papers_settings_unless_another_clearly_wins():
+    draws = list(range(13))
+    tables = {
+        "paper": metrics(*BASE),
+        "lucky": metrics(*LUCKY),
+        "better": metrics([0.9, 1.0, 1.0, 1.0, 1.0, 1.0], [1.0] * 6),
+    }
+
+    def runs(names):
+        return {(i, j): tables[n].iloc[j].to_dict() for i, n in enumerate(names) for j in draws}
+
+    points = [{"name": "paper"}, {"name": "lucky"}]
+    chosen, _ = tune(
+        "m", points, draws, ATTACK, runs(["paper", "lucky"]), Margin(ATTACK, 1.0, 200, 0)
+    )
+    assert chosen == {"name": "paper"}
+    chosen, _ = tune("m", points, draws, ATTACK, runs(["paper", "lucky"]))  # no margin: any gain
+    assert chosen == {"name": "lucky"}
+    points.append({"name": "better"})
+    chosen, score = tune(
+        "m", points, draws, ATTACK, runs(["paper", "lucky", "better"]), Margin(ATTACK, 1.0, 200, 0)
+    )
+    assert chosen == {"name": "better"} and score == pytest.approx(
+        objective(tables["better"], ATTACK)
+    )
