@@ -86,6 +86,13 @@ cluster's members pushed and that were *new* when they did.
                         :func:`research.graph.events.site_keys`): where most are,
                         the app carries the signature, and the ladder asks that it
                         be one the adopters seldom use otherwise (``app_lift``)
+``burst_share``         share of signature links on *bursts* of coarse sites (a
+                        shortener's or host's one-account links through one app,
+                        or through none, at ten times their usual daily rate or
+                        more, by ten accounts or more: :class:`research.graph.events.Bursts`):
+                        where most are, the burst carries the signature as the app
+                        lift does (a shortener that everybody uses, through the
+                        client that everybody uses, suddenly used by many at once)
 ``synchrony``           burstiness of the signature posts' times (0: at random
                         times, near 1: in waves; scale-free; corrected for the
                         number of posts)
@@ -136,7 +143,14 @@ from research.graph.codes import (
     stable_group,
     top_per_group,
 )
-from research.graph.events import Events, Labels, coarse_sites, site_keys, stem_codes
+from research.graph.events import (
+    Events,
+    Labels,
+    burst_sites,
+    coarse_sites,
+    site_keys,
+    stem_codes,
+)
 from research.rule import Rule
 
 __all__ = [
@@ -546,7 +560,7 @@ def _first_use_of_links(events: Events) -> np.ndarray:
 EVIDENCE_COLUMNS = (
     "cluster", "n_adopters", "n_members", "n_attached", "n_unsigned", "n_pieces", "n_signature_posts",
     "top_site", "site_share", "n_sites", "top_app", "app_share", "app_novelty", "exclusivity",
-    "prior", "history", "routine", "repost_share", "link_reuse", "coarse_share", "synchrony", "app_lift", "templating", "prevalence",
+    "prior", "history", "routine", "repost_share", "link_reuse", "coarse_share", "burst_share", "synchrony", "app_lift", "templating", "prevalence",
     "median_gap_s", "onset", "last_post", "span_hours", "span_share", "top_urls", "signature_sites",
 )  # fmt: skip
 
@@ -657,6 +671,8 @@ def group_evidence(
     link_reuse = _link_reuse(events, plain, link_group[plain], n)
     on_coarse = coarse[link_site[s_links]]
     coarse_share = _ratio(group_sizes(s_group[on_coarse], n), group_sizes(s_group, n))
+    in_burst = burst_sites(events)[link_site[s_links]]
+    burst_share = _ratio(group_sizes(s_group[in_burst], n), group_sizes(s_group, n))
     synchrony = _synchrony(when[fs], post[fs], link_group[fs], n)
     app_lift = _app_lift(
         events, pa_[fp], pg[fp], top_app, wilson_lower(app_share, n_sig_posts), signature_post,
@@ -692,6 +708,7 @@ def group_evidence(
             "repost_share": repost_share,
             "link_reuse": link_reuse,
             "coarse_share": coarse_share,
+            "burst_share": burst_share,
             "templating": np.nan,
             "synchrony": synchrony,
             "app_lift": app_lift,

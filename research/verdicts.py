@@ -36,7 +36,8 @@ retweet storms push the same links together too. A group of accounts
                                         1/2), ``app_lift >= min_app_lift``: the app their
                                         posts went through carries it (people posting their
                                         own short links through their usual client fail here;
-                                        the lift then does not count as concert)
+                                        the lift then does not count as concert), unless most
+                                        are a burst of the host (``burst_share`` above 1/2)
     concert                             any of ``synchrony >= min_synchrony`` (posts in
                                         waves), ``templating >= min_templating`` (the same
                                         words), ``app_lift >= min_app_lift`` (an app they
@@ -125,6 +126,13 @@ def _coarse_rows(evidence: pd.DataFrame) -> np.ndarray:
     return evidence["coarse_share"].to_numpy(dtype=np.float64) > COARSE_MAJORITY
 
 
+def _burst_rows(evidence: pd.DataFrame) -> np.ndarray:
+    """Which groups of a table have most signature links on bursts of coarse sites."""
+    if "burst_share" not in evidence:
+        return np.zeros(len(evidence), dtype=bool)
+    return evidence["burst_share"].to_numpy(dtype=np.float64) > COARSE_MAJORITY
+
+
 def _is_coarse(row: dict) -> bool:
     """:func:`_coarse_rows` of one row (a dict)."""
     return _as_float(row.get("coarse_share")) > COARSE_MAJORITY
@@ -138,17 +146,24 @@ class CoarseApp(Term):
     then carries the signature, and must be one they seldom use otherwise: ``app_lift >=
     min_app_lift`` (an unknown lift counts 0: through no known app, a host's one-account links
     are anybody's). People posting their own short links through their usual client fail here.
+    Unless most of the links are a *burst* (``burst_share`` above 1/2: the host through that
+    app, or through none, at ten times its usual rate by ten accounts or more,
+    :class:`research.graph.events.Bursts`): then the burst carries the signature, as a stolen
+    login posting through everyone's client, or an export without apps, leaves nothing else.
     Other groups: does not apply (holds)."""
 
     def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
         if "app_lift" not in evidence:
             return np.full(len(evidence), np.nan)
         lift = np.nan_to_num(evidence["app_lift"].to_numpy(dtype=np.float64), nan=0.0)
+        lift = np.where(_burst_rows(evidence), np.maximum(lift, 1.0), lift)
         return np.where(_coarse_rows(evidence), lift, np.nan)
 
     def text(self, row: pd.Series | dict, rule: Rule) -> str:
         # One row without building a table for it (the ladder asks thousands of rows).
         r = _as_dict(row)
+        if _is_coarse(r) and _as_float(r.get("burst_share")) > COARSE_MAJORITY:
+            return f"coarse burst {_as_float(r.get('burst_share')):.2f} of the links"
         lift = _as_float(r.get("app_lift"))
         value = (0.0 if math.isnan(lift) else lift) if _is_coarse(r) else math.nan
         return _compare(self.name, value, ">=", rule.min_app_lift)
@@ -307,7 +322,9 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     ]
     # Only the columns the terms read: a row of every column cost more than the words.
     read = dict.fromkeys(
-        [t.column for t in TERMS[:-1]] + ["coarse_share"] + [col for _n, col, _l in CONCERT]
+        [t.column for t in TERMS[:-1]]
+        + ["coarse_share", "burst_share"]
+        + [col for _n, col, _l in CONCERT]
     )
     rows = evidence.iloc[np.flatnonzero(coordinated)][[c for c in read if c in evidence]].to_dict(
         "records"

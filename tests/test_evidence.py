@@ -522,3 +522,57 @@ def test_own_short_links_through_the_client_that_shortens_them_are_not_concert(r
         and "app lift" not in group["reason"]
     )
     assert not accounts["flagged"].any()
+
+
+@pytest.mark.parametrize("app", ["Twitter for iPhone", ""])
+def test_a_burst_of_fresh_short_links_through_everybodys_client_or_none_is_a_signature(rng, app):
+    """Stolen logins post a fresh short link each through the client everybody uses (or an
+    export records no app): the shortener's one-account links through it run all window long,
+    but the campaign's waves run at many times their usual rate, by many accounts."""
+    crowd = [f"c{k}" for k in range(24)]
+    rows: list[dict] = []
+    _background(rows, crowd + OTHERS, rng)
+    for a in OTHERS:  # short links of their own, all window long, through the same client
+        for _ in range(3):
+            t = float(int(rng.uniform(0, 20 * DAY)))
+            rows.append(_post(len(rows), a, t, f"https://bit.ly/{a}{int(rng.integers(1e9))}",
+                              app=app))  # fmt: skip
+    _per_post_campaign(rows, crowd, lambda v, k, w: f"http://bit.ly/s{v}{int(w)}", app=app)
+    decision, accounts = _decide(rows, dict.fromkeys(crowd, 0))
+    group = _group_of(decision, accounts, "c0")
+    assert group["verdict"] == "compromised", group["reason"]
+    where = "bit.ly/*@Twitter%20for%20iPhone" if app else "bit.ly/*"
+    assert group["signature_sites"].split() == [
+        f"{where}~{(T0 + dt.timedelta(seconds=w)):%Y-%m-%dT%H:%M}"
+        for w in (10 * DAY, 10 * DAY + 5 * HOUR)
+    ]
+    assert group["burst_share"] == 1.0 and group["coarse_share"] == 1.0
+    assert accounts.loc[crowd, "flagged"].all()
+    assert not accounts.loc[OTHERS, "flagged"].any()
+
+
+def test_a_burst_needs_ten_accounts_and_a_site_with_a_usual_rate(rng):
+    from research.graph.events import BURSTS, burst_sites, site_keys
+
+    def bursts(n_crowd: int, background: bool) -> list[str]:
+        crowd = [f"c{k}" for k in range(n_crowd)]
+        rows: list[dict] = []
+        _background(rows, OTHERS, rng)  # a 20-day window
+        if background:  # 90 short links spread evenly, none within hours of the waves
+            for j in range(90):
+                t = j * 20 * DAY / 90
+                if abs(t - 10.1 * DAY) > 0.5 * DAY:
+                    rows.append(_post(len(rows), OTHERS[j % 30], t, f"https://bit.ly/o{j}"))
+        _per_post_campaign(rows, crowd, lambda v, k, w: f"http://bit.ly/s{v}{int(w)}",
+                           app="Twitter for iPhone")  # fmt: skip
+        events = encode(Posts.from_records(rows))
+        codes, labels = site_keys(events)
+        names = np.asarray(labels.values.to_pylist(), dtype=object)
+        return sorted(set(names[codes[burst_sites(events)[codes]]].tolist()))
+
+    assert BURSTS.accounts == 10 and BURSTS.ratio == 10.0
+    assert len(bursts(10, background=True)) == 2  # two waves, ten accounts each
+    assert bursts(9, background=True) == []  # nine accounts are no burst
+    # Without short links all along, the shortener through that client has no usual rate: it
+    # is born with the campaign, a coarse site of its own (no burst needed).
+    assert bursts(30, background=False) == []

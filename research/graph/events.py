@@ -26,6 +26,25 @@ NONE = -1  # code of a missing app / domain
 
 
 @dataclass(frozen=True)
+class Bursts:
+    """What makes a *burst* of a coarse site (:func:`site_keys`): a run of its links, each
+    within ``1 / (ratio x its usual rate)`` of the previous one, by at least ``accounts``
+    accounts. The usual rate is the site's median number of links a day over the observed
+    days (a robust background: a campaign that fills a few days does not raise it). A coarse
+    site with no usual rate (linked on fewer than half the days: born with a campaign, or
+    rare) has no bursts. Fixed before any draw was seen (a burst is a tenfold rate, ten
+    accounts at least), not searched by ``experiments.select``."""
+
+    ratio: float = 10.0
+    accounts: int = 10
+
+
+#: The definition of a burst used by :func:`site_keys`.
+BURSTS = Bursts()
+DAY_S = 86_400
+
+
+@dataclass(frozen=True)
 class Labels:
     """Distinct string values with dense codes ``0..n-1``."""
 
@@ -199,6 +218,8 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     n_fine = n_domains + len(stem_labels)
     n_apps = len(events.apps) + 1  # the last: no known app
     raw = np.where(lone, n_fine + host * n_apps + np.where(app >= 0, app, n_apps - 1), raw)
+    n_coarse = n_fine + len(host_names) * n_apps
+    raw, burst_parent, burst_onset = _bursts(events, raw, np.flatnonzero(lone), n_coarse)
 
     uniq, codes = dense_codes(raw)
     apps = events.apps.values.to_pylist()
@@ -208,6 +229,9 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
             return domain_names[k]
         if k < n_fine:
             return str(stem_labels[k - n_domains])
+        if k >= n_coarse:  # a burst: its coarse site and onset
+            onset = pd.Timestamp(int(burst_onset[k - n_coarse]), unit="s")
+            return f"{name(int(burst_parent[k - n_coarse]))}~{onset:%Y-%m-%dT%H:%M}"
         h, a = divmod(k - n_fine, n_apps)
         parent = str(host_names[h])
         where = f"{parent}/*" if is_shortener(parent) else f"*.{parent}"
@@ -216,7 +240,53 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     result = (codes, Labels(pa.array([name(int(k)) for k in uniq], pa.string())))
     events._cache["site_keys"] = result
     events._cache["coarse_sites"] = uniq >= n_fine
+    events._cache["burst_sites"] = uniq >= n_coarse
     return result
+
+
+def _bursts(
+    events: Events, raw: np.ndarray, lone: np.ndarray, first: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bursts (:class:`Bursts`) of the coarse sites: the links ``lone`` (their coarse
+    site codes in ``raw``) of each burst get the code ``first + k``. Returns the codes, each
+    burst's coarse site code and its onset."""
+    none = np.zeros(0, dtype=np.int64)
+    if len(lone) == 0 or events.n_posts == 0:
+        return raw, none, none
+    when = events.link_time[lone]
+    t0 = int(events.post_time.min())
+    n_days = max(int(np.ceil(max(int(np.ptp(events.post_time)), 1) / DAY_S)), 1)
+    sites, site = np.unique(raw[lone], return_inverse=True)
+    day = np.minimum((when - t0) // DAY_S, n_days - 1)
+    daily = np.bincount(site * n_days + day, minlength=len(sites) * n_days)
+    usual = np.median(daily.reshape(len(sites), n_days), axis=1)
+    # Within a burst, consecutive links are closer than 1 / (ratio x usual rate); a site
+    # with no usual rate has none (every link its own run).
+    limit = np.where(usual > 0, DAY_S / (BURSTS.ratio * np.maximum(usual, 1e-12)), -1.0)
+    order = np.lexsort((when, site))
+    s_site, s_when = site[order], when[order]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = (s_site[1:] != s_site[:-1]) | (np.diff(s_when) > limit[s_site[1:]])
+    run = np.cumsum(starts) - 1
+    accounts = events.link_account[lone][order]
+    n_runs = int(run[-1]) + 1
+    run_accounts = group_sizes(distinct_pairs(run, accounts, events.n_accounts)[0], n_runs)
+    is_burst = run_accounts >= BURSTS.accounts
+    if not is_burst.any():
+        return raw, none, none
+    burst_of_run = np.where(is_burst, np.cumsum(is_burst) - 1, -1)
+    k = burst_of_run[run]
+    out = raw.copy()
+    inside = k >= 0
+    out[lone[order[inside]]] = first + k[inside]
+    run_start = np.flatnonzero(starts)
+    return out, sites[s_site[run_start[is_burst]]], s_when[run_start[is_burst]]
+
+
+def burst_sites(events: Events) -> np.ndarray:
+    """Whether each site of :func:`site_keys` is a burst of a coarse site, by site code."""
+    site_keys(events)
+    return events._cache["burst_sites"]
 
 
 def coarse_sites(events: Events) -> np.ndarray:

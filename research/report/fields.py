@@ -84,6 +84,9 @@ FIELDS: dict[str, Field] = {
     "coarse_share": Field(
         "signature links on coarse sites (a shortener's or host's, by app)", "share"
     ),
+    "burst_share": Field(
+        "signature links on bursts of coarse sites (tenfold their usual rate)", "share"
+    ),
     "concert": Field(
         "strongest sign of acting in concert, over its threshold", "number", "concert"
     ),
