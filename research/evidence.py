@@ -25,9 +25,10 @@ cluster's members pushed and that were *new* when they did.
    ``rule.pool_cospan`` of the smaller site's links within the larger's span)
    are one **group** (a campaign candidate: the days of a rotated domain, the
    short links of one campaign). With ``rule.pool`` false each site is its own
-   group (the frozen default, chosen by ``experiments.select``: pooling also
-   chains a campaign with the small sites its victims link in their own lives),
-   and :func:`research.verdicts.decide` joins a campaign's sites after judging.
+   group (pooling can also chain a campaign with the small sites its victims
+   link in their own lives; ``experiments.select`` chooses whether to pool, and
+   how strictly); either way :func:`research.verdicts.decide` joins a
+   campaign's sites after judging.
    ``rule.pool_linkage`` ``"best"`` links each site only to its best larger
    partner, so that shared small sites cannot bridge two groups. The clusters whose adopters mostly adopted
    the group are its *pieces* (``n_pieces``): the group is judged over all of

@@ -66,13 +66,13 @@ class Rule:
     candidate_span: float = 0.8
     span_quantile: float = 0.02
     margin_s: float = 86_400.0
-    pool_overlap: float = 0.5
-    pool_cospan: float = 0.9
-    pool: bool = False
+    pool_overlap: float = 0.7
+    pool_cospan: float = 1.0
+    pool: bool = True
     pool_linkage: str = "best"
     attach: bool = True
     min_size: int = 3
-    min_exclusivity: float = 0.7
+    min_exclusivity: float = 0.9
     max_prior: int = 5
     max_span: float = 0.3
     min_history: float = 0.0
