@@ -424,16 +424,19 @@ def objectives(metrics: pd.DataFrame, attack: Sequence[str], rows: np.ndarray) -
     ]
     score = np.mean(parts, axis=0) if parts else np.zeros(len(rows))
 
-    fp = metrics["fp"].to_numpy(dtype=np.float64)[rows].sum(axis=1)
-    fpr = fp / np.maximum(metrics["n_benign"].to_numpy(dtype=np.float64)[rows].sum(axis=1), 1)
+    def summed(values: pd.Series) -> np.ndarray:
+        # A draw without the column's kind (a run read back from JSON) counts 0, as a sum
+        # over a pandas column that skips missing values would.
+        return values.fillna(0).to_numpy(dtype=np.float64)[rows].sum(axis=1)
+
+    fpr = summed(metrics["fp"]) / np.maximum(summed(metrics["n_benign"]), 1)
     score = score - BENIGN_COST * fpr - 20 * np.maximum(0.0, fpr - MAX_FPR)
     for column in [c for c in metrics if c.startswith("flagged_")]:
         kind = column.removeprefix("flagged_")
         if kind in REPORTED_ONLY:
             continue
-        flagged = metrics[column].fillna(0) * metrics[f"n_{kind}"]
-        total = metrics[f"n_{kind}"].to_numpy(dtype=np.float64)[rows].sum(axis=1)
-        share = flagged.to_numpy(dtype=np.float64)[rows].sum(axis=1) / np.maximum(total, 1)
+        total = summed(metrics[f"n_{kind}"])
+        share = summed(metrics[column].fillna(0) * metrics[f"n_{kind}"]) / np.maximum(total, 1)
         score = score - 5 * np.maximum(0.0, share - MAX_DECOY_SHARE)
     return score
 

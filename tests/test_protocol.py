@@ -44,6 +44,14 @@ def test_objective_is_median_and_p10_per_family_minus_benign_costs():
     assert objective(decoy, ATTACK) == pytest.approx(1.0 - fpr - 5 * 0.10)
 
 
+def test_draws_without_a_look_alike_count_zero_of_it():
+    # Runs read back from JSON hold only their own draw's look-alikes: the others are missing.
+    table = metrics([1.0] * 6, [1.0] * 6, fp=11, n_benign=100, decoy=(11, 100))
+    table.loc[: len(table) - 2, ["flagged_news", "n_news"]] = np.nan
+    assert np.isfinite(objective(table, ATTACK))
+    assert objective(table, ATTACK) == pytest.approx(1.0 - 11 / 12_100 - 5 * 0.10)
+
+
 def test_objectives_of_resamples_match_the_objective_of_each():
     table = metrics([0.2, 0.9, 1.0, 0.5, 0.7, 1.0], [1.0, 0.0, 0.4, 1.0, 1.0, 0.8], fp=7)
     rows = resamples(table, 25, seed=3)
