@@ -103,7 +103,8 @@ def test_baseline_tuning_keeps_its_papers_settings_unless_another_clearly_wins()
     assert chosen == {"name": "paper"}
     chosen, _ = tune("m", points, draws, ATTACK, runs(["paper", "lucky"]))  # no margin: any gain
     assert chosen == {"name": "lucky"}
-    points.append({"name": "better"})
+    # The best point is chosen wherever it comes, not the first that beat the paper's settings.
+    points = [{"name": "paper"}, {"name": "lucky"}, {"name": "better"}]
     chosen, score = tune(
         "m", points, draws, ATTACK, runs(["paper", "lucky", "better"]), Margin(ATTACK, 1.0, 200, 0)
     )
