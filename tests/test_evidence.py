@@ -106,7 +106,7 @@ def test_a_campaign_of_established_accounts_is_compromised(rng):
     assert group["app_lift"] == pytest.approx(16 / (16 + 1.96**2))
     assert accounts.loc[VICTIMS, "flagged"].all()
     assert not accounts.loc[OTHERS, "flagged"].any()
-    assert "Every term holds: exclusivity 1.00 ≥ 0.70" in group["explanation"]
+    assert "Every term holds: exclusivity 1.00 ≥ 0.90" in group["explanation"]
 
 
 def test_a_site_everybody_links_gives_no_signature(rng):
