@@ -24,10 +24,11 @@ cluster's members pushed and that were *new* when they did.
    the smaller set — and that lived alongside each other (at least
    ``rule.pool_cospan`` of the smaller site's links within the larger's span)
    are one **group** (a campaign candidate: the days of a rotated domain, the
-   short links of one campaign). With ``rule.pool`` false each site is its own
-   group (pooling can also chain a campaign with the small sites its victims
-   link in their own lives; ``experiments.select`` chooses whether to pool, and
-   how strictly); either way :func:`research.verdicts.decide` joins a
+   short links of one campaign). With ``rule.pool`` false (the default, not
+   searched by ``experiments.select``) each site is its own group: pooling also
+   chains a campaign with the small sites its victims link in their own lives,
+   which a campaign planted into a real background shows and the simulated
+   families' fresh victims seldom do; :func:`research.verdicts.decide` joins a
    campaign's sites after judging.
    ``rule.pool_linkage`` ``"best"`` links each site only to its best larger
    partner, so that shared small sites cannot bridge two groups. The clusters whose adopters mostly adopted

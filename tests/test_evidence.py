@@ -168,7 +168,7 @@ def test_adopters_of_a_new_app_post_their_own_pages(rng):
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
-    assert group["link_reuse"] == 0.0 and "reuse 0.00 < 0.20" in group["reason"]
+    assert group["link_reuse"] == 0.0 and "reuse 0.00 < 0.40" in group["reason"]
 
 
 def test_sharing_a_page_at_ones_own_pace_is_not_concert(rng):
@@ -410,15 +410,15 @@ def test_a_site_others_had_linked_before_fails_prior_however_much_the_group_swam
     group = _group_of(decision, accounts, "c0")
     assert group["top_site"] == "brand.com" and group["exclusivity"] >= 0.7
     assert group["prior"] == 6
-    assert group["verdict"] == "coordinated" and group["reason"] == "prior 6 > 5"
+    assert group["verdict"] == "coordinated" and group["reason"] == "prior 6 > 3"
     lenient, lenient_accounts = _decide(
         rows, dict.fromkeys(crowd, 0), Rule(min_size=5, max_prior=6)
     )
     assert _group_of(lenient, lenient_accounts, "c0")["verdict"] == "compromised"
     # The ranking sees it too: a site with a life before the group ranks lower than a site born
-    # with it, other terms equal ((5 + 1) / (5 + 1 + 6): half the score of prior 0).
+    # with it, other terms equal ((3 + 1) / (3 + 1 + 6): 0.4 of the score of prior 0).
     fresh = pd.DataFrame([group]).assign(prior=0)
-    assert score(pd.DataFrame([group]))[0] == pytest.approx(score(fresh)[0] * 6 / 12)
+    assert score(pd.DataFrame([group]))[0] == pytest.approx(score(fresh)[0] * 4 / 10)
     assert score(fresh)[0] > 0
 
 
