@@ -37,6 +37,9 @@ class Rule:
         within the larger's span (widened by ``margin_s``), are pooled into one group.
     pool
         Pool sites (and so the clusters) that share adopters into one group, judged together.
+        Off by default and not searched by ``experiments.select``: it chains a campaign
+        planted into a real background with its victims' own small sites
+        (:mod:`research.evidence`, step 2).
     pool_linkage
         How qualifying pairs of sites make groups: ``"single"``, every pair joins (connected
         components: two large sites are one group as soon as one small site qualifies with
