@@ -326,13 +326,12 @@ class Pool:
             cat(account_draw) if account_draw else np.zeros(0, int),
         )
 
+    @functools.cached_property
     def decoy_members(self) -> dict[str, np.ndarray]:
         """The benign accounts of each look-alike kind (computed once: the search asks for
         them with every setting it scores)."""
-        if not hasattr(self, "_decoy_members"):
-            kinds = sorted({k for k in self.decoy if k})
-            self._decoy_members = {k: (self.decoy == k) & ~self.positive for k in kinds}
-        return self._decoy_members
+        kinds = sorted({k for k in self.decoy if k})
+        return {k: (self.decoy == k) & ~self.positive for k in kinds}
 
     def scores(self, rule: Rule) -> np.ndarray:
         """Each account's score under the rule: the highest score of the groups it adopted."""
@@ -395,7 +394,7 @@ def per_draw_metrics(
         for j, level in enumerate(RECALL_LEVELS):
             table[f"pr_{level:.2f}"] = [c[j] for c in curves]
     shares: dict[str, np.ndarray] = {}
-    for kind, members in pool.decoy_members().items():
+    for kind, members in pool.decoy_members.items():
         total = count(members)
         shares[f"flagged_{kind}"] = np.where(
             total > 0, count(members & flagged) / np.maximum(total, 1), np.nan

@@ -119,23 +119,17 @@ class Term:
 COARSE_MAJORITY = 0.5
 
 
-def _coarse_rows(evidence: pd.DataFrame) -> np.ndarray:
-    """Which groups of a table have a coarse signature (none in a table without the column)."""
-    if "coarse_share" not in evidence:
+def _mostly(evidence: pd.DataFrame, column: str = "coarse_share") -> np.ndarray:
+    """Which groups of a table have most signature links on coarse sites (``coarse_share``)
+    or on their bursts (``burst_share``); none in a table without the column."""
+    if column not in evidence:
         return np.zeros(len(evidence), dtype=bool)
-    return evidence["coarse_share"].to_numpy(dtype=np.float64) > COARSE_MAJORITY
+    return evidence[column].to_numpy(dtype=np.float64) > COARSE_MAJORITY
 
 
-def _burst_rows(evidence: pd.DataFrame) -> np.ndarray:
-    """Which groups of a table have most signature links on bursts of coarse sites."""
-    if "burst_share" not in evidence:
-        return np.zeros(len(evidence), dtype=bool)
-    return evidence["burst_share"].to_numpy(dtype=np.float64) > COARSE_MAJORITY
-
-
-def _is_coarse(row: dict) -> bool:
-    """:func:`_coarse_rows` of one row (a dict)."""
-    return _as_float(row.get("coarse_share")) > COARSE_MAJORITY
+def _is_mostly(row: dict, column: str = "coarse_share") -> bool:
+    """:func:`_mostly` of one row (a dict)."""
+    return _as_float(row.get(column)) > COARSE_MAJORITY
 
 
 @dataclass(frozen=True)
@@ -156,23 +150,23 @@ class CoarseApp(Term):
         if "app_lift" not in evidence:
             return np.full(len(evidence), np.nan)
         lift = np.nan_to_num(evidence["app_lift"].to_numpy(dtype=np.float64), nan=0.0)
-        lift = np.where(_burst_rows(evidence), np.maximum(lift, 1.0), lift)
-        return np.where(_coarse_rows(evidence), lift, np.nan)
+        lift = np.where(_mostly(evidence, "burst_share"), np.maximum(lift, 1.0), lift)
+        return np.where(_mostly(evidence), lift, np.nan)
 
     def text(self, row: pd.Series | dict, rule: Rule) -> str:
         # One row without building a table for it (the ladder asks thousands of rows).
         r = _as_dict(row)
-        if _is_coarse(r) and _as_float(r.get("burst_share")) > COARSE_MAJORITY:
+        if _is_mostly(r) and _is_mostly(r, "burst_share"):
             return f"coarse burst {_as_float(r.get('burst_share')):.2f} of the links"
         lift = _as_float(r.get("app_lift"))
-        value = (0.0 if math.isnan(lift) else lift) if _is_coarse(r) else math.nan
+        value = (0.0 if math.isnan(lift) else lift) if _is_mostly(r) else math.nan
         return _compare(self.name, value, ">=", rule.min_app_lift)
 
     def known(self, row: pd.Series | dict) -> bool:
         return self.applies(row)
 
     def applies(self, row: pd.Series | dict) -> bool:
-        return _is_coarse(_as_dict(row))
+        return _is_mostly(_as_dict(row))
 
 
 #: The signals of ``concert``, each with its threshold: any one of them suffices.
@@ -202,7 +196,7 @@ class Concert(Term):
             for _name, col, limit in CONCERT
         ]
         lift = [col for _name, col, _limit in CONCERT].index("app_lift")
-        ratios[lift] = np.where(_coarse_rows(evidence), np.nan, ratios[lift])
+        ratios[lift] = np.where(_mostly(evidence), np.nan, ratios[lift])
         stacked = np.vstack(ratios) if len(evidence) else np.zeros((len(CONCERT), 0))
         best = np.where(np.isnan(stacked), -np.inf, stacked).max(axis=0)
         return np.where(np.isfinite(best), np.minimum(best, 1.0), 0.0)
@@ -212,7 +206,7 @@ class Concert(Term):
 
     def text(self, row: pd.Series | dict, rule: Rule) -> str:
         r = _as_dict(row)
-        coarse = _is_coarse(r)
+        coarse = _is_mostly(r)
         parts = [
             _compare(name, float(r[col]), ">=", getattr(rule, limit))
             for name, col, limit in CONCERT

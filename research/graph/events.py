@@ -253,7 +253,9 @@ def _bursts(
     none = np.zeros(0, dtype=np.int64)
     if len(lone) == 0 or events.n_posts == 0:
         return raw, none, none
-    when = events.link_time[lone]
+    # Only the coarse links' times and accounts (link_time, link_account gather every link).
+    lone_post = events.link_post[lone]
+    when = events.post_time[lone_post]
     t0 = int(events.post_time.min())
     n_days = max(int(np.ceil(max(int(np.ptp(events.post_time)), 1) / DAY_S)), 1)
     sites, site = np.unique(raw[lone], return_inverse=True)
@@ -268,7 +270,7 @@ def _bursts(
     starts = np.ones(len(order), dtype=bool)
     starts[1:] = (s_site[1:] != s_site[:-1]) | (np.diff(s_when) > limit[s_site[1:]])
     run = np.cumsum(starts) - 1
-    accounts = events.link_account[lone][order]
+    accounts = events.post_account[lone_post[order]]
     n_runs = int(run[-1]) + 1
     run_accounts = group_sizes(distinct_pairs(run, accounts, events.n_accounts)[0], n_runs)
     is_burst = run_accounts >= BURSTS.accounts
