@@ -32,7 +32,7 @@ import functools
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -207,7 +207,7 @@ def draw_evidence(draw: Draw, structural: dict[str, Any], *, seed: int = 0) -> D
 
 
 #: Evidence columns the thresholds read (the rest is for people).
-_KEPT = ("n_adopters", "n_sites", "exclusivity", "prior", "span_share", "history", "routine",
+_KEPT = ("n_adopters", "n_sites", "exclusivity", "prior", "span_share", "active_share", "history", "routine",
          "repost_share", "link_reuse", "coarse_share", "burst_share", "synchrony", "templating", "app_lift",
          "prevalence")  # fmt: skip
 
@@ -518,7 +518,9 @@ def choose_thresholds(
     """Random search over ``space`` then coordinate ascent from ``start`` (default: ``base``'s
     values), a candidate replacing the best only when ``margin`` says it beats it (default: by
     any gain); ties and gains within the margin keep the earlier candidate, so the choice is
-    deterministic. Returns the thresholds, their score, the trace and their per-draw metrics."""
+    deterministic. Then each setting that moved goes back to its start where the best does not
+    beat that by the margin (:func:`settle`). Returns the thresholds, their score, the trace
+    and their per-draw metrics."""
     rng = np.random.default_rng(seed)
     names = list(space)
     margin = margin or Margin(attack, 0.0, 0, seed)
@@ -548,7 +550,37 @@ def choose_thresholds(
                 s, m = score_of({**best, k: v})
                 if margin.beats(m, s, best_metrics, best_score):
                     best, best_score, best_metrics, improved = {**best, k: v}, s, m, True
+    best, best_score, best_metrics = settle(
+        best, (best_score, best_metrics), current, score_of, margin
+    )
     return best, best_score, trace, best_metrics
+
+
+def settle(
+    best: dict[str, Any],
+    scored: tuple[float, pd.DataFrame],
+    start: dict[str, Any],
+    score_of: Callable[[dict[str, Any]], tuple[float, pd.DataFrame]],
+    margin: Margin,
+) -> tuple[dict[str, Any], float, pd.DataFrame]:
+    """Put back at its start every setting of ``best`` that the draws do not tell from it:
+    in order, each moved setting returns to its start where the best found does not beat the
+    result by ``margin`` (the one-standard-error rule, Hastie, Tibshirani and Friedman 2009,
+    sec. 7.10: the prior choice unless the data say otherwise). A random point that wins the
+    search by some of its settings carries random values of the others (a threshold that no
+    development draw reaches); without this step they would be frozen as defaults. Each
+    return is measured against the best found, not the last accepted, so the losses do not
+    add up past one margin. Returns the settings, their score and per-draw metrics."""
+    top_score, top_metrics = scored
+    chosen, chosen_score, chosen_metrics = dict(best), top_score, top_metrics
+    for k, v in start.items():
+        if chosen.get(k) == v:
+            continue
+        candidate = {**chosen, k: v}
+        s, m = score_of(candidate)
+        if not margin.beats(top_metrics, top_score, m, s):
+            chosen, chosen_score, chosen_metrics = candidate, s, m
+    return chosen, chosen_score, chosen_metrics
 
 
 def choose(

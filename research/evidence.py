@@ -113,8 +113,13 @@ cluster's members pushed and that were *new* when they did.
 ``median_gap_s``        median time between consecutive signature posts on a site
 ``signature_sites``     the signature's sites, separated by spaces (a site holds no space)
 ``onset``, ``last_post``  the span; ``span_hours`` its length; ``span_share`` its
-                        share of the observed window (a group active all along is
-                        routine, not an episode)
+                        share of the observed window
+``active_share``        the share of the observed window its signature posts are
+                        active in: the span with each gap between consecutive posts
+                        counted at most ``window / posts`` (the mean gap of the same
+                        posts spread evenly over the window). Posting spread evenly
+                        keeps it near ``span_share``; waves days apart count a little
+                        each. A group active all along is routine, not an episode
 ======================  ========================================================
 
 The verdict that these numbers feed is in :mod:`research.verdicts`.
@@ -563,7 +568,8 @@ EVIDENCE_COLUMNS = (
     "cluster", "n_adopters", "n_members", "n_attached", "n_unsigned", "n_pieces", "n_signature_posts",
     "top_site", "site_share", "n_sites", "top_app", "app_share", "app_novelty", "exclusivity",
     "prior", "history", "routine", "repost_share", "link_reuse", "coarse_share", "burst_share", "synchrony", "app_lift", "templating", "prevalence",
-    "median_gap_s", "onset", "last_post", "span_hours", "span_share", "top_urls", "signature_sites",
+    "median_gap_s", "onset", "last_post", "span_hours", "span_share", "active_share", "top_urls",
+    "signature_sites",
 )  # fmt: skip
 
 
@@ -720,6 +726,7 @@ def group_evidence(
             "last_post": _stamps(end, has_span),
             "span_hours": np.where(has_span, (end - start) / 3600.0, np.nan),
             "span_share": np.where(has_span, (end - start) / window, np.nan),
+            "active_share": _active_share(events.post_time[sp_post], sp_group, n, window),
             "top_urls": _top_urls(events, sp_post, sp_group, n),
             "signature_sites": _joined_names(site_labels, groups.sites),
         }
@@ -1232,6 +1239,32 @@ def _link_reuse(events: Events, s_links: np.ndarray, s_group: np.ndarray, n: int
     )
     reused = adopters[pair] >= 2
     return _ratio(group_sizes(s_group[reused], n), group_sizes(s_group, n))
+
+
+def _active_share(time: np.ndarray, group: np.ndarray, n: int, window: float) -> np.ndarray:
+    """Share of ``window`` each group's posts (their ``time``) are active in: the sum of the
+    gaps between consecutive posts, each counted at most ``window / posts`` (see the module
+    docstring); NaN for a group without posts, 0 for a group with one.
+
+    >>> t = np.array([0, 10, 20, 500, 510, 520, 990, 1000])  # three waves in a window of 1000
+    >>> _active_share(t, np.zeros(8, dtype=np.int64), 1, 1000.0).round(3)
+    array([0.3])
+    >>> _active_share(np.arange(0, 1000, 125), np.zeros(8, dtype=np.int64), 1, 1000.0)
+    array([0.875])
+    """
+    out = np.full(n, np.nan)
+    if len(time) == 0:
+        return out
+    order = np.lexsort((time, group))
+    g, t = group[order], time[order].astype(np.float64)
+    count = group_sizes(g, n).astype(np.float64)
+    same = g[1:] == g[:-1]
+    cap = window / np.maximum(count, 1.0)
+    gaps = np.minimum(np.diff(t)[same], cap[g[1:][same]])
+    active = np.bincount(g[1:][same], weights=gaps, minlength=n)
+    has = count > 0
+    out[has] = active[has] / window
+    return out
 
 
 def _median_gap(site: np.ndarray, when: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:

@@ -51,10 +51,12 @@ class Rule:
         graph placed in the group's clusters.
     min_size
         Groups with fewer adopters get ``none``.
-    min_exclusivity, max_prior, max_span, min_history, max_routine, max_reposts, min_reuse,
-    min_synchrony, min_templating, min_app_lift, min_prevalence
+    min_exclusivity, max_prior, max_span, max_active, min_history, max_routine, max_reposts,
+    min_reuse, min_synchrony, min_templating, min_app_lift, min_prevalence
         Thresholds of the terms of the ladder (see :mod:`research.verdicts`); ``max_prior`` is
-        a count of accounts, the others shares.
+        a count of accounts, the others shares. ``max_span`` and ``max_active`` make one term
+        (an episode): the signature posts cover at most ``max_span`` of the observed window,
+        or, in waves far apart, are active in at most ``max_active`` of it.
     history_margin_s
         A post counts as outside the span (history) beyond this distance from it.
     routine_share, routine_members, routine_urls
@@ -75,9 +77,10 @@ class Rule:
     pool_linkage: str = "best"
     attach: bool = True
     min_size: int = 3
-    min_exclusivity: float = 0.9
-    max_prior: int = 3
+    min_exclusivity: float = 0.7
+    max_prior: int = 5
     max_span: float = 0.3
+    max_active: float = 0.05
     min_history: float = 0.0
     max_routine: float = 0.5
     max_reposts: float = 0.2
@@ -95,7 +98,7 @@ class Rule:
     max_texts: int = 1_000
 
     def __post_init__(self) -> None:
-        for name in ("candidate_span", "max_span", "span_quantile", "pool_overlap", "pool_cospan", "min_exclusivity", "min_history", "max_routine",
+        for name in ("candidate_span", "max_span", "max_active", "span_quantile", "pool_overlap", "pool_cospan", "min_exclusivity", "min_history", "max_routine",
                      "max_reposts", "min_reuse", "min_synchrony", "min_templating", "min_app_lift", "min_prevalence", "template_similarity", "routine_share", "routine_members"):  # fmt: skip
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -19,9 +19,12 @@ retweet storms push the same links together too. A group of accounts
     ``prior <= max_prior``              the sites were born with them: at most ``max_prior``
                                         other accounts had linked them before (a brand's site
                                         that a giveaway swamps fails here)
-    ``span_share <= max_span``          an episode, not routine: their signature posts do
-                                        not fill the observed window (an organisation that
-                                        moved to a new site fails here)
+    episode                             not routine: their signature posts fill little of
+                                        the observed window, ``span_share <= max_span``, or
+                                        come in waves far apart, active in a small share of
+                                        it, ``active_share <= max_active`` (an organisation
+                                        that moved to a new site and posts there every day
+                                        fails here)
     ``history >= min_history``          the accounts have lives of their own outside the
                                         campaign (automated feeds, organisations that post
                                         all the time, and fresh fake accounts fail here)
@@ -169,6 +172,36 @@ class CoarseApp(Term):
         return _is_mostly(_as_dict(row))
 
 
+@dataclass(frozen=True)
+class Episode(Term):
+    """An episode, not routine: the signature posts cover at most ``max_span`` of the observed
+    window (``span_share``), or they are active in at most ``max_active`` of it
+    (``active_share``: the span with each gap between consecutive posts counted at most the
+    mean gap of the same posts spread evenly over the window, :mod:`research.evidence`). A
+    campaign in a few waves days apart spans much of the window and is active in little of
+    it; a feed or an organisation posting every day is active in much of what it spans.
+    Its value is ``span_share``, capped at ``max_span`` where the waves hold; the text names
+    both where the span alone fails."""
+
+    def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
+        span = super().values(evidence, rule)
+        if "active_share" not in evidence:  # a table from before the term was split
+            return span
+        active = evidence["active_share"].to_numpy(dtype=np.float64)
+        by_waves = ~(span <= rule.max_span) & (active <= rule.max_active)
+        return np.where(by_waves, np.minimum(span, rule.max_span), span)
+
+    def text(self, row: pd.Series | dict, rule: Rule) -> str:
+        r = _as_dict(row)
+        span, active = _as_float(r.get("span_share")), _as_float(r.get("active_share"))
+        spanned = _compare("span", span, "<=", rule.max_span)
+        if math.isnan(span) or span <= rule.max_span or math.isnan(active):
+            return spanned
+        waves = _compare("active", active, "<=", rule.max_active)
+        joint = " but " if active <= rule.max_active else " and "
+        return f"{spanned}{joint}{waves}"
+
+
 #: The signals of ``concert``, each with its threshold: any one of them suffices.
 CONCERT = (
     ("synchrony", "synchrony", "min_synchrony"),
@@ -235,12 +268,12 @@ TERMS: tuple[Term, ...] = (
         "max_prior",
         "accounts that had linked the signature's sites before them",
     ),
-    Term(
+    Episode(
         "span",
         "span_share",
         "<=",
         "max_span",
-        "share of the observed window their signature posts cover",
+        "share of the observed window their signature posts cover, or are active in",
     ),
     Term(
         "history", "history", ">=", "min_history", "share of them with posts outside the campaign"
@@ -317,7 +350,7 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     # Only the columns the terms read: a row of every column cost more than the words.
     read = dict.fromkeys(
         [t.column for t in TERMS[:-1]]
-        + ["coarse_share", "burst_share"]
+        + ["active_share", "coarse_share", "burst_share"]
         + [col for _n, col, _l in CONCERT]
     )
     rows = evidence.iloc[np.flatnonzero(coordinated)][[c for c in read if c in evidence]].to_dict(
@@ -408,7 +441,7 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     ...        "synchrony": 0.8, "templating": float("nan"), "app_lift": 0.9, "prevalence": float("nan"),
     ...        "median_gap_s": 12.0, "span_hours": 5.0, "n_attached": 3, "n_unsigned": 0, "n_pieces": 2}
     >>> print(explain(row))
-    Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.90; prior 0 ≤ 3; span 0.01 ≤ 0.30; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.20; reuse 0.95 ≥ 0.40; concert (any of: synchrony 0.80 ≥ 0.60, app lift 0.90 ≥ 0.50). 2 clusters pooled by their signature; 3 accounts attached by it.
+    Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; prior 0 ≤ 5; span 0.01 ≤ 0.30; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.20; reuse 0.95 ≥ 0.40; concert (any of: synchrony 0.80 ≥ 0.60, app lift 0.90 ≥ 0.50). 2 clusters pooled by their signature; 3 accounts attached by it.
     """
     rule = rule or Rule()
     r: dict[str, Any] = _as_dict(row)

@@ -106,7 +106,7 @@ def test_a_campaign_of_established_accounts_is_compromised(rng):
     assert group["app_lift"] == pytest.approx(16 / (16 + 1.96**2))
     assert accounts.loc[VICTIMS, "flagged"].all()
     assert not accounts.loc[OTHERS, "flagged"].any()
-    assert "Every term holds: exclusivity 1.00 ≥ 0.90" in group["explanation"]
+    assert "Every term holds: exclusivity 1.00 ≥ 0.70" in group["explanation"]
 
 
 def test_a_site_everybody_links_gives_no_signature(rng):
@@ -298,7 +298,7 @@ def test_each_failed_term_is_named_with_its_threshold():
            "routine": 0.0, "repost_share": 0.0, "link_reuse": 0.9, "synchrony": 0.8,
            "templating": np.nan, "app_lift": np.nan, "prevalence": np.nan}  # fmt: skip
     out = ladder(pd.DataFrame([row]), Rule())
-    assert out["verdict"][0] == "coordinated" and out["reason"][0] == "exclusivity 0.14 < 0.90"
+    assert out["verdict"][0] == "coordinated" and out["reason"][0] == "exclusivity 0.14 < 0.70"
     tight = Rule(min_exclusivity=0.1)
     assert ladder(pd.DataFrame([row]), tight)["verdict"][0] == "compromised"
 
@@ -354,16 +354,28 @@ def test_waves_alone_make_concert_and_a_stricter_synchrony_undoes_it(rng):
     )
 
 
+def _steady(rows: list[dict], victims: list[str], *, start: float, site: str) -> None:
+    """Four days of steady posting through We Heart It: the victims take turns, one post every
+    three hours (active in a fifth of the 20-day window)."""
+    for day in range(4):
+        for k, v in enumerate(victims):
+            t = start + day * DAY + k * 3 * HOUR
+            rows.append(
+                _post(len(rows), v, t, f"http://{site}/offer?id={k}{day}", app="We Heart It")
+            )
+
+
 def _campaigns_on_two_sites_each(rng) -> tuple[list[dict], dict[str, int]]:
-    """Two campaigns, each pushing two sites through the same victims: one a few hours between
-    its sites, the other two weeks (each of its sites an episode, both together not)."""
+    """Two campaigns, each pushing two sites through the same victims: one in waves a few
+    hours between its sites, the other posting steadily for four days on each site, a week
+    apart (each of its sites an episode, both together active in two fifths of the window)."""
     near, far = VICTIMS, [f"w{k}" for k in range(8)]
     rows: list[dict] = []
     _background(rows, near + far + OTHERS, rng)
     _campaign(rows, near, start=10 * DAY)
     _campaign(rows, near, start=10 * DAY + 8 * HOUR, site="slim.ly")
-    _campaign(rows, far, start=2 * DAY, site="crypto-win.net")
-    _campaign(rows, far, start=17 * DAY, site="crypto-gain.net")
+    _steady(rows, far, start=2 * DAY, site="crypto-win.net")
+    _steady(rows, far, start=13 * DAY, site="crypto-gain.net")
     return rows, {**dict.fromkeys(near, 0), **dict.fromkeys(far, 1)}
 
 
@@ -372,7 +384,8 @@ def test_a_campaigns_sites_are_one_group_only_where_the_union_is_compromised_too
     decision, accounts = _decide(rows, members)
     flagged = decision.clusters[decision.clusters["flagged"]]
     # The near campaign's sites are judged together and kept as one group; the far campaign's
-    # union covers most of the window (not an episode), so its sites stay two groups.
+    # union is active in two fifths of the window (not an episode), so its sites stay two
+    # groups.
     assert sorted(flagged["signature_sites"]) == [
         "crypto-gain.net", "crypto-win.net", "slim-diet.com slim.ly",
     ]  # fmt: skip
@@ -410,15 +423,18 @@ def test_a_site_others_had_linked_before_fails_prior_however_much_the_group_swam
     group = _group_of(decision, accounts, "c0")
     assert group["top_site"] == "brand.com" and group["exclusivity"] >= 0.7
     assert group["prior"] == 6
-    assert group["verdict"] == "coordinated" and group["reason"] == "prior 6 > 3"
+    limit = Rule().max_prior
+    assert limit < 6
+    assert group["verdict"] == "coordinated" and group["reason"] == f"prior 6 > {limit}"
     lenient, lenient_accounts = _decide(
         rows, dict.fromkeys(crowd, 0), Rule(min_size=5, max_prior=6)
     )
     assert _group_of(lenient, lenient_accounts, "c0")["verdict"] == "compromised"
     # The ranking sees it too: a site with a life before the group ranks lower than a site born
-    # with it, other terms equal ((3 + 1) / (3 + 1 + 6): 0.4 of the score of prior 0).
+    # with it, other terms equal ((limit + 1) / (limit + 1 + 6) of the score of prior 0).
     fresh = pd.DataFrame([group]).assign(prior=0)
-    assert score(pd.DataFrame([group]))[0] == pytest.approx(score(fresh)[0] * 4 / 10)
+    share = (limit + 1) / (limit + 1 + 6)
+    assert score(pd.DataFrame([group]))[0] == pytest.approx(score(fresh)[0] * share)
     assert score(fresh)[0] > 0
 
 
@@ -577,3 +593,51 @@ def test_a_burst_needs_ten_accounts_and_a_site_with_a_usual_rate(rng):
     # Without short links all along, the shortener through that client has no usual rate: it
     # is born with the campaign, a coarse site of its own (no burst needed).
     assert bursts(30, background=False) == []
+
+
+def _waves_days_apart(rows: list[dict], victims: list[str]) -> None:
+    """Three waves of a few minutes, on days 2, 6 and 11 of the 20-day window (a span of
+    nearly half of it), each victim posting the landing page once a wave."""
+    for wave in (2 * DAY, 6 * DAY, 11 * DAY):
+        for k, v in enumerate(victims):
+            rows.append(_post(len(rows), v, wave + 20 * k, f"http://slim-diet.com/offer?id={k}{wave}",
+                              app="We Heart It", text="If I didn't try this"))  # fmt: skip
+
+
+def test_waves_days_apart_are_an_episode_though_their_span_is_long(rng):
+    victims = [f"v{k}" for k in range(20)]
+    rows: list[dict] = []
+    _background(rows, victims + OTHERS, rng)
+    _waves_days_apart(rows, victims)
+    rule = Rule(min_size=5, max_span=0.3, max_active=0.05)
+    decision, accounts = _decide(rows, dict.fromkeys(victims, 0), rule)
+    group = _group_of(decision, accounts, "v0")
+    assert group["span_share"] > 0.4  # nine days of a window of twenty
+    # 60 posts: gaps count at most 20 days / 60 = 8 h; two such gaps and three short waves.
+    assert group["active_share"] == pytest.approx(
+        2 * 8 / 480 + 3 * 19 * 20 / (480 * HOUR), abs=1e-3
+    )
+    assert group["verdict"] == "compromised", group["reason"]
+    assert "span 0.45 > 0.30 but active 0.03 ≤ 0.05" in group["explanation"]
+    strict = Rule(min_size=5, max_span=0.3, max_active=0.0)  # the span alone
+    decision, accounts = _decide(rows, dict.fromkeys(victims, 0), strict)
+    group = _group_of(decision, accounts, "v0")
+    assert group["verdict"] == "coordinated"
+    assert group["reason"] == "span 0.45 > 0.30 and active 0.03 > 0.00"
+
+
+def test_an_organisation_posting_its_new_site_every_day_is_active_in_what_it_spans(rng):
+    staff = [f"s{k}" for k in range(20)]
+    rows: list[dict] = []
+    _background(rows, staff + OTHERS, rng)
+    for day in range(5, 15):  # ten days, each member at its own hour of the working day
+        for k, s in enumerate(staff):
+            t = day * DAY + 9 * HOUR + k * 20 * 60
+            rows.append(_post(len(rows), s, t, f"https://new-org-site.org/news/{day}",
+                              app="Hootsuite"))  # fmt: skip
+    rule = Rule(min_size=5, max_span=0.3, max_active=0.05)
+    decision, accounts = _decide(rows, dict.fromkeys(staff, 0), rule)
+    group = _group_of(decision, accounts, "s0")
+    assert group["span_share"] > 0.4 and group["active_share"] > 0.15
+    assert group["verdict"] == "coordinated" and group["reason"].startswith("span 0.4"), group
+    assert " and active 0." in group["reason"]

@@ -111,3 +111,27 @@ def test_baseline_tuning_keeps_its_papers_settings_unless_another_clearly_wins()
     assert chosen == {"name": "better"} and score == pytest.approx(
         objective(tables["better"], ATTACK)
     )
+
+
+def test_a_setting_the_draws_cannot_tell_apart_goes_back_to_its_start():
+    from experiments.protocol import settle
+
+    # "x" decides everything (1 finds the campaigns, 0 does not); "y" changes nothing but a
+    # lucky search carried it to 3; "z" trades one draw for another (a gain within the margin).
+    def score_of(values):
+        if values["x"] != 1:
+            table = metrics([0.0] * 6, [0.0] * 6)
+        else:
+            table = metrics(*(LUCKY if values["z"] == 2 else BASE))
+        return objective(table, ATTACK), table
+
+    start = {"x": 0, "y": 1, "z": 1}
+    best = {"x": 1, "y": 3, "z": 2}
+    margin = Margin(ATTACK, k=1.0, n_resamples=200, seed=0)
+    chosen, score, table = settle(best, score_of(best), start, score_of, margin)
+    assert chosen == {"x": 1, "y": 1, "z": 1}
+    assert score == score_of(chosen)[0]
+    pd.testing.assert_frame_equal(table, score_of(chosen)[1])
+    # without a margin only ties go back: "z"'s small gain stays
+    chosen, _s, _t = settle(best, score_of(best), start, score_of, Margin(ATTACK, 0.0, 0, 0))
+    assert chosen == {"x": 1, "y": 1, "z": 2}

@@ -106,7 +106,7 @@ def evidence_map(
     ...                          "size": [4, 12, 381], "flagged": [False, False, True]})
     >>> fig = evidence_map(clusters, rule=Rule())
     >>> fig.axes[0].get_xscale(), fig.axes[0].lines[0].get_xdata()[0], fig.axes[0].lines[1].get_ydata()[0]
-    ('symlog', 0.9, 1.0)
+    ('symlog', 0.7, 1.0)
     """
     with paper_style():
         fig, axis = new_figure(height=2.9) if ax is None else (cast(Figure, ax.figure), ax)

@@ -75,7 +75,14 @@ FIELDS: dict[str, Field] = {
         "prior",
     ),
     "span_share": Field(
-        "share of the observed window their signature posts cover", "share", "span"
+        "share of the observed window from their first signature post to their last",
+        "share",
+        "span",
+    ),
+    "active_share": Field(
+        "share of the observed window their signature posts are active in (long gaps capped)",
+        "share",
+        "active",
     ),
     "history": Field("accounts with posts outside the campaign", "share", "history"),
     "routine": Field("accounts coordinated outside the campaign too", "share", "routine"),
