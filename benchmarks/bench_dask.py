@@ -1,7 +1,9 @@
 """Benchmark: the in-memory path against the Dask path on a local cluster, same input, same run.
 
-Each path runs :func:`research.scale.detect_parquet` on the same Parquet
-dataset in a fresh process: ``backend=memory``, then ``backend=dask`` on a
+Each path runs :func:`research.scale.detect_parquet` with the windowed joint graph
+(``research.methods.JOINT_GRAPH``: the projection the Dask backend distributes; the
+default ``hijack`` projection runs in memory only) on the same Parquet dataset in a
+fresh process: ``backend=memory``, then ``backend=dask`` on a
 ``LocalCluster`` (2 workers as threads of the process, 1 thread each, cluster
 start-up included in the wall time). Both must give the same clusters and
 verdicts (digests of the membership and of the clusters and accounts tables).
@@ -22,10 +24,13 @@ from benchmarks.datasets import ensure_dataset
 
 _CHILD = """
 import hashlib
+from research.methods import JOINT_GRAPH
 from research.scale import BackendSpec, detect_parquet
+from research.spec import PipelineSpec
 backend = BackendSpec.from_dict(json.loads(sys.argv[2]))
+spec = PipelineSpec.from_dict(JOINT_GRAPH)  # the windowed graph: the projection Dask runs
 u0, s0 = _usage(); start = time.perf_counter()
-detection = detect_parquet(sys.argv[1] + "/posts.parquet", seed=0, backend=backend)
+detection = detect_parquet(sys.argv[1] + "/posts.parquet", spec, seed=0, backend=backend)
 wall = time.perf_counter() - start
 u1, s1 = _usage()
 digest = hashlib.sha256()
