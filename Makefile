@@ -6,7 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # The stamp's name holds pyproject.toml's checksum: a changed file means a new stamp (a file
 # that is merely newer, as in a fresh clone, does not).
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PYPROJECT_SUM := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(PYPROJECT_SUM)
 EXTRAS ?= test
 
 # The paper: PROFILE=full (the paper's numbers, about an hour on 2 cores) or quick (minutes).
@@ -48,14 +49,8 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# The parsers the ingest benchmark measures against orjson (the bench extra), installed once per
-# pyproject.toml, like setup.
-BENCH_STAMP := $(VENV)/.bench-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-
-$(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),bench]"
-	rm -f $(VENV)/.bench-*
-	touch $(BENCH_STAMP)
+# The parsers the ingest benchmark measures against orjson: the bench extra (EXTRA_STAMP below).
+BENCH_STAMP := $(VENV)/.extra-bench-$(PYPROJECT_SUM)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run_all --readme
@@ -73,13 +68,14 @@ check-paper: setup
 	$(BIN)/python -m experiments.check --profile $(PROFILE) --pdf paper/main.pdf
 
 # The linters come from the dev extra, pinned in pyproject.toml (a new ruff or mypy release
-# must not change what CI accepts); installed once per pyproject.toml, like setup.
-DEV_STAMP := $(VENV)/.dev-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# must not change what CI accepts).
+DEV_STAMP := $(VENV)/.extra-dev-$(PYPROJECT_SUM)
 
-$(DEV_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),dev]"
-	rm -f $(VENV)/.dev-*
-	touch $(DEV_STAMP)
+# An extra of pyproject.toml (dev, bench) on top of setup's, installed once per pyproject.toml.
+$(VENV)/.extra-%-$(PYPROJECT_SUM): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),$*]"
+	rm -f $(VENV)/.extra-$*-*
+	touch $@
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check research experiments tests benchmarks

@@ -851,12 +851,7 @@ def _synchrony(when: np.ndarray, post: np.ndarray, group: np.ndarray, n: int) ->
     if len(post) == 0:
         return out
     _pairs, first = np.unique(np.column_stack([group, post]), axis=0, return_index=True)
-    g, t = group[first], when[first].astype(np.float64)
-    order = np.lexsort((t, g))
-    g, t = g[order], t[order]
-    same = g[1:] == g[:-1]
-    gaps = np.diff(t)[same]
-    gg = g[1:][same]
+    gg, gaps = _gaps(group[first], when[first])
     count = group_sizes(gg, n).astype(np.float64)
     mean = np.divide(
         np.bincount(gg, weights=gaps, minlength=n), count, out=np.zeros(n), where=count > 0
@@ -1255,16 +1250,22 @@ def _active_share(time: np.ndarray, group: np.ndarray, n: int, window: float) ->
     out = np.full(n, np.nan)
     if len(time) == 0:
         return out
-    order = np.lexsort((time, group))
-    g, t = group[order], time[order].astype(np.float64)
-    count = group_sizes(g, n).astype(np.float64)
-    same = g[1:] == g[:-1]
-    cap = window / np.maximum(count, 1.0)
-    gaps = np.minimum(np.diff(t)[same], cap[g[1:][same]])
-    active = np.bincount(g[1:][same], weights=gaps, minlength=n)
+    count = group_sizes(group, n).astype(np.float64)
+    gg, gaps = _gaps(group, time)
+    capped = np.minimum(gaps, window / np.maximum(count[gg], 1.0))
+    active = np.bincount(gg, weights=capped, minlength=n)
     has = count > 0
     out[has] = active[has] / window
     return out
+
+
+def _gaps(group: np.ndarray, time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The gaps between consecutive times within each group (in seconds, as floats), each with
+    its group: what :func:`_synchrony` and :func:`_active_share` read."""
+    order = np.lexsort((time, group))
+    g, t = group[order], time[order].astype(np.float64)
+    same = g[1:] == g[:-1]
+    return g[1:][same], np.diff(t)[same]
 
 
 def _median_gap(site: np.ndarray, when: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:

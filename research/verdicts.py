@@ -116,6 +116,11 @@ class Term:
         named as unknown in the explanation; one that does not apply is left out)."""
         return True
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The evidence columns its words read (:func:`ladder` passes only those)."""
+        return (self.column,)
+
 
 #: A group whose signature links are mostly on coarse sites (share above this) has its app
 #: carry the signature (:class:`CoarseApp`).
@@ -171,6 +176,10 @@ class CoarseApp(Term):
     def applies(self, row: pd.Series | dict) -> bool:
         return _is_mostly(_as_dict(row))
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.column, "coarse_share", "burst_share")
+
 
 @dataclass(frozen=True)
 class Episode(Term):
@@ -200,6 +209,10 @@ class Episode(Term):
         waves = _compare("active", active, "<=", rule.max_active)
         joint = " but " if active <= rule.max_active else " and "
         return f"{spanned}{joint}{waves}"
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.column, "active_share")
 
 
 #: The signals of ``concert``, each with its threshold: any one of them suffices.
@@ -248,6 +261,10 @@ class Concert(Term):
         return (
             "concert (any of: " + ", ".join(parts) + ")" if parts else "concert (no signal known)"
         )
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (*(col for _name, col, _limit in CONCERT), "coarse_share")
 
     def known(self, row: pd.Series | dict) -> bool:
         return True
@@ -348,11 +365,7 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
         for k in size.tolist()
     ]
     # Only the columns the terms read: a row of every column cost more than the words.
-    read = dict.fromkeys(
-        [t.column for t in TERMS[:-1]]
-        + ["active_share", "coarse_share", "burst_share"]
-        + [col for _n, col, _l in CONCERT]
-    )
+    read = dict.fromkeys(c for t in TERMS for c in t.reads)
     rows = evidence.iloc[np.flatnonzero(coordinated)][[c for c in read if c in evidence]].to_dict(
         "records"
     )
