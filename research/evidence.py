@@ -1377,13 +1377,13 @@ def _templating(
     A repost (marked as one, or a manual retweet, a text that starts ``RT @name``) carries
     someone else's text: it is left out of the sample, or an original and its retweets would
     count as a template."""
-    from datasketch import MinHash, MinHashLSH
+    from research.minhash import bands as lsh_bands
+    from research.minhash import signatures
 
     out = np.zeros(len(groups))
-    # The LSH index only fixes the banding (bands of rows of the hash values); two texts are
-    # candidates when they agree on a whole band, which is what MinHashLSH.query returns.
+    # Two texts are candidates when their signatures agree on a whole band.
     perm = rule.minhash_permutations
-    bands = MinHashLSH(threshold=rule.template_similarity, num_perm=perm).hashranges
+    bands = lsh_bands(rule.template_similarity, perm)
     # The sample of every group first (the same draws, in the same order, as one group at a
     # time), then all their texts in one take: a lazy Parquet column reads each row group
     # once instead of once per group (at 10^7 posts, 200 s of re-reading the text column).
@@ -1429,12 +1429,7 @@ def _templating(
         has = np.flatnonzero([bool(sh) for sh in shingled])
         if len(has) == 0:
             continue
-        hashes = np.stack(
-            [
-                m.hashvalues
-                for m in MinHash.bulk([list(shingled[i]) for i in has], num_perm=perm, seed=1)
-            ]
-        )
+        hashes = signatures([list(shingled[i]) for i in has], perm, seed=1)
         owners = events.post_account[chosen][has]
         near = np.zeros(len(has), dtype=bool)
         for lo, hi in bands:

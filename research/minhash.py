@@ -1,0 +1,115 @@
+"""MinHash signatures and LSH banding for near-duplicate texts, in numpy.
+
+The templating term (:func:`research.evidence._templating`) asks, for a sample of a group's
+posts, which texts have a near-duplicate posted by another account: Jaccard similarity of
+their word 3-shingles at least ``rule.template_similarity``. MinHash (Broder, "On the
+resemblance and containment of documents", 1997) estimates it: each of ``n`` random
+permutations of the shingle hashes keeps its minimum, and two texts agree on one minimum with
+probability equal to their Jaccard similarity. Locality-sensitive hashing (Indyk & Motwani
+1998; Leskovec, Rajaraman & Ullman, *Mining of Massive Datasets*, ch. 3) cuts the ``n`` values
+into ``b`` bands of ``r`` rows and calls two texts candidates when they agree on a whole band;
+``b`` and ``r`` are chosen to minimise the equally weighted areas of false positives below the
+threshold and false negatives above it.
+
+The scheme is the one datasketch 2.x uses by default ("affine32"), so signatures and bands are
+the same values that library gives: a shingle's hash is the first four bytes of its SHA-1
+(little-endian), mixed by the MurmurHash3 32-bit finaliser; permutation ``i`` maps ``h`` to
+``a_i h + b_i mod 2^32`` with an odd ``a_i``, both drawn from ``RandomState(seed)``. Written
+here rather than imported: the whole batch of a group's texts is one array product (no object
+per text), importing datasketch cost ~0.4 s (it imports scipy.integrate for the banding), and
+the result no longer depends on which datasketch release an install resolves (1.x defaulted to
+another scheme, so the same pin gave other templating values).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+_FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
+
+
+def shingle_hashes(shingles: Sequence[bytes]) -> np.ndarray:
+    """The 32-bit hash of each shingle: SHA-1's first four bytes, little-endian, then mixed
+    by the MurmurHash3 finaliser (an avalanching bijection of 32-bit integers).
+
+    Examples
+    --------
+    >>> shingle_hashes([b"if i didn't", b"i didn't try"]).dtype
+    dtype('uint32')
+    """
+    raw = b"".join(hashlib.sha1(s).digest()[:4] for s in shingles)
+    h = np.frombuffer(raw, dtype="<u4").astype(np.uint32)
+    s1, m1, s2, m2, s3 = _FMIX32
+    h = h ^ (h >> np.uint32(s1))
+    h = h * np.uint32(m1)
+    h = h ^ (h >> np.uint32(s2))
+    h = h * np.uint32(m2)
+    return h ^ (h >> np.uint32(s3))
+
+
+@functools.lru_cache(maxsize=8)
+def permutations(n_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The multipliers (odd) and offsets of ``n_perm`` affine permutations of 32-bit hashes."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, n_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, n_perm, dtype=np.uint32)
+    a.flags.writeable = b.flags.writeable = False
+    return a, b
+
+
+def signatures(shingled: Sequence[Sequence[bytes]], n_perm: int, seed: int = 1) -> np.ndarray:
+    """The MinHash signature (``n_perm`` values) of each non-empty set of shingles, one row each.
+
+    Examples
+    --------
+    >>> sig = signatures([[b"a b c", b"b c d"], [b"b c d", b"a b c"], [b"x y z"]], 64)
+    >>> sig.shape, bool((sig[0] == sig[1]).all()), float((sig[0] == sig[2]).mean())
+    ((3, 64), True, 0.0)
+    """
+    sizes = np.array([len(s) for s in shingled], dtype=np.int64)
+    if (sizes == 0).any():
+        raise ValueError("every text needs at least one shingle")
+    if len(sizes) == 0:
+        return np.zeros((0, n_perm), dtype=np.uint32)
+    hashes = shingle_hashes([s for text in shingled for s in text])
+    a, b = permutations(n_perm, seed)
+    permuted = hashes[:, None] * a[None, :] + b[None, :]  # wraps: arithmetic mod 2^32
+    return np.minimum.reduceat(permuted, np.cumsum(sizes) - sizes, axis=0)
+
+
+@functools.lru_cache(maxsize=32)
+def bands(threshold: float, n_perm: int) -> tuple[tuple[int, int], ...]:
+    """The LSH bands ``(first row, last row + 1)`` for a similarity threshold ``t``: the ``b``
+    bands of ``r`` rows (``b r <= n_perm``) that minimise half the false-positive area
+    ``∫_0^t 1 - (1 - s^r)^b ds`` plus half the false-negative area ``∫_t^1 (1 - s^r)^b ds``
+    (the first such ``(b, r)`` in order of ``b`` then ``r``). The integrands are polynomials of
+    degree at most ``n_perm``: Gauss-Legendre quadrature with more than ``n_perm / 2`` nodes
+    integrates them exactly, up to rounding.
+
+    Examples
+    --------
+    >>> bands(0.5, 64)[:2], len(bands(0.5, 64))
+    (((0, 4), (4, 8)), 14)
+    """
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    nodes, weights = np.polynomial.legendre.leggauss(n_perm // 2 + 2)
+
+    def on(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+        return lo + (hi - lo) * (nodes + 1.0) / 2.0, weights * (hi - lo) / 2.0
+
+    (s_lo, w_lo), (s_hi, w_hi) = on(0.0, threshold), on(threshold, 1.0)
+    best, choice = np.inf, (1, 1)
+    for b in range(1, n_perm + 1):
+        for r in range(1, n_perm // b + 1):
+            false_pos = float(np.sum(w_lo * (1.0 - (1.0 - s_lo**r) ** b)))
+            false_neg = float(np.sum(w_hi * (1.0 - s_hi**r) ** b))
+            error = 0.5 * false_pos + 0.5 * false_neg
+            if error < best:
+                best, choice = error, (b, r)
+    b, r = choice
+    return tuple((i * r, (i + 1) * r) for i in range(b))
