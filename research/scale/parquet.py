@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from research.errors import InputFileError, SchemaError
-from research.graph.events import Events, encode_columns, encode_table
+from research.graph.events import Events, encode_columns, encode_table, release_arrow_memory
 from research.posts import _SCHEMA_KEY, POSTS_SCHEMA, SCHEMA_VERSION, read_posts
 
 
@@ -105,7 +105,10 @@ class ParquetColumn:
         gathered = pa.concat_arrays(pieces)
         back = np.empty(len(rows), dtype=np.int64)
         back[order] = np.arange(len(rows))
-        return gathered.take(pa.array(back))
+        out = gathered.take(pa.array(back))
+        del gathered, pieces, values
+        release_arrow_memory()  # the row groups read whole for a few of their rows
+        return out
 
 
 def read_events(
@@ -176,6 +179,8 @@ def read_events(
         include_reposts=include_reposts,
         threads=threads,
     )
+    del table, tables
+    release_arrow_memory()
     return events, ParquetColumn.open(path, "text")
 
 
