@@ -325,6 +325,7 @@ def summary(results: pd.DataFrame, attack: Sequence[str], methods: Sequence[str]
             rows.append({
                 "family": fam, "method": method, "draws": len(part),
                 "f1_median": float(np.median(f1)), "f1_p10": float(np.quantile(f1, 0.1)),
+                "failed": int(np.count_nonzero(f1 < FAILED_BELOW)),
                 "f1_mean": mean, "f1_lo": low, "f1_hi": high,
                 "precision": prec.mean, "precision_lo": prec.low, "precision_hi": prec.high,
                 "precision_text": prec.text(), "nothing_flagged": prec.n_flagged_nothing,
@@ -349,6 +350,41 @@ def benign_shares(results: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame
         row["fpr"] = float(part["fp"].sum() / max(part["n_benign"].sum(), 1))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: A test draw on which a method's F1 is below this has *failed*: the draws the 10th percentile
+#: is made of, listed one by one for ours (:func:`failures`).
+FAILED_BELOW = 0.5
+
+#: Campaigns with at most this many accounts posting for them are *small* in the failures'
+#: count (the families draw 10 victims and up; 10 victims of whom some never post are fewer).
+SMALL_CAMPAIGN = 10
+
+#: The knobs of a failed draw that say what kind of campaign it was.
+FAILURE_KNOBS = (
+    "n_victims", "n_waves", "wave_minutes", "posts_per_victim", "host", "shortener_share",
+    "n_domains", "text_mode", "app_mode",
+)  # fmt: skip
+
+
+def failures(results: pd.DataFrame, attack: Sequence[str]) -> pd.DataFrame:
+    """Ours on every held-out test draw whose F1 is below :data:`FAILED_BELOW`: the family, the
+    seed, the accounts that posted for the campaign (``n_positive``), how many were found, the
+    benign accounts flagged with them, and the draw's knobs (:data:`FAILURE_KNOBS`)."""
+    ours = results[(results["method"] == OURS) & results["family"].isin(attack)]
+    failed = ours[ours["f1"].fillna(0.0) < FAILED_BELOW]
+    columns = ["family", "seed", "n_positive", "tp", "fp", "f1"]
+    knobs = [f"knob_{k}" for k in FAILURE_KNOBS if f"knob_{k}" in failed]
+    out = failed[columns + knobs].rename(columns=lambda c: c.removeprefix("knob_"))
+    order = {fam: k for k, fam in enumerate(attack)}
+    return out.sort_values(
+        ["family", "seed"], key=lambda c: c.map(order) if c.name == "family" else c
+    )
+
+
+def _minutes(m: float) -> str:
+    """A wave's length in words: minutes below 90, else hours."""
+    return f"{m:.0f} min" if m < 90 else f"{m / 60:.1f} h"
 
 
 def _markdown(cells: pd.DataFrame, cfg: dict[str, Any]) -> str:
@@ -408,13 +444,28 @@ def write_generalisation(
     for kind in kinds:
         bt[kind.replace("_", " ")] = [fmt_number(v, "percent") for v in shares[kind]]
     (generated / "generalisation_benign.tex").write_text(booktabs(bt))
+    failed = failures(results, attack)
+    failed.to_csv(generated / "generalisation_failures.csv", index=False)
+    ft = pd.DataFrame({
+        "family": [escape(f.replace("_", " ")) for f in failed["family"]],
+        "seed": failed["seed"].astype(int).astype(str),
+        "posted": failed["n_positive"].astype(int).astype(str),
+        "found": failed["tp"].astype(int).astype(str),
+        "victims": failed["n_victims"].astype(int).astype(str),
+        "waves": [f"{int(w)}\\,$\\times$\\,{_minutes(m)}" for w, m in zip(failed["n_waves"], failed["wave_minutes"], strict=True)],
+        "links": [escape(str(h).replace("_per_post", "").replace("_", " ")) + (f", {100 * sh:.0f}\\% short" if sh else "") for h, sh in zip(failed["host"], failed["shortener_share"], strict=True)],
+        "text": [escape(str(t)) for t in failed["text_mode"]],
+    })  # fmt: skip
+    (generated / "generalisation_failures.tex").write_text(booktabs(ft))
     outputs = [
         generated / n
         for n in (
             "generalisation.csv",
             "generalisation_benign.csv",
+            "generalisation_failures.csv",
             "generalisation.tex",
             "generalisation_benign.tex",
+            "generalisation_failures.tex",
             "generalisation.md",
         )
     ]
@@ -437,6 +488,7 @@ def write_generalisation(
         values[f"{stem}/f1hi"] = fmt_number(row["f1_hi"], "score")
         values[f"{stem}/ap"] = fmt_number(row["ap"], "score")
         values[f"{stem}/precision"] = escape(row["precision_text"])
+        values[f"{stem}/failed"] = str(int(row["failed"]))
     for _, row in shares.iterrows():
         for kind in kinds:
             values[f"gen/benign/{row['method'].replace('_', '')}/{kind.replace('_', '')}"] = (
@@ -449,6 +501,21 @@ def write_generalisation(
     values["gen/hijack/minmedian"] = fmt_number(ours_rows["f1_median"].min(), "score")
     values["gen/hijack/minp10"] = fmt_number(ours_rows["f1_p10"].min(), "score")
     values["gen/testdraws"] = str(int(cfg["experiment"]["test_draws"]))
+    values["gen/failedbelow"] = fmt_number(FAILED_BELOW, "score")
+    values["gen/hijack/failed"] = str(len(failed))
+    values["gen/hijack/failedsmall"] = str(int((failed["n_positive"] <= SMALL_CAMPAIGN).sum()))
+    values["gen/smallcampaign"] = str(SMALL_CAMPAIGN)
+    small = failed[failed["n_positive"] <= SMALL_CAMPAIGN]
+    values["gen/hijack/failedsmalltemplated"] = str(
+        int((small.get("text_mode", pd.Series(dtype=object)) == "templated").sum())
+    )
+    # The best median F1 of any baseline on any held-out family, and whose it is.
+    rivals = table[(table["method"] != OURS)].sort_values("f1_median", ascending=False)
+    if len(rivals):
+        top = rivals.iloc[0]
+        values["gen/rival/f1"] = fmt_number(top["f1_median"], "score")
+        values["gen/rival/method"] = escape(method_label(top["method"]))
+        values["gen/rival/family"] = escape(str(top["family"]).replace("_", " "))
     # How many structural settings the package's choice ran (each a full run on every draw).
     selection = load_selection(paper_dir)
     searched = [

@@ -135,3 +135,43 @@ def test_a_setting_the_draws_cannot_tell_apart_goes_back_to_its_start():
     # without a margin only ties go back: "z"'s small gain stays
     chosen, _s, _t = settle(best, score_of(best), start, score_of, Margin(ATTACK, 0.0, 0, 0))
     assert chosen == {"x": 1, "y": 1, "z": 2}
+
+
+def test_failures_lists_ours_below_half_with_their_knobs():
+    import pandas as pd
+
+    from experiments.generalisation import failures, summary
+
+    rows = [
+        # family, method, seed, f1, n_positive, tp, fp, victims, text
+        ("rogue_app", "hijack", 0, 1.00, 40, 40, 0, 40, "templated"),
+        ("rogue_app", "hijack", 1, 0.40, 12, 3, 0, 12, "unrelated"),
+        ("abused_app", "hijack", 3, None, 7, 0, 0, 10, "templated"),  # nothing flagged: F1 0
+        ("abused_app", "hijack", 2, 0.95, 30, 29, 1, 30, "paraphrased"),
+        ("abused_app", "compa", 2, 0.10, 30, 2, 0, 30, "paraphrased"),  # a baseline: not listed
+    ]
+    results = pd.DataFrame(
+        [
+            {
+                "family": f,
+                "method": m,
+                "seed": s,
+                "f1": f1,
+                "n_positive": n,
+                "tp": tp,
+                "fp": fp,
+                "recall": 0.0,
+                "n_benign": 100,
+                "knob_n_victims": v,
+                "knob_text_mode": t,
+            }
+            for f, m, s, f1, n, tp, fp, v, t in rows
+        ]
+    )
+    out = failures(results, ["abused_app", "rogue_app"])
+    assert out[["family", "seed"]].values.tolist() == [["abused_app", 3], ["rogue_app", 1]]
+    assert out["n_victims"].tolist() == [10, 12] and out["text_mode"].tolist()[0] == "templated"
+    table = summary(results, ["abused_app", "rogue_app"], ["hijack", "compa"])
+    failed = table.set_index(["family", "method"])["failed"]
+    assert failed[("abused_app", "hijack")] == 1 and failed[("abused_app", "compa")] == 1
+    assert failed[("rogue_app", "hijack")] == 1
