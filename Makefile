@@ -15,13 +15,14 @@ PROFILE ?= full
 JOBS ?= 2
 LATEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended poppler-utils
 
-.PHONY: help setup run test test-fast bench lint clean reproduce paper check-paper notebook
+.PHONY: help setup run test test-fast bench bench-large lint clean reproduce paper check-paper notebook
 
 help:
 	@echo "make run    set up .venv and run the default experiment (We Heart It scenario)"
 	@echo "make notebook  install JupyterLab (the notebook extra) and open notebooks/weheartit.ipynb"
 	@echo "make test   set up .venv and run the test suite"
 	@echo "make bench  run the benchmarks (writes benchmarks/results/)"
+	@echo "make bench-large  10^8 posts on the Dask backend (~15 min, not in bench or CI; writes benchmarks/results/large.json)"
 	@echo "make lint   ruff format --check, ruff check, mypy (the pinned dev extra)"
 	@echo "make reproduce [PROFILE=quick] [FORCE=1]  every figure and table (cached runs reused unless FORCE=1)"
 	@echo "make paper [PROFILE=quick]                missing figures/tables, then paper/main.pdf (needs: $(LATEX_PACKAGES))"
@@ -54,6 +55,12 @@ BENCH_STAMP := $(VENV)/.extra-bench-$(PYPROJECT_SUM)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run_all --readme
+
+# 10^8 posts (ten simulated shards, generated once under benchmarks/data/) on a LocalCluster of
+# worker processes that spill to disk, and the equality check at 10^7 (benchmarks/bench_large.py).
+# Not part of `make bench` or CI.
+bench-large: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.bench_large
 
 reproduce: setup
 	$(BIN)/python -m experiments.paper --profile $(PROFILE) --all $(if $(FORCE),--force) sweep.n_jobs=$(JOBS)
