@@ -153,11 +153,7 @@ metrics = evaluate(detection.accounts, truth)
 stats = detection.stats
 flagged = detection.clusters[detection.clusters["flagged"]]
 print(json.dumps({
-    "wall_s": wall, "user_s": u1 - u0, "sys_s": s1 - s0, "peak_rss_mb": peak,
-    "timings": detection.timings,
-    "n_posts": stats["n_posts"], "n_accounts": stats["n_accounts"], "n_links": stats["n_links"],
-    "edges_projected": stats["edges_projected"], "edges_kept": stats["edges_kept"],
-    "edge_budget_cut": stats["edge_budget_cut"],
+    **_detection_record(detection, wall, (u0, s0), (u1, s1), peak),
     "layers": [{k: layer.get(k) for k in ("objects", "n_actions", "n_objects", "cap", "cap_lowered_from",
                                           "pair_products", "pair_products_uncapped", "n_edges")}
                for layer in stats["layers"]],

@@ -35,11 +35,7 @@ from research.truth import read_truth
 metrics = evaluate(detection.accounts, read_truth(directory))
 stats = detection.stats
 print(json.dumps({
-    "wall_s": wall, "user_s": u1 - u0, "sys_s": s1 - s0, "peak_rss_mb": peak,
-    "timings": detection.timings,
-    "n_posts": stats["n_posts"], "n_accounts": stats["n_accounts"], "n_links": stats["n_links"],
-    "edges_projected": stats["edges_projected"], "edges_kept": stats["edges_kept"],
-    "edge_budget_cut": stats["edge_budget_cut"],
+    **_detection_record(detection, wall, (u0, s0), (u1, s1), peak),
     "caps": [layer.get("cap") for layer in stats["layers"]],
     "pair_products": [layer.get("pair_products") for layer in stats["layers"]],
     "n_flagged_clusters": int(detection.clusters["flagged"].sum()),

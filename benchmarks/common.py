@@ -24,6 +24,17 @@ def _usage():
     return r.ru_utime, r.ru_stime
 def _peak_mb():
     return peak_rss_bytes() / 2**20
+def _detection_record(detection, wall, usage_before, usage_after, peak):
+    # What every end-to-end child reports of a timed detect_parquet: time, memory, sizes.
+    stats = detection.stats
+    return {
+        "wall_s": wall, "user_s": usage_after[0] - usage_before[0],
+        "sys_s": usage_after[1] - usage_before[1], "peak_rss_mb": peak,
+        "timings": detection.timings,
+        "n_posts": stats["n_posts"], "n_accounts": stats["n_accounts"], "n_links": stats["n_links"],
+        "edges_projected": stats["edges_projected"], "edges_kept": stats["edges_kept"],
+        "edge_budget_cut": stats["edge_budget_cut"],
+    }
 """
 
 
