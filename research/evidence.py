@@ -95,6 +95,14 @@ cluster's members pushed and that were *new* when they did.
                         where most are, the burst carries the signature as the app
                         lift does (a shortener that everybody uses, through the
                         client that everybody uses, suddenly used by many at once)
+``text_share``          share of signature links on *text sites* (one-account links on
+                        a shortener or a shared host whose posts' texts are
+                        near-duplicates of other accounts' such posts:
+                        :func:`research.graph.events.site_keys`): the template is
+                        the signature, as a page is; where most are, the texts
+                        cannot also be the sign of concert (``templating`` is high
+                        by construction) and concert must come from time, app or
+                        prevalence
 ``synchrony``           burstiness of the signature posts' times (0: at random
                         times, near 1: in waves; scale-free; corrected for the
                         number of posts)
@@ -157,7 +165,9 @@ from research.graph.events import (
     coarse_sites,
     site_keys,
     stem_codes,
+    text_sites,
 )
+from research.minhash import normalise_text, shingles
 from research.rule import Rule
 
 __all__ = [
@@ -567,7 +577,7 @@ def _first_use_of_links(events: Events) -> np.ndarray:
 EVIDENCE_COLUMNS = (
     "cluster", "n_adopters", "n_members", "n_attached", "n_unsigned", "n_pieces", "n_signature_posts",
     "top_site", "site_share", "n_sites", "top_app", "app_share", "app_novelty", "exclusivity",
-    "prior", "history", "routine", "repost_share", "link_reuse", "coarse_share", "burst_share", "synchrony", "app_lift", "templating", "prevalence",
+    "prior", "history", "routine", "repost_share", "link_reuse", "coarse_share", "burst_share", "text_share", "synchrony", "app_lift", "templating", "prevalence",
     "median_gap_s", "onset", "last_post", "span_hours", "span_share", "active_share", "top_urls",
     "signature_sites",
 )  # fmt: skip
@@ -681,6 +691,8 @@ def group_evidence(
     coarse_share = _ratio(group_sizes(s_group[on_coarse], n), group_sizes(s_group, n))
     in_burst = burst_sites(events)[link_site[s_links]]
     burst_share = _ratio(group_sizes(s_group[in_burst], n), group_sizes(s_group, n))
+    on_text = text_sites(events)[link_site[s_links]]
+    text_share = _ratio(group_sizes(s_group[on_text], n), group_sizes(s_group, n))
     synchrony = _synchrony(when[fs], post[fs], link_group[fs], n)
     app_lift = _app_lift(
         events, pa_[fp], pg[fp], top_app, wilson_lower(app_share, n_sig_posts), signature_post,
@@ -717,6 +729,7 @@ def group_evidence(
             "link_reuse": link_reuse,
             "coarse_share": coarse_share,
             "burst_share": burst_share,
+            "text_share": text_share,
             "templating": np.nan,
             "synchrony": synchrony,
             "app_lift": app_lift,
@@ -1347,22 +1360,6 @@ def first_post_times(events: Events) -> np.ndarray:
     return first
 
 
-_NON_WORD = re.compile(r"[^\w\s]+")
-_DIGITS = re.compile(r"\w*\d\w*")
-
-
-def normalise_text(text: str) -> str:
-    """Lowercase, drop punctuation and tokens holding digits, collapse spaces.
-
-    Examples
-    --------
-    >>> normalise_text("OMG!! Lost 10 pounds http://x.co/3f  <3")
-    'omg lost pounds http x co'
-    """
-    text = _NON_WORD.sub(" ", text.lower())
-    return " ".join(_DIGITS.sub(" ", text).split())
-
-
 def _templating(
     events: Events,
     posts: np.ndarray,
@@ -1418,14 +1415,7 @@ def _templating(
             continue
         chosen = chosen[own]
         values = [every_text[start + k] for k in own]
-        shingled = []
-        for text in values:
-            words = normalise_text(text or "").split()
-            shingled.append(
-                {" ".join(words[j : j + 3]).encode() for j in range(max(len(words) - 2, 1))}
-                if words
-                else set()
-            )
+        shingled = [shingles(text) for text in values]
         has = np.flatnonzero([bool(sh) for sh in shingled])
         if len(has) == 0:
             continue

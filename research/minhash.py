@@ -25,11 +25,41 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
 _FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
+_NON_WORD = re.compile(r"[^\w\s]+")
+_DIGITS = re.compile(r"\w*\d\w*")
+
+
+def normalise_text(text: str) -> str:
+    """Lowercase, drop punctuation and tokens holding digits, collapse spaces.
+
+    Examples
+    --------
+    >>> normalise_text("OMG!! Lost 10 pounds http://x.co/3f  <3")
+    'omg lost pounds http x co'
+    """
+    text = _NON_WORD.sub(" ", text.lower())
+    return " ".join(_DIGITS.sub(" ", text).split())
+
+
+def shingles(text: str | None) -> set[bytes]:
+    """The word 3-shingles of a text after :func:`normalise_text` (a text of one or two
+    words is one shingle; an empty text none).
+
+    Examples
+    --------
+    >>> sorted(shingles("Is this you?? lol"))
+    [b'is this you', b'this you lol']
+    """
+    words = normalise_text(text or "").split()
+    if not words:
+        return set()
+    return {" ".join(words[j : j + 3]).encode() for j in range(max(len(words) - 2, 1))}
 
 
 def shingle_hashes(shingles: Sequence[bytes]) -> np.ndarray:
@@ -113,3 +143,56 @@ def bands(threshold: float, n_perm: int) -> tuple[tuple[int, int], ...]:
                 best, choice = error, (b, r)
     b, r = choice
     return tuple((i * r, (i + 1) * r) for i in range(b))
+
+
+def near_duplicates(
+    texts: Sequence[str | None],
+    owners: np.ndarray,
+    threshold: float,
+    n_perm: int,
+    *,
+    seed: int = 1,
+) -> np.ndarray:
+    """Templates: the connected components of texts joined when their signatures agree on a
+    whole LSH band (:func:`bands` of ``threshold``), kept where their texts come from two
+    owners or more.
+
+    Returns
+    -------
+    ndarray
+        A template number per text, ``0..k-1`` in order of each template's first text, or
+        ``-1`` (no near-duplicate from another owner, or no words).
+
+    Examples
+    --------
+    >>> texts = ["Is this you in this photo?? lol", "OMG is this you in this photo lol",
+    ...          "lunch with the team today", "is this you in this photo", None]
+    >>> near_duplicates(texts, np.array([0, 1, 2, 0, 3]), 0.5, 64).tolist()
+    [0, 0, -1, 0, -1]
+    """
+    from research.graph.codes import components, distinct_pairs, group_sizes
+
+    out = np.full(len(texts), -1, dtype=np.int64)
+    shingled = [shingles(t) for t in texts]
+    has = np.flatnonzero([bool(sh) for sh in shingled])
+    if len(has) < 2:
+        return out
+    sig = signatures([list(shingled[i]) for i in has], n_perm, seed=seed)
+    # Texts and band buckets are the nodes; each text joins its bucket of every band.
+    n, offset, rows, cols = len(has), len(has), [], []
+    for lo, hi in bands(threshold, n_perm):
+        _u, bucket = np.unique(sig[:, lo:hi], axis=0, return_inverse=True)
+        bucket = bucket.ravel()
+        rows.append(np.arange(n))
+        cols.append(offset + bucket)
+        offset += int(bucket.max()) + 1
+    label = components(offset, np.concatenate(rows), np.concatenate(cols))[:n]
+    _k, comp = np.unique(label, return_inverse=True)
+    comp = comp.ravel()
+    owner = np.asarray(owners)[has]
+    n_comp = int(comp.max()) + 1
+    shared = group_sizes(distinct_pairs(comp, owner, int(owner.max()) + 1)[0], n_comp) >= 2
+    # Numbered in order of first text (components() numbers by lowest node: the same order).
+    kept = np.cumsum(shared) - 1
+    out[has] = np.where(shared[comp], kept[comp], -1)
+    return out

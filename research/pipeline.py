@@ -27,7 +27,7 @@ from research.detect.consensus import consensus
 from research.detect.multiplex import detect_multiplex, restrict_to
 from research.detection import Detection
 from research.errors import BudgetError, ConfigError
-from research.graph.events import Events, encode
+from research.graph.events import Events, encode, with_texts
 from research.graph.filters import apply_filters
 from research.graph.projection import Projection
 from research.posts import Posts
@@ -155,6 +155,7 @@ def run_pipeline(
                 include_platform_urls=spec.include_platform_urls,
                 include_reposts=spec.include_reposts,
             )
+    events = with_texts(events, texts)
     layers: list[Projection] | None = None
     later = spec.streamed_filters()[1]
     if projection is None:

@@ -215,6 +215,35 @@ class Episode(Term):
         return (self.column, "active_share")
 
 
+@dataclass(frozen=True)
+class Reuse(Term):
+    """They pushed one message: the same pages (``link_reuse >= min_reuse``) or, where each
+    posted its own pages (per-post tracking, one link per victim), the same words
+    (``templating >= min_templating``). Adopters of a new app post their own pages in their
+    own words and fail here. Its value is ``link_reuse``, raised to ``min_reuse`` where the
+    words hold; the text names both where the pages alone fail."""
+
+    def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
+        reuse = super().values(evidence, rule)
+        if "templating" not in evidence:
+            return reuse
+        words = evidence["templating"].to_numpy(dtype=np.float64) >= rule.min_templating
+        return np.where(~(reuse >= rule.min_reuse) & words, rule.min_reuse, reuse)
+
+    def text(self, row: pd.Series | dict, rule: Rule) -> str:
+        r = _as_dict(row)
+        reuse, words = _as_float(r.get("link_reuse")), _as_float(r.get("templating"))
+        pages = _compare(self.name, reuse, ">=", rule.min_reuse)
+        if math.isnan(reuse) or reuse >= rule.min_reuse or math.isnan(words):
+            return pages
+        joint = " but " if words >= rule.min_templating else " and "
+        return f"{pages}{joint}{_compare('templating', words, '>=', rule.min_templating)}"
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.column, "templating")
+
+
 #: The signals of ``concert``, each with its threshold: any one of them suffices.
 CONCERT = (
     ("synchrony", "synchrony", "min_synchrony"),
@@ -234,15 +263,19 @@ class Concert(Term):
     Where the signature is coarse (:class:`CoarseApp`), the app lift already stands in for the
     reuse of pages that cannot be seen; concert must then come from another sign (people who
     post their own short links through the client that shortens them have a lift too, and
-    post at their own pace, in their own words)."""
+    post at their own pace, in their own words). Likewise where the signature is a template
+    (most links on text sites, ``text_share`` above 1/2): the same words made the group, so
+    they cannot also be the sign that it acted in concert."""
 
     def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
         ratios = [
             evidence[col].to_numpy(dtype=np.float64) / max(getattr(rule, limit), 1e-12)
             for _name, col, limit in CONCERT
         ]
-        lift = [col for _name, col, _limit in CONCERT].index("app_lift")
+        cols = [col for _name, col, _limit in CONCERT]
+        lift, words = cols.index("app_lift"), cols.index("templating")
         ratios[lift] = np.where(_mostly(evidence), np.nan, ratios[lift])
+        ratios[words] = np.where(_mostly(evidence, "text_share"), np.nan, ratios[words])
         stacked = np.vstack(ratios) if len(evidence) else np.zeros((len(CONCERT), 0))
         best = np.where(np.isnan(stacked), -np.inf, stacked).max(axis=0)
         return np.where(np.isfinite(best), np.minimum(best, 1.0), 0.0)
@@ -252,11 +285,11 @@ class Concert(Term):
 
     def text(self, row: pd.Series | dict, rule: Rule) -> str:
         r = _as_dict(row)
-        coarse = _is_mostly(r)
+        left_out = {"app_lift": _is_mostly(r), "templating": _is_mostly(r, "text_share")}
         parts = [
             _compare(name, float(r[col]), ">=", getattr(rule, limit))
             for name, col, limit in CONCERT
-            if not _is_nan(r.get(col)) and not (coarse and col == "app_lift")
+            if not _is_nan(r.get(col)) and not left_out.get(col, False)
         ]
         return (
             "concert (any of: " + ", ".join(parts) + ")" if parts else "concert (no signal known)"
@@ -264,7 +297,7 @@ class Concert(Term):
 
     @property
     def reads(self) -> tuple[str, ...]:
-        return (*(col for _name, col, _limit in CONCERT), "coarse_share")
+        return (*(col for _name, col, _limit in CONCERT), "coarse_share", "text_share")
 
     def known(self, row: pd.Series | dict) -> bool:
         return True
@@ -297,12 +330,12 @@ TERMS: tuple[Term, ...] = (
     ),
     Term("routine", "routine", "<=", "max_routine", "share coordinated outside the campaign too"),
     Term("reposts", "repost_share", "<=", "max_reposts", "share of the posts that are reposts"),
-    Term(
+    Reuse(
         "reuse",
         "link_reuse",
         ">=",
         "min_reuse",
-        "share of posts with a page another of them posted",
+        "share of posts with a page another of them posted (or the same words)",
     ),
     CoarseApp(
         "coarse app lift",
@@ -316,6 +349,7 @@ TERMS: tuple[Term, ...] = (
 
 
 _COARSE_APP = next(t for t in TERMS if isinstance(t, CoarseApp))
+_REUSE = next(t for t in TERMS if isinstance(t, Reuse))
 
 
 def _compare(name: str, value: float, op: str, limit: float) -> str:
@@ -414,7 +448,8 @@ def score(evidence: pd.DataFrame, rule: Rule | None = None) -> np.ndarray:
     )
     # Reuse, or where the signature is coarse (pages one account's each) the app carrying it.
     coarse = _COARSE_APP.values(evidence, rule)
-    reuse = np.where(np.isnan(coarse), col("link_reuse", 0.0), np.clip(coarse, 0, 1))
+    pages = np.nan_to_num(_REUSE.values(evidence, rule), nan=0.0).clip(0, 1)
+    reuse = np.where(np.isnan(coarse), pages, np.clip(coarse, 0, 1))
     return (
         col("exclusivity", 0.0)
         * ((rule.max_prior + 1) / (rule.max_prior + 1 + prior))
@@ -427,16 +462,16 @@ def score(evidence: pd.DataFrame, rule: Rule | None = None) -> np.ndarray:
 
 
 def needs_costly_terms(evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
-    """Groups whose verdict hangs on the costly signals of ``concert`` (templating, prevalence):
-    big enough, with a signature, every other term holding, and not in concert by time or
-    app alone."""
+    """Groups whose verdict hangs on the costly signals (templating, prevalence): big enough,
+    with a signature, every other term holding, and not in concert by time or app alone or
+    short of reused pages (where the same words stand in for them, :class:`Reuse`)."""
     if len(evidence) == 0:
         return np.zeros(0, dtype=np.int64)
-    ok = np.logical_and.reduce([t.passes(evidence, rule) for t in TERMS[:-1]])
+    ok = np.logical_and.reduce([t.passes(evidence, rule) for t in TERMS[:-1] if t is not _REUSE])
     ok &= (evidence["n_adopters"].to_numpy() >= rule.min_size) & (
         evidence["n_sites"].to_numpy() > 0
     )
-    ok &= ~TERMS[-1].passes(evidence, rule)
+    ok &= ~TERMS[-1].passes(evidence, rule) | ~_REUSE.passes(evidence, rule)
     return np.flatnonzero(ok)
 
 

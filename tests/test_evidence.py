@@ -19,7 +19,7 @@ from research.evidence import wilson_lower
 from research.graph.events import encode
 from research.posts import Posts
 from research.rule import Rule
-from research.verdicts import decide, ladder, score
+from research.verdicts import decide, explain, ladder, score
 
 T0 = dt.datetime(2014, 5, 1)
 DAY = 86_400
@@ -162,13 +162,30 @@ def test_adopters_of_a_new_app_post_their_own_pages(rng):
     for k, v in enumerate(VICTIMS):
         for j in range(3):
             t = 10 * DAY + k * 3 * HOUR + j * 11 * HOUR
+            words = " ".join(rng.choice(WORDS, size=8))  # their own pages, in their own words
             rows.append(
-                _post(len(rows), v, t, f"https://snapvine.app/p/{v}-{j}", app="Snapvine Cam")
-            )
+                _post(len(rows), v, t, f"https://snapvine.app/p/{v}-{j}", app="Snapvine Cam",
+                      text=words)
+            )  # fmt: skip
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
-    assert group["link_reuse"] == 0.0 and "reuse 0.00 < 0.40" in group["reason"]
+    assert group["link_reuse"] == 0.0 and "reuse 0.00 < 0.40 and templating" in group["reason"]
+
+
+def test_own_pages_in_the_same_words_are_one_message(rng):
+    """Per-victim pages (tracking paths) carry no reuse; the template they share stands in."""
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    for k, v in enumerate(VICTIMS):
+        t = 10 * DAY + k * 40
+        rows.append(_post(len(rows), v, t, f"https://slimfast-offer.com/p/{v}", app="Snapvine Cam",
+                          text=f"OMG if I didn't try this my life wouldn't have changed {k}"))  # fmt: skip
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["link_reuse"] == 0.0
+    assert group["verdict"] == "compromised", group["reason"]
+    assert "reuse 0.00 < 0.40 but templating" in explain(group)
 
 
 def test_sharing_a_page_at_ones_own_pace_is_not_concert(rng):
@@ -444,15 +461,23 @@ def _short_links_all_along(rows: list[dict], accounts: list[str], rng: np.random
     for a in accounts:
         for _ in range(3):
             t = float(int(rng.uniform(0, 20 * DAY)))
-            rows.append(_post(len(rows), a, t, f"https://bit.ly/{a}{int(rng.integers(1e9))}"))
+            words = " ".join(rng.choice(WORDS, size=8))
+            rows.append(_post(len(rows), a, t, f"https://bit.ly/{a}{int(rng.integers(1e9))}", text=words))
 
 
-def _per_post_campaign(rows: list[dict], victims: list[str], url_of, *, app: str) -> None:
-    """Two waves; every post a link no one else posts (a fresh short link, a fresh subdomain)."""
+TEMPLATE = "If I didn't try this my life wouldn't have changed"
+
+
+def _per_post_campaign(
+    rows: list[dict], victims: list[str], url_of, *, app: str, template: bool = False
+) -> None:
+    """Two waves; every post a link no one else posts (a fresh short link, a fresh subdomain),
+    with one template's words or with words of its own."""
+    rng = np.random.default_rng(7)
     for wave in (10 * DAY, 10 * DAY + 5 * HOUR):
         for k, v in enumerate(victims):
-            rows.append(_post(len(rows), v, wave + 20 * k, url_of(v, k, wave), app=app,
-                              text="If I didn't try this my life wouldn't have changed"))  # fmt: skip
+            text = TEMPLATE if template else " ".join(rng.choice(WORDS, size=8))
+            rows.append(_post(len(rows), v, wave + 20 * k, url_of(v, k, wave), app=app, text=text))
 
 
 def test_a_fresh_short_link_per_post_meets_in_the_shortener_and_the_abused_app(rng):
@@ -485,6 +510,30 @@ def test_fresh_short_links_through_the_client_everybody_uses_give_no_signature(r
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "none" and group["n_sites"] == 0
     assert not accounts["flagged"].any()
+
+
+def test_fresh_short_links_in_the_same_words_meet_in_their_template(rng):
+    """The same stolen-credentials campaign with one template: the one-account links of the
+    posts whose texts are near-duplicates across accounts meet in a text site, judged without
+    templating as concert (the waves carry it)."""
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    _short_links_all_along(rows, OTHERS, rng)
+    _per_post_campaign(rows, VICTIMS, lambda v, k, w: f"http://bit.ly/s{v}{int(w)}",
+                       app="Twitter for iPhone", template=True)  # fmt: skip
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["signature_sites"] == "text:if-i-didn-t-try-this"
+    assert group["text_share"] == 1.0 and group["n_adopters"] == 8
+    assert group["verdict"] == "compromised", group["reason"]
+    assert "templating" not in explain(group).split("concert")[1]  # not its own concert
+    assert accounts.loc[VICTIMS, "flagged"].all()
+    assert not accounts.loc[OTHERS, "flagged"].any()
+    # Without texts (an export that has none) the links keep their coarse site: nothing found.
+    events = encode(Posts.from_records([{**r, "text": None} for r in rows]))
+    from research.graph.events import text_sites
+
+    assert not text_sites(events).any()
 
 
 def test_a_fresh_subdomain_of_a_shared_host_per_victim_meets_in_the_host(rng):

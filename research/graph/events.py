@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
@@ -21,6 +22,7 @@ import pyarrow.compute as pc
 from research.canonical import is_shortener, shared_host
 from research.graph.codes import dense_codes, distinct_pairs, group_sizes
 from research.posts import Posts, epoch_seconds
+from research.rule import Rule
 
 NONE = -1  # code of a missing app / domain
 
@@ -97,6 +99,10 @@ class Events:
     link_domain: np.ndarray
     #: Whether each post is a repost (retweet, boost); ``None`` when the table had no such column.
     post_repost: np.ndarray | None = None
+    #: The posts' texts, aligned with the table the posts came from (read at ``post_row``):
+    #: anything with ``take(rows)``, such as a :class:`research.scale.ParquetColumn`; ``None``
+    #: when there are none (no text sites, :func:`site_keys`).
+    texts: Any = field(default=None, repr=False, compare=False)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -208,18 +214,21 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     # The last entry: links without a domain.
     host_of_domain = np.array([*(index.get(h, -1) for h in hosts), -1], dtype=np.int64)
     _fine, fine = dense_codes(raw)
-    one_account = (
-        group_sizes(distinct_pairs(fine, events.link_account, events.n_accounts)[0], len(_fine))
-        == 1
+    n_site_accounts = group_sizes(
+        distinct_pairs(fine, events.link_account, events.n_accounts)[0], len(_fine)
     )
     app = events.link_app
     host = host_of_domain[domain]
-    lone = one_account[fine] & (host >= 0)
+    lone = (n_site_accounts[fine] == 1) & (host >= 0)
+    # Too few accounts for a group of their own: their texts may join them (text sites).
+    small = (n_site_accounts[fine] < Rule().min_size) & (host >= 0)
     n_fine = n_domains + len(stem_labels)
     n_apps = len(events.apps) + 1  # the last: no known app
     raw = np.where(lone, n_fine + host * n_apps + np.where(app >= 0, app, n_apps - 1), raw)
     n_coarse = n_fine + len(host_names) * n_apps
     raw, burst_parent, burst_onset = _bursts(events, raw, np.flatnonzero(lone), n_coarse)
+    first_text = n_coarse + len(burst_parent)
+    raw, text_names = _text_sites(events, raw, np.flatnonzero(small & (raw < n_coarse)), first_text)
 
     uniq, codes = dense_codes(raw)
     apps = events.apps.values.to_pylist()
@@ -229,6 +238,8 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
             return domain_names[k]
         if k < n_fine:
             return str(stem_labels[k - n_domains])
+        if k >= first_text:  # a template of one-account links' texts
+            return text_names[k - first_text]
         if k >= n_coarse:  # a burst: its coarse site and onset
             onset = pd.Timestamp(int(burst_onset[k - n_coarse]), unit="s")
             return f"{name(int(burst_parent[k - n_coarse]))}~{onset:%Y-%m-%dT%H:%M}"
@@ -240,9 +251,58 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     result = (codes, Labels(pa.array([name(int(k)) for k in uniq], pa.string())))
     release_arrow_memory()  # the stems' and the suffix look-ups' Arrow buffers
     events._cache["site_keys"] = result
-    events._cache["coarse_sites"] = uniq >= n_fine
-    events._cache["burst_sites"] = uniq >= n_coarse
+    events._cache["coarse_sites"] = (uniq >= n_fine) & (uniq < first_text)
+    events._cache["burst_sites"] = (uniq >= n_coarse) & (uniq < first_text)
+    events._cache["text_sites"] = uniq >= first_text
     return result
+
+
+def _text_sites(
+    events: Events, raw: np.ndarray, lone: np.ndarray, first: int
+) -> tuple[np.ndarray, list[str]]:
+    """The *text sites* of one-account links (``lone``, still on their coarse sites): the
+    links of posts whose texts are near-duplicates of posts by other accounts with such links
+    (:func:`research.minhash.near_duplicates`, at the rule's default ``template_similarity``
+    and ``minhash_permutations``) get the code ``first + k`` of their template ``k``. Reposts
+    carry someone else's text and keep their coarse site. Returns the codes and each
+    template's name (``text:`` and its first post's first six words)."""
+    if events.texts is None or len(lone) == 0:
+        return raw, []
+    from research.minhash import near_duplicates, normalise_text
+
+    posts = np.unique(events.link_post[lone])
+    if events.post_repost is not None:
+        posts = posts[~events.post_repost[posts]]
+    if len(posts) < 2:
+        return raw, []
+    texts = events.texts.take(pa.array(events.post_row[posts])).to_pylist()
+    release_arrow_memory()
+    rule = Rule()
+    template = near_duplicates(
+        texts, events.post_account[posts], rule.template_similarity, rule.minhash_permutations
+    )
+    if not (template >= 0).any():
+        return raw, []
+    of_post = np.full(events.n_posts, -1, dtype=np.int64)
+    of_post[posts] = template
+    k = of_post[events.link_post[lone]]
+    out = raw.copy()
+    out[lone[k >= 0]] = first + k[k >= 0]
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    kept = np.flatnonzero(template >= 0)
+    for i in kept[np.unique(template[kept], return_index=True)[1]].tolist():
+        slug = quote("-".join(normalise_text(texts[i] or "").split()[:6]), safe="-")
+        seen[slug] = seen.get(slug, 0) + 1
+        names.append(f"text:{slug}" + (f"~{seen[slug]}" if seen[slug] > 1 else ""))
+    return out, names
+
+
+def text_sites(events: Events) -> np.ndarray:
+    """Whether each site of :func:`site_keys` is a text site (the one-account links of posts
+    sharing a template), by site code."""
+    site_keys(events)
+    return events._cache["text_sites"]
 
 
 def _bursts(
@@ -384,6 +444,14 @@ def encode(
     )
 
 
+def with_texts(events: Events, texts: Any) -> Events:
+    """``events`` holding ``texts`` (aligned with the table the posts came from), unless it
+    holds texts already or there are none."""
+    if texts is None or events.texts is not None:
+        return events
+    return replace(events, texts=texts)
+
+
 def encode_columns(
     *, include_platform_urls: bool = False, include_reposts: bool = True
 ) -> list[str]:
@@ -404,6 +472,7 @@ def encode_table(
     """:func:`encode` on an Arrow table that holds at least :func:`encode_columns` with the
     posts schema's types (e.g. read from a posts Parquet file without the other columns)."""
     rows = np.arange(table.num_rows, dtype=np.int64)
+    texts = table.column("text") if "text" in table.column_names else None
     repost = None
     if "is_repost" in table.column_names:
         repost = np.asarray(table.column("is_repost").fill_null(False).to_numpy(), dtype=bool)
@@ -468,6 +537,7 @@ def encode_table(
         link_url=link_url,
         link_domain=link_domain,
         post_repost=repost,
+        texts=texts,
     )
 
 

@@ -50,7 +50,7 @@ from research.errors import ConfigError, InputFileError
 from research.graph.base import Projection, ProjectionSpec
 from research.graph.buckets import _cap_within_budget
 from research.graph.codes import edge_budget_cut, stable_group
-from research.graph.events import NONE, Events, Labels, encode_columns
+from research.graph.events import NONE, Events, Labels, encode_columns, with_texts
 from research.posts import POSTS_SCHEMA, as_posts
 from research.scale.parquet import ParquetColumn, _check, _has_posts_columns, dataset_parts
 
@@ -726,7 +726,8 @@ def dask_project(
             "seconds": round(_time.perf_counter() - started, 4),
         },
     )
-    return events, ParquetColumn.open(path, "text"), projection
+    texts = ParquetColumn.open(path, "text")
+    return with_texts(events, texts), texts, projection
 
 
 def stem_of_url_codes(events: Events) -> np.ndarray:

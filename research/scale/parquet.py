@@ -19,7 +19,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from research.errors import InputFileError, SchemaError
-from research.graph.events import Events, encode_columns, encode_table, release_arrow_memory
+from research.graph.events import (
+    Events,
+    encode_columns,
+    encode_table,
+    release_arrow_memory,
+    with_texts,
+)
 from research.posts import _SCHEMA_KEY, POSTS_SCHEMA, SCHEMA_VERSION, read_posts
 
 
@@ -157,12 +163,16 @@ def read_events(
                 name for name in POSTS_SCHEMA.names if name in schema.names and name != "text"
             ]
             table = read_posts(path, columns=present).table
-            return encode_table(
-                table,
-                include_platform_urls=include_platform_urls,
-                include_reposts=include_reposts,
-                threads=threads,
-            ), ParquetColumn.open(path, "text")
+            texts = ParquetColumn.open(path, "text")
+            return with_texts(
+                encode_table(
+                    table,
+                    include_platform_urls=include_platform_urls,
+                    include_reposts=include_reposts,
+                    threads=threads,
+                ),
+                texts,
+            ), texts
         try:
             # Accounts and apps are few and repeated: read them as dictionaries (as stored),
             # so that only the distinct values are hashed when they are encoded.
@@ -181,7 +191,8 @@ def read_events(
     )
     del table, tables
     release_arrow_memory()
-    return events, ParquetColumn.open(path, "text")
+    texts = ParquetColumn.open(path, "text")
+    return with_texts(events, texts), texts
 
 
 def _has_posts_columns(schema: pa.Schema, columns: list[str], part: Path) -> bool:
