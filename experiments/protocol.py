@@ -515,10 +515,10 @@ def choose_thresholds(
     start: dict[str, Any] | None = None,
     margin: Margin | None = None,
 ) -> tuple[dict[str, Any], float, list[dict[str, Any]], pd.DataFrame]:
-    """Random search over ``space`` then coordinate ascent from ``start`` (default: ``base``'s
-    values), a candidate replacing the best only when ``margin`` says it beats it (default: by
-    any gain); ties and gains within the margin keep the earlier candidate, so the choice is
-    deterministic. Then each setting that moved goes back to its start where the best does not
+    """Random search over ``space`` (its best point by score, or ``start``, default ``base``'s
+    values, when none scores higher), then coordinate ascent from there, a candidate replacing
+    the best only when ``margin`` says it beats it (default: by any gain); ties and gains
+    within the margin keep the earlier candidate, so the choice is deterministic. Then each setting that moved goes back to its start where the best does not
     beat that by the margin (:func:`settle`). Returns the thresholds, their score, the trace
     and their per-draw metrics."""
     rng = np.random.default_rng(seed)
@@ -535,10 +535,14 @@ def choose_thresholds(
     current = {k: getattr(base, k) for k in names} if start is None else dict(start)
     best = dict(current)
     best_score, best_metrics = score_of(current)
+    # The random phase explores: its best point by score (ties keep the earlier) starts the
+    # ascent. Asking it to beat the start by the margin left the search at the start where
+    # the gains need several settings at once (no single step clears the margin), far below
+    # points it had seen; :func:`settle` then returns what the draws do not support.
     for _ in range(n_random):
         values = {k: space[k][int(rng.integers(len(space[k])))] for k in names}
         s, m = score_of(values)
-        if margin.beats(m, s, best_metrics, best_score):
+        if s > best_score + 1e-12:
             best, best_score, best_metrics = values, s, m
     improved = True
     while improved:
