@@ -57,3 +57,35 @@ def test_bands_move_with_the_threshold():
     # A higher threshold needs longer bands (fewer candidates below it).
     rows = [hi - lo for (lo, hi), *_ in (bands(t, 64) for t in (0.3, 0.5, 0.8))]
     assert rows == sorted(rows) and rows[0] < rows[-1]
+
+
+def test_near_duplicates_join_templates_across_owners_only():
+    from research.minhash import near_duplicates
+
+    texts = [
+        "Is this you in this photo?? lol",  # owner 0
+        "OMG is this you in this photo lol #diet",  # owner 1: the same template, decorated
+        "is this you in this photo",  # owner 0 again
+        "double your crypto today, official event",  # owner 2
+        "Double your crypto today official event !!",  # owner 2: one owner's own repeats
+        "lunch with the team today at the new place",  # owner 3
+        "",  # no words
+    ]
+    owners = np.array([0, 1, 0, 2, 2, 3, 4])
+    got = near_duplicates(texts, owners, 0.5, 64)
+    # One template across two owners; the crypto posts are one account's: no template.
+    assert got.tolist() == [0, 0, 0, -1, -1, -1, -1]
+    # The same answer whatever order the texts come in (templates numbered by first text).
+    order = np.arange(len(texts))[::-1]
+    again = near_duplicates([texts[i] for i in order], owners[order], 0.5, 64)
+    assert (again[np.argsort(order)] >= 0).tolist() == (got >= 0).tolist()
+
+
+def test_near_duplicates_chain_through_band_buckets():
+    from research.minhash import near_duplicates
+
+    # a~b and b~c share whole bands while a and c may not: one component.
+    base = "the quick brown fox jumps over the lazy dog near the river bank"
+    texts = [base, base + " today", "today " + base + " again"]
+    got = near_duplicates(texts, np.array([0, 1, 2]), 0.5, 64)
+    assert got.tolist() == [0, 0, 0]

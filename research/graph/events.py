@@ -9,6 +9,7 @@ Empty strings and nulls never become objects: an empty URL is no URL.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -265,7 +266,7 @@ def _text_sites(
     (:func:`research.minhash.near_duplicates`, at the rule's default ``template_similarity``
     and ``minhash_permutations``) get the code ``first + k`` of their template ``k``. Reposts
     carry someone else's text and keep their coarse site. Returns the codes and each
-    template's name (``text:`` and its first post's first six words)."""
+    template's name (``text:`` and the first six words of its commonest text)."""
     if events.texts is None or len(lone) == 0:
         return raw, []
     from research.minhash import near_duplicates, normalise_text
@@ -288,11 +289,15 @@ def _text_sites(
     k = of_post[events.link_post[lone]]
     out = raw.copy()
     out[lone[k >= 0]] = first + k[k >= 0]
+    # Each template is named by its commonest text (ties: the first), its first six words.
+    commonest: dict[int, Counter] = {}
+    for i in np.flatnonzero(template >= 0).tolist():
+        commonest.setdefault(int(template[i]), Counter())[normalise_text(texts[i] or "")] += 1
     names: list[str] = []
     seen: dict[str, int] = {}
-    kept = np.flatnonzero(template >= 0)
-    for i in kept[np.unique(template[kept], return_index=True)[1]].tolist():
-        slug = quote("-".join(normalise_text(texts[i] or "").split()[:6]), safe="-")
+    for t in range(len(commonest)):
+        words = commonest[t].most_common(1)[0][0].split()[:6]
+        slug = quote("-".join(words), safe="-")
         seen[slug] = seen.get(slug, 0) + 1
         names.append(f"text:{slug}" + (f"~{seen[slug]}" if seen[slug] > 1 else ""))
     return out, names
@@ -473,6 +478,8 @@ def encode_table(
     posts schema's types (e.g. read from a posts Parquet file without the other columns)."""
     rows = np.arange(table.num_rows, dtype=np.int64)
     texts = table.column("text") if "text" in table.column_names else None
+    if texts is not None and texts.null_count == len(texts):
+        texts = None  # a column without a text: none (texts given later may be attached)
     repost = None
     if "is_repost" in table.column_names:
         repost = np.asarray(table.column("is_repost").fill_null(False).to_numpy(), dtype=bool)
