@@ -36,7 +36,9 @@ class ExperimentResult:
 
 #: Experiment kinds that follow the evaluation protocol over scenario families
 #: (:mod:`experiments.protocol`) rather than a sweep over presets.
-PROTOCOL_KINDS = ("select", "generalisation", "ablation", "sensitivity", "latency", "inject")
+PROTOCOL_KINDS = (
+    "select", "generalisation", "ablation", "sensitivity", "latency", "inject", "blind",
+)  # fmt: skip
 
 
 def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
@@ -73,6 +75,10 @@ def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
         from experiments.inject import run_inject
 
         return run_inject(cfg, progress=progress)
+    if kind == "blind":
+        from experiments.blind import run_blind
+
+        return run_blind(cfg, progress=progress)
     experiment = plan(cfg, overrides)
     sweep = cfg.sweep
     n_shards = int(sweep.n_shards)

@@ -175,3 +175,33 @@ def test_failures_lists_ours_below_half_with_their_knobs():
     failed = table.set_index(["family", "method"])["failed"]
     assert failed[("abused_app", "hijack")] == 1 and failed[("abused_app", "compa")] == 1
     assert failed[("rogue_app", "hijack")] == 1
+
+
+def test_blind_draws_use_seeds_no_other_step_uses_and_summarise_counts_failures():
+    from experiments.blind import blind_draws, summarise
+    from experiments.protocol import DEV_SEED
+
+    spec = {"first_seed": 5000, "scale": 0.25, "test_draws": 3, "benign_test_draws": 2}
+    draws = blind_draws(["abused_app"], ["giveaway"], spec)
+    assert [(d.family, d.seed) for d in draws] == [
+        ("abused_app", 5000), ("abused_app", 5001), ("abused_app", 5002),
+        ("giveaway", 5000), ("giveaway", 5001),
+    ]  # fmt: skip
+    assert min(d.seed for d in draws) > DEV_SEED + 1000  # past development and test seeds
+    metrics = pd.DataFrame(
+        {
+            "family": ["abused_app"] * 3 + ["giveaway"] * 2,
+            "f1": [1.0, 0.2, np.nan, np.nan, np.nan],  # NaN: nothing planted, nothing flagged
+            "fp": [0, 1, 0, 3, 0],
+            "n_benign": [100, 100, 100, 100, 100],
+            "flagged_giveaway": [np.nan, np.nan, np.nan, 0.1, 0.0],
+            "n_giveaway": [0, 0, 0, 30, 10],
+        }
+    )
+    table, shares = summarise(metrics, ["abused_app"])
+    row = table.iloc[0]
+    assert row["failed"] == 2 and row["f1_median"] == 0.2  # the NaN draw counts as F1 0
+    assert row["f1_p10"] == pytest.approx(0.04)
+    flagged = dict(zip(shares["kind"], shares["flagged"], strict=True))
+    assert flagged["giveaway"] == pytest.approx(3 / 40)
+    assert flagged["pooled FPR"] == pytest.approx(4 / 500)
