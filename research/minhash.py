@@ -56,7 +56,10 @@ def shingles(text: str | None) -> set[bytes]:
     >>> sorted(shingles("Is this you?? lol"))
     [b'is this you', b'this you lol']
     """
-    words = normalise_text(text or "").split()
+    return _shingles_of(normalise_text(text or "").split())
+
+
+def _shingles_of(words: list[str]) -> set[bytes]:
     if not words:
         return set()
     return {" ".join(words[j : j + 3]).encode() for j in range(max(len(words) - 2, 1))}
@@ -173,16 +176,23 @@ def near_duplicates(
     from research.graph.codes import components, distinct_pairs, group_sizes
 
     out = np.full(len(texts), -1, dtype=np.int64)
-    shingled = [shingles(t) for t in texts]
-    has = np.flatnonzero([bool(sh) for sh in shingled])
+    # Each distinct normalised text is shingled and signed once (templates repeat).
+    distinct: dict[str, int] = {}
+    of_text = np.array([distinct.setdefault(normalise_text(t or ""), len(distinct)) for t in texts],
+                       dtype=np.int64)  # fmt: skip
+    shingled = [_shingles_of(words.split()) for words in distinct]
+    signed = np.flatnonzero([bool(sh) for sh in shingled])
+    has = np.flatnonzero(np.isin(of_text, signed))
     if len(has) < 2:
         return out
-    sig = signatures([list(shingled[i]) for i in has], n_perm, seed=seed)
+    row_of = np.full(len(shingled), -1, dtype=np.int64)
+    row_of[signed] = np.arange(len(signed))
+    sig = signatures([list(shingled[i]) for i in signed], n_perm, seed=seed)
     # Texts and band buckets are the nodes; each text joins its bucket of every band.
     n, offset, rows, cols = len(has), len(has), [], []
     for lo, hi in bands(threshold, n_perm):
         _u, bucket = np.unique(sig[:, lo:hi], axis=0, return_inverse=True)
-        bucket = bucket.ravel()
+        bucket = bucket.ravel()[row_of[of_text[has]]]
         rows.append(np.arange(n))
         cols.append(offset + bucket)
         offset += int(bucket.max()) + 1

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from research.canonical import is_shortener, shared_host
-from research.graph.codes import dense_codes, distinct_pairs, group_sizes
+from research.graph.codes import dense_codes, distinct_pairs, group_sizes, site_spans
 from research.posts import Posts, epoch_seconds
 from research.rule import Rule
 
@@ -282,6 +282,7 @@ def _text_sites(
     template = near_duplicates(
         texts, events.post_account[posts], rule.template_similarity, rule.minhash_permutations
     )
+    template = _signature_templates(events, posts, template, rule)
     if not (template >= 0).any():
         return raw, []
     of_post = np.full(events.n_posts, -1, dtype=np.int64)
@@ -301,6 +302,27 @@ def _text_sites(
         seen[slug] = seen.get(slug, 0) + 1
         names.append(f"text:{slug}" + (f"~{seen[slug]}" if seen[slug] > 1 else ""))
     return out, names
+
+
+def _signature_templates(
+    events: Events, posts: np.ndarray, template: np.ndarray, rule: Rule
+) -> np.ndarray:
+    """Keep the templates that could be a signature (renumbered ``0..k-1`` in order, the others
+    ``-1``): posted by at least ``min_size`` accounts, and short-lived as a candidate site is
+    (the central ``1 - 2 span_quantile`` of their posts within ``candidate_span`` of the window,
+    :mod:`research.evidence`). A text that many write all along (an app's automatic post, a
+    common phrase) or that two accounts happen to share stays with its link's own site."""
+    has = template >= 0
+    if not has.any():
+        return template
+    n = int(template.max()) + 1
+    owners = group_sizes(distinct_pairs(template[has], events.post_account[posts[has]],
+                                        events.n_accounts)[0], n)  # fmt: skip
+    window = max(int(np.ptp(events.post_time)), 1)
+    spans = site_spans(template[has], events.post_time[posts[has]], n, rule.span_quantile)
+    kept = (owners >= rule.min_size) & ((spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window)
+    number = np.where(kept, np.cumsum(kept) - 1, -1)
+    return np.where(has, number[np.maximum(template, 0)], -1)
 
 
 def text_sites(events: Events) -> np.ndarray:
