@@ -167,7 +167,7 @@ from research.graph.events import (
     stem_codes,
     text_sites,
 )
-from research.minhash import normalise_text, shingles
+from research.minhash import normalise_text
 from research.rule import Rule
 
 __all__ = [
@@ -1375,7 +1375,7 @@ def _templating(
     someone else's text: it is left out of the sample, or an original and its retweets would
     count as a template."""
     from research.minhash import bands as lsh_bands
-    from research.minhash import signatures
+    from research.minhash import text_signatures
 
     out = np.zeros(len(groups))
     # Two texts are candidates when their signatures agree on a whole band.
@@ -1406,6 +1406,9 @@ def _templating(
         pa.array(events.post_row[np.concatenate([chosen for _, chosen in samples])])
     ).to_pylist()
     marked = events.post_repost
+    # Every group's own posts (reposts and manual retweets carry someone else's text) at once:
+    # a bucket is a group and a band's values, so one sort per band serves every group.
+    slots, gid, own_posts, own_texts = [], [], [], []
     for (slot, chosen), start, stop in zip(samples, bounds[:-1], bounds[1:], strict=True):
         own = [
             k for k, text in enumerate(every_text[start:stop])
@@ -1413,26 +1416,32 @@ def _templating(
         ]  # fmt: skip
         if len(own) < 2:
             continue
-        chosen = chosen[own]
-        values = [every_text[start + k] for k in own]
-        shingled = [shingles(text) for text in values]
-        has = np.flatnonzero([bool(sh) for sh in shingled])
-        if len(has) == 0:
-            continue
-        hashes = signatures([list(shingled[i]) for i in has], perm, seed=1)
-        owners = events.post_account[chosen][has]
-        near = np.zeros(len(has), dtype=bool)
-        for lo, hi in bands:
-            _, band = np.unique(hashes[:, lo:hi], axis=0, return_inverse=True)
-            band = band.ravel()
-            # Every text in a band bucket shared by two owners or more has a near-duplicate
-            # from another account.
-            bucket, _owner, _n = distinct_pairs(band, owners, len(events.accounts))
-            mixed = group_sizes(bucket, int(band.max()) + 1) >= 2
-            near |= mixed[band]
-        # The lower end of a 95% interval: two of three strangers' posts sharing a page's title
-        # prove little; ten of ten templated posts prove a template.
-        out[slot] = float(
-            wilson_lower(np.array([near.sum() / len(chosen)]), np.array([len(chosen)]))[0]
-        )
+        gid.append(np.full(len(own), len(slots), dtype=np.int64))
+        slots.append(slot)
+        own_posts.append(chosen[own])
+        own_texts.extend(every_text[start + k] for k in own)
+    if not slots:
+        return out
+    group_of = np.concatenate(gid)
+    n_own = np.bincount(group_of, minlength=len(slots))
+    rows, hashes = text_signatures(own_texts, perm, seed=1)
+    has = rows >= 0
+    g, owners = group_of[has], events.post_account[np.concatenate(own_posts)][has]
+    near = np.zeros(int(has.sum()), dtype=bool)
+    for lo, hi in bands:
+        keys = np.column_stack([g, hashes[rows[has], lo:hi].astype(np.int64)])
+        _, band = np.unique(keys, axis=0, return_inverse=True)
+        band = band.ravel()
+        # Every text in a band bucket shared by two owners or more has a near-duplicate
+        # from another account of its group.
+        bucket, _owner, _n = distinct_pairs(band, owners, len(events.accounts))
+        mixed = group_sizes(bucket, int(band.max()) + 1) >= 2
+        near |= mixed[band]
+    signed = np.bincount(g, minlength=len(slots)) > 0
+    hits = np.bincount(g[near], minlength=len(slots))
+    # The lower end of a 95% interval: two of three strangers' posts sharing a page's title
+    # prove little; ten of ten templated posts prove a template.
+    lower = wilson_lower(hits / n_own, n_own)
+    for k in np.flatnonzero(signed).tolist():
+        out[slots[k]] = float(lower[k])
     return out

@@ -148,6 +148,35 @@ def bands(threshold: float, n_perm: int) -> tuple[tuple[int, int], ...]:
     return tuple((i * r, (i + 1) * r) for i in range(b))
 
 
+def text_signatures(
+    texts: Sequence[str | None], n_perm: int, *, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """The MinHash signature of each text's word 3-shingles (:func:`shingles`), each distinct
+    normalised text signed once (templates repeat).
+
+    Returns
+    -------
+    rows, sig
+        Each text's row of ``sig`` (``-1``: no words), and the signatures of the distinct
+        texts with words.
+
+    Examples
+    --------
+    >>> rows, sig = text_signatures(["Is this you?", "is this YOU", "", "lunch at noon"], 16)
+    >>> rows.tolist(), sig.shape
+    ([0, 0, -1, 1], (2, 16))
+    """
+    distinct: dict[str, int] = {}
+    of_text = np.array([distinct.setdefault(normalise_text(t or ""), len(distinct)) for t in texts],
+                       dtype=np.int64)  # fmt: skip
+    shingled = [_shingles_of(words.split()) for words in distinct]
+    signed = np.flatnonzero([bool(sh) for sh in shingled])
+    row_of = np.full(len(shingled), -1, dtype=np.int64)
+    row_of[signed] = np.arange(len(signed))
+    sig = signatures([list(shingled[i]) for i in signed], n_perm, seed=seed)
+    return (row_of[of_text] if len(texts) else np.zeros(0, dtype=np.int64)), sig
+
+
 def near_duplicates(
     texts: Sequence[str | None],
     owners: np.ndarray,
@@ -176,23 +205,15 @@ def near_duplicates(
     from research.graph.codes import components, distinct_pairs, group_sizes
 
     out = np.full(len(texts), -1, dtype=np.int64)
-    # Each distinct normalised text is shingled and signed once (templates repeat).
-    distinct: dict[str, int] = {}
-    of_text = np.array([distinct.setdefault(normalise_text(t or ""), len(distinct)) for t in texts],
-                       dtype=np.int64)  # fmt: skip
-    shingled = [_shingles_of(words.split()) for words in distinct]
-    signed = np.flatnonzero([bool(sh) for sh in shingled])
-    has = np.flatnonzero(np.isin(of_text, signed))
+    row, sig = text_signatures(texts, n_perm, seed=seed)
+    has = np.flatnonzero(row >= 0)
     if len(has) < 2:
         return out
-    row_of = np.full(len(shingled), -1, dtype=np.int64)
-    row_of[signed] = np.arange(len(signed))
-    sig = signatures([list(shingled[i]) for i in signed], n_perm, seed=seed)
     # Texts and band buckets are the nodes; each text joins its bucket of every band.
     n, offset, rows, cols = len(has), len(has), [], []
     for lo, hi in bands(threshold, n_perm):
         _u, bucket = np.unique(sig[:, lo:hi], axis=0, return_inverse=True)
-        bucket = bucket.ravel()[row_of[of_text[has]]]
+        bucket = bucket.ravel()[row[has]]
         rows.append(np.arange(n))
         cols.append(offset + bucket)
         offset += int(bucket.max()) + 1
