@@ -1408,7 +1408,10 @@ def _templating(
     marked = events.post_repost
     # Every group's own posts (reposts and manual retweets carry someone else's text) at once:
     # a bucket is a group and a band's values, so one sort per band serves every group.
-    slots, gid, own_posts, own_texts = [], [], [], []
+    slots: list[int] = []
+    gid: list[np.ndarray] = []
+    own_posts: list[np.ndarray] = []
+    own_texts: list[str | None] = []
     for (slot, chosen), start, stop in zip(samples, bounds[:-1], bounds[1:], strict=True):
         own = [
             k for k, text in enumerate(every_text[start:stop])

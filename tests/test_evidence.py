@@ -462,7 +462,9 @@ def _short_links_all_along(rows: list[dict], accounts: list[str], rng: np.random
         for _ in range(3):
             t = float(int(rng.uniform(0, 20 * DAY)))
             words = " ".join(rng.choice(WORDS, size=8))
-            rows.append(_post(len(rows), a, t, f"https://bit.ly/{a}{int(rng.integers(1e9))}", text=words))
+            rows.append(
+                _post(len(rows), a, t, f"https://bit.ly/{a}{int(rng.integers(1e9))}", text=words)
+            )
 
 
 TEMPLATE = "If I didn't try this my life wouldn't have changed"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
-
 from research.graph.events import coarse_sites, encode, site_keys, text_sites, with_texts
 from research.posts import Posts
 
@@ -52,7 +50,7 @@ def test_text_sites_are_not_coarse_and_need_two_accounts_and_texts():
     rows = [_post(k, f"v{k}", f"http://bit.ly/s{k}", TEMPLATE) for k in range(3)]
     rows += [_post(3 + k, "solo", f"http://bit.ly/t{k}", "same words from one account") for k in range(3)]  # fmt: skip
     events = encode(Posts.from_records(rows))
-    codes, labels = site_keys(events)
+    codes, _labels = site_keys(events)
     text, coarse = text_sites(events)[codes], coarse_sites(events)[codes]
     assert text.tolist() == [True] * 3 + [False] * 3
     assert not (text & coarse).any() and coarse[3:].all()
