@@ -94,6 +94,10 @@ FIELDS: dict[str, Field] = {
     "burst_share": Field(
         "signature links on bursts of coarse sites (tenfold their usual rate)", "share"
     ),
+    "text_share": Field(
+        "signature links on text sites (small sites' links meeting in their posts' template)",
+        "share",
+    ),
     "concert": Field(
         "strongest sign of acting in concert, over its threshold", "number", "concert"
     ),
