@@ -12,7 +12,6 @@ each pair; the figure, median F1 over all attack families.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import compose_config
+from experiments.config import protocol_cli
 from experiments.protocol import (
     METHOD_SOURCES,
     Draw,
@@ -208,15 +207,7 @@ def write_ablation(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m experiments.ablation", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--profile", default="full")
-    parser.add_argument("overrides", nargs="*")
-    args = parser.parse_args(argv)
-    cfg = compose_config(["experiment=ablation", f"profile={args.profile}", *args.overrides])
-    done = run_ablation(cfg)
-    print("\n".join(f"wrote {p}" for p in done.paths))
+    protocol_cli("ablation", run_ablation, __doc__.split("\n")[0], argv)
     return 0
 
 

@@ -16,7 +16,6 @@ Run: ``python -m experiments.blind --profile quick`` (writes ``paper/generated/b
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import compose_config
+from experiments.config import protocol_cli
 from experiments.generalisation import FAILED_BELOW
 from experiments.outputs import registry
 from experiments.protocol import (
@@ -147,15 +146,7 @@ def run_blind(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m experiments.blind", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--profile", default="full", help="full, quick or tiny (configs/profile)")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides")
-    args = parser.parse_args(argv)
-    cfg = compose_config(["experiment=blind", f"profile={args.profile}", *args.overrides])
-    done = run_blind(cfg)
-    print("\n".join(f"wrote {p}" for p in done.paths))
+    protocol_cli("blind", run_blind, __doc__.split("\n")[0], argv)
     return 0
 
 

@@ -10,7 +10,8 @@ only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import argparse
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,27 @@ def compose_config(overrides: Sequence[str]) -> DictConfig:
 
     with hydra_context():
         return compose(config_name="config", overrides=list(overrides))
+
+
+def protocol_cli(
+    name: str,
+    run: Callable[[DictConfig], Any],
+    description: str,
+    argv: Sequence[str] | None = None,
+    *,
+    overrides_help: str = "Hydra overrides",
+) -> tuple[DictConfig, Any]:
+    """The command line of a protocol experiment (``python -m experiments.NAME [--profile P]
+    [overrides...]``): compose its config, run it, print what it wrote; returns the config and
+    the run."""
+    parser = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description)
+    parser.add_argument("--profile", default="full", help="full, quick or tiny (configs/profile)")
+    parser.add_argument("overrides", nargs="*", help=overrides_help)
+    args = parser.parse_args(argv)
+    cfg = compose_config([f"experiment={name}", f"profile={args.profile}", *args.overrides])
+    done = run(cfg)
+    print("\n".join(f"wrote {p}" for p in done.paths))
+    return cfg, done
 
 
 def method_params(cfg: dict[str, Any]) -> dict[str, Any]:

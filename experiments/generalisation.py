@@ -17,7 +17,6 @@ figure of where the package's method breaks along each knob of the families.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import itertools
 import json
@@ -31,7 +30,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import compose_config
+from experiments.config import compose_config, protocol_cli
 from experiments.outputs import registry
 from experiments.protocol import (
     BASELINE_SOURCES,
@@ -539,14 +538,7 @@ def write_generalisation(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m experiments.generalisation", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--profile", default="full", help="full, quick or tiny (configs/profile)")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides")
-    args = parser.parse_args(argv)
-    cfg = compose_config(["experiment=generalisation", f"profile={args.profile}", *args.overrides])
-    done = run_generalisation(cfg)
+    cfg, done = protocol_cli("generalisation", run_generalisation, __doc__.split("\n")[0], argv)
     print(
         summary(
             done.results,
@@ -554,7 +546,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             [OURS],
         ).to_string(index=False)
     )
-    print("\n".join(f"wrote {p}" for p in done.paths))
     return 0
 
 

@@ -22,7 +22,6 @@ campaign): false positives on real benign behaviour.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
@@ -34,7 +33,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import REPO, compose_config
+from experiments.config import REPO, protocol_cli
 from experiments.protocol import Draw
 from experiments.select import ProtocolExecution, ProtocolRun, families
 from research.outputs import to_json_text
@@ -316,17 +315,13 @@ def write_inject(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m experiments.inject", description=__doc__.split("\n")[0]
+    protocol_cli(
+        "inject",
+        run_inject,
+        __doc__.split("\n")[0],
+        argv,
+        overrides_help="Hydra overrides, e.g. data.path=posts.parquet",
     )
-    parser.add_argument("--profile", default="full")
-    parser.add_argument(
-        "overrides", nargs="*", help="Hydra overrides, e.g. data.path=posts.parquet"
-    )
-    args = parser.parse_args(argv)
-    cfg = compose_config(["experiment=inject", f"profile={args.profile}", *args.overrides])
-    done = run_inject(cfg)
-    print("\n".join(f"wrote {p}" for p in done.paths))
     return 0
 
 

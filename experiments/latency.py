@@ -14,7 +14,6 @@ the median latency over the draws where it was detected and how many were never 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import compose_config
+from experiments.config import protocol_cli
 from experiments.generalisation import OURS, choice_of, load_selection
 from experiments.outputs import registry
 from experiments.protocol import METHOD_SOURCES, Draw, source_hash, test_draws
@@ -186,15 +185,7 @@ def write_latency(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m experiments.latency", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--profile", default="full")
-    parser.add_argument("overrides", nargs="*")
-    args = parser.parse_args(argv)
-    cfg = compose_config(["experiment=latency", f"profile={args.profile}", *args.overrides])
-    done = run_latency(cfg)
-    print("\n".join(f"wrote {p}" for p in done.paths))
+    protocol_cli("latency", run_latency, __doc__.split("\n")[0], argv)
     return 0
 
 

@@ -518,9 +518,11 @@ def choose_thresholds(
     """Random search over ``space`` (its best point by score, or ``start``, default ``base``'s
     values, when none scores higher), then coordinate ascent from there, a candidate replacing
     the best only when ``margin`` says it beats it (default: by any gain); ties and gains
-    within the margin keep the earlier candidate, so the choice is deterministic. Then each setting that moved goes back to its start where the best does not
-    beat that by the margin (:func:`settle`). Returns the thresholds, their score, the trace
-    and their per-draw metrics."""
+    within the margin keep the earlier candidate, so the choice is deterministic. Then each
+    setting that moved goes back to its start where the best does not beat that by the margin
+    (:func:`settle`). Returns the thresholds, their score, the trace and their per-draw
+    metrics.
+    """
     rng = np.random.default_rng(seed)
     names = list(space)
     margin = margin or Margin(attack, 0.0, 0, seed)

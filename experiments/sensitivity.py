@@ -12,7 +12,6 @@ setting, its chosen value marked.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import sys
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import compose_config
+from experiments.config import compose_config, protocol_cli
 from experiments.generalisation import choice_of, load_selection
 from experiments.protocol import (
     Pool,
@@ -127,15 +126,7 @@ def write_sensitivity(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m experiments.sensitivity", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--profile", default="full")
-    parser.add_argument("overrides", nargs="*")
-    args = parser.parse_args(argv)
-    cfg = compose_config(["experiment=sensitivity", f"profile={args.profile}", *args.overrides])
-    done = run_sensitivity(cfg)
-    print("\n".join(f"wrote {p}" for p in done.paths))
+    protocol_cli("sensitivity", run_sensitivity, __doc__.split("\n")[0], argv)
     return 0
 
 

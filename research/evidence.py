@@ -95,8 +95,8 @@ cluster's members pushed and that were *new* when they did.
                         where most are, the burst carries the signature as the app
                         lift does (a shortener that everybody uses, through the
                         client that everybody uses, suddenly used by many at once)
-``text_share``          share of signature links on *text sites* (one-account links on
-                        a shortener or a shared host whose posts' texts are
+``text_share``          share of signature links on *text sites* (small sites' links
+                        on a shortener or a shared host whose posts' texts are
                         near-duplicates of other accounts' such posts:
                         :func:`research.graph.events.site_keys`): the template is
                         the signature, as a page is; where most are, the texts

@@ -217,13 +217,12 @@ def near_duplicates(
         rows.append(np.arange(n))
         cols.append(offset + bucket)
         offset += int(bucket.max()) + 1
-    label = components(offset, np.concatenate(rows), np.concatenate(cols))[:n]
-    _k, comp = np.unique(label, return_inverse=True)
-    comp = comp.ravel()
+    # Every bucket holds a text, so each component's lowest node is a text: the components
+    # of the texts are numbered 0..k-1 in order of their first text.
+    comp = components(offset, np.concatenate(rows), np.concatenate(cols))[:n]
     owner = np.asarray(owners)[has]
     n_comp = int(comp.max()) + 1
     shared = group_sizes(distinct_pairs(comp, owner, int(owner.max()) + 1)[0], n_comp) >= 2
-    # Numbered in order of first text (components() numbers by lowest node: the same order).
     kept = np.cumsum(shared) - 1
     out[has] = np.where(shared[comp], kept[comp], -1)
     return out

@@ -206,9 +206,9 @@ class Episode(Term):
         spanned = _compare("span", span, "<=", rule.max_span)
         if math.isnan(span) or span <= rule.max_span or math.isnan(active):
             return spanned
-        waves = _compare("active", active, "<=", rule.max_active)
-        joint = " but " if active <= rule.max_active else " and "
-        return f"{spanned}{joint}{waves}"
+        return _unless(
+            spanned, _compare("active", active, "<=", rule.max_active), active <= rule.max_active
+        )
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -236,8 +236,8 @@ class Reuse(Term):
         pages = _compare(self.name, reuse, ">=", rule.min_reuse)
         if math.isnan(reuse) or reuse >= rule.min_reuse or math.isnan(words):
             return pages
-        joint = " but " if words >= rule.min_templating else " and "
-        return f"{pages}{joint}{_compare('templating', words, '>=', rule.min_templating)}"
+        templated = _compare("templating", words, ">=", rule.min_templating)
+        return _unless(pages, templated, words >= rule.min_templating)
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -350,6 +350,12 @@ TERMS: tuple[Term, ...] = (
 
 _COARSE_APP = next(t for t in TERMS if isinstance(t, CoarseApp))
 _REUSE = next(t for t in TERMS if isinstance(t, Reuse))
+
+
+def _unless(failed: str, alternative: str, holds: bool) -> str:
+    """A failed comparison and the alternative that can stand in for it: "x but y" where the
+    alternative holds, "x and y" where it fails too."""
+    return f"{failed}{' but ' if holds else ' and '}{alternative}"
 
 
 def _compare(name: str, value: float, op: str, limit: float) -> str:

@@ -222,14 +222,17 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     host = host_of_domain[domain]
     lone = (n_site_accounts[fine] == 1) & (host >= 0)
     # Too few accounts for a group of their own: their texts may join them (text sites).
-    small = (n_site_accounts[fine] < Rule().min_size) & (host >= 0)
+    rule = Rule()
+    small = (n_site_accounts[fine] < rule.min_size) & (host >= 0)
     n_fine = n_domains + len(stem_labels)
     n_apps = len(events.apps) + 1  # the last: no known app
     raw = np.where(lone, n_fine + host * n_apps + np.where(app >= 0, app, n_apps - 1), raw)
     n_coarse = n_fine + len(host_names) * n_apps
     raw, burst_parent, burst_onset = _bursts(events, raw, np.flatnonzero(lone), n_coarse)
     first_text = n_coarse + len(burst_parent)
-    raw, text_names = _text_sites(events, raw, np.flatnonzero(small & (raw < n_coarse)), first_text)
+    raw, text_names = _text_sites(
+        events, raw, np.flatnonzero(small & (raw < n_coarse)), first_text, rule
+    )
 
     uniq, codes = dense_codes(raw)
     apps = events.apps.values.to_pylist()
@@ -239,7 +242,7 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
             return domain_names[k]
         if k < n_fine:
             return str(stem_labels[k - n_domains])
-        if k >= first_text:  # a template of one-account links' texts
+        if k >= first_text:  # a template of small sites' links' texts
             return text_names[k - first_text]
         if k >= n_coarse:  # a burst: its coarse site and onset
             onset = pd.Timestamp(int(burst_onset[k - n_coarse]), unit="s")
@@ -259,26 +262,27 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
 
 
 def _text_sites(
-    events: Events, raw: np.ndarray, lone: np.ndarray, first: int
+    events: Events, raw: np.ndarray, small: np.ndarray, first: int, rule: Rule
 ) -> tuple[np.ndarray, list[str]]:
-    """The *text sites* of one-account links (``lone``, still on their coarse sites): the
-    links of posts whose texts are near-duplicates of posts by other accounts with such links
-    (:func:`research.minhash.near_duplicates`, at the rule's default ``template_similarity``
-    and ``minhash_permutations``) get the code ``first + k`` of their template ``k``. Reposts
-    carry someone else's text and keep their coarse site. Returns the codes and each
-    template's name (``text:`` and the first six words of its commonest text)."""
-    if events.texts is None or len(lone) == 0:
+    """The *text sites* of small sites' links (``small``: on a shortener or a shared host, by
+    fewer than ``rule.min_size`` accounts, not in a burst): the links of posts whose texts are
+    near-duplicates of such posts by other accounts (:func:`research.minhash.near_duplicates`,
+    at ``rule.template_similarity`` and ``rule.minhash_permutations``), where the template could
+    be a signature (:func:`_signature_templates`), get the code ``first + k`` of their template
+    ``k``. Reposts carry someone else's text and keep their site. Returns the codes and each
+    template's name (``text:`` and the first six words of its commonest text). ``rule`` is the
+    default :class:`~research.rule.Rule`: site keys come before any rule reaches the graph."""
+    if events.texts is None or len(small) == 0:
         return raw, []
     from research.minhash import near_duplicates, normalise_text
 
-    posts = np.unique(events.link_post[lone])
+    posts = np.unique(events.link_post[small])
     if events.post_repost is not None:
         posts = posts[~events.post_repost[posts]]
     if len(posts) < 2:
         return raw, []
     texts = events.texts.take(pa.array(events.post_row[posts])).to_pylist()
     release_arrow_memory()
-    rule = Rule()
     template = near_duplicates(
         texts, events.post_account[posts], rule.template_similarity, rule.minhash_permutations
     )
@@ -287,9 +291,9 @@ def _text_sites(
         return raw, []
     of_post = np.full(events.n_posts, -1, dtype=np.int64)
     of_post[posts] = template
-    k = of_post[events.link_post[lone]]
+    k = of_post[events.link_post[small]]
     out = raw.copy()
-    out[lone[k >= 0]] = first + k[k >= 0]
+    out[small[k >= 0]] = first + k[k >= 0]
     # Each template is named by its commonest text (ties: the first), its first six words.
     commonest: dict[int, Counter] = {}
     for i in np.flatnonzero(template >= 0).tolist():
@@ -326,7 +330,7 @@ def _signature_templates(
 
 
 def text_sites(events: Events) -> np.ndarray:
-    """Whether each site of :func:`site_keys` is a text site (the one-account links of posts
+    """Whether each site of :func:`site_keys` is a text site (small sites' links of posts
     sharing a template), by site code."""
     site_keys(events)
     return events._cache["text_sites"]
