@@ -59,14 +59,17 @@ cluster's members pushed and that were *new* when they did.
                         never used that app before the span
 ``exclusivity``         share of all links to the signature sites (whole data)
                         that are the adopters' signature posts
-``prior``               accounts that linked the signature sites before the span
-                        (widened by ``margin_s``): a campaign's sites are born with
-                        it, a brand's or a host's site had a life before (a count,
-                        which the group's own volume cannot dilute as it dilutes
-                        ``exclusivity``; the span trims a site's earliest
-                        ``span_quantile`` of links, so prior sees the earlier links
-                        of a site the group swamps, and a site with more earlier
-                        links has a span reaching back to them, failing ``max_span``)
+``outside``             accounts that linked the signature sites outside the span
+                        (widened by ``margin_s``), before or after it: a campaign's
+                        sites are born and abandoned with it, a brand's or a host's
+                        site has a life of its own before and after (a count, which
+                        the group's own volume cannot dilute as it dilutes
+                        ``exclusivity``; the span trims a site's earliest and latest
+                        ``span_quantile`` of links, so the count sees the other links
+                        of a site the group swamps, and a site with more of them has
+                        a span reaching out to them, failing ``max_span``). Both
+                        sides count: a brand's giveaway early in the window has
+                        little life before it, and plenty after
 ``history``             share of adopters with a post outside the span (widened
                         by ``history_margin_s``): accounts with a life of their
                         own, which fresh fake, dormant and automated accounts lack
@@ -577,7 +580,7 @@ def _first_use_of_links(events: Events) -> np.ndarray:
 EVIDENCE_COLUMNS = (
     "cluster", "n_adopters", "n_members", "n_attached", "n_unsigned", "n_pieces", "n_signature_posts",
     "top_site", "site_share", "n_sites", "top_app", "app_share", "app_novelty", "exclusivity",
-    "prior", "history", "routine", "repost_share", "link_reuse", "coarse_share", "burst_share", "text_share", "synchrony", "app_lift", "templating", "prevalence",
+    "outside", "history", "routine", "repost_share", "link_reuse", "coarse_share", "burst_share", "text_share", "synchrony", "app_lift", "templating", "prevalence",
     "median_gap_s", "onset", "last_post", "span_hours", "span_share", "active_share", "top_urls",
     "signature_sites",
 )  # fmt: skip
@@ -651,13 +654,16 @@ def group_evidence(
     first = _first_use_of_links(events)
     fresh = (link_group >= 0) & in_span & (first >= start[safe] - rule.margin_s)
     exclusivity = _ratio(group_sizes(link_group[fresh], n), n_site_links)
-    # Prior: accounts that had linked the group's sites before it (an established site has a
-    # life before them that no burst of theirs can dilute, as it dilutes exclusivity).
-    earlier = np.flatnonzero((link_group >= 0) & (when < start[safe] - rule.margin_s))
-    prior_group, _account, _links = distinct_pairs(
-        link_group[earlier], account[earlier], events.n_accounts
+    # Outside: accounts that linked the group's sites before or after it (an established site
+    # has a life apart from them that no burst of theirs can dilute, as it dilutes exclusivity).
+    apart = np.flatnonzero(
+        (link_group >= 0)
+        & ((when < start[safe] - rule.margin_s) | (when > end[safe] + rule.margin_s))
     )
-    prior = group_sizes(prior_group, n)
+    outside_group, _account, _links = distinct_pairs(
+        link_group[apart], account[apart], events.n_accounts
+    )
+    outside = group_sizes(outside_group, n)
     post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
     top_app, app_share = top_per_group(sp_group, post_app[sp_post], n, len(events.apps) + 1)
 
@@ -722,7 +728,7 @@ def group_evidence(
             "app_share": app_share,
             "app_novelty": app_novelty,
             "exclusivity": exclusivity,
-            "prior": prior,
+            "outside": outside,
             "history": history,
             "routine": routine,
             "repost_share": repost_share,

@@ -51,9 +51,9 @@ class Rule:
         graph placed in the group's clusters.
     min_size
         Groups with fewer adopters get ``none``.
-    min_exclusivity, max_prior, max_span, max_active, min_history, max_routine, max_reposts,
+    min_exclusivity, max_outside, max_span, max_active, min_history, max_routine, max_reposts,
     min_reuse, min_synchrony, min_templating, min_app_lift, min_prevalence
-        Thresholds of the terms of the ladder (see :mod:`research.verdicts`); ``max_prior`` is
+        Thresholds of the terms of the ladder (see :mod:`research.verdicts`); ``max_outside`` is
         a count of accounts, the others shares. ``max_span`` and ``max_active`` make one term
         (an episode): the signature posts cover at most ``max_span`` of the observed window,
         or, in waves far apart, are active in at most ``max_active`` of it.
@@ -78,7 +78,7 @@ class Rule:
     attach: bool = True
     min_size: int = 3
     min_exclusivity: float = 0.7
-    max_prior: int = 5
+    max_outside: int = 5
     max_span: float = 0.3
     max_active: float = 0.05
     min_history: float = 0.0
@@ -103,7 +103,7 @@ class Rule:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"rule.{name} must be in [0, 1], got {value}")
-        for name in ("margin_s", "history_margin_s", "max_prior"):
+        for name in ("margin_s", "history_margin_s", "max_outside"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"rule.{name} must be at least 0, got {getattr(self, name)}")
         if self.pool_linkage not in POOL_LINKAGES:

@@ -16,9 +16,10 @@ retweet storms push the same links together too. A group of accounts
     ================================  =================================================
     ``exclusivity >= min_exclusivity``  the signature's links are theirs (not a popular
                                         site: a news burst fails here)
-    ``prior <= max_prior``              the sites were born with them: at most ``max_prior``
-                                        other accounts had linked them before (a brand's site
-                                        that a giveaway swamps fails here)
+    ``outside <= max_outside``          the sites were born and abandoned with them: at most
+                                        ``max_outside`` other accounts linked them before or
+                                        after (a brand's site that a giveaway swamps fails
+                                        here)
     episode                             not routine: their signature posts fill little of
                                         the observed window, ``span_share <= max_span``, or
                                         come in waves far apart, active in a small share of
@@ -312,11 +313,11 @@ TERMS: tuple[Term, ...] = (
         "share of the signature's links that are theirs",
     ),
     Term(
-        "prior",
-        "prior",
+        "outside",
+        "outside",
         "<=",
-        "max_prior",
-        "accounts that had linked the signature's sites before them",
+        "max_outside",
+        "accounts that linked the signature's sites before or after them",
     ),
     Episode(
         "span",
@@ -363,7 +364,7 @@ def _compare(name: str, value: float, op: str, limit: float) -> str:
         return f"{name} n/a"
     holds = value >= limit if op == ">=" else value <= limit
     sign = ("≥" if op == ">=" else "≤") if holds else ("<" if op == ">=" else ">")
-    if isinstance(limit, int):  # a count (``max_prior``), not a share
+    if isinstance(limit, int):  # a count (``max_outside``), not a share
         return f"{name} {value:.0f} {sign} {limit}"
     return f"{name} {value:.2f} {sign} {limit:.2f}"
 
@@ -380,7 +381,7 @@ def ladder(evidence: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     Examples
     --------
     >>> row = {"n_adopters": 40, "n_sites": 1, "top_site": "diet.com", "exclusivity": 0.99,
-    ...        "prior": 0, "span_share": 0.01, "history": 0.9, "routine": 0.0, "repost_share": 0.0,
+    ...        "outside": 0, "span_share": 0.01, "history": 0.9, "routine": 0.0, "repost_share": 0.0,
     ...        "link_reuse": 0.95, "synchrony": 0.8, "templating": float("nan"),
     ...        "app_lift": 0.9, "prevalence": float("nan")}
     >>> out = ladder(pd.DataFrame([row, {**row, "routine": 0.9}]), Rule())
@@ -437,8 +438,8 @@ def compromised(evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
 
 def score(evidence: pd.DataFrame, rule: Rule | None = None) -> np.ndarray:
     """The product of the terms, each oriented so that 1 is most suspicious (unknown terms
-    count 1; ``concert`` is its strongest signal over its threshold, capped at 1; ``prior``, a
-    count, as ``(max_prior + 1) / (max_prior + 1 + prior)``: 1 for a site born with the group,
+    count 1; ``concert`` is its strongest signal over its threshold, capped at 1; ``outside``, a
+    count, as ``(max_outside + 1) / (max_outside + 1 + outside)``: 1 for a site born with the group,
     1/2 just past the threshold; reuse, where the signature is coarse, as the app lift)."""
     rule = rule or Rule()
     if len(evidence) == 0:
@@ -447,9 +448,9 @@ def score(evidence: pd.DataFrame, rule: Rule | None = None) -> np.ndarray:
     def col(name: str, fill: float) -> np.ndarray:
         return np.nan_to_num(evidence[name].to_numpy(dtype=np.float64), nan=fill).clip(0, 1)
 
-    prior = (
-        np.nan_to_num(evidence["prior"].to_numpy(dtype=np.float64), nan=0.0).clip(0, None)
-        if "prior" in evidence
+    outside = (
+        np.nan_to_num(evidence["outside"].to_numpy(dtype=np.float64), nan=0.0).clip(0, None)
+        if "outside" in evidence
         else np.zeros(len(evidence))
     )
     # Reuse, or where the signature is coarse (pages one account's each) the app carrying it.
@@ -458,7 +459,7 @@ def score(evidence: pd.DataFrame, rule: Rule | None = None) -> np.ndarray:
     reuse = np.where(np.isnan(coarse), pages, np.clip(coarse, 0, 1))
     return (
         col("exclusivity", 0.0)
-        * ((rule.max_prior + 1) / (rule.max_prior + 1 + prior))
+        * ((rule.max_outside + 1) / (rule.max_outside + 1 + outside))
         * col("history", 1.0)
         * (1 - col("routine", 0.0))
         * (1 - col("repost_share", 0.0))
@@ -490,12 +491,12 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     --------
     >>> row = {"cluster": 0, "n_adopters": 40, "verdict": "compromised", "score": 0.9,
     ...        "top_site": "diet.com", "n_sites": 1, "n_signature_posts": 120, "top_app": "We Heart It",
-    ...        "app_share": 0.97, "app_novelty": 0.1, "exclusivity": 0.99, "prior": 0, "span_share": 0.01,
+    ...        "app_share": 0.97, "app_novelty": 0.1, "exclusivity": 0.99, "outside": 0, "span_share": 0.01,
     ...        "history": 0.9, "routine": 0.0, "repost_share": 0.0, "link_reuse": 0.95,
     ...        "synchrony": 0.8, "templating": float("nan"), "app_lift": 0.9, "prevalence": float("nan"),
     ...        "median_gap_s": 12.0, "span_hours": 5.0, "n_attached": 3, "n_unsigned": 0, "n_pieces": 2}
     >>> print(explain(row))
-    Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; prior 0 ≤ 5; span 0.01 ≤ 0.30; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.20; reuse 0.95 ≥ 0.40; concert (any of: synchrony 0.80 ≥ 0.60, app lift 0.90 ≥ 0.50). 2 clusters pooled by their signature; 3 accounts attached by it.
+    Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; outside 0 ≤ 5; span 0.01 ≤ 0.30; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.20; reuse 0.95 ≥ 0.40; concert (any of: synchrony 0.80 ≥ 0.60, app lift 0.90 ≥ 0.50). 2 clusters pooled by their signature; 3 accounts attached by it.
     """
     rule = rule or Rule()
     r: dict[str, Any] = _as_dict(row)

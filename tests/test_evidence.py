@@ -425,7 +425,7 @@ def test_judging_joined_groups_again_reuses_rows_as_a_full_recomputation_would(r
     pd.testing.assert_frame_equal(reused.accounts, full.accounts)
 
 
-def test_a_site_others_had_linked_before_fails_prior_however_much_the_group_swamps_it(rng):
+def test_a_site_others_had_linked_before_fails_outside_however_much_the_group_swamps_it(rng):
     """A giveaway on a brand's site: the group's 400 posts are almost all of the site's links
     (exclusivity holds, and the site's span is theirs: its earliest 2% of links are trimmed),
     yet six other accounts had linked the site days before."""
@@ -439,20 +439,44 @@ def test_a_site_others_had_linked_before_fails_prior_however_much_the_group_swam
     decision, accounts = _decide(rows, dict.fromkeys(crowd, 0))
     group = _group_of(decision, accounts, "c0")
     assert group["top_site"] == "brand.com" and group["exclusivity"] >= 0.7
-    assert group["prior"] == 6
-    limit = Rule().max_prior
+    assert group["outside"] == 6
+    limit = Rule().max_outside
     assert limit < 6
-    assert group["verdict"] == "coordinated" and group["reason"] == f"prior 6 > {limit}"
+    assert group["verdict"] == "coordinated" and group["reason"] == f"outside 6 > {limit}"
     lenient, lenient_accounts = _decide(
-        rows, dict.fromkeys(crowd, 0), Rule(min_size=5, max_prior=6)
+        rows, dict.fromkeys(crowd, 0), Rule(min_size=5, max_outside=6)
     )
     assert _group_of(lenient, lenient_accounts, "c0")["verdict"] == "compromised"
     # The ranking sees it too: a site with a life before the group ranks lower than a site born
-    # with it, other terms equal ((limit + 1) / (limit + 1 + 6) of the score of prior 0).
-    fresh = pd.DataFrame([group]).assign(prior=0)
+    # with it, other terms equal ((limit + 1) / (limit + 1 + 6) of the score of outside 0).
+    fresh = pd.DataFrame([group]).assign(outside=0)
     share = (limit + 1) / (limit + 1 + 6)
     assert score(pd.DataFrame([group]))[0] == pytest.approx(score(fresh)[0] * share)
     assert score(fresh)[0] > 0
+
+
+def test_a_brand_site_swamped_early_has_a_life_after_the_group_and_fails_outside(rng):
+    """A giveaway on a brand's site early in the window: nobody had linked the site before it
+    (the window opens just before), but six other accounts link it in the days after. A
+    campaign's site is abandoned with it; the brand's lives on."""
+    crowd = [f"c{k}" for k in range(40)]
+    rows: list[dict] = []
+    _background(rows, crowd + OTHERS, rng)
+    for wave in range(5):
+        _campaign(rows, crowd, start=DAY + wave * 600, site="brand.com")
+    for k, fan in enumerate(OTHERS[:6]):
+        rows.append(_post(len(rows), fan, (5 + k) * DAY, f"http://brand.com/shop/{k}"))
+    decision, accounts = _decide(rows, dict.fromkeys(crowd, 0))
+    group = _group_of(decision, accounts, "c0")
+    assert group["top_site"] == "brand.com" and group["exclusivity"] >= 0.7
+    assert group["outside"] == 6
+    assert group["verdict"] == "coordinated"
+    assert group["reason"] == f"outside 6 > {Rule().max_outside}"
+    assert not accounts.loc[crowd, "flagged"].any()
+    # The same giveaway without the later fans: a site born and abandoned with the group.
+    born = [r for r in rows if not (r["account_id"] in OTHERS[:6] and "brand.com" in r["urls"][0])]
+    decision, accounts = _decide(born, dict.fromkeys(crowd, 0))
+    assert _group_of(decision, accounts, "c0")["outside"] == 0
 
 
 def _short_links_all_along(rows: list[dict], accounts: list[str], rng: np.random.Generator) -> None:

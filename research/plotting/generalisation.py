@@ -212,7 +212,7 @@ def sensitivity_panels(results: pd.DataFrame) -> Figure:
                 axis.set_xticks(x, labels)
                 axis.set_xlim(x[0] - 0.5, x[-1] + 0.5)
             elif x.min() >= 0 and x.max() >= 1000 * max(x.min(), 1.0):
-                # A count from 0 to "no limit" (``max_prior``): decades, not a squashed line.
+                # A count from 0 to "no limit" (``max_outside``): decades, not a squashed line.
                 axis.set_xscale("symlog", linthresh=1.0)
                 powers = np.arange(0, int(np.log10(x.max())) + 1, 3)
                 axis.set_xticks([0.0, *10.0**powers], ["0", *(f"$10^{{{p}}}$" for p in powers)])

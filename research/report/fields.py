@@ -69,10 +69,10 @@ FIELDS: dict[str, Field] = {
     "exclusivity": Field(
         "share of all links to the signature's sites that are theirs", "share", "exclusivity"
     ),
-    "prior": Field(
-        "accounts that had linked the signature's sites before them (an established site)",
+    "outside": Field(
+        "accounts that linked the signature's sites before or after them (an established site)",
         "count",
-        "prior",
+        "outside",
     ),
     "span_share": Field(
         "share of the observed window from their first signature post to their last",
