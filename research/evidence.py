@@ -613,8 +613,7 @@ def group_evidence(
     as one). A group with the same sites as an earlier one has the same span and adopters, so
     its :data:`REUSABLE_COLUMNS` are copied from the earlier row; the table equals the one
     computed without ``previous``. The other terms are computed for every group, cheap ones
-    and those that depend on the other groups too: ``routine`` (a URL's links are counted
-    outside the span of the first group whose adopters posted it), ``top_urls`` (a post
+    and those that depend on the other groups too: ``top_urls`` (a post
     signed for two groups counts for the later), the members, attached, unsigned and pieces
     (a cluster is a piece of the group most of its members adopted).
     """
@@ -1034,10 +1033,12 @@ def _names(
 
 def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule) -> np.ndarray:
     """For each adopter pair: whether the account, outside the group's span, co-posted
-    ``routine_urls`` URLs or more with other adopters of the group, each URL posted (outside
-    the span) by at least ``routine_members`` of the group's adopters and for at least
-    ``routine_share`` by them: the group coordinates as a matter of course (an organisation,
-    a feed network). Links to the group's own sites are its signature, not routine."""
+    ``routine_urls`` URLs or more with other adopters of the group, each URL posted outside
+    the span by at least ``routine_members`` of the group's adopters (and two), and theirs:
+    at least ``routine_share`` of all its links, at any time, are by the group's adopters. The
+    group coordinates as a matter of course (an organisation, a feed network); URLs that
+    others post too (a retweet storm the victims joined) are not theirs. Links to the group's
+    own sites are its signature, not routine."""
     n = max(groups.n_groups, 1)
     start, end = groups.span[:, 0], groups.span[:, 1]
     out = np.zeros(len(groups.pair_account), dtype=bool)
@@ -1079,49 +1080,12 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
             (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
         )
 
-    # The first (lowest) group whose adopters posted each URL outside its span: the span
-    # outside which all links to the URL are counted. An account's pairs are in group order,
-    # so a link's first group is its account's first pair that counts it.
-    # (The candidate links' columns are read once, not once per round: an account in
-    # hundreds of groups takes hundreds of rounds.)
-    link_first = np.full(len(candidate), -1, dtype=np.int64)
-    active = np.arange(len(candidate))
-    c_account = account[candidate]
-    c_pairs, c_offset = count[c_account], offsets[c_account]
-    c_when, c_group = when[candidate], link_group[candidate]
-    for j in itertools.count():
-        active = active[c_pairs[active] > j]
-        if len(active) == 0:
-            break
-        g = pair_group[c_offset[active] + j]
-        t = c_when[active]
-        ok = (c_group[active] != g) & (
-            (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
-        )  # counted(candidate[active], g)
-        link_first[active[ok]] = g[ok]
-        active = active[~ok]
-    found = link_first >= 0
-    first_group = np.full(n_urls, n, dtype=np.int64)
-    np.minimum.at(first_group, url[candidate[found]], link_first[found])
-    first_group[first_group == n] = -1
-    relevant = np.flatnonzero(first_group[url] >= 0)
-    fg = first_group[url[relevant]]
-    far = (when[relevant] < start[fg] - rule.history_margin_s) | (
-        when[relevant] > end[fg] + rule.history_margin_s
-    )
-    all_outside = np.bincount(url[relevant[far]], minlength=n_urls).astype(np.float64)
-    # A group shares a URL when its adopters' counted links to it are at least routine_share
-    # of all links outside, and at least two and routine_members of its adopters posted them.
-    # Every link of its adopters to the URL that a group of its account counts (whether that
-    # group or another) bounds both: one sparse product (adopters x URLs, links and accounts
-    # packed in one integer) leaves the few (group, URL) within the bounds, whose links are then
-    # checked one by one. (A link that none of its account's groups counts, one within their
-    # spans, is in no group's count: leaving it out of the bounds changes nothing.)
-    candidate = candidate[found]
+    # A URL is theirs when their links to it, at any time, are ``routine_share`` of all its
+    # links: a retweet storm's URL that a campaign's victims also retweeted is not, however
+    # many of them did. The adopters of all judged groups together must hold that share.
+    total = np.bincount(url, minlength=n_urls).astype(np.float64)
     linked = np.bincount(url[candidate], minlength=n_urls)
-    candidate = candidate[
-        (linked >= rule.routine_share * np.maximum(all_outside, 1))[url[candidate]]
-    ]
+    candidate = candidate[(linked >= rule.routine_share * total)[url[candidate]]]
     au_account, au_url, au_links = distinct_pairs(account[candidate], url[candidate], n_urls)
     pair_key = pair_account * np.int64(n) + pair_group  # sorted: pairs are by account, group
     # A (group, URL) needs two adopters, so at least one that is not the URL's busiest poster
@@ -1141,7 +1105,7 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     # links together fall short (``need`` is exact: an integer taken from a float).
     top_links = np.zeros(n_urls, dtype=np.int64)
     top_links[au_url[busiest[is_top]]] = au_links[busiest[is_top]]
-    need = np.ceil(rule.routine_share * np.maximum(all_outside, 1) - top_links).astype(np.int64)
+    need = np.ceil(rule.routine_share * total - top_links).astype(np.int64)
     rest &= (np.bincount(au_url[rest], weights=au_links[rest], minlength=n_urls) >= need)[au_url]
     posted = sp.csr_matrix(
         ((au_links[rest] << 32) + 1, (au_account[rest], au_url[rest])),
@@ -1181,7 +1145,7 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     maybe = (
         (most_adopters >= 2)
         & (most_adopters >= rule.routine_members * size[b_group])
-        & (most_links >= rule.routine_share * np.maximum(all_outside[b_url], 1))
+        & (most_links >= rule.routine_share * total[b_url])
     )
     maybe_group, maybe_url = b_group[maybe], b_url[maybe]
     # Each link to such a URL, against each group that may share it.
@@ -1193,18 +1157,15 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     probe = account[links] * np.int64(n) + g
     pair = np.minimum(np.searchsorted(pair_key, probe), len(pair_key) - 1)
     keep = (pair_key[pair] == probe) & counted(links, g)
-    pu_pair, pu_url, pu_links = distinct_pairs(pair[keep], url[links[keep]], n_urls)
+    pu_pair, pu_url, _links = distinct_pairs(pair[keep], url[links[keep]], n_urls)
     if len(pu_pair) == 0:
         return out
     gu_key, gu_of = pair_dense_codes(pair_group[pu_pair], pu_url, n, n_urls)
-    gu_g, gu_u = gu_key // n_urls, gu_key % n_urls
-    gu_links = np.bincount(gu_of, weights=pu_links, minlength=len(gu_key)).astype(np.int64)
+    gu_g = gu_key // n_urls
     gu_adopters = group_sizes(gu_of, len(gu_key))  # one account per (pair, URL) of a group
-    shared = (
-        (gu_adopters >= 2)
-        & (gu_adopters >= rule.routine_members * size[gu_g])
-        & (gu_links >= rule.routine_share * np.maximum(all_outside[gu_u], 1))
-    )
+    # The share held (the product counted every link of the group's adopters to the URL);
+    # the adopters are those with links that count (outside the span, not to its sites).
+    shared = (gu_adopters >= 2) & (gu_adopters >= rule.routine_members * size[gu_g])
     # URLs per pair among the shared ones (each (pair, URL) key is one URL of the pair).
     out[judged] = group_sizes(pu_pair[shared[gu_of]], len(judged)) >= rule.routine_urls
     return out

@@ -62,7 +62,8 @@ class Rule:
     routine_share, routine_members, routine_urls
         An adopter is routinely coordinated when, outside the span, it co-posted at least
         ``routine_urls`` URLs with other adopters, each posted (outside the span) by at least
-        ``routine_members`` of the group's adopters and for at least ``routine_share`` by them.
+        ``routine_members`` of the group's adopters, and at least ``routine_share`` of all its
+        links (at any time) by them: URLs that are theirs.
     template_similarity, minhash_permutations, max_texts
         Near-duplicate texts: MinHash Jaccard threshold on word 3-shingles, the number of
         permutations, and the largest sample of posts compared per group.

@@ -156,6 +156,21 @@ def test_an_organisation_that_coordinates_all_along_fails_routine(rng):
     assert group["routine"] == 1.0 and "routine 1.00 > 0.50" in group["reason"]
 
 
+def test_victims_who_joined_a_retweet_storm_are_not_routine(rng):
+    # Outside the campaign the victims retweeted two storms' URLs, with thirty other accounts:
+    # co-posted, but not theirs (most of each URL's links are by others), so not routine.
+    rows: list[dict] = []
+    _background(rows, VICTIMS + OTHERS, rng)
+    for item in range(2):
+        for k, a in enumerate(VICTIMS + OTHERS):
+            rows.append(_post(len(rows), a, (3 + item) * DAY + 60 * k,
+                              f"https://nytimes.com/news/storm-{item}", repost=True))  # fmt: skip
+    _campaign(rows, VICTIMS)
+    decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
+    group = _group_of(decision, accounts, "v0")
+    assert group["routine"] == 0.0 and group["verdict"] == "compromised"
+
+
 def test_adopters_of_a_new_app_post_their_own_pages(rng):
     rows: list[dict] = []
     _background(rows, VICTIMS + OTHERS, rng)

@@ -125,10 +125,10 @@ def _routine_by_definition(events, groups, link_group, rule):  # type: ignore[no
             for g in groups_of.get(a, []):
                 if link_group[link] != g and outside(link, g):
                     counted[(g, a, u)] += 1
-    first: dict[int, int] = {}
-    for g, _a, u in counted:
-        first[u] = min(first.get(u, g), g)
-    all_outside = Counter(u for link, u in enumerate(url) if u in first and outside(link, first[u]))
+    total = Counter(url)
+    theirs = Counter(
+        (g, u) for a, u in zip(account, url, strict=True) for g in groups_of.get(a, [])
+    )
     links: Counter[tuple[int, int]] = Counter()
     adopters: Counter[tuple[int, int]] = Counter()
     for (g, _a, u), c in counted.items():
@@ -139,7 +139,7 @@ def _routine_by_definition(events, groups, link_group, rule):  # type: ignore[no
         for key in links
         if adopters[key] >= 2
         and adopters[key] >= rule.routine_members * size[key[0]]
-        and links[key] >= rule.routine_share * max(all_outside[key[1]], 1)
+        and theirs[key] >= rule.routine_share * total[key[1]]
     }
     per_pair = Counter((a, g) for g, a, u in counted if (g, u) in shared)
     out = np.zeros(len(pairs), dtype=bool)
