@@ -87,7 +87,7 @@ class Rule:
     max_reposts: float = 0.2
     min_reuse: float = 0.4
     min_synchrony: float = 0.6
-    min_templating: float = 0.2
+    min_templating: float = 0.5
     min_app_lift: float = 0.5
     min_prevalence: float = 0.005
     history_margin_s: float = 3_600.0

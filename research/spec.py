@@ -73,7 +73,7 @@ class PipelineSpec:
     cap: int | None = 200
     pair_budget: float = 2.5e7
     on_budget: str = "lower_cap"
-    filters: tuple[dict[str, Any], ...] = ({"name": "min_weight", "w": 0.5},)
+    filters: tuple[dict[str, Any], ...] = ({"name": "min_weight", "w": 1.0},)
     edge_budget: int | None = 2_000_000
     detector: str = "leiden"
     detector_params: dict[str, Any] = field(
