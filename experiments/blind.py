@@ -6,7 +6,8 @@ diagnose failures, and some of the method's design followed from them (the episo
 bursts, text sites: README, "Where this stands"), so its figures are not blind. This
 experiment runs the package's frozen defaults (``configs/rule/default.yaml``, the protocol's
 choice on every family's development draws) on draws of every family from seeds that no
-step of the design or the selection used (``first_seed``, 5000+), and reports, per attack
+step of the design or the selection used (``first_seed``: a fresh range for each build,
+configs/experiment/blind.yaml keeps the ledger), and reports, per attack
 family, the median and 10th-percentile F1 and the draws that failed, and per benign
 look-alike the share of its accounts flagged, as the generalisation table does.
 
