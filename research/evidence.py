@@ -148,6 +148,7 @@ import scipy.sparse as sp
 from research.canonical import MANUAL_RETWEET
 from research.detect.clustering import Clustering
 from research.graph.codes import (
+    blocks,
     components,
     dense_codes,
     distinct_pairs,
@@ -1154,7 +1155,7 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     per_row = np.bincount(
         pair_group, weights=np.diff(posted.indptr)[pair_account], minlength=n
     ).astype(np.int64)
-    cuts = _blocks(per_row, _ROUTINE_BLOCK)
+    cuts = blocks(per_row, _ROUTINE_BLOCK)
     kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for lo, hi in itertools.pairwise(cuts):
         bound = adopted[lo:hi] @ posted  # CSR: a row per group of the block
@@ -1207,29 +1208,6 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
 #: Products (adopter pairs x their URLs) per block of :func:`_routine`'s product: a few
 #: tens of MB of entries at a time.
 _ROUTINE_BLOCK = 2**22
-
-
-def _blocks(weight: np.ndarray, budget: int) -> list[int]:
-    """Cut points ``0 = c0 < c1 < ... = len(weight)`` of consecutive blocks whose weights add
-    up to about ``budget`` each (a single item heavier than the budget is a block of its own).
-
-    Examples
-    --------
-    >>> _blocks(np.array([3, 3, 3, 10, 1]), 6)
-    [0, 2, 3, 4, 5]
-    """
-    cuts, total = [0], 0
-    ends = np.cumsum(weight)
-    while cuts[-1] < len(weight):
-        start = cuts[-1]
-        # The last item whose running total stays within the budget, at least one item.
-        stop = int(np.searchsorted(ends, total + budget, side="right"))
-        stop = max(stop, start + 1)
-        cuts.append(stop)
-        total = int(ends[stop - 1])
-    if len(cuts) == 1:
-        cuts.append(0)
-    return cuts
 
 
 def _link_reuse(events: Events, s_links: np.ndarray, s_group: np.ndarray, n: int) -> np.ndarray:
