@@ -1180,8 +1180,8 @@ def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule)
     )
     maybe_group, maybe_url = b_group[maybe], b_url[maybe]
     # Each link to such a URL, against each group that may share it.
-    by_url = candidate[np.argsort(url[candidate], kind="stable")]
-    bounds = np.searchsorted(url[by_url], np.arange(n_urls + 1))
+    bounds, by_url = stable_group(url[candidate], n_urls)  # one counting pass, not two sorts
+    by_url = candidate[by_url]
     k = bounds[maybe_url + 1] - bounds[maybe_url]
     links = by_url[np.repeat(bounds[maybe_url] - (np.cumsum(k) - k), k) + np.arange(k.sum())]
     g = np.repeat(maybe_group, k)
