@@ -10,8 +10,6 @@ the bytes of the whole table and holds no text in memory.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,10 +41,6 @@ def dataset_parts(path: str | Path) -> list[Path]:
             raise InputFileError(f"{path}: directory holds no *.parquet files")
         return parts
     return [path]
-
-
-#: Row groups :meth:`ParquetColumn.take` decodes at a time (each holds a row group's column).
-_READERS = 2
 
 
 @dataclass(frozen=True)
@@ -97,29 +91,16 @@ class ParquetColumn:
             raise IndexError(f"{self.name}: row out of range 0..{len(self) - 1}")
         group = np.searchsorted(self.starts, rows, side="right") - 1
         order = np.argsort(group, kind="stable")
-        by_group, wanted = rows[order], np.unique(group)
-        bounds = np.searchsorted(group[order], np.append(wanted, len(self.starts))).tolist()
-
-        def read(k: int) -> pa.Array:
-            """The values asked of the k-th row group read (the whole of it is decoded)."""
-            g = int(wanted[k])
-            part, row_group = self.groups[g]
+        pieces = []
+        for g in np.unique(group):
+            part, row_group = self.groups[int(g)]
             values = (
                 pq.ParquetFile(self.parts[part])
                 .read_row_group(row_group, columns=[self.name])
                 .column(0)
             )
-            local = by_group[bounds[k] : bounds[k + 1]] - self.starts[g]
-            return values.take(pa.array(local)).combine_chunks()
-
-        # Decoding a row group releases the GIL: two at a time (at 10^7 posts the evidence's
-        # two takes decode ~20 row groups of texts).
-        workers = min(_READERS, os.cpu_count() or 1, len(wanted))
-        if workers > 1:
-            with ThreadPoolExecutor(workers) as pool:
-                pieces = list(pool.map(read, range(len(wanted))))  # in row group order
-        else:
-            pieces = [read(k) for k in range(len(wanted))]
+            local = rows[order][group[order] == g] - self.starts[g]
+            pieces.append(values.take(pa.array(local)).combine_chunks())
         if not pieces:
             return pa.array(
                 [],
@@ -131,7 +112,7 @@ class ParquetColumn:
         back = np.empty(len(rows), dtype=np.int64)
         back[order] = np.arange(len(rows))
         out = gathered.take(pa.array(back))
-        del gathered, pieces
+        del gathered, pieces, values
         release_arrow_memory()  # the row groups read whole for a few of their rows
         return out
 
