@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -94,6 +95,10 @@ def permutations(n_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
+#: Shingles per block of :func:`signatures` (their permuted hashes: 8 MB with 64 permutations).
+_SIGNATURE_BLOCK = 2**15
+
+
 def signatures(shingled: Sequence[Sequence[bytes]], n_perm: int, seed: int = 1) -> np.ndarray:
     """The MinHash signature (``n_perm`` values) of each non-empty set of shingles, one row each.
 
@@ -108,10 +113,20 @@ def signatures(shingled: Sequence[Sequence[bytes]], n_perm: int, seed: int = 1) 
         raise ValueError("every text needs at least one shingle")
     if len(sizes) == 0:
         return np.zeros((0, n_perm), dtype=np.uint32)
+    from research.graph.codes import blocks
+
     hashes = shingle_hashes([s for text in shingled for s in text])
     a, b = permutations(n_perm, seed)
-    permuted = hashes[:, None] * a[None, :] + b[None, :]  # wraps: arithmetic mod 2^32
-    return np.minimum.reduceat(permuted, np.cumsum(sizes) - sizes, axis=0)
+    starts = np.cumsum(sizes) - sizes
+    out = np.empty((len(sizes), n_perm), dtype=np.uint32)
+    # Blocks of whole texts of about _SIGNATURE_BLOCK shingles: each block's permuted hashes
+    # stay in cache (all at once, 100 MB at 10^7 posts, had taken twice as long).
+    for lo, hi in itertools.pairwise(blocks(sizes, _SIGNATURE_BLOCK)):
+        first, last = int(starts[lo]), int(starts[hi - 1] + sizes[hi - 1])
+        permuted = hashes[first:last, None] * a[None, :]
+        permuted += b[None, :]  # wraps: arithmetic mod 2^32
+        out[lo:hi] = np.minimum.reduceat(permuted, starts[lo:hi] - first, axis=0)
+    return out
 
 
 @functools.lru_cache(maxsize=32)
@@ -166,15 +181,38 @@ def text_signatures(
     >>> rows.tolist(), sig.shape
     ([0, 0, -1, 1], (2, 16))
     """
+    # Each distinct text is normalised once (at 10^7 posts, 53,000 of the 100,000 small sites'
+    # texts), in order of first occurrence: the normalised texts keep theirs.
+    raw: dict[str | None, int] = {}
+    of_raw = np.array([raw.setdefault(t, len(raw)) for t in texts], dtype=np.int64)
     distinct: dict[str, int] = {}
-    of_text = np.array([distinct.setdefault(normalise_text(t or ""), len(distinct)) for t in texts],
-                       dtype=np.int64)  # fmt: skip
+    of_text = np.array([distinct.setdefault(normalise_text(t or ""), len(distinct)) for t in raw],
+                       dtype=np.int64)[of_raw]  # fmt: skip
     shingled = [_shingles_of(words.split()) for words in distinct]
     signed = np.flatnonzero([bool(sh) for sh in shingled])
     row_of = np.full(len(shingled), -1, dtype=np.int64)
     row_of[signed] = np.arange(len(signed))
     sig = signatures([list(shingled[i]) for i in signed], n_perm, seed=seed)
     return (row_of[of_text] if len(texts) else np.zeros(0, dtype=np.int64)), sig
+
+
+def _row_codes(values: np.ndarray) -> np.ndarray:
+    """A code per row of a 2-D array of values below 2^32, equal for equal rows (``0..k-1`` in
+    order of first occurrence). Column by column, the codes so far and the next column make one
+    integer key, hashed (``pandas.factorize``): at 10^7 posts, 5 ms a band where
+    ``np.unique(axis=0)`` (a sort of the rows as opaque bytes) took 33 ms.
+
+    Examples
+    --------
+    >>> _row_codes(np.array([[2, 1], [1, 5], [2, 1]], dtype=np.uint32)).tolist()
+    [0, 1, 0]
+    """
+    import pandas as pd
+
+    codes = np.zeros(len(values), dtype=np.int64)
+    for column in np.asarray(values).T:  # codes < 2^31: the key fits in 64 bits
+        codes = pd.factorize((codes << 32) | column.astype(np.int64))[0].astype(np.int64)
+    return codes
 
 
 def near_duplicates(
@@ -209,11 +247,11 @@ def near_duplicates(
     has = np.flatnonzero(row >= 0)
     if len(has) < 2:
         return out
-    # Texts and band buckets are the nodes; each text joins its bucket of every band.
+    # Texts and band buckets are the nodes; each text joins its bucket of every band. (How the
+    # buckets are numbered changes no component, nor the components' numbers: see below.)
     n, offset, rows, cols = len(has), len(has), [], []
     for lo, hi in bands(threshold, n_perm):
-        _u, bucket = np.unique(sig[:, lo:hi], axis=0, return_inverse=True)
-        bucket = bucket.ravel()[row[has]]
+        bucket = _row_codes(sig[:, lo:hi])[row[has]]
         rows.append(np.arange(n))
         cols.append(offset + bucket)
         offset += int(bucket.max()) + 1

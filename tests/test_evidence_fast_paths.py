@@ -13,7 +13,12 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
-from research.evidence import _active_during, _first_app_use, _first_use_of_links
+from research.evidence import (
+    _active_during,
+    _first_app_use,
+    _first_use_of_links,
+    _first_visits,
+)
 from research.graph.events import encode, site_keys
 from research.simulate import simulate
 
@@ -35,6 +40,23 @@ def test_active_during_counts_the_distinct_accounts_of_each_interval() -> None:
     ]
     assert _active_during(events, start, end).tolist() == expected
     assert max(expected) > 100  # the intervals are not trivially small
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1000, 10**9])
+def test_first_visits_table_counts_as_the_ranges_do(block: int) -> None:
+    """The table of counts per block (whatever the block) gives the direct counts, ranges
+    empty, reversed, within one block or across many included."""
+    events = _events()
+    _active_during(events, events.post_time[:1], events.post_time[:1])  # caches previous_post
+    previous = events._cache["previous_post"]
+    rng = np.random.default_rng(2)
+    lo = rng.integers(0, len(previous), size=60)
+    hi = lo + rng.integers(-5, len(previous) // 2, size=60)
+    hi = np.clip(hi, 0, len(previous))
+    lo[:4], hi[:4] = [0, 5, 9, len(previous)], [len(previous), 5, 3, len(previous)]
+    direct = [int(np.count_nonzero(previous[a:b] < a)) for a, b in zip(lo, hi, strict=True)]
+    assert _first_visits(previous, lo, hi, block=block).tolist() == direct
+    assert _first_visits(previous, lo, hi).tolist() == direct
 
 
 def test_active_during_on_posts_out_of_time_order() -> None:

@@ -274,3 +274,26 @@ def components(n: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(len(first))
     return rank[inverse.ravel()]
+
+
+def blocks(weight: np.ndarray, budget: int) -> list[int]:
+    """Cut points ``0 = c0 < c1 < ... = len(weight)`` of consecutive blocks whose weights add
+    up to about ``budget`` each (a single item heavier than the budget is a block of its own).
+
+    Examples
+    --------
+    >>> blocks(np.array([3, 3, 3, 10, 1]), 6)
+    [0, 2, 3, 4, 5]
+    """
+    cuts, total = [0], 0
+    ends = np.cumsum(weight)
+    while cuts[-1] < len(weight):
+        start = cuts[-1]
+        # The last item whose running total stays within the budget, at least one item.
+        stop = int(np.searchsorted(ends, total + budget, side="right"))
+        stop = max(stop, start + 1)
+        cuts.append(stop)
+        total = int(ends[stop - 1])
+    if len(cuts) == 1:
+        cuts.append(0)
+    return cuts
