@@ -91,6 +91,7 @@ EVIDENCE_SOURCES = (
     "graph",
     "detect",
     "evidence.py",
+    "minhash.py",
     "pipeline.py",
     "posts.py",
     "canonical.py",
