@@ -589,7 +589,8 @@ EVIDENCE_COLUMNS = (
 
 #: The costly terms that depend on nothing but the group's own sites, span and adopters.
 REUSABLE_COLUMNS = (
-    "app_novelty", "link_reuse", "synchrony", "app_lift", "median_gap_s", "templating", "prevalence",
+    "app_novelty", "routine", "link_reuse", "synchrony", "app_lift", "median_gap_s", "templating",
+    "prevalence",
 )  # fmt: skip
 
 
@@ -682,7 +683,7 @@ def group_evidence(
     first_app[fp] = _first_app_use(events, pa_[fp], top_app[pg[fp]], post_app)
     used = first_app < start[pg] - rule.history_margin_s
     app_novelty = _ratio(group_sizes(pg[before & ~used], n), group_sizes(pg[before], n))
-    routine_pairs = _routine(events, groups, link_group, rule)
+    routine_pairs = _routine(events, groups, link_group, rule, only=anew)
     routine = _ratio(group_sizes(pg[routine_pairs], n), group_sizes(pg[before | after], n))
     routine[[len(ks) == 0 for ks in groups.sites]] = np.nan  # judged only with a signature
 
@@ -1083,25 +1084,35 @@ def _names(
     return out
 
 
-def _routine(events: Events, groups: Groups, link_group: np.ndarray, rule: Rule) -> np.ndarray:
+def _routine(
+    events: Events,
+    groups: Groups,
+    link_group: np.ndarray,
+    rule: Rule,
+    *,
+    only: np.ndarray | None = None,
+) -> np.ndarray:
     """For each adopter pair: whether the account, outside the group's span, co-posted
     ``routine_urls`` URLs or more with other adopters of the group, each URL posted outside
     the span by at least ``routine_members`` of the group's adopters (and two), and theirs:
     at least ``routine_share`` of all its links, at any time, are by the group's adopters. The
     group coordinates as a matter of course (an organisation, a feed network); URLs that
     others post too (a retweet storm the victims joined) are not theirs. Links to the group's
-    own sites are its signature, not routine."""
+    own sites are its signature, not routine.
+
+    A group's answer depends on its adopters, span and sites alone, so ``only`` (a mask over
+    groups) leaves the others' pairs False: a group judged again with the same sites keeps the
+    earlier answer (:data:`REUSABLE_COLUMNS`)."""
     n = max(groups.n_groups, 1)
     start, end = groups.span[:, 0], groups.span[:, 1]
     out = np.zeros(len(groups.pair_account), dtype=bool)
     # Only groups with a signature are judged on it: the others' adopters are left out.
     # (a group with one adopter coordinates with nobody).
     size = group_sizes(groups.pair_group, n)
-    judged = np.flatnonzero(
-        (np.array([len(ks) > 0 for ks in groups.sites], dtype=bool) & (size >= 2))[
-            groups.pair_group
-        ]
-    )
+    asked = np.array([len(ks) > 0 for ks in groups.sites], dtype=bool) & (size >= 2)
+    if only is not None:
+        asked &= only
+    judged = np.flatnonzero(asked[groups.pair_group])
     if len(judged) == 0:
         return out
     pair_account, pair_group = groups.pair_account[judged], groups.pair_group[judged]
