@@ -614,7 +614,8 @@ def group_evidence(
     with other sites joined (:func:`research.verdicts.decide` judges a campaign's groups again
     as one). A group with the same sites as an earlier one has the same span and adopters, so
     its :data:`REUSABLE_COLUMNS` are copied from the earlier row; the table equals the one
-    computed without ``previous``. The other terms are computed for every group, cheap ones
+    computed without ``previous`` (``routine`` too: a group's answer depends on its own
+    adopters, span and sites). The other terms are computed for every group, cheap ones
     and those that depend on the other groups too: ``top_urls`` (a post
     signed for two groups counts for the later), the members, attached, unsigned and pieces
     (a cluster is a piece of the group most of its members adopted).

@@ -348,11 +348,10 @@ def test_other_real_samples_take_a_campaign(path, family, max_victims):
 #: -0.01 to -0.11 and the mean benign FPR by at most 0.002. Tolerance: mean F1 within 0.15,
 #: at least two thirds of draws within 0.05 F1, and the benign FPR of at least 90% of draws
 #: within 0.01. The FPR is not compared by its mean: one draw flipping decides it. rogue_app
-#: seed 1 did under max_outside 3 (its giveaway on amazon.com has 4 earlier linkers: coordinated
-#: directly, compromised once joined with the planted campaign). Under max_outside 5 (chosen
-#: 2026-12-05) it is compromised in both runs and joined with the campaign whose victims took
-#: part in it (911 accounts flagged, FPR 0.99, F1 0.08 both ways): the prior term's weakness on
-#: a tenth-size platform that README names, not a fault of the injection.
+#: seed 1 did while the term counted only earlier linkers (its giveaway on amazon.com had 4,
+#: within the limit: compromised, and joined with the campaign whose victims took part in it,
+#: 911 accounts flagged, F1 0.08). The outside term also counts the site's later linkers
+#: (8 > 5): the giveaway is coordinated and the draw's F1 is 1.00 (measured 2026-12-05).
 ROUND_TRIP_F1 = 0.15
 ROUND_TRIP_FPR = 0.01
 
