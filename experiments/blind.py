@@ -25,7 +25,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import protocol_cli
-from experiments.generalisation import FAILED_BELOW
+from experiments.generalisation import FAILED_BELOW, benign_shares
 from experiments.outputs import registry
 from experiments.protocol import (
     Draw,
@@ -70,16 +70,11 @@ def summarise(metrics: pd.DataFrame, attack: Sequence[str]) -> tuple[pd.DataFram
                 "failed": int((f1 < FAILED_BELOW).sum()),
             }
         )
-    kinds = sorted(c.removeprefix("flagged_") for c in metrics if c.startswith("flagged_"))
-    shares = {"kind": [], "flagged": []}
-    for kind in kinds:
-        total = metrics[f"n_{kind}"].fillna(0).sum()
-        hit = (metrics[f"flagged_{kind}"].fillna(0) * metrics[f"n_{kind}"].fillna(0)).sum()
-        shares["kind"].append(kind)
-        shares["flagged"].append(float(hit / total) if total else float("nan"))
-    shares["kind"].append("pooled FPR")
-    shares["flagged"].append(float(metrics["fp"].sum() / max(metrics["n_benign"].sum(), 1)))
-    return pd.DataFrame(rows), pd.DataFrame(shares)
+    # The generalisation table's pooled shares, one row per kind; the pooled FPR last.
+    pooled = benign_shares(metrics.assign(method="hijack"), ["hijack"]).drop(columns="method")
+    shares = pd.DataFrame({"kind": list(pooled.columns), "flagged": pooled.iloc[0].to_list()})
+    shares["kind"] = shares["kind"].replace({"fpr": "pooled FPR"})
+    return pd.DataFrame(rows), shares
 
 
 def run_blind(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun:
