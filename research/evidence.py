@@ -1383,7 +1383,7 @@ def _templating(
     someone else's text: it is left out of the sample, or an original and its retweets would
     count as a template."""
     from research.minhash import bands as lsh_bands
-    from research.minhash import text_signatures
+    from research.minhash import row_codes, text_signatures
 
     out = np.zeros(len(groups))
     # Two texts are candidates when their signatures agree on a whole band.
@@ -1440,9 +1440,7 @@ def _templating(
     g, owners = group_of[has], events.post_account[np.concatenate(own_posts)][has]
     near = np.zeros(int(has.sum()), dtype=bool)
     for lo, hi in bands:
-        keys = np.column_stack([g, hashes[rows[has], lo:hi].astype(np.int64)])
-        _, band = np.unique(keys, axis=0, return_inverse=True)
-        band = band.ravel()
+        band = row_codes(np.column_stack([g, hashes[rows[has], lo:hi]]))
         # Every text in a band bucket shared by two owners or more has a near-duplicate
         # from another account of its group.
         bucket, _owner, _n = distinct_pairs(band, owners, len(events.accounts))

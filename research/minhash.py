@@ -196,7 +196,7 @@ def text_signatures(
     return (row_of[of_text] if len(texts) else np.zeros(0, dtype=np.int64)), sig
 
 
-def _row_codes(values: np.ndarray) -> np.ndarray:
+def row_codes(values: np.ndarray) -> np.ndarray:
     """A code per row of a 2-D array of values below 2^32, equal for equal rows (``0..k-1`` in
     order of first occurrence). Column by column, the codes so far and the next column make one
     integer key, hashed (``pandas.factorize``): at 10^7 posts, 5 ms a band where
@@ -204,7 +204,7 @@ def _row_codes(values: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> _row_codes(np.array([[2, 1], [1, 5], [2, 1]], dtype=np.uint32)).tolist()
+    >>> row_codes(np.array([[2, 1], [1, 5], [2, 1]], dtype=np.uint32)).tolist()
     [0, 1, 0]
     """
     import pandas as pd
@@ -251,7 +251,7 @@ def near_duplicates(
     # buckets are numbered changes no component, nor the components' numbers: see below.)
     n, offset, rows, cols = len(has), len(has), [], []
     for lo, hi in bands(threshold, n_perm):
-        bucket = _row_codes(sig[:, lo:hi])[row[has]]
+        bucket = row_codes(sig[:, lo:hi])[row[has]]
         rows.append(np.arange(n))
         cols.append(offset + bucket)
         offset += int(bucket.max()) + 1
