@@ -41,7 +41,9 @@ from research.provenance import provenance
 from research.rule import Rule
 
 #: The structural settings the defaults freeze (configs/projection, filter, detect).
-STRUCTURAL = ("min_weight", "resolution", "neighbours", "candidate_span")
+STRUCTURAL = (
+    "min_weight", "resolution", "neighbours", "candidate_span", "pool", "wave_gap", "wave_floor"
+)
 
 
 def blind_draws(attack: Sequence[str], benign: Sequence[str], spec: dict) -> list[Draw]:

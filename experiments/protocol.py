@@ -179,8 +179,13 @@ def structural_spec(structural: dict[str, Any]) -> PipelineSpec:
 
 
 def draw_evidence(draw: Draw, structural: dict[str, Any], *, seed: int = 0) -> DrawEvidence:
-    """Simulate a draw, cluster it with the structural settings and measure every group."""
-    from research.evidence import group_evidence, signature_groups
+    """Simulate a draw, cluster it with the structural settings and measure every group.
+
+    With ``rule.pool == "alongside"`` the groups that pooling makes of several sites are rows
+    too, after the groups of one site (:func:`research.verdicts.decide` judges both; an
+    account is flagged when any group it adopted is compromised, as :meth:`Pool.flags` reads
+    the rows)."""
+    from research.evidence import group_evidence, pooled_unions, signature_groups
     from research.graph.events import encode
 
     sim = draw.simulate()
@@ -189,22 +194,32 @@ def draw_evidence(draw: Draw, structural: dict[str, Any], *, seed: int = 0) -> D
     clustering = cluster_accounts(events, spec, seed=seed)
     groups = signature_groups(events, clustering, spec.rule)
     texts = sim.posts.column("text").combine_chunks()
-    evidence = group_evidence(
-        events,
-        groups,
-        texts=texts,
-        rule=spec.rule,
-        costly_for=lambda e: np.flatnonzero(
-            (e["n_sites"].to_numpy() > 0) & (e["n_adopters"].to_numpy() >= 2)
-        ),
-    )
+
+    def costly(e: pd.DataFrame) -> np.ndarray:
+        return np.flatnonzero((e["n_sites"].to_numpy() > 0) & (e["n_adopters"].to_numpy() >= 2))
+
+    evidence = group_evidence(events, groups, texts=texts, rule=spec.rule, costly_for=costly)
+    pair_account, pair_group = groups.pair_account, groups.pair_group
+    unions = pooled_unions(events, clustering, spec.rule) if spec.rule.pool == "alongside" else []
+    if unions:
+        pooled = signature_groups(events, clustering, spec.rule, together=unions)
+        pooled_evidence = group_evidence(
+            events, pooled, texts=texts, rule=spec.rule, costly_for=costly,
+            previous=(groups, evidence),
+        )  # fmt: skip
+        of = pooled.site_group()
+        rows = np.unique([of[int(u[0])] for u in unions])
+        row_of = np.full(pooled.n_groups, -1, dtype=np.int64)
+        row_of[rows] = len(evidence) + np.arange(len(rows))
+        keep = row_of[pooled.pair_group] >= 0
+        evidence = pd.concat([evidence, pooled_evidence.iloc[rows]], ignore_index=True)
+        pair_account = np.concatenate([pair_account, pooled.pair_account[keep]])
+        pair_group = np.concatenate([pair_group, row_of[pooled.pair_group[keep]]])
     positive, decoy = truth_labels(sim.truth, events.accounts.values.to_pylist())
     campaign = sim.scenario.campaigns[0] if sim.scenario.campaigns else None
     knobs = asdict(campaign) if campaign is not None else {}
     knobs.update({f"platform_{k}": v for k, v in asdict(sim.scenario.platform).items()})
-    return DrawEvidence(
-        draw, evidence, groups.pair_account, groups.pair_group, positive, decoy, knobs
-    )
+    return DrawEvidence(draw, evidence, pair_account, pair_group, positive, decoy, knobs)
 
 
 #: Evidence columns the thresholds read (the rest is for people).

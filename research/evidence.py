@@ -23,13 +23,14 @@ cluster's members pushed and that were *new* when they did.
    them) overlap — at least two shared, and at least ``rule.pool_overlap`` of
    the smaller set — and that lived alongside each other (at least
    ``rule.pool_cospan`` of the smaller site's links within the larger's span)
-   are one **group** (a campaign candidate: the days of a rotated domain, the
-   short links of one campaign). With ``rule.pool`` false (the default, not
-   searched by ``experiments.select``) each site is its own group: pooling also
-   chains a campaign with the small sites its victims link in their own lives,
-   which a campaign planted into a real background shows and the simulated
-   families' fresh victims seldom do; :func:`research.verdicts.decide` joins a
-   campaign's sites after judging.
+   are one **pooled group** (a campaign candidate: the days of a rotated domain,
+   the short links of one campaign). With ``rule.pool`` ``"alongside"`` (the
+   default) each site is its own group and each pooled group of several sites
+   is judged as well (:func:`pooled_unions`, :func:`research.verdicts.decide`);
+   with ``"before"`` the pooled groups replace the sites' own, which chains a
+   campaign with the small sites its victims link in their own lives (a
+   campaign planted into a real background shows it) and loses the campaign's
+   own verdict with the chain's; with ``"none"`` only sites are judged.
    ``rule.pool_linkage`` ``"best"`` links each site only to its best larger
    partner, so that shared small sites cannot bridge two groups. The clusters whose adopters mostly adopted
    the group are its *pieces* (``n_pieces``): the group is judged over all of
@@ -128,9 +129,13 @@ cluster's members pushed and that were *new* when they did.
 ``active_share``        the share of the observed window its signature posts are
                         active in: the span with each gap between consecutive posts
                         counted at most ``window / posts`` (the mean gap of the same
-                        posts spread evenly over the window). Posting spread evenly
+                        posts spread evenly over the window) and at most
+                        ``wave_gap`` times the group's lower-quartile gap (a pause
+                        between waves counts as a long gap inside one), but never
+                        less than ``wave_floor`` of the window. Posting spread evenly
                         keeps it near ``span_share``; waves days apart count a little
-                        each. A group active all along is routine, not an episode
+                        each, however few the posts. A group active all along is
+                        routine, not an episode
 ======================  ========================================================
 
 The verdict that these numbers feed is in :mod:`research.verdicts`.
@@ -274,7 +279,7 @@ def signature_groups(
 ) -> Groups:
     """Pool clusters by signature and find each group's adopters (see module docstring).
 
-    With ``rule.pool`` false every signature site is its own group; with ``rule.attach``
+    Unless ``rule.pool`` is ``"before"`` every signature site is its own group; with ``rule.attach``
     false only the clusters' members are adopters. ``together`` lists sets of site codes
     (:func:`research.graph.events.site_keys`) that are one group whatever the pooling says
     (:func:`research.verdicts.decide` joins the sites of one campaign's compromised groups).
@@ -390,9 +395,33 @@ def _candidate_sites(
     events: Events, clustering: Clustering, rule: Rule
 ) -> tuple[np.ndarray, np.ndarray]:
     """Steps 1 and 2 of the module docstring: the candidate signature sites (codes) and the
-    group of each before any join (``0..k-1``). The last result is cached on the events:
-    :func:`research.verdicts.decide` asks again, with the same clustering and rule, to join
-    a campaign's groups."""
+    group of each before any join (``0..k-1``)."""
+    candidates, site_group, _pooled = _candidate_partitions(events, clustering, rule)
+    return candidates, site_group
+
+
+def pooled_unions(events: Events, clustering: Clustering, rule: Rule) -> list[np.ndarray]:
+    """The site sets (codes) that pooling joins from more than one site (step 2 of the module
+    docstring, whatever ``rule.pool`` says): with ``rule.pool == "alongside"``
+    :func:`research.verdicts.decide` judges each of them as one group as well."""
+    candidates, _site_group, pooled = _candidate_partitions(events, clustering, rule)
+    if pooled is None:
+        return []
+    order = np.argsort(pooled, kind="stable")
+    bounds = np.searchsorted(pooled[order], np.arange(int(pooled.max(initial=-1)) + 2))
+    return [
+        candidates[order[lo:hi]] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+        if hi - lo > 1
+    ]
+
+
+def _candidate_partitions(
+    events: Events, clustering: Clustering, rule: Rule
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The candidate sites, the group of each (``rule.pool``), and the pooled group of each
+    (``None`` unless ``rule.pool`` is ``"alongside"``). The result is cached on the events:
+    :func:`research.verdicts.decide` asks again, with the same clustering and rule, to join a
+    campaign's groups."""
     key = (rule, clustering.membership.tobytes())
     cached = events._cache.get("candidate_sites")
     if cached is not None and cached[0] == key:
@@ -418,12 +447,18 @@ def _candidate_sites(
         local[link_site[on_candidate]], account[on_candidate], n_acc
     )
     n_adopters = group_sizes(s_site, len(candidates))
-    site_group = _site_groups(
-        s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when[on_candidate],
-        spans[candidates], rule,
-    )  # fmt: skip
-    events._cache["candidate_sites"] = (key, (candidates, site_group))
-    return candidates, site_group
+
+    def partition(pool: bool) -> np.ndarray:
+        return _site_groups(
+            s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when[on_candidate],
+            spans[candidates], rule, pool=pool,
+        )  # fmt: skip
+
+    site_group = partition(rule.pool == "before")
+    pooled = partition(True) if rule.pool == "alongside" else None
+    result = (candidates, site_group, pooled)
+    events._cache["candidate_sites"] = (key, result)
+    return result
 
 
 def cluster_groups(events: Events, clustering: Clustering, rule: Rule | None = None) -> Groups:
@@ -502,6 +537,8 @@ def _site_groups(
     link_time: np.ndarray,
     spans: np.ndarray,
     rule: Rule,
+    *,
+    pool: bool,
 ) -> np.ndarray:
     """Group of each candidate site (local codes ``0..n-1``; ``link_site``/``link_time`` are the
     candidates' links, ``spans`` their spans). Two sites join when their adopters overlap (at
@@ -510,11 +547,11 @@ def _site_groups(
     victims, while unrelated groups share only accounts active in both) and the smaller site
     lived alongside the larger (at least ``pool_cospan`` of its links within the larger's span,
     widened by ``margin_s``: a rare site two victims happened to link on other days does not
-    join)."""
+    join). Without ``pool`` each site is its own group."""
     n = len(n_adopters)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    if not rule.pool:
+    if not pool:
         return np.arange(n)
     rows, cols, overlap = overlapping_pairs(s_site, s_acc, n, n_acc, rule.pool_overlap)
     small = np.where(n_adopters[rows] <= n_adopters[cols], rows, cols)
@@ -747,7 +784,7 @@ def group_evidence(
             "last_post": _stamps(end, has_span),
             "span_hours": np.where(has_span, (end - start) / 3600.0, np.nan),
             "span_share": np.where(has_span, (end - start) / window, np.nan),
-            "active_share": _active_share(events.post_time[sp_post], sp_group, n, window),
+            "active_share": _active_share(events.post_time[sp_post], sp_group, n, window, rule),
             "top_urls": _top_urls(events, sp_post, sp_group, n),
             "signature_sites": _joined_names(site_labels, groups.sites),
         }
@@ -1257,23 +1294,48 @@ def _link_reuse(events: Events, s_links: np.ndarray, s_group: np.ndarray, n: int
     return _ratio(group_sizes(s_group[reused], n), group_sizes(s_group, n))
 
 
-def _active_share(time: np.ndarray, group: np.ndarray, n: int, window: float) -> np.ndarray:
+def _active_share(
+    time: np.ndarray, group: np.ndarray, n: int, window: float, rule: Rule
+) -> np.ndarray:
     """Share of ``window`` each group's posts (their ``time``) are active in: the sum of the
-    gaps between consecutive posts, each counted at most ``window / posts`` (see the module
-    docstring); NaN for a group without posts, 0 for a group with one.
+    gaps between consecutive posts, each counted at most the smaller of ``window / posts`` and
+    ``rule.wave_gap`` times the group's lower-quartile gap, but never less than
+    ``rule.wave_floor * window`` (see the module docstring); NaN for a group without posts, 0
+    for a group with one.
 
-    >>> t = np.array([0, 10, 20, 500, 510, 520, 990, 1000])  # three waves in a window of 1000
-    >>> _active_share(t, np.zeros(8, dtype=np.int64), 1, 1000.0).round(3)
+    Three waves in a window of 1000 (each pause counts the mean gap, 125: less than twenty
+    quartile gaps), then eight posts spread evenly:
+
+    >>> t = np.array([0, 10, 20, 500, 510, 520, 990, 1000])
+    >>> _active_share(t, np.zeros(8, dtype=np.int64), 1, 1000.0, Rule()).round(3)
     array([0.3])
-    >>> _active_share(np.arange(0, 1000, 125), np.zeros(8, dtype=np.int64), 1, 1000.0)
+    >>> _active_share(np.arange(0, 1000, 125), np.zeros(8, dtype=np.int64), 1, 1000.0, Rule())
     array([0.875])
+
+    Thirteen waves of three posts ten seconds apart, a day apart: the mean gap (8 hours) would
+    count a third of each pause, twenty quartile gaps 200 seconds; the floor (1/400 of the
+    window, 47 minutes) counts:
+
+    >>> waves = (np.arange(13)[:, None] * 86_400 + np.array([0, 10, 20])).ravel()
+    >>> _active_share(waves, np.zeros(39, dtype=np.int64), 1, 13 * 86_400.0, Rule()).round(3)
+    array([0.03])
     """
     out = np.full(n, np.nan)
     if len(time) == 0:
         return out
     count = group_sizes(group, n).astype(np.float64)
     gg, gaps = _gaps(group, time)
-    capped = np.minimum(gaps, window / np.maximum(count[gg], 1.0))
+    cap = window / np.maximum(count, 1.0)
+    if len(gaps):
+        # Each group's lower-quartile gap (nearest rank), from one sort by (group, gap).
+        order = np.lexsort((gaps, gg))
+        sizes = group_sizes(gg, n)
+        first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        rank = first + (0.25 * np.maximum(sizes - 1, 0)).astype(np.int64)
+        quartile = np.where(sizes > 0, gaps[order][np.minimum(rank, len(gaps) - 1)], 0.0)
+        waves = np.maximum(rule.wave_gap * quartile, rule.wave_floor * window)
+        cap = np.minimum(cap, waves)
+    capped = np.minimum(gaps, cap[gg])
     active = np.bincount(gg, weights=capped, minlength=n)
     has = count > 0
     out[has] = active[has] / window

@@ -18,6 +18,8 @@ from research.errors import ConfigError
 
 #: How qualifying pairs of signature sites are linked into groups (:attr:`Rule.pool_linkage`).
 POOL_LINKAGES = ("single", "best")
+#: When sites that share adopters are judged as one group (:attr:`Rule.pool`).
+POOLS = ("none", "before", "alongside")
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,16 @@ class Rule:
         of the smaller set, and with at least ``pool_cospan`` of the smaller site's links
         within the larger's span (widened by ``margin_s``), are pooled into one group.
     pool
-        Pool sites (and so the clusters) that share adopters into one group, judged together.
-        Off by default and not searched by ``experiments.select``: it chains a campaign
-        planted into a real background with its victims' own small sites
-        (:mod:`research.evidence`, step 2).
+        When sites (and so the clusters) that share adopters are judged as one group:
+        ``"none"``, never (each site is judged alone; :func:`research.verdicts.decide` still
+        joins a campaign's compromised groups for the reader); ``"before"``, always, instead
+        of each site alone (this chains a campaign planted into a real background with its
+        victims' own small sites and spoils its evidence); ``"alongside"``, as well as each
+        site alone: a pooled group of several sites is judged too, and an account is
+        compromised when any group it adopted is (a campaign split over its rotated domains
+        and short links, each too small to prove anything, is judged whole; a chain with the
+        victims' small sites cannot undo the verdict of the campaign's own site).
+        ``True``/``False`` are read as ``"before"``/``"none"``.
     pool_linkage
         How qualifying pairs of sites make groups: ``"single"``, every pair joins (connected
         components: two large sites are one group as soon as one small site qualifies with
@@ -51,6 +59,12 @@ class Rule:
         graph placed in the group's clusters.
     min_size
         Groups with fewer adopters get ``none``.
+    wave_gap, wave_floor
+        How ``active_share`` tells waves from steady posting (:mod:`research.evidence`): a gap
+        between a group's consecutive posts counts at most the mean gap of the same posts
+        spread evenly over the window, and at most ``wave_gap`` times the group's lower-quartile
+        gap (a pause between waves counts as a short gap inside one), but never less than
+        ``wave_floor`` of the window (posts in the same second make no quartile to trust).
     min_exclusivity, max_outside, max_span, max_active, min_history, max_routine, max_reposts,
     min_reuse, min_synchrony, min_templating, min_app_lift, min_prevalence
         Thresholds of the terms of the ladder (see :mod:`research.verdicts`); ``max_outside`` is
@@ -74,22 +88,24 @@ class Rule:
     margin_s: float = 86_400.0
     pool_overlap: float = 0.5
     pool_cospan: float = 0.9
-    pool: bool = False
+    pool: str = "alongside"
     pool_linkage: str = "best"
     attach: bool = True
+    wave_gap: float = 20.0
+    wave_floor: float = 0.0025
     min_size: int = 3
     min_exclusivity: float = 0.7
-    max_outside: int = 5
+    max_outside: int = 0
     max_span: float = 0.3
     max_active: float = 0.05
     min_history: float = 0.0
-    max_routine: float = 0.5
-    max_reposts: float = 0.2
+    max_routine: float = 0.3
+    max_reposts: float = 0.5
     min_reuse: float = 0.4
-    min_synchrony: float = 0.6
+    min_synchrony: float = 0.5
     min_templating: float = 0.5
     min_app_lift: float = 0.5
-    min_prevalence: float = 0.005
+    min_prevalence: float = 0.01
     history_margin_s: float = 3_600.0
     routine_share: float = 0.9
     routine_members: float = 0.2
@@ -99,8 +115,14 @@ class Rule:
     max_texts: int = 1_000
 
     def __post_init__(self) -> None:
+        if isinstance(self.pool, bool):  # the old switch: pool before judging, or never
+            object.__setattr__(self, "pool", "before" if self.pool else "none")
+        if self.pool not in POOLS:
+            raise ConfigError(f"rule.pool must be one of {', '.join(POOLS)}, got {self.pool!r}")
+        if self.wave_gap < 1.0:
+            raise ConfigError(f"rule.wave_gap must be at least 1, got {self.wave_gap}")
         for name in ("candidate_span", "max_span", "max_active", "span_quantile", "pool_overlap", "pool_cospan", "min_exclusivity", "min_history", "max_routine",
-                     "max_reposts", "min_reuse", "min_synchrony", "min_templating", "min_app_lift", "min_prevalence", "template_similarity", "routine_share", "routine_members"):  # fmt: skip
+                     "max_reposts", "min_reuse", "min_synchrony", "min_templating", "min_app_lift", "min_prevalence", "template_similarity", "routine_share", "routine_members", "wave_floor"):  # fmt: skip
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"rule.{name} must be in [0, 1], got {value}")

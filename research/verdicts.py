@@ -51,12 +51,16 @@ retweet storms push the same links together too. A group of accounts
                                         their own pace fail here
     ================================  =================================================
 
-:func:`decide` judges each group on its own signature first; the compromised groups of one
-campaign (its rotated domains, its short links: groups sharing their victims, :func:`campaigns`)
-are then judged again as one group, kept as one where the union is compromised too, so that a
-campaign is one row and one card. Pooling sites *before* judging (``rule.pool``) lets the small
-sites that victims link in their own lives chain into the campaign's group and spoil its
-evidence; joining only what was judged compromised alone cannot.
+:func:`decide` judges each group on its own signature first. With ``rule.pool`` ``"alongside"``
+(the default) it also judges each group that pooling makes of several sites sharing adopters
+(a campaign's rotated domains and short links, each too small to prove much alone: three posts
+through an app prove little, nine do), and keeps the pooled group in place of its sites where
+it is compromised; where it is not, each site keeps its own verdict. Pooling *before* judging
+(``"before"``) instead lets the small sites that victims link in their own lives chain into the
+campaign's group and spoil its evidence, the campaign's own site's verdict with it. The
+compromised groups of one campaign (groups sharing their victims, :func:`campaigns`) are then
+judged again as one group, kept as one where the union is compromised too, so that a campaign
+is one row and one card.
 
 Every threshold is a field of :class:`research.rule.Rule`. An unknown term
 (no reposts recorded, no earlier posts to look at) does not fail. The
@@ -186,10 +190,10 @@ class CoarseApp(Term):
 class Episode(Term):
     """An episode, not routine: the signature posts cover at most ``max_span`` of the observed
     window (``span_share``), or they are active in at most ``max_active`` of it
-    (``active_share``: the span with each gap between consecutive posts counted at most the
-    mean gap of the same posts spread evenly over the window, :mod:`research.evidence`). A
-    campaign in a few waves days apart spans much of the window and is active in little of
-    it; a feed or an organisation posting every day is active in much of what it spans.
+    (``active_share``: the span with each pause between waves counted as a long gap within
+    one, :mod:`research.evidence`). A campaign in a few waves days apart spans much of the
+    window and is active in little of it, however few its posts; a feed or an organisation
+    posting every day is active in much of what it spans.
     Its value is ``span_share``, capped at ``max_span`` where the waves hold; the text names
     both where the span alone fails."""
 
@@ -390,7 +394,7 @@ def ladder(evidence: pd.DataFrame, rule: Rule, *, words: bool = True) -> pd.Data
     >>> out["verdict"].tolist()
     ['compromised', 'coordinated']
     >>> out["reason"][1]
-    'routine 0.90 > 0.50'
+    'routine 0.90 > 0.30'
 
     With ``words=False`` the reasons are left ``None`` (:func:`reasons` writes them later:
     :func:`decide` judges some groups twice and words only the table it keeps).
@@ -514,7 +518,7 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     ...        "synchrony": 0.8, "templating": float("nan"), "app_lift": 0.9, "prevalence": float("nan"),
     ...        "median_gap_s": 12.0, "span_hours": 5.0, "n_attached": 3, "n_unsigned": 0, "n_pieces": 2}
     >>> print(explain(row))
-    Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; outside 0 ≤ 5; span 0.01 ≤ 0.30; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.20; reuse 0.95 ≥ 0.40; concert (any of: synchrony 0.80 ≥ 0.60, app lift 0.90 ≥ 0.50). 2 clusters pooled by their signature; 3 accounts attached by it.
+    Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; outside 0 ≤ 0; span 0.01 ≤ 0.30; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.30; reposts 0.00 ≤ 0.50; reuse 0.95 ≥ 0.40; concert (any of: synchrony 0.80 ≥ 0.50, app lift 0.90 ≥ 0.50). 2 clusters pooled by their signature; 3 accounts attached by it.
     """
     rule = rule or Rule()
     r: dict[str, Any] = _as_dict(row)
@@ -664,7 +668,7 @@ def decide(
     texts
         The posts' texts aligned with the posts table, for the templating term.
     """
-    from research.evidence import group_evidence, signature_groups
+    from research.evidence import group_evidence, pooled_unions, signature_groups
 
     rule = rule or Rule()
 
@@ -678,26 +682,42 @@ def decide(
         )  # fmt: skip
         return groups, pd.concat([evidence, ladder(evidence, rule, words=False)], axis=1)
 
-    # Each group is judged on its own signature; then the compromised groups of one campaign
-    # (sharing their victims: :func:`campaigns`) are judged again as one group, and kept as one
-    # where the union is compromised too (a campaign's rotated domains and short links, one card).
-    # Judging again reuses the costly terms of the groups left as they were.
+    # Each group is judged on its own signature. With ``rule.pool == "alongside"`` the groups that
+    # pooling would make of several sites are judged too, and replace their sites' groups where
+    # compromised (a campaign split over sites each too small to prove anything). Then the
+    # compromised groups of one campaign (sharing their victims: :func:`campaigns`) are judged
+    # again as one group, and kept as one where the union is compromised too (a campaign's
+    # rotated domains and short links, one card). Judging again reuses the costly terms of the
+    # groups left as they were.
     groups, table = judge([])
+    if rule.pool == "alongside":
+        unions = pooled_unions(events, clustering, rule)
+        if unions:
+            pooled_groups, pooled = judge(unions, previous=(groups, table))
+            pooled_of = pooled_groups.site_group()
+            kept = [u for u in unions if _compromised(pooled)[pooled_of[int(u[0])]]]
+            if len(kept) == len(unions):
+                groups, table = pooled_groups, pooled
+            elif kept:
+                groups, table = judge(kept, previous=(groups, table))
     # Rows are in group order (``cluster`` is ``0..n-1``) until they are ranked below.
     found = campaigns(groups.pair_account, groups.pair_group, _compromised(table), rule)
-    together = [
-        np.concatenate([groups.sites[g] for g in np.flatnonzero(found == c)])
-        for c in range(int(found.max(initial=-1)) + 1)
-        if np.count_nonzero(found == c) > 1
+    several = [c for c in range(int(found.max(initial=-1)) + 1) if np.count_nonzero(found == c) > 1]
+    together = [np.concatenate([groups.sites[g] for g in np.flatnonzero(found == c)]) for c in several]
+    # Groups of several sites already (kept above) stay as they are when the others are joined.
+    standing = [
+        groups.sites[g]
+        for g in np.flatnonzero(~np.isin(found, several))
+        if len(groups.sites[g]) > 1
     ]
     if together:
-        joined_groups, joined = judge(together, previous=(groups, table))
+        joined_groups, joined = judge(together + standing, previous=(groups, table))
         group_of = joined_groups.site_group()
         kept = [t for t in together if _compromised(joined)[group_of[int(t[0])]]]
         if len(kept) == len(together):
             groups, table = joined_groups, joined
         elif kept:
-            groups, table = judge(kept, previous=(groups, table))
+            groups, table = judge(kept + standing, previous=(groups, table))
     table["reason"] = reasons(table, rule)  # the words of the table kept only
     # Ids: compromised first, then coordinated, then none; larger groups first; ties by old id.
     rank = table["verdict"].map({v: i for i, v in enumerate(VERDICTS)}).to_numpy()

@@ -128,7 +128,7 @@ def test_a_retweet_storm_is_coordinated_not_compromised(rng):
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
-    assert group["reason"] == "reposts 1.00 > 0.20"
+    assert group["reason"] == "reposts 1.00 > 0.50"
     assert (
         "compromised" not in group["explanation"].split(":")[0]
         and "hijack" not in group["explanation"]
@@ -153,7 +153,7 @@ def test_an_organisation_that_coordinates_all_along_fails_routine(rng):
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
-    assert group["routine"] == 1.0 and "routine 1.00 > 0.50" in group["reason"]
+    assert group["routine"] == 1.0 and "routine 1.00 > 0.30" in group["reason"]
 
 
 def test_victims_who_joined_a_retweet_storm_are_not_routine(rng):
@@ -424,6 +424,59 @@ def test_a_campaigns_sites_are_one_group_only_where_the_union_is_compromised_too
     far = flagged[flagged["signature_sites"].str.startswith("crypto")]
     assert far["campaign"].nunique() == 1  # still reported as one campaign
     assert accounts.loc[VICTIMS + [f"w{k}" for k in range(8)], "flagged"].all()
+
+
+def _a_campaign_over_three_small_sites(rng) -> tuple[list[dict], dict[str, int]]:
+    """Five victims, three waves five hours apart, each wave three of them posting a fresh
+    domain through an app they never use otherwise: three sites of three adopters each,
+    sharing two (A and B, B and C)."""
+    victims = VICTIMS[:5]
+    rows: list[dict] = []
+    _background(rows, victims + OTHERS, rng)
+    for j, site in enumerate(["slim-a.com", "slim-b.com", "slim-c.com"]):
+        for k, v in enumerate(victims[j : j + 3]):
+            words = " ".join(rng.choice(WORDS, 8))
+            rows.append(_post(len(rows), v, 10 * DAY + j * 5 * HOUR + 20 * k, f"http://{site}/x",
+                              app="Photo Pro", text=words))  # fmt: skip
+    return rows, dict.fromkeys(victims, 0)
+
+
+def test_a_campaign_split_over_small_sites_is_judged_whole_alongside_each_site(rng):
+    # Synchrony, templating and prevalence out of play: the app is the only sign of concert.
+    # Three posts through it prove little (the lower end of the interval of 3/3 is 0.44); the
+    # nine of the three sites together do (0.70).
+    rows, members = _a_campaign_over_three_small_sites(rng)
+    strict = dict(min_size=3, min_synchrony=1.0, min_templating=1.0, min_prevalence=1.0)
+    alone, accounts = _decide(rows, members, Rule(pool="none", **strict))
+    sites = alone.clusters[alone.clusters["n_sites"] > 0]
+    assert len(sites) == 3 and (sites["verdict"] == "coordinated").all()
+    assert all("app lift 0.44 < 0.50" in r for r in sites["reason"])
+    assert not accounts["flagged"].any()
+    whole, accounts = _decide(rows, members, Rule(pool="alongside", **strict))
+    group = _group_of(whole, accounts, "v2")
+    assert group["signature_sites"] == "slim-a.com slim-b.com slim-c.com"
+    assert group["verdict"] == "compromised", group["reason"]
+    assert group["app_lift"] == pytest.approx(0.70, abs=0.01)
+    assert accounts.loc[VICTIMS[:5], "flagged"].all() and not accounts.loc[OTHERS, "flagged"].any()
+
+
+def test_a_pooled_group_that_fails_leaves_its_sites_verdicts_alone(rng):
+    # Each site proves enough alone (an app lift of 0.44 passes 0.4) and is an episode (its
+    # posts span a minute); the three together span ten hours, more than a strict max_span.
+    rows, members = _a_campaign_over_three_small_sites(rng)
+    strict = dict(min_size=3, min_synchrony=1.0, min_templating=1.0, min_prevalence=1.0,
+                  min_app_lift=0.4, max_span=0.01, max_active=0.0)  # fmt: skip
+    decision, accounts = _decide(rows, members, Rule(pool="alongside", **strict))
+    flagged = decision.clusters[decision.clusters["flagged"]]
+    assert sorted(flagged["signature_sites"]) == ["slim-a.com", "slim-b.com", "slim-c.com"]
+    assert flagged["campaign"].nunique() == 1  # still one campaign for the reader
+    assert accounts.loc[VICTIMS[:5], "flagged"].all()
+    # Pooled before judging, the sites' own verdicts are lost with the union's.
+    before, accounts = _decide(rows, members, Rule(pool="before", **strict))
+    group = _group_of(before, accounts, "v2")
+    assert group["signature_sites"] == "slim-a.com slim-b.com slim-c.com"
+    assert group["verdict"] == "coordinated" and group["reason"].startswith("span 0.02 > 0.01")
+    assert not accounts["flagged"].any()
 
 
 def test_judging_joined_groups_again_reuses_rows_as_a_full_recomputation_would(rng, monkeypatch):
@@ -703,17 +756,45 @@ def test_waves_days_apart_are_an_episode_though_their_span_is_long(rng):
     decision, accounts = _decide(rows, dict.fromkeys(victims, 0), rule)
     group = _group_of(decision, accounts, "v0")
     assert group["span_share"] > 0.4  # nine days of a window of twenty
-    # 60 posts: gaps count at most 20 days / 60 = 8 h; two such gaps and three short waves.
+    # Gaps within a wave are 20 s (the quartile); the two pauses count the floor, 1/400 of the
+    # window (72 minutes: more than twenty quartile gaps, less than 20 days / 60 posts).
     assert group["active_share"] == pytest.approx(
-        2 * 8 / 480 + 3 * 19 * 20 / (480 * HOUR), abs=1e-3
+        (2 * 0.0025 * 480 * HOUR + 3 * 19 * 20) / (480 * HOUR), abs=1e-4
     )
     assert group["verdict"] == "compromised", group["reason"]
-    assert "span 0.45 > 0.30 but active 0.03 ≤ 0.05" in group["explanation"]
+    assert "span 0.45 > 0.30 but active 0.01 ≤ 0.05" in group["explanation"]
     strict = Rule(min_size=5, max_span=0.3, max_active=0.0)  # the span alone
     decision, accounts = _decide(rows, dict.fromkeys(victims, 0), strict)
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
-    assert group["reason"] == "span 0.45 > 0.30 and active 0.03 > 0.00"
+    assert group["reason"] == "span 0.45 > 0.30 and active 0.01 > 0.00"
+
+
+def test_few_posts_in_waves_are_an_episode_and_few_posts_every_day_are_not(rng):
+    """Six victims, three waves days apart: 18 posts. Counting each pause up to the mean gap of
+    18 posts over the window (more than a day) made them active in a tenth of it, as much as
+    steady posting; a pause counts no more than ten gaps within a wave (or the floor)."""
+    victims = [f"v{k}" for k in range(6)]
+    rows: list[dict] = []
+    _background(rows, victims + OTHERS, rng)
+    _waves_days_apart(rows, victims)
+    rule = Rule(min_size=5, max_span=0.3, max_active=0.05)
+    decision, accounts = _decide(rows, dict.fromkeys(victims, 0), rule)
+    group = _group_of(decision, accounts, "v0")
+    assert group["n_signature_posts"] == 18 and group["span_share"] > 0.4
+    assert group["active_share"] < 0.01
+    assert group["verdict"] == "compromised", group["reason"]
+    # The same six accounts posting the site on each of 14 days, at their own hours.
+    rows = []
+    _background(rows, victims + OTHERS, rng)
+    for day in range(3, 17):
+        v = victims[day % 6]
+        rows.append(_post(len(rows), v, day * DAY + 3600 * (day % 7), f"http://slim-diet.com/{day}",
+                          app="We Heart It", text="If I didn't try this"))  # fmt: skip
+    decision, accounts = _decide(rows, dict.fromkeys(victims, 0), rule)
+    group = _group_of(decision, accounts, "v0")
+    assert group["span_share"] > 0.6 and group["active_share"] > 0.5
+    assert group["verdict"] == "coordinated" and "and active 0." in group["reason"]
 
 
 def test_an_organisation_posting_its_new_site_every_day_is_active_in_what_it_spans(rng):

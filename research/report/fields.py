@@ -80,7 +80,7 @@ FIELDS: dict[str, Field] = {
         "span",
     ),
     "active_share": Field(
-        "share of the observed window their signature posts are active in (long gaps capped)",
+        "share of the observed window their signature posts are active in (pauses between waves capped)",
         "share",
         "active",
     ),
