@@ -42,7 +42,13 @@ from research.rule import Rule
 
 #: The structural settings the defaults freeze (configs/projection, filter, detect).
 STRUCTURAL = (
-    "min_weight", "resolution", "neighbours", "candidate_span", "pool", "wave_gap", "wave_floor"
+    "min_weight",
+    "resolution",
+    "neighbours",
+    "candidate_span",
+    "pool",
+    "wave_gap",
+    "wave_floor",
 )
 
 

@@ -410,7 +410,8 @@ def pooled_unions(events: Events, clustering: Clustering, rule: Rule) -> list[np
     order = np.argsort(pooled, kind="stable")
     bounds = np.searchsorted(pooled[order], np.arange(int(pooled.max(initial=-1)) + 2))
     return [
-        candidates[order[lo:hi]] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+        candidates[order[lo:hi]]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
         if hi - lo > 1
     ]
 

@@ -703,7 +703,9 @@ def decide(
     # Rows are in group order (``cluster`` is ``0..n-1``) until they are ranked below.
     found = campaigns(groups.pair_account, groups.pair_group, _compromised(table), rule)
     several = [c for c in range(int(found.max(initial=-1)) + 1) if np.count_nonzero(found == c) > 1]
-    together = [np.concatenate([groups.sites[g] for g in np.flatnonzero(found == c)]) for c in several]
+    together = [
+        np.concatenate([groups.sites[g] for g in np.flatnonzero(found == c)]) for c in several
+    ]
     # Groups of several sites already (kept above) stay as they are when the others are joined.
     standing = [
         groups.sites[g]
