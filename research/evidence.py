@@ -411,7 +411,7 @@ def pooled_unions(events: Events, clustering: Clustering, rule: Rule) -> list[np
     bounds = np.searchsorted(pooled[order], np.arange(int(pooled.max(initial=-1)) + 2))
     return [
         candidates[order[lo:hi]]
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+        for lo, hi in itertools.pairwise(bounds)
         if hi - lo > 1
     ]
 
