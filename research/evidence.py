@@ -409,11 +409,7 @@ def pooled_unions(events: Events, clustering: Clustering, rule: Rule) -> list[np
         return []
     order = np.argsort(pooled, kind="stable")
     bounds = np.searchsorted(pooled[order], np.arange(int(pooled.max(initial=-1)) + 2))
-    return [
-        candidates[order[lo:hi]]
-        for lo, hi in itertools.pairwise(bounds)
-        if hi - lo > 1
-    ]
+    return [candidates[order[lo:hi]] for lo, hi in itertools.pairwise(bounds) if hi - lo > 1]
 
 
 def _candidate_partitions(
