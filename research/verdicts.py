@@ -706,20 +706,23 @@ def decide(
     together = [
         np.concatenate([groups.sites[g] for g in np.flatnonzero(found == c)]) for c in several
     ]
-    # Groups of several sites already (kept above) stay as they are when the others are joined.
-    standing = [
-        groups.sites[g]
-        for g in np.flatnonzero(~np.isin(found, several))
-        if len(groups.sites[g]) > 1
-    ]
+
+    def standing(joining: list[int]) -> list[np.ndarray]:
+        # Groups of several sites already (pooled above) outside the campaigns being joined stay
+        # as they are: judging again from the sites would split them.
+        outside = np.flatnonzero(~np.isin(found, joining))
+        return [groups.sites[g] for g in outside if len(groups.sites[g]) > 1]
+
     if together:
-        joined_groups, joined = judge(together + standing, previous=(groups, table))
+        joined_groups, joined = judge(together + standing(several), previous=(groups, table))
         group_of = joined_groups.site_group()
-        kept = [t for t in together if _compromised(joined)[group_of[int(t[0])]]]
-        if len(kept) == len(together):
+        holds = [bool(_compromised(joined)[group_of[int(t[0])]]) for t in together]
+        if all(holds):
             groups, table = joined_groups, joined
-        elif kept:
-            groups, table = judge(kept + standing, previous=(groups, table))
+        elif any(holds):
+            kept = [t for t, h in zip(together, holds, strict=True) if h]
+            chosen = [c for c, h in zip(several, holds, strict=True) if h]
+            groups, table = judge(kept + standing(chosen), previous=(groups, table))
     table["reason"] = reasons(table, rule)  # the words of the table kept only
     # Ids: compromised first, then coordinated, then none; larger groups first; ties by old id.
     rank = table["verdict"].map({v: i for i, v in enumerate(VERDICTS)}).to_numpy()

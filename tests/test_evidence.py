@@ -479,6 +479,34 @@ def test_a_pooled_group_that_fails_leaves_its_sites_verdicts_alone(rng):
     assert not accounts["flagged"].any()
 
 
+def test_a_pooled_group_stays_whole_when_its_campaign_join_fails(rng):
+    # The three small sites are compromised together (pooled alongside); four of the victims
+    # post a fourth site five days later, compromised alone. The campaign's join spans five days,
+    # more than a strict max_span, and fails: both groups stay, the pooled one whole, so v0 (in
+    # the pooled group only) stays flagged.
+    # Another campaign's two sites, a day and a half apart (too far to pool), are joined and
+    # kept: only then were the pooled groups outside the kept joins judged again from sites.
+    rows, members = _a_campaign_over_three_small_sites(rng)
+    for k, v in enumerate(VICTIMS[1:5]):
+        rows.append(_post(len(rows), v, 15 * DAY + 20 * k, "http://slim-d.com/x", app="Photo Pro",
+                          text=" ".join(rng.choice(WORDS, 8))))  # fmt: skip
+    others = [f"x{k}" for k in range(8)]
+    _background(rows, others, rng)
+    _campaign(rows, others, start=3 * DAY, app="Photo Pro", site="x-a.com")
+    _campaign(rows, others, start=4.5 * DAY, app="Photo Pro", site="x-b.com")
+    members = {**members, **dict.fromkeys(others, 1)}
+    # (Routine out of play too: the fourth site's adopters co-posted the first three.)
+    strict = dict(min_size=3, min_synchrony=1.0, min_templating=1.0, min_prevalence=1.0,
+                  max_span=0.1, max_active=0.0, max_routine=1.0)  # fmt: skip
+    decision, accounts = _decide(rows, members, Rule(pool="alongside", **strict))
+    flagged = decision.clusters[decision.clusters["flagged"]]
+    assert sorted(flagged["signature_sites"]) == [
+        "slim-a.com slim-b.com slim-c.com", "slim-d.com", "x-a.com x-b.com",
+    ]  # fmt: skip
+    assert flagged["campaign"].nunique() == 2
+    assert accounts.loc[VICTIMS[:5] + others, "flagged"].all()
+
+
 def test_judging_joined_groups_again_reuses_rows_as_a_full_recomputation_would(rng, monkeypatch):
     # decide judges the joined groups again, copying the costly terms of the groups left as
     # they were; without the copies (every row computed anew) the tables are the same.
