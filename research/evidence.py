@@ -1324,12 +1324,8 @@ def _active_share(
     gg, gaps = _gaps(group, time)
     cap = window / np.maximum(count, 1.0)
     if len(gaps):
-        # Each group's lower-quartile gap (nearest rank), from one sort by (group, gap).
-        order = np.lexsort((gaps, gg))
-        sizes = group_sizes(gg, n)
-        first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        rank = first + (0.25 * np.maximum(sizes - 1, 0)).astype(np.int64)
-        quartile = np.where(sizes > 0, gaps[order][np.minimum(rank, len(gaps) - 1)], 0.0)
+        # Each group's lower-quartile gap (whole seconds: gaps of integer times).
+        quartile = site_spans(gg, gaps.astype(np.int64), n, 0.25)[:, 0]
         waves = np.maximum(rule.wave_gap * quartile, rule.wave_floor * window)
         cap = np.minimum(cap, waves)
     capped = np.minimum(gaps, cap[gg])

@@ -775,14 +775,20 @@ def _waves_days_apart(rows: list[dict], victims: list[str]) -> None:
                               app="We Heart It", text="If I didn't try this"))  # fmt: skip
 
 
-def test_waves_days_apart_are_an_episode_though_their_span_is_long(rng):
-    victims = [f"v{k}" for k in range(20)]
+def _judged_waves(rng, victims: list[str], max_active: float = 0.05) -> pd.Series:
+    """The group of ``victims`` posting in three waves days apart (``_waves_days_apart``),
+    judged with max_span 0.3 and ``max_active``."""
     rows: list[dict] = []
     _background(rows, victims + OTHERS, rng)
     _waves_days_apart(rows, victims)
-    rule = Rule(min_size=5, max_span=0.3, max_active=0.05)
+    rule = Rule(min_size=5, max_span=0.3, max_active=max_active)
     decision, accounts = _decide(rows, dict.fromkeys(victims, 0), rule)
-    group = _group_of(decision, accounts, "v0")
+    return _group_of(decision, accounts, victims[0])
+
+
+def test_waves_days_apart_are_an_episode_though_their_span_is_long(rng):
+    victims = [f"v{k}" for k in range(20)]
+    group = _judged_waves(rng, victims)
     assert group["span_share"] > 0.4  # nine days of a window of twenty
     # Gaps within a wave are 20 s (the quartile); the two pauses count the floor, 1/400 of the
     # window (72 minutes: more than twenty quartile gaps, less than 20 days / 60 posts).
@@ -791,9 +797,8 @@ def test_waves_days_apart_are_an_episode_though_their_span_is_long(rng):
     )
     assert group["verdict"] == "compromised", group["reason"]
     assert "span 0.45 > 0.30 but active 0.01 ≤ 0.05" in group["explanation"]
-    strict = Rule(min_size=5, max_span=0.3, max_active=0.0)  # the span alone
-    decision, accounts = _decide(rows, dict.fromkeys(victims, 0), strict)
-    group = _group_of(decision, accounts, "v0")
+    # The same platform (the fixture's seed), judged by the span alone.
+    group = _judged_waves(np.random.default_rng(0), victims, max_active=0.0)
     assert group["verdict"] == "coordinated"
     assert group["reason"] == "span 0.45 > 0.30 and active 0.01 > 0.00"
 
@@ -801,17 +806,13 @@ def test_waves_days_apart_are_an_episode_though_their_span_is_long(rng):
 def test_few_posts_in_waves_are_an_episode_and_few_posts_every_day_are_not(rng):
     """Six victims, three waves days apart: 18 posts. Counting each pause up to the mean gap of
     18 posts over the window (more than a day) made them active in a tenth of it, as much as
-    steady posting; a pause counts no more than ten gaps within a wave (or the floor)."""
+    steady posting; a pause counts no more than twenty gaps within a wave (or the floor)."""
     victims = [f"v{k}" for k in range(6)]
-    rows: list[dict] = []
-    _background(rows, victims + OTHERS, rng)
-    _waves_days_apart(rows, victims)
-    rule = Rule(min_size=5, max_span=0.3, max_active=0.05)
-    decision, accounts = _decide(rows, dict.fromkeys(victims, 0), rule)
-    group = _group_of(decision, accounts, "v0")
+    group = _judged_waves(rng, victims)
     assert group["n_signature_posts"] == 18 and group["span_share"] > 0.4
     assert group["active_share"] < 0.01
     assert group["verdict"] == "compromised", group["reason"]
+    rule = Rule(min_size=5, max_span=0.3, max_active=0.05)
     # The same six accounts posting the site on each of 14 days, at their own hours.
     rows = []
     _background(rows, victims + OTHERS, rng)
