@@ -49,6 +49,7 @@ STRUCTURAL = (
     "pool",
     "wave_gap",
     "wave_floor",
+    "wave_gaps",
 )
 
 

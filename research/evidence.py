@@ -129,9 +129,10 @@ cluster's members pushed and that were *new* when they did.
 ``active_share``        the share of the observed window its signature posts are
                         active in: the span with each gap between consecutive posts
                         counted at most ``window / posts`` (the mean gap of the same
-                        posts spread evenly over the window) and at most
-                        ``wave_gap`` times the group's lower-quartile gap (a pause
-                        between waves counts as a long gap inside one), but never
+                        posts spread evenly over the window) and, in a group with
+                        at least ``wave_gaps`` gaps, at most ``wave_gap`` times its
+                        lower-quartile gap (a pause between waves counts as a long
+                        gap inside one), but never
                         less than ``wave_floor`` of the window. Posting spread evenly
                         keeps it near ``span_share``; waves days apart count a little
                         each, however few the posts. A group active all along is
@@ -1296,12 +1297,13 @@ def _active_share(
 ) -> np.ndarray:
     """Share of ``window`` each group's posts (their ``time``) are active in: the sum of the
     gaps between consecutive posts, each counted at most the smaller of ``window / posts`` and
-    ``rule.wave_gap`` times the group's lower-quartile gap, but never less than
+    (with at least ``rule.wave_gaps`` gaps) ``rule.wave_gap`` times the group's lower-quartile
+    gap, but never less than
     ``rule.wave_floor * window`` (see the module docstring); NaN for a group without posts, 0
     for a group with one.
 
-    Three waves in a window of 1000 (each pause counts the mean gap, 125: less than twenty
-    quartile gaps), then eight posts spread evenly:
+    Three waves in a window of 1000 (seven gaps, too few for a quartile: each pause counts the
+    mean gap, 125), then eight posts spread evenly:
 
     >>> t = np.array([0, 10, 20, 500, 510, 520, 990, 1000])
     >>> _active_share(t, np.zeros(8, dtype=np.int64), 1, 1000.0, Rule()).round(3)
@@ -1327,7 +1329,8 @@ def _active_share(
         # Each group's lower-quartile gap (whole seconds: gaps of integer times).
         quartile = site_spans(gg, gaps.astype(np.int64), n, 0.25)[:, 0]
         waves = np.maximum(rule.wave_gap * quartile, rule.wave_floor * window)
-        cap = np.minimum(cap, waves)
+        enough = count - 1 >= rule.wave_gaps  # a quartile of a handful of gaps is their least
+        cap = np.where(enough, np.minimum(cap, waves), cap)
     capped = np.minimum(gaps, cap[gg])
     active = np.bincount(gg, weights=capped, minlength=n)
     has = count > 0

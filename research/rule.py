@@ -59,12 +59,15 @@ class Rule:
         graph placed in the group's clusters.
     min_size
         Groups with fewer adopters get ``none``.
-    wave_gap, wave_floor
+    wave_gap, wave_floor, wave_gaps
         How ``active_share`` tells waves from steady posting (:mod:`research.evidence`): a gap
         between a group's consecutive posts counts at most the mean gap of the same posts
-        spread evenly over the window, and at most ``wave_gap`` times the group's lower-quartile
-        gap (a pause between waves counts as a short gap inside one), but never less than
-        ``wave_floor`` of the window (posts in the same second make no quartile to trust).
+        spread evenly over the window, and, in a group with at least ``wave_gaps`` gaps, at
+        most ``wave_gap`` times its lower-quartile gap (a pause between waves counts as a short
+        gap inside one), but never less than ``wave_floor`` of the window (posts in the same
+        second make no quartile to trust). Fewer gaps make no quartile either: the lower
+        quartile of three gaps is their smallest, and chance alone puts two of a handful of
+        posts close together.
     min_exclusivity, max_outside, max_span, max_active, min_history, max_routine, max_reposts,
     min_reuse, min_synchrony, min_templating, min_app_lift, min_prevalence
         Thresholds of the terms of the ladder (see :mod:`research.verdicts`); ``max_outside`` is
@@ -93,6 +96,7 @@ class Rule:
     attach: bool = True
     wave_gap: float = 20.0
     wave_floor: float = 0.0025
+    wave_gaps: int = 8
     min_size: int = 3
     min_exclusivity: float = 0.7
     max_outside: int = 0
@@ -121,6 +125,8 @@ class Rule:
             raise ConfigError(f"rule.pool must be one of {', '.join(POOLS)}, got {self.pool!r}")
         if self.wave_gap < 1.0:
             raise ConfigError(f"rule.wave_gap must be at least 1, got {self.wave_gap}")
+        if self.wave_gaps < 1:
+            raise ConfigError(f"rule.wave_gaps must be at least 1, got {self.wave_gaps}")
         for name in ("candidate_span", "max_span", "max_active", "span_quantile", "pool_overlap", "pool_cospan", "min_exclusivity", "min_history", "max_routine",
                      "max_reposts", "min_reuse", "min_synchrony", "min_templating", "min_app_lift", "min_prevalence", "template_similarity", "routine_share", "routine_members", "wave_floor"):  # fmt: skip
             value = getattr(self, name)

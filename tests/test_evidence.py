@@ -9,6 +9,7 @@ numbers of research.evidence and the rung of research.verdicts.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -824,6 +825,26 @@ def test_few_posts_in_waves_are_an_episode_and_few_posts_every_day_are_not(rng):
     group = _group_of(decision, accounts, "v0")
     assert group["span_share"] > 0.6 and group["active_share"] > 0.5
     assert group["verdict"] == "coordinated" and "and active 0." in group["reason"]
+
+
+def test_a_handful_of_posts_two_by_chance_close_together_make_no_waves(rng):
+    """Five accounts post a new site once each, days apart, two of them by chance a minute and a
+    half apart: four gaps make no lower quartile to trust (it is their smallest), so the pauses
+    count the mean gap and the group is active in what it spans (at 10^7 posts, chance
+    near-duplicate texts of a few background accounts were flagged as episodes this way)."""
+    accounts = [f"v{k}" for k in range(5)]
+    rows: list[dict] = []
+    _background(rows, accounts + OTHERS, rng)
+    for v, t in zip(accounts, (3 * DAY, 3 * DAY + 90, 7 * DAY, 11 * DAY, 15 * DAY), strict=True):
+        rows.append(_post(len(rows), v, t, f"http://gadget-review.net/{v}", app="We Heart It",
+                          text="If I didn't try this"))  # fmt: skip
+    rule = Rule(min_size=5, max_span=0.3, max_active=0.05)
+    group = _group_of(*_decide(rows, dict.fromkeys(accounts, 0), rule), "v0")
+    assert group["span_share"] > 0.55 and group["active_share"] > 0.5
+    assert group["verdict"] != "compromised" and "and active 0." in group["reason"]
+    # Trusting the quartile of four gaps, the pauses would count the floor: an episode.
+    group = _group_of(*_decide(rows, dict.fromkeys(accounts, 0), replace(rule, wave_gaps=1)), "v0")
+    assert group["active_share"] < 0.05
 
 
 def test_an_organisation_posting_its_new_site_every_day_is_active_in_what_it_spans(rng):

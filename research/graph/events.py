@@ -286,7 +286,7 @@ def _text_sites(
     template = near_duplicates(
         texts, events.post_account[posts], rule.template_similarity, rule.minhash_permutations
     )
-    template = _signature_templates(events, posts, template, rule)
+    template = _signature_templates(events, posts, template, rule, texts)
     if not (template >= 0).any():
         return raw, []
     of_post = np.full(events.n_posts, -1, dtype=np.int64)
@@ -315,13 +315,16 @@ def _text_sites(
 
 
 def _signature_templates(
-    events: Events, posts: np.ndarray, template: np.ndarray, rule: Rule
+    events: Events, posts: np.ndarray, template: np.ndarray, rule: Rule, texts: list | None = None
 ) -> np.ndarray:
     """Keep the templates that could be a signature (renumbered ``0..k-1`` in order, the others
     ``-1``): posted by at least ``min_size`` accounts, and short-lived as a candidate site is
     (the central ``1 - 2 span_quantile`` of their posts within ``candidate_span`` of the window,
     :mod:`research.evidence`). A text that many write all along (an app's automatic post, a
-    common phrase) or that two accounts happen to share stays with its link's own site."""
+    common phrase) or that two accounts happen to share stays with its link's own site. The
+    span counts every post on the platform with one of the template's ``texts`` (those of
+    ``posts``) verbatim, wherever it links: a common phrase that a few posts on small sites
+    happen to share within days is written all along elsewhere."""
     has = template >= 0
     if not has.any():
         return template
@@ -329,7 +332,15 @@ def _signature_templates(
     owners = group_sizes(distinct_pairs(template[has], events.post_account[posts[has]],
                                         events.n_accounts)[0], n)  # fmt: skip
     window = max(int(np.ptp(events.post_time)), 1)
-    spans = site_spans(template[has], events.post_time[posts[has]], n, rule.span_quantile)
+    t_post, t_template = posts[has], template[has]
+    if texts is not None:
+        same_post, same_template = _verbatim_posts(events, texts, template)
+        t_post = np.concatenate([t_post, same_post])
+        t_template = np.concatenate([t_template, same_template])
+        # Each post once (a template's own posts are among those with its texts).
+        _u, once = np.unique(t_post, return_index=True)
+        t_post, t_template = t_post[once], t_template[once]
+    spans = site_spans(t_template, events.post_time[t_post], n, rule.span_quantile)
     kept = (owners >= rule.min_size) & ((spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window)
     number = np.where(kept, np.cumsum(kept) - 1, -1)
     return np.where(has, number[np.maximum(template, 0)], -1)
@@ -479,6 +490,35 @@ def encode(
         include_reposts=include_reposts,
         threads=threads,
     )
+
+
+def _verbatim_posts(events: Events, texts: list, template: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every post whose text is verbatim one of ``texts`` with a template (``template >= 0``),
+    and that template (a text in two templates counts for the first): one hash look-up per
+    post, in Arrow."""
+    value_template: dict[str, int] = {}
+    for i in np.flatnonzero(template >= 0).tolist():
+        if texts[i]:
+            value_template.setdefault(texts[i], int(template[i]))
+    none = np.zeros(0, dtype=np.int64)
+    if not value_template or events.texts is None:
+        return none, none
+    column = events.texts
+    values = pa.array(list(value_template), type=pa.string())
+    if hasattr(column, "index_in"):  # a column read lazily (research.scale.parquet)
+        index = column.index_in(values)
+    else:
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        found = pc.fill_null(pc.index_in(column, value_set=values.cast(column.type)), -1)
+        index = found.to_numpy()
+    rows = np.flatnonzero(index >= 0)
+    post_of_row = np.full(len(index), -1, dtype=np.int64)
+    post_of_row[events.post_row] = np.arange(events.n_posts)
+    post = post_of_row[rows]
+    found = post >= 0
+    of_value = np.fromiter(value_template.values(), dtype=np.int64, count=len(value_template))
+    return post[found], of_value[index[rows[found]]]
 
 
 def with_texts(events: Events, texts: Any) -> Events:

@@ -197,7 +197,7 @@ def sensitivity_panels(results: pd.DataFrame) -> Figure:
     value is a vertical line."""
     settings = list(dict.fromkeys(results["setting"]))
     with paper_style():
-        cols = 4
+        cols = 5  # 21 settings in five rows: the paper keeps its page count
         rows = max(1, int(np.ceil(len(settings) / cols)))
         fig, _ = new_figure(width=DOUBLE_COLUMN, height=1.35 * rows)
         fig.clear()

@@ -116,6 +116,18 @@ class ParquetColumn:
         release_arrow_memory()  # the row groups read whole for a few of their rows
         return out
 
+    def index_in(self, values: pa.Array) -> np.ndarray:
+        """For every row: the position of its value in ``values`` (``-1``: none), as
+        :func:`pyarrow.compute.index_in`, one row group in memory at a time."""
+        out = np.full(len(self), -1, dtype=np.int32)
+        for g, (part, row_group) in enumerate(self.groups):
+            column = pq.ParquetFile(self.parts[part]).read_row_group(row_group, columns=[self.name])
+            found = pc.fill_null(pc.index_in(column.column(0), value_set=values), -1)
+            out[self.starts[g] : self.starts[g + 1]] = found.to_numpy()
+            del column, found
+        release_arrow_memory()
+        return out
+
 
 def read_events(
     path: str | Path,
