@@ -72,7 +72,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -86,6 +87,11 @@ from research.rule import Rule
 
 #: The ladder's rungs, from most to least severe.
 VERDICTS = ("compromised", "coordinated", "none")
+
+#: A judged table's columns that the words read, each an array of its cells (one row: columns
+#: of one cell, as it is). The words are written a column at a time: at 10^7 posts there are
+#: 30,000 groups, and row by row the words had cost a quarter of the pipeline.
+Columns = dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -110,16 +116,32 @@ class Term:
         return ok | np.isnan(values)
 
     def text(self, row: pd.Series | dict, rule: Rule) -> str:
-        value = float(_as_dict(row)[self.column])
-        return _compare(self.name, value, self.op, getattr(rule, self.threshold))
+        """The term's words for one group: its value, comparison and threshold."""
+        return self.texts(_row_columns(row), rule, np.zeros(1, dtype=np.int64))[0]
 
     def known(self, row: pd.Series | dict) -> bool:
-        return not _is_nan(_as_dict(row).get(self.column))
+        return bool(self.known_at(_row_columns(row), np.zeros(1, dtype=np.int64))[0])
 
     def applies(self, row: pd.Series | dict) -> bool:
         """Whether the term concerns this group at all (an unknown term that applies is
         named as unknown in the explanation; one that does not apply is left out)."""
-        return True
+        return bool(self.applies_at(_row_columns(row), np.zeros(1, dtype=np.int64))[0])
+
+    def texts(self, cols: Columns, rule: Rule, rows: np.ndarray) -> list[str]:
+        """:meth:`text` of some rows (positions) of a table's columns (:data:`Columns`), written
+        a column at a time: the one place the term's words are written."""
+        if not len(rows):  # a table without the column has no row to write
+            return []
+        values = _floats(cols[self.column][rows])
+        return _comparisons(self.name, values, self.op, getattr(rule, self.threshold)).tolist()
+
+    def known_at(self, cols: Columns, rows: np.ndarray) -> np.ndarray:
+        """:meth:`known` of some rows of a table's columns."""
+        return ~_unknown_at(cols, rows, self.column)
+
+    def applies_at(self, cols: Columns, rows: np.ndarray) -> np.ndarray:
+        """:meth:`applies` of some rows of a table's columns."""
+        return np.ones(len(rows), dtype=bool)
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -140,9 +162,9 @@ def _mostly(evidence: pd.DataFrame, column: str = "coarse_share") -> np.ndarray:
     return evidence[column].to_numpy(dtype=np.float64) > COARSE_MAJORITY
 
 
-def _is_mostly(row: dict, column: str = "coarse_share") -> bool:
-    """:func:`_mostly` of one row (a dict)."""
-    return _as_float(row.get(column)) > COARSE_MAJORITY
+def _mostly_at(cols: Columns, rows: np.ndarray, column: str = "coarse_share") -> np.ndarray:
+    """:func:`_mostly` of some rows of a table's columns (:data:`Columns`)."""
+    return _floats_at(cols, rows, column) > COARSE_MAJORITY
 
 
 @dataclass(frozen=True)
@@ -166,20 +188,20 @@ class CoarseApp(Term):
         lift = np.where(_mostly(evidence, "burst_share"), np.maximum(lift, 1.0), lift)
         return np.where(_mostly(evidence), lift, np.nan)
 
-    def text(self, row: pd.Series | dict, rule: Rule) -> str:
-        # One row without building a table for it (the ladder asks thousands of rows).
-        r = _as_dict(row)
-        if _is_mostly(r) and _is_mostly(r, "burst_share"):
-            return f"coarse burst {_as_float(r.get('burst_share')):.2f} of the links"
-        lift = _as_float(r.get("app_lift"))
-        value = (0.0 if math.isnan(lift) else lift) if _is_mostly(r) else math.nan
-        return _compare(self.name, value, ">=", rule.min_app_lift)
+    def texts(self, cols: Columns, rule: Rule, rows: np.ndarray) -> list[str]:
+        coarse, burst = _mostly_at(cols, rows), _floats_at(cols, rows, "burst_share")
+        lift = _floats_at(cols, rows, "app_lift")
+        lift = np.where(coarse, np.where(np.isnan(lift), 0.0, lift), np.nan)
+        out = _comparisons(self.name, lift, ">=", rule.min_app_lift)
+        bursts = coarse & (burst > COARSE_MAJORITY)
+        out[bursts] = "coarse burst " + _fixed(burst[bursts], 2) + " of the links"
+        return out.tolist()
 
-    def known(self, row: pd.Series | dict) -> bool:
-        return self.applies(row)
+    def known_at(self, cols: Columns, rows: np.ndarray) -> np.ndarray:
+        return self.applies_at(cols, rows)
 
-    def applies(self, row: pd.Series | dict) -> bool:
-        return _is_mostly(_as_dict(row))
+    def applies_at(self, cols: Columns, rows: np.ndarray) -> np.ndarray:
+        return _mostly_at(cols, rows)
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -187,7 +209,32 @@ class CoarseApp(Term):
 
 
 @dataclass(frozen=True)
-class Episode(Term):
+class _Unless(Term):
+    """A term with an alternative that can stand in for it where it fails: its text names the
+    alternative (its ``name column op threshold``) where the term fails and the alternative is
+    known, "x but y" where the alternative holds, "x and y" where it fails too."""
+
+    alternative: ClassVar[tuple[str, str, str, str]]
+
+    def texts(self, cols: Columns, rule: Rule, rows: np.ndarray) -> list[str]:
+        values, limit = _floats_at(cols, rows, self.column), getattr(rule, self.threshold)
+        name, column, op, threshold = self.alternative
+        others, other_limit = _floats_at(cols, rows, column), getattr(rule, threshold)
+        out = _comparisons(self.name, values, self.op, limit)
+        instead = ~np.isnan(values) & ~_holds(values, self.op, limit) & ~np.isnan(others)
+        others = others[instead]
+        out[instead] += np.where(_holds(others, op, other_limit), " but ", " and ") + _comparisons(
+            name, others, op, other_limit
+        )
+        return out.tolist()
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.column, self.alternative[1])
+
+
+@dataclass(frozen=True)
+class Episode(_Unless):
     """An episode, not routine: the signature posts cover at most ``max_span`` of the observed
     window (``span_share``), or they are active in at most ``max_active`` of it
     (``active_share``: the span with each pause between waves counted as a long gap within
@@ -197,6 +244,8 @@ class Episode(Term):
     Its value is ``span_share``, capped at ``max_span`` where the waves hold; the text names
     both where the span alone fails."""
 
+    alternative = ("active", "active_share", "<=", "max_active")
+
     def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
         span = super().values(evidence, rule)
         if "active_share" not in evidence:  # a table from before the term was split
@@ -205,28 +254,16 @@ class Episode(Term):
         by_waves = ~(span <= rule.max_span) & (active <= rule.max_active)
         return np.where(by_waves, np.minimum(span, rule.max_span), span)
 
-    def text(self, row: pd.Series | dict, rule: Rule) -> str:
-        r = _as_dict(row)
-        span, active = _as_float(r.get("span_share")), _as_float(r.get("active_share"))
-        spanned = _compare("span", span, "<=", rule.max_span)
-        if math.isnan(span) or span <= rule.max_span or math.isnan(active):
-            return spanned
-        return _unless(
-            spanned, _compare("active", active, "<=", rule.max_active), active <= rule.max_active
-        )
-
-    @property
-    def reads(self) -> tuple[str, ...]:
-        return (self.column, "active_share")
-
 
 @dataclass(frozen=True)
-class Reuse(Term):
+class Reuse(_Unless):
     """They pushed one message: the same pages (``link_reuse >= min_reuse``) or, where each
     posted its own pages (per-post tracking, one link per victim), the same words
     (``templating >= min_templating``). Adopters of a new app post their own pages in their
     own words and fail here. Its value is ``link_reuse``, raised to ``min_reuse`` where the
     words hold; the text names both where the pages alone fail."""
+
+    alternative = ("templating", "templating", ">=", "min_templating")
 
     def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
         reuse = super().values(evidence, rule)
@@ -234,19 +271,6 @@ class Reuse(Term):
             return reuse
         words = evidence["templating"].to_numpy(dtype=np.float64) >= rule.min_templating
         return np.where(~(reuse >= rule.min_reuse) & words, rule.min_reuse, reuse)
-
-    def text(self, row: pd.Series | dict, rule: Rule) -> str:
-        r = _as_dict(row)
-        reuse, words = _as_float(r.get("link_reuse")), _as_float(r.get("templating"))
-        pages = _compare(self.name, reuse, ">=", rule.min_reuse)
-        if math.isnan(reuse) or reuse >= rule.min_reuse or math.isnan(words):
-            return pages
-        templated = _compare("templating", words, ">=", rule.min_templating)
-        return _unless(pages, templated, words >= rule.min_templating)
-
-    @property
-    def reads(self) -> tuple[str, ...]:
-        return (self.column, "templating")
 
 
 #: The signals of ``concert``, each with its threshold: any one of them suffices.
@@ -288,24 +312,29 @@ class Concert(Term):
     def passes(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
         return self.values(evidence, rule) >= 1.0
 
-    def text(self, row: pd.Series | dict, rule: Rule) -> str:
-        r = _as_dict(row)
-        left_out = {"app_lift": _is_mostly(r), "templating": _is_mostly(r, "text_share")}
-        parts = [
-            _compare(name, float(r[col]), ">=", getattr(rule, limit))
-            for name, col, limit in CONCERT
-            if not _is_nan(r.get(col)) and not left_out.get(col, False)
+    def texts(self, cols: Columns, rule: Rule, rows: np.ndarray) -> list[str]:
+        left_out = {
+            "app_lift": _mostly_at(cols, rows),
+            "templating": _mostly_at(cols, rows, "text_share"),
+        }
+        signals = []  # each signal's words in each row, "" where unknown or left out
+        for name, col, limit in CONCERT:
+            told = ~_unknown_at(cols, rows, col)
+            if col in left_out:
+                told &= ~left_out[col]
+            values = _floats(cols[col][rows[told]]) if told.any() else np.zeros(0)
+            signals.append(_spread(_comparisons(name, values, ">=", getattr(rule, limit)), told))
+        return [
+            "concert (any of: " + parts + ")" if parts else "concert (no signal known)"
+            for parts in _joined(signals, ", ").tolist()
         ]
-        return (
-            "concert (any of: " + ", ".join(parts) + ")" if parts else "concert (no signal known)"
-        )
+
+    def known_at(self, cols: Columns, rows: np.ndarray) -> np.ndarray:
+        return np.ones(len(rows), dtype=bool)
 
     @property
     def reads(self) -> tuple[str, ...]:
         return (*(col for _name, col, _limit in CONCERT), "coarse_share", "text_share")
-
-    def known(self, row: pd.Series | dict) -> bool:
-        return True
 
 
 TERMS: tuple[Term, ...] = (
@@ -359,20 +388,117 @@ _REUSE = next(t for t in TERMS if isinstance(t, Reuse))
 _TERM_READS = tuple(dict.fromkeys(c for t in TERMS for c in t.reads))
 
 
-def _unless(failed: str, alternative: str, holds: bool) -> str:
-    """A failed comparison and the alternative that can stand in for it: "x but y" where the
-    alternative holds, "x and y" where it fails too."""
-    return f"{failed}{' but ' if holds else ' and '}{alternative}"
+def _holds(values: np.ndarray, op: str, limit: float) -> np.ndarray:
+    return values >= limit if op == ">=" else values <= limit
 
 
-def _compare(name: str, value: float, op: str, limit: float) -> str:
-    if _is_nan(value):
-        return f"{name} n/a"
-    holds = value >= limit if op == ">=" else value <= limit
-    sign = ("≥" if op == ">=" else "≤") if holds else ("<" if op == ">=" else ">")
-    if isinstance(limit, int):  # a count (``max_outside``), not a share
-        return f"{name} {value:.0f} {sign} {limit}"
-    return f"{name} {value:.2f} {sign} {limit:.2f}"
+def _comparisons(name: str, values: np.ndarray, op: str, limit: float) -> np.ndarray:
+    """The words of ``value op limit`` for each value (an array of ``str`` objects): ``name
+    value sign limit`` with the sign as the comparison came out (``≥``/``≤`` where it holds,
+    ``<``/``>`` where it fails), or ``name n/a``; the value and limit with two decimals, or
+    none where the limit is a count (an ``int``: ``max_outside``). The words of the commonest
+    values (:data:`_SHORT`) are written once (:func:`_compared`)."""
+    digits = 0 if isinstance(limit, int) else 2
+    holds = _holds(values, op, limit)
+    if len(values) <= _FEW:
+        out, rest = np.empty(len(values), dtype=object), np.arange(len(values))
+    else:
+        whole, plain = _rounded(values, digits)
+        short = plain & (whole <= _SHORT)
+        out = _compared(name, op, limit)[np.where(short, whole, 0), holds.astype(np.int64)]
+        rest = np.flatnonzero(~short)
+    if len(rest):
+        out[rest] = _compare(name, _fixed(values[rest], digits), holds[rest], op, limit)
+        out[rest[np.isnan(values[rest])]] = f"{name} n/a"
+    return out
+
+
+def _compare(name: str, said: np.ndarray, holds: np.ndarray, op: str, limit: float) -> np.ndarray:
+    """``name said sign limit`` of each written value ``said`` (``str`` objects) and whether
+    its comparison holds."""
+    limit_said = str(limit) if isinstance(limit, int) else f"{limit:.2f}"  # a count, or a share
+    signs = np.array(
+        [
+            f" {'<' if op == '>=' else '>'} {limit_said}",
+            f" {'≥' if op == '>=' else '≤'} {limit_said}",
+        ],
+        dtype=object,
+    )
+    return f"{name} " + said + signs[holds.astype(np.int64)]
+
+
+#: Values written up to this (times 10**digits) have their comparisons' words in a table.
+_SHORT = 100
+
+
+@lru_cache(maxsize=256, typed=True)  # typed: a count limit 0 is not a share limit 0.0
+def _compared(name: str, op: str, limit: float) -> np.ndarray:
+    """The words of :func:`_compare` for the values ``k / 10**digits``, ``k`` in
+    ``0.._SHORT``: ``[k, 0]`` where the comparison fails, ``[k, 1]`` where it holds."""
+    said = _decimals(0 if isinstance(limit, int) else 2)[: _SHORT + 1]
+    return np.stack(
+        [_compare(name, said, np.full(len(said), h), op, limit) for h in (False, True)], axis=1
+    )
+
+
+#: Up to this many values are written one at a time (:func:`_fixed`, :func:`_comparisons`):
+#: writing a column at a time costs more than it saves below it.
+_FEW = 16
+#: Integers up to this are written from a table by :func:`_fixed`.
+_WRITTEN = 10_000
+
+
+def _decimal(k: int, digits: int) -> str:
+    """``k / 10**digits`` (``k >= 0``) with ``digits`` decimals."""
+    unit = 10**digits
+    return f"{k // unit}.{k % unit:0{digits}d}" if digits else str(k)
+
+
+@lru_cache(maxsize=4)
+def _decimals(digits: int) -> np.ndarray:
+    """:func:`_decimal` of ``0.._WRITTEN`` (an array of ``str`` objects)."""
+    return np.array([_decimal(k, digits) for k in range(_WRITTEN + 1)], dtype=object)
+
+
+def _rounded(values: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each value times ``10**digits`` rounded to an integer, and whether the value is plain:
+    not negative, that product below 10^9 and not within 10^-6 of a half. There the rounded
+    product cannot differ from Python's correctly rounded decimal (``format``), as the product
+    is off the exact one by less than 10^-7."""
+    with np.errstate(over="ignore", invalid="ignore"):  # infinite and NaN: not plain
+        scaled = np.asarray(values, dtype=np.float64) * 10.0**digits
+        whole = np.rint(scaled)
+        plain = (
+            (scaled >= 0)
+            & (scaled < 1e9)
+            & (np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) > 1e-6)
+            & ~np.signbit(scaled)
+        )
+    return np.where(plain, whole, 0).astype(np.int64), plain
+
+
+def _fixed(values: np.ndarray, digits: int) -> np.ndarray:
+    """``format(value, f".{digits}f")`` of each value (an array of ``str`` objects): plain
+    values (:func:`_rounded`) written from their integer, others (negative zero, ties, large,
+    infinite, NaN) one at a time, as are all of a few values (:data:`_FEW`)."""
+    if len(values) <= _FEW:
+        return _strs(
+            [format(v, f".{digits}f") for v in np.asarray(values, dtype=np.float64).tolist()]
+        )
+    whole, plain = _rounded(values, digits)
+    listed = plain & (whole <= _WRITTEN)
+    out = _decimals(digits)[np.where(listed, whole, 0)]
+    beyond = np.flatnonzero(plain & ~listed)
+    out[beyond] = (
+        list(map(str, whole[beyond].tolist()))
+        if digits == 0
+        else [_decimal(k, digits) for k in whole[beyond].tolist()]
+    )
+    odd = np.flatnonzero(~plain)
+    out[odd] = [
+        format(v, f".{digits}f") for v in np.asarray(values, dtype=np.float64)[odd].tolist()
+    ]
+    return out
 
 
 def ladder(evidence: pd.DataFrame, rule: Rule, *, words: bool = True) -> pd.DataFrame:
@@ -429,13 +555,14 @@ def reasons(evidence: pd.DataFrame, rule: Rule) -> list[str]:
         else "no site of its own: its links go to sites others had been linking before"
         for k in size.tolist()
     ]
-    # Only the columns the terms read: a row of every column cost more than the words.
-    rows = evidence.iloc[np.flatnonzero(coordinated)][
-        [c for c in _TERM_READS if c in evidence]
-    ].to_dict("records")
-    for i, row in zip(np.flatnonzero(coordinated).tolist(), rows, strict=True):
-        failed = [t.text(row, rule) for t in TERMS if not passes[t.name][i]]
-        out[i] = "; ".join(failed) if failed else "all terms hold"
+    # Only the columns the terms read; each term's words of all the rows that fail it at once.
+    cols, judged = _columns(evidence, _TERM_READS), np.flatnonzero(coordinated)
+    failed = []
+    for t in TERMS:
+        fails = coordinated & ~passes[t.name]
+        failed.append(_spread(t.texts(cols, rule, np.flatnonzero(fails)), fails)[judged])
+    for i, words in zip(judged.tolist(), _joined(failed, "; ").tolist(), strict=True):
+        out[i] = words or "all terms hold"
     return out
 
 
@@ -520,37 +647,7 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     >>> print(explain(row))
     Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; outside 0 ≤ 0; span 0.01 ≤ 0.30; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.30; reposts 0.00 ≤ 0.50; reuse 0.95 ≥ 0.40; concert (any of: synchrony 0.80 ≥ 0.50, app lift 0.90 ≥ 0.50). 2 clusters pooled by their signature; 3 accounts attached by it.
     """
-    rule = rule or Rule()
-    r: dict[str, Any] = _as_dict(row)
-    verdict = str(r.get("verdict", "none"))
-    size = int(r.get("n_adopters", r.get("size", 0)))
-    said = {"none": "not flagged", "coordinated": "coordinated, not flagged"}.get(verdict, verdict)
-    head = f"Cluster {int(r['cluster'])} ({size} account{'s' if size != 1 else ''}) is {said}"
-    if verdict == "compromised":
-        head += f" (score {float(r.get('score', 0.0)):.2f})"
-    site = neutralise_bidi(str(r.get("top_site") or ""))
-    if int(r.get("n_sites", 0) or 0) == 0 or not site:
-        return head + f": {r.get('reason') or 'no site of its own'}."
-    facts = _facts(r, site, judged=verdict == "compromised")
-    if verdict == "none":
-        return f"{head}: {facts} Not judged further: {r.get('reason')}."
-    known = {t.name: t.known(r) for t in TERMS if t.applies(r)}  # asked once per term
-    terms = [t.text(r, rule) for t in TERMS if known.get(t.name, False)]
-    unknown = [t.name for t in TERMS if t.name in known and not known[t.name]]
-    if verdict == "compromised":
-        body = f"Every term holds: {'; '.join(terms)}."
-    else:
-        body = f"Not compromised: {r.get('reason')}. Terms: {'; '.join(terms)}."
-    if unknown:
-        body += f" Unknown (not counted against it): {', '.join(unknown)}."
-    tail = []
-    if int(r.get("n_pieces", 1) or 1) > 1:
-        tail.append(f"{int(r['n_pieces'])} clusters pooled by their signature")
-    if int(r.get("n_attached", 0) or 0):
-        tail.append(f"{int(r['n_attached'])} accounts attached by it")
-    if int(r.get("n_unsigned", 0) or 0):
-        tail.append(f"{int(r['n_unsigned'])} members never linked it and are not judged with it")
-    return f"{head}: {facts} {body}" + (f" {'; '.join(tail)}." if tail else "")
+    return _explain(_row_columns(row), 1, rule or Rule())[0]
 
 
 #: The columns :func:`explain` reads besides the terms' (:data:`_TERM_READS`).
@@ -563,54 +660,239 @@ _EXPLAIN_READS = (
 
 def explanations(table: pd.DataFrame, rule: Rule | None = None) -> list[str]:
     """:func:`explain` of every row of a judged table. Only the columns the words read are
-    turned into rows: every column (timestamps, URL lists) had cost a third of the words'
-    time at 10^7 posts (30,000 groups)."""
-    read = [c for c in dict.fromkeys((*_EXPLAIN_READS, *_TERM_READS)) if c in table]
-    return [explain(row, rule) for row in table[read].to_dict("records")]
+    read, each once (:data:`Columns`): every column of every row (timestamps, URL lists) had
+    cost a third of the words' time at 10^7 posts (30,000 groups)."""
+    return _explain(_columns(table, (*_EXPLAIN_READS, *_TERM_READS)), len(table), rule or Rule())
 
 
-def _facts(r: dict, site: str, *, judged: bool) -> str:
-    """What the group did, in neutral words (judging words only when ``judged``)."""
-    n_sites = int(r.get("n_sites", 1))
-    where = (
-        site if n_sites == 1 else f"{site} and {n_sites - 1} other site{'s' if n_sites > 2 else ''}"
+_SAID = {"none": "not flagged", "coordinated": "coordinated, not flagged"}
+
+
+def _explain(cols: Columns, n: int, rule: Rule) -> list[str]:
+    """:func:`explain` of each of the ``n`` rows of a table's columns: the one place its words
+    are written, a part at a time for all rows, then each row's parts put together."""
+
+    def cells(name: str, default: Any = None) -> list[Any]:
+        return cols[name].tolist() if name in cols else [default] * n
+
+    verdicts = [str(v) for v in cells("verdict", "none")]
+    sizes = (
+        _ints(cols["n_adopters"]) if "n_adopters" in cols else [int(k) for k in cells("size", 0)]
     )
-    text = f"{int(r.get('n_signature_posts', 0))} posts linked {where}"
-    if not _is_nan(r.get("span_hours")):
-        text += f" over {_duration(float(r['span_hours']))}"
-    if not _is_nan(r.get("median_gap_s")):
-        text += f", a median {float(r['median_gap_s']):.0f} s apart"
-    app = neutralise_bidi(str(r.get("top_app") or ""))
-    if app and not _is_nan(r.get("app_share")):
-        text += f", {_pct(r['app_share'])} through {app}"
-        novelty: Any = r.get("app_novelty")
-        if not _is_nan(novelty):
-            used = 1.0 - float(novelty)
-            if judged and used >= 0.5:
-                text += f" (an app {_pct(used)} of them had used before: an abused legitimate app)"
-            elif judged and float(novelty) >= 0.9:
-                text += f" (an app new to {_pct(novelty)} of them: a rogue app)"
-            else:
-                text += f" (new to {_pct(novelty)} of those with earlier posts)"
-    return text + "."
-
-
-def _duration(hours: float) -> str:
-    return (
-        f"{hours * 60:.0f} min"
-        if hours < 1
-        else (f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days")
+    scores = cells("score", 0.0)
+    heads = [
+        f"Cluster {c} ({k} account{'s' if k != 1 else ''}) is {_SAID.get(v, v)}"
+        + (f" (score {float(s):.2f})" if v == "compromised" else "")
+        for c, k, v, s in zip(
+            _ints(cols["cluster"]) if n else [], sizes, verdicts, scores, strict=True
+        )
+    ]
+    why, sites = cells("reason"), _readable(cells("top_site"))
+    sited = np.array(
+        [int(k or 0) != 0 and bool(s) for k, s in zip(cells("n_sites", 0), sites, strict=True)],
+        dtype=bool,
     )
+    judged = sited & np.array([v != "none" for v in verdicts], dtype=bool)
+    facts = _spread(_facts(cols, np.flatnonzero(sited), sites, verdicts), sited).tolist()
+    rows = np.flatnonzero(judged)
+    # The terms of the rows judged, a term at a time: each known term's words, and the names of
+    # the unknown ones (a term that does not apply is neither).
+    told, unknown = [], []
+    for t in TERMS:
+        applies = t.applies_at(cols, rows)
+        known = applies & t.known_at(cols, rows)
+        told.append(_spread(t.texts(cols, rule, rows[known]), known))
+        unknown.append(_spread(t.name, applies & ~known))
+    terms = _joined(told, "; ")
+    # After the terms: those unknown, and what else was pooled or attached with the group.
+    names = _joined(unknown, ", ")
+    pieces, attached, unsigned = (
+        _counts(cols, rows, name, default)
+        for name, default in (("n_pieces", 1), ("n_attached", 0), ("n_unsigned", 0))
+    )
+    tail = _joined(
+        [
+            _spread(_fixed(counts[shown], 0) + words, shown)
+            for counts, shown, words in (
+                (pieces, pieces > 1, " clusters pooled by their signature"),
+                (attached, attached != 0, " accounts attached by it"),
+                (unsigned, unsigned != 0, " members never linked it and are not judged with it"),
+            )
+        ],
+        "; ",
+    )
+    ends = np.full(len(rows), "", dtype=object)
+    ends[names.astype(bool)] = (
+        " Unknown (not counted against it): " + names[names.astype(bool)] + "."
+    )
+    ends[tail.astype(bool)] += " " + tail[tail.astype(bool)] + "."
+    said, after = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
+    said[rows], after[rows] = terms, ends
+    return [
+        f"{head}: {reason or 'no site of its own'}."
+        if not site
+        else f"{head}: {fact} Not judged further: {reason}."
+        if verdict == "none"
+        else f"{head}: {fact} Every term holds: {words}.{end}"
+        if verdict == "compromised"
+        else f"{head}: {fact} Not compromised: {reason}. Terms: {words}.{end}"
+        for head, verdict, reason, site, fact, words, end in zip(
+            heads, verdicts, why, sited.tolist(), facts, said.tolist(), after.tolist(), strict=True
+        )
+    ]
 
 
-def _pct(x: object) -> str:
-    return f"{100 * float(x):.0f}%"  # type: ignore[arg-type]
+def _facts(cols: Columns, rows: np.ndarray, sites: list[str], verdicts: list[str]) -> list[str]:
+    """What each group of some rows did, in neutral words (judging words only where the
+    verdict is ``compromised``), a part at a time."""
+    m = len(rows)
+    n_sites = _ints(cols["n_sites"][rows]) if m else []
+    posts = _ints(cols["n_signature_posts"][rows]) if "n_signature_posts" in cols else [0] * m
+    linked = [
+        f"{p} posts linked {site}"
+        if k == 1
+        else f"{p} posts linked {site} and {k - 1} other site{'s' if k > 2 else ''}"
+        for p, site, k in zip(posts, [sites[i] for i in rows.tolist()], n_sites, strict=True)
+    ]
+    known, hours = _known_floats(cols, rows, "span_hours")
+    over = _spread(" over " + _durations(hours), known)
+    known, gaps = _known_floats(cols, rows, "median_gap_s")
+    apart = _spread(", a median " + _fixed(gaps, 0) + " s apart", known)
+    apps = _strs(_readable(cols["top_app"][rows].tolist() if "top_app" in cols else [None] * m))
+    known, shares = _known_floats(cols, rows, "app_share")
+    named = apps[known].astype(bool)
+    shown = np.flatnonzero(known)[named]
+    through = np.full(m, "", dtype=object)
+    through[shown] = ", " + _percents(shares[named]) + " through " + apps[shown]
+    novel, novelty = _known_floats(cols, rows[shown], "app_novelty")
+    shown, used = shown[novel], 1.0 - novelty
+    judged = np.array([verdicts[i] == "compromised" for i in rows[shown].tolist()], dtype=bool)
+    abused = judged & (used >= 0.5)
+    rogue = judged & ~(used >= 0.5) & (novelty >= 0.9)
+    other = ~abused & ~rogue
+    app = np.full(m, "", dtype=object)
+    app[shown[abused]] = (
+        " (an app "
+        + _percents(used[abused])
+        + " of them had used before: an abused legitimate app)"
+    )
+    app[shown[rogue]] = " (an app new to " + _percents(novelty[rogue]) + " of them: a rogue app)"
+    app[shown[other]] = " (new to " + _percents(novelty[other]) + " of those with earlier posts)"
+    return [
+        f"{a}{b}{c}{d}{e}."
+        for a, b, c, d, e in zip(
+            linked, over.tolist(), apart.tolist(), through.tolist(), app.tolist(), strict=True
+        )
+    ]
+
+
+def _durations(hours: np.ndarray) -> np.ndarray:
+    """Each span in minutes under an hour, in hours under two days, in days beyond."""
+    out = np.empty(len(hours), dtype=object)
+    short, days = hours < 1, ~(hours < 48)
+    out[short] = _fixed(hours[short] * 60, 0) + " min"
+    out[days] = _fixed(hours[days] / 24, 1) + " days"
+    out[~short & ~days] = _fixed(hours[~short & ~days], 1) + " h"
+    return out
+
+
+def _percents(shares: np.ndarray) -> np.ndarray:
+    """Each share as a whole percentage."""
+    return _fixed(100 * shares, 0) + "%"
 
 
 def _as_dict(row: pd.Series | dict) -> dict:
-    """The row as a dict: a dict as it is (not copied: the ladder and the explanations read
-    many terms of tens of thousands of rows), anything else converted."""
+    """The row as a dict: a dict as it is, anything else converted."""
     return row if isinstance(row, dict) else dict(row)
+
+
+def _row_columns(row: pd.Series | dict) -> Columns:
+    """One row as columns of one cell (:data:`Columns`): one row's words are a table's."""
+    out = {}
+    for name, cell in _as_dict(row).items():
+        out[name] = np.empty(1, dtype=object)
+        out[name][0] = cell
+    return out
+
+
+def _columns(table: pd.DataFrame, read: tuple[str, ...]) -> Columns:
+    """The columns of a table that the words read (those it has), each once (:data:`Columns`)."""
+    return {name: table[name].to_numpy() for name in dict.fromkeys(read) if name in table}
+
+
+def _floats(cells: np.ndarray) -> np.ndarray:
+    """Cells as floats, each as :func:`_as_float` reads it (``None``: NaN)."""
+    if cells.dtype.kind in "fiub":
+        return cells.astype(np.float64)
+    return np.array([_as_float(c) for c in cells.tolist()], dtype=np.float64)
+
+
+def _floats_at(cols: Columns, rows: np.ndarray, name: str) -> np.ndarray:
+    """Some rows of a column as floats (:func:`_floats`; no such column: NaN)."""
+    return _floats(cols[name][rows]) if name in cols else np.full(len(rows), np.nan)
+
+
+def _known_floats(cols: Columns, rows: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Which of some rows of a column are known, and their values as floats."""
+    known = ~_unknown_at(cols, rows, name)
+    return known, (_floats(cols[name][rows[known]]) if known.any() else np.zeros(0))
+
+
+def _ints(cells: np.ndarray) -> list[int]:
+    """Cells as ints (``int`` of each)."""
+    return cells.tolist() if cells.dtype.kind in "iu" else [int(c) for c in cells.tolist()]
+
+
+def _counts(cols: Columns, rows: np.ndarray, name: str, default: int) -> np.ndarray:
+    """``int(cell or default)`` of some rows of a column (no such column: the default)."""
+    if name not in cols:
+        return np.full(len(rows), default, dtype=np.int64)
+    cells = cols[name][rows]
+    if cells.dtype.kind in "iub":
+        return np.where(cells == 0, default, cells).astype(np.int64)
+    return np.array([int(c or default) for c in cells.tolist()], dtype=np.int64)
+
+
+def _strs(texts: list[str]) -> np.ndarray:
+    """Texts as an array of ``str`` objects (``+`` adds them element by element)."""
+    out = np.empty(len(texts), dtype=object)
+    out[:] = texts
+    return out
+
+
+def _spread(texts: str | list[str] | np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Texts set where ``where`` holds (in order), empty elsewhere."""
+    out = np.full(len(where), "", dtype=object)
+    out[where] = texts
+    return out
+
+
+def _joined(parts: list[np.ndarray], sep: str) -> np.ndarray:
+    """Each row's parts (columns of ``str`` objects) that are not empty, joined by ``sep``."""
+    rows = np.flatnonzero(np.logical_or.reduce([p.astype(bool) for p in parts]))
+    out = np.full(len(parts[0]), "", dtype=object)
+    out[rows] = [
+        sep.join(filter(None, row)) for row in zip(*(p[rows].tolist() for p in parts), strict=True)
+    ]
+    return out
+
+
+def _unknown_at(cols: Columns, rows: np.ndarray, name: str) -> np.ndarray:
+    """Which of some rows of a column are unknown (:func:`_is_nan`; no such column: all)."""
+    if name not in cols:
+        return np.ones(len(rows), dtype=bool)
+    cells = cols[name][rows]
+    if cells.dtype.kind in "fiub":
+        return np.isnan(cells.astype(np.float64))
+    return np.array([_is_nan(c) for c in cells.tolist()], dtype=bool)
+
+
+def _readable(cells: list[Any]) -> list[str]:
+    """Names for people to read (``None``: empty; bidirectional controls shown: none in ASCII)."""
+    return [
+        cell if type(cell) is str and cell.isascii() else neutralise_bidi(str(cell or ""))
+        for cell in cells
+    ]
 
 
 def _as_float(x: object) -> float:
