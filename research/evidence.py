@@ -1312,7 +1312,7 @@ def _active_share(
     array([0.875])
 
     Thirteen waves of three posts ten seconds apart, a day apart: the mean gap (8 hours) would
-    count a third of each pause, twenty quartile gaps 200 seconds; the floor (1/400 of the
+    count a third of each pause, ten quartile gaps 100 seconds; the floor (1/400 of the
     window, 47 minutes) counts:
 
     >>> waves = (np.arange(13)[:, None] * 86_400 + np.array([0, 10, 20])).ravel()

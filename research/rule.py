@@ -94,7 +94,7 @@ class Rule:
     pool: str = "alongside"
     pool_linkage: str = "best"
     attach: bool = True
-    wave_gap: float = 20.0
+    wave_gap: float = 10.0
     wave_floor: float = 0.0025
     wave_gaps: int = 8
     min_size: int = 3

@@ -792,7 +792,7 @@ def test_waves_days_apart_are_an_episode_though_their_span_is_long(rng):
     group = _judged_waves(rng, victims)
     assert group["span_share"] > 0.4  # nine days of a window of twenty
     # Gaps within a wave are 20 s (the quartile); the two pauses count the floor, 1/400 of the
-    # window (72 minutes: more than twenty quartile gaps, less than 20 days / 60 posts).
+    # window (72 minutes: more than ten quartile gaps, less than 20 days / 60 posts).
     assert group["active_share"] == pytest.approx(
         (2 * 0.0025 * 480 * HOUR + 3 * 19 * 20) / (480 * HOUR), abs=1e-4
     )
@@ -807,7 +807,7 @@ def test_waves_days_apart_are_an_episode_though_their_span_is_long(rng):
 def test_few_posts_in_waves_are_an_episode_and_few_posts_every_day_are_not(rng):
     """Six victims, three waves days apart: 18 posts. Counting each pause up to the mean gap of
     18 posts over the window (more than a day) made them active in a tenth of it, as much as
-    steady posting; a pause counts no more than twenty gaps within a wave (or the floor)."""
+    steady posting; a pause counts no more than ten gaps within a wave (or the floor)."""
     victims = [f"v{k}" for k in range(6)]
     group = _judged_waves(rng, victims)
     assert group["n_signature_posts"] == 18 and group["span_share"] > 0.4
