@@ -15,7 +15,7 @@ import pandas as pd
 
 from research.detection import Detection
 from research.provenance import provenance, to_json_text
-from research.verdicts import explain
+from research.verdicts import explanations
 
 
 def clusters_table(detection: Detection) -> pd.DataFrame:
@@ -24,7 +24,7 @@ def clusters_table(detection: Detection) -> pd.DataFrame:
     if (
         len(table) and "explanation" not in table
     ):  # baselines bring their own (their rule, not ours)
-        table["explanation"] = [explain(row) for _, row in table.iterrows()]
+        table["explanation"] = explanations(table)
     return table
 
 

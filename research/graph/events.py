@@ -492,7 +492,9 @@ def encode(
     )
 
 
-def _verbatim_posts(events: Events, texts: list, template: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _verbatim_posts(
+    events: Events, texts: list, template: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Every post whose text is verbatim one of ``texts`` with a template (``template >= 0``),
     and that template (a text in two templates counts for the first): one hash look-up per
     post, in Arrow."""

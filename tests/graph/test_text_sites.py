@@ -87,7 +87,9 @@ def _phrase_rows(elsewhere: bool) -> list[dict]:
 def test_a_phrase_written_all_along_elsewhere_is_no_text_site():
     # Alone, the four look like a template (and at 10^7 simulated posts, chance repeats of the
     # background's sentences on short links were flagged this way).
-    assert _sites(_phrase_rows(elsewhere=False))[:4] == ["text:good-morning-everyone-have-a-great"] * 4
+    assert (
+        _sites(_phrase_rows(elsewhere=False))[:4] == ["text:good-morning-everyone-have-a-great"] * 4
+    )
     sites = _sites(_phrase_rows(elsewhere=True))
     assert not any(s.startswith("text:") for s in sites[:4])
 
