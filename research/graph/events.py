@@ -315,7 +315,7 @@ def _text_sites(
 
 
 def _signature_templates(
-    events: Events, posts: np.ndarray, template: np.ndarray, rule: Rule, texts: list | None = None
+    events: Events, posts: np.ndarray, template: np.ndarray, rule: Rule, texts: list
 ) -> np.ndarray:
     """Keep the templates that could be a signature (renumbered ``0..k-1`` in order, the others
     ``-1``): posted by at least ``min_size`` accounts, and short-lived as a candidate site is
@@ -332,16 +332,17 @@ def _signature_templates(
     owners = group_sizes(distinct_pairs(template[has], events.post_account[posts[has]],
                                         events.n_accounts)[0], n)  # fmt: skip
     window = max(int(np.ptp(events.post_time)), 1)
-    t_post, t_template = posts[has], template[has]
-    if texts is not None:
-        same_post, same_template = _verbatim_posts(events, texts, template)
-        t_post = np.concatenate([t_post, same_post])
-        t_template = np.concatenate([t_template, same_template])
-        # Each post once (a template's own posts are among those with its texts).
-        _u, once = np.unique(t_post, return_index=True)
-        t_post, t_template = t_post[once], t_template[once]
-    spans = site_spans(t_template, events.post_time[t_post], n, rule.span_quantile)
-    kept = (owners >= rule.min_size) & ((spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window)
+    # Only the templates with owners enough are looked up elsewhere (none: no pass over the texts).
+    enough = owners >= rule.min_size
+    same_post, same_template = _verbatim_posts(
+        events, texts, np.where(enough[np.maximum(template, 0)], template, -1)
+    )
+    t_post = np.concatenate([posts[has], same_post])
+    t_template = np.concatenate([template[has], same_template])
+    # Each post once (a template's own posts are among those with its texts).
+    _u, once = np.unique(t_post, return_index=True)
+    spans = site_spans(t_template[once], events.post_time[t_post[once]], n, rule.span_quantile)
+    kept = enough & ((spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window)
     number = np.where(kept, np.cumsum(kept) - 1, -1)
     return np.where(has, number[np.maximum(template, 0)], -1)
 

@@ -120,8 +120,9 @@ class ParquetColumn:
         """For every row: the position of its value in ``values`` (``-1``: none), as
         :func:`pyarrow.compute.index_in`, one row group in memory at a time."""
         out = np.full(len(self), -1, dtype=np.int32)
+        files = [pq.ParquetFile(part) for part in self.parts]  # each opened once
         for g, (part, row_group) in enumerate(self.groups):
-            column = pq.ParquetFile(self.parts[part]).read_row_group(row_group, columns=[self.name])
+            column = files[part].read_row_group(row_group, columns=[self.name])
             found = pc.fill_null(pc.index_in(column.column(0), value_set=values), -1)
             out[self.starts[g] : self.starts[g + 1]] = found.to_numpy()
             del column, found
