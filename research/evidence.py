@@ -256,6 +256,28 @@ class Groups:
         accounts = np.arange(len(self.piece_group))
         return (self.piece_group >= 0) & ~self.adopts(accounts, self.piece_group)
 
+    def subset(self, keep: np.ndarray) -> Groups:
+        """The groups ``keep`` (increasing indices) alone, numbered ``0..len(keep)-1`` in that
+        order: each with its own adopter pairs, sites, span and pieces as here (an account whose
+        piece belongs to a group left out belongs to none). A group's own evidence is the same
+        here as in the whole (:func:`group_evidence` measures only new groups this way)."""
+        number = np.full(self.n_groups, -1, dtype=np.int64)
+        number[keep] = np.arange(len(keep))
+        chosen = number[self.pair_group] >= 0
+        return Groups(
+            pair_account=self.pair_account[chosen],
+            pair_group=number[self.pair_group[chosen]],
+            pair_links=self.pair_links[chosen],
+            pair_member=self.pair_member[chosen],
+            piece_group=np.where(
+                self.piece_group >= 0, number[np.maximum(self.piece_group, 0)], -1
+            ),
+            sites=[self.sites[g] for g in np.asarray(keep).tolist()],
+            span=self.span[keep],
+            n_pieces=self.n_pieces[keep],
+            stats=dict(self.stats),
+        )
+
     def primary(self, rank: np.ndarray | None = None) -> np.ndarray:
         """One group per account (``-1``: none): of the groups it adopted, the lowest ``rank``
         (default: the one with most signature links, ties lower group); else its piece's group."""
@@ -622,7 +644,16 @@ EVIDENCE_COLUMNS = (
 )  # fmt: skip
 
 
-#: The costly terms that depend on nothing but the group's own sites, span and adopters.
+#: The columns that depend on other groups too: the numbering, the members, attached, unsigned
+#: and pieces (a cluster is a piece of the group most of its members adopted) and ``top_urls``
+#: (a post signed for two groups counts for the later). Every other column is a group's own:
+#: a function of its sites, span and adopters (and of which posts link any group's sites,
+#: the same for every grouping of the same candidate sites).
+SHARED_COLUMNS = ("cluster", "n_members", "n_attached", "n_unsigned", "n_pieces", "top_urls")
+
+#: The costly terms that depend on nothing but the group's own sites, span and adopters (the
+#: terms :func:`_routine` and the others reuse for a group judged again; every column but
+#: :data:`SHARED_COLUMNS` is such a term).
 REUSABLE_COLUMNS = (
     "app_novelty", "routine", "link_reuse", "synchrony", "app_lift", "median_gap_s", "templating",
     "prevalence",
@@ -648,34 +679,111 @@ def group_evidence(
     ``previous`` is an earlier ``(groups, evidence)`` of the same events, clustering and rule
     with other sites joined (:func:`research.verdicts.decide` judges a campaign's groups again
     as one). A group with the same sites as an earlier one has the same span and adopters, so
-    its :data:`REUSABLE_COLUMNS` are copied from the earlier row; the table equals the one
-    computed without ``previous`` (``routine`` too: a group's answer depends on its own
-    adopters, span and sites). The other terms are computed for every group, cheap ones
-    and those that depend on the other groups too: ``top_urls`` (a post
-    signed for two groups counts for the later), the members, attached, unsigned and pieces
-    (a cluster is a piece of the group most of its members adopted).
+    its own columns (all but :data:`SHARED_COLUMNS`) are copied from the earlier row; only the
+    new groups are measured (:meth:`Groups.subset`), and the shared columns are computed for
+    every group. The table equals the one computed without ``previous``. With ``previous``, a
+    function ``costly_for`` must answer for each group from its own row (as
+    :func:`research.verdicts.needs_costly_terms` does): it sees the new groups' rows only.
     """
     rule = rule or Rule()
-    n = groups.n_groups
-    if n == 0:
+    if groups.n_groups == 0:
         return pd.DataFrame({c: [] for c in EVIDENCE_COLUMNS})
-    old_row = _same_sites(groups, previous[0]) if previous is not None else np.full(n, -1)
-    anew = old_row < 0  # the groups whose reusable terms are computed here
+    signature_post = _signature_posts(events, groups)
+    if previous is None:
+        return _own_evidence(events, groups, signature_post, texts, rule, costly_for)
+    earlier, earlier_table = previous
+    if not np.array_equal(_all_sites(groups), _all_sites(earlier)):
+        # Other candidate sites: other signature posts, so no row is the same.
+        return _own_evidence(events, groups, signature_post, texts, rule, costly_for)
+    n = groups.n_groups
+    old_row = _same_sites(groups, earlier)
+    new, again = np.flatnonzero(old_row < 0), np.flatnonzero(old_row >= 0)
+    if costly_for is not None and not callable(costly_for):
+        position = np.full(n, -1, dtype=np.int64)
+        position[new] = np.arange(len(new))
+        costly_for = position[np.asarray(costly_for, dtype=np.int64)]
+        costly_for = costly_for[costly_for >= 0]
+    measured = _own_evidence(events, groups.subset(new), signature_post, texts, rule, costly_for)
+    # The earlier rows' evidence columns, in the order a measured table has them.
+    columns = [c for c in earlier_table.columns if c in EVIDENCE_COLUMNS]
+    kept = earlier_table.iloc[old_row[again]][columns]
+    size = group_sizes(groups.pair_group, n)
+    if not np.array_equal(kept["n_adopters"].to_numpy(), size[again]):
+        raise ValueError("previous evidence is not of these events, clustering and rule")
+    parts = [part for part in (kept, measured) if len(part)]  # an empty table has no dtypes
+    table = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    table = table.iloc[np.argsort(np.concatenate([again, new]))].reset_index(drop=True)
+    # The columns that depend on the other groups, for every group.
+    n_members = group_sizes(groups.pair_group[groups.pair_member], n)
+    _link_group, _s_links, sp_post, sp_group = _signature_links(events, groups, rule)
+    table["cluster"] = np.arange(n)
+    table["n_members"] = n_members
+    table["n_attached"] = size - n_members
+    table["n_unsigned"] = group_sizes(groups.piece_group[groups.unsigned()], n)
+    table["n_pieces"] = groups.n_pieces
+    table["top_urls"] = _top_urls(events, sp_post, sp_group, n)
+    return table
+
+
+def _all_sites(groups: Groups) -> np.ndarray:
+    """Every signature site of the groups, sorted."""
+    return np.sort(np.concatenate([np.zeros(0, dtype=np.int64), *groups.sites]))
+
+
+def _signature_posts(events: Events, groups: Groups) -> np.ndarray:
+    """Which posts link any group's signature sites (their other posts are their history)."""
     link_site, site_labels = site_keys(events)
-    n_sites = len(site_labels)
-    account, when, post = events.link_account, events.link_time, events.link_post
-    site_group = np.full(n_sites, -1, dtype=np.int64)
+    is_site = np.zeros(len(site_labels), dtype=bool)
+    is_site[_all_sites(groups)] = True
+    signature_post = np.zeros(events.n_posts, dtype=bool)
+    signature_post[events.link_post[is_site[link_site]]] = True
+    return signature_post
+
+
+def _signature_links(
+    events: Events, groups: Groups, rule: Rule
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The group of every link (``-1``: none), the links that sign for a group (its adopters'
+    links to its sites in its span) and the distinct (post, group) pairs of those (a post with
+    two links to one group's sites counts once for it)."""
+    link_site, site_labels = site_keys(events)
+    site_group = np.full(len(site_labels), -1, dtype=np.int64)
     for g, ks in enumerate(groups.sites):
         site_group[ks] = g
     link_group = site_group[link_site]
+    when = events.link_time
     start, end = groups.span[:, 0], groups.span[:, 1]
     safe = np.maximum(link_group, 0)
     in_span = (when >= start[safe] - rule.margin_s) & (when <= end[safe] + rule.margin_s)
-    own = groups.adopts(account, link_group)
+    own = groups.adopts(events.link_account, link_group)
     s_links = np.flatnonzero(own & in_span)
+    sp_post, sp_group, _c = distinct_pairs(
+        events.link_post[s_links], link_group[s_links], groups.n_groups
+    )
+    return link_group, s_links, sp_post, sp_group
+
+
+def _own_evidence(
+    events: Events,
+    groups: Groups,
+    signature_post: np.ndarray,
+    texts: pa.ChunkedArray | pa.Array | None,
+    rule: Rule,
+    costly_for: np.ndarray | Callable[[pd.DataFrame], np.ndarray] | None,
+) -> pd.DataFrame:
+    """:func:`group_evidence` of every group measured here (``signature_post``: the posts that
+    link any group's sites, those of groups not given too)."""
+    n = groups.n_groups
+    if n == 0:
+        return pd.DataFrame({c: [] for c in EVIDENCE_COLUMNS})
+    link_site, site_labels = site_keys(events)
+    n_sites = len(site_labels)
+    account, when, post = events.link_account, events.link_time, events.link_post
+    link_group, s_links, sp_post, sp_group = _signature_links(events, groups, rule)
     s_group = link_group[s_links]
-    # A post with two links to one group's sites counts once for it.
-    sp_post, sp_group, _c = distinct_pairs(post[s_links], s_group, n)
+    start, end = groups.span[:, 0], groups.span[:, 1]
+    safe = np.maximum(link_group, 0)
+    in_span = (when >= start[safe] - rule.margin_s) & (when <= end[safe] + rule.margin_s)
     n_sig_posts = group_sizes(sp_group, n)
 
     pg = groups.pair_group
@@ -705,21 +813,16 @@ def group_evidence(
     top_app, app_share = top_per_group(sp_group, post_app[sp_post], n, len(events.apps) + 1)
 
     # History: each adopter's posts other than those linking any group's signature sites.
-    signature_post = np.zeros(events.n_posts, dtype=bool)
-    signature_post[post[link_group >= 0]] = True
     first_other, last_other = _other_posts_span(events, signature_post)
     pa_ = groups.pair_account
     before = first_other[pa_] < start[pg] - rule.history_margin_s
     after = last_other[pa_] > end[pg] + rule.history_margin_s
     history = _ratio(group_sizes(pg[before | after], n), size)
     # App novelty: adopters with earlier posts who had never used the top app before.
-    fp = anew[pg]  # their pairs and signature links
-    fs = s_links[anew[s_group]]
-    first_app = np.full(len(pg), _NEVER, dtype=np.int64)
-    first_app[fp] = _first_app_use(events, pa_[fp], top_app[pg[fp]], post_app)
+    first_app = _first_app_use(events, pa_, top_app[pg], post_app)
     used = first_app < start[pg] - rule.history_margin_s
     app_novelty = _ratio(group_sizes(pg[before & ~used], n), group_sizes(pg[before], n))
-    routine_pairs = _routine(events, groups, link_group, rule, only=anew)
+    routine_pairs = _routine(events, groups, link_group, rule)
     routine = _ratio(group_sizes(pg[routine_pairs], n), group_sizes(pg[before | after], n))
     routine[[len(ks) == 0 for ks in groups.sites]] = np.nan  # judged only with a signature
 
@@ -728,7 +831,7 @@ def group_evidence(
         repost_share = _ratio(group_sizes(sp_group[events.post_repost[sp_post]], n), n_sig_posts)
     # Links to coarse sites are left out of reuse: their pages are one account's each.
     coarse = coarse_sites(events)
-    plain = fs[~coarse[link_site[fs]]]
+    plain = s_links[~coarse[link_site[s_links]]]
     link_reuse = _link_reuse(events, plain, link_group[plain], n)
     on_coarse = coarse[link_site[s_links]]
     coarse_share = _ratio(group_sizes(s_group[on_coarse], n), group_sizes(s_group, n))
@@ -736,13 +839,13 @@ def group_evidence(
     burst_share = _ratio(group_sizes(s_group[in_burst], n), group_sizes(s_group, n))
     on_text = text_sites(events)[link_site[s_links]]
     text_share = _ratio(group_sizes(s_group[on_text], n), group_sizes(s_group, n))
-    synchrony = _synchrony(when[fs], post[fs], link_group[fs], n)
+    synchrony = _synchrony(when[s_links], post[s_links], link_group[s_links], n)
     app_lift = _app_lift(
-        events, pa_[fp], pg[fp], top_app, wilson_lower(app_share, n_sig_posts), signature_post,
+        events, pa_, pg, top_app, wilson_lower(app_share, n_sig_posts), signature_post,
         post_app,
     )  # fmt: skip
     window = max(float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0)
-    median_gap = _median_gap(link_site[fs], when[fs], link_group[fs], n)
+    median_gap = _median_gap(link_site[s_links], when[s_links], link_group[s_links], n)
     has_span = n_sig_posts > 0
     table = pd.DataFrame(
         {
@@ -787,18 +890,11 @@ def group_evidence(
             "signature_sites": _joined_names(site_labels, groups.sites),
         }
     )
-    if previous is not None:
-        again = np.flatnonzero(~anew)
-        rows = previous[1].iloc[old_row[again]]
-        if not np.array_equal(rows["n_adopters"].to_numpy(), size[again]):
-            raise ValueError("previous evidence is not of these events, clustering and rule")
-        table.loc[again, list(REUSABLE_COLUMNS)] = rows[list(REUSABLE_COLUMNS)].to_numpy()
-    # The costly terms, for the groups that need them (the earlier groups' were copied).
+    # The costly terms, for the groups that need them.
     templating = table["templating"].to_numpy(dtype=np.float64, copy=True)
     prevalence = table["prevalence"].to_numpy(dtype=np.float64, copy=True)
     costly = costly_for(table) if callable(costly_for) else costly_for
     costly = np.asarray([] if costly is None else costly, dtype=np.int64)
-    costly = costly[anew[costly]]
     if len(costly):
         if texts is not None:
             templating[costly] = _templating(events, sp_post, sp_group, texts, costly, rule)
