@@ -751,12 +751,12 @@ def _signature_links(
     for g, ks in enumerate(groups.sites):
         site_group[ks] = g
     link_group = site_group[link_site]
-    when = events.link_time
+    linked = np.flatnonzero(link_group >= 0)  # only links to the groups' sites can sign
+    group, when = link_group[linked], events.link_time[linked]
     start, end = groups.span[:, 0], groups.span[:, 1]
-    safe = np.maximum(link_group, 0)
-    in_span = (when >= start[safe] - rule.margin_s) & (when <= end[safe] + rule.margin_s)
-    own = groups.adopts(events.link_account, link_group)
-    s_links = np.flatnonzero(own & in_span)
+    in_span = (when >= start[group] - rule.margin_s) & (when <= end[group] + rule.margin_s)
+    own = groups.adopts(events.link_account[linked], group)
+    s_links = linked[own & in_span]
     sp_post, sp_group, _c = distinct_pairs(
         events.link_post[s_links], link_group[s_links], groups.n_groups
     )
@@ -782,8 +782,11 @@ def _own_evidence(
     link_group, s_links, sp_post, sp_group = _signature_links(events, groups, rule)
     s_group = link_group[s_links]
     start, end = groups.span[:, 0], groups.span[:, 1]
-    safe = np.maximum(link_group, 0)
-    in_span = (when >= start[safe] - rule.margin_s) & (when <= end[safe] + rule.margin_s)
+    # The links to the groups' sites (at 10^7 posts a small share of the links: judging a
+    # few groups again reads a few of them).
+    linked = np.flatnonzero(link_group >= 0)
+    l_group, l_when = link_group[linked], when[linked]
+    in_span = (l_when >= start[l_group] - rule.margin_s) & (l_when <= end[l_group] + rule.margin_s)
     n_sig_posts = group_sizes(sp_group, n)
 
     pg = groups.pair_group
@@ -795,16 +798,13 @@ def _own_evidence(
     top_site, site_share = top_per_group(s_group, link_site[s_links], n, n_sites)
     # Exclusivity: links to the group's sites in its span by accounts new to them, over all
     # links to those sites (whoever else they adopted).
-    n_site_links = group_sizes(link_group[link_group >= 0], n).astype(np.float64)
-    first = _first_use_of_links(events)
-    fresh = (link_group >= 0) & in_span & (first >= start[safe] - rule.margin_s)
-    exclusivity = _ratio(group_sizes(link_group[fresh], n), n_site_links)
+    n_site_links = group_sizes(l_group, n).astype(np.float64)
+    first = _first_use_of_links(events)[linked]
+    fresh = in_span & (first >= start[l_group] - rule.margin_s)
+    exclusivity = _ratio(group_sizes(l_group[fresh], n), n_site_links)
     # Outside: accounts that linked the group's sites before or after it (an established site
     # has a life apart from them that no burst of theirs can dilute, as it dilutes exclusivity).
-    apart = np.flatnonzero(
-        (link_group >= 0)
-        & ((when < start[safe] - rule.margin_s) | (when > end[safe] + rule.margin_s))
-    )
+    apart = linked[~in_span]
     outside_group, _account, _links = distinct_pairs(
         link_group[apart], account[apart], events.n_accounts
     )
