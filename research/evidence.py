@@ -1089,28 +1089,53 @@ def _app_lift(
     n = len(top_app)
     known = (top_app >= 0) & (top_app < len(events.apps))
     # Other posts per adopter pair (only the given adopters' are read), and those through the
-    # group's top app.
+    # group's top app (a group without a known app has no lift: none counted).
     asked = np.zeros(events.n_accounts, dtype=bool)
     asked[pair_account] = True
     other = ~signature_post & asked[events.post_account]
     per_account = group_sizes(events.post_account[other], events.n_accounts)
     total = np.bincount(pair_group, weights=per_account[pair_account], minlength=n)
-    a_acc, a_app, a_n = distinct_pairs(
-        events.post_account[other], post_app[other], len(events.apps) + 1
-    )
-    key = a_acc * (len(events.apps) + 1) + a_app
-    probe = pair_account.astype(np.int64) * (len(events.apps) + 1) + np.maximum(
-        top_app[pair_group], 0
-    )
-    pos = np.minimum(np.searchsorted(key, probe), max(len(key) - 1, 0))
-    via = (
-        np.where((len(key) > 0) & (key[pos] == probe), a_n[pos] if len(key) else 0, 0)
-        if len(key)
-        else np.zeros(len(probe))
+    via = _posts_through(
+        events, pair_account, np.where(known[pair_group], top_app[pair_group], -1), other, post_app
     )
     through = np.bincount(pair_group, weights=via, minlength=n)
     usual = np.divide(through, total, out=np.zeros(n), where=total > 0)
     return np.where(known, np.clip(app_share - usual, 0.0, 1.0), np.nan)
+
+
+def _posts_through(
+    events: Events,
+    accounts: np.ndarray,
+    apps: np.ndarray,
+    counted: np.ndarray,
+    post_app: np.ndarray,
+) -> np.ndarray:
+    """How many of the ``counted`` posts (a mask) each account posted through the matching app
+    (``-1``: none asked, 0).
+
+    Only the counted posts of the accounts asked about through the apps asked about are read,
+    each looked up among the (account, app) pairs asked; counting every (account, app) pair of
+    the adopters' other posts (at 10^7 posts, 7 M posts sorted) had been most of the cost."""
+    out = np.zeros(len(accounts), dtype=np.int64)
+    asked = np.flatnonzero(np.asarray(apps) >= 0)
+    if len(asked) == 0:
+        return out
+    account_codes, account_of = dense_codes(accounts[asked])
+    app_codes, app_of = dense_codes(apps[asked])
+    local_account = np.full(events.n_accounts, -1, dtype=np.int64)
+    local_account[account_codes] = np.arange(len(account_codes))
+    local_app = np.full(len(events.apps) + 1, -1, dtype=np.int64)
+    local_app[app_codes] = np.arange(len(app_codes))
+    posts = np.flatnonzero(
+        counted & (local_account >= 0)[events.post_account] & (local_app >= 0)[post_app]
+    )
+    width = np.int64(len(app_codes))
+    wanted, pair_of = dense_codes(account_of * width + app_of)
+    key = local_account[events.post_account[posts]] * width + local_app[post_app[posts]]
+    at = np.minimum(np.searchsorted(wanted, key), len(wanted) - 1)
+    hit = wanted[at] == key
+    out[asked] = np.bincount(at[hit], minlength=len(wanted))[pair_of]
+    return out
 
 
 def _first_app_use(
