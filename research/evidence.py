@@ -326,7 +326,6 @@ def signature_groups(
     """
     rule = rule or Rule()
     n_acc = events.n_accounts
-    account, when = events.link_account, events.link_time
     membership = clustering.membership
     n_clusters = clustering.n_clusters
     link_site, _labels = site_keys(events)
@@ -347,22 +346,24 @@ def signature_groups(
     g_of_site = np.full(n_sites, -1, dtype=np.int64)
     g_of_site[candidates] = site_group
     link_group = g_of_site[link_site]
+    # Only the links to candidate sites are read (their posts' times and accounts, not every
+    # link's).
     signed = np.flatnonzero(link_group >= 0)
-    span = site_spans(link_group[signed], when[signed], n_groups, rule.span_quantile)
+    s_post, s_group = events.link_post[signed], link_group[signed]
+    s_when, s_account = events.post_time[s_post], events.post_account[s_post]
+    span = site_spans(s_group, s_when, n_groups, rule.span_quantile)
     start, end = span[:, 0], span[:, 1]
-    safe = np.maximum(link_group, 0)
     if n_groups == 0:  # no candidate site: spans of a placeholder group, never used
         start, end = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
     adopting = (
-        (link_group >= 0)
-        & (when >= start[safe] - rule.margin_s)
-        & (when <= end[safe] + rule.margin_s)
-        & (_first_use_of_links(events) >= start[safe] - rule.margin_s)
+        (s_when >= start[s_group] - rule.margin_s)
+        & (s_when <= end[s_group] + rule.margin_s)
+        & (_first_use_of_links(events)[signed] >= start[s_group] - rule.margin_s)
     )
     if not rule.attach:
-        adopting &= membership[account] >= 0
+        adopting &= membership[s_account] >= 0
     pair_account, pair_group, pair_links = distinct_pairs(
-        account[adopting], link_group[adopting], max(n_groups, 1)
+        s_account[adopting], s_group[adopting], max(n_groups, 1)
     )
 
     # 4. Pieces: a cluster belongs to the group that most of its members adopted (at least two);
@@ -752,10 +753,12 @@ def _signature_links(
         site_group[ks] = g
     link_group = site_group[link_site]
     linked = np.flatnonzero(link_group >= 0)  # only links to the groups' sites can sign
-    group, when = link_group[linked], events.link_time[linked]
+    # Each link's post's time and account, of these links only (not every link's, then some).
+    post = events.link_post[linked]
+    group, when = link_group[linked], events.post_time[post]
     start, end = groups.span[:, 0], groups.span[:, 1]
     in_span = (when >= start[group] - rule.margin_s) & (when <= end[group] + rule.margin_s)
-    own = groups.adopts(events.link_account[linked], group)
+    own = groups.adopts(events.post_account[post], group)
     s_links = linked[own & in_span]
     sp_post, sp_group, _c = distinct_pairs(
         events.link_post[s_links], link_group[s_links], groups.n_groups
@@ -778,14 +781,14 @@ def _own_evidence(
         return pd.DataFrame({c: [] for c in EVIDENCE_COLUMNS})
     link_site, site_labels = site_keys(events)
     n_sites = len(site_labels)
-    account, when, post = events.link_account, events.link_time, events.link_post
+    post = events.link_post  # times and accounts of links are read where needed, not of all
     link_group, s_links, sp_post, sp_group = _signature_links(events, groups, rule)
     s_group = link_group[s_links]
     start, end = groups.span[:, 0], groups.span[:, 1]
     # The links to the groups' sites (at 10^7 posts a small share of the links: judging a
     # few groups again reads a few of them).
     linked = np.flatnonzero(link_group >= 0)
-    l_group, l_when = link_group[linked], when[linked]
+    l_group, l_when = link_group[linked], events.post_time[post[linked]]
     in_span = (l_when >= start[l_group] - rule.margin_s) & (l_when <= end[l_group] + rule.margin_s)
     n_sig_posts = group_sizes(sp_group, n)
 
@@ -806,7 +809,7 @@ def _own_evidence(
     # has a life apart from them that no burst of theirs can dilute, as it dilutes exclusivity).
     apart = linked[~in_span]
     outside_group, _account, _links = distinct_pairs(
-        link_group[apart], account[apart], events.n_accounts
+        link_group[apart], events.post_account[post[apart]], events.n_accounts
     )
     outside = group_sizes(outside_group, n)
     post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
@@ -839,13 +842,14 @@ def _own_evidence(
     burst_share = _ratio(group_sizes(s_group[in_burst], n), group_sizes(s_group, n))
     on_text = text_sites(events)[link_site[s_links]]
     text_share = _ratio(group_sizes(s_group[on_text], n), group_sizes(s_group, n))
-    synchrony = _synchrony(when[s_links], post[s_links], link_group[s_links], n)
+    s_when = events.post_time[post[s_links]]
+    synchrony = _synchrony(s_when, post[s_links], s_group, n)
     app_lift = _app_lift(
         events, pa_, pg, top_app, wilson_lower(app_share, n_sig_posts), signature_post,
         post_app,
     )  # fmt: skip
     window = max(float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0)
-    median_gap = _median_gap(link_site[s_links], when[s_links], link_group[s_links], n)
+    median_gap = _median_gap(link_site[s_links], s_when, s_group, n)
     has_span = n_sig_posts > 0
     table = pd.DataFrame(
         {
