@@ -18,6 +18,7 @@ from research.evidence import (
     _first_app_use,
     _first_use_of_links,
     _first_visits,
+    _posts_through,
 )
 from research.graph.events import encode, site_keys
 from research.simulate import simulate
@@ -104,6 +105,32 @@ def test_first_app_use_is_each_accounts_first_post_through_the_app(table_limit) 
     got = _first_app_use(events, accounts, apps, post_app, table_limit=table_limit)
     assert got.tolist() == expected
     assert (got < never).sum() > 10  # some pairs exist
+
+
+@pytest.mark.parametrize("table_limit", [None, 0])
+def test_posts_through_counts_each_accounts_counted_posts_through_the_app(table_limit) -> None:  # type: ignore[no-untyped-def]
+    """Through a table of asked accounts x asked apps, or (limit 0) through the asked pairs."""
+    events = _events()
+    post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
+    rng = np.random.default_rng(5)
+    counted = rng.random(events.n_posts) < 0.7
+    through: Counter[tuple[int, int]] = Counter(
+        (a, p)
+        for a, p, c in zip(
+            events.post_account.tolist(), post_app.tolist(), counted.tolist(), strict=True
+        )
+        if c
+    )
+    accounts = events.post_account[rng.integers(0, events.n_posts, size=300)]
+    used = post_app[rng.integers(0, events.n_posts, size=300)]
+    apps = np.where(rng.random(300) < 0.5, used, rng.integers(-1, len(events.apps) + 1, size=300))
+    expected = [
+        through[(a, p)] if p >= 0 else 0
+        for a, p in zip(accounts.tolist(), apps.tolist(), strict=True)
+    ]
+    got = _posts_through(events, accounts, apps, counted, post_app, table_limit=table_limit)
+    assert got.tolist() == expected
+    assert (got > 0).sum() > 10  # some pairs posted
 
 
 def test_first_use_of_links_is_each_accounts_first_link_to_the_site() -> None:
