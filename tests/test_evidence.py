@@ -862,3 +862,43 @@ def test_an_organisation_posting_its_new_site_every_day_is_active_in_what_it_spa
     assert group["span_share"] > 0.4 and group["active_share"] > 0.15
     assert group["verdict"] == "coordinated" and group["reason"].startswith("span 0.4"), group
     assert " and active 0." in group["reason"]
+
+
+@pytest.mark.parametrize("costly", ["indices", "function"])
+def test_evidence_with_previous_rows_equals_evidence_measured_anew(costly):
+    """Groups judged again with some sites joined: the groups left as they were keep their
+    earlier rows, the new ones are measured alone (Groups.subset), the columns shared between
+    groups are recomputed; the table is the one measured from scratch, to the last bit."""
+    from research.evidence import _same_sites, group_evidence, pooled_unions, signature_groups
+    from research.pipeline import PipelineSpec, cluster_accounts
+    from research.simulate.families import simulate_family
+    from research.verdicts import needs_costly_terms
+
+    sim = simulate_family("unknown_app", 1, scale=0.25)
+    spec = PipelineSpec()
+    events = encode(sim.posts)
+    clustering = cluster_accounts(events, spec, seed=0)
+    texts = sim.posts.column("text").combine_chunks()
+    groups = signature_groups(events, clustering, spec.rule)
+    first = group_evidence(
+        events, groups, texts=texts, rule=spec.rule, costly_for=np.arange(groups.n_groups)
+    )
+    unions = pooled_unions(events, clustering, spec.rule)
+    assert unions  # sites to join
+    pooled = signature_groups(events, clustering, spec.rule, together=unions)
+    if costly == "indices":
+        costly_for = np.arange(0, pooled.n_groups, 2)
+    else:
+
+        def costly_for(e):
+            return needs_costly_terms(e, spec.rule)
+
+    kwargs = dict(texts=texts, rule=spec.rule, costly_for=costly_for)
+    again = group_evidence(events, pooled, previous=(groups, first), **kwargs)
+    anew = group_evidence(events, pooled, **kwargs)
+    # The rows kept from before have their costly terms of before (all measured there).
+    kept = np.flatnonzero(_same_sites(pooled, groups) >= 0)
+    assert 0 < len(kept) < pooled.n_groups
+    for column in ("templating", "prevalence"):
+        anew.loc[kept, column] = again.loc[kept, column]
+    pd.testing.assert_frame_equal(again, anew, check_exact=True)
