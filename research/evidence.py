@@ -652,9 +652,8 @@ EVIDENCE_COLUMNS = (
 #: the same for every grouping of the same candidate sites).
 SHARED_COLUMNS = ("cluster", "n_members", "n_attached", "n_unsigned", "n_pieces", "top_urls")
 
-#: The costly terms that depend on nothing but the group's own sites, span and adopters (the
-#: terms :func:`_routine` and the others reuse for a group judged again; every column but
-#: :data:`SHARED_COLUMNS` is such a term).
+#: The costly terms among a group's own columns (a group judged again keeps them with the rest
+#: of its row: :func:`group_evidence` with ``previous``).
 REUSABLE_COLUMNS = (
     "app_novelty", "routine", "link_reuse", "synchrony", "app_lift", "median_gap_s", "templating",
     "prevalence",
@@ -682,8 +681,9 @@ def group_evidence(
     as one). A group with the same sites as an earlier one has the same span and adopters, so
     its own columns (all but :data:`SHARED_COLUMNS`) are copied from the earlier row; only the
     new groups are measured (:meth:`Groups.subset`), and the shared columns are computed for
-    every group. The table equals the one computed without ``previous``. With ``previous``, a
-    function ``costly_for`` must answer for each group from its own row (as
+    every group. The table equals the one computed without ``previous``, but for the costly
+    terms of the rows kept, which are those measured before. With ``previous``, a function
+    ``costly_for`` must answer for each group from its own row (as
     :func:`research.verdicts.needs_costly_terms` does): it sees the new groups' rows only.
     """
     rule = rule or Rule()
