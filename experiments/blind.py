@@ -36,6 +36,7 @@ from experiments.protocol import (
     precompute,
 )
 from experiments.select import ProtocolRun, families
+from research.learned import shipped
 from research.outputs import to_json_text
 from research.provenance import provenance
 from research.rule import Rule
@@ -101,23 +102,45 @@ def run_blind(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun:
     pool = Pool.of([cached_evidence(d, structural, cache) for d in draws])
     metrics = per_draw_metrics(pool, pool.flags(Rule()))
     table, shares = summarise(metrics, attack)
+    # The learned rule the package ships, on the same groups (it was fitted on groups made with
+    # these structural settings: research.learned.shipped records them).
+    learned, fitted_on = shipped()
+    if fitted_on["structural"] != structural:
+        raise ValueError(
+            "research/rules/learned.json.gz was fitted on groups of other structural settings "
+            f"({fitted_on['structural']}, not {structural}): run python -m experiments.learned "
+            "--freeze"
+        )
+    learned_metrics = per_draw_metrics(pool, pool.flags_of(learned.compromised(pool.evidence)))
+    learned_table, learned_shares = summarise(learned_metrics, attack)
 
     paper_dir = Path(str(cfg.paper_dir))
     generated = paper_dir / "generated"
     generated.mkdir(parents=True, exist_ok=True)
     outputs = [generated / "blind.csv", generated / "blind_draws.csv", generated / "blind.md"]
     table.round(6).to_csv(outputs[0], index=False)
-    metrics.round(6).to_csv(outputs[1], index=False)
+    learned_columns = {f"learned_{c}": learned_metrics[c] for c in ("f1", "tp", "fp")}
+    metrics.assign(**learned_columns).round(6).to_csv(outputs[1], index=False)
     first = int(spec["first_seed"])
     head = (
         f"The frozen defaults on draws no step of the design or the selection used (seeds "
         f"{first}+; {int(spec['test_draws'])} per attack family, {int(spec['benign_test_draws'])} "
         f"per benign look-alike). Written by `python -m experiments.blind`.\n\n"
     )
-    shown = table.assign(
-        f1=[f"{m:.2f} ({p:.2f})" for m, p in zip(table.f1_median, table.f1_p10, strict=True)]
-    )[["family", "draws", "f1", "failed"]].rename(columns={"f1": "median F1 (p10)"})
-    flagged = shares.assign(flagged=[f"{v:.2%}" for v in shares.flagged])
+
+    def cells(t: pd.DataFrame) -> list[str]:
+        return [f"{m:.2f} ({p:.2f})" for m, p in zip(t.f1_median, t.f1_p10, strict=True)]
+
+    shown = pd.DataFrame({
+        "family": table["family"], "draws": table["draws"],
+        "median F1 (p10)": cells(table), "failed": table["failed"],
+        "learned rule: median F1 (p10)": cells(learned_table),
+        "learned: failed": learned_table["failed"],
+    })  # fmt: skip
+    flagged = shares.assign(
+        flagged=[f"{v:.2%}" for v in shares.flagged],
+        learned=[f"{v:.2%}" for v in learned_shares.flagged],
+    )
     outputs[2].write_text(
         head + shown.to_markdown(index=False) + "\n\n" + flagged.to_markdown(index=False) + "\n"
     )
@@ -127,6 +150,15 @@ def run_blind(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun:
         values[f"{stem}/f1"] = fmt_number(row["f1_median"], "score")
         values[f"{stem}/f1p10"] = fmt_number(row["f1_p10"], "score")
         values[f"{stem}/failed"] = str(int(row["failed"]))
+    for _, row in learned_table.iterrows():
+        stem = f"blind/learned/{row['family'].replace('_', '')}"
+        values[f"{stem}/f1"] = fmt_number(row["f1_median"], "score")
+        values[f"{stem}/f1p10"] = fmt_number(row["f1_p10"], "score")
+        values[f"{stem}/failed"] = str(int(row["failed"]))
+    values["blind/learned/failed"] = str(int(learned_table["failed"].sum()))
+    values["blind/learned/benign/fpr"] = fmt_number(
+        learned_shares.loc[learned_shares["kind"] == "pooled FPR", "flagged"].iloc[0], "percent"
+    )
     values["blind/minp10"] = fmt_number(table["f1_p10"].min(), "score")
     values["blind/failed"] = str(int(table["failed"].sum()))
     for _, row in shares.iterrows():

@@ -53,6 +53,8 @@ from research.provenance import provenance
 
 #: The package's method.
 OURS = "hijack"
+#: The learned rule over the same groups (research/learned.py), reported beside it.
+LEARNED = "learned"
 
 
 def load_selection(paper_dir: Path) -> dict[str, Any]:
@@ -71,14 +73,62 @@ def choice_of(record: dict[str, Any]) -> Choice:
     )
 
 
+def evidence_pool(
+    draws: Sequence[Draw], structural: dict[str, Any], cache_dir: Path, n_jobs: int
+) -> tuple[Pool, pd.DataFrame]:
+    """The draws' groups under ``structural`` settings (computed once, then cached), and each
+    draw's knobs."""
+    precompute(draws, structural, cache_dir, n_jobs=n_jobs)
+    items = [cached_evidence(d, structural, cache_dir) for d in draws]
+    return Pool.of(items), pd.DataFrame([_flat_knobs(i.knobs) for i in items])
+
+
 def ours_on(draws: Sequence[Draw], choice: Choice, cache_dir: Path, n_jobs: int) -> pd.DataFrame:
     """The package's method with a choice on some draws: per-draw metrics and knobs."""
-    precompute(draws, choice.structural, cache_dir, n_jobs=n_jobs)
-    items = [cached_evidence(d, choice.structural, cache_dir) for d in draws]
-    pool = Pool.of(items)
+    pool, knobs = evidence_pool(draws, choice.structural, cache_dir, n_jobs)
     table = per_draw_metrics(pool, pool.flags(choice.rule()), pool.scores(choice.rule()))
-    knobs = pd.DataFrame([_flat_knobs(i.knobs) for i in items])
     return pd.concat([table, knobs], axis=1)
+
+
+def learned_runs(
+    attack: Sequence[str], benign: Sequence[str], spec: dict[str, Any],
+    selection: dict[str, Any], cache_dir: Path, n_jobs: int,
+) -> tuple[list[pd.DataFrame], dict[str, dict[str, Any]]]:  # fmt: skip
+    """The learned rule (:mod:`experiments.learned`) on each attack family's test draws, fitted
+    and tuned without that family on the groups its fold's selection made, and on the benign
+    look-alikes' test draws fitted on every family; its frames and fitted rules."""
+    from experiments.learned import choose_learned, learned_on
+
+    scale, n_test = float(spec["scale"]), int(spec["test_draws"])
+    train = dev_draws(attack, int(spec["dev_draws"]), scale) + dev_draws(
+        benign, int(spec["dev_draws_benign"]), scale
+    )
+    margin_se, n_resamples = float(spec.get("margin_se", 1.0)), int(spec.get("n_resamples", 200))
+    seed = int(spec.get("search_seed", 0))
+    folds = [(fam, selection["folds"][fam], [fam]) for fam in attack]
+    if benign:
+        folds.append(("defaults", selection["default"], list(benign)))
+    frames, rules = [], {}
+    for name, record, tested in folds:
+        trained = [a for a in attack if a != name]
+        structural = record["structural"]
+        pool, _knobs = evidence_pool(
+            [d for d in train if d.family != name], structural, cache_dir, n_jobs
+        )
+        rule, _score = choose_learned(
+            pool, trained, margin=Margin(trained, margin_se, n_resamples, seed)
+        )
+        rules[name] = rule.to_dict()
+        draws = test_draws(tested, n_test if name != "defaults" else int(
+            spec.get("benign_test_draws", n_test)), scale)  # fmt: skip
+        test_pool, knobs = evidence_pool(draws, structural, cache_dir, n_jobs)
+        settings = f"fitted without {name}" if name != "defaults" else "fitted on every family"
+        frames.append(
+            pd.concat([learned_on(test_pool, rule), knobs], axis=1).assign(
+                method=LEARNED, settings=settings
+            )
+        )
+    return frames, rules
 
 
 def _flat_knobs(knobs: dict[str, Any]) -> dict[str, Any]:
@@ -235,6 +285,11 @@ def run_generalisation(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun
     if benign_draws:
         table = ours_on(benign_draws, choice_of(selection["default"]), cache_dir, n_jobs)
         frames.append(table.assign(method=OURS, settings="defaults"))
+    learned_frames, learned = learned_runs(attack, benign, spec, selection, cache_dir, n_jobs)
+    frames += learned_frames
+    chosen.update({f"{LEARNED}/{k}": v for k, v in learned.items()})
+    if progress:
+        print("generalisation: learned rule done", flush=True)
     # Baselines: tuned on our development draws of the other families, same objective.
     tune_draws = dev_draws(attack, int(spec["dev_draws"]), scale) + dev_draws(
         benign, int(spec["dev_draws_benign"]), scale
@@ -386,6 +441,37 @@ def _minutes(m: float) -> str:
     return f"{m:.0f} min" if m < 90 else f"{m / 60:.1f} h"
 
 
+def _learned_markdown(
+    table: pd.DataFrame, learned: pd.DataFrame, shares: pd.DataFrame,
+    learned_shares: pd.DataFrame, cfg: dict[str, Any],
+) -> str:  # fmt: skip
+    """The ladder and the learned rule side by side: median F1 (10th percentile) per held-out
+    family, and the pooled benign FPR."""
+    rows = []
+    for _, row in learned.iterrows():
+        ours = table[(table["family"] == row["family"]) & (table["method"] == OURS)].iloc[0]
+        rows.append({
+            "family": row["family"].replace("_", " "),
+            "ladder (hijack)": f"{ours['f1_median']:.2f} ({ours['f1_p10']:.2f})",
+            "learned": f"{row['f1_median']:.2f} ({row['f1_p10']:.2f})",
+            "failed (ladder / learned)": f"{int(ours['failed'])} / {int(row['failed'])}",
+        })  # fmt: skip
+    fpr = {
+        "family": "benign FPR",
+        "ladder (hijack)": f"{shares.loc[shares['method'] == OURS, 'fpr'].iloc[0]:.2%}",
+        "learned": f"{learned_shares['fpr'].iloc[0]:.2%}" if len(learned_shares) else "--",
+        "failed (ladder / learned)": "",
+    }
+    head = (
+        f"The verdict ladder and the learned rule (`research/learned.py`: logistic regression "
+        f"over the same groups' terms) on the same held-out test draws "
+        f"({int(cfg['experiment']['test_draws'])} per family), each fitted and tuned without "
+        f"the family; median F1 (10th percentile). Written by "
+        f"`python -m experiments.generalisation`.\n\n"
+    )
+    return head + pd.DataFrame([*rows, fpr]).to_markdown(index=False) + "\n"
+
+
 def _markdown(cells: pd.DataFrame, cfg: dict[str, Any]) -> str:
     """The headline table for README: the LaTeX cells as plain text, with what produced them."""
     plain = cells.replace({r"\\textbf\{(.*)\}": r"**\1**", r"\\%": "%", r"\\_": "_"}, regex=True)
@@ -477,7 +563,13 @@ def write_generalisation(
         pr_curves(results, attack, methods), paper_dir / "figures" / "generalisation_pr"
     )
     values: dict[str, str] = {}
-    for _, row in table.iterrows():
+    # The learned rule beside ours (its own table: it is our alternative, not a baseline).
+    learned = summary(results, attack, [LEARNED])
+    learned_shares = benign_shares(results, [LEARNED]) if len(learned) else shares.iloc[:0]
+    if len(learned):
+        outputs.append(generated / "learned.md")
+        outputs[-1].write_text(_learned_markdown(table, learned, shares, learned_shares, cfg))
+    for _, row in pd.concat([table, learned], ignore_index=True).iterrows():
         stem = f"gen/{row['family'].replace('_', '')}/{row['method'].replace('_', '')}"
         values[f"{stem}/f1"] = fmt_number(row["f1_median"], "score")
         values[f"{stem}/f1p10"] = fmt_number(row["f1_p10"], "score")
@@ -488,7 +580,7 @@ def write_generalisation(
         values[f"{stem}/ap"] = fmt_number(row["ap"], "score")
         values[f"{stem}/precision"] = escape(row["precision_text"])
         values[f"{stem}/failed"] = str(int(row["failed"]))
-    for _, row in shares.iterrows():
+    for _, row in pd.concat([shares, learned_shares], ignore_index=True).iterrows():
         for kind in kinds:
             values[f"gen/benign/{row['method'].replace('_', '')}/{kind.replace('_', '')}"] = (
                 fmt_number(row[kind], "percent")

@@ -362,10 +362,23 @@ class Pool:
         """Which accounts (over all draws) the rule flags."""
         from research.verdicts import compromised
 
-        judged = compromised(self.evidence, rule)
+        return self.flags_of(compromised(self.evidence, rule))
+
+    def flags_of(self, judged: np.ndarray) -> np.ndarray:
+        """Which accounts (over all draws) are adopters of a group ``judged`` compromised (a
+        boolean per group of :attr:`evidence`, by any rule: the ladder or a learned one)."""
         flagged = np.zeros(len(self.positive), dtype=bool)
         flagged[self.pair_key[judged[self.pair_group]]] = True
         return flagged
+
+    def group_truth(self) -> np.ndarray:
+        """Each group's share of adopters in a planted campaign (0 for a group of none)."""
+        n = len(self.evidence)
+        adopters = np.bincount(self.pair_group, minlength=n).astype(np.float64)
+        hits = np.bincount(
+            self.pair_group, weights=self.positive[self.pair_key].astype(np.float64), minlength=n
+        )
+        return np.divide(hits, adopters, out=np.zeros(n), where=adopters > 0)
 
 
 def per_draw_metrics(
