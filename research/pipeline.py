@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -33,6 +33,9 @@ from research.graph.projection import Projection
 from research.posts import Posts
 from research.spec import ENGINES, PIPELINE_METHODS, Layer, PipelineSpec, project, with_params
 from research.verdicts import decide
+
+if TYPE_CHECKING:
+    from research.learned import LearnedRule
 
 __all__ = [
     "ENGINES",
@@ -106,6 +109,7 @@ def run_pipeline(
     projection: Projection | None = None,
     progress: bool = False,
     method: str = "hijack",
+    learned: LearnedRule | None = None,
 ) -> Detection:
     """Run the method on a posts table.
 
@@ -132,6 +136,9 @@ def run_pipeline(
         Show a progress bar over the stages.
     method
         The name the result carries (each method names itself).
+    learned
+        A learned rule to judge the groups' top rung instead of the ladder's terms
+        (:func:`research.verdicts.decide`; the ``learned`` method).
 
     Examples
     --------
@@ -171,8 +178,9 @@ def run_pipeline(
     timer.split("detect", "graph", clustering.timings.get("graph", 0.0))
     with timer.stage("verdicts"):
         decision = decide(
-            events, clustering, spec.rule, texts=texts if texts is not None else _texts(posts)
-        )
+            events, clustering, spec.rule, texts=texts if texts is not None else _texts(posts),
+            learned=learned,
+        )  # fmt: skip
     clusters = decision.clusters
     if stability is not None:
         # Each group's stability: the mean stability of the clusters it pooled.

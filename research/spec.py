@@ -29,7 +29,7 @@ class Layer:
 
 
 #: Methods that run this pipeline (their ``params`` are a :class:`PipelineSpec`).
-PIPELINE_METHODS = ("hijack", "joint", "multilayer")
+PIPELINE_METHODS = ("hijack", "learned", "joint", "multilayer")
 
 #: Projection engines: ``neighbours`` (each use of an object paired with the next uses by
 #: others, no window: :mod:`research.graph.neighbours`) and ``windows`` (co-action within

@@ -73,7 +73,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -84,6 +84,9 @@ from research.detect.clustering import Clustering
 from research.graph.codes import components, group_sizes, overlapping_pairs
 from research.graph.events import Events
 from research.rule import Rule
+
+if TYPE_CHECKING:
+    from research.learned import LearnedRule
 
 #: The ladder's rungs, from most to least severe.
 VERDICTS = ("compromised", "coordinated", "none")
@@ -930,12 +933,26 @@ class Decision:
     membership: np.ndarray
 
 
+def _judged_by(table: pd.DataFrame, learned: LearnedRule) -> pd.DataFrame:
+    """A judged table with its top rung decided by a learned rule (see :func:`decide`)."""
+    ladder_verdict = table["verdict"].to_numpy()
+    hit = learned.compromised(table) & (ladder_verdict != "none")
+    table = table.assign(
+        ladder_verdict=ladder_verdict,
+        verdict=np.where(hit, "compromised", np.where(ladder_verdict == "none", "none", "coordinated")),
+        flagged=hit,
+        score=np.where(ladder_verdict != "none", learned.probability(table), 0.0),
+    )  # fmt: skip
+    return table
+
+
 def decide(
     events: Events,
     clustering: Clustering,
     rule: Rule | None = None,
     *,
     texts: pa.ChunkedArray | pa.Array | None = None,
+    learned: LearnedRule | None = None,
 ) -> Decision:
     """Pool a clustering into groups, measure their evidence and climb the ladder.
 
@@ -949,6 +966,12 @@ def decide(
         Settings and thresholds (:class:`research.rule.Rule`).
     texts
         The posts' texts aligned with the posts table, for the templating term.
+    learned
+        A learned rule (:mod:`research.learned`) to judge the top rung instead of the ladder's
+        terms (the ``learned`` method): a group the ladder judges at all (enough adopters, a
+        site of its own) is compromised where the learned rule says so, else coordinated; the
+        ladder's own verdict is kept in ``ladder_verdict``, the score is the learned
+        probability and the reason the learned rule's words.
     """
     from research.evidence import group_evidence, pooled_unions, signature_groups
 
@@ -962,7 +985,8 @@ def decide(
             events, groups, texts=texts, rule=rule, costly_for=lambda e: needs_costly_terms(e, rule),
             previous=previous,
         )  # fmt: skip
-        return groups, pd.concat([evidence, ladder(evidence, rule, words=False)], axis=1)
+        judged = pd.concat([evidence, ladder(evidence, rule, words=False)], axis=1)
+        return groups, judged if learned is None else _judged_by(judged, learned)
 
     # Each group is judged on its own signature. With ``rule.pool == "alongside"`` the groups that
     # pooling would make of several sites are judged too, and replace their sites' groups where
@@ -1006,6 +1030,10 @@ def decide(
             chosen = [c for c, h in zip(several, holds, strict=True) if h]
             groups, table = judge(kept + standing(chosen), previous=(groups, table))
     table["reason"] = reasons(table, rule)  # the words of the table kept only
+    if learned is not None:
+        judged = table["ladder_verdict"].to_numpy() != "none"
+        said = learned.reasons(table.loc[judged])
+        table.loc[judged, "reason"] = pd.Series(said, index=table.index[judged], dtype=object)
     # Ids: compromised first, then coordinated, then none; larger groups first; ties by old id.
     rank = table["verdict"].map({v: i for i, v in enumerate(VERDICTS)}).to_numpy()
     order = np.lexsort((table["cluster"].to_numpy(), -table["n_adopters"].to_numpy(), rank))
@@ -1039,6 +1067,11 @@ def decide(
     campaign = campaigns(groups.pair_account, pair_group, verdicts == "compromised", rule)
     table.insert(table.columns.get_loc("verdict") + 1, "campaign", campaign)
     table["explanation"] = explanations(table, rule)
+    if learned is not None:
+        table["explanation"] = [
+            f"{words} The verdict is the learned rule's (research/learned.py); the ladder's: {v}."
+            for words, v in zip(table["explanation"], table["ladder_verdict"], strict=True)
+        ]
     accounts = pd.DataFrame(
         {
             "account": clustering.accounts.to_numpy(),

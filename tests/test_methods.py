@@ -18,6 +18,7 @@ from research.cli import main
 from research.errors import ConfigError
 from research.methods import _CHECKS, METHODS, TUNING, check_params, run_method
 from research.simulate import simulate
+from research.spec import PIPELINE_METHODS
 from tests.conftest import REPO
 
 NAMES = sorted(METHODS)
@@ -152,7 +153,7 @@ def test_every_method_runs_from_hydra_by_name(tmp_path, name):
     plain = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(plain, dict)
     params = method_params(plain)
-    if name not in ("hijack", "joint", "multilayer"):
+    if name not in PIPELINE_METHODS:
         assert params == plain["method"]["params"]  # baselines ignore the pipeline groups
     metrics = run(cfg, tmp_path / "run")
     assert (tmp_path / "run" / "metrics.json").exists() and 0.0 <= metrics["f1"] <= 1.0
@@ -170,7 +171,7 @@ def test_the_package_method_beats_the_baselines_where_an_app_is_abused(weheartit
             run_method(
                 name,
                 weheartit.posts,
-                {} if name in ("hijack", "joint", "multilayer") else {"describe": False},
+                {} if name in PIPELINE_METHODS else {"describe": False},
                 seed=0,
                 events=events,
             ).accounts,
@@ -179,7 +180,7 @@ def test_the_package_method_beats_the_baselines_where_an_app_is_abused(weheartit
         for name in NAMES
     }
     assert scores["hijack"] >= 0.95
-    baselines = [v for k, v in scores.items() if k not in ("hijack", "joint", "multilayer")]
+    baselines = [v for k, v in scores.items() if k not in PIPELINE_METHODS]
     assert scores["hijack"] > max(baselines)
 
 

@@ -33,6 +33,7 @@ OKABE_ITO = {
 }  # fmt: skip
 METHOD_COLOURS = {
     "hijack": OKABE_ITO["blue"],
+    "learned": "#44AA99",
     "joint": OKABE_ITO["black"],
     "multilayer": "#332288",
     "compa": OKABE_ITO["orange"],
@@ -74,6 +75,7 @@ _EXTRA_COLOURS = (
 )
 METHOD_LABELS = {
     "hijack": "ours",
+    "learned": "ours, learned rule",
     "joint": "ours, 15-min windows",
     "multilayer": "ours, windows, multilayer",
     "compa": "COMPA",
@@ -120,7 +122,7 @@ def method_marker(name: str) -> str:
 
 #: The package's own methods: drawn on top of the baselines, with heavier lines; the variant
 #: dashed with open markers, so that it does not hide the main method where both score the same.
-OWN_METHODS = ("hijack", "joint", "multilayer")
+OWN_METHODS = ("hijack", "learned", "joint", "multilayer")
 
 
 def method_style(name: str) -> dict[str, Any]:
