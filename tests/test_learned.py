@@ -109,3 +109,23 @@ def test_fitted_without_a_family_it_finds_that_familys_campaign(tmp_path):
     test, _knobs = evidence_pool([Draw("rogue_app", 0, 0.25)], structural, tmp_path, 1)
     metrics = learned_on(test, rule).iloc[0]
     assert metrics["recall"] >= 0.9 and metrics["precision"] >= 0.9
+
+
+def test_the_learned_method_finds_the_we_heart_it_campaign_and_says_why(
+    weheartit, weheartit_detection
+):
+    from research.evaluate import evaluate
+    from research.methods import run_method
+
+    found = run_method("learned", weheartit.posts, seed=0)
+    metrics = evaluate(found.accounts, weheartit.truth)
+    assert metrics["recall"] >= 0.95 and metrics["fpr"] <= 0.005
+    # The ladder's groups, the learned verdict: the campaign's group is the largest flagged
+    # one, with the learned rule's words and the ladder's own verdict beside them.
+    flagged = found.flagged.sort_values("n_adopters", ascending=False)
+    top = flagged.iloc[0]
+    ladder = weheartit_detection.flagged.iloc[0]
+    assert top["top_site"] == ladder["top_site"] and top["n_adopters"] == ladder["n_adopters"]
+    assert top["reason"].startswith("learned p ") and top["ladder_verdict"] == "compromised"
+    assert "the learned rule's" in found.explain(int(top["cluster"])).text
+    assert found.stats["learned_rule"]["trees"] > 0
