@@ -37,7 +37,7 @@ class ExperimentResult:
 #: Experiment kinds that follow the evaluation protocol over scenario families
 #: (:mod:`experiments.protocol`) rather than a sweep over presets.
 PROTOCOL_KINDS = (
-    "select", "generalisation", "ablation", "sensitivity", "latency", "inject", "blind",
+    "select", "generalisation", "ablation", "sensitivity", "latency", "inject", "blind", "learned",
 )  # fmt: skip
 
 
@@ -79,6 +79,10 @@ def run_experiment(cfg: DictConfig, overrides: Sequence[str] = ()) -> Any:
         from experiments.blind import run_blind
 
         return run_blind(cfg, progress=progress)
+    if kind == "learned":
+        from experiments.learned import fit_shipped
+
+        return fit_shipped(cfg, freeze=bool(cfg.experiment.get("freeze", False)), progress=progress)
     experiment = plan(cfg, overrides)
     sweep = cfg.sweep
     n_shards = int(sweep.n_shards)

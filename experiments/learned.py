@@ -158,7 +158,15 @@ def fit_shipped(cfg: DictConfig, *, freeze: bool = False, progress: bool = True)
         SHIPPED.parent.mkdir(parents=True, exist_ok=True)
         SHIPPED.write_bytes(data)
         paths.append(SHIPPED)
-    return ProtocolRun("learned", draws, pd.DataFrame([{"score": score}]), paths)
+    check_record = provenance(
+        experiment=spec, profile=plain["profile"], config=plain,
+        seeds=sorted({d.seed for d in draws}),
+        outputs={str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths[:1]},
+    )  # fmt: skip
+    record_path = generated / "provenance" / "learned.json"
+    record_path.parent.mkdir(parents=True, exist_ok=True)
+    record_path.write_text(to_json_text(check_record))
+    return ProtocolRun("learned", draws, pd.DataFrame([{"score": score}]), [*paths, record_path])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -174,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. sweep.n_jobs=2")
     args = parser.parse_args(argv)
-    cfg = compose_config(["experiment=generalisation", f"profile={args.profile}", *args.overrides])
+    cfg = compose_config(["experiment=learned", f"profile={args.profile}", *args.overrides])
     done = fit_shipped(cfg, freeze=args.freeze)
     print("\n".join(f"wrote {p}" for p in done.paths))
     return 0
