@@ -96,7 +96,9 @@ def learned_runs(
 ) -> tuple[list[pd.DataFrame], dict[str, dict[str, Any]]]:  # fmt: skip
     """The learned rule (:mod:`experiments.learned`) on each attack family's test draws, fitted
     and tuned without that family on the groups its fold's selection made, and on the benign
-    look-alikes' test draws fitted on every family; its frames and fitted rules."""
+    look-alikes' test draws fitted on every family; its frames, and per fold what was fitted
+    (settings, threshold, trees and the SHA-256 of the rule's JSON: the rules themselves are
+    refitted from the cached draws, deterministically)."""
     from experiments.learned import choose_learned, learned_on
 
     scale, n_test = float(spec["scale"]), int(spec["test_draws"])
@@ -118,7 +120,11 @@ def learned_runs(
         rule, _score = choose_learned(
             pool, trained, margin=Margin(trained, margin_se, n_resamples, seed)
         )
-        rules[name] = rule.to_dict()
+        text = json.dumps(rule.to_dict(), sort_keys=True).encode()
+        rules[name] = {
+            "settings": dict(rule.settings), "threshold": rule.threshold,
+            "trees": len(rule.trees), "sha256": hashlib.sha256(text).hexdigest(),
+        }  # fmt: skip
         draws = test_draws(tested, n_test if name != "defaults" else int(
             spec.get("benign_test_draws", n_test)), scale)  # fmt: skip
         test_pool, knobs = evidence_pool(draws, structural, cache_dir, n_jobs)
@@ -287,7 +293,6 @@ def run_generalisation(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun
         frames.append(table.assign(method=OURS, settings="defaults"))
     learned_frames, learned = learned_runs(attack, benign, spec, selection, cache_dir, n_jobs)
     frames += learned_frames
-    chosen.update({f"{LEARNED}/{k}": v for k, v in learned.items()})
     if progress:
         print("generalisation: learned rule done", flush=True)
     # Baselines: tuned on our development draws of the other families, same objective.
@@ -355,7 +360,9 @@ def run_generalisation(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun
     results.to_csv(results_path, index=False)
     paths = [
         results_path,
-        *write_generalisation(paper_dir, results, attack, benign, methods, chosen, plain),
+        *write_generalisation(
+            paper_dir, results, attack, benign, methods, chosen, plain, learned_rules=learned
+        ),
     ]
     return ProtocolRun("generalisation", [], results, paths)
 
@@ -463,7 +470,7 @@ def _learned_markdown(
         "failed (ladder / learned)": "",
     }
     head = (
-        f"The verdict ladder and the learned rule (`research/learned.py`: logistic regression "
+        f"The verdict ladder and the learned rule (`research/learned.py`: gradient-boosted trees "
         f"over the same groups' terms) on the same held-out test draws "
         f"({int(cfg['experiment']['test_draws'])} per family), each fitted and tuned without "
         f"the family; median F1 (10th percentile). Written by "
@@ -490,6 +497,7 @@ def _markdown(cells: pd.DataFrame, cfg: dict[str, Any]) -> str:
 def write_generalisation(
     paper_dir: Path, results: pd.DataFrame, attack: Sequence[str], benign: Sequence[str],
     methods: Sequence[str], chosen: dict[str, dict[str, Any]], cfg: dict[str, Any],
+    learned_rules: dict[str, dict[str, Any]] | None = None,
 ) -> list[Path]:  # fmt: skip
     from experiments.outputs import write_macros
     from experiments.tools.latex import booktabs, escape, fmt_number
@@ -620,6 +628,7 @@ def write_generalisation(
     outputs += write_macros(paper_dir, "generalisation", values, cfg["profile"], cfg)
     record = provenance(
         experiment=cfg["experiment"], profile=cfg["profile"], config=cfg, registry=registry(), chosen=chosen,
+        learned=learned_rules or {},
         seeds=sorted({int(s) for s in results["seed"]}),
         outputs={str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs if p.exists() and p.name != "macros.tex"},
     )  # fmt: skip
