@@ -38,11 +38,11 @@ from experiments.protocol import (
     Draw,
     Margin,
     Pool,
-    cached_evidence,
     dev_draws,
+    evidence_pool,
+    load_selection,
     objective,
     per_draw_metrics,
-    precompute,
     source_hash,
     test_draws,
     truth_labels,
@@ -57,30 +57,10 @@ OURS = "hijack"
 LEARNED = "learned"
 
 
-def load_selection(paper_dir: Path) -> dict[str, Any]:
-    """The record of ``python -m experiments.select`` (its settings per fold)."""
-    path = paper_dir / "generated" / "selection.json"
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path}: run `python -m experiments.select` first (it chooses the settings reported here)"
-        )
-    return json.loads(path.read_text())
-
-
 def choice_of(record: dict[str, Any]) -> Choice:
     return Choice(
         record["structural"], record["thresholds"], record["score"], tuple(record["attack"])
     )
-
-
-def evidence_pool(
-    draws: Sequence[Draw], structural: dict[str, Any], cache_dir: Path, n_jobs: int
-) -> tuple[Pool, pd.DataFrame]:
-    """The draws' groups under ``structural`` settings (computed once, then cached), and each
-    draw's knobs."""
-    precompute(draws, structural, cache_dir, n_jobs=n_jobs)
-    items = [cached_evidence(d, structural, cache_dir) for d in draws]
-    return Pool.of(items), pd.DataFrame([_flat_knobs(i.knobs) for i in items])
 
 
 def ours_on(draws: Sequence[Draw], choice: Choice, cache_dir: Path, n_jobs: int) -> pd.DataFrame:
@@ -135,14 +115,6 @@ def learned_runs(
             )
         )
     return frames, rules
-
-
-def _flat_knobs(knobs: dict[str, Any]) -> dict[str, Any]:
-    wanted = ("n_victims", "fake_share", "victim_activity", "duration_days", "n_waves", "wave_minutes",
-              "posts_per_victim", "timing", "start_day", "n_urls", "n_domains", "shortener_share", "short_links_per_url",
-              "query_mutation", "rotate_daily", "host", "text_mode", "camouflage", "camouflage_amount",
-              "app_mode", "platform_n_accounts", "platform_days")  # fmt: skip
-    return {f"knob_{k}": knobs.get(k) for k in wanted}
 
 
 def _run_key(method: str, params: dict[str, Any], draw: Draw) -> str:

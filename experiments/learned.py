@@ -28,7 +28,15 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import compose_config
-from experiments.protocol import Margin, Pool, dev_draws, objective, per_draw_metrics
+from experiments.protocol import (
+    Margin,
+    Pool,
+    dev_draws,
+    evidence_pool,
+    load_selection,
+    objective,
+    per_draw_metrics,
+)
 from experiments.select import ProtocolRun, families
 from research.learned import TERMS, LearnedRule, fit
 from research.outputs import to_json_text
@@ -109,8 +117,6 @@ def fit_shipped(cfg: DictConfig, *, freeze: bool = False, progress: bool = True)
     settings (``selection.json``'s default), tuned as in each fold; write a record of it to
     ``paper/generated/learned_rule.json`` (settings, score, the terms it leans on, the hash of
     the rule) and, with ``freeze``, ship the rule itself (:data:`SHIPPED`)."""
-    from experiments.generalisation import evidence_pool, load_selection
-
     plain = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(plain, dict)
     spec = plain["experiment"]

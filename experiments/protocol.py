@@ -684,6 +684,34 @@ def choose(
     return Choice(best, best_thresholds, best_score, tuple(attack), trace)
 
 
+def load_selection(paper_dir: Path) -> dict[str, Any]:
+    """The record of ``python -m experiments.select`` (its settings per fold)."""
+    path = paper_dir / "generated" / "selection.json"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: run `python -m experiments.select` first (it chooses the settings reported here)"
+        )
+    return json.loads(path.read_text())
+
+
+def evidence_pool(
+    draws: Sequence[Draw], structural: dict[str, Any], cache_dir: Path, n_jobs: int
+) -> tuple[Pool, pd.DataFrame]:
+    """The draws' groups under ``structural`` settings (computed once, then cached), and each
+    draw's knobs."""
+    precompute(draws, structural, cache_dir, n_jobs=n_jobs)
+    items = [cached_evidence(d, structural, cache_dir) for d in draws]
+    return Pool.of(items), pd.DataFrame([flat_knobs(i.knobs) for i in items])
+
+
+def flat_knobs(knobs: dict[str, Any]) -> dict[str, Any]:
+    wanted = ("n_victims", "fake_share", "victim_activity", "duration_days", "n_waves", "wave_minutes",
+              "posts_per_victim", "timing", "start_day", "n_urls", "n_domains", "shortener_share", "short_links_per_url",
+              "query_mutation", "rotate_daily", "host", "text_mode", "camouflage", "camouflage_amount",
+              "app_mode", "platform_n_accounts", "platform_days")  # fmt: skip
+    return {f"knob_{k}": knobs.get(k) for k in wanted}
+
+
 def default_structural(name: str) -> Any:
     """The default value of a structural setting (see :func:`structural_spec`)."""
     return _default_structural(name)

@@ -177,7 +177,7 @@ def check_params(name: str, params: dict[str, Any] | None = None) -> None:
     >>> check_params("magic")
     Traceback (most recent call last):
     ...
-    research.errors.ConfigError: unknown method 'magic'; choose one of: compa, coornet, copycatch, courl_louvain, fraudar, hijack, joint, multilayer, pacheco, qut_colink, synchrotrap
+    research.errors.ConfigError: unknown method 'magic'; choose one of: compa, coornet, copycatch, courl_louvain, fraudar, hijack, joint, learned, multilayer, pacheco, qut_colink, synchrotrap
     """
     get_method(name)
     check = _CHECKS.get(name)

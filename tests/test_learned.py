@@ -96,9 +96,8 @@ def test_fitted_without_a_family_it_finds_that_familys_campaign(tmp_path):
     # The protocol in small: fitted and tuned on development draws of the other attack
     # families and a benign look-alike, reported on a test draw of the family left out.
     from experiments.blind import STRUCTURAL
-    from experiments.generalisation import evidence_pool
     from experiments.learned import choose_learned, learned_on
-    from experiments.protocol import Draw, default_structural
+    from experiments.protocol import Draw, default_structural, evidence_pool
 
     structural = {k: default_structural(k) for k in STRUCTURAL}
     trained = ["abused_app", "stolen_credentials", "unknown_app"]

@@ -44,6 +44,11 @@ FIELDS: dict[str, Field] = {
     # Who and what.
     "cluster": Field("cluster", "count"),
     "verdict": Field("verdict (compromised, coordinated or none)", "text", "verdict"),
+    "ladder_verdict": Field(
+        "the verdict ladder's own verdict, where a learned rule judged the top rung (method learned)",
+        "text",
+        "ladder's verdict",
+    ),
     "reason": Field(
         "the rule's terms that failed, against their thresholds", "text", "why (not) compromised"
     ),
