@@ -977,13 +977,22 @@ def decide(
 
     rule = rule or Rule()
 
+    def costly_for(evidence: pd.DataFrame) -> np.ndarray:
+        # The ladder needs the costly terms only where its verdict hangs on them; a learned rule
+        # was fitted on groups with every term measured, so it gets them for every group the
+        # ladder judges at all (as experiments.protocol.draw_evidence measures them).
+        if learned is None:
+            return needs_costly_terms(evidence, rule)
+        return np.flatnonzero(
+            (evidence["n_sites"].to_numpy() > 0) & (evidence["n_adopters"].to_numpy() >= 2)
+        )
+
     def judge(
         together: list[np.ndarray], previous: tuple[Any, pd.DataFrame] | None = None
     ) -> tuple[Any, pd.DataFrame]:
         groups = signature_groups(events, clustering, rule, together=together)
         evidence = group_evidence(
-            events, groups, texts=texts, rule=rule, costly_for=lambda e: needs_costly_terms(e, rule),
-            previous=previous,
+            events, groups, texts=texts, rule=rule, costly_for=costly_for, previous=previous,
         )  # fmt: skip
         judged = pd.concat([evidence, ladder(evidence, rule, words=False)], axis=1)
         return groups, judged if learned is None else _judged_by(judged, learned)
