@@ -936,12 +936,15 @@ class Decision:
 def _judged_by(table: pd.DataFrame, learned: LearnedRule) -> pd.DataFrame:
     """A judged table with its top rung decided by a learned rule (see :func:`decide`)."""
     ladder_verdict = table["verdict"].to_numpy()
-    hit = learned.compromised(table) & (ladder_verdict != "none")
+    judged = ladder_verdict != "none"
+    probability = learned.probability(table)  # once: compromised() would compute it again
+    big = table["n_adopters"].to_numpy() >= learned.min_size
+    hit = judged & big & (probability >= learned.threshold)
     table = table.assign(
         ladder_verdict=ladder_verdict,
-        verdict=np.where(hit, "compromised", np.where(ladder_verdict == "none", "none", "coordinated")),
+        verdict=np.where(hit, "compromised", np.where(judged, "coordinated", "none")),
         flagged=hit,
-        score=np.where(ladder_verdict != "none", learned.probability(table), 0.0),
+        score=np.where(judged, probability, 0.0),
     )  # fmt: skip
     return table
 
