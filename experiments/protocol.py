@@ -223,7 +223,7 @@ def draw_evidence(draw: Draw, structural: dict[str, Any], *, seed: int = 0) -> D
 
 
 #: Evidence columns the thresholds read (the rest is for people).
-_KEPT = ("n_adopters", "n_sites", "exclusivity", "outside", "span_share", "active_share", "history", "routine",
+_KEPT = ("n_adopters", "n_sites", "exclusivity", "outside", "span_share", "active_share", "duty", "history", "routine",
          "repost_share", "link_reuse", "coarse_share", "burst_share", "text_share", "synchrony", "templating", "app_lift",
          "prevalence")  # fmt: skip
 

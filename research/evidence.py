@@ -137,6 +137,12 @@ cluster's members pushed and that were *new* when they did.
                         keeps it near ``span_share``; waves days apart count a little
                         each, however few the posts. A group active all along is
                         routine, not an episode
+``duty``                the share of its own span it is active in
+                        (``active_share / span_share``, at most 1): waves
+                        far apart within the span make it small whatever the
+                        window's length (a campaign of ten hour-long waves over
+                        four days is as much an episode in a ten-day export as
+                        in a month's)
 ======================  ========================================================
 
 The verdict that these numbers feed is in :mod:`research.verdicts`.
@@ -640,8 +646,8 @@ EVIDENCE_COLUMNS = (
     "cluster", "n_adopters", "n_members", "n_attached", "n_unsigned", "n_pieces", "n_signature_posts",
     "top_site", "site_share", "n_sites", "top_app", "app_share", "app_novelty", "exclusivity",
     "outside", "history", "routine", "repost_share", "link_reuse", "coarse_share", "burst_share", "text_share", "synchrony", "app_lift", "templating", "prevalence",
-    "median_gap_s", "onset", "last_post", "span_hours", "span_share", "active_share", "top_urls",
-    "signature_sites",
+    "median_gap_s", "onset", "last_post", "span_hours", "span_share", "active_share", "duty",
+    "top_urls", "signature_sites",
 )  # fmt: skip
 
 
@@ -851,6 +857,7 @@ def _own_evidence(
     window = max(float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0)
     median_gap = _median_gap(link_site[s_links], s_when, s_group, n)
     has_span = n_sig_posts > 0
+    active_share = _active_share(events.post_time[sp_post], sp_group, n, window, rule)
     table = pd.DataFrame(
         {
             "cluster": np.arange(n),
@@ -889,7 +896,8 @@ def _own_evidence(
             "last_post": _stamps(end, has_span),
             "span_hours": np.where(has_span, (end - start) / 3600.0, np.nan),
             "span_share": np.where(has_span, (end - start) / window, np.nan),
-            "active_share": _active_share(events.post_time[sp_post], sp_group, n, window, rule),
+            "active_share": active_share,
+            "duty": _duty(active_share, (end - start) / window, has_span),
             "top_urls": _top_urls(events, sp_post, sp_group, n),
             "signature_sites": _joined_names(site_labels, groups.sites),
         }
@@ -1470,6 +1478,30 @@ def _active_share(
     active = np.bincount(gg, weights=capped, minlength=n)
     has = count > 0
     out[has] = active[has] / window
+    return out
+
+
+def _duty(active_share: np.ndarray, span_share: np.ndarray, has_span: np.ndarray) -> np.ndarray:
+    """Share of its own span a group is active in (``active_share / span_share``, at most 1):
+    the episode's measure that does not depend on how long the observed window is. NaN where
+    the group has no span (no posts, or all in one second).
+
+    Ten waves of an hour, a pause of eight hours between them (a span of 82 hours), the pauses
+    counted as the floor (:func:`_active_share`) of a window of ten days:
+
+    >>> window = 240 * 3600.0
+    >>> active = (10 * 3600 + 9 * 0.0025 * window) / window
+    >>> _duty(np.array([active]), np.array([82 * 3600 / window]), np.array([True])).round(3)
+    array([0.188])
+
+    Posting spread evenly over its span is active in all of it, whatever the window:
+
+    >>> _duty(np.array([0.2, 0.0]), np.array([0.2, 0.0]), np.array([True, True]))
+    array([ 1., nan])
+    """
+    out = np.full(len(active_share), np.nan)
+    has = has_span & (span_share > 0)
+    out[has] = np.minimum(active_share[has] / span_share[has], 1.0)
     return out
 
 

@@ -68,12 +68,13 @@ class Rule:
         second make no quartile to trust). Fewer gaps make no quartile either: the lower
         quartile of three gaps is their smallest, and chance alone puts two of a handful of
         posts close together.
-    min_exclusivity, max_outside, max_span, max_active, min_history, max_routine, max_reposts,
-    min_reuse, min_synchrony, min_templating, min_app_lift, min_prevalence
+    min_exclusivity, max_outside, max_span, max_active, max_duty, min_history, max_routine,
+    max_reposts, min_reuse, min_synchrony, min_templating, min_app_lift, min_prevalence
         Thresholds of the terms of the ladder (see :mod:`research.verdicts`); ``max_outside`` is
-        a count of accounts, the others shares. ``max_span`` and ``max_active`` make one term
-        (an episode): the signature posts cover at most ``max_span`` of the observed window,
-        or, in waves far apart, are active in at most ``max_active`` of it.
+        a count of accounts, the others shares. ``max_span``, ``max_active`` and ``max_duty``
+        make one term (an episode): the signature posts cover at most ``max_span`` of the
+        observed window, or, in waves far apart, are active in at most ``max_active`` of it or
+        in at most ``max_duty`` of their own span (0 turns either alternative off).
     history_margin_s
         A post counts as outside the span (history) beyond this distance from it.
     routine_share, routine_members, routine_urls
@@ -102,6 +103,7 @@ class Rule:
     max_outside: int = 0
     max_span: float = 0.3
     max_active: float = 0.05
+    max_duty: float = 0.0
     min_history: float = 0.0
     max_routine: float = 0.3
     max_reposts: float = 0.5
@@ -127,7 +129,7 @@ class Rule:
             raise ConfigError(f"rule.wave_gap must be at least 1, got {self.wave_gap}")
         if self.wave_gaps < 1:
             raise ConfigError(f"rule.wave_gaps must be at least 1, got {self.wave_gaps}")
-        for name in ("candidate_span", "max_span", "max_active", "span_quantile", "pool_overlap", "pool_cospan", "min_exclusivity", "min_history", "max_routine",
+        for name in ("candidate_span", "max_span", "max_active", "max_duty", "span_quantile", "pool_overlap", "pool_cospan", "min_exclusivity", "min_history", "max_routine",
                      "max_reposts", "min_reuse", "min_synchrony", "min_templating", "min_app_lift", "min_prevalence", "template_similarity", "routine_share", "routine_members", "wave_floor"):  # fmt: skip
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -23,9 +23,10 @@ retweet storms push the same links together too. A group of accounts
     episode                             not routine: their signature posts fill little of
                                         the observed window, ``span_share <= max_span``, or
                                         come in waves far apart, active in a small share of
-                                        it, ``active_share <= max_active`` (an organisation
-                                        that moved to a new site and posts there every day
-                                        fails here)
+                                        it, ``active_share <= max_active``, or of their own
+                                        span, ``duty <= max_duty`` (an organisation that
+                                        moved to a new site and posts there every day fails
+                                        here)
     ``history >= min_history``          the accounts have lives of their own outside the
                                         campaign (automated feeds, organisations that post
                                         all the time, and fresh fake accounts fail here)
@@ -213,48 +214,66 @@ class CoarseApp(Term):
 
 @dataclass(frozen=True)
 class _Unless(Term):
-    """A term with an alternative that can stand in for it where it fails: its text names the
-    alternative (its ``name column op threshold``) where the term fails and the alternative is
-    known, "x but y" where the alternative holds, "x and y" where it fails too."""
+    """A term with alternatives that can stand in for it where it fails: its text names the
+    alternatives (each ``name column op threshold``) where the term fails and they are known,
+    "x but y" where one holds (the first that does), "x and y and z" where every known one
+    fails too. An alternative whose threshold is 0 on a ``<=`` (or 1 on a ``>=``) is off and
+    not named unless its value reaches it."""
 
-    alternative: ClassVar[tuple[str, str, str, str]]
+    alternatives: ClassVar[tuple[tuple[str, str, str, str], ...]]
 
     def texts(self, cols: Columns, rule: Rule, rows: np.ndarray) -> list[str]:
         values, limit = _floats_at(cols, rows, self.column), getattr(rule, self.threshold)
-        name, column, op, threshold = self.alternative
-        others, other_limit = _floats_at(cols, rows, column), getattr(rule, threshold)
         out = _comparisons(self.name, values, self.op, limit)
-        instead = ~np.isnan(values) & ~_holds(values, self.op, limit) & ~np.isnan(others)
-        others = others[instead]
-        out[instead] += np.where(_holds(others, op, other_limit), " but ", " and ") + _comparisons(
-            name, others, op, other_limit
-        )
+        fails = ~np.isnan(values) & ~_holds(values, self.op, limit)
+        told = np.zeros(len(rows), dtype=bool)  # an alternative that holds was named
+        failed: list[np.ndarray] = []  # each known alternative's words where all of them fail
+        for name, column, op, threshold in self.alternatives:
+            others, other_limit = _floats_at(cols, rows, column), getattr(rule, threshold)
+            known = ~np.isnan(others)
+            holds = known & _holds(others, op, other_limit)
+            first = fails & holds & ~told
+            words = np.full(len(rows), "", dtype=object)
+            words[known] = _comparisons(name, others[known], op, other_limit)
+            out[first] += " but " + words[first]
+            told |= first
+            off = other_limit == (0.0 if op == "<=" else 1.0)
+            failed.append(np.where(known & ~holds & ~off, words, ""))
+        for words in failed:
+            named = fails & ~told & (words != "")
+            out[named] += " and " + words[named]
         return out.tolist()
 
     @property
     def reads(self) -> tuple[str, ...]:
-        return (self.column, self.alternative[1])
+        return (self.column, *(column for _n, column, _o, _t in self.alternatives))
 
 
 @dataclass(frozen=True)
 class Episode(_Unless):
     """An episode, not routine: the signature posts cover at most ``max_span`` of the observed
-    window (``span_share``), or they are active in at most ``max_active`` of it
-    (``active_share``: the span with each pause between waves counted as a long gap within
-    one, :mod:`research.evidence`). A campaign in a few waves days apart spans much of the
-    window and is active in little of it, however few its posts; a feed or an organisation
-    posting every day is active in much of what it spans.
+    window (``span_share``), or they come in waves far apart: active in at most ``max_active``
+    of the window (``active_share``: the span with each pause between waves counted as a long
+    gap within one, :mod:`research.evidence`), or in at most ``max_duty`` of their own span
+    (``duty``, which does not grow with the window: ten hour-long waves over four days are as
+    much an episode in a ten-day export as in a month's). A campaign in a few waves days apart
+    spans much of the window and is active in little of it, however few its posts; a feed or
+    an organisation posting every day is active in much of what it spans.
     Its value is ``span_share``, capped at ``max_span`` where the waves hold; the text names
-    both where the span alone fails."""
+    the others where the span alone fails."""
 
-    alternative = ("active", "active_share", "<=", "max_active")
+    alternatives = (
+        ("active", "active_share", "<=", "max_active"),
+        ("duty", "duty", "<=", "max_duty"),
+    )
 
     def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
         span = super().values(evidence, rule)
-        if "active_share" not in evidence:  # a table from before the term was split
-            return span
-        active = evidence["active_share"].to_numpy(dtype=np.float64)
-        by_waves = ~(span <= rule.max_span) & (active <= rule.max_active)
+        waves = np.zeros(len(evidence), dtype=bool)
+        for _name, column, _op, threshold in self.alternatives:
+            if column in evidence:  # a table from before the term was split has neither
+                waves |= evidence[column].to_numpy(dtype=np.float64) <= getattr(rule, threshold)
+        by_waves = ~(span <= rule.max_span) & waves
         return np.where(by_waves, np.minimum(span, rule.max_span), span)
 
 
@@ -266,7 +285,7 @@ class Reuse(_Unless):
     own words and fail here. Its value is ``link_reuse``, raised to ``min_reuse`` where the
     words hold; the text names both where the pages alone fail."""
 
-    alternative = ("templating", "templating", ">=", "min_templating")
+    alternatives = (("templating", "templating", ">=", "min_templating"),)
 
     def values(self, evidence: pd.DataFrame, rule: Rule) -> np.ndarray:
         reuse = super().values(evidence, rule)

@@ -798,10 +798,46 @@ def test_waves_days_apart_are_an_episode_though_their_span_is_long(rng):
     )
     assert group["verdict"] == "compromised", group["reason"]
     assert "span 0.45 > 0.30 but active 0.01 ≤ 0.05" in group["explanation"]
-    # The same platform (the fixture's seed), judged by the span alone.
+    # The same platform (the fixture's seed), judged by the span alone: the waves' terms are
+    # off (a threshold of 0), and the reason names the span only.
     group = _judged_waves(np.random.default_rng(0), victims, max_active=0.0)
     assert group["verdict"] == "coordinated"
-    assert group["reason"] == "span 0.45 > 0.30 and active 0.01 > 0.00"
+    assert group["reason"] == "span 0.45 > 0.30"
+
+
+def _long_waves(rng, rule: Rule) -> pd.Series:
+    """Forty victims in ten waves of two hours, a day apart (a span of 45% of the 20-day
+    window), each victim posting the landing page once a wave, judged by ``rule``."""
+    victims = [f"v{k}" for k in range(40)]
+    rows: list[dict] = []
+    _background(rows, victims + OTHERS, rng)
+    for wave in range(10):
+        start = 2 * DAY + wave * DAY
+        for k, v in enumerate(victims):
+            rows.append(_post(len(rows), v, start + 180 * k, f"http://slim-diet.com/o?id={k}-{wave}",
+                              app="We Heart It", text="If I didn't try this"))  # fmt: skip
+    decision, accounts = _decide(rows, dict.fromkeys(victims, 0), rule)
+    return _group_of(decision, accounts, victims[0])
+
+
+def test_long_waves_are_an_episode_by_their_duty_cycle_not_their_share_of_the_window(rng):
+    """Twenty hours of waves and nine pauses counted at the floor (72 minutes) fill 6% of a
+    20-day window, more than ``max_active``: in a month's export they would fill 4%. Of their
+    own span (nine days) they fill 14%: ``duty`` does not grow with the window."""
+    rule = Rule(min_size=5, max_span=0.3, max_active=0.05)
+    group = _long_waves(rng, rule)
+    span, active = 9 * DAY + 39 * 180, (10 * 39 * 180 + 9 * 0.0025 * 480 * HOUR)
+    assert group["span_share"] == pytest.approx(span / (480 * HOUR), abs=1e-3)
+    assert group["active_share"] == pytest.approx(active / (480 * HOUR), abs=1e-3)
+    assert group["duty"] == pytest.approx(active / span, abs=1e-3)
+    assert group["verdict"] == "coordinated"
+    assert group["reason"] == "span 0.45 > 0.30 and active 0.06 > 0.05"
+    group = _long_waves(np.random.default_rng(0), replace(rule, max_duty=0.2))
+    assert group["verdict"] == "compromised", group["reason"]
+    assert "span 0.45 > 0.30 but duty 0.14 ≤ 0.20" in group["explanation"]
+    # Neither alternative holds: both are named.
+    group = _long_waves(np.random.default_rng(0), replace(rule, max_duty=0.1))
+    assert group["reason"] == "span 0.45 > 0.30 and active 0.06 > 0.05 and duty 0.14 > 0.10"
 
 
 def test_few_posts_in_waves_are_an_episode_and_few_posts_every_day_are_not(rng):
@@ -862,6 +898,12 @@ def test_an_organisation_posting_its_new_site_every_day_is_active_in_what_it_spa
     assert group["span_share"] > 0.4 and group["active_share"] > 0.15
     assert group["verdict"] == "coordinated" and group["reason"].startswith("span 0.4"), group
     assert " and active 0." in group["reason"]
+    # Its nights count ten quartile gaps (200 minutes): active in 38% of its own span, which
+    # a campaign's waves a day apart are not (14%: the test above).
+    assert group["duty"] > 0.35
+    decision, accounts = _decide(rows, dict.fromkeys(staff, 0), replace(rule, max_duty=0.3))
+    group = _group_of(decision, accounts, "s0")
+    assert group["verdict"] == "coordinated" and " and duty 0." in group["reason"], group
 
 
 @pytest.mark.parametrize("costly", ["indices", "function"])

@@ -89,6 +89,11 @@ FIELDS: dict[str, Field] = {
         "share",
         "active",
     ),
+    "duty": Field(
+        "share of their own span their signature posts are active in (pauses between waves capped)",
+        "share",
+        "duty",
+    ),
     "history": Field("accounts with posts outside the campaign", "share", "history"),
     "routine": Field("accounts coordinated outside the campaign too", "share", "routine"),
     "repost_share": Field("signature posts that are reposts", "share", "reposts"),
