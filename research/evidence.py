@@ -897,7 +897,9 @@ def _own_evidence(
             "span_hours": np.where(has_span, (end - start) / 3600.0, np.nan),
             "span_share": np.where(has_span, (end - start) / window, np.nan),
             "active_share": active_share,
-            "duty": _duty(active_share, (end - start) / window, has_span),
+            "duty": _duty(
+                events.post_time[sp_post], sp_group, n, np.where(has_span, end - start, 0), rule
+            ),
             "top_urls": _top_urls(events, sp_post, sp_group, n),
             "signature_sites": _joined_names(site_labels, groups.sites),
         }
@@ -1436,14 +1438,15 @@ def _link_reuse(events: Events, s_links: np.ndarray, s_group: np.ndarray, n: int
 
 
 def _active_share(
-    time: np.ndarray, group: np.ndarray, n: int, window: float, rule: Rule
+    time: np.ndarray, group: np.ndarray, n: int, window: float | np.ndarray, rule: Rule
 ) -> np.ndarray:
     """Share of ``window`` each group's posts (their ``time``) are active in: the sum of the
     gaps between consecutive posts, each counted at most the smaller of ``window / posts`` and
     (with at least ``rule.wave_gaps`` gaps) ``rule.wave_gap`` times the group's lower-quartile
     gap, but never less than
     ``rule.wave_floor * window`` (see the module docstring); NaN for a group without posts, 0
-    for a group with one.
+    for a group with one. ``window`` is one length for all groups or one per group
+    (:func:`_duty` measures each against its own span).
 
     Three waves in a window of 1000 (seven gaps, too few for a quartile: each pause counts the
     mean gap, 125), then eight posts spread evenly:
@@ -1459,12 +1462,14 @@ def _active_share(
     window, 47 minutes) counts:
 
     >>> waves = (np.arange(13)[:, None] * 86_400 + np.array([0, 10, 20])).ravel()
-    >>> _active_share(waves, np.zeros(39, dtype=np.int64), 1, 13 * 86_400.0, Rule()).round(3)
+    >>> rule = Rule(wave_gaps=8, wave_gap=10.0, wave_floor=0.0025)
+    >>> _active_share(waves, np.zeros(39, dtype=np.int64), 1, 13 * 86_400.0, rule).round(3)
     array([0.03])
     """
     out = np.full(n, np.nan)
     if len(time) == 0:
         return out
+    window = np.broadcast_to(np.asarray(window, dtype=np.float64), (n,))
     count = group_sizes(group, n).astype(np.float64)
     gg, gaps = _gaps(group, time)
     cap = window / np.maximum(count, 1.0)
@@ -1477,32 +1482,36 @@ def _active_share(
     capped = np.minimum(gaps, cap[gg])
     active = np.bincount(gg, weights=capped, minlength=n)
     has = count > 0
-    out[has] = active[has] / window
+    out[has] = active[has] / window[has]
     return out
 
 
-def _duty(active_share: np.ndarray, span_share: np.ndarray, has_span: np.ndarray) -> np.ndarray:
-    """Share of its own span a group is active in (``active_share / span_share``, at most 1):
-    the episode's measure that does not depend on how long the observed window is. NaN where
-    the group has no span (no posts, or all in one second).
+def _duty(
+    time: np.ndarray, group: np.ndarray, n: int, span: np.ndarray, rule: Rule
+) -> np.ndarray:
+    """Share of its own span (``span``, seconds) each group's posts are active in: the
+    :func:`_active_share` of its posts with the span standing for the window (pauses capped at
+    ``span / posts``, ten quartile gaps, or ``wave_floor`` of the span), at most 1. Unlike the
+    active share it does not depend on how long the observed window is: the same waves make
+    the same duty in a ten-day export and in a month's. NaN where the group has no span (no
+    posts, or all in one second).
 
-    Ten waves of an hour, a pause of eight hours between them (a span of 82 hours), the pauses
-    counted as the floor (:func:`_active_share`) of a window of ten days:
+    Ten waves of forty posts a minute apart, a day apart: each pause counts the floor (1/400 of
+    the span, 32 minutes: more than ten quartile gaps), so the waves are active in 5% of their
+    nine days; forty posts spread evenly over the same span are active in (nearly) all of it:
 
-    >>> window = 240 * 3600.0
-    >>> active = (10 * 3600 + 9 * 0.0025 * window) / window
-    >>> _duty(np.array([active]), np.array([82 * 3600 / window]), np.array([True])).round(3)
-    array([0.188])
-
-    Posting spread evenly over its span is active in all of it, whatever the window:
-
-    >>> _duty(np.array([0.2, 0.0]), np.array([0.2, 0.0]), np.array([True, True]))
-    array([ 1., nan])
+    >>> waves = (np.arange(10)[:, None] * 86_400 + 60 * np.arange(40)).ravel()
+    >>> rule = Rule(wave_gaps=16, wave_gap=10.0, wave_floor=0.0025)
+    >>> spread = np.linspace(0, waves.max(), 40).astype(np.int64)
+    >>> time, group = np.concatenate([waves, spread]), np.repeat([0, 1], [400, 40])
+    >>> _duty(time, group, 2, np.array([waves.max(), waves.max()], dtype=float), rule).round(3)
+    array([0.053, 0.975])
     """
-    out = np.full(len(active_share), np.nan)
-    has = has_span & (span_share > 0)
-    out[has] = np.minimum(active_share[has] / span_share[has], 1.0)
-    return out
+    span = np.asarray(span, dtype=np.float64)
+    has = span > 0
+    out = _active_share(time, group, n, np.where(has, span, 1.0), rule)
+    out[~has] = np.nan
+    return np.minimum(out, 1.0)
 
 
 def _gaps(group: np.ndarray, time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
