@@ -1486,9 +1486,7 @@ def _active_share(
     return out
 
 
-def _duty(
-    time: np.ndarray, group: np.ndarray, n: int, span: np.ndarray, rule: Rule
-) -> np.ndarray:
+def _duty(time: np.ndarray, group: np.ndarray, n: int, span: np.ndarray, rule: Rule) -> np.ndarray:
     """Share of its own span (``span``, seconds) each group's posts are active in: the
     :func:`_active_share` of its posts with the span standing for the window (pauses capped at
     ``span / posts``, ten quartile gaps, or ``wave_floor`` of the span), at most 1. Unlike the

@@ -50,7 +50,7 @@ import pandas as pd
 #: (research.evidence). A term missing from a table, or unknown for a group (NaN: no text,
 #: no reuse measured), is 0 with its ``known`` indicator 0.
 COUNTS = ("n_adopters", "n_sites", "outside")
-SHARES = ("exclusivity", "span_share", "active_share", "duty", "history", "routine", "repost_share",
+SHARES = ("exclusivity", "span_share", "active_share", "history", "routine", "repost_share",
           "link_reuse", "coarse_share", "burst_share", "text_share", "synchrony", "templating",
           "app_lift", "prevalence")  # fmt: skip
 TERMS = COUNTS + SHARES

@@ -129,7 +129,7 @@ def test_a_retweet_storm_is_coordinated_not_compromised(rng):
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
-    assert group["reason"] == "reposts 1.00 > 0.50"
+    assert group["reason"] == f"reposts 1.00 > {Rule().max_reposts:.2f}"
     assert (
         "compromised" not in group["explanation"].split(":")[0]
         and "hijack" not in group["explanation"]
@@ -186,7 +186,10 @@ def test_adopters_of_a_new_app_post_their_own_pages(rng):
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
-    assert group["link_reuse"] == 0.0 and "reuse 0.00 < 0.40 and templating" in group["reason"]
+    assert (
+        group["link_reuse"] == 0.0
+        and f"reuse 0.00 < {Rule().min_reuse:.2f} and templating" in group["reason"]
+    )
 
 
 def test_own_pages_in_the_same_words_are_one_message(rng):
@@ -201,7 +204,7 @@ def test_own_pages_in_the_same_words_are_one_message(rng):
     group = _group_of(decision, accounts, "v0")
     assert group["link_reuse"] == 0.0
     assert group["verdict"] == "compromised", group["reason"]
-    assert "reuse 0.00 < 0.40 but templating" in explain(group)
+    assert f"reuse 0.00 < {Rule().min_reuse:.2f} but templating" in explain(group)
 
 
 def test_sharing_a_page_at_ones_own_pace_is_not_concert(rng):
@@ -466,7 +469,7 @@ def test_a_pooled_group_that_fails_leaves_its_sites_verdicts_alone(rng):
     # posts span a minute); the three together span ten hours, more than a strict max_span.
     rows, members = _a_campaign_over_three_small_sites(rng)
     strict = dict(min_size=3, min_synchrony=1.0, min_templating=1.0, min_prevalence=1.0,
-                  min_app_lift=0.4, max_span=0.01, max_active=0.0)  # fmt: skip
+                  min_app_lift=0.4, max_span=0.01, max_active=0.0, max_duty=0.0)  # fmt: skip
     decision, accounts = _decide(rows, members, Rule(pool="alongside", **strict))
     flagged = decision.clusters[decision.clusters["flagged"]]
     assert sorted(flagged["signature_sites"]) == ["slim-a.com", "slim-b.com", "slim-c.com"]
@@ -498,7 +501,7 @@ def test_a_pooled_group_stays_whole_when_its_campaign_join_fails(rng):
     members = {**members, **dict.fromkeys(others, 1)}
     # (Routine out of play too: the fourth site's adopters co-posted the first three.)
     strict = dict(min_size=3, min_synchrony=1.0, min_templating=1.0, min_prevalence=1.0,
-                  max_span=0.1, max_active=0.0, max_routine=1.0)  # fmt: skip
+                  max_span=0.1, max_active=0.0, max_duty=0.0, max_routine=1.0)  # fmt: skip
     decision, accounts = _decide(rows, members, Rule(pool="alongside", **strict))
     flagged = decision.clusters[decision.clusters["flagged"]]
     assert sorted(flagged["signature_sites"]) == [
