@@ -137,10 +137,10 @@ cluster's members pushed and that were *new* when they did.
                         keeps it near ``span_share``; waves days apart count a little
                         each, however few the posts. A group active all along is
                         routine, not an episode
-``duty``                the share of its own span it is active in
-                        (``active_share / span_share``, at most 1): waves
-                        far apart within the span make it small whatever the
-                        window's length (a campaign of ten hour-long waves over
+``duty``                the share of its own span it is active in, the gaps
+                        capped as for ``active_share`` but against the span
+                        (at most 1): waves far apart within the span make it
+                        small whatever the window's length (a campaign of ten hour-long waves over
                         four days is as much an episode in a ten-day export as
                         in a month's)
 ======================  ========================================================
@@ -857,7 +857,9 @@ def _own_evidence(
     window = max(float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0)
     median_gap = _median_gap(link_site[s_links], s_when, s_group, n)
     has_span = n_sig_posts > 0
-    active_share = _active_share(events.post_time[sp_post], sp_group, n, window, rule)
+    active_share, duty = _episode_shares(
+        events.post_time[sp_post], sp_group, n, window, np.where(has_span, end - start, 0), rule
+    )
     table = pd.DataFrame(
         {
             "cluster": np.arange(n),
@@ -897,9 +899,7 @@ def _own_evidence(
             "span_hours": np.where(has_span, (end - start) / 3600.0, np.nan),
             "span_share": np.where(has_span, (end - start) / window, np.nan),
             "active_share": active_share,
-            "duty": _duty(
-                events.post_time[sp_post], sp_group, n, np.where(has_span, end - start, 0), rule
-            ),
+            "duty": duty,
             "top_urls": _top_urls(events, sp_post, sp_group, n),
             "signature_sites": _joined_names(site_labels, groups.sites),
         }
@@ -1445,8 +1445,7 @@ def _active_share(
     (with at least ``rule.wave_gaps`` gaps) ``rule.wave_gap`` times the group's lower-quartile
     gap, but never less than
     ``rule.wave_floor * window`` (see the module docstring); NaN for a group without posts, 0
-    for a group with one. ``window`` is one length for all groups or one per group
-    (:func:`_duty` measures each against its own span).
+    for a group with one. ``window`` is one length for all groups or one per group.
 
     Three waves in a window of 1000 (seven gaps, too few for a quartile: each pause counts the
     mean gap, 125), then eight posts spread evenly:
@@ -1466,33 +1465,49 @@ def _active_share(
     >>> _active_share(waves, np.zeros(39, dtype=np.int64), 1, 13 * 86_400.0, rule).round(3)
     array([0.03])
     """
-    out = np.full(n, np.nan)
+    return _active_shares(time, group, n, (window,), rule)[0]
+
+
+def _active_shares(
+    time: np.ndarray,
+    group: np.ndarray,
+    n: int,
+    windows: Sequence[float | np.ndarray],
+    rule: Rule,
+) -> list[np.ndarray]:
+    """:func:`_active_share` against each of ``windows``, the gaps and their quartiles found
+    once."""
     if len(time) == 0:
-        return out
-    window = np.broadcast_to(np.asarray(window, dtype=np.float64), (n,))
+        return [np.full(n, np.nan) for _ in windows]
     count = group_sizes(group, n).astype(np.float64)
     gg, gaps = _gaps(group, time)
-    cap = window / np.maximum(count, 1.0)
-    if len(gaps):
-        # Each group's lower-quartile gap (whole seconds: gaps of integer times).
-        quartile = site_spans(gg, gaps.astype(np.int64), n, 0.25)[:, 0]
-        waves = np.maximum(rule.wave_gap * quartile, rule.wave_floor * window)
-        enough = count - 1 >= rule.wave_gaps  # a quartile of a handful of gaps is their least
-        cap = np.where(enough, np.minimum(cap, waves), cap)
-    capped = np.minimum(gaps, cap[gg])
-    active = np.bincount(gg, weights=capped, minlength=n)
+    # Each group's lower-quartile gap (whole seconds: gaps of integer times).
+    quartile = site_spans(gg, gaps.astype(np.int64), n, 0.25)[:, 0] if len(gaps) else None
+    enough = count - 1 >= rule.wave_gaps  # a quartile of a handful of gaps is their least
     has = count > 0
-    out[has] = active[has] / window[has]
-    return out
+    shares = []
+    for window in windows:
+        window = np.broadcast_to(np.asarray(window, dtype=np.float64), (n,))
+        cap = window / np.maximum(count, 1.0)
+        if quartile is not None:
+            waves = np.maximum(rule.wave_gap * quartile, rule.wave_floor * window)
+            cap = np.where(enough, np.minimum(cap, waves), cap)
+        active = np.bincount(gg, weights=np.minimum(gaps, cap[gg]), minlength=n)
+        out = np.full(n, np.nan)
+        out[has] = active[has] / window[has]
+        shares.append(out)
+    return shares
 
 
-def _duty(time: np.ndarray, group: np.ndarray, n: int, span: np.ndarray, rule: Rule) -> np.ndarray:
-    """Share of its own span (``span``, seconds) each group's posts are active in: the
-    :func:`_active_share` of its posts with the span standing for the window (pauses capped at
-    ``span / posts``, ten quartile gaps, or ``wave_floor`` of the span), at most 1. Unlike the
-    active share it does not depend on how long the observed window is: the same waves make
-    the same duty in a ten-day export and in a month's. NaN where the group has no span (no
-    posts, or all in one second).
+def _episode_shares(
+    time: np.ndarray, group: np.ndarray, n: int, window: float, span: np.ndarray, rule: Rule
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's ``active_share`` (of the observed ``window``) and ``duty``: the share of
+    its own ``span`` (seconds) its posts are active in, the span standing for the window
+    (pauses capped at ``span / posts``, ten quartile gaps, or ``wave_floor`` of the span), at
+    most 1. Unlike the active share the duty does not depend on how long the observed window
+    is: the same waves make the same duty in a ten-day export and in a month's. NaN where the
+    group has no span (no posts, or all in one second).
 
     Ten waves of forty posts a minute apart, a day apart: each pause counts the floor (1/400 of
     the span, 32 minutes: more than ten quartile gaps), so the waves are active in 5% of their
@@ -1502,19 +1517,19 @@ def _duty(time: np.ndarray, group: np.ndarray, n: int, span: np.ndarray, rule: R
     >>> rule = Rule(wave_gaps=16, wave_gap=10.0, wave_floor=0.0025)
     >>> spread = np.linspace(0, waves.max(), 40).astype(np.int64)
     >>> time, group = np.concatenate([waves, spread]), np.repeat([0, 1], [400, 40])
-    >>> _duty(time, group, 2, np.array([waves.max(), waves.max()], dtype=float), rule).round(3)
+    >>> span = np.array([waves.max(), waves.max()], dtype=float)
+    >>> _episode_shares(time, group, 2, 30 * 86_400.0, span, rule)[1].round(3)
     array([0.053, 0.975])
     """
     span = np.asarray(span, dtype=np.float64)
     has = span > 0
-    out = _active_share(time, group, n, np.where(has, span, 1.0), rule)
-    out[~has] = np.nan
-    return np.minimum(out, 1.0)
+    active, in_span = _active_shares(time, group, n, (window, np.where(has, span, 1.0)), rule)
+    return active, np.where(has, np.minimum(in_span, 1.0), np.nan)
 
 
 def _gaps(group: np.ndarray, time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The gaps between consecutive times within each group (in seconds, as floats), each with
-    its group: what :func:`_synchrony` and :func:`_active_share` read."""
+    its group: what :func:`_synchrony` and :func:`_active_shares` read."""
     order = np.lexsort((time, group))
     g, t = group[order], time[order].astype(np.float64)
     same = g[1:] == g[:-1]
