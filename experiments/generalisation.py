@@ -211,13 +211,14 @@ def tune(method: str, points: Sequence[dict[str, Any]], draws: Sequence[Draw], a
          runs: dict[tuple[int, int], dict[str, Any]], margin: Margin | None = None,
          ) -> tuple[dict[str, Any], float]:  # fmt: skip
     """The point of ``points`` with the best :func:`experiments.protocol.objective` on ``draws``
-    (ties: the earlier), unless the paper's settings (the first point) are within ``margin`` of
-    it: the one-standard-error rule, the paper's settings being the preferred model, as the
-    grid's middle is our own search's start."""
+    (ties: the earlier), the issue's bars first as in our own search (a point within them beats
+    any over them, :meth:`~experiments.protocol.Margin.ahead`), unless the paper's settings (the
+    first point) are within ``margin`` of it: the one-standard-error rule, the paper's settings
+    being the preferred model, as the grid's middle is our own search's start."""
     tables = [pd.DataFrame([runs[(i, j)] for j in range(len(draws))]) for i in range(len(points))]
     scores = [objective(t, attack) for t in tables]
-    best = int(np.argmax(scores))
     margin = margin or Margin(attack, 0.0, 0, 0)
+    best = margin.best(list(zip(tables, scores, strict=True)))
     if best and not margin.beats(tables[best], scores[best], tables[0], scores[0]):
         best = 0
     return dict(points[best]), float(scores[best])

@@ -65,7 +65,8 @@ def choose_learned(
 ) -> tuple[LearnedRule, float]:
     """Fit the learned rule on ``pool``'s groups for each model setting in ``grid`` and pick
     the setting and threshold with the best :func:`~experiments.protocol.objective` over the
-    ``attack`` families; :data:`START` stays unless the best beats it by ``margin``. Returns
+    ``attack`` families, within the bars first (:meth:`~experiments.protocol.Margin.best`, as
+    for our ladder and the baselines); :data:`START` stays unless the best beats it by ``margin``. Returns
     the rule and its score."""
     labels = pool.group_truth() >= CAMPAIGN_SHARE
     margin = margin or Margin(attack, 0.0, 0, 0)
@@ -83,7 +84,7 @@ def choose_learned(
             point = {"max_leaf_nodes": leaves, "max_iter": trees, "threshold": threshold}
             scored.append((point, objective(metrics, attack), metrics))
     start = next(i for i, (point, _s, _m) in enumerate(scored) if point == START)
-    best = max(range(len(scored)), key=lambda i: (scored[i][1], -i))
+    best = margin.best([(metrics, score) for _point, score, metrics in scored])
     if best != start and not margin.beats(
         scored[best][2], scored[best][1], scored[start][2], scored[start][1]
     ):

@@ -10,9 +10,13 @@ reported on test draws of families they were not chosen on.
   every term included. *Thresholds* of the verdict ladder only change which cached groups are
   compromised, so thousands of them are scored in seconds (:func:`flags`).
 * **The choice** (:func:`choose`) maximises, over the training attack families, the mean of
-  each family's median and 10th-percentile F1, penalised when the pooled benign false-positive
-  rate exceeds 0.5% or any benign look-alike other than giveaways is flagged above 1%
-  (:func:`objective`): random search over the threshold grid, then coordinate ascent; the
+  each family's median and 10th-percentile F1 (:func:`objective`), subject to the issue's
+  bars on the development draws: pooled benign false-positive rate at most 0.5%, each benign
+  look-alike other than giveaways flagged at most 1% (:func:`excess`). The bars are hard: a
+  setting within them beats any setting over them, whatever its F1 (:meth:`Margin.ahead`),
+  and they must hold ``margin_se`` bootstrap standard errors up (soft penalties let recall
+  buy benign accounts: the development draws showed 0.58%, the held-out ones 0.94%; point
+  estimates within the bars still flagged 1.4% of held-out organisations). Random search over the threshold grid, then coordinate ascent; the
   structural settings by coordinate ascent, each scored by its best thresholds. Every search
   starts from the middle of each grid (:func:`middle`), not from the frozen defaults (which
   saw every family), and takes a step only when it gains more than ``margin_se`` bootstrap
@@ -436,7 +440,9 @@ def objective(metrics: pd.DataFrame, attack: Sequence[str]) -> float:
     """The choice's score on development draws: the mean over the training attack families of
     (median F1 + 10th-percentile F1) / 2, minus the pooled benign FPR (``BENIGN_COST``), 20 x
     the pooled benign FPR above 0.5% and 5 x each benign look-alike's flagged share above 1%
-    (giveaways count only in the pooled FPR)."""
+    (giveaways count only in the pooled FPR). The bars themselves are hard constraints of the
+    search (:func:`excess`, :meth:`Margin.ahead`); the penalties only grade the scores that
+    are reported of a setting over them."""
     return float(objectives(metrics, attack, np.arange(len(metrics))[None, :])[0])
 
 
@@ -451,6 +457,18 @@ def objectives(metrics: pd.DataFrame, attack: Sequence[str], rows: np.ndarray) -
         if mine.any()
     ]
     score = np.mean(parts, axis=0) if parts else np.zeros(len(rows))
+    fpr, shares = _benign_rates(metrics, rows)
+    score = score - BENIGN_COST * fpr - 20 * np.maximum(0.0, fpr - MAX_FPR)
+    for share in shares.values():
+        score = score - 5 * np.maximum(0.0, share - MAX_DECOY_SHARE)
+    return score
+
+
+def _benign_rates(
+    metrics: pd.DataFrame, rows: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The pooled benign FPR and the flagged share of each benign look-alike held to the bar
+    (not giveaways), per resample (``rows`` as in :func:`objectives`)."""
 
     def summed(values: pd.Series) -> np.ndarray:
         # A draw without the column's kind (a run read back from JSON) counts 0, as a sum
@@ -458,15 +476,34 @@ def objectives(metrics: pd.DataFrame, attack: Sequence[str], rows: np.ndarray) -
         return values.fillna(0).to_numpy(dtype=np.float64)[rows].sum(axis=1)
 
     fpr = summed(metrics["fp"]) / np.maximum(summed(metrics["n_benign"]), 1)
-    score = score - BENIGN_COST * fpr - 20 * np.maximum(0.0, fpr - MAX_FPR)
+    shares = {}
     for column in [c for c in metrics if c.startswith("flagged_")]:
         kind = column.removeprefix("flagged_")
         if kind in REPORTED_ONLY:
             continue
         total = summed(metrics[f"n_{kind}"])
-        share = summed(metrics[column].fillna(0) * metrics[f"n_{kind}"]) / np.maximum(total, 1)
-        score = score - 5 * np.maximum(0.0, share - MAX_DECOY_SHARE)
-    return score
+        shares[kind] = summed(metrics[column].fillna(0) * metrics[f"n_{kind}"]) / np.maximum(
+            total, 1
+        )
+    return fpr, shares
+
+
+def excess(metrics: pd.DataFrame, k: float = 0.0, rows: np.ndarray | None = None) -> float:
+    """How far a setting's development draws are over the issue's bars: the pooled benign FPR
+    above ``MAX_FPR`` plus each look-alike's (giveaways but) flagged share above
+    ``MAX_DECOY_SHARE``, each rate taken ``k`` bootstrap standard errors above its estimate
+    over the resamples ``rows`` (as in :func:`objectives`). Zero means the setting is
+    admissible (:meth:`Margin.ahead`). With eight draws of a look-alike, one draw's flagged
+    organisation moves its share by a point: a setting at 0.9% on the development draws
+    flagged 1.4% of the test draws' organisations, so the bar must hold with room for that."""
+    fpr, shares = _benign_rates(metrics, np.arange(len(metrics))[None, :])
+    rates = [float(fpr[0]), *(float(v[0]) for v in shares.values())]
+    if k > 0 and rows is not None and len(rows) > 1:
+        fpr_r, shares_r = _benign_rates(metrics, rows)
+        spread = [np.std(fpr_r, ddof=1), *(np.std(v, ddof=1) for v in shares_r.values())]
+        rates = [r + k * float(sd) for r, sd in zip(rates, spread, strict=True)]
+    bars = [MAX_FPR] + [MAX_DECOY_SHARE] * len(shares)
+    return float(sum(max(0.0, r - bar) for r, bar in zip(rates, bars, strict=True)))
 
 
 @dataclass(frozen=True)
@@ -478,6 +515,9 @@ class Choice:
     score: float
     attack: tuple[str, ...]
     trace: list[dict[str, Any]] = field(default_factory=list, compare=False)
+    #: How far over the bars its development draws are, ``margin_se`` standard errors up
+    #: (:meth:`Margin.excess`; 0: admissible).
+    excess: float = 0.0
 
     def rule(self) -> Rule:
         return replace(structural_spec(self.structural).rule, **self.thresholds)
@@ -513,23 +553,69 @@ class Margin:
     family, the 10th percentile is nearly the minimum, and settings that win by one draw's
     luck moved the leave-one-family-out choices far from each other; this is the one-standard-
     error rule of model selection (Hastie, Tibshirani and Friedman, 2009, sec. 7.10)
-    applied to each step of the search. ``k = 0`` accepts any gain."""
+    applied to each step of the search. ``k = 0`` accepts any gain. Before any score, the
+    issue's bars decide (:meth:`ahead`): a setting over them never beats one within them."""
 
     def __init__(self, attack: Sequence[str], k: float, n_resamples: int, seed: int) -> None:
         self.attack, self.k, self.n, self.seed = list(attack), float(k), int(n_resamples), seed
         self._rows: np.ndarray | None = None
 
+    def rows(self, metrics: pd.DataFrame) -> np.ndarray | None:
+        """The bootstrap resamples of the draws (drawn once; every setting is scored on the
+        same draws), or None without resampling."""
+        if self.k <= 0 or self.n <= 1:
+            return None
+        if self._rows is None:
+            self._rows = resamples(metrics, self.n, self.seed)
+        return self._rows
+
+    def excess(self, metrics: pd.DataFrame) -> float:
+        """:func:`excess` with the rates ``k`` standard errors up: the bars must hold with
+        the same room a step's gain must clear."""
+        return excess(metrics, self.k, self.rows(metrics))
+
+    def ahead(
+        self, new: pd.DataFrame, new_score: float, old: pd.DataFrame, old_score: float
+    ) -> bool | None:
+        """Feasibility first: the bars (pooled benign FPR 0.5%, 1% of each look-alike on the
+        development draws, :meth:`excess`) are constraints, not costs a recall gain can buy
+        back. A setting within them beats one over them; of two over them, the one less
+        over wins (the search walks back to admissible ground from a start over the bars).
+        ``None`` when both are within the bars: the score decides (:meth:`beats`)."""
+        new_over, old_over = self.excess(new), self.excess(old)
+        if new_over > 0 or old_over > 0:
+            return new_over < old_over - 1e-12
+        return None
+
+    def better(
+        self, new: pd.DataFrame, new_score: float, old: pd.DataFrame, old_score: float
+    ) -> bool:
+        """:meth:`ahead`, then any gain in score (no margin): the random phase's order."""
+        first = self.ahead(new, new_score, old, old_score)
+        return first if first is not None else new_score > old_score + 1e-12
+
+    def best(self, scored: Sequence[tuple[pd.DataFrame, float]]) -> int:
+        """The position of the best of several (metrics, score) pairs by :meth:`better`
+        (ties: the earlier)."""
+        top = 0
+        for i in range(1, len(scored)):
+            if self.better(*scored[i], *scored[top]):
+                top = i
+        return top
+
     def beats(
         self, new: pd.DataFrame, new_score: float, old: pd.DataFrame, old_score: float
     ) -> bool:
+        first = self.ahead(new, new_score, old, old_score)
+        if first is not None:
+            return first
         gain = new_score - old_score
         if gain <= 1e-12:
             return False
-        if self.k <= 0 or self.n <= 1:
+        rows = self.rows(old)
+        if rows is None:
             return True
-        if self._rows is None:
-            self._rows = resamples(old, self.n, self.seed)
-        gains = objectives(new, self.attack, self._rows) - objectives(old, self.attack, self._rows)
+        gains = objectives(new, self.attack, rows) - objectives(old, self.attack, rows)
         return bool(gain > self.k * float(np.std(gains, ddof=1)))
 
 
@@ -566,14 +652,14 @@ def choose_thresholds(
     current = {k: getattr(base, k) for k in names} if start is None else dict(start)
     best = dict(current)
     best_score, best_metrics = score_of(current)
-    # The random phase explores: its best point by score (ties keep the earlier) starts the
-    # ascent. Asking it to beat the start by the margin left the search at the start where
+    # The random phase explores: its best point (within the bars first, then by score; ties
+    # keep the earlier) starts the ascent. Asking it to beat the start by the margin left the search at the start where
     # the gains need several settings at once (no single step clears the margin), far below
     # points it had seen; :func:`settle` then returns what the draws do not support.
     for _ in range(n_random):
         values = {k: space[k][int(rng.integers(len(space[k])))] for k in names}
         s, m = score_of(values)
-        if s > best_score + 1e-12:
+        if margin.better(m, s, best_metrics, best_score):
             best, best_score, best_metrics = values, s, m
     improved = True
     while improved:
@@ -681,7 +767,7 @@ def choose(
     trace = [
         {"structural": json.loads(k), "score": v[0], "thresholds": v[1]} for k, v in scored.items()
     ]
-    return Choice(best, best_thresholds, best_score, tuple(attack), trace)
+    return Choice(best, best_thresholds, best_score, tuple(attack), trace, margin.excess(best_metrics))
 
 
 def load_selection(paper_dir: Path) -> dict[str, Any]:

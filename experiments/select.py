@@ -133,6 +133,7 @@ def choice_record(choice: Choice) -> dict[str, Any]:
     return {
         "attack": list(choice.attack),
         "score": round(choice.score, 6),
+        "excess": round(choice.excess, 6),
         "structural": choice.structural,
         "thresholds": choice.thresholds,
         "params": choice.params(),
@@ -155,10 +156,12 @@ def write_selection(
     record = provenance(
         objective=(
             "mean over training attack families of (median F1 + 10th-percentile F1) / 2, minus "
-            "the pooled benign FPR, 20 x (pooled benign FPR - 0.005)+ and 5 x (flagged share - "
-            "0.01)+ of each benign look-alike but giveaways; searches start from the middle of "
-            "each grid and take a step only when it gains more than margin_se bootstrap "
-            "standard errors"
+            "the pooled benign FPR, subject to pooled benign FPR <= 0.005 and flagged share <= "
+            "0.01 of each benign look-alike but giveaways, each rate margin_se bootstrap standard "
+            "errors up (hard: a setting within these bars beats any over them; of two over them "
+            "the one less over wins); searches start "
+            "from the middle of each grid and take a step only when it gains more than "
+            "margin_se bootstrap standard errors"
         ),
         search={
             k: cfg["experiment"].get(k) for k in ("start", "margin_se", "n_resamples", "n_random")

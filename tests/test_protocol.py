@@ -205,3 +205,61 @@ def test_blind_draws_use_seeds_no_other_step_uses_and_summarise_counts_failures(
     flagged = dict(zip(shares["kind"], shares["flagged"], strict=True))
     assert flagged["giveaway"] == pytest.approx(3 / 40)
     assert flagged["pooled FPR"] == pytest.approx(4 / 500)
+
+
+def test_the_bars_are_constraints_no_recall_gain_buys_back():
+    from experiments.protocol import excess
+
+    margin = Margin(ATTACK, k=1.0, n_resamples=200, seed=0)
+    within = metrics(*BASE, fp=60, n_benign=10_000)  # 60 of 22,000 benign: 0.27%
+    # every campaign found, at 0.55% pooled FPR: over the 0.5% bar
+    over = metrics([1.0] * 6, [1.0] * 6, fp=121, n_benign=10_000)
+    assert excess(within) == 0.0 and excess(over) == pytest.approx(121 / 22_000 - 0.005)
+    assert objective(over, ATTACK) > objective(within, ATTACK)  # the soft penalty is outbid
+    assert not margin.beats(over, objective(over, ATTACK), within, objective(within, ATTACK))
+    assert margin.beats(within, objective(within, ATTACK), over, objective(over, ATTACK))
+    assert not margin.better(over, objective(over, ATTACK), within, objective(within, ATTACK))
+    # a look-alike over its 1% bar is inadmissible however low the pooled FPR
+    decoy = metrics([1.0] * 6, [1.0] * 6, fp=2, n_benign=10_000, decoy=(2, 100))
+    assert excess(decoy) == pytest.approx(0.01)
+    assert margin.beats(within, objective(within, ATTACK), decoy, objective(decoy, ATTACK))
+    # of two settings over the bars, the one less over wins, whatever their F1: the search
+    # walks back to admissible ground from a start over them
+    worse = metrics(*BASE, fp=200, n_benign=10_000)
+    assert margin.beats(over, objective(over, ATTACK), worse, objective(worse, ATTACK))
+    assert not margin.beats(worse, objective(worse, ATTACK), over, objective(over, ATTACK))
+    # within the bars the score and its margin decide as before
+    better = metrics([0.9, 1.0, 1.0, 1.0, 1.0, 1.0], [1.0] * 6, fp=60, n_benign=10_000)
+    assert margin.beats(better, objective(better, ATTACK), within, objective(within, ATTACK))
+
+
+def test_baseline_tuning_respects_the_bars_too():
+    draws = list(range(13))
+    tables = {
+        "paper": metrics(*BASE, fp=200, n_benign=10_000),  # over the bar
+        "loud": metrics([1.0] * 6, [1.0] * 6, fp=121, n_benign=10_000),  # over, less
+        "quiet": metrics(*LUCKY, fp=10, n_benign=10_000),  # within, lower F1
+    }
+    names = ["paper", "loud", "quiet"]
+    runs = {(i, j): tables[n].iloc[j].to_dict() for i, n in enumerate(names) for j in draws}
+    chosen, _ = tune("m", [{"name": n} for n in names], draws, ATTACK, runs, Margin(ATTACK, 1, 200, 0))
+    assert chosen == {"name": "quiet"}
+
+
+def test_the_bars_must_hold_with_a_standard_error_of_room():
+    from experiments.protocol import excess
+
+    # eight organisation draws of 100 accounts: 0.75% flagged, all of it in one draw
+    rows = [{"family": "a", "f1": 1.0, "fp": 0, "n_benign": 1000} for _ in range(6)]
+    rows += [
+        {"family": "org", "f1": np.nan, "fp": fp, "n_benign": 100, "flagged_org": fp / 100, "n_org": 100}
+        for fp in [6, 0, 0, 0, 0, 0, 0, 0]
+    ]
+    lumpy = pd.DataFrame(rows)
+    assert excess(lumpy) == 0.0  # the point estimate is within the bar
+    margin = Margin(["a"], k=1.0, n_resamples=200, seed=0)
+    assert margin.excess(lumpy) > 0  # one draw's luck away from it: not admissible
+    even = lumpy.assign(fp=[0] * 6 + [1, 1, 1, 1, 1, 1, 0, 0])
+    even["flagged_org"] = even["fp"] / 100
+    assert margin.excess(even) == 0.0  # the same rate on most draws is
+    assert Margin(["a"], k=0.0, n_resamples=200, seed=0).excess(lumpy) == 0.0
