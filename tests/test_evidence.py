@@ -154,7 +154,7 @@ def test_an_organisation_that_coordinates_all_along_fails_routine(rng):
     decision, accounts = _decide(rows, dict.fromkeys(VICTIMS, 0))
     group = _group_of(decision, accounts, "v0")
     assert group["verdict"] == "coordinated"
-    assert group["routine"] == 1.0 and "routine 1.00 > 0.30" in group["reason"]
+    assert group["routine"] == 1.0 and f"routine 1.00 > {Rule().max_routine:.2f}" in group["reason"]
 
 
 def test_victims_who_joined_a_retweet_storm_are_not_routine(rng):
@@ -450,7 +450,9 @@ def test_a_campaign_split_over_small_sites_is_judged_whole_alongside_each_site(r
     # Three posts through it prove little (the lower end of the interval of 3/3 is 0.44); the
     # nine of the three sites together do (0.70).
     rows, members = _a_campaign_over_three_small_sites(rng)
-    strict = dict(min_size=3, min_synchrony=1.0, min_templating=1.0, min_prevalence=1.0)
+    strict = dict(
+        min_size=3, min_synchrony=1.0, min_templating=1.0, min_prevalence=1.0, min_app_lift=0.5
+    )
     alone, accounts = _decide(rows, members, Rule(pool="none", **strict))
     sites = alone.clusters[alone.clusters["n_sites"] > 0]
     assert len(sites) == 3 and (sites["verdict"] == "coordinated").all()
@@ -932,7 +934,7 @@ def test_evidence_with_previous_rows_equals_evidence_measured_anew(costly):
     from research.verdicts import needs_costly_terms
 
     sim = simulate_family("unknown_app", 1, scale=0.25)
-    spec = PipelineSpec()
+    spec = PipelineSpec(rule=Rule(pool="alongside"))  # pooling on, whatever the default
     events = encode(sim.posts)
     clustering = cluster_accounts(events, spec, seed=0)
     texts = sim.posts.column("text").combine_chunks()
