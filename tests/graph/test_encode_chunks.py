@@ -53,3 +53,22 @@ def test_chunked_columns_encode_as_one(platform_urls):
     for name in ("accounts", "apps", "urls", "domains"):
         assert getattr(one, name).values.equals(getattr(many, name).values), name
     assert "" not in many.urls.values.to_pylist()
+
+
+def test_stems_of_distinct_urls_encode_as_all_stems():
+    from research.graph.events import _encode, _encode_stems, strip_query
+
+    rng = np.random.default_rng(0)
+    pool = ["http://a.com/", "http://a.com/x", "http://b.com/y", "x", "", "?", "a?b?c", "a"]
+    for _ in range(300):
+        urls = {
+            str(rng.choice(pool))
+            + str(rng.choice(["", "1"]))
+            + str(rng.choice(["", "?q", "?", "?r?s"]))
+            for _ in range(int(rng.integers(1, 25)))
+        }
+        values = pa.array(sorted(urls, key=lambda _u: rng.random()), pa.string())
+        labels, codes = _encode_stems(values)
+        want_labels, want_codes = _encode(strip_query(values))
+        assert labels.values.equals(want_labels.values)
+        assert np.array_equal(codes, want_codes) and codes.dtype == want_codes.dtype

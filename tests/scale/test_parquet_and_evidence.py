@@ -165,3 +165,42 @@ def test_parquet_column_reads_only_the_row_groups_it_needs(tmp_path, monkeypatch
     monkeypatch.setattr(pq.ParquetFile, "read_row_group", spy)
     assert column.take(np.array([95, 3, 97])).to_pylist() == ["t95", "t3", "t97"]
     assert sorted(read) == [0, 9]
+
+
+def test_rows_kept_by_index_in_are_taken_without_reading(tmp_path, monkeypatch):
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"text": [f"t{i % 7}" for i in range(100)]}), path, row_group_size=10)
+    column = ParquetColumn.open(path, "text")
+    found = column.index_in(pa.array(["t3", "t5"]), keep=np.array([95, 3, 41, 3]))
+    assert found.tolist() == [{3: 0, 5: 1}.get(i % 7, -1) for i in range(100)]
+    read = []
+    original = pq.ParquetFile.read_row_group
+
+    def spy(self, i, *args, **kwargs):
+        read.append(i)
+        return original(self, i, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", spy)
+    assert column.take(np.array([41, 3, 95, 41])).to_pylist() == ["t6", "t3", "t4", "t6"]
+    assert read == []
+    # One row not kept: the row groups asked are read, and the values are the same.
+    assert column.take(np.array([41, 50])).to_pylist() == ["t6", "t1"]
+    assert sorted(read) == [4, 5]
+
+
+def test_detect_parquet_reads_the_text_column_twice(small, tmp_path, monkeypatch):
+    path = write_posts(small.posts, tmp_path / "posts.parquet", row_group_size=7_000)
+    passes = []
+    original = ParquetColumn._row_groups
+
+    def spy(self, indices):
+        indices = list(indices)
+        passes.append(len(indices))
+        return original(self, indices)
+
+    monkeypatch.setattr(ParquetColumn, "_row_groups", spy)
+    from_disk = detect_parquet(path, seed=3)
+    in_memory = run_pipeline(small.posts, seed=3)
+    assert from_disk.clusters.equals(in_memory.clusters)
+    # The small sites' texts, the verbatim look-up; the templating sample was kept on the way.
+    assert len(passes) == 2
