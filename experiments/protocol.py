@@ -767,7 +767,9 @@ def choose(
     trace = [
         {"structural": json.loads(k), "score": v[0], "thresholds": v[1]} for k, v in scored.items()
     ]
-    return Choice(best, best_thresholds, best_score, tuple(attack), trace, margin.excess(best_metrics))
+    return Choice(
+        best, best_thresholds, best_score, tuple(attack), trace, margin.excess(best_metrics)
+    )
 
 
 def load_selection(paper_dir: Path) -> dict[str, Any]:

@@ -242,7 +242,9 @@ def test_baseline_tuning_respects_the_bars_too():
     }
     names = ["paper", "loud", "quiet"]
     runs = {(i, j): tables[n].iloc[j].to_dict() for i, n in enumerate(names) for j in draws}
-    chosen, _ = tune("m", [{"name": n} for n in names], draws, ATTACK, runs, Margin(ATTACK, 1, 200, 0))
+    chosen, _ = tune(
+        "m", [{"name": n} for n in names], draws, ATTACK, runs, Margin(ATTACK, 1, 200, 0)
+    )
     assert chosen == {"name": "quiet"}
 
 
@@ -252,7 +254,14 @@ def test_the_bars_must_hold_with_a_standard_error_of_room():
     # eight organisation draws of 100 accounts: 0.75% flagged, all of it in one draw
     rows = [{"family": "a", "f1": 1.0, "fp": 0, "n_benign": 1000} for _ in range(6)]
     rows += [
-        {"family": "org", "f1": np.nan, "fp": fp, "n_benign": 100, "flagged_org": fp / 100, "n_org": 100}
+        {
+            "family": "org",
+            "f1": np.nan,
+            "fp": fp,
+            "n_benign": 100,
+            "flagged_org": fp / 100,
+            "n_org": 100,
+        }
         for fp in [6, 0, 0, 0, 0, 0, 0, 0]
     ]
     lumpy = pd.DataFrame(rows)
