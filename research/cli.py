@@ -69,13 +69,28 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
         "simulate",
         help="write a simulated platform under attack",
         description="Simulate a platform under attack; the seed fixes every byte of the output.",
-        epilog="example:\n  python -m research simulate --preset weheartit --seed 0 --out outputs/data/whi",
+        epilog=(
+            "examples:\n  python -m research simulate --preset weheartit --seed 0 --out outputs/data/whi"
+            "\n  python -m research simulate --family stolen_credentials --seed 3 --out outputs/data/sc3"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sim.add_argument(
+    which = sim.add_mutually_exclusive_group()
+    which.add_argument(
         "--preset", default="weheartit", help="scenario preset (see `methods`); default weheartit"
     )
+    which.add_argument(
+        "--family",
+        default=None,
+        help="a scenario family (research.simulate.families): its knobs are drawn from the seed",
+    )
     sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sim.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="with --family: the platform's size relative to the family's (default 1)",
+    )
     sim.add_argument(
         "--n-posts", type=int, default=None, help="scale the background to this many posts"
     )
@@ -288,7 +303,14 @@ def _simulate(args: argparse.Namespace) -> int:
     from research.simulate import simulate
 
     start = time.perf_counter()
-    sim = simulate(args.preset, seed=args.seed, n_posts=args.n_posts)
+    if args.family is not None:
+        from research.simulate.families import simulate_family
+
+        if args.n_posts is not None:
+            raise ConfigError("--n-posts is for presets; a family's size is set by --scale")
+        sim = simulate_family(args.family, args.seed, scale=args.scale)
+    else:
+        sim = simulate(args.preset, seed=args.seed, n_posts=args.n_posts)
     if args.format == "parquet":
         sim.write(args.out)
     else:

@@ -304,3 +304,30 @@ def test_keygen_writes_a_private_key_that_ingest_accepts_and_never_overwrites(tm
     assert main(["keygen", "--out", str(key)]) == 3
     assert "exists; a new key would give new pseudonyms" in capsys.readouterr().err
     assert key.read_bytes() == before
+
+
+def test_simulate_draws_a_scenario_family_by_name(tmp_path, capsys):
+    from research.simulate.families import sample_scenario
+    from research.truth import read_truth
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        args = ["simulate", "--family", "unknown_app", "--seed", "4", "--scale", "0.1"]
+        assert main([*args, "--out", str(out), "--quiet"]) == 0
+    files = sorted(p.name for p in a.iterdir())
+    assert "posts.parquet" in files and files == sorted(p.name for p in b.iterdir())
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)  # the seed fixes it
+    # the scenario written is the family's draw for that seed: its campaign has no app field
+    drawn = sample_scenario("unknown_app", 4, scale=0.1).campaigns[0]
+    scenario = json.loads((a / "scenario.json").read_text())
+    assert drawn.app_mode == "none" and json.dumps(scenario).count(drawn.name) >= 1
+    assert len(read_truth(a).campaigns) == 1
+    posts = pd.read_parquet(a / "posts.parquet")
+    victims = read_truth(a).accounts.to_pandas().query("role == 'hijacked'")["account_id"]
+    assert posts.loc[posts["account_id"].isin(victims)].shape[0] > 0
+    assert main(["simulate", "--family", "no_such_family", "--out", str(tmp_path / "c")]) != 0
+    assert "unknown scenario family 'no_such_family'" in capsys.readouterr().err
+    assert (
+        main(["simulate", "--family", "unknown_app", "--n-posts", "9", "--out", str(tmp_path)]) != 0
+    )
+    assert "--scale" in capsys.readouterr().err
