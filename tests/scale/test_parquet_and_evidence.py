@@ -151,11 +151,9 @@ def test_templating_finds_what_minhash_lsh_query_finds():
     assert got < near / len(texts)
 
 
-def test_parquet_column_reads_only_the_row_groups_it_needs(tmp_path, monkeypatch):
-    path = tmp_path / "t.parquet"
-    pq.write_table(pa.table({"text": [f"t{i}" for i in range(100)]}), path, row_group_size=10)
-    column = ParquetColumn.open(path, "text")
-    read = []
+def _spy_on_row_groups(monkeypatch) -> list[int]:
+    """The row groups read from now on, in order (every ParquetFile.read_row_group call)."""
+    read: list[int] = []
     original = pq.ParquetFile.read_row_group
 
     def spy(self, i, *args, **kwargs):
@@ -163,6 +161,14 @@ def test_parquet_column_reads_only_the_row_groups_it_needs(tmp_path, monkeypatch
         return original(self, i, *args, **kwargs)
 
     monkeypatch.setattr(pq.ParquetFile, "read_row_group", spy)
+    return read
+
+
+def test_parquet_column_reads_only_the_row_groups_it_needs(tmp_path, monkeypatch):
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"text": [f"t{i}" for i in range(100)]}), path, row_group_size=10)
+    column = ParquetColumn.open(path, "text")
+    read = _spy_on_row_groups(monkeypatch)
     assert column.take(np.array([95, 3, 97])).to_pylist() == ["t95", "t3", "t97"]
     assert sorted(read) == [0, 9]
 
@@ -173,14 +179,7 @@ def test_rows_kept_by_index_in_are_taken_without_reading(tmp_path, monkeypatch):
     column = ParquetColumn.open(path, "text")
     found = column.index_in(pa.array(["t3", "t5"]), keep=np.array([95, 3, 41, 3]))
     assert found.tolist() == [{3: 0, 5: 1}.get(i % 7, -1) for i in range(100)]
-    read = []
-    original = pq.ParquetFile.read_row_group
-
-    def spy(self, i, *args, **kwargs):
-        read.append(i)
-        return original(self, i, *args, **kwargs)
-
-    monkeypatch.setattr(pq.ParquetFile, "read_row_group", spy)
+    read = _spy_on_row_groups(monkeypatch)
     assert column.take(np.array([41, 3, 95, 41])).to_pylist() == ["t6", "t3", "t4", "t6"]
     assert read == []
     # One row not kept: the row groups asked are read, and the values are the same.
