@@ -17,7 +17,8 @@ reported on test draws of families they were not chosen on.
   and they must hold ``margin_se`` bootstrap standard errors up (soft penalties let recall
   buy benign accounts: the development draws showed 0.58%, the held-out ones 0.94%). Random search over the threshold grid, then coordinate ascent; the
   structural settings by coordinate ascent, each scored by its best thresholds. Every search
-  starts from the middle of each grid (:func:`middle`), not from the frozen defaults (which
+  starts from the middle of each grid, or from a setting's declared prior (an optional term
+  off, the smallest group judged: :func:`middle`), not from the frozen defaults (which
   saw every family), and takes a step only when it gains more than ``margin_se`` bootstrap
   standard errors over resampled development draws (:class:`Margin`): with a handful of draws
   a family, a gain of one draw's luck is noise.
@@ -527,11 +528,28 @@ class Choice:
         return replace(structural_spec(self.structural), rule=self.rule()).to_dict()
 
 
-def middle(space: dict[str, Sequence[Any]]) -> dict[str, Any]:
+def middle(space: dict[str, Sequence[Any]], priors: dict[str, Any] | None = None) -> dict[str, Any]:
     """The start of every search: the middle value of each setting's grid (the upper one of
-    two), fixed before any draw is seen. Starting from the frozen defaults instead would let
-    every leave-one-family-out search start from a choice that saw the held-out family."""
-    return {k: list(values)[len(values) // 2] for k, values in space.items()}
+    two), fixed before any draw is seen, or the setting's declared prior (``priors``, which
+    must be a value of its grid). Starting from the frozen defaults instead would let every
+    leave-one-family-out search start from a choice that saw the held-out family.
+
+    The start is the search's prior: :func:`settle` returns a setting to it unless the draws
+    tell them apart. A grid's middle is a fair prior for a bar that every verdict needs; it
+    is not one for a term that can be switched off (its prior is off: a term earns its place
+    on the development draws) or for the smallest group judged (a larger prior would leave
+    campaigns smaller than it unjudgeable whenever the draws are too few to show them).
+
+    >>> middle({"min_size": [3, 4, 5, 6, 8], "max_span": [0.3, 0.4, 0.5]}, {"min_size": 3})
+    {'min_size': 3, 'max_span': 0.4}
+    """
+    priors = dict(priors or {})
+    for k, v in priors.items():
+        if k not in space:
+            raise KeyError(f"prior for {k!r}: not a searched setting (searched: {sorted(space)})")
+        if v not in list(space[k]):
+            raise ValueError(f"prior {k}={v!r} is not a value of its grid {list(space[k])}")
+    return {k: priors.get(k, list(values)[len(values) // 2]) for k, values in space.items()}
 
 
 def resamples(metrics: pd.DataFrame, n: int, seed: int) -> np.ndarray:
@@ -718,17 +736,24 @@ def choose(
     start: str = "middle",
     margin_se: float = 1.0,
     n_resamples: int = 200,
+    priors: dict[str, Any] | None = None,
 ) -> Choice:
     """The settings chosen on ``draws`` for the ``attack`` families (see module docstring).
 
-    ``start`` is ``"middle"`` (every search starts from the middle of each grid,
-    :func:`middle`) or ``"defaults"`` (from :class:`PipelineSpec`'s); a move is taken only when
-    it beats the best so far by ``margin_se`` bootstrap standard errors (:class:`Margin`)."""
+    ``start`` is ``"middle"`` (every search starts from the middle of each grid, or from a
+    setting's declared prior in ``priors``: :func:`middle`) or ``"defaults"`` (from
+    :class:`PipelineSpec`'s); a move is taken only when it beats the best so far by
+    ``margin_se`` bootstrap standard errors (:class:`Margin`)."""
     if start not in ("middle", "defaults"):
         raise ValueError(f"start must be 'middle' or 'defaults', not {start!r}")
     if start == "middle":
-        base_structural = middle(structural_space)
-        threshold_start: dict[str, Any] | None = middle(threshold_space)
+        priors = dict(priors or {})
+        base_structural = middle(
+            structural_space, {k: v for k, v in priors.items() if k in structural_space}
+        )
+        threshold_start: dict[str, Any] | None = middle(
+            threshold_space, {k: v for k, v in priors.items() if k not in structural_space}
+        )
     else:
         base_structural = {k: _default_structural(k) for k in structural_space}
         threshold_start = None

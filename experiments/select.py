@@ -98,6 +98,7 @@ def run_select(cfg: DictConfig, *, freeze: bool = False, progress: bool = True) 
         "start": str(spec.get("start", "middle")),
         "margin_se": float(spec.get("margin_se", 1.0)),
         "n_resamples": int(spec.get("n_resamples", 200)),
+        "priors": dict(spec.get("priors") or {}),
     }
     if progress:
         print(
@@ -160,11 +161,13 @@ def write_selection(
             "0.01 of each benign look-alike but giveaways, each rate margin_se bootstrap standard "
             "errors up (hard: a setting within these bars beats any over them; of two over them "
             "the one less over wins); searches start "
-            "from the middle of each grid and take a step only when it gains more than "
+            "from the middle of each grid (or a setting's declared prior: search.priors) and "
+            "take a step only when it gains more than "
             "margin_se bootstrap standard errors"
         ),
         search={
-            k: cfg["experiment"].get(k) for k in ("start", "margin_se", "n_resamples", "n_random")
+            k: cfg["experiment"].get(k)
+            for k in ("start", "priors", "margin_se", "n_resamples", "n_random")
         },
         draws=[asdict(d) for d in draws],
         profile=cfg.get("profile", {}),

@@ -85,6 +85,30 @@ def test_searches_start_from_the_middle_of_each_grid():
     }  # fmt: skip
 
 
+def test_declared_priors_replace_the_middle_and_must_be_grid_values():
+    space = {"min_size": [3, 4, 5, 6, 8], "max_duty": [0.0, 0.1, 0.2, 0.3], "x": [1, 2, 3]}
+    assert middle(space, {"min_size": 3, "max_duty": 0.0}) == {
+        "min_size": 3, "max_duty": 0.0, "x": 2,
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="min_size=7 is not a value of its grid"):
+        middle(space, {"min_size": 7})
+    with pytest.raises(KeyError, match="min_sise"):
+        middle(space, {"min_sise": 3})
+
+
+def test_the_shipped_selection_declares_its_priors_on_grid_values():
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    root = Path(__file__).resolve().parents[1]
+    spec = OmegaConf.load(root / "configs/experiment/select.yaml")["experiment"]
+    priors = OmegaConf.to_container(spec["priors"])
+    assert priors == {"min_size": 3, "max_duty": 0.0, "min_history": 0.0}
+    start = middle(OmegaConf.to_container(spec["thresholds"]), priors)
+    assert start["min_size"] == 3 and start["max_duty"] == 0.0 and start["min_history"] == 0.0
+
+
 def test_baseline_tuning_keeps_its_papers_settings_unless_another_clearly_wins():
     draws = list(range(13))
     tables = {
