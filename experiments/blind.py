@@ -12,7 +12,11 @@ family, the median and 10th-percentile F1 and the draws that failed, and per ben
 look-alike the share of its accounts flagged, as the generalisation table does.
 
 Run: ``python -m experiments.blind --profile quick`` (writes ``paper/generated/blind.csv``,
-``blind.md`` and the ``blind/...`` macros, with provenance).
+``blind.md`` and the ``blind/...`` macros, with provenance). ``experiment=blind_full`` (``python
+-m experiments.run experiment=blind_full profile=quick``) is the same check on platforms at each
+family's own size rather than the protocol's quarter (``blind_full.md``, ``blindfull/...``):
+the selection's bars were measured on small platforms, and a threshold that chance alone
+reaches more often on bigger ones (an app lift of three users sharing a blog) would show there.
 """
 
 from __future__ import annotations
@@ -117,7 +121,11 @@ def run_blind(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun:
     paper_dir = Path(str(cfg.paper_dir))
     generated = paper_dir / "generated"
     generated.mkdir(parents=True, exist_ok=True)
-    outputs = [generated / "blind.csv", generated / "blind_draws.csv", generated / "blind.md"]
+    # Each blind check (blind: the protocol's scale; blind_full: the families' own) writes
+    # under its name; its macros under the name without underscores.
+    name = str(spec["name"])
+    key = name.replace("_", "")
+    outputs = [generated / f"{name}.csv", generated / f"{name}_draws.csv", generated / f"{name}.md"]
     table.round(6).to_csv(outputs[0], index=False)
     learned_columns = {f"learned_{c}": learned_metrics[c] for c in ("f1", "tp", "fp")}
     metrics.assign(**learned_columns).round(6).to_csv(outputs[1], index=False)
@@ -125,7 +133,8 @@ def run_blind(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun:
     head = (
         f"The frozen defaults on draws no step of the design or the selection used (seeds "
         f"{first}+; {int(spec['test_draws'])} per attack family, {int(spec['benign_test_draws'])} "
-        f"per benign look-alike). Written by `python -m experiments.blind`.\n\n"
+        f"per benign look-alike; platforms at {float(spec['scale']):g} of each family's size). "
+        f"Written by `python -m experiments.run experiment={name}`.\n\n"
     )
 
     def cells(t: pd.DataFrame) -> list[str]:
@@ -144,42 +153,42 @@ def run_blind(cfg: DictConfig, *, progress: bool = True) -> ProtocolRun:
     outputs[2].write_text(
         head + shown.to_markdown(index=False) + "\n\n" + flagged.to_markdown(index=False) + "\n"
     )
-    values = {"blind/firstseed": str(first), "blind/draws": str(int(spec["test_draws"]))}
+    values = {f"{key}/firstseed": str(first), f"{key}/draws": str(int(spec["test_draws"]))}
     for _, row in table.iterrows():
-        stem = f"blind/{row['family'].replace('_', '')}"
+        stem = f"{key}/{row['family'].replace('_', '')}"
         values[f"{stem}/f1"] = fmt_number(row["f1_median"], "score")
         values[f"{stem}/f1p10"] = fmt_number(row["f1_p10"], "score")
         values[f"{stem}/failed"] = str(int(row["failed"]))
     for _, row in learned_table.iterrows():
-        stem = f"blind/learned/{row['family'].replace('_', '')}"
+        stem = f"{key}/learned/{row['family'].replace('_', '')}"
         values[f"{stem}/f1"] = fmt_number(row["f1_median"], "score")
         values[f"{stem}/f1p10"] = fmt_number(row["f1_p10"], "score")
         values[f"{stem}/failed"] = str(int(row["failed"]))
-    values["blind/learned/failed"] = str(int(learned_table["failed"].sum()))
-    values["blind/learned/benign/fpr"] = fmt_number(
+    values[f"{key}/learned/failed"] = str(int(learned_table["failed"].sum()))
+    values[f"{key}/learned/benign/fpr"] = fmt_number(
         learned_shares.loc[learned_shares["kind"] == "pooled FPR", "flagged"].iloc[0], "percent"
     )
-    values["blind/minp10"] = fmt_number(table["f1_p10"].min(), "score")
-    values["blind/failed"] = str(int(table["failed"].sum()))
+    values[f"{key}/minp10"] = fmt_number(table["f1_p10"].min(), "score")
+    values[f"{key}/failed"] = str(int(table["failed"].sum()))
     for _, row in shares.iterrows():
-        key = "fpr" if row["kind"] == "pooled FPR" else row["kind"].replace("_", "")
-        values[f"blind/benign/{key}"] = fmt_number(row["flagged"], "percent")
-    values["blind/benign/max"] = fmt_number(
+        kind = "fpr" if row["kind"] == "pooled FPR" else row["kind"].replace("_", "")
+        values[f"{key}/benign/{kind}"] = fmt_number(row["flagged"], "percent")
+    values[f"{key}/benign/max"] = fmt_number(
         shares.loc[shares["kind"] != "pooled FPR", "flagged"].max(), "percent"
     )
-    outputs += write_macros(paper_dir, "blind", values, plain["profile"], plain)
+    outputs += write_macros(paper_dir, name, values, plain["profile"], plain)
     record = provenance(
         experiment=spec, profile=plain["profile"], config=plain, registry=registry(),
         seeds=sorted({d.seed for d in draws}),
         outputs={str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs if p.exists() and p.name != "macros.tex"},
     )  # fmt: skip
-    record_path = generated / "provenance" / "blind.json"
+    record_path = generated / "provenance" / f"{name}.json"
     record_path.parent.mkdir(parents=True, exist_ok=True)
     record_path.write_text(to_json_text(record))
     if progress:
         print(table.to_string(index=False))
         print(shares.to_string(index=False), flush=True)
-    return ProtocolRun("blind", draws, metrics, [*outputs, record_path])
+    return ProtocolRun(name, draws, metrics, [*outputs, record_path])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -231,6 +231,23 @@ def test_blind_draws_use_seeds_no_other_step_uses_and_summarise_counts_failures(
     assert flagged["pooled FPR"] == pytest.approx(4 / 500)
 
 
+def test_the_shipped_blind_checks_use_ranges_no_other_check_uses():
+    from omegaconf import OmegaConf
+
+    from experiments.blind import blind_draws
+    from experiments.config import compose_config
+    from experiments.select import families
+
+    seeds = {}
+    for name in ("blind", "blind_full"):
+        cfg = compose_config([f"experiment={name}", "profile=quick"])
+        spec = OmegaConf.to_container(cfg, resolve=True)["experiment"]
+        attack, benign = families(spec)[:2]
+        seeds[name] = {d.seed for d in blind_draws(attack, benign, spec)}
+        assert min(seeds[name]) >= 11000  # past the development (1000+) and spent ranges
+    assert not seeds["blind"] & seeds["blind_full"]
+
+
 def test_the_bars_are_constraints_no_recall_gain_buys_back():
     from experiments.protocol import excess
 
