@@ -41,6 +41,8 @@ from research.errors import InputFileError, SchemaError
 
 SCHEMA_VERSION = "1"
 _SCHEMA_KEY = b"hijack_clusters.posts_schema"
+#: Schema metadata naming the columns :func:`as_posts` told from others (:func:`told_columns`).
+_TOLD_KEY = b"hijack_clusters.told_from_other_columns"
 
 POSTS_SCHEMA = pa.schema(
     [
@@ -144,10 +146,14 @@ class Posts:
 def as_posts(data: pa.Table | Mapping[str, Sequence[Any]], *, source: str = "table") -> Posts:
     """Coerce a table with a subset of the schema's columns into :class:`Posts`.
 
-    Missing optional columns are filled (null strings, empty lists, ``is_repost``
-    false, ``platform`` "unknown"); ``domains`` is filled with empty strings of
-    the right length when absent, so that it stays aligned with ``urls``.
-    Extra columns are dropped.
+    Missing optional columns are filled (null strings, empty lists, ``platform``
+    "unknown"). What can be told from other columns is: ``domains``, when absent, is the
+    registered domain of each entry of ``urls`` (:func:`research.canonical.registered_domain`;
+    blanks would make every URL a site of its own, and a page that everybody links a
+    campaign's); ``is_repost``, when absent, is true where the text opens with the old
+    retweet mark ``RT @name`` and false elsewhere (a table without the column cannot tell a
+    retweet storm from accounts posting alike, so :func:`research.api.detect` and the command
+    line say so). Extra columns are dropped.
 
     Parameters
     ----------
@@ -170,17 +176,38 @@ def as_posts(data: pa.Table | Mapping[str, Sequence[Any]], *, source: str = "tab
         )
     n = table.num_rows
     arrays = []
+    told: list[str] = []
     for field in POSTS_SCHEMA:
         if field.name in table.column_names:
             arrays.append(_cast_column(table.column(field.name), field, source))
         elif field.name == "domains" and "urls" in table.column_names:
             urls = _cast_column(table.column("urls"), POSTS_SCHEMA.field("urls"), source)
-            arrays.append(_blank_like(urls))
+            arrays.append(_domains_of(urls))
+            told.append("domains")
+        elif field.name == "is_repost" and "text" in table.column_names:
+            arrays.append(_retweet_marks(table.column("text")))
+            told.append("is_repost")
         else:
             arrays.append(_default_column(field, n))
-    out = pa.Table.from_arrays(arrays, schema=POSTS_SCHEMA)
+    schema = POSTS_SCHEMA
+    if told:
+        schema = schema.with_metadata({**POSTS_SCHEMA.metadata, _TOLD_KEY: ",".join(told).encode()})
+    out = pa.Table.from_arrays(arrays, schema=schema)
     _check_values(out, source)
     return Posts(out)
+
+
+def told_columns(posts: Posts) -> list[str]:
+    """The columns :func:`as_posts` told from others because the input lacked them
+    (``domains`` from ``urls``, ``is_repost`` from the text's retweet mark).
+
+    >>> import datetime as dt
+    >>> told_columns(Posts.from_records([{"post_id": "1", "account_id": "a",
+    ...     "timestamp": dt.datetime(2014, 5, 1), "urls": ["http://x.com/1"], "text": "RT @b: hi"}]))
+    ['domains', 'is_repost']
+    """
+    value = (posts.table.schema.metadata or {}).get(_TOLD_KEY, b"")
+    return [c for c in value.decode().split(",") if c]
 
 
 def _cast_column(column: pa.ChunkedArray, field: pa.Field, source: str) -> pa.ChunkedArray:
@@ -235,10 +262,30 @@ def _default_column(field: pa.Field, n: int) -> pa.Array:
     return pa.nulls(n, field.type)
 
 
-def _blank_like(urls: pa.ChunkedArray) -> pa.Array:
+def _domains_of(urls: pa.ChunkedArray) -> pa.Array:
+    """The registered domain of every entry of ``urls`` (one look-up per distinct URL), as a
+    list column aligned with it."""
+    from research.canonical import registered_domain
+
     urls = urls.combine_chunks()
-    blanks = pa.array([""] * len(urls.values), pa.string())
-    return pa.ListArray.from_arrays(urls.offsets, blanks)
+    flat = pc.fill_null(urls.flatten(), "")
+    encoded = flat.dictionary_encode()
+    names = pa.array([registered_domain(u) for u in encoded.dictionary.to_pylist()], pa.string())
+    values = names.take(encoded.indices) if len(flat) else pa.array([], pa.string())
+    start = urls.offsets[0].as_py() if len(urls) else 0
+    offsets = pc.subtract(urls.offsets, start)
+    return pa.ListArray.from_arrays(offsets, values)
+
+
+#: The old retweet mark: a text opening with ``RT @name`` (Twitter before native retweets,
+#: and many exports that flatten them).
+RETWEET_MARK = r"^\s*RT @\w"
+
+
+def _retweet_marks(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``is_repost`` told from the text alone: true where it opens with :data:`RETWEET_MARK`."""
+    strings = text if pa.types.is_string(text.type) else text.cast(pa.string())
+    return pc.fill_null(pc.match_substring_regex(strings, RETWEET_MARK), False)
 
 
 def _check_values(table: pa.Table, source: str) -> None:

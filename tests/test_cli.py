@@ -331,3 +331,33 @@ def test_simulate_draws_a_scenario_family_by_name(tmp_path, capsys):
         main(["simulate", "--family", "unknown_app", "--n-posts", "9", "--out", str(tmp_path)]) != 0
     )
     assert "--scale" in capsys.readouterr().err
+
+
+def test_a_table_without_domains_or_is_repost_is_told_and_says_so(simulated, tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(simulated / "posts.parquet")
+    runs = {}
+    for name, dropped in {
+        "full": [],
+        "no_domains": ["domains"],
+        "bare": ["domains", "is_repost"],
+    }.items():
+        data = tmp_path / name
+        data.mkdir()
+        pq.write_table(table.drop_columns(dropped), data / "posts.parquet")
+        out = tmp_path / f"out_{name}"
+        argv = ["detect", str(data), "--out", str(out), "--no-report", "--truth", str(simulated)]
+        assert main(argv) == 0
+        runs[name] = (capsys.readouterr().err, out)
+    # The registered domains told from the URLs are the simulator's: the same verdicts, byte for byte.
+    assert (runs["full"][1] / "accounts.csv").read_bytes() == (
+        runs["no_domains"][1] / "accounts.csv"
+    ).read_bytes()
+    assert "note: the input has no domains column" in runs["no_domains"][0]
+    assert "no is_repost column" not in runs["no_domains"][0]
+    err, out = runs["bare"]
+    assert "note: the input has no is_repost column" in err and "opening with 'RT @'" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert any("is_repost" in note for note in summary["input"]["notes"])
+    assert json.loads((out / "metrics.json").read_text())["f1"] >= 0.9  # the campaign still found

@@ -21,9 +21,38 @@ def test_as_posts_fills_optional_columns_and_keeps_values():
     posts = as_posts(table)
     row = posts.table.to_pylist()[0]
     assert row["urls"] == ["http://x.com/a"]
-    assert row["domains"] == [""]  # aligned with urls, unknown
+    assert row["domains"] == ["x.com"]  # told from urls, aligned with them
     assert row["app_name"] is None and row["is_repost"] is False and row["platform"] == "unknown"
     assert posts.table.schema.equals(POSTS_SCHEMA, check_metadata=False)
+
+
+def test_missing_domains_and_reposts_are_told_from_urls_and_the_retweet_mark():
+    from research.posts import told_columns
+
+    table = pa.table(
+        {
+            "post_id": ["1", "2", "3", "4"],
+            "account_id": ["a", "b", "c", "d"],
+            "timestamp": [1, 2, 3, 4],
+            "urls": [
+                ["https://news.bbc.co.uk/x?a=1", "http://bit.ly/abc"],
+                [],
+                None,
+                ["http://alice.blogspot.com/p"],
+            ],
+            "text": ["RT @bob: look", "no RT @mark here", None, "  RT @carol: x"],
+        }
+    )
+    posts = as_posts(table.slice(0))
+    assert posts.table.column("domains").to_pylist() == [
+        ["bbc.co.uk", "bit.ly"], [], [], ["alice.blogspot.com"],  # private suffixes: their own
+    ]  # fmt: skip
+    assert posts.table.column("is_repost").to_pylist() == [True, False, False, True]
+    assert told_columns(posts) == ["domains", "is_repost"]
+    # a slice keeps the lists aligned; a table with both columns tells nothing
+    assert as_posts(table.slice(3)).table.column("domains").to_pylist() == [["alice.blogspot.com"]]
+    full = as_posts(posts.table)
+    assert told_columns(full) == [] and full.table.column("is_repost").to_pylist()[1] is False
 
 
 def test_missing_required_column_names_source_and_columns():
