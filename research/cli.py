@@ -536,10 +536,10 @@ def _read_with_rejects(args: argparse.Namespace, column_map: dict[str, str]) -> 
     else:
         partial.unlink(missing_ok=True)
     _say(args, line)
-    notes = input_notes(posts)
+    notes = [*info.get("notes", []), *input_notes(posts)]
     for note in notes:
         _say(args, f"note: {note}")
-    if notes and isinstance(info, dict):
+    if notes:
         info["notes"] = notes  # recorded with the outputs (summary.json, provenance.json)
     return posts, info
 

@@ -185,7 +185,7 @@ def as_posts(data: pa.Table | Mapping[str, Sequence[Any]], *, source: str = "tab
             arrays.append(_domains_of(urls))
             told.append("domains")
         elif field.name == "is_repost" and "text" in table.column_names:
-            arrays.append(_retweet_marks(table.column("text")))
+            arrays.append(retweet_marks(table.column("text")))
             told.append("is_repost")
         else:
             arrays.append(_default_column(field, n))
@@ -232,22 +232,98 @@ def _cast_column(column: pa.ChunkedArray, field: pa.Field, source: str) -> pa.Ch
 
 
 def _to_utc_ms(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    kind = column.type
-    if pa.types.is_timestamp(kind):
-        if kind.tz is None:
+    """The posts table's times (:func:`parse_times`); a value that is no time is an error here
+    (:func:`research.io.load_posts` reads such a table row by row, rejecting those rows)."""
+    if pa.types.is_timestamp(column.type):
+        # The common case, cast as stored (sub-millisecond parts dropped: pandas writes ns).
+        if column.type.tz is None:
             column = pc.assume_timezone(column, "UTC")
-        return column.cast(pa.timestamp("ms", tz="UTC"))
-    if pa.types.is_integer(kind):
-        # Integers are seconds since the epoch, as in most CSV exports.
-        return pc.multiply(column.cast(pa.int64()), 1000).cast(pa.timestamp("ms", tz="UTC"))
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        parsed = pc.strptime(column, format="%Y-%m-%dT%H:%M:%S", unit="ms", error_is_null=True)
-        if parsed.null_count > column.null_count:
-            raise pa.ArrowInvalid(
-                "timestamps must be ISO 8601 (YYYY-MM-DDTHH:MM:SS) or epoch seconds"
-            )
-        return pc.assume_timezone(parsed, "UTC").cast(pa.timestamp("ms", tz="UTC"))
-    return column.cast(pa.timestamp("ms", tz="UTC"))
+        return column.cast(pa.timestamp("ms", tz="UTC"), safe=False)
+    times = parse_times(column.combine_chunks())
+    lost = np.flatnonzero(
+        np.asarray(pc.and_(pc.is_null(times), pc.is_valid(column.combine_chunks())))
+    )
+    if len(lost):
+        example = column.combine_chunks()[int(lost[0])].as_py()
+        raise pa.ArrowInvalid(
+            f"{len(lost):,} value(s) are no time, first at row {int(lost[0]) + 1}: {example!r} "
+            "(read: ISO 8601 text, epoch seconds or milliseconds, timestamps, dates)"
+        )
+    return pa.chunked_array([times])
+
+
+#: Text formats of times (after a fraction and zone are taken off).
+TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
+#: Times outside years 1-9999 are no times (and would overflow the posts table's unit).
+_MIN_MS, _MAX_MS = -62_135_596_800_000, 253_402_300_799_999
+#: Epoch numbers at least this large (as seconds: after the year 5138) are milliseconds.
+_EPOCH_MS_FROM = 10**11
+_EPOCH_NUMBER = r"^-?[0-9]{1,16}(?:\.[0-9]+)?$"
+
+
+def _epoch_ms(numbers: pa.Array) -> pa.Array:
+    """Milliseconds from epoch numbers: seconds (fractions kept to the ms), or ms when large."""
+    values = np.asarray(
+        pc.cast(numbers, pa.float64(), safe=False).to_numpy(zero_copy_only=False), dtype=float
+    )
+    with np.errstate(invalid="ignore", over="ignore"):
+        ms = np.where(np.abs(values) >= _EPOCH_MS_FROM, values, values * 1000.0)
+        ms = np.round(ms)
+        valid = np.isfinite(ms) & (ms >= _MIN_MS) & (ms <= _MAX_MS)
+    out = np.where(valid, ms, 0).astype(np.int64)
+    return pa.array(out, pa.int64(), mask=~valid)
+
+
+def parse_times(column: pa.Array) -> pa.Array:
+    """Times as ``timestamp[ms, UTC]``; null where a value is no time. Read: timestamps of any
+    unit (naive ones are UTC), dates, epoch numbers (seconds, or milliseconds from
+    :data:`_EPOCH_MS_FROM` on), and ISO 8601 text with a space or ``T``, optional seconds,
+    fractions and zone (``Z``, ``+02:00``). Every reader of the package parses times here.
+
+    >>> import pyarrow as pa
+    >>> [str(t) for t in parse_times(pa.array(["2014-05-13T16:53:20Z", "2014-05-13 18:53:20.5+02:00",
+    ...     "1400000000", "yesterday"])).to_pylist()]
+    ['2014-05-13 16:53:20+00:00', '2014-05-13 16:53:20.500000+00:00', '2014-05-13 16:53:20+00:00', 'None']
+    >>> [str(t) for t in parse_times(pa.array([1400000000, 1400000000000])).to_pylist()]
+    ['2014-05-13 16:53:20+00:00', '2014-05-13 16:53:20+00:00']
+    """
+    if pa.types.is_timestamp(column.type):
+        unit = {"s": 1000, "ms": 1, "us": 1 / 1000, "ns": 1 / 1_000_000}[column.type.unit]
+        raw = np.asarray(column.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=float)
+        valid = np.isfinite(raw) & (raw * unit >= _MIN_MS) & (raw * unit <= _MAX_MS)
+        ms = np.floor(np.where(valid, raw, 0) * unit).astype(np.int64)
+        return pa.array(ms, pa.int64(), mask=~valid).cast(pa.timestamp("ms", tz="UTC"))
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        return _epoch_ms(column).cast(pa.timestamp("ms", tz="UTC"))
+    if pa.types.is_date(column.type):
+        return column.cast(pa.timestamp("ms")).cast(pa.timestamp("ms", tz="UTC"))
+    text = pc.utf8_trim_whitespace(column.cast(pa.string()))
+    # Drop fractional seconds and a trailing zone ("Z", "+00:00") before parsing; offsets are applied after.
+    numeric = pc.fill_null(pc.match_substring_regex(text, _EPOCH_NUMBER), False)
+    epoch = _epoch_ms(pc.if_else(numeric, text, pa.scalar(None, pa.string())))
+    offset = pc.extract_regex(text, r"(?P<sign>[+-])(?P<h>[0-9]{2}):?(?P<m>[0-9]{2})$")
+    fraction = pc.extract_regex(text, r"[0-9]:[0-9]{2}(?P<f>\.[0-9]+)")
+    stem = pc.replace_substring_regex(text, r"(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?$", "")
+    parsed = pa.nulls(len(text), pa.timestamp("ms"))
+    for fmt in TIME_FORMATS:
+        attempt = pc.strptime(stem, format=fmt, unit="ms", error_is_null=True)
+        parsed = pc.coalesce(parsed, attempt)
+    millis = parsed.cast(pa.int64())
+    fraction_ms = pc.round(
+        pc.multiply(pc.cast(pc.struct_field(fraction, "f"), pa.float64()), 1000.0)
+    ).cast(pa.int64())
+    millis = pc.add(millis, pc.fill_null(fraction_ms, 0))
+    sign = pc.if_else(pc.equal(pc.struct_field(offset, "sign"), "-"), -1, 1)
+    shift = pc.multiply(
+        pc.add(
+            pc.multiply(pc.struct_field(offset, "h").cast(pa.int64()), 3600),
+            pc.multiply(pc.struct_field(offset, "m").cast(pa.int64()), 60),
+        ),
+        pc.multiply(sign, -1000),
+    )
+    millis = pc.if_else(pc.is_null(shift), millis, pc.add(millis, pc.fill_null(shift, 0)))
+    millis = pc.if_else(numeric, epoch, millis)
+    return millis.cast(pa.timestamp("ms", tz="UTC"))
 
 
 def _default_column(field: pa.Field, n: int) -> pa.Array:
@@ -282,7 +358,7 @@ def _domains_of(urls: pa.ChunkedArray) -> pa.Array:
 RETWEET_MARK = r"^\s*RT @\w"
 
 
-def _retweet_marks(text: pa.ChunkedArray) -> pa.ChunkedArray:
+def retweet_marks(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """``is_repost`` told from the text alone: true where it opens with :data:`RETWEET_MARK`."""
     strings = text if pa.types.is_string(text.type) else text.cast(pa.string())
     return pc.fill_null(pc.match_substring_regex(strings, RETWEET_MARK), False)

@@ -361,3 +361,40 @@ def test_a_table_without_domains_or_is_repost_is_told_and_says_so(simulated, tmp
     summary = json.loads((out / "summary.json").read_text())
     assert any("is_repost" in note for note in summary["input"]["notes"])
     assert json.loads((out / "metrics.json").read_text())["f1"] >= 0.9  # the campaign still found
+
+
+def test_a_parquet_another_tool_wrote_is_read_row_by_row_with_rejects(simulated, tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(simulated / "posts.parquet")
+    # Times as ISO text with a zone (one of them no time), links joined into one string, no
+    # domains, no schema metadata: what a script of another group writes.
+    times = pc.strftime(table.column("timestamp"), format="%Y-%m-%dT%H:%M:%SZ").to_pylist()
+    times[6] = "yesterday"
+    foreign = pa.table(
+        {
+            "post_id": table.column("post_id"),
+            "account_id": table.column("account_id"),
+            "timestamp": times,
+            "app_name": table.column("app_name"),
+            "urls": ["|".join(u) for u in table.column("urls").to_pylist()],
+            "text": table.column("text"),
+            "is_repost": table.column("is_repost"),
+        }
+    )
+    data = tmp_path / "foreign"
+    data.mkdir()
+    pq.write_table(foreign, data / "posts.parquet")
+    out = tmp_path / "out"
+    argv = ["detect", str(data), "--out", str(out), "--no-report", "--truth", str(simulated)]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "1 row rejected (bad_timestamp 1)" in err and "read row by row instead" in err
+    rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
+    assert [(r["record"], r["reason"]) for r in rejects] == [(7, "bad_timestamp")]
+    ingest = json.loads((out / "summary.json").read_text())["input"]["ingest"]
+    assert (ingest["rows_read"], ingest["rows_written"]) == (table.num_rows, table.num_rows - 1)
+    assert ingest["reconciles"]
+    assert json.loads((out / "metrics.json").read_text())["f1"] >= 0.95

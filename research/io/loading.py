@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from research.errors import InputFileError
+from research.errors import InputFileError, SchemaError
 from research.io.accounting import Reject
 from research.io.ingest import read
 from research.io.options import ReadOptions
@@ -87,14 +87,21 @@ def load_posts(
             return (path / "posts.parquet").exists() or any(path.glob("*.parquet"))
         return path.suffix == ".parquet"
 
+    notes: list[str] = []
     if fmt in (None, "parquet") and not column_map and all(is_parquet(p) for p in inputs):
-        parts = [
-            read_posts(p / "posts.parquet" if (p / "posts.parquet").exists() else p)
-            if p.is_dir()
-            else read_posts(p)
-            for p in inputs
-        ]
-        return concat_posts(parts), {"format": "parquet", "inputs": [str(p) for p in inputs]}
+        try:
+            parts = [
+                read_posts(p / "posts.parquet" if (p / "posts.parquet").exists() else p)
+                if p.is_dir()
+                else read_posts(p)
+                for p in inputs
+            ]
+            return concat_posts(parts), {"format": "parquet", "inputs": [str(p) for p in inputs]}
+        except SchemaError as err:
+            # A table another tool wrote (times as text with a bad value, links as one string,
+            # a column under another name): read it as raw rows, which keeps every readable
+            # row, rejects the others with their reason, and names missing columns with a hint.
+            notes.append(f"not read whole as a posts table ({err}); read row by row instead")
     options = ReadOptions(format=fmt, column_map=dict(column_map or {}))
     posts, summary = read(list(inputs), options, progress=progress, on_reject=on_reject)
     unreadable = summary.unreadable()
@@ -102,7 +109,10 @@ def load_posts(
         first = next((r for r in summary.rejects if r.file in unreadable[0]), None)
         example = f" (first: {first.detail or first.snippet[:80]!r})" if first is not None else ""
         raise InputFileError("; ".join(unreadable) + example)
-    return posts, {"format": "raw", "ingest": summary.to_dict()}
+    info: dict[str, Any] = {"format": "raw", "ingest": summary.to_dict()}
+    if notes:
+        info["notes"] = notes
+    return posts, info
 
 
 def _without_truth(inputs: Sequence[Path]) -> list[Path]:

@@ -17,7 +17,8 @@ column             needed    read as
                              by ``|``, or by white space; in Parquet, also a list of strings
 ``platform_urls``  no        as ``urls``; always taken as platform links
 ``text``           no        text
-``is_repost``      no        ``true``/``false``, ``1``/``0``, ``yes``/``no`` (any case)
+``is_repost``      no        ``true``/``false``, ``1``/``0``, ``yes``/``no`` (any case); without
+                             the column, true where the text opens with ``RT @name``
 ``platform``       no        text; default: the ``platform=`` option, else ``unknown``
 =================  ========  ==================================================================
 
@@ -50,13 +51,13 @@ from research.io.assemble import RAW_SCHEMA, RawBatch
 from research.io.listliteral import split_links
 from research.io.options import TABULAR_COLUMNS, ReadOptions
 from research.io.sources import InputFile, read_head
+from research.posts import parse_times, retweet_marks
 
 __all__ = ["REQUIRED", "read_csv", "read_parquet", "rows_to_raw"]
 
 REQUIRED = ("post_id", "account_id", "timestamp")
 _KNOWN = TABULAR_COLUMNS
 _TRUE = {"true", "t", "1", "yes", "y"}
-_TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
 
 
 def csv_header(source: InputFile) -> list[str]:
@@ -299,67 +300,6 @@ def _utf8(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pa.array(values, pa.string()), bad
 
 
-#: Times outside years 1-9999 are no times (and would overflow the posts table's unit).
-_MIN_MS, _MAX_MS = -62_135_596_800_000, 253_402_300_799_999
-#: Epoch numbers at least this large (as seconds: after the year 5138) are milliseconds.
-_EPOCH_MS_FROM = 10**11
-_EPOCH_NUMBER = r"^-?[0-9]{1,16}(?:\.[0-9]+)?$"
-
-
-def _epoch_ms(numbers: pa.Array) -> pa.Array:
-    """Milliseconds from epoch numbers: seconds (fractions kept to the ms), or ms when large."""
-    values = np.asarray(
-        pc.cast(numbers, pa.float64(), safe=False).to_numpy(zero_copy_only=False), dtype=float
-    )
-    with np.errstate(invalid="ignore", over="ignore"):
-        ms = np.where(np.abs(values) >= _EPOCH_MS_FROM, values, values * 1000.0)
-        ms = np.round(ms)
-        valid = np.isfinite(ms) & (ms >= _MIN_MS) & (ms <= _MAX_MS)
-    out = np.where(valid, ms, 0).astype(np.int64)
-    return pa.array(out, pa.int64(), mask=~valid)
-
-
-def _timestamps(column: pa.Array) -> pa.Array:
-    """Times in ms since the epoch (UTC); null where a value is no time (``bad_timestamp``)."""
-    if pa.types.is_timestamp(column.type):
-        unit = {"s": 1000, "ms": 1, "us": 1 / 1000, "ns": 1 / 1_000_000}[column.type.unit]
-        raw = np.asarray(column.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=float)
-        valid = np.isfinite(raw) & (raw * unit >= _MIN_MS) & (raw * unit <= _MAX_MS)
-        ms = np.floor(np.where(valid, raw, 0) * unit).astype(np.int64)
-        return pa.array(ms, pa.int64(), mask=~valid).cast(pa.timestamp("ms", tz="UTC"))
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        return _epoch_ms(column).cast(pa.timestamp("ms", tz="UTC"))
-    if pa.types.is_date(column.type):
-        return column.cast(pa.timestamp("ms")).cast(pa.timestamp("ms", tz="UTC"))
-    text = pc.utf8_trim_whitespace(column.cast(pa.string()))
-    # Drop fractional seconds and a trailing zone ("Z", "+00:00") before parsing; offsets are applied after.
-    numeric = pc.fill_null(pc.match_substring_regex(text, _EPOCH_NUMBER), False)
-    epoch = _epoch_ms(pc.if_else(numeric, text, pa.scalar(None, pa.string())))
-    offset = pc.extract_regex(text, r"(?P<sign>[+-])(?P<h>[0-9]{2}):?(?P<m>[0-9]{2})$")
-    fraction = pc.extract_regex(text, r"[0-9]:[0-9]{2}(?P<f>\.[0-9]+)")
-    stem = pc.replace_substring_regex(text, r"(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?$", "")
-    parsed = pa.nulls(len(text), pa.timestamp("ms"))
-    for fmt in _TIME_FORMATS:
-        attempt = pc.strptime(stem, format=fmt, unit="ms", error_is_null=True)
-        parsed = pc.coalesce(parsed, attempt)
-    millis = parsed.cast(pa.int64())
-    fraction_ms = pc.round(
-        pc.multiply(pc.cast(pc.struct_field(fraction, "f"), pa.float64()), 1000.0)
-    ).cast(pa.int64())
-    millis = pc.add(millis, pc.fill_null(fraction_ms, 0))
-    sign = pc.if_else(pc.equal(pc.struct_field(offset, "sign"), "-"), -1, 1)
-    shift = pc.multiply(
-        pc.add(
-            pc.multiply(pc.struct_field(offset, "h").cast(pa.int64()), 3600),
-            pc.multiply(pc.struct_field(offset, "m").cast(pa.int64()), 60),
-        ),
-        pc.multiply(sign, -1000),
-    )
-    millis = pc.if_else(pc.is_null(shift), millis, pc.add(millis, pc.fill_null(shift, 0)))
-    millis = pc.if_else(numeric, epoch, millis)
-    return millis.cast(pa.timestamp("ms", tz="UTC"))
-
-
 def _links_column(
     column: pa.Array, parse: Callable[[object], list[str] | None]
 ) -> tuple[pa.Array, np.ndarray]:
@@ -429,7 +369,7 @@ def rows_to_raw(
         pc.utf8_trim_whitespace(text("post_id")),
         pc.utf8_trim_whitespace(text("account_id")),
     )
-    timestamp = _timestamps(table.column("timestamp").combine_chunks())
+    timestamp = parse_times(table.column("timestamp").combine_chunks())
     urls, bad_urls = (
         _links_column(table.column("urls").combine_chunks(), parse_links)
         if "urls" in table.column_names
@@ -475,7 +415,7 @@ def rows_to_raw(
             else pa.nulls(n, pa.string()),
             _booleans(table.column("is_repost").chunk(0))
             if "is_repost" in table.column_names and n
-            else pa.array(np.zeros(n, dtype=bool)),
+            else retweet_marks(text("text")),
             platforms,
         ],
         schema=RAW_SCHEMA,
