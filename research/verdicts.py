@@ -542,7 +542,7 @@ def ladder(evidence: pd.DataFrame, rule: Rule, *, words: bool = True) -> pd.Data
     >>> out["verdict"].tolist()
     ['compromised', 'coordinated']
     >>> out["reason"][1]
-    'routine 0.90 > 0.50'
+    'routine 0.90 > 0.30'
 
     With ``words=False`` the reasons are left ``None`` (:func:`reasons` writes them later:
     :func:`decide` judges some groups twice and words only the table it keeps).
@@ -667,7 +667,7 @@ def explain(row: pd.Series | dict, rule: Rule | None = None) -> str:
     ...        "synchrony": 0.8, "templating": float("nan"), "app_lift": 0.9, "prevalence": float("nan"),
     ...        "median_gap_s": 12.0, "span_hours": 5.0, "n_attached": 3, "n_unsigned": 0, "n_pieces": 2}
     >>> print(explain(row))
-    Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; outside 0 ≤ 5; span 0.01 ≤ 0.40; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.50; reposts 0.00 ≤ 0.20; reuse 0.95 ≥ 0.40; concert (any of: synchrony 0.80 ≥ 0.60, app lift 0.90 ≥ 0.20). 2 clusters pooled by their signature; 3 accounts attached by it.
+    Cluster 0 (40 accounts) is compromised (score 0.90): 120 posts linked diet.com over 5.0 h, a median 12 s apart, 97% through We Heart It (an app 90% of them had used before: an abused legitimate app). Every term holds: exclusivity 0.99 ≥ 0.70; outside 0 ≤ 5; span 0.01 ≤ 0.30; history 0.90 ≥ 0.00; routine 0.00 ≤ 0.30; reposts 0.00 ≤ 0.20; reuse 0.95 ≥ 0.40; concert (any of: synchrony 0.80 ≥ 0.30, app lift 0.90 ≥ 0.50). 2 clusters pooled by their signature; 3 accounts attached by it.
     """
     return _explain(_row_columns(row), 1, rule or Rule())[0]
 
