@@ -183,6 +183,8 @@ class Dataset:
             "first_post": stamp(times.min()) if len(times) else None,
             "last_post": stamp(times.max()) if len(times) else None,
             "truth": self.truth is not None,
+            # What the input lacked and how it was read (research.io.loading.input_notes).
+            "notes": list(self.read_info.get("notes", [])),
         }
 
     def accounts(self) -> pd.DataFrame:
@@ -373,9 +375,10 @@ class Dataset:
             ("ground truth", "yes" if s["truth"] else "no"),
         ]  # fmt: skip
         apps = self.apps().head(5)[["app", "posts", "accounts"]]
+        notes = "".join(f"<p>Note: {_esc(n, 400)}</p>" for n in s["notes"])
         return (
             f"<div><strong>Dataset</strong> <code>{_esc(self.source, 120)}</code>"
-            f"{facts_table(facts)}<p>Top apps</p>{apps.to_html(index=False, escape=True)}</div>"
+            f"{facts_table(facts)}{notes}<p>Top apps</p>{apps.to_html(index=False, escape=True)}</div>"
         )
 
 

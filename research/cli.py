@@ -536,33 +536,9 @@ def _read_with_rejects(args: argparse.Namespace, column_map: dict[str, str]) -> 
     else:
         partial.unlink(missing_ok=True)
     _say(args, line)
-    notes = [*info.get("notes", []), *input_notes(posts)]
-    for note in notes:
+    for note in info.get("notes", []):  # also recorded with the outputs (summary.json)
         _say(args, f"note: {note}")
-    if notes:
-        info["notes"] = notes  # recorded with the outputs (summary.json, provenance.json)
     return posts, info
-
-
-def input_notes(posts: Any) -> list[str]:
-    """What the input lacked and how it was told (:func:`research.posts.told_columns`): a
-    table without ``is_repost`` makes a retweet storm look like accounts posting alike."""
-    import pyarrow.compute as pc
-
-    from research.posts import told_columns
-
-    notes = []
-    told = told_columns(posts)
-    if "is_repost" in told:
-        marked = int(pc.sum(posts.table.column("is_repost")).as_py() or 0)
-        notes.append(
-            f"the input has no is_repost column: {_count(marked, 'post')} opening with 'RT @' "
-            "taken as reposts, every other post as the author's own (reposts without that mark, "
-            "e.g. a retweet storm, will look like accounts posting alike)"
-        )
-    if "domains" in told:
-        notes.append("the input has no domains column: each URL's registered domain was used")
-    return notes
 
 
 def _export_formats(value: str) -> list[str]:

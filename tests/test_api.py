@@ -71,6 +71,19 @@ def test_load_reads_every_way_in_with_its_truth(sim, tmp_path):
         no_truth.detect().evaluate()
 
 
+def test_a_table_without_is_repost_is_noted_in_the_summary_and_escaped_in_html(sim, tmp_path):
+    import pyarrow.parquet as pq
+
+    folder = sim.write(tmp_path / "sim")
+    bare = tmp_path / "bare.parquet"
+    pq.write_table(pq.read_table(folder / "posts.parquet").drop_columns(["is_repost"]), bare)
+    loaded = research.load(bare)
+    notes = loaded.summary()["notes"]
+    assert len(notes) == 1 and notes[0].startswith("the input has no is_repost column")
+    assert "Note: the input has no is_repost column" in loaded._repr_html_()
+    assert research.load(folder).summary()["notes"] == []
+
+
 def test_views_add_up(data):
     ev = data.events
     accounts, apps = data.accounts(), data.apps()

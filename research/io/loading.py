@@ -17,7 +17,7 @@ from research.errors import InputFileError, SchemaError
 from research.io.accounting import Reject
 from research.io.ingest import read
 from research.io.options import ReadOptions
-from research.posts import Posts
+from research.posts import Posts, told_columns
 
 __all__ = ["load_posts"]
 
@@ -96,7 +96,10 @@ def load_posts(
                 else read_posts(p)
                 for p in inputs
             ]
-            return concat_posts(parts), {"format": "parquet", "inputs": [str(p) for p in inputs]}
+            posts = concat_posts(parts)
+            return posts, _noted(
+                {"format": "parquet", "inputs": [str(p) for p in inputs]}, input_notes(posts)
+            )
         except SchemaError as err:
             # A table another tool wrote (times as text with a bad value, links as one string,
             # a column under another name): read it as raw rows, which keeps every readable
@@ -109,10 +112,32 @@ def load_posts(
         first = next((r for r in summary.rejects if r.file in unreadable[0]), None)
         example = f" (first: {first.detail or first.snippet[:80]!r})" if first is not None else ""
         raise InputFileError("; ".join(unreadable) + example)
-    info: dict[str, Any] = {"format": "raw", "ingest": summary.to_dict()}
-    if notes:
-        info["notes"] = notes
-    return posts, info
+    return posts, _noted({"format": "raw", "ingest": summary.to_dict()}, notes)
+
+
+def _noted(info: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """``info`` with ``notes`` (what the input lacked and how it was read), when there are any."""
+    return {**info, "notes": notes} if notes else info
+
+
+def input_notes(posts: Posts) -> list[str]:
+    """What the input lacked and how it was told (:func:`research.posts.told_columns`): a
+    table without ``is_repost`` makes a retweet storm look like accounts posting alike."""
+    import pyarrow.compute as pc
+
+    notes = []
+    told = told_columns(posts)
+    if "is_repost" in told:
+        marked = int(pc.sum(posts.table.column("is_repost")).as_py() or 0)
+        posts_marked = f"{marked:,} post{'' if marked == 1 else 's'}"
+        notes.append(
+            f"the input has no is_repost column: {posts_marked} opening with 'RT @' taken as "
+            "reposts, every other post as the author's own (reposts without that mark, e.g. a "
+            "retweet storm, will look like accounts posting alike)"
+        )
+    if "domains" in told:
+        notes.append("the input has no domains column: each URL's registered domain was used")
+    return notes
 
 
 def _without_truth(inputs: Sequence[Path]) -> list[Path]:
