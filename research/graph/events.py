@@ -261,6 +261,18 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     return result
 
 
+def link_site_spans(events: Events, quantile: float) -> np.ndarray:
+    """:func:`research.graph.codes.site_spans` of every link's site (:func:`site_keys`) at
+    ``quantile``, by site code, computed once per quantile: the projection drops long-lived
+    sites with it and the evidence picks its candidate sites with it (0.13-0.25 s a time at
+    10^7 posts)."""
+    key = ("link_site_spans", quantile)
+    if key not in events._cache:
+        link_site, labels = site_keys(events)
+        events._cache[key] = site_spans(link_site, events.link_time, len(labels), quantile)
+    return events._cache[key]
+
+
 def _text_sites(
     events: Events, raw: np.ndarray, small: np.ndarray, first: int, rule: Rule
 ) -> tuple[np.ndarray, list[str]]:
