@@ -27,7 +27,7 @@ import functools
 import hashlib
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -46,6 +46,27 @@ def normalise_text(text: str) -> str:
     """
     text = _NON_WORD.sub(" ", text.lower())
     return " ".join(_DIGITS.sub(" ", text).split())
+
+
+#: What :func:`normalise_texts` joins the texts with: a whitespace character, so that neither
+#: pattern matches across it and lowercasing sees a word boundary there (as at a text's ends).
+_JOIN = "\x1e"
+
+
+def normalise_texts(texts: Sequence[str]) -> list[str]:
+    """:func:`normalise_text` of each text, with the patterns run once over all the texts
+    joined (a text holding the separator itself: one at a time). Calling the two patterns per
+    text had been a third of the cost of signing 53,000 distinct texts at 10^7 posts.
+
+    Examples
+    --------
+    >>> normalise_texts(["OMG!! Lost 10 pounds", "ΟΔΟΣ", ""])
+    ['omg lost pounds', 'οδος', '']
+    """
+    if any(_JOIN in text for text in texts):
+        return [normalise_text(text) for text in texts]
+    joined = _DIGITS.sub(" ", _NON_WORD.sub(" ", _JOIN.join(texts).lower()))
+    return [" ".join(part.split()) for part in joined.split(_JOIN)]
 
 
 def shingles(text: str | None) -> set[bytes]:
@@ -111,11 +132,16 @@ def signatures(shingled: Sequence[Sequence[bytes]], n_perm: int, seed: int = 1) 
     sizes = np.array([len(s) for s in shingled], dtype=np.int64)
     if (sizes == 0).any():
         raise ValueError("every text needs at least one shingle")
+    return _minima(shingle_hashes([s for text in shingled for s in text]), sizes, n_perm, seed)
+
+
+def _minima(hashes: np.ndarray, sizes: np.ndarray, n_perm: int, seed: int) -> np.ndarray:
+    """The signature of each text whose ``sizes[i]`` shingle hashes follow the previous text's
+    in ``hashes`` (a shingle repeated within a text changes no minimum)."""
     if len(sizes) == 0:
         return np.zeros((0, n_perm), dtype=np.uint32)
     from research.graph.codes import blocks
 
-    hashes = shingle_hashes([s for text in shingled for s in text])
     a, b = permutations(n_perm, seed)
     starts = np.cumsum(sizes) - sizes
     out = np.empty((len(sizes), n_perm), dtype=np.uint32)
@@ -186,14 +212,29 @@ def text_signatures(
     raw: dict[str | None, int] = {}
     of_raw = np.array([raw.setdefault(t, len(raw)) for t in texts], dtype=np.int64)
     distinct: dict[str, int] = {}
-    of_text = np.array([distinct.setdefault(normalise_text(t or ""), len(distinct)) for t in raw],
+    normalised = normalise_texts([t or "" for t in raw])
+    of_text = np.array([distinct.setdefault(t, len(distinct)) for t in normalised],
                        dtype=np.int64)[of_raw]  # fmt: skip
-    shingled = [_shingles_of(words.split()) for words in distinct]
-    signed = np.flatnonzero([bool(sh) for sh in shingled])
-    row_of = np.full(len(shingled), -1, dtype=np.int64)
+    shingled, sizes = _all_shingles(distinct)
+    signed = np.flatnonzero(sizes > 0)
+    row_of = np.full(len(sizes), -1, dtype=np.int64)
     row_of[signed] = np.arange(len(signed))
-    sig = signatures([list(shingled[i]) for i in signed], n_perm, seed=seed)
+    sig = _minima(shingle_hashes(shingled), sizes[signed], n_perm, seed)
     return (row_of[of_text] if len(texts) else np.zeros(0, dtype=np.int64)), sig
+
+
+def _all_shingles(normalised: Iterable[str]) -> tuple[list[bytes], np.ndarray]:
+    """The shingles of every normalised text in one list, text after text (as :func:`shingles`,
+    but a shingle repeated within a text is listed again), and how many each text has (0: no
+    words). One flat list and no set per text: the hashes and minima are of flat arrays."""
+    flat: list[bytes] = []
+    sizes: list[int] = []
+    for text in normalised:
+        words = text.encode().split()
+        k = max(len(words) - 2, 1) if words else 0
+        flat.extend(b" ".join(words[j : j + 3]) for j in range(k))
+        sizes.append(k)
+    return flat, np.array(sizes, dtype=np.int64)
 
 
 def row_codes(values: np.ndarray) -> np.ndarray:

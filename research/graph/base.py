@@ -17,8 +17,9 @@ the encoded posts (:mod:`research.graph.events`) and the array helpers
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -26,7 +27,7 @@ import scipy.sparse as sp
 
 from research.errors import ConfigError, unknown_name
 from research.graph.codes import pair_dense_codes
-from research.graph.events import Events, Labels, site_keys
+from research.graph.events import Events, Labels, link_site_spans, site_keys
 
 Weighting = Literal["count", "idf", "jaccard", "overlap", "tfidf_cosine"]
 OnBudget = Literal["lower_cap", "refuse"]
@@ -50,6 +51,10 @@ class Actions:
     )
     #: Index of the post behind each action (exact windows count distinct posts, as CNT does).
     post: np.ndarray | None = field(repr=False, default=None)
+    #: The objects' spans at a quantile (:func:`research.graph.codes.site_spans` of ``obj`` and
+    #: ``time``), where they are kept for others too (sites: the evidence asks again); ``None``:
+    #: computed by whoever needs them.
+    spans: Callable[[float], np.ndarray] | None = field(repr=False, default=None)
 
 
 def _link_actions(events: Events, obj: np.ndarray, name: str, labels: Labels) -> Actions:
@@ -126,7 +131,10 @@ def _app(ev: Events) -> Actions:
 
 def _site(ev: Events) -> Actions:
     codes, labels = site_keys(ev)
-    return _link_actions(ev, codes, "site", labels)
+    return replace(
+        _link_actions(ev, codes, "site", labels),
+        spans=functools.partial(link_site_spans, ev),
+    )
 
 
 def _app_url(ev: Events) -> Actions:

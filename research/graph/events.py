@@ -261,6 +261,18 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     return result
 
 
+def link_site_spans(events: Events, quantile: float) -> np.ndarray:
+    """:func:`research.graph.codes.site_spans` of every link's site (:func:`site_keys`) at
+    ``quantile``, by site code, computed once per quantile: the projection drops long-lived
+    sites with it and the evidence picks its candidate sites with it (0.13-0.25 s a time at
+    10^7 posts)."""
+    key = ("link_site_spans", quantile)
+    if key not in events._cache:
+        link_site, labels = site_keys(events)
+        events._cache[key] = site_spans(link_site, events.link_time, len(labels), quantile)
+    return events._cache[key]
+
+
 def _text_sites(
     events: Events, raw: np.ndarray, small: np.ndarray, first: int, rule: Rule
 ) -> tuple[np.ndarray, list[str]]:
@@ -777,25 +789,23 @@ def _encode_dictionary(values: pa.Array | pa.ChunkedArray) -> tuple[Labels, np.n
             size += len(d)
         base.append(seen[identity])
     merged = pc.dictionary_encode(pa.concat_arrays(dictionaries).cast(pa.string()))
-    provisional_of_entry = np.append(
-        np.asarray(merged.indices.fill_null(NONE).to_numpy(zero_copy_only=False), dtype=np.int64),
-        NONE,
+    # int32 while the rows are scanned (half the bytes of each pass over 10^7 rows), each
+    # chunk's codes one look-up of its indices in its dictionary's slice of the merged codes
+    # (at 10^7 posts, accounts 0.97 s -> 0.75 s and apps 0.13 s -> 0.10 s).
+    narrow = np.int32 if len(merged.dictionary) < 2**31 - 1 else np.int64
+    of_entry = np.asarray(
+        merged.indices.fill_null(NONE).to_numpy(zero_copy_only=False), dtype=narrow
     )
     provisional = np.concatenate(
         [
-            provisional_of_entry[np.where(idx < 0, size, idx + b)]
+            _chunk_codes(chunk, of_entry[b : b + len(chunk.dictionary)])
             for chunk, b in zip(chunks, base, strict=True)
-            for idx in [
-                np.asarray(
-                    chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64
-                )
-            ]
         ]
     )
-    valid = provisional >= 0
-    present = provisional[valid] if not valid.all() else provisional
+    valid = provisional >= 0 if any(chunk.null_count for chunk in chunks) else None
+    present = provisional if valid is None else provisional[valid]
     if len(present) == 0:
-        return Labels(pa.array([], pa.string())), provisional
+        return Labels(pa.array([], pa.string())), provisional.astype(np.int64)
     # Arrow writes each row group's dictionary in order of first appearance, so the merged
     # numbering usually is already the first-appearance numbering: check (each code at most
     # one above all before it), else renumber by first appearance with a hash table of ints.
@@ -805,8 +815,16 @@ def _encode_dictionary(values: pa.Array | pa.ChunkedArray) -> tuple[Labels, np.n
         and bool(np.all(present[1:] <= running[:-1] + 1))
         and running[-1] + 1 == len(merged.dictionary)
     ):
-        return Labels(merged.dictionary.cast(pa.string())), provisional
+        return Labels(merged.dictionary.cast(pa.string())), provisional.astype(np.int64)
     codes = np.full(len(provisional), NONE, dtype=np.int64)
     first, distinct = pd.factorize(present)
-    codes[valid] = first
+    codes[slice(None) if valid is None else valid] = first
     return Labels(merged.dictionary.take(pa.array(distinct)).cast(pa.string())), codes
+
+
+def _chunk_codes(chunk: pa.DictionaryArray, of_entry: np.ndarray) -> np.ndarray:
+    """The codes ``of_entry`` of the dictionary entries that a chunk's rows hold (``-1``: null)."""
+    if not chunk.null_count:
+        return of_entry[chunk.indices.to_numpy(zero_copy_only=False)]
+    indices = np.asarray(chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+    return np.append(of_entry, NONE)[np.where(indices < 0, len(of_entry), indices)]

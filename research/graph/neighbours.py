@@ -149,7 +149,11 @@ def _pairings(
     idf = np.log(np.maximum(n_users, 1) / np.maximum(d, 1))
     if spec.max_span is not None and len(account):
         raw_obj, raw_time = np.asarray(layer.obj), np.asarray(layer.time)
-        spans = site_spans(raw_obj, raw_time, layer.n_objects, spec.span_quantile)
+        spans = (
+            layer.spans(spec.span_quantile)
+            if layer.spans is not None
+            else site_spans(raw_obj, raw_time, layer.n_objects, spec.span_quantile)
+        )
         window = max(int(np.ptp(raw_time)), 1)
         brief = (spans[:, 1] - spans[:, 0]) <= spec.max_span * window
         keep = brief[obj]
