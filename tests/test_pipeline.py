@@ -29,6 +29,25 @@ def _campaign_clusters(detection, sim) -> dict[str, int]:
     }
 
 
+#: The chance groups the default admits (synchrony >= 0.3 since the build of declared priors:
+#: four or five strangers who linked one small site within days; README, "Where this stands"):
+#: at most this many accounts each, never holding a planted account.
+CHANCE_GROUP = 6
+
+
+def _other_flagged_groups(detection, sim, campaign_clusters) -> pd.DataFrame:
+    """Flagged groups other than the campaigns', checked to be chance groups: small, and holding
+    no planted account (a campaign split or merged into them would show here)."""
+    others = detection.flagged[~detection.flagged["cluster"].isin(list(campaign_clusters))]
+    accounts = detection.accounts[detection.accounts["cluster"].isin(others["cluster"])]
+    planted = [c for c in sim.truth.campaign_of(accounts["account"].tolist()) if c is not None]
+    assert planted == [], f"planted accounts in other flagged groups: {len(planted)}"
+    assert (others["n_adopters"] <= CHANCE_GROUP).all(), others[
+        ["cluster", "n_adopters", "top_site"]
+    ]
+    return others
+
+
 def test_weheartit_campaign_found_decoys_not_flagged(weheartit, weheartit_detection):
     metrics = evaluate(weheartit_detection.accounts, weheartit.truth)
     assert metrics["f1"] >= 0.95 and metrics["fpr"] <= 0.001
@@ -88,9 +107,10 @@ def test_every_campaign_of_multi_campaign_is_recovered_separately():
     metrics = evaluate(detection.accounts, sim.truth)
     assert min(metrics["campaign_recall"].values()) >= 0.9
     assert metrics["ari_flagged"] >= 0.9  # campaigns are neither merged nor split
-    assert detection.summary()["n_campaigns"] == 4
     where = _campaign_clusters(detection, sim)
     assert len(where) == 4 and len(set(where.values())) == 4  # four campaigns, four groups
+    others = _other_flagged_groups(detection, sim, where.values())
+    assert detection.summary()["n_campaigns"] == 4 + len(others)
     assert metrics["fpr"] <= 0.001
 
 
@@ -123,9 +143,17 @@ def test_honest_accounts_pulled_in_by_camouflage_are_not_flagged():
     sim = simulate("camouflage", seed=2)
     detection = run_pipeline(sim.posts, seed=2)
     metrics = evaluate(detection.accounts, sim.truth)
-    assert metrics["recall"] >= 0.95 and metrics["fp"] <= 2
+    assert metrics["recall"] >= 0.95 and metrics["fpr"] <= 0.002
     unsigned = detection.accounts["unsigned"].to_numpy()
     assert not detection.accounts.loc[unsigned, "flagged"].any()
+    # At most one honest account is flagged with the campaign (as with the stricter defaults
+    # before); the other false positives are chance groups of their own.
+    where = _campaign_clusters(detection, sim)
+    accounts = detection.accounts
+    in_campaign = accounts[accounts["flagged"] & accounts["cluster"].isin(list(where.values()))]
+    assert sum(c is None for c in sim.truth.campaign_of(in_campaign["account"].tolist())) <= 1
+    others = _other_flagged_groups(detection, sim, where.values())
+    assert others["n_adopters"].sum() >= metrics["fp"]
 
 
 @pytest.mark.parametrize("mode", ["popularity", "random"])
@@ -137,5 +165,8 @@ def test_heavy_camouflage_does_not_hide_the_attack_domain(mode):
     detection = run_pipeline(sim.posts, seed=0)
     metrics = evaluate(detection.accounts, sim.truth)
     assert metrics["f1"] >= 0.95 and metrics["fpr"] <= 0.002
-    assert detection.flagged["top_site"].iloc[0].endswith("diet-pills.com")
-    assert detection.summary()["n_campaigns"] == len(detection.flagged) == 1
+    where = _campaign_clusters(detection, sim)
+    assert len(where) == 1  # the campaign is one group, named by its own site
+    campaign = detection.flagged.set_index("cluster").loc[next(iter(where.values()))]
+    assert campaign["top_site"].endswith("diet-pills.com")
+    _other_flagged_groups(detection, sim, where.values())
