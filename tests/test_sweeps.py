@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 from scipy import stats
 
 from experiments.check import blank_png, check_experiment, check_pdf
@@ -30,7 +31,12 @@ CONFIGS = str(REPO / "configs")
 EXPERIMENTS = experiment_names()
 #: Experiments that sweep presets (the protocol's, select and generalisation, are planned by
 #: experiments/protocol.py; the choice itself is tested in tests/test_protocol.py).
-SWEEPS = [n for n in EXPERIMENTS if n not in PROTOCOL_KINDS]
+SWEEPS = [
+    n
+    for n in EXPERIMENTS
+    if OmegaConf.load(REPO / "configs" / "experiment" / f"{n}.yaml").experiment.kind
+    not in PROTOCOL_KINDS
+]
 
 
 def _compose(overrides: list[str], **kwargs):
