@@ -152,8 +152,8 @@ def as_posts(data: pa.Table | Mapping[str, Sequence[Any]], *, source: str = "tab
     blanks would make every URL a site of its own, and a page that everybody links a
     campaign's); ``is_repost``, when absent, is true where the text opens with the old
     retweet mark ``RT @name`` and false elsewhere (a table without the column cannot tell a
-    retweet storm from accounts posting alike, so :func:`research.api.detect` and the command
-    line say so). Extra columns are dropped.
+    retweet storm from accounts posting alike, so :func:`research.io.loading.input_notes` says
+    so: ``detect`` prints it, ``Dataset.summary()`` holds it). Extra columns are dropped.
 
     Parameters
     ----------
@@ -239,12 +239,11 @@ def _to_utc_ms(column: pa.ChunkedArray) -> pa.ChunkedArray:
         if column.type.tz is None:
             column = pc.assume_timezone(column, "UTC")
         return column.cast(pa.timestamp("ms", tz="UTC"), safe=False)
-    times = parse_times(column.combine_chunks())
-    lost = np.flatnonzero(
-        np.asarray(pc.and_(pc.is_null(times), pc.is_valid(column.combine_chunks())))
-    )
+    values = column.combine_chunks()
+    times = parse_times(values)
+    lost = np.flatnonzero(np.asarray(pc.and_(pc.is_null(times), pc.is_valid(values))))
     if len(lost):
-        example = column.combine_chunks()[int(lost[0])].as_py()
+        example = values[int(lost[0])].as_py()
         raise pa.ArrowInvalid(
             f"{len(lost):,} value(s) are no time, first at row {int(lost[0]) + 1}: {example!r} "
             "(read: ISO 8601 text, epoch seconds or milliseconds, timestamps, dates)"
