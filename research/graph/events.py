@@ -299,8 +299,10 @@ def _text_sites(
         texts, events.post_account[posts], rule.template_similarity, rule.minhash_permutations
     )
     # A lazy column (research.scale) keeps, on its pass for verbatim texts, the texts the
-    # evidence may sample later: those of posts linking sites that can be candidates.
-    lazy = hasattr(events.texts, "index_in")
+    # evidence may sample later: those of posts linking sites that can be candidates. A
+    # column held as codes reads nothing for them.
+    held = getattr(events.texts, "holds_codes", None)
+    lazy = hasattr(events.texts, "index_in") and not (held is not None and held())
     keep = _candidate_posts(events, raw, small, rule) if lazy else None
     template = _signature_templates(events, posts, template, rule, texts, keep=keep)
     if not (template >= 0).any():

@@ -6,11 +6,22 @@ evidence. :func:`read_events` reads only those five columns and encodes them;
 the texts stay on disk behind a :class:`ParquetColumn` that reads the row
 groups holding the posts asked for. At 10^7 posts this reads about a fifth of
 the bytes of the whole table and holds no text in memory.
+
+Texts repeat: a platform's apps post the same words again and again (10^7
+simulated posts hold 80,665 distinct texts). While the other columns are read
+and encoded, :meth:`ParquetColumn.prefetch` reads the text column once on a
+second thread into one integer code per row and the distinct texts (44 MB at
+10^7 posts, against 560 MB for the column), giving up once the distinct texts
+pass a budget (mostly distinct texts: the column stays on disk, as before).
+Held codes serve every ``take`` and ``index_in`` without reading: the method's
+two passes over the texts (text sites, then their verbatim copies) become one,
+off the main thread. The values returned are the same either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +39,10 @@ from research.graph.events import (
     with_texts,
 )
 from research.posts import _SCHEMA_KEY, POSTS_SCHEMA, SCHEMA_VERSION, read_posts
+
+#: The most bytes of distinct texts :meth:`ParquetColumn.prefetch` holds (per row group's
+#: distinct values, summed); past it the column stays on disk. 10^7 simulated posts need 45 MB.
+TEXT_CODES_MAX_BYTES = 128 * 2**20
 
 
 def dataset_parts(path: str | Path) -> list[Path]:
@@ -66,6 +81,9 @@ class ParquetColumn:
     [-1, -1, 0, -1]
     >>> column.take(np.array([3, 1])).to_pylist()  # kept: no row group is read
     ['d', 'b']
+    >>> held = ParquetColumn.open(path, "text").prefetch()  # codes read on a second thread
+    >>> held.holds_codes(), held.take(np.array([3, 0])).to_pylist()
+    (True, ['d', 'a'])
     """
 
     parts: tuple[Path, ...]
@@ -74,6 +92,8 @@ class ParquetColumn:
     groups: tuple[tuple[int, int], ...]  # (part index, row group index) of each start
     #: The rows kept by :meth:`index_in` (sorted) and their values.
     _kept: dict = field(default_factory=dict, repr=False, compare=False)
+    #: The prefetch's future (:meth:`prefetch`): the codes, or ``None`` (over the budget).
+    _prefetched: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def open(cls, path: str | Path, name: str) -> ParquetColumn:
@@ -91,6 +111,27 @@ class ParquetColumn:
     def __len__(self) -> int:
         return int(self.starts[-1])
 
+    def prefetch(self, max_bytes: int = TEXT_CODES_MAX_BYTES) -> ParquetColumn:
+        """Start reading the whole column on a second thread into codes (:func:`_read_codes`)
+        and return the column. Every later :meth:`take` and :meth:`index_in` waits for that
+        read to end, then serves from the codes (or, over ``max_bytes``, reads as without a
+        prefetch): the values never depend on the thread's timing. pyarrow releases the GIL
+        while it decompresses and hashes, so the read overlaps the caller's own work."""
+        if "future" not in self._prefetched:
+            pool = ThreadPoolExecutor(1, thread_name_prefix="texts")
+            self._prefetched["future"] = pool.submit(_read_codes, self, max_bytes)
+            pool.shutdown(wait=False)
+        return self
+
+    def holds_codes(self) -> bool:
+        """Whether the column is held as codes (prefetched within the budget; waits for the
+        prefetch): then :meth:`take` and :meth:`index_in` read nothing."""
+        return self._codes() is not None
+
+    def _codes(self) -> _TextCodes | None:
+        future: Future | None = self._prefetched.get("future")
+        return None if future is None else future.result()
+
     def take(self, rows: pa.Array | np.ndarray) -> pa.Array:
         """Values at the given global rows."""
         rows = np.asarray(
@@ -99,6 +140,10 @@ class ParquetColumn:
         )
         if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
             raise IndexError(f"{self.name}: row out of range 0..{len(self) - 1}")
+        held = self._codes()
+        if held is not None:
+            codes = held.codes[rows]
+            return held.values.take(pa.array(codes, mask=codes < 0))
         kept_rows = self._kept.get("rows", np.zeros(0, dtype=np.int64))
         if len(kept_rows) and len(rows):
             at = np.minimum(np.searchsorted(kept_rows, rows), len(kept_rows) - 1)
@@ -111,12 +156,7 @@ class ParquetColumn:
             local = rows[order][group[order] == g] - self.starts[g]
             pieces.append(values.take(pa.array(local)).combine_chunks())
         if not pieces:
-            return pa.array(
-                [],
-                POSTS_SCHEMA.field(self.name).type
-                if self.name in POSTS_SCHEMA.names
-                else pa.null(),
-            )
+            return pa.array([], _column_type(self))
         gathered = pa.concat_arrays(pieces)
         back = np.empty(len(rows), dtype=np.int64)
         back[order] = np.arange(len(rows))
@@ -134,6 +174,13 @@ class ParquetColumn:
         10^7 posts the method's last pass over the text column (the templating sample, a
         few thousand posts of the candidate sites) is served from the 0.29 M rows (16 MB) the
         verbatim look-up keeps (:func:`research.graph.events._verbatim_posts`)."""
+        held = self._codes()
+        if held is not None:
+            # Each distinct text is looked up once; a null row finds what a null value finds.
+            position = pc.fill_null(pc.index_in(held.values, value_set=values), -1)
+            of_null = pc.fill_null(pc.index_in(pa.nulls(1, values.type), value_set=values), -1)
+            lookup = np.append(position.to_numpy(zero_copy_only=False), of_null.to_numpy())
+            return lookup.astype(np.int32)[held.codes]
         out = np.full(len(self), -1, dtype=np.int32)
         rows = np.unique(np.asarray([] if keep is None else keep, dtype=np.int64))
         bounds = np.searchsorted(rows, self.starts)
@@ -161,18 +208,67 @@ class ParquetColumn:
             yield g, files[part].read_row_group(row_group, columns=[self.name]).column(0)
 
 
+@dataclass(frozen=True)
+class _TextCodes:
+    """A column as the distinct values and each row's position among them (``-1``: null)."""
+
+    values: pa.Array
+    codes: np.ndarray
+
+
+def _read_codes(column: ParquetColumn, max_bytes: int) -> _TextCodes | None:
+    """The column as :class:`_TextCodes`, one row group in memory at a time; ``None`` once the
+    row groups' distinct values pass ``max_bytes``."""
+    pieces: list[np.ndarray] = []
+    dictionaries: list[pa.Array] = []
+    held = offset = 0
+    for _g, values in column._row_groups(range(len(column.groups))):
+        # One dictionary for the row group's chunks (each chunk's is a prefix of the last's).
+        chunks = [chunk for chunk in pc.dictionary_encode(values).chunks if len(chunk)]
+        del values
+        if not chunks:
+            continue
+        dictionary = chunks[-1].dictionary
+        held += dictionary.nbytes
+        if held > max_bytes:
+            release_arrow_memory()
+            return None
+        for chunk in chunks:
+            local = np.asarray(chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False))
+            pieces.append(np.where(local >= 0, local + np.int32(offset), np.int32(-1)))
+        dictionaries.append(dictionary)
+        offset += len(dictionary)
+    if not dictionaries:
+        return _TextCodes(pa.array([], _column_type(column)), np.full(len(column), -1, np.int32))
+    merged = pc.dictionary_encode(pa.concat_arrays(dictionaries))
+    # The last entry: the code of a null row.
+    of_entry = np.append(np.asarray(merged.indices.to_numpy(zero_copy_only=False)), -1)
+    codes = of_entry.astype(np.int32)[np.concatenate(pieces)]
+    release_arrow_memory()
+    return _TextCodes(merged.dictionary, codes)
+
+
+def _column_type(column: ParquetColumn) -> pa.DataType:
+    """The Arrow type of a posts column (``null`` for a name outside the posts schema)."""
+    return POSTS_SCHEMA.field(column.name).type if column.name in POSTS_SCHEMA.names else pa.null()
+
+
 def read_events(
     path: str | Path,
     *,
     include_platform_urls: bool = False,
     include_reposts: bool = True,
     threads: int | None = None,
+    text_codes_bytes: int = TEXT_CODES_MAX_BYTES,
 ) -> tuple[Events, ParquetColumn]:
     """Encode a posts Parquet dataset (file or directory) without reading its other columns.
 
     Equal to ``encode(read_posts(path), ...)``, and the texts as a lazy column.
     Files that do not carry the posts schema (another writer, missing columns)
     go through :func:`research.posts.read_posts`, which fills and checks them.
+    Unless ``threads`` is 1 or ``text_codes_bytes`` 0, the text column of a dataset in the
+    posts schema is read meanwhile on a second thread (:meth:`ParquetColumn.prefetch`, held
+    if its distinct texts take at most ``text_codes_bytes``); the result is the same.
 
     Returns
     -------
@@ -195,6 +291,10 @@ def read_events(
         include_platform_urls=include_platform_urls, include_reposts=include_reposts
     )
     parts = dataset_parts(path)
+    prefetched = None
+    if text_codes_bytes > 0 and (threads is None or threads > 1) and _posts_parts(parts, columns):
+        # The texts are read on a second thread while this one reads and encodes the rest.
+        prefetched = ParquetColumn.open(path, "text").prefetch(text_codes_bytes)
     tables = []
     for part in parts:
         try:
@@ -235,8 +335,16 @@ def read_events(
     )
     del table, tables
     release_arrow_memory()
-    texts = ParquetColumn.open(path, "text")
+    texts = prefetched or ParquetColumn.open(path, "text")
     return with_texts(events, texts), texts
+
+
+def _posts_parts(parts: list[Path], columns: list[str]) -> bool:
+    """Whether every part carries the posts schema's columns (read without :func:`read_posts`)."""
+    try:
+        return all(_has_posts_columns(pq.read_schema(part), columns, part) for part in parts)
+    except (pa.ArrowInvalid, OSError, SchemaError):
+        return False
 
 
 def _has_posts_columns(schema: pa.Schema, columns: list[str], part: Path) -> bool:

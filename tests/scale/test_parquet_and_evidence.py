@@ -82,6 +82,49 @@ def test_detect_parquet_equals_run_pipeline_on_the_table(small, tmp_path):
     assert next(iter(from_disk.timings)) == "load" and "encode" not in from_disk.timings
 
 
+def test_a_prefetched_column_serves_what_the_lazy_column_reads(tmp_path):
+    rng = np.random.default_rng(5)
+    words = ["one", "two", "", None, "three four", "five", "six é"]
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    values = []
+    for k, n in enumerate([0, 37, 500]):  # an empty part, small and several-group parts
+        texts = [words[i] for i in rng.integers(len(words), size=n)]
+        if k == 2:
+            texts += [f"unique {i}" for i in range(60)]
+        values += texts
+        pq.write_table(pa.table({"text": pa.array(texts, pa.string())}), parts / f"p{k}.parquet",
+                       row_group_size=64)  # fmt: skip
+    lazy = ParquetColumn.open(parts, "text")
+    held = ParquetColumn.open(parts, "text").prefetch()
+    over = ParquetColumn.open(parts, "text").prefetch(max_bytes=0)  # over budget: reads lazily
+    assert held.holds_codes() and not over.holds_codes() and not lazy.holds_codes()
+    rows = rng.integers(len(values), size=300)
+    for column in (held, over):
+        taken = column.take(rows)
+        assert taken.type == pa.string() and taken.equals(lazy.take(rows))
+        assert taken.to_pylist() == [values[r] for r in rows]
+        assert column.take(np.zeros(0, np.int64)).equals(lazy.take(np.zeros(0, np.int64)))
+        for asked in (["two", "", "unique 3", "absent"], ["five", None, "one"], []):
+            value_set = pa.array(asked, pa.string())
+            expected = lazy.index_in(value_set)
+            found = column.index_in(value_set)
+            assert found.dtype == expected.dtype and np.array_equal(found, expected)
+    with pytest.raises(IndexError):
+        held.take(np.array([len(values)]))
+
+
+def test_detect_parquet_with_and_without_held_texts(small, tmp_path):
+    path = write_posts(small.posts, tmp_path / "posts.parquet", row_group_size=7_000)
+    found = {}
+    for budget in (0, 2**30):
+        events, texts = read_events(path, text_codes_bytes=budget)
+        assert texts.holds_codes() == (budget > 0)
+        found[budget] = run_pipeline(None, seed=3, events=events, texts=texts)
+    assert found[0].clusters.equals(found[2**30].clusters)
+    assert found[0].accounts.equals(found[2**30].accounts)
+
+
 def test_first_post_times_with_posts_in_and_out_of_time_order():
     rows = [
         ("a", 50, "X", []),
@@ -187,8 +230,9 @@ def test_rows_kept_by_index_in_are_taken_without_reading(tmp_path, monkeypatch):
     assert sorted(read) == [4, 5]
 
 
-def test_detect_parquet_reads_the_text_column_twice(small, tmp_path, monkeypatch):
+def test_detect_parquet_reads_the_text_column_once_or_twice(small, tmp_path, monkeypatch):
     path = write_posts(small.posts, tmp_path / "posts.parquet", row_group_size=7_000)
+    n_groups = pq.ParquetFile(path).metadata.num_row_groups
     passes = []
     original = ParquetColumn._row_groups
 
@@ -201,5 +245,12 @@ def test_detect_parquet_reads_the_text_column_twice(small, tmp_path, monkeypatch
     from_disk = detect_parquet(path, seed=3)
     in_memory = run_pipeline(small.posts, seed=3)
     assert from_disk.clusters.equals(in_memory.clusters)
-    # The small sites' texts, the verbatim look-up; the templating sample was kept on the way.
+    # Held as codes: the prefetch's one pass, and nothing read after it.
+    assert passes == [n_groups]
+    passes.clear()
+    events, texts = read_events(path, text_codes_bytes=0)
+    lazy = run_pipeline(None, seed=3, events=events, texts=texts)
+    assert lazy.clusters.equals(in_memory.clusters)
+    # On disk: the small sites' texts, the verbatim look-up; the templating sample was kept
+    # on the way.
     assert len(passes) == 2
