@@ -8,7 +8,7 @@ groups holding the posts asked for. At 10^7 posts this reads about a fifth of
 the bytes of the whole table and holds no text in memory.
 
 Texts repeat: a platform's apps post the same words again and again (10^7
-simulated posts hold 80,665 distinct texts). While the other columns are read
+simulated posts hold 80,665 distinct texts). Once the other columns are read
 and encoded, :meth:`ParquetColumn.prefetch` reads the text column once on a
 second thread into one integer code per row and the distinct texts (44 MB at
 10^7 posts, against 560 MB for the column), giving up once the distinct texts
@@ -267,8 +267,9 @@ def read_events(
     Files that do not carry the posts schema (another writer, missing columns)
     go through :func:`research.posts.read_posts`, which fills and checks them.
     Unless ``threads`` is 1 or ``text_codes_bytes`` 0, the text column of a dataset in the
-    posts schema is read meanwhile on a second thread (:meth:`ParquetColumn.prefetch`, held
-    if its distinct texts take at most ``text_codes_bytes``); the result is the same.
+    posts schema is then read on a second thread (:meth:`ParquetColumn.prefetch`, held if its
+    distinct texts take at most ``text_codes_bytes``) while the caller goes on; the result is
+    the same.
 
     Returns
     -------
@@ -291,10 +292,6 @@ def read_events(
         include_platform_urls=include_platform_urls, include_reposts=include_reposts
     )
     parts = dataset_parts(path)
-    prefetched = None
-    if text_codes_bytes > 0 and (threads is None or threads > 1) and _posts_parts(parts, columns):
-        # The texts are read on a second thread while this one reads and encodes the rest.
-        prefetched = ParquetColumn.open(path, "text").prefetch(text_codes_bytes)
     tables = []
     for part in parts:
         try:
@@ -335,16 +332,14 @@ def read_events(
     )
     del table, tables
     release_arrow_memory()
-    texts = prefetched or ParquetColumn.open(path, "text")
+    texts = ParquetColumn.open(path, "text")
+    if text_codes_bytes > 0 and (threads is None or threads > 1):
+        # Read on a second thread while this one starts the projection (site keys come first,
+        # ~1 s at 10^7 posts, before the texts are needed). Started once the other columns are
+        # encoded and released, the read adds nothing to their peak (started before reading
+        # them, 1.74 -> 1.9 GB at 10^7 posts).
+        texts.prefetch(text_codes_bytes)
     return with_texts(events, texts), texts
-
-
-def _posts_parts(parts: list[Path], columns: list[str]) -> bool:
-    """Whether every part carries the posts schema's columns (read without :func:`read_posts`)."""
-    try:
-        return all(_has_posts_columns(pq.read_schema(part), columns, part) for part in parts)
-    except (pa.ArrowInvalid, OSError, SchemaError):
-        return False
 
 
 def _has_posts_columns(schema: pa.Schema, columns: list[str], part: Path) -> bool:
