@@ -26,7 +26,7 @@ uses within ``Δt`` (quadratic in a burst's size) and none beyond.
 from __future__ import annotations
 
 import time as _time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -143,11 +143,12 @@ def _pairings(
     layer: Actions, spec: NeighbourSpec
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The pairings of one object kind, reduced per offset: (pair key, weight sum, count)."""
-    account, obj, when = _uses(layer)
-    d = _distinct_users(account, obj, layer.n_objects)
-    n_users = int(np.count_nonzero(group_sizes(account, layer.n_accounts))) if len(account) else 0
-    idf = np.log(np.maximum(n_users, 1) / np.maximum(d, 1))
-    if spec.max_span is not None and len(account):
+    raw_account = np.asarray(layer.account, dtype=np.int64)
+    n_users = int(np.count_nonzero(group_sizes(raw_account, layer.n_accounts)))
+    if spec.max_span is not None and len(raw_account):
+        # Long-lived objects pair nobody: their uses are dropped before the uses are sorted
+        # (at 10^7 posts most links are to long-lived sites). Each object's uses, and so its
+        # distinct users, and the order of the kept uses are those of all uses.
         raw_obj, raw_time = np.asarray(layer.obj), np.asarray(layer.time)
         spans = (
             layer.spans(spec.span_quantile)
@@ -156,8 +157,13 @@ def _pairings(
         )
         window = max(int(np.ptp(raw_time)), 1)
         brief = (spans[:, 1] - spans[:, 0]) <= spec.max_span * window
-        keep = brief[obj]
-        account, obj, when = account[keep], obj[keep], when[keep]
+        keep = brief[raw_obj]
+        layer = replace(
+            layer, account=raw_account[keep], obj=raw_obj[keep], time=raw_time[keep], post=None
+        )
+    account, obj, when = _uses(layer)
+    d = _distinct_users(account, obj, layer.n_objects)
+    idf = np.log(np.maximum(n_users, 1) / np.maximum(d, 1))
     parts = []
     for j in range(1, spec.neighbours + 1):
         if j >= len(account):

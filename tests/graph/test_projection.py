@@ -192,3 +192,54 @@ def test_neighbour_uses_are_ordered_as_lexsort(sorted_by_time):
         when = np.sort(when)
     got = _by_object_time_account(obj, when, account, 40, 30)
     assert got.tolist() == np.lexsort((account, when, obj)).tolist()
+
+
+@pytest.mark.parametrize("max_span", [None, 0.2, 0.05, 1.0])
+def test_neighbour_pairings_drop_long_lived_objects_as_after_sorting_all_uses(max_span):
+    # Long-lived objects' uses are dropped before the uses are sorted: the pairings are those
+    # of the definition, every use sorted, deduplicated and weighed, long-lived objects then
+    # dropped.
+    from research.graph.base import Actions
+    from research.graph.codes import site_spans
+    from research.graph.neighbours import NeighbourSpec, _distinct_users, _pairings, _uses
+
+    rng = np.random.default_rng(1)
+    n, n_objects, n_accounts = 4_000, 60, 50
+    obj = rng.integers(0, n_objects, n)
+    account = rng.integers(0, n_accounts, n)
+    # Some objects live briefly, others all along.
+    start = rng.integers(0, 90_000, n_objects)
+    length = np.where(rng.random(n_objects) < 0.5, 2_000, 100_000)
+    when = start[obj] + (rng.random(n) * length[obj]).astype(np.int64)
+    order = np.argsort(when, kind="stable")  # posts come in time order
+    obj, account, when = obj[order], account[order], when[order]
+    layer = Actions("site", account, obj, when, n_accounts, n_objects)
+    spec = NeighbourSpec(neighbours=3, max_gap_s=5_000, max_span=max_span)
+
+    a, o, t = _uses(layer)
+    d = _distinct_users(a, o, n_objects)
+    n_users = np.count_nonzero(np.bincount(a, minlength=n_accounts))
+    idf = np.log(max(n_users, 1) / np.maximum(d, 1))
+    if max_span is not None:
+        spans = site_spans(obj, when, n_objects, spec.span_quantile)
+        brief = (spans[:, 1] - spans[:, 0]) <= max_span * max(int(np.ptp(when)), 1)
+        keep = brief[o]
+        a, o, t = a[keep], o[keep], t[keep]
+    expected = {}
+    for j in range(1, spec.neighbours + 1):
+        for i in range(len(a) - j):
+            if o[i] == o[i + j] and a[i] != a[i + j] and t[i + j] - t[i] <= spec.max_gap_s:
+                key = (min(a[i], a[i + j]), max(a[i], a[i + j]), j)
+                weight, count = expected.get(key, (0.0, 0))
+                expected[key] = (weight + idf[o[i]], count + 1)
+    got = {}
+    for j, (keys, weights, counts) in enumerate(_pairings(layer, spec), start=1):
+        for key, weight, count in zip(
+            keys.tolist(), weights.tolist(), counts.tolist(), strict=True
+        ):
+            got[(*divmod(key, n_accounts), j)] = (weight, count)
+    assert got.keys() == expected.keys()
+    for key, (weight, count) in expected.items():
+        assert got[key][1] == count and got[key][0] == pytest.approx(weight, rel=1e-12)
+    if max_span == 0.2:
+        assert 0 < len(got)
