@@ -219,9 +219,9 @@ class _TextCodes:
 def _read_codes(column: ParquetColumn, max_bytes: int) -> _TextCodes | None:
     """The column as :class:`_TextCodes`, one row group in memory at a time; ``None`` once the
     row groups' distinct values pass ``max_bytes``."""
-    pieces: list[np.ndarray] = []
+    codes = np.full(len(column), -1, dtype=np.int32)  # filled in place: no pieces to join
     dictionaries: list[pa.Array] = []
-    held = offset = 0
+    held = offset = row = 0
     for _g, values in column._row_groups(range(len(column.groups))):
         # One dictionary for the row group's chunks (each chunk's is a prefix of the last's).
         chunks = [chunk for chunk in pc.dictionary_encode(values).chunks if len(chunk)]
@@ -235,15 +235,16 @@ def _read_codes(column: ParquetColumn, max_bytes: int) -> _TextCodes | None:
             return None
         for chunk in chunks:
             local = np.asarray(chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False))
-            pieces.append(np.where(local >= 0, local + np.int32(offset), np.int32(-1)))
+            np.add(local, np.int32(offset), out=codes[row : row + len(local)], where=local >= 0)
+            row += len(local)
         dictionaries.append(dictionary)
         offset += len(dictionary)
     if not dictionaries:
-        return _TextCodes(pa.array([], _column_type(column)), np.full(len(column), -1, np.int32))
+        return _TextCodes(pa.array([], _column_type(column)), codes)
     merged = pc.dictionary_encode(pa.concat_arrays(dictionaries))
-    # The last entry: the code of a null row.
+    # The last entry: the code of a null row (-1 reads it).
     of_entry = np.append(np.asarray(merged.indices.to_numpy(zero_copy_only=False)), -1)
-    codes = of_entry.astype(np.int32)[np.concatenate(pieces)]
+    codes = of_entry.astype(np.int32)[codes]
     release_arrow_memory()
     return _TextCodes(merged.dictionary, codes)
 
