@@ -954,34 +954,92 @@ def _same_sites(groups: Groups, earlier: Groups) -> np.ndarray:
 
 def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Distinct accounts with a post in each ``[start, end]``."""
+    n = events.n_posts
+    # int32 positions while they fit: the time order and the previous posts are kept for the
+    # run (two rounds of evidence), and at 10^8 posts each int64 copy is 0.8 GB.
+    index = np.int32 if n < 2**31 - 1 else np.int64
     if "time_order" not in events._cache:
         # Posts usually come in time order (then the stable order is the identity: no sort,
-        # and no copy of the columns).
+        # and no copy of the columns). A dataset of several files each in time order does not.
         time = events.post_time
-        in_order = len(time) < 2 or bool(np.all(time[1:] >= time[:-1]))
-        events._cache["time_order"] = None if in_order else np.argsort(time, kind="stable")
+        in_order = n < 2 or bool(np.all(time[1:] >= time[:-1]))
+        events._cache["time_order"] = (
+            None if in_order else np.argsort(time, kind="stable").astype(index)
+        )
     order = events._cache["time_order"]
-    times = events.post_time if order is None else events.post_time[order]
     if "previous_post" not in events._cache:
-        # For each post in time order: the position of the same account's previous post
-        # (-1 for its first). The accounts posting in positions lo..hi are counted once each
-        # by counting the positions whose previous post is before lo: one contiguous
-        # comparison per interval instead of scattering every account of the interval.
-        accounts = events.post_account if order is None else events.post_account[order]
-        bounds, by_account = stable_group(accounts, events.n_accounts)
-        # int32: half the bytes to scan per interval (an interval may hold millions of posts).
-        previous = np.full(len(times), -1, dtype=np.int32 if len(times) < 2**31 else np.int64)
-        # Consecutive entries of ``by_account`` are one account's unless an account starts there.
-        same = np.ones(max(len(times) - 1, 0), dtype=bool)
-        starts = bounds[:-1][bounds[:-1] < bounds[1:]]
-        same[starts[starts > 0] - 1] = False
-        previous[by_account[1:][same]] = by_account[:-1][same]
-        events._cache["previous_post"] = previous
+        events._cache["previous_post"] = _previous_posts(
+            events.post_account, order, events.n_accounts, index
+        )
     return _first_visits(
         events._cache["previous_post"],
-        np.searchsorted(times, start, "left"),
-        np.searchsorted(times, end, "right"),
+        _sorted_search(events.post_time, order, start, "left"),
+        _sorted_search(events.post_time, order, end, "right"),
     )
+
+
+#: Positions per step of the chunked passes over every post (a few MB of int32 at a time).
+_POSITIONS_CHUNK = 2**22
+
+
+def _previous_posts(
+    post_account: np.ndarray, order: np.ndarray | None, n_accounts: int, index: type
+) -> np.ndarray:
+    """For each post in time order (``order``; ``None``: as they are): the position of the same
+    account's previous post (-1 for its first). The accounts posting in positions lo..hi are
+    counted once each by counting the positions whose previous post is before lo: one
+    contiguous comparison per interval instead of scattering every account of the interval.
+
+    Built with ``index`` (int32 while it fits) arrays and chunked copies: at 10^8 posts in
+    several time-ordered files, the int64 copies (the accounts in time order, the grouping)
+    had made this the largest step of the evidence (~5 GB)."""
+    n = len(post_account)
+    previous: np.ndarray = np.full(n, -1, dtype=index)
+    if n < 2:
+        return previous
+    accounts: np.ndarray = np.empty(n, dtype=index)
+    for a in range(0, n, _POSITIONS_CHUNK):
+        b = min(a + _POSITIONS_CHUNK, n)
+        accounts[a:b] = post_account[a:b] if order is None else post_account[order[a:b]]
+    # The positions grouped by account, each account's in increasing order (a stable counting
+    # sort: scipy's COO -> CSR conversion, column = position).
+    grouped = sp.coo_matrix(
+        (np.ones(n, dtype=np.int8), (accounts, np.arange(n, dtype=index))),
+        shape=(max(n_accounts, 1), n),
+    ).tocsr()
+    del accounts
+    bounds, by_account = grouped.indptr, grouped.indices
+    del grouped
+    # Consecutive entries of ``by_account`` are one account's unless an account starts there.
+    same = np.ones(n - 1, dtype=bool)
+    starts = bounds[:-1][bounds[:-1] < bounds[1:]]
+    same[starts[starts > 0] - 1] = False
+    for a in range(0, n - 1, _POSITIONS_CHUNK):
+        b = min(a + _POSITIONS_CHUNK, n - 1)
+        step = same[a:b]
+        previous[by_account[a + 1 : b + 1][step]] = by_account[a:b][step]
+    return previous
+
+
+def _sorted_search(
+    time: np.ndarray, order: np.ndarray | None, values: np.ndarray, side: str
+) -> np.ndarray:
+    """``np.searchsorted(time[order], values, side)`` without the sorted copy of ``time``: a
+    bisection of all ``values`` at once, reading ``time`` through ``order``."""
+    values = np.asarray(values)
+    if order is None:
+        return np.searchsorted(time, values, side)  # type: ignore[call-overload]
+    lo = np.zeros(len(values), dtype=np.int64)
+    hi = np.full(len(values), len(order), dtype=np.int64)
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            return lo
+        mid = (lo + hi) // 2
+        at = time[order[np.minimum(mid, len(order) - 1)]]
+        right = open_ & ((at < values) if side == "left" else (at <= values))
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(open_ & ~right, mid, hi)
 
 
 #: Entries of :func:`_first_visits`' table of counts (blocks x thresholds): 16 MB of int64.
