@@ -455,7 +455,6 @@ def _candidate_partitions(
     if cached is not None and cached[0] == key:
         return cached[1]
     n_acc = events.n_accounts
-    account, when = events.link_account, events.link_time
 
     # 1. Candidate sites: short-lived (their links fill at most ``max_span`` of the observed
     # window) and linked by at least two members of one cluster.
@@ -469,16 +468,17 @@ def _candidate_partitions(
 
     # 2. Adopters of each candidate site, and groups of sites that share adopters.
     on_candidate = np.flatnonzero(is_candidate[link_site])
+    # The candidate links' accounts and times only (not every link's: 2 x 0.34 GB at 10^8 posts).
+    candidate_post = events.link_post[on_candidate]
+    account, when = events.post_account[candidate_post], events.post_time[candidate_post]
     local = np.full(n_sites, -1, dtype=np.int64)
     local[candidates] = np.arange(len(candidates))
-    s_site, s_acc, _links = distinct_pairs(
-        local[link_site[on_candidate]], account[on_candidate], n_acc
-    )
+    s_site, s_acc, _links = distinct_pairs(local[link_site[on_candidate]], account, n_acc)
     n_adopters = group_sizes(s_site, len(candidates))
 
     def partition(pool: bool) -> np.ndarray:
         return _site_groups(
-            s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when[on_candidate],
+            s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when,
             spans[candidates], rule, pool=pool,
         )  # fmt: skip
 
@@ -522,6 +522,20 @@ def cluster_groups(events: Events, clustering: Clustering, rule: Rule | None = N
     )
 
 
+def _link_time_range(events: Events) -> int:
+    """Latest minus earliest time of the posts with links (0 without links), read in chunks
+    (``np.ptp(events.link_time)`` without a copy of every link's time)."""
+    n = len(events.link_post)
+    if n == 0:
+        return 0
+    lows, highs = [], []
+    for a in range(0, n, _POSITIONS_CHUNK):
+        t = events.post_time[events.link_post[a : a + _POSITIONS_CHUNK]]
+        lows.append(int(t.min()))
+        highs.append(int(t.max()))
+    return max(highs) - min(lows)
+
+
 def _cluster_sites(
     events: Events, clustering: Clustering, rule: Rule
 ) -> tuple[
@@ -541,10 +555,10 @@ def _cluster_sites(
     site) pairs (``pc``, ``pk``), each such link's pair, and the members behind each pair."""
     link_site, _labels = site_keys(events)
     n_sites = int(link_site.max(initial=-1)) + 1
-    account, when = events.link_account, events.link_time
+    account = events.link_account
     membership = clustering.membership
     spans = link_site_spans(events, rule.span_quantile)
-    window = max(int(np.ptp(when)) if len(when) else 0, 1)
+    window = max(_link_time_range(events), 1)
     short_lived = (spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window
     member = np.flatnonzero(membership[account] >= 0)
     # The (cluster, site) pairs and each member link's pair, from two counting sorts.
@@ -1356,7 +1370,7 @@ def _routine(
     if len(judged) == 0:
         return out
     pair_account, pair_group = groups.pair_account[judged], groups.pair_group[judged]
-    account, when, url = events.link_account, events.link_time, events.link_url
+    account, url = events.link_account, events.link_url
     n_urls = max(len(events.urls), 1)
     # Only links of adopters to URLs that two accounts or more linked can be routine.
     offsets = np.searchsorted(pair_account, np.arange(events.n_accounts + 1))
@@ -1378,7 +1392,7 @@ def _routine(
 
     def counted(links: np.ndarray, g: np.ndarray) -> np.ndarray:
         """Whether each link counts for the matching group: not to its sites, outside its span."""
-        t = when[links]
+        t = events.post_time[events.link_post[links]]
         return (link_group[links] != g) & (
             (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
         )
@@ -1490,7 +1504,8 @@ def _link_reuse(events: Events, s_links: np.ndarray, s_group: np.ndarray, n: int
     key = s_group.astype(np.int64) * n_stem + stem
     pair = np.searchsorted(g_s * n_stem + s_s, key)
     adopters = group_sizes(
-        distinct_pairs(pair, events.link_account[s_links], events.n_accounts)[0], len(g_s)
+        distinct_pairs(pair, events.post_account[events.link_post[s_links]], events.n_accounts)[0],
+        len(g_s),
     )
     reused = adopters[pair] >= 2
     return _ratio(group_sizes(s_group[reused], n), group_sizes(s_group, n))
