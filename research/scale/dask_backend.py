@@ -580,6 +580,35 @@ def _reduce_pairs(
     return {"pair": pair[keep], "weight": weight[keep], "support": support[keep], "counts": counts}
 
 
+def _n_edges(reduced: dict[str, Any]) -> int:
+    return len(reduced["pair"])
+
+
+def _gather_edges(
+    client: Any, reduced: Sequence[Any], n_counts: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """The pair partitions' edges in partition order (pair key, weight, support) and the
+    edge counts summed, copied into arrays allocated once as each partition arrives: the
+    partitions' arrays are below glibc's mmap threshold, and gathered all at once and
+    concatenated they had left 1.5 GB of freed heap in the client at 10^8 posts."""
+    total = int(sum(client.gather([client.submit(_n_edges, r) for r in reduced])))
+    pair = np.empty(total, dtype=np.int64)
+    weight = np.empty(total, dtype=np.float64)
+    support = np.empty(total, dtype=np.int64)
+    counts = [0] * n_counts
+    at = 0
+    for future in reduced:
+        part = future.result()
+        k = len(part["pair"])
+        pair[at : at + k] = part["pair"]
+        weight[at : at + k] = part["weight"]
+        support[at : at + k] = part["support"]
+        counts = [c + int(x) for c, x in zip(counts, part["counts"], strict=True)]
+        at += k
+        del part
+    return pair, weight, support, counts
+
+
 # --- the whole projection -----------------------------------------------------------------
 
 
@@ -788,12 +817,8 @@ def dask_project(
         )
         for r in range(n_parts)
     ]
-    results = client.gather(reduced)
+    pair, weight, support, counts = _gather_edges(client, reduced, len(specs) + 1)
     del pair_pieces, reduced, stages
-    pair = np.concatenate([r["pair"] for r in results])
-    weight = np.concatenate([r["weight"] for r in results])
-    support = np.concatenate([r["support"] for r in results])
-    counts = [int(sum(r["counts"][k] for r in results)) for k in range(len(specs) + 1)]
     order = np.argsort(pair, kind="stable")
     pair, weight, support = pair[order], weight[order], support[order]
     cut = None
