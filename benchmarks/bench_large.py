@@ -116,8 +116,9 @@ def events_bytes(k, events):
 
 wrap(_dask, "dask_project", before=lambda k: mark("dask: read, distinct values per partition"))
 wrap(_dask, "_merge_distinct", before=lambda k: k == 1 and mark("dask: merge the dictionaries (client)"))
-wrap(_dask, "_nonblank", before=lambda k: k == 1 and mark("dask: encode partitions, gather them to the client"))
-wrap(_dask, "_events", before=lambda k: mark("dask: concatenate the encoded posts (client)"), after=events_bytes)
+wrap(_dask, "_nonblank", before=lambda k: k == 1 and mark("dask: encode partitions"))
+wrap(_dask, "_gather_events", before=lambda k: mark("dask: gather the encoded posts into preallocated arrays (client)"),
+     after=events_bytes)
 wrap(_dask, "_cap_within_budget", after=lambda k, out: mark(
     f"dask: layer {k + 1} actions, shuffle by object, windowed objects, degrees" if k < n_layers
     else "dask: pairs, shuffle by pair, reduce, gather the edges"))

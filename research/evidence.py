@@ -455,7 +455,6 @@ def _candidate_partitions(
     if cached is not None and cached[0] == key:
         return cached[1]
     n_acc = events.n_accounts
-    account, when = events.link_account, events.link_time
 
     # 1. Candidate sites: short-lived (their links fill at most ``max_span`` of the observed
     # window) and linked by at least two members of one cluster.
@@ -469,16 +468,17 @@ def _candidate_partitions(
 
     # 2. Adopters of each candidate site, and groups of sites that share adopters.
     on_candidate = np.flatnonzero(is_candidate[link_site])
+    # The candidate links' accounts and times only (not every link's: 2 x 0.34 GB at 10^8 posts).
+    candidate_post = events.link_post[on_candidate]
+    account, when = events.post_account[candidate_post], events.post_time[candidate_post]
     local = np.full(n_sites, -1, dtype=np.int64)
     local[candidates] = np.arange(len(candidates))
-    s_site, s_acc, _links = distinct_pairs(
-        local[link_site[on_candidate]], account[on_candidate], n_acc
-    )
+    s_site, s_acc, _links = distinct_pairs(local[link_site[on_candidate]], account, n_acc)
     n_adopters = group_sizes(s_site, len(candidates))
 
     def partition(pool: bool) -> np.ndarray:
         return _site_groups(
-            s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when[on_candidate],
+            s_site, s_acc, n_adopters, n_acc, local[link_site[on_candidate]], when,
             spans[candidates], rule, pool=pool,
         )  # fmt: skip
 
@@ -522,6 +522,20 @@ def cluster_groups(events: Events, clustering: Clustering, rule: Rule | None = N
     )
 
 
+def _link_time_range(events: Events) -> int:
+    """Latest minus earliest time of the posts with links (0 without links), read in chunks
+    (``np.ptp(events.link_time)`` without a copy of every link's time)."""
+    n = len(events.link_post)
+    if n == 0:
+        return 0
+    lows, highs = [], []
+    for a in range(0, n, _POSITIONS_CHUNK):
+        t = events.post_time[events.link_post[a : a + _POSITIONS_CHUNK]]
+        lows.append(int(t.min()))
+        highs.append(int(t.max()))
+    return max(highs) - min(lows)
+
+
 def _cluster_sites(
     events: Events, clustering: Clustering, rule: Rule
 ) -> tuple[
@@ -541,10 +555,10 @@ def _cluster_sites(
     site) pairs (``pc``, ``pk``), each such link's pair, and the members behind each pair."""
     link_site, _labels = site_keys(events)
     n_sites = int(link_site.max(initial=-1)) + 1
-    account, when = events.link_account, events.link_time
+    account = events.link_account
     membership = clustering.membership
     spans = link_site_spans(events, rule.span_quantile)
-    window = max(int(np.ptp(when)) if len(when) else 0, 1)
+    window = max(_link_time_range(events), 1)
     short_lived = (spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window
     member = np.flatnonzero(membership[account] >= 0)
     # The (cluster, site) pairs and each member link's pair, from two counting sorts.
@@ -638,7 +652,12 @@ def _first_use_of_links(events: Events) -> np.ndarray:
             link_site, events.link_account, len(labels), events.n_accounts
         )
         first = np.full(len(_keys), _NEVER, dtype=np.int64)
-        np.minimum.at(first, pair, events.link_time)
+        for a in range(0, len(pair), _POSITIONS_CHUNK):  # no copy of every link's time
+            np.minimum.at(
+                first,
+                pair[a : a + _POSITIONS_CHUNK],
+                events.post_time[events.link_post[a : a + _POSITIONS_CHUNK]],
+            )
         events._cache["first_use_of_links"] = first[pair]
     return events._cache["first_use_of_links"]
 
@@ -930,12 +949,17 @@ def _other_posts_span(events: Events, signature_post: np.ndarray) -> tuple[np.nd
         return cached[1]
     # Scattered minima into a table per account (small enough for the cache) beat grouping
     # the ~10^7 posts by account first (0.07 s against 0.75 s at 10^7 posts).
-    other = np.flatnonzero(~signature_post)
-    account, time = events.post_account[other], events.post_time[other]
+    # In chunks of posts: the other posts are almost all posts, and their indices, accounts
+    # and times at once were three int64 copies of every post (2.4 GB at 10^8 posts). Minima
+    # and maxima do not depend on the order they are taken in.
     first = np.full(events.n_accounts, _NEVER, dtype=np.int64)
     last = np.full(events.n_accounts, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first, account, time)
-    np.maximum.at(last, account, time)
+    for a in range(0, events.n_posts, _POSITIONS_CHUNK):
+        other = ~signature_post[a : a + _POSITIONS_CHUNK]
+        account = events.post_account[a : a + _POSITIONS_CHUNK][other]
+        time = events.post_time[a : a + _POSITIONS_CHUNK][other]
+        np.minimum.at(first, account, time)
+        np.maximum.at(last, account, time)
     events._cache["other_posts_span"] = (key, (first, last))
     return first, last
 
@@ -954,34 +978,92 @@ def _same_sites(groups: Groups, earlier: Groups) -> np.ndarray:
 
 def _active_during(events: Events, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Distinct accounts with a post in each ``[start, end]``."""
+    n = events.n_posts
+    # int32 positions while they fit: the time order and the previous posts are kept for the
+    # run (two rounds of evidence), and at 10^8 posts each int64 copy is 0.8 GB.
+    index = np.int32 if n < 2**31 - 1 else np.int64
     if "time_order" not in events._cache:
         # Posts usually come in time order (then the stable order is the identity: no sort,
-        # and no copy of the columns).
+        # and no copy of the columns). A dataset of several files each in time order does not.
         time = events.post_time
-        in_order = len(time) < 2 or bool(np.all(time[1:] >= time[:-1]))
-        events._cache["time_order"] = None if in_order else np.argsort(time, kind="stable")
+        in_order = n < 2 or bool(np.all(time[1:] >= time[:-1]))
+        events._cache["time_order"] = (
+            None if in_order else np.argsort(time, kind="stable").astype(index)
+        )
     order = events._cache["time_order"]
-    times = events.post_time if order is None else events.post_time[order]
     if "previous_post" not in events._cache:
-        # For each post in time order: the position of the same account's previous post
-        # (-1 for its first). The accounts posting in positions lo..hi are counted once each
-        # by counting the positions whose previous post is before lo: one contiguous
-        # comparison per interval instead of scattering every account of the interval.
-        accounts = events.post_account if order is None else events.post_account[order]
-        bounds, by_account = stable_group(accounts, events.n_accounts)
-        # int32: half the bytes to scan per interval (an interval may hold millions of posts).
-        previous = np.full(len(times), -1, dtype=np.int32 if len(times) < 2**31 else np.int64)
-        # Consecutive entries of ``by_account`` are one account's unless an account starts there.
-        same = np.ones(max(len(times) - 1, 0), dtype=bool)
-        starts = bounds[:-1][bounds[:-1] < bounds[1:]]
-        same[starts[starts > 0] - 1] = False
-        previous[by_account[1:][same]] = by_account[:-1][same]
-        events._cache["previous_post"] = previous
+        events._cache["previous_post"] = _previous_posts(
+            events.post_account, order, events.n_accounts, index
+        )
     return _first_visits(
         events._cache["previous_post"],
-        np.searchsorted(times, start, "left"),
-        np.searchsorted(times, end, "right"),
+        _sorted_search(events.post_time, order, start, "left"),
+        _sorted_search(events.post_time, order, end, "right"),
     )
+
+
+#: Positions per step of the chunked passes over every post (a few MB of int32 at a time).
+_POSITIONS_CHUNK = 2**22
+
+
+def _previous_posts(
+    post_account: np.ndarray, order: np.ndarray | None, n_accounts: int, index: type
+) -> np.ndarray:
+    """For each post in time order (``order``; ``None``: as they are): the position of the same
+    account's previous post (-1 for its first). The accounts posting in positions lo..hi are
+    counted once each by counting the positions whose previous post is before lo: one
+    contiguous comparison per interval instead of scattering every account of the interval.
+
+    Built with ``index`` (int32 while it fits) arrays and chunked copies: at 10^8 posts in
+    several time-ordered files, the int64 copies (the accounts in time order, the grouping)
+    had made this the largest step of the evidence (~5 GB)."""
+    n = len(post_account)
+    previous: np.ndarray = np.full(n, -1, dtype=index)
+    if n < 2:
+        return previous
+    accounts: np.ndarray = np.empty(n, dtype=index)
+    for a in range(0, n, _POSITIONS_CHUNK):
+        b = min(a + _POSITIONS_CHUNK, n)
+        accounts[a:b] = post_account[a:b] if order is None else post_account[order[a:b]]
+    # The positions grouped by account, each account's in increasing order (a stable counting
+    # sort: scipy's COO -> CSR conversion, column = position).
+    grouped = sp.coo_matrix(
+        (np.ones(n, dtype=np.int8), (accounts, np.arange(n, dtype=index))),
+        shape=(max(n_accounts, 1), n),
+    ).tocsr()
+    del accounts
+    bounds, by_account = grouped.indptr, grouped.indices
+    del grouped
+    # Consecutive entries of ``by_account`` are one account's unless an account starts there.
+    same = np.ones(n - 1, dtype=bool)
+    starts = bounds[:-1][bounds[:-1] < bounds[1:]]
+    same[starts[starts > 0] - 1] = False
+    for a in range(0, n - 1, _POSITIONS_CHUNK):
+        b = min(a + _POSITIONS_CHUNK, n - 1)
+        step = same[a:b]
+        previous[by_account[a + 1 : b + 1][step]] = by_account[a:b][step]
+    return previous
+
+
+def _sorted_search(
+    time: np.ndarray, order: np.ndarray | None, values: np.ndarray, side: str
+) -> np.ndarray:
+    """``np.searchsorted(time[order], values, side)`` without the sorted copy of ``time``: a
+    bisection of all ``values`` at once, reading ``time`` through ``order``."""
+    values = np.asarray(values)
+    if order is None:
+        return np.searchsorted(time, values, side)  # type: ignore[call-overload]
+    lo = np.zeros(len(values), dtype=np.int64)
+    hi = np.full(len(values), len(order), dtype=np.int64)
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            return lo
+        mid = (lo + hi) // 2
+        at = time[order[np.minimum(mid, len(order) - 1)]]
+        right = open_ & ((at < values) if side == "left" else (at <= values))
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(open_ & ~right, mid, hi)
 
 
 #: Entries of :func:`_first_visits`' table of counts (blocks x thresholds): 16 MB of int64.
@@ -1298,7 +1380,12 @@ def _routine(
     if len(judged) == 0:
         return out
     pair_account, pair_group = groups.pair_account[judged], groups.pair_group[judged]
-    account, when, url = events.link_account, events.link_time, events.link_url
+    url = events.link_url
+
+    def account(links: np.ndarray) -> np.ndarray:
+        """The accounts of these links (not a copy of every link's account)."""
+        return events.post_account[events.link_post[links]]
+
     n_urls = max(len(events.urls), 1)
     # Only links of adopters to URLs that two accounts or more linked can be routine.
     offsets = np.searchsorted(pair_account, np.arange(events.n_accounts + 1))
@@ -1309,18 +1396,20 @@ def _routine(
     if cached is not None and cached[0] == key:
         candidate = cached[1]
     else:
-        candidate = np.flatnonzero(count[account] > 0)
+        candidate = np.flatnonzero((count > 0)[events.post_account][events.link_post])
         # URLs that two accounts or more linked: their lowest and highest posters differ.
         lowest = np.full(n_urls, events.n_accounts, dtype=np.int64)
         highest = np.full(n_urls, -1, dtype=np.int64)
-        np.minimum.at(lowest, url[candidate], account[candidate])
-        np.maximum.at(highest, url[candidate], account[candidate])
+        candidate_account = account(candidate)
+        np.minimum.at(lowest, url[candidate], candidate_account)
+        np.maximum.at(highest, url[candidate], candidate_account)
+        del candidate_account
         candidate = candidate[(highest > lowest)[url[candidate]]]
         events._cache["routine_candidates"] = (key, candidate)
 
     def counted(links: np.ndarray, g: np.ndarray) -> np.ndarray:
         """Whether each link counts for the matching group: not to its sites, outside its span."""
-        t = when[links]
+        t = events.post_time[events.link_post[links]]
         return (link_group[links] != g) & (
             (t < start[g] - rule.history_margin_s) | (t > end[g] + rule.history_margin_s)
         )
@@ -1331,7 +1420,7 @@ def _routine(
     total = np.bincount(url, minlength=n_urls).astype(np.float64)
     linked = np.bincount(url[candidate], minlength=n_urls)
     candidate = candidate[(linked >= rule.routine_share * total)[url[candidate]]]
-    au_account, au_url, au_links = distinct_pairs(account[candidate], url[candidate], n_urls)
+    au_account, au_url, au_links = distinct_pairs(account(candidate), url[candidate], n_urls)
     pair_key = pair_account * np.int64(n) + pair_group  # sorted: pairs are by account, group
     # A (group, URL) needs two adopters, so at least one that is not the URL's busiest poster
     # (the one in most groups): the product runs without each URL's busiest poster, whose
@@ -1399,7 +1488,7 @@ def _routine(
     k = bounds[maybe_url + 1] - bounds[maybe_url]
     links = by_url[np.repeat(bounds[maybe_url] - (np.cumsum(k) - k), k) + np.arange(k.sum())]
     g = np.repeat(maybe_group, k)
-    probe = account[links] * np.int64(n) + g
+    probe = account(links) * np.int64(n) + g
     pair = np.minimum(np.searchsorted(pair_key, probe), len(pair_key) - 1)
     keep = (pair_key[pair] == probe) & counted(links, g)
     pu_pair, pu_url, _links = distinct_pairs(pair[keep], url[links[keep]], n_urls)
@@ -1432,7 +1521,8 @@ def _link_reuse(events: Events, s_links: np.ndarray, s_group: np.ndarray, n: int
     key = s_group.astype(np.int64) * n_stem + stem
     pair = np.searchsorted(g_s * n_stem + s_s, key)
     adopters = group_sizes(
-        distinct_pairs(pair, events.link_account[s_links], events.n_accounts)[0], len(g_s)
+        distinct_pairs(pair, events.post_account[events.link_post[s_links]], events.n_accounts)[0],
+        len(g_s),
     )
     reused = adopters[pair] >= 2
     return _ratio(group_sizes(s_group[reused], n), group_sizes(s_group, n))

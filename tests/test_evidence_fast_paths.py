@@ -83,6 +83,46 @@ def test_active_during_on_posts_out_of_time_order() -> None:
     assert _active_during(events, start, end).tolist() == expected
 
 
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_sorted_search_through_the_time_order_is_searchsorted_of_the_sorted_times(side) -> None:  # type: ignore[no-untyped-def]
+    """The bisection that reads times through the order (no sorted copy of every time):
+    ties, values outside the range, float bounds and an empty order as ``np.searchsorted``."""
+    from research.evidence import _sorted_search
+
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 2, 7, 100, 1000):
+        time = rng.integers(0, 40, n).astype(np.int64)  # many ties
+        order = np.argsort(time, kind="stable")
+        values = np.concatenate([rng.integers(-3, 45, 50), [0, 39, 40]]).astype(np.int64)
+        for v in (values, values + 0.5):
+            expected = np.searchsorted(time[order], v, side)
+            assert (
+                _sorted_search(time, order.astype(np.int32), v, side).tolist() == expected.tolist()
+            )
+            assert _sorted_search(time[order], None, v, side).tolist() == expected.tolist()
+
+
+def test_previous_posts_is_each_accounts_previous_post_in_time_order() -> None:
+    """Its definition, post by post, in both dtypes and with or without an order."""
+    from research.evidence import _previous_posts
+
+    rng = np.random.default_rng(4)
+    for n in (0, 1, 2, 50, 500):
+        account = rng.integers(0, 9, n).astype(np.int64)
+        time = rng.integers(0, 30, n).astype(np.int64)
+        order = np.argsort(time, kind="stable")
+        in_order = account[order]
+        last: dict[int, int] = {}
+        expected = []
+        for position, a in enumerate(in_order.tolist()):
+            expected.append(last.get(a, -1))
+            last[a] = position
+        for index in (np.int32, np.int64):
+            got = _previous_posts(account, order.astype(index), 9, index)
+            assert got.dtype == index and got.tolist() == expected
+            assert _previous_posts(in_order, None, 9, index).tolist() == expected
+
+
 @pytest.mark.parametrize("table_limit", [None, 0])
 def test_first_app_use_is_each_accounts_first_post_through_the_app(table_limit) -> None:  # type: ignore[no-untyped-def]
     """Through a table of asked accounts x asked apps, or (limit 0) through the asked pairs."""

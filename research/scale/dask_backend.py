@@ -26,7 +26,9 @@ zero (scipy's sparse product). The reduction sorts each pair's contributions
 by windowed object and adds them in that order, one rank at a time, so the
 floating-point sums are the same bits; maxima and the layer sum are exact.
 The graph then goes to community detection in this process; evidence reads
-the encoded posts, which are gathered here too (~40 bytes per post).
+the encoded posts, which are gathered here too (~40 bytes per post as int64
+arrays, :func:`research.graph.events.encode`'s; the partitions hold int32 codes
+and are copied into preallocated arrays as they arrive, :func:`_gather_events`).
 
 ``tfidf_cosine`` weights are not supported on this backend (their row norms
 would need one more pass); a :class:`~research.errors.ConfigError` says so.
@@ -140,6 +142,18 @@ def _distinct(values: dict[str, Any]) -> dict[str, pa.Array]:
     return out
 
 
+def _column(distinct: dict[str, pa.Array], name: str) -> pa.Array | None:
+    return distinct.get(name)
+
+
+def _gather_column(client: Any, distinct: Sequence[Any], name: str) -> list[pa.Array]:
+    """One column of every partition's distinct values (partitions without it left out): the
+    client gathers them a column at a time, never all the partitions' distinct values at once
+    (at 10^8 posts, 21 M distinct URLs among them)."""
+    parts = client.gather([client.submit(_column, d, name) for d in distinct])
+    return [part for part in parts if part is not None]
+
+
 def _merge_distinct(parts: Sequence[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
     """Distinct values over partitions, by first appearance in partition order (the order
     ``encode`` codes in), and for each partition the code of each of its distinct values."""
@@ -164,67 +178,127 @@ def _nonblank(raw: pa.Array) -> tuple[Labels, np.ndarray]:
 
 def _codes(values: pa.Array, code_of_distinct: np.ndarray) -> np.ndarray:
     """Global codes of a partition's values (-1 for nulls and blanks), given the code of each of
-    its distinct values in order of appearance (``dictionary_encode`` numbers them the same way)."""
+    its distinct values in order of appearance (``dictionary_encode`` numbers them the same way),
+    in the dtype of ``code_of_distinct`` (:func:`_code_dtype`)."""
     if len(values) == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=code_of_distinct.dtype)
     local = pc.dictionary_encode(values)
     indices = np.asarray(local.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    return np.append(code_of_distinct, NONE)[np.where(indices < 0, len(code_of_distinct), indices)]
+    lookup = np.append(code_of_distinct, NONE).astype(code_of_distinct.dtype, copy=False)
+    return lookup[np.where(indices < 0, len(code_of_distinct), indices)]
 
 
-def _encode_partition(
-    values: dict[str, Any], first_row: int, maps: dict[str, np.ndarray]
-) -> _Arrays:
+def _code_dtype(n_codes: int) -> type[np.signedinteger[Any]]:
+    """The dtype of codes ``-1 .. n_codes - 1`` in the encoded partitions: int32 when they fit.
+
+    The partitions stay on the workers for the whole projection and are gathered by the
+    client: int32 halves both (the client widens them to the int64 of
+    :func:`research.graph.events.encode` while it copies them in, :func:`_gather_events`)."""
+    return np.int32 if n_codes < 2**31 - 1 else np.int64
+
+
+def _rows_dtype(n_rows: int) -> type[np.signedinteger[Any]]:
+    """The dtype of row indices within a partition (rows of one Parquet row group)."""
+    return np.int32 if n_rows < 2**31 - 1 else np.int64
+
+
+def _encode_partition(values: dict[str, Any], maps: dict[str, np.ndarray]) -> _Arrays:
     from research.posts import epoch_seconds
 
+    # Codes and row numbers are local to the partition and narrow (int32 when they fit): the
+    # partitions live on the workers through the projection; the client adds ``first_row`` and
+    # the post offsets while it gathers them (:func:`_gather_events`).
+    rows = values["rows"]
+    local = _rows_dtype(int(rows[-1]) + 1 if len(rows) else 1)
     out: _Arrays = {
         "post_account": _codes(values["accounts"], maps["accounts"]),
         "post_app": _codes(values["apps"], maps["apps"]),
         "post_time": epoch_seconds(values["time"]),
-        "post_row": values["rows"] + first_row,
-        "url_post": values["url_post"],
+        "post_row": rows.astype(local),
+        "url_post": values["url_post"].astype(local),
         "url_code": _codes(values["urls"], maps["urls"]),
         "url_domain": _codes(values["domains"], maps["domains"]),
     }
     if "repost" in values:
         out["post_repost"] = values["repost"]
     if "platform" in values:
-        out["platform_post"] = values["platform_post"]
+        out["platform_post"] = values["platform_post"].astype(local)
         out["platform_code"] = _codes(values["platform"], maps["platform"])
     return out
 
 
-def _events(parts: list[_Arrays], dictionaries: dict[str, Any]) -> Events:
-    """The encoded posts, gathered in dataset order (URL links, then platform links)."""
-    offsets = np.cumsum([0] + [len(p["post_account"]) for p in parts])
-    link_post = [p["url_post"] + o for p, o in zip(parts, offsets, strict=False)]
-    link_url = [p["url_code"] for p in parts]
-    link_domain = [p["url_domain"] for p in parts]
-    if parts and "platform_post" in parts[0]:
-        link_post += [p["platform_post"] + o for p, o in zip(parts, offsets, strict=False)]
-        link_url += [p["platform_code"] for p in parts]
-        link_domain += [np.full(len(p["platform_code"]), NONE, dtype=np.int64) for p in parts]
+def _sizes(part: _Arrays) -> tuple[int, int, int]:
+    """Posts, URL links and platform links of an encoded partition."""
+    return (
+        len(part["post_account"]),
+        len(part["url_post"]),
+        len(part["platform_post"]) if "platform_post" in part else 0,
+    )
 
-    def cat(arrays: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(arrays).astype(np.int64) if arrays else np.zeros(0, dtype=np.int64)
 
+def _gather_events(
+    client: Any,
+    encoded: Sequence[Any],
+    first_rows: Sequence[int],
+    dictionaries: dict[str, Any],
+    batch: int = 8,
+) -> Events:
+    """The encoded posts, gathered in dataset order (URL links, then platform links), as
+    :func:`research.graph.events.encode` gives them (int64 arrays).
+
+    The final arrays are allocated once, from the partitions' sizes, and each partition is
+    copied (and widened) into its place as it arrives, ``batch`` partitions at a time, so
+    the client never holds a partition list and its concatenation together: at 10^8 posts
+    that had doubled the 4.7 GB of arrays, and glibc kept the freed half (5.9 GB) for the
+    rest of the run. The encoded partitions stay on the workers (the projection reads them)."""
+    sizes = np.array(client.gather([client.submit(_sizes, e) for e in encoded]), dtype=np.int64)
+    sizes = sizes.reshape(-1, 3)
+    post_at = np.concatenate([[0], np.cumsum(sizes[:, 0])])
+    url_at = np.concatenate([[0], np.cumsum(sizes[:, 1])])
+    platform_at = np.concatenate([[0], np.cumsum(sizes[:, 2])]) + url_at[-1]
+    n_posts, n_links = int(post_at[-1]), int(platform_at[-1])
+    post = {
+        name: np.empty(n_posts, dtype=np.int64)
+        for name in ("post_account", "post_app", "post_time", "post_row")
+    }
+    link = {
+        name: np.empty(n_links, dtype=np.int64) for name in ("link_post", "link_url", "link_domain")
+    }
+    repost: np.ndarray | None = np.empty(n_posts, dtype=bool)
+    for lo in range(0, len(encoded), batch):
+        parts = client.gather(list(encoded[lo : lo + batch]))
+        for p, part in enumerate(parts, start=lo):
+            posts = slice(post_at[p], post_at[p + 1])
+            for name in ("post_account", "post_app", "post_time"):
+                post[name][posts] = part[name]
+            np.add(part["post_row"], np.int64(first_rows[p]), out=post["post_row"][posts])
+            if repost is not None and "post_repost" in part:
+                repost[posts] = part["post_repost"]
+            else:
+                repost = None
+            urls = slice(url_at[p], url_at[p + 1])
+            np.add(part["url_post"], post_at[p], out=link["link_post"][urls])
+            link["link_url"][urls] = part["url_code"]
+            link["link_domain"][urls] = part["url_domain"]
+            if "platform_post" in part:
+                platform = slice(platform_at[p], platform_at[p + 1])
+                np.add(part["platform_post"], post_at[p], out=link["link_post"][platform])
+                link["link_url"][platform] = part["platform_code"]
+                link["link_domain"][platform] = NONE
+        del parts
     return Events(
         accounts=Labels(dictionaries["accounts"]),
         apps=dictionaries["apps_labels"],
         urls=Labels(dictionaries["urls"]),
         domains=dictionaries["domains_labels"],
-        post_account=cat([p["post_account"] for p in parts]),
-        post_app=cat([p["post_app"] for p in parts]),
-        post_time=cat([p["post_time"] for p in parts]),
-        post_row=cat([p["post_row"] for p in parts]),
-        link_post=cat(link_post),
-        link_url=cat(link_url),
-        link_domain=cat(link_domain),
-        post_repost=(
-            np.concatenate([p["post_repost"] for p in parts])
-            if parts and all("post_repost" in p for p in parts)
-            else None
-        ),
+        post_account=post["post_account"],
+        post_app=post["post_app"],
+        post_time=post["post_time"],
+        post_row=post["post_row"],
+        link_post=link["link_post"],
+        link_url=link["link_url"],
+        link_domain=link["link_domain"],
+        post_repost=repost if len(encoded) else None,
     )
 
 
@@ -232,11 +306,17 @@ def _events(parts: list[_Arrays], dictionaries: dict[str, Any]) -> Events:
 
 
 def _layer_actions(part: _Arrays, objects: str, maps: dict[str, Any]) -> _Arrays:
-    """One partition's (account, object, time) actions of a layer (as ``OBJECTS[objects]``)."""
+    """One partition's (account, object, time) actions of a layer (as ``OBJECTS[objects]``), as
+    int64 arrays (the partition's codes are narrow, :func:`_code_dtype`; the stages after this
+    one compute keys such as ``obj * span + account``)."""
     post_account, post_time, post_app = part["post_account"], part["post_time"], part["post_app"]
     if objects == "app":
         keep = post_app >= 0
-        return {"account": post_account[keep], "obj": post_app[keep], "time": post_time[keep]}
+        return {
+            "account": post_account[keep].astype(np.int64),
+            "obj": post_app[keep].astype(np.int64),
+            "time": post_time[keep],
+        }
     link_post = part["url_post"]
     url = part["url_code"]
     domain = part["url_domain"]
@@ -254,7 +334,7 @@ def _layer_actions(part: _Arrays, objects: str, maps: dict[str, Any]) -> _Arrays
         if "pair_keys" not in maps:
             return {"key": np.unique(key)}
         obj = np.searchsorted(maps["pair_keys"], key)
-    return {"account": account, "obj": obj.astype(np.int64), "time": time}
+    return {"account": account.astype(np.int64), "obj": obj.astype(np.int64), "time": time}
 
 
 def _layer_summary(actions: _Arrays) -> dict[str, Any]:
@@ -320,11 +400,21 @@ def _object_stage(
 
 
 def _degrees(stage: dict[str, Any]) -> np.ndarray:
-    return (
-        np.concatenate([s["degree"] for s in stage["shifts"]])
-        if stage["shifts"]
-        else np.zeros(0, dtype=np.int64)
-    )
+    """Degrees of the windowed objects that pair accounts (2 or more): the cap and the budget
+    (:func:`research.graph.buckets._cap_within_budget`) read no others, and most windowed
+    objects have one account (at 10^8 posts the client had gathered them all)."""
+    if not stage["shifts"]:
+        return np.zeros(0, dtype=np.int64)
+    degree = np.concatenate([s["degree"] for s in stage["shifts"]])
+    return degree[degree >= 2]
+
+
+def _active_mask(stage: dict[str, Any], n_accounts: int) -> np.ndarray:
+    """The accounts that act in one object partition, as a bit mask over all accounts
+    (``n_accounts / 8`` bytes, whatever the partition holds)."""
+    mask = np.zeros(n_accounts, dtype=bool)
+    mask[stage["accounts"]] = True
+    return np.packbits(mask)
 
 
 def _totals(stage: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -490,6 +580,35 @@ def _reduce_pairs(
     return {"pair": pair[keep], "weight": weight[keep], "support": support[keep], "counts": counts}
 
 
+def _n_edges(reduced: dict[str, Any]) -> int:
+    return len(reduced["pair"])
+
+
+def _gather_edges(
+    client: Any, reduced: Sequence[Any], n_counts: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """The pair partitions' edges in partition order (pair key, weight, support) and the
+    edge counts summed, copied into arrays allocated once as each partition arrives: the
+    partitions' arrays are below glibc's mmap threshold, and gathered all at once and
+    concatenated they had left 1.5 GB of freed heap in the client at 10^8 posts."""
+    total = int(sum(client.gather([client.submit(_n_edges, r) for r in reduced])))
+    pair = np.empty(total, dtype=np.int64)
+    weight = np.empty(total, dtype=np.float64)
+    support = np.empty(total, dtype=np.int64)
+    counts = [0] * n_counts
+    at = 0
+    for future in reduced:
+        part = future.result()
+        k = len(part["pair"])
+        pair[at : at + k] = part["pair"]
+        weight[at : at + k] = part["weight"]
+        support[at : at + k] = part["support"]
+        counts = [c + int(x) for c, x in zip(counts, part["counts"], strict=True)]
+        at += k
+        del part
+    return pair, weight, support, counts
+
+
 # --- the whole projection -----------------------------------------------------------------
 
 
@@ -551,14 +670,16 @@ def dask_project(
     ]
     firsts = [first for _p, _g, first in _partitions(path)]
     values = [client.submit(_values, t, include_platform_urls, include_reposts) for t in tables]
-    distinct = client.gather([client.submit(_distinct, v) for v in values])
+    distinct = [client.submit(_distinct, v) for v in values]
     del tables
     n = len(distinct)
-    accounts, account_maps = _merge_distinct([d["accounts"] for d in distinct])
-    apps_raw, app_maps = _merge_distinct([d["apps"] for d in distinct])
-    url_parts = [d["urls"] for d in distinct] + [d["platform"] for d in distinct if "platform" in d]
-    urls, url_maps = _merge_distinct(url_parts)
-    domains_raw, domain_maps = _merge_distinct([d["domains"] for d in distinct])
+    accounts, account_maps = _merge_distinct(_gather_column(client, distinct, "accounts"))
+    apps_raw, app_maps = _merge_distinct(_gather_column(client, distinct, "apps"))
+    urls, url_maps = _merge_distinct(
+        _gather_column(client, distinct, "urls") + _gather_column(client, distinct, "platform")
+    )
+    domains_raw, domain_maps = _merge_distinct(_gather_column(client, distinct, "domains"))
+    del distinct
     apps_labels, apps_map = _nonblank(apps_raw)
     domains_labels, domains_map = _nonblank(domains_raw)
     dictionaries = {
@@ -567,19 +688,25 @@ def dask_project(
         "urls": urls,
         "domains_labels": domains_labels,
     }
+    code = {
+        "accounts": _code_dtype(len(accounts)),
+        "apps": _code_dtype(len(apps_labels)),
+        "urls": _code_dtype(len(urls)),
+        "domains": _code_dtype(len(domains_labels)),
+    }
     encoded = []
-    for p, (v, first) in enumerate(zip(values, firsts, strict=True)):
+    for p, v in enumerate(values):
         maps_p = {
-            "accounts": account_maps[p],
-            "apps": apps_map[app_maps[p]],
-            "urls": url_maps[p],
-            "domains": domains_map[domain_maps[p]],
+            "accounts": account_maps[p].astype(code["accounts"]),
+            "apps": apps_map[app_maps[p]].astype(code["apps"]),
+            "urls": url_maps[p].astype(code["urls"]),
+            "domains": domains_map[domain_maps[p]].astype(code["domains"]),
         }
         if include_platform_urls:
-            maps_p["platform"] = url_maps[n + p]
-        encoded.append(client.submit(_encode_partition, v, first, maps_p))
-    del values
-    events = _events(client.gather(encoded), dictionaries)
+            maps_p["platform"] = url_maps[n + p].astype(code["urls"])
+        encoded.append(client.submit(_encode_partition, v, maps_p))
+    del values, maps_p, account_maps, app_maps, url_maps, domain_maps
+    events = _gather_events(client, encoded, firsts, dictionaries)
     n_accounts = events.n_accounts
 
     # 2. per layer: actions, shuffled by object; windowed objects and degrees
@@ -650,10 +777,13 @@ def dask_project(
             "n_objects": n_objects,
         }
         cap = _cap_within_budget(degrees, spec, stats)
-        active = client.gather(
-            [client.submit(operator.getitem, o, "accounts") for o in object_parts]
-        )
-        n_active = max(len(np.unique(np.concatenate(active))) if active else 0, 1)
+        # Distinct accounts acting in the layer: the partitions' bit masks, OR-ed here.
+        active = np.zeros((n_accounts + 7) // 8, dtype=np.uint8)
+        for mask in client.gather(
+            [client.submit(_active_mask, o, n_accounts) for o in object_parts]
+        ):
+            active |= mask
+        n_active = max(int(np.unpackbits(active).sum()), 1)
         meta: dict[str, Any] = {
             "weighting": spec.weighting,
             "weight": float(weights[index]),
@@ -687,12 +817,8 @@ def dask_project(
         )
         for r in range(n_parts)
     ]
-    results = client.gather(reduced)
+    pair, weight, support, counts = _gather_edges(client, reduced, len(specs) + 1)
     del pair_pieces, reduced, stages
-    pair = np.concatenate([r["pair"] for r in results])
-    weight = np.concatenate([r["weight"] for r in results])
-    support = np.concatenate([r["support"] for r in results])
-    counts = [int(sum(r["counts"][k] for r in results)) for k in range(len(specs) + 1)]
     order = np.argsort(pair, kind="stable")
     pair, weight, support = pair[order], weight[order], support[order]
     cut = None

@@ -151,3 +151,55 @@ def test_tfidf_cosine_is_refused_on_dask(dataset, client):
 
     with pytest.raises(ConfigError, match=r"tfidf_cosine.*backend=memory"):
         dask_project(client, dataset[1], [ProjectionSpec("url", weighting="tfidf_cosine")])
+
+
+@pytest.mark.parametrize(("platform_urls", "reposts"), [(True, False), (False, True)])
+def test_gathered_events_equal_encode_array_for_array(dataset, client, platform_urls, reposts):
+    # The client copies each narrow partition into preallocated int64 arrays: the result is
+    # encode()'s, dtype included, with platform links after the URL links and reposts dropped.
+    sim, path = dataset
+    events, _texts, _far = dask_project(
+        client,
+        path,
+        [ProjectionSpec("app_url", weighting="idf")],
+        include_platform_urls=platform_urls,
+        include_reposts=reposts,
+        min_weight=3.0,
+    )
+    near = encode(sim.posts, include_platform_urls=platform_urls, include_reposts=reposts)
+    _same_arrays(events, near, EVENT_ARRAYS)
+    assert (events.post_repost is None) == (near.post_repost is None)
+    if near.post_repost is not None:
+        assert np.array_equal(events.post_repost, near.post_repost)
+    for name in ("accounts", "apps", "urls", "domains"):
+        assert getattr(events, name).values.equals(getattr(near, name).values), name
+
+
+def test_encoded_partitions_are_narrow_and_actions_wide(dataset):
+    # The partitions the workers keep (and the client gathers) hold int32 codes and local rows;
+    # the layer actions computed from them are int64, as the stages after them expect.
+    from research.graph.events import encode_columns
+    from research.scale.dask_backend import _encode_partition, _layer_actions, _read, _values
+
+    _sim, path = dataset
+    table = _read(str(path), 0, encode_columns())
+    values = _values(table, include_platform_urls=False, include_reposts=True)
+    maps = {
+        name: np.arange(len(pc_unique), dtype=np.int32)
+        for name, pc_unique in (
+            ("accounts", values["accounts"].unique()),
+            ("apps", values["apps"].unique()),
+            ("urls", values["urls"].unique()),
+            ("domains", values["domains"].unique()),
+        )
+    }
+    part = _encode_partition(values, maps)
+    for name in ("post_account", "post_app", "post_row", "url_post", "url_code", "url_domain"):
+        assert part[name].dtype == np.int32, name
+    assert part["post_time"].dtype == np.int64
+    actions = _layer_actions(part, "url", {})
+    assert {k: v.dtype for k, v in actions.items()} == {
+        "account": np.int64,
+        "obj": np.int64,
+        "time": np.int64,
+    }
