@@ -395,6 +395,8 @@ def _candidate_posts(events: Events, raw: np.ndarray, small: np.ndarray, rule: R
     from when it judges with the same ``rule``; with another rule a sample outside it is read
     from the column. At 10^7 posts, 0.29 M of the 10.2 M posts."""
     _u, code = dense_codes(raw)
+    if len(_u) < 2**31:  # codes only compared and read at: half the bytes while sorting
+        code = code.astype(np.int32)
     when = events.link_time
     spans = site_spans(code, when, len(_u), rule.span_quantile)
     window = max(int(np.ptp(when)) if len(when) else 0, 1)
@@ -437,9 +439,13 @@ def _signature_templates(
     )
     t_post = np.concatenate([posts[has], same_post])
     t_template = np.concatenate([template[has], same_template])
+    del same_post, same_template  # posts-sized where a template's texts are common
     # Each post once (a template's own posts are among those with its texts).
-    _u, once = np.unique(t_post, return_index=True)
-    spans = site_spans(t_template[once], events.post_time[t_post[once]], n, rule.span_quantile)
+    once = np.unique(t_post, return_index=True)[1]
+    when = events.post_time[t_post[once]]
+    del t_post
+    spans = site_spans(t_template[once], when, n, rule.span_quantile)
+    del t_template, once, when
     kept = enough & ((spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window)
     number = np.where(kept, np.cumsum(kept) - 1, -1)
     return np.where(has, number[np.maximum(template, 0)], -1)
@@ -651,14 +657,24 @@ def _verbatim_posts(
             column = column.cast(column.type.value_type)
         found = pc.fill_null(pc.index_in(column, value_set=values.cast(column.type)), -1)
         index = found.to_numpy()
-    # Each post's row read once (the rows of no post, such as dropped reposts, not at all):
-    # no table of post by row (two post-sized int64 arrays, ~1.6 GB at 10^8 posts). The
-    # posts come in post order, the rows' order where ``post_row`` increases; the callers
-    # take each post once, so the order is not theirs to see.
-    of_post = index[events.post_row]
+    # No table of post by row (two post-sized int64 arrays, ~1.6 GB at 10^8 posts): with
+    # rows in post order (``post_row`` increasing, as encoded) the found rows' posts are
+    # searched; otherwise each post's row is read once. Either way the rows of no post (such
+    # as dropped reposts) drop out, and the posts come in post order (the rows' order where
+    # ``post_row`` increases; the callers take each post once, so the order is not theirs
+    # to see).
+    of_value = np.fromiter(value_template.values(), dtype=np.int64, count=len(value_template))
+    post_row = events.post_row
+    if len(post_row) == 0:
+        return none, none
+    if bool(np.all(post_row[1:] > post_row[:-1])):
+        rows = np.flatnonzero(index >= 0)
+        at = np.minimum(np.searchsorted(post_row, rows), len(post_row) - 1)
+        found = post_row[at] == rows
+        return at[found], of_value[index[rows[found]]]
+    of_post = index[post_row]
     del index
     post = np.flatnonzero(of_post >= 0)
-    of_value = np.fromiter(value_template.values(), dtype=np.int64, count=len(value_template))
     return post, of_value[of_post[post]]
 
 

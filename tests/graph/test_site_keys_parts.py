@@ -105,3 +105,59 @@ def test_site_keys_leave_no_link_level_stems_and_stems_agree(seed: int) -> None:
     labels, stem_of_url = events.url_stems()
     stem_labels, link_stem = events.stems()
     assert stem_labels is labels and np.array_equal(link_stem, stem_of_url[events.link_url])
+
+
+def _direct_verbatim(events, index: np.ndarray, of_value: np.ndarray):
+    """The look-up as before: a table of post by row."""
+    rows = np.flatnonzero(index >= 0)
+    post_of_row = np.full(len(index), -1, dtype=np.int64)
+    post_of_row[events.post_row] = np.arange(events.n_posts)
+    post = post_of_row[rows]
+    found = post >= 0
+    return post[found], of_value[index[rows[found]]]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_verbatim_posts_equal_the_table_of_post_by_row(seed: int, shuffled: bool) -> None:
+    import dataclasses
+
+    import pyarrow as pa
+
+    from research.graph.events import _verbatim_posts, with_texts
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    words = ["spam now", "hello", "spam now!", None, "buy"]
+    texts = [words[int(rng.integers(len(words)))] for _ in range(n)]
+    rows = sorted(rng.choice(n, size=40, replace=False).tolist())  # some rows of no post
+    if shuffled:
+        rng.shuffle(rows)
+    base = _random_events(seed)
+    m = min(base.n_posts, len(rows))
+    events = dataclasses.replace(
+        base,
+        post_account=base.post_account[:m],
+        post_app=base.post_app[:m],
+        post_time=base.post_time[:m],
+        post_row=np.asarray(rows[:m], dtype=np.int64),
+        link_post=base.link_post[base.link_post < m],
+        link_url=base.link_url[base.link_post < m],
+        link_domain=base.link_domain[base.link_post < m],
+        post_repost=None,
+    )
+    events = with_texts(events, pa.array(texts, pa.string()))
+    sample = texts[:10]
+    template = np.array([0 if t and t.startswith("spam") else 1 if t else -1 for t in sample])
+    post, of = _verbatim_posts(events, sample, template)
+    values = {}
+    for t, k in zip(sample, template, strict=True):
+        if t and k >= 0:
+            values.setdefault(t, int(k))
+    index = np.array([list(values).index(t) if t in values else -1 for t in texts])
+    want_post, want_of = _direct_verbatim(
+        events, index, np.fromiter(values.values(), dtype=np.int64, count=len(values))
+    )
+    assert len(want_post) > 0
+    order = np.argsort(want_post)
+    assert np.array_equal(post, want_post[order]) and np.array_equal(of, want_of[order])
