@@ -129,6 +129,18 @@ class Events:
         """App code of each link's post (``-1`` if unknown)."""
         return self.post_app[self.link_post]
 
+    def url_stems(self) -> tuple[Labels, np.ndarray]:
+        """URL stems (:meth:`stems`) and the stem code of each *URL* code, computed once.
+
+        A table the size of the URLs, not of the links: :func:`site_keys` and the Dask
+        backend need no stem code per link kept (at 10^8 posts, ~0.5 GB of int64).
+        """
+        if "stem_of_url" not in self._cache:
+            labels, codes = _encode_stems(self.urls.values)
+            self._cache["stem_of_url"] = codes
+            self._cache["stem_labels"] = labels
+        return self._cache["stem_labels"], self._cache["stem_of_url"]
+
     def stems(self) -> tuple[Labels, np.ndarray]:
         """URL stems (the URL without its query string) and each link's stem code.
 
@@ -136,8 +148,7 @@ class Events:
         query mutations spammers use to defeat exact-URL blocklists.
         """
         if "stems" not in self._cache:
-            labels, codes = _encode_stems(self.urls.values)
-            self._cache["stem_of_url"] = codes
+            labels, codes = self.url_stems()
             self._cache["stems"] = (
                 labels,
                 codes[self.link_url] if len(self.link_url) else codes[:0],
@@ -198,10 +209,16 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     n_domains = len(events.domains)
     domain_names = events.domains.values.to_pylist()
     shortener = np.array([is_shortener(d) for d in domain_names], dtype=bool)
-    stem_labels, link_stem = events.stems()
-    domain = np.where(events.link_domain >= 0, events.link_domain, n_domains)  # last: none
-    by_page = np.append(shortener, True)[domain]
-    raw = np.where(by_page, n_domains + link_stem, events.link_domain).astype(np.int64)
+    stem_labels, stem_of_url = events.url_stems()
+    link_domain = events.link_domain
+    # Tables by domain code have one more entry, the last, read by the links without a
+    # domain (code -1). Link-sized temporaries are few: at 10^8 posts each int64 one is
+    # ~0.5 GB, and the link-level columns (accounts, apps, stems, hosts) are gathered only
+    # for the links that need them.
+    by_page = np.flatnonzero(np.append(shortener, True)[link_domain])
+    raw = link_domain.astype(np.int64)  # a copy, the links' codes from here on
+    raw[by_page] = n_domains + stem_of_url[events.link_url[by_page]]
+    del by_page
 
     # Coarse sites: the links of one-account sites on a shortener or a shared host, by app.
     # A shared host's subdomain has three labels or more (private suffixes have two or more):
@@ -214,27 +231,29 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     index = {h: k for k, h in enumerate(host_names)}
     # The last entry: links without a domain.
     host_of_domain = np.array([*(index.get(h, -1) for h in hosts), -1], dtype=np.int64)
-    _fine, fine = dense_codes(raw)
-    n_site_accounts = group_sizes(
-        distinct_pairs(fine, events.link_account, events.n_accounts)[0], len(_fine)
-    )
-    app = events.link_app
-    host = host_of_domain[domain]
-    lone = (n_site_accounts[fine] == 1) & (host >= 0)
+    n_fine = n_domains + len(stem_labels)
+    hosted = np.flatnonzero((host_of_domain >= 0)[link_domain])
+    n_site_accounts = _site_accounts(events, raw, hosted, n_fine)
+    lone = hosted[n_site_accounts == 1]
     # Too few accounts for a group of their own: their texts may join them (text sites).
     rule = Rule()
-    small = (n_site_accounts[fine] < rule.min_size) & (host >= 0)
-    n_fine = n_domains + len(stem_labels)
+    small = hosted[n_site_accounts < rule.min_size]
+    del hosted, n_site_accounts
     n_apps = len(events.apps) + 1  # the last: no known app
-    raw = np.where(lone, n_fine + host * n_apps + np.where(app >= 0, app, n_apps - 1), raw)
-    n_coarse = n_fine + len(host_names) * n_apps
-    raw, burst_parent, burst_onset = _bursts(events, raw, np.flatnonzero(lone), n_coarse)
-    first_text = n_coarse + len(burst_parent)
-    raw, text_names = _text_sites(
-        events, raw, np.flatnonzero(small & (raw < n_coarse)), first_text, rule
+    app = events.post_app[events.link_post[lone]]
+    raw[lone] = (
+        n_fine + host_of_domain[link_domain[lone]] * n_apps + np.where(app >= 0, app, n_apps - 1)
     )
+    del app
+    n_coarse = n_fine + len(host_names) * n_apps
+    raw, burst_parent, burst_onset = _bursts(events, raw, lone, n_coarse)
+    del lone
+    first_text = n_coarse + len(burst_parent)
+    raw, text_names = _text_sites(events, raw, small[raw[small] < n_coarse], first_text, rule)
+    del small
 
     uniq, codes = dense_codes(raw)
+    del raw
     apps = events.apps.values.to_pylist()
 
     def name(k: int) -> str:
@@ -261,6 +280,39 @@ def site_keys(events: Events) -> tuple[np.ndarray, Labels]:
     return result
 
 
+def _site_accounts(events: Events, raw: np.ndarray, links: np.ndarray, n_sites: int) -> np.ndarray:
+    """How many accounts post each site (``raw``: a site code per link, below ``n_sites``) of
+    the given ``links``, one count per link of ``links``. Only the links of those sites are
+    read (a site's other links included), not every link's account.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from research.posts import Posts
+    >>> t = dt.datetime(2014, 5, 1)
+    >>> ev = encode(Posts.from_records([
+    ...     {"post_id": "1", "account_id": "a", "timestamp": t, "urls": ["http://x.com/", "http://y.com/"]},
+    ...     {"post_id": "2", "account_id": "b", "timestamp": t, "urls": ["http://x.com/"]},
+    ...     {"post_id": "3", "account_id": "b", "timestamp": t, "urls": ["http://x.com/"]}]))
+    >>> raw = ev.link_domain.astype(np.int64)
+    >>> _site_accounts(ev, raw, np.array([0, 1, 3]), len(ev.domains)).tolist()
+    [2, 1, 2]
+    """
+    if len(links) == 0:
+        return np.zeros(0, dtype=np.int64)
+    wanted = np.zeros(n_sites, dtype=bool)
+    wanted[raw[links]] = True
+    among = np.flatnonzero(wanted[raw])
+    del wanted
+    account = events.post_account[events.link_post[among]]
+    sites = distinct_pairs(raw[among], account, events.n_accounts)[0]
+    del among, account
+    # ``sites`` is sorted: one run per site, as long as its number of accounts.
+    starts = np.flatnonzero(np.concatenate(([True], sites[1:] != sites[:-1])))
+    counts = np.diff(np.append(starts, len(sites)))
+    return counts[np.searchsorted(sites[starts], raw[links])]
+
+
 def link_site_spans(events: Events, quantile: float) -> np.ndarray:
     """:func:`research.graph.codes.site_spans` of every link's site (:func:`site_keys`) at
     ``quantile``, by site code, computed once per quantile: the projection drops long-lived
@@ -282,7 +334,8 @@ def _text_sites(
     at ``rule.template_similarity`` and ``rule.minhash_permutations``), where the template could
     be a signature (:func:`_signature_templates`), get the code ``first + k`` of their template
     ``k``. Reposts carry someone else's text and keep their site. Returns the codes and each
-    template's name (``text:`` and the first six words of its commonest text). ``rule`` is the
+    template's name (``text:`` and the first six words of its commonest text); ``raw`` is
+    changed in place (and returned). ``rule`` is the
     default :class:`~research.rule.Rule`: site keys come before any rule reaches the graph."""
     if events.texts is None or len(small) == 0:
         return raw, []
@@ -307,11 +360,12 @@ def _text_sites(
     template = _signature_templates(events, posts, template, rule, texts, keep=keep)
     if not (template >= 0).any():
         return raw, []
-    of_post = np.full(events.n_posts, -1, dtype=np.int64)
-    of_post[posts] = template
-    k = of_post[events.link_post[small]]
-    out = raw.copy()
-    out[small[k >= 0]] = first + k[k >= 0]
+    # Each small link's template, looked up among the (sorted) posts: no post-sized table.
+    small_post = events.link_post[small]
+    at = np.minimum(np.searchsorted(posts, small_post), len(posts) - 1)
+    k = np.where(posts[at] == small_post, template[at], -1)
+    del small_post, at
+    raw[small[k >= 0]] = first + k[k >= 0]
     # Each template is named by its commonest text (ties: the first), its first six words.
     # Templates repeat their texts: each distinct one is normalised once (at 10^7 posts, 35k
     # texts of templates, a third of them distinct).
@@ -329,7 +383,7 @@ def _text_sites(
         slug = quote("-".join(words), safe="-")
         seen[slug] = seen.get(slug, 0) + 1
         names.append(f"text:{slug}" + (f"~{seen[slug]}" if seen[slug] > 1 else ""))
-    return out, names
+    return raw, names
 
 
 def _candidate_posts(events: Events, raw: np.ndarray, small: np.ndarray, rule: Rule) -> np.ndarray:
@@ -341,10 +395,14 @@ def _candidate_posts(events: Events, raw: np.ndarray, small: np.ndarray, rule: R
     from when it judges with the same ``rule``; with another rule a sample outside it is read
     from the column. At 10^7 posts, 0.29 M of the 10.2 M posts."""
     _u, code = dense_codes(raw)
+    if len(_u) < 2**31:  # codes only compared and read at: half the bytes while sorting
+        code = code.astype(np.int32)
     when = events.link_time
     spans = site_spans(code, when, len(_u), rule.span_quantile)
     window = max(int(np.ptp(when)) if len(when) else 0, 1)
+    del when
     linked = ((spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window)[code]
+    del code
     linked[small] = True
     return np.unique(events.link_post[linked])
 
@@ -381,9 +439,13 @@ def _signature_templates(
     )
     t_post = np.concatenate([posts[has], same_post])
     t_template = np.concatenate([template[has], same_template])
+    del same_post, same_template  # posts-sized where a template's texts are common
     # Each post once (a template's own posts are among those with its texts).
-    _u, once = np.unique(t_post, return_index=True)
-    spans = site_spans(t_template[once], events.post_time[t_post[once]], n, rule.span_quantile)
+    once = np.unique(t_post, return_index=True)[1]
+    when = events.post_time[t_post[once]]
+    del t_post
+    spans = site_spans(t_template[once], when, n, rule.span_quantile)
+    del t_template, once, when
     kept = enough & ((spans[:, 1] - spans[:, 0]) <= rule.candidate_span * window)
     number = np.where(kept, np.cumsum(kept) - 1, -1)
     return np.where(has, number[np.maximum(template, 0)], -1)
@@ -401,7 +463,7 @@ def _bursts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The bursts (:class:`Bursts`) of the coarse sites: the links ``lone`` (their coarse
     site codes in ``raw``) of each burst get the code ``first + k``. Returns the codes, each
-    burst's coarse site code and its onset."""
+    burst's coarse site code and its onset; ``raw`` is changed in place (and returned)."""
     none = np.zeros(0, dtype=np.int64)
     if len(lone) == 0 or events.n_posts == 0:
         return raw, none, none
@@ -430,11 +492,10 @@ def _bursts(
         return raw, none, none
     burst_of_run = np.where(is_burst, np.cumsum(is_burst) - 1, -1)
     k = burst_of_run[run]
-    out = raw.copy()
     inside = k >= 0
-    out[lone[order[inside]]] = first + k[inside]
+    raw[lone[order[inside]]] = first + k[inside]
     run_start = np.flatnonzero(starts)
-    return out, sites[s_site[run_start[is_burst]]], s_when[run_start[is_burst]]
+    return raw, sites[s_site[run_start[is_burst]]], s_when[run_start[is_burst]]
 
 
 def burst_sites(events: Events) -> np.ndarray:
@@ -596,13 +657,25 @@ def _verbatim_posts(
             column = column.cast(column.type.value_type)
         found = pc.fill_null(pc.index_in(column, value_set=values.cast(column.type)), -1)
         index = found.to_numpy()
-    rows = np.flatnonzero(index >= 0)
-    post_of_row = np.full(len(index), -1, dtype=np.int64)
-    post_of_row[events.post_row] = np.arange(events.n_posts)
-    post = post_of_row[rows]
-    found = post >= 0
+    # No table of post by row (two post-sized int64 arrays, ~1.6 GB at 10^8 posts): with
+    # rows in post order (``post_row`` increasing, as encoded) the found rows' posts are
+    # searched; otherwise each post's row is read once. Either way the rows of no post (such
+    # as dropped reposts) drop out, and the posts come in post order (the rows' order where
+    # ``post_row`` increases; the callers take each post once, so the order is not theirs
+    # to see).
     of_value = np.fromiter(value_template.values(), dtype=np.int64, count=len(value_template))
-    return post[found], of_value[index[rows[found]]]
+    post_row = events.post_row
+    if len(post_row) == 0:
+        return none, none
+    if bool(np.all(post_row[1:] > post_row[:-1])):
+        rows = np.flatnonzero(index >= 0)
+        at = np.minimum(np.searchsorted(post_row, rows), len(post_row) - 1)
+        found = post_row[at] == rows
+        return at[found], of_value[index[rows[found]]]
+    of_post = index[post_row]
+    del index
+    post = np.flatnonzero(of_post >= 0)
+    return post, of_value[of_post[post]]
 
 
 def with_texts(events: Events, texts: Any) -> Events:

@@ -723,7 +723,7 @@ def dask_project(
                 if base == "url"
                 else len(events.domains)
                 if base == "domain"
-                else len(events.stems()[0])
+                else len(events.url_stems()[0])
             )
             layer_maps["n_base"] = max(n_base, 1)
             keys = client.gather(
@@ -737,7 +737,7 @@ def dask_project(
             n_objects = len(layer_maps["pair_keys"])
         else:
             n_objects = (
-                len(events.stems()[0])
+                len(events.url_stems()[0])
                 if spec.objects == "stem"
                 else len(
                     {"url": events.urls, "domain": events.domains, "app": events.apps}[spec.objects]
@@ -857,6 +857,6 @@ def dask_project(
 
 
 def stem_of_url_codes(events: Events) -> np.ndarray:
-    """Stem code of every URL code (the numbering of :meth:`Events.stems`)."""
-    events.stems()
-    return events._cache["stem_of_url"]
+    """Stem code of every URL code (the numbering of :meth:`Events.stems`), without the stem
+    code of every link that :meth:`Events.stems` keeps (link-sized, unused here)."""
+    return events.url_stems()[1]
