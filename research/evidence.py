@@ -967,12 +967,32 @@ def _other_posts_span(events: Events, signature_post: np.ndarray) -> tuple[np.nd
 def _same_sites(groups: Groups, earlier: Groups) -> np.ndarray:
     """For each group: the group of ``earlier`` with the same signature sites (``-1``: none, or
     no site)."""
-    group_of = earlier.site_group()
-    out = np.full(groups.n_groups, -1, dtype=np.int64)
-    for g, sites in enumerate(groups.sites):
-        old = group_of.get(int(sites[0]), -1) if len(sites) else -1
-        if old >= 0 and np.array_equal(earlier.sites[old], sites):
-            out[g] = old
+    # At once over the concatenated sites (a loop over the groups had taken 0.1 s a round at
+    # 10^7 posts): a group's first site names the earlier group holding it (the last such, as
+    # :meth:`Groups.site_group`), which must have as many sites, equal one by one.
+    n = groups.n_groups
+    out = np.full(n, -1, dtype=np.int64)
+    e_len = np.array([len(ks) for ks in earlier.sites], dtype=np.int64)
+    n_len = np.array([len(ks) for ks in groups.sites], dtype=np.int64)
+    if n == 0 or e_len.sum() == 0 or n_len.sum() == 0:
+        return out
+    e_flat = np.concatenate([np.asarray(ks, dtype=np.int64) for ks in earlier.sites])
+    n_flat = np.concatenate([np.asarray(ks, dtype=np.int64) for ks in groups.sites])
+    e_off = np.concatenate([[0], np.cumsum(e_len)[:-1]])
+    n_off = np.concatenate([[0], np.cumsum(n_len)[:-1]])
+    owner = np.full(int(max(e_flat.max(), n_flat.max())) + 1, -1, dtype=np.int64)
+    np.maximum.at(owner, e_flat, np.repeat(np.arange(len(e_len)), e_len))
+    has = n_len > 0
+    old = np.full(n, -1, dtype=np.int64)
+    old[has] = owner[n_flat[n_off[has]]]
+    same = (old >= 0) & (e_len[np.maximum(old, 0)] == n_len)
+    # Compare the sites of the groups still in question, position by position.
+    member = np.repeat(np.arange(n), n_len)
+    asked = same[member]
+    position = np.arange(len(n_flat))[asked] - n_off[member[asked]]
+    differs = n_flat[asked] != e_flat[e_off[old[member[asked]]] + position]
+    same &= np.bincount(member[asked][differs], minlength=n) == 0
+    out[same] = old[same]
     return out
 
 
