@@ -838,7 +838,7 @@ def _own_evidence(
         link_group[apart], events.post_account[post[apart]], events.n_accounts
     )
     outside = group_sizes(outside_group, n)
-    post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
+    post_app = _known_post_app(events)
     top_app, app_share = top_per_group(sp_group, post_app[sp_post], n, len(events.apps) + 1)
 
     # History: each adopter's posts other than those linking any group's signature sites.
@@ -848,7 +848,7 @@ def _own_evidence(
     after = last_other[pa_] > end[pg] + rule.history_margin_s
     history = _ratio(group_sizes(pg[before | after], n), size)
     # App novelty: adopters with earlier posts who had never used the top app before.
-    first_app = _first_app_use(events, pa_, top_app[pg], post_app)
+    first_app = _first_app_uses(events, pa_, top_app[pg], post_app)
     used = first_app < start[pg] - rule.history_margin_s
     app_novelty = _ratio(group_sizes(pg[before & ~used], n), group_sizes(pg[before], n))
     routine_pairs = _routine(events, groups, link_group, rule)
@@ -874,7 +874,7 @@ def _own_evidence(
         events, pa_, pg, top_app, wilson_lower(app_share, n_sig_posts), signature_post,
         post_app,
     )  # fmt: skip
-    window = max(float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0)
+    window = _post_window(events)
     median_gap = _median_gap(link_site[s_links], s_when, s_group, n)
     has_span = n_sig_posts > 0
     active_share, duty = _episode_shares(
@@ -1207,14 +1207,25 @@ def _app_lift(
     known = (top_app >= 0) & (top_app < len(events.apps))
     # Other posts per adopter pair (only the given adopters' are read), and those through the
     # group's top app (a group without a known app has no lift: none counted).
-    asked = np.zeros(events.n_accounts, dtype=bool)
-    asked[pair_account] = True
-    other = ~signature_post & asked[events.post_account]
-    per_account = group_sizes(events.post_account[other], events.n_accounts)
+    # Both counts are facts of the accounts (and apps) alone given the signature posts: each
+    # account's other posts are counted once for every account, and the counts through an app
+    # are kept per (account, app) for the next round (judging again asks mostly the same).
+    key = np.packbits(signature_post).tobytes()
+    cached = events._cache.get("other_posts_per_account")
+    if cached is not None and cached[0] == key:
+        per_account = cached[1]
+    else:
+        per_account = group_sizes(events.post_account[~signature_post], events.n_accounts)
+        events._cache["other_posts_per_account"] = (key, per_account)
     total = np.bincount(pair_group, weights=per_account[pair_account], minlength=n)
-    via = _posts_through(
-        events, pair_account, np.where(known[pair_group], top_app[pair_group], -1), other, post_app
-    )
+
+    def through(accounts: np.ndarray, apps: np.ndarray) -> np.ndarray:
+        return _posts_through(events, accounts, apps, ~signature_post, post_app)
+
+    via = _pair_memo(
+        events, "posts_through", key, pair_account,
+        np.where(known[pair_group], top_app[pair_group], -1), through, 0,
+    )  # fmt: skip
     through = np.bincount(pair_group, weights=via, minlength=n)
     usual = np.divide(through, total, out=np.zeros(n), where=total > 0)
     return np.where(known, np.clip(app_share - usual, 0.0, 1.0), np.nan)
@@ -1263,6 +1274,77 @@ def _posts_through(
     hit = wanted[at] == key
     out[asked] = np.bincount(at[hit], minlength=len(wanted))[pair_of]
     return out
+
+
+def _known_post_app(events: Events) -> np.ndarray:
+    """Each post's app, ``len(events.apps)`` for an unknown one: the posts' own array when every
+    app is known (whether one is not is cached on the events; a copy of every post's app is
+    not kept: 0.4 GB at 10^8 posts)."""
+    if "all_apps_known" not in events._cache:
+        events._cache["all_apps_known"] = bool(np.all(events.post_app >= 0))
+    if events._cache["all_apps_known"]:
+        return events.post_app
+    return np.where(events.post_app >= 0, events.post_app, len(events.apps))
+
+
+def _post_window(events: Events) -> float:
+    """The observed window: latest minus earliest post (at least a second; cached)."""
+    if "post_window" not in events._cache:
+        events._cache["post_window"] = max(
+            float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0
+        )
+    return events._cache["post_window"]
+
+
+def _pair_memo(
+    events: Events,
+    name: str,
+    tag: object,
+    accounts: np.ndarray,
+    apps: np.ndarray,
+    compute: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    default: int,
+) -> np.ndarray:
+    """``compute(accounts, apps)`` for each (account, app) pair asked (``default`` where the app
+    is ``-1``), for a ``compute`` whose answer for a pair depends on that pair alone (and on
+    ``tag``). The answers are kept on the events under ``name`` with ``tag``: a later call
+    with the same tag computes only the pairs not asked before (judging again asks mostly the
+    same adopters about the same apps; at 10^7 posts each computation reads every post)."""
+    out = np.full(len(accounts), default, dtype=np.int64)
+    asked = np.flatnonzero(np.asarray(apps) >= 0)
+    if len(asked) == 0:
+        return out
+    width = np.int64(len(events.apps) + 1)
+    key = np.asarray(accounts, dtype=np.int64)[asked] * width + np.asarray(apps)[asked]
+    cached = events._cache.get(name)
+    if cached is not None and cached[0] == tag:
+        known_key, known_value = cached[1], cached[2]
+    else:
+        known_key, known_value = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    at = np.minimum(np.searchsorted(known_key, key), max(len(known_key) - 1, 0))
+    hit = (known_key[at] == key) if len(known_key) else np.zeros(len(key), dtype=bool)
+    if not hit.all():
+        missing = np.unique(key[~hit])
+        value = np.asarray(compute(missing // width, missing % width), dtype=np.int64)
+        known_key = np.concatenate([known_key, missing])
+        known_value = np.concatenate([known_value, value])
+        order = np.argsort(known_key, kind="stable")
+        known_key, known_value = known_key[order], known_value[order]
+        events._cache[name] = (tag, known_key, known_value)
+        at = np.searchsorted(known_key, key)
+    out[asked] = known_value[at]
+    return out
+
+
+def _first_app_uses(
+    events: Events, accounts: np.ndarray, apps: np.ndarray, post_app: np.ndarray
+) -> np.ndarray:
+    """:func:`_first_app_use`, each (account, app) computed once per events
+    (:func:`_pair_memo`)."""
+    return _pair_memo(
+        events, "first_app_use", None, accounts, apps,
+        lambda a, p: _first_app_use(events, a, p, post_app), _NEVER,
+    )  # fmt: skip
 
 
 def _first_app_use(
