@@ -1531,7 +1531,7 @@ def _routine(
         candidate = cached[1]
     else:
         within = cached is not None and not np.any(adopter & ~cached[0])
-        if within:
+        if within and cached is not None:
             candidate = cached[1][adopter[account(cached[1])]]
         else:
             candidate = np.flatnonzero(adopter[events.post_account][events.link_post])
