@@ -1521,20 +1521,13 @@ def _routine(
     # Only links of adopters to URLs that two accounts or more linked can be routine.
     offsets = np.searchsorted(pair_account, np.arange(events.n_accounts + 1))
     count = np.diff(offsets)
-    # They depend only on who the adopters are: judging joined groups again reuses them. The
-    # adopters of a later round are mostly among the first round's: then their candidates are
-    # among the first round's candidates (a URL two of them linked, two of those linked too),
-    # and only those are read, not every link (the cache keeps the last set read in full).
-    adopter = count > 0
+    # They depend only on who the adopters are: judging joined groups again reuses them.
+    key = np.packbits(count > 0).tobytes()
     cached = events._cache.get("routine_candidates")
-    if cached is not None and np.array_equal(cached[0], adopter):
+    if cached is not None and cached[0] == key:
         candidate = cached[1]
     else:
-        within = cached is not None and not np.any(adopter & ~cached[0])
-        if within and cached is not None:
-            candidate = cached[1][adopter[account(cached[1])]]
-        else:
-            candidate = np.flatnonzero(adopter[events.post_account][events.link_post])
+        candidate = np.flatnonzero((count > 0)[events.post_account][events.link_post])
         # URLs that two accounts or more linked: their lowest and highest posters differ.
         lowest = np.full(n_urls, events.n_accounts, dtype=np.int64)
         highest = np.full(n_urls, -1, dtype=np.int64)
@@ -1543,8 +1536,7 @@ def _routine(
         np.maximum.at(highest, url[candidate], candidate_account)
         del candidate_account
         candidate = candidate[(highest > lowest)[url[candidate]]]
-        if not within:
-            events._cache["routine_candidates"] = (adopter, candidate)
+        events._cache["routine_candidates"] = (key, candidate)
 
     def counted(links: np.ndarray, g: np.ndarray) -> np.ndarray:
         """Whether each link counts for the matching group: not to its sites, outside its span."""

@@ -171,33 +171,3 @@ def test_rounds_on_events_judged_before_equal_rounds_on_fresh_events(change: str
                 np.testing.assert_array_equal(a, b)
     pd.testing.assert_frame_equal(got[1], expected[1], check_exact=True)
     pd.testing.assert_frame_equal(got[3], expected[3], check_exact=True)
-
-
-def test_routine_of_fewer_adopters_read_from_the_candidates_of_more_equals_routine_anew() -> None:
-    """A later round's adopters among an earlier round's: its routine candidates are taken
-    from the earlier ones; the answers equal those on fresh events (and other adopters, not
-    among them, are read anew)."""
-    from research.evidence import _group_of_sites, _routine
-    from research.pipeline import run_pipeline
-
-    sim = simulate("multi_campaign", seed=3, n_posts=20_000)
-    rule = Rule()
-    clustering = run_pipeline(sim.posts, seed=0).clustering
-    warm = encode(sim.posts)
-    groups = signature_groups(warm, clustering, rule)
-    link_site, labels = site_keys(warm)
-
-    def routine(events, g):  # type: ignore[no-untyped-def]
-        return _routine(events, g, _group_of_sites(g, len(labels))[link_site], rule)
-
-    full = routine(warm, groups)
-    assert full.any()
-    sized = np.flatnonzero(np.bincount(groups.pair_group, minlength=groups.n_groups) >= 2)
-    halves = (sized[::2], sized[1::2], sized[: len(sized) // 3])
-    for keep in halves:
-        part = groups.subset(keep)
-        got = routine(warm, part)
-        assert got.tolist() == routine(encode(sim.posts), part).tolist()
-    # Judging every group again gives what it gave (the set read in full was kept).
-    assert routine(warm, groups).tolist() == full.tolist()
-    assert any(routine(warm, groups.subset(k)).any() for k in halves)
