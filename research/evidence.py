@@ -335,7 +335,7 @@ def signature_groups(
     n_acc = events.n_accounts
     membership = clustering.membership
     n_clusters = clustering.n_clusters
-    link_site, _labels = site_keys(events)
+    _link_site, _labels = site_keys(events)
     n_sites = len(_labels)
     candidates, site_group = _candidate_sites(events, clustering, rule)
     if len(together) and len(candidates):
@@ -352,11 +352,10 @@ def signature_groups(
     # 3. Span of each group (its sites' links by accounts new to them) and its adopters.
     g_of_site = np.full(n_sites, -1, dtype=np.int64)
     g_of_site[candidates] = site_group
-    link_group = g_of_site[link_site]
     # Only the links to candidate sites are read (their posts' times and accounts, not every
-    # link's).
-    signed = np.flatnonzero(link_group >= 0)
-    s_post, s_group = events.link_post[signed], link_group[signed]
+    # link's), found once for every round of judging (:func:`_links_to`).
+    signed, signed_site, signed_first = _links_to(events, g_of_site >= 0)
+    s_post, s_group = events.link_post[signed], g_of_site[signed_site]
     s_when, s_account = events.post_time[s_post], events.post_account[s_post]
     span = site_spans(s_group, s_when, n_groups, rule.span_quantile)
     start, end = span[:, 0], span[:, 1]
@@ -365,7 +364,7 @@ def signature_groups(
     adopting = (
         (s_when >= start[s_group] - rule.margin_s)
         & (s_when <= end[s_group] + rule.margin_s)
-        & (_first_use_of_links(events)[signed] >= start[s_group] - rule.margin_s)
+        & (signed_first >= start[s_group] - rule.margin_s)
     )
     if not rule.attach:
         adopting &= membership[s_account] >= 0
@@ -640,6 +639,39 @@ def _renumber(labels: np.ndarray) -> np.ndarray:
     return rank[inverse]
 
 
+def _group_of_sites(groups: Groups, n_sites: int) -> np.ndarray:
+    """The group of each site (``-1``: none; a site of two groups: the later), as
+    :func:`_signature_links` maps them."""
+    site_group = np.full(n_sites, -1, dtype=np.int64)
+    for g, ks in enumerate(groups.sites):
+        site_group[ks] = g
+    return site_group
+
+
+def _links_to(events: Events, is_site: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The links to the sites flagged in ``is_site`` (increasing), the site of each, and when
+    its account first linked that site (as :func:`_first_use_of_links`).
+
+    A first use depends only on the links to the same site, so it is found among these links
+    alone (at 10^7 posts 0.12 M links to candidate sites, not 4.2 M links). The last answer is
+    kept on the events and serves any set of sites within it: every judging round asks about
+    the candidate sites or some of them."""
+    cached = events._cache.get("site_links")
+    if cached is None or np.any(is_site & ~cached[0]):
+        link_site, _labels = site_keys(events)
+        links = np.flatnonzero(is_site[link_site])
+        sites = link_site[links]
+        account = events.post_account[events.link_post[links]]
+        keys, pair = pair_dense_codes(sites, account, len(is_site), events.n_accounts)
+        first = np.full(len(keys), _NEVER, dtype=np.int64)
+        np.minimum.at(first, pair, events.post_time[events.link_post[links]])
+        cached = (is_site.copy(), links, sites, first[pair])
+        events._cache["site_links"] = cached
+    _covered, links, sites, first = cached
+    keep = is_site[sites]
+    return links[keep], sites[keep], first[keep]
+
+
 def _first_use_of_links(events: Events) -> np.ndarray:
     """For every link: when its account first linked its site (cached on the events).
 
@@ -774,10 +806,7 @@ def _signature_links(
     links to its sites in its span) and the distinct (post, group) pairs of those (a post with
     two links to one group's sites counts once for it)."""
     link_site, site_labels = site_keys(events)
-    site_group = np.full(len(site_labels), -1, dtype=np.int64)
-    for g, ks in enumerate(groups.sites):
-        site_group[ks] = g
-    link_group = site_group[link_site]
+    link_group = _group_of_sites(groups, len(site_labels))[link_site]
     linked = np.flatnonzero(link_group >= 0)  # only links to the groups' sites can sign
     # Each link's post's time and account, of these links only (not every link's, then some).
     post = events.link_post[linked]
@@ -828,7 +857,7 @@ def _own_evidence(
     # Exclusivity: links to the group's sites in its span by accounts new to them, over all
     # links to those sites (whoever else they adopted).
     n_site_links = group_sizes(l_group, n).astype(np.float64)
-    first = _first_use_of_links(events)[linked]
+    _linked, _sites, first = _links_to(events, _group_of_sites(groups, n_sites) >= 0)
     fresh = in_span & (first >= start[l_group] - rule.margin_s)
     exclusivity = _ratio(group_sizes(l_group[fresh], n), n_site_links)
     # Outside: accounts that linked the group's sites before or after it (an established site
@@ -838,7 +867,7 @@ def _own_evidence(
         link_group[apart], events.post_account[post[apart]], events.n_accounts
     )
     outside = group_sizes(outside_group, n)
-    post_app = np.where(events.post_app >= 0, events.post_app, len(events.apps))
+    post_app = _known_post_app(events)
     top_app, app_share = top_per_group(sp_group, post_app[sp_post], n, len(events.apps) + 1)
 
     # History: each adopter's posts other than those linking any group's signature sites.
@@ -848,7 +877,7 @@ def _own_evidence(
     after = last_other[pa_] > end[pg] + rule.history_margin_s
     history = _ratio(group_sizes(pg[before | after], n), size)
     # App novelty: adopters with earlier posts who had never used the top app before.
-    first_app = _first_app_use(events, pa_, top_app[pg], post_app)
+    first_app = _first_app_uses(events, pa_, top_app[pg], post_app)
     used = first_app < start[pg] - rule.history_margin_s
     app_novelty = _ratio(group_sizes(pg[before & ~used], n), group_sizes(pg[before], n))
     routine_pairs = _routine(events, groups, link_group, rule)
@@ -874,7 +903,7 @@ def _own_evidence(
         events, pa_, pg, top_app, wilson_lower(app_share, n_sig_posts), signature_post,
         post_app,
     )  # fmt: skip
-    window = max(float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0)
+    window = _post_window(events)
     median_gap = _median_gap(link_site[s_links], s_when, s_group, n)
     has_span = n_sig_posts > 0
     active_share, duty = _episode_shares(
@@ -967,12 +996,32 @@ def _other_posts_span(events: Events, signature_post: np.ndarray) -> tuple[np.nd
 def _same_sites(groups: Groups, earlier: Groups) -> np.ndarray:
     """For each group: the group of ``earlier`` with the same signature sites (``-1``: none, or
     no site)."""
-    group_of = earlier.site_group()
-    out = np.full(groups.n_groups, -1, dtype=np.int64)
-    for g, sites in enumerate(groups.sites):
-        old = group_of.get(int(sites[0]), -1) if len(sites) else -1
-        if old >= 0 and np.array_equal(earlier.sites[old], sites):
-            out[g] = old
+    # At once over the concatenated sites (a loop over the groups had taken 0.1 s a round at
+    # 10^7 posts): a group's first site names the earlier group holding it (the last such, as
+    # :meth:`Groups.site_group`), which must have as many sites, equal one by one.
+    n = groups.n_groups
+    out = np.full(n, -1, dtype=np.int64)
+    e_len = np.array([len(ks) for ks in earlier.sites], dtype=np.int64)
+    n_len = np.array([len(ks) for ks in groups.sites], dtype=np.int64)
+    if n == 0 or e_len.sum() == 0 or n_len.sum() == 0:
+        return out
+    e_flat = np.concatenate([np.asarray(ks, dtype=np.int64) for ks in earlier.sites])
+    n_flat = np.concatenate([np.asarray(ks, dtype=np.int64) for ks in groups.sites])
+    e_off = np.concatenate([[0], np.cumsum(e_len)[:-1]])
+    n_off = np.concatenate([[0], np.cumsum(n_len)[:-1]])
+    owner = np.full(int(max(e_flat.max(), n_flat.max())) + 1, -1, dtype=np.int64)
+    np.maximum.at(owner, e_flat, np.repeat(np.arange(len(e_len)), e_len))
+    has = n_len > 0
+    old = np.full(n, -1, dtype=np.int64)
+    old[has] = owner[n_flat[n_off[has]]]
+    same = (old >= 0) & (e_len[np.maximum(old, 0)] == n_len)
+    # Compare the sites of the groups still in question, position by position.
+    member = np.repeat(np.arange(n), n_len)
+    asked = same[member]
+    position = np.arange(len(n_flat))[asked] - n_off[member[asked]]
+    differs = n_flat[asked] != e_flat[e_off[old[member[asked]]] + position]
+    same &= np.bincount(member[asked][differs], minlength=n) == 0
+    out[same] = old[same]
     return out
 
 
@@ -1187,14 +1236,25 @@ def _app_lift(
     known = (top_app >= 0) & (top_app < len(events.apps))
     # Other posts per adopter pair (only the given adopters' are read), and those through the
     # group's top app (a group without a known app has no lift: none counted).
-    asked = np.zeros(events.n_accounts, dtype=bool)
-    asked[pair_account] = True
-    other = ~signature_post & asked[events.post_account]
-    per_account = group_sizes(events.post_account[other], events.n_accounts)
+    # Both counts are facts of the accounts (and apps) alone given the signature posts: each
+    # account's other posts are counted once for every account, and the counts through an app
+    # are kept per (account, app) for the next round (judging again asks mostly the same).
+    key = np.packbits(signature_post).tobytes()
+    cached = events._cache.get("other_posts_per_account")
+    if cached is not None and cached[0] == key:
+        per_account = cached[1]
+    else:
+        per_account = group_sizes(events.post_account[~signature_post], events.n_accounts)
+        events._cache["other_posts_per_account"] = (key, per_account)
     total = np.bincount(pair_group, weights=per_account[pair_account], minlength=n)
-    via = _posts_through(
-        events, pair_account, np.where(known[pair_group], top_app[pair_group], -1), other, post_app
-    )
+
+    def count_through(accounts: np.ndarray, apps: np.ndarray) -> np.ndarray:
+        return _posts_through(events, accounts, apps, ~signature_post, post_app)
+
+    via = _pair_memo(
+        events, "posts_through", key, pair_account,
+        np.where(known[pair_group], top_app[pair_group], -1), count_through, 0,
+    )  # fmt: skip
     through = np.bincount(pair_group, weights=via, minlength=n)
     usual = np.divide(through, total, out=np.zeros(n), where=total > 0)
     return np.where(known, np.clip(app_share - usual, 0.0, 1.0), np.nan)
@@ -1243,6 +1303,77 @@ def _posts_through(
     hit = wanted[at] == key
     out[asked] = np.bincount(at[hit], minlength=len(wanted))[pair_of]
     return out
+
+
+def _known_post_app(events: Events) -> np.ndarray:
+    """Each post's app, ``len(events.apps)`` for an unknown one: the posts' own array when every
+    app is known (whether one is not is cached on the events; a copy of every post's app is
+    not kept: 0.4 GB at 10^8 posts)."""
+    if "all_apps_known" not in events._cache:
+        events._cache["all_apps_known"] = bool(np.all(events.post_app >= 0))
+    if events._cache["all_apps_known"]:
+        return events.post_app
+    return np.where(events.post_app >= 0, events.post_app, len(events.apps))
+
+
+def _post_window(events: Events) -> float:
+    """The observed window: latest minus earliest post (at least a second; cached)."""
+    if "post_window" not in events._cache:
+        events._cache["post_window"] = max(
+            float(np.ptp(events.post_time)) if events.n_posts else 0.0, 1.0
+        )
+    return events._cache["post_window"]
+
+
+def _pair_memo(
+    events: Events,
+    name: str,
+    tag: object,
+    accounts: np.ndarray,
+    apps: np.ndarray,
+    compute: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    default: int,
+) -> np.ndarray:
+    """``compute(accounts, apps)`` for each (account, app) pair asked (``default`` where the app
+    is ``-1``), for a ``compute`` whose answer for a pair depends on that pair alone (and on
+    ``tag``). The answers are kept on the events under ``name`` with ``tag``: a later call
+    with the same tag computes only the pairs not asked before (judging again asks mostly the
+    same adopters about the same apps; at 10^7 posts each computation reads every post)."""
+    out = np.full(len(accounts), default, dtype=np.int64)
+    asked = np.flatnonzero(np.asarray(apps) >= 0)
+    if len(asked) == 0:
+        return out
+    width = np.int64(len(events.apps) + 1)
+    key = np.asarray(accounts, dtype=np.int64)[asked] * width + np.asarray(apps)[asked]
+    cached = events._cache.get(name)
+    if cached is not None and cached[0] == tag:
+        known_key, known_value = cached[1], cached[2]
+    else:
+        known_key, known_value = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    at = np.minimum(np.searchsorted(known_key, key), max(len(known_key) - 1, 0))
+    hit = (known_key[at] == key) if len(known_key) else np.zeros(len(key), dtype=bool)
+    if not hit.all():
+        missing = np.unique(key[~hit])
+        value = np.asarray(compute(missing // width, missing % width), dtype=np.int64)
+        known_key = np.concatenate([known_key, missing])
+        known_value = np.concatenate([known_value, value])
+        order = np.argsort(known_key, kind="stable")
+        known_key, known_value = known_key[order], known_value[order]
+        events._cache[name] = (tag, known_key, known_value)
+        at = np.searchsorted(known_key, key)
+    out[asked] = known_value[at]
+    return out
+
+
+def _first_app_uses(
+    events: Events, accounts: np.ndarray, apps: np.ndarray, post_app: np.ndarray
+) -> np.ndarray:
+    """:func:`_first_app_use`, each (account, app) computed once per events
+    (:func:`_pair_memo`)."""
+    return _pair_memo(
+        events, "first_app_use", None, accounts, apps,
+        lambda a, p: _first_app_use(events, a, p, post_app), _NEVER,
+    )  # fmt: skip
 
 
 def _first_app_use(

@@ -1032,7 +1032,8 @@ def decide(
         if unions:
             pooled_groups, pooled = judge(unions, previous=(groups, table))
             pooled_of = pooled_groups.site_group()
-            kept = [u for u in unions if _compromised(pooled)[pooled_of[int(u[0])]]]
+            compromised = _compromised(pooled)  # once, not once per union (741 at 10^7 posts)
+            kept = [u for u in unions if compromised[pooled_of[int(u[0])]]]
             if len(kept) == len(unions):
                 groups, table = pooled_groups, pooled
             elif kept:
@@ -1053,7 +1054,8 @@ def decide(
     if together:
         joined_groups, joined = judge(together + standing(several), previous=(groups, table))
         group_of = joined_groups.site_group()
-        holds = [bool(_compromised(joined)[group_of[int(t[0])]]) for t in together]
+        compromised = _compromised(joined)
+        holds = [bool(compromised[group_of[int(t[0])]]) for t in together]
         if all(holds):
             groups, table = joined_groups, joined
         elif any(holds):
